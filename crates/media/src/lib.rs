@@ -1,0 +1,19 @@
+//! The media core of giaoban: a sans-IO selective forwarding unit (SFU).
+//!
+//! [`Sfu`] owns one [`str0m::Rtc`] per connected point and a forwarding table. It never
+//! touches a socket or a clock: the IO shell feeds it datagrams, signalling and timeouts with
+//! the current time, and drains datagrams to send ([`Sfu::poll_transmit`]), signalling to
+//! deliver ([`Sfu::poll_event`]) and the next deadline ([`Sfu::poll_timeout`]).
+//!
+//! Media is forwarded at frame level: str0m depacketises what a publisher sends, answers its
+//! losses with NACKs, and repacketises per subscriber, keeping a send buffer per subscriber so
+//! NACKs from receivers are answered by retransmission (RTX) without bothering the publisher.
+//! Keyframe requests (PLI/FIR) travel from subscribers to the publisher, throttled.
+
+mod error;
+mod peer;
+mod sfu;
+
+pub use error::MediaError;
+pub use sfu::{PeerId, Sfu, SfuConfig, SfuCounters, SfuEvent};
+pub use str0m::net::Transmit;

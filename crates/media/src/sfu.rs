@@ -1,0 +1,601 @@
+//! The forwarding core: many peers, one UDP port, no IO.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use giaoban_model::{BriefingId, TrackInfo};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive, Transmit};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tracing::{debug, trace, warn};
+
+use crate::MediaError;
+use crate::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+
+/// Identifies one signalling connection's media session. The shell assigns it; a point that
+/// reconnects gets a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer-{}", self.0)
+    }
+}
+
+/// Settings of the media core.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The address peers send media to: advertised as the one host ICE candidate.
+    pub public_addr: SocketAddr,
+    /// The address the shell's socket is bound to (the source of what we send).
+    pub local_addr: SocketAddr,
+    /// Minimum time between two keyframe requests sent to one publisher's track.
+    pub keyframe_request_interval: Duration,
+    /// Packets of video kept per subscriber to answer its NACKs by retransmission. Zero
+    /// turns retransmission off (useful only to measure what it saves).
+    pub video_send_buffer: usize,
+}
+
+impl SfuConfig {
+    /// A configuration that advertises and binds the same address.
+    pub fn new(addr: SocketAddr) -> SfuConfig {
+        SfuConfig {
+            public_addr: addr,
+            local_addr: addr,
+            keyframe_request_interval: Duration::from_millis(500),
+            video_send_buffer: 1000,
+        }
+    }
+}
+
+/// What the shell must deliver on a peer's signalling connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SfuEvent {
+    /// Send this offer to the peer and pass its answer to [`Sfu::handle_answer`].
+    Offer {
+        peer: PeerId,
+        sdp: String,
+        tracks: Vec<TrackInfo>,
+    },
+    /// ICE and DTLS are up: media can flow.
+    Connected { peer: PeerId },
+    /// The media session ended on its own (ICE timeout, DTLS close). The shell should remove
+    /// the peer; the client reconnects.
+    Disconnected { peer: PeerId },
+}
+
+/// Running totals, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SfuCounters {
+    pub datagrams_received: u64,
+    /// Datagrams that no peer accepted or that were malformed.
+    pub datagrams_dropped: u64,
+    /// Media frames (audio or video) written towards a subscriber.
+    pub frames_forwarded: u64,
+    /// Keyframe requests passed on to a publisher.
+    pub keyframe_requests: u64,
+    /// NACKs the SFU sent to publishers for packets lost on their uplink (RFC 4585 §6.2.1).
+    pub nacks_sent: u64,
+    /// NACKs subscribers sent to the SFU, answered from its send buffer.
+    pub nacks_received: u64,
+}
+
+/// The selective forwarding unit. See the crate documentation.
+pub struct Sfu {
+    config: SfuConfig,
+    peers: HashMap<PeerId, Peer>,
+    rooms: HashMap<BriefingId, Vec<PeerId>>,
+    by_addr: HashMap<SocketAddr, PeerId>,
+    dirty: Vec<PeerId>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<SfuEvent>,
+    counters: SfuCounters,
+}
+
+/// Something a peer's output asks of other peers.
+enum Action {
+    Forward(PeerId, MediaData),
+    KeyframeRequest(PeerId, KeyframeRequest),
+    Published(PeerId, Mid, MediaKind),
+}
+
+impl Sfu {
+    /// Creates an empty SFU.
+    pub fn new(config: SfuConfig) -> Sfu {
+        static CRYPTO: Once = Once::new();
+        CRYPTO.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
+        Sfu {
+            config,
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
+            by_addr: HashMap::new(),
+            dirty: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: SfuCounters::default(),
+        }
+    }
+
+    /// Adds a peer from its publish offer and returns our answer. The peer then receives the
+    /// tracks of the other peers of `room` through [`SfuEvent::Offer`]s.
+    pub fn add_peer(
+        &mut self,
+        now: Instant,
+        id: PeerId,
+        room: BriefingId,
+        label: String,
+        offer_sdp: &str,
+    ) -> Result<String, MediaError> {
+        if self.peers.contains_key(&id) {
+            return Err(MediaError::DuplicatePeer);
+        }
+        let offer = SdpOffer::from_sdp_string(offer_sdp)
+            .map_err(|e| MediaError::MalformedSdp(e.to_string()))?;
+        let mut rtc = Rtc::builder()
+            // A server with a known address needs no connectivity checks of its own
+            // (RFC 8445 §2.5): the browser checks, we answer.
+            .set_ice_lite(true)
+            .set_send_buffer_video(self.config.video_send_buffer)
+            .set_stats_interval(Some(Duration::from_secs(1)))
+            .build(now);
+        let candidate = Candidate::host(self.config.public_addr, "udp")
+            .map_err(|e| MediaError::RejectedSdp(format!("bad public address: {e}")))?;
+        rtc.add_local_candidate(candidate);
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| MediaError::RejectedSdp(e.to_string()))?;
+
+        let mut peer = Peer::new(id, room.clone(), label, rtc, now);
+        // Subscribe the newcomer to everything already published in the room.
+        let members = self.rooms.entry(room).or_default();
+        for other in members.iter().filter_map(|m| self.peers.get(m)) {
+            for track in &other.tracks_in {
+                peer.tracks_out.push(TrackOut {
+                    source: other.id,
+                    source_mid: track.mid,
+                    source_label: other.label.clone(),
+                    kind: track.kind,
+                    state: TrackOutState::ToOpen,
+                    source_alive: true,
+                });
+            }
+        }
+        members.push(id);
+        self.peers.insert(id, peer);
+        debug!(%id, "peer added");
+        self.mark_dirty(id);
+        self.drive(now);
+        Ok(answer.to_sdp_string())
+    }
+
+    /// Applies the peer's answer to our last offer.
+    pub fn handle_answer(
+        &mut self,
+        now: Instant,
+        id: PeerId,
+        answer_sdp: &str,
+    ) -> Result<(), MediaError> {
+        let answer = SdpAnswer::from_sdp_string(answer_sdp)
+            .map_err(|e| MediaError::MalformedSdp(e.to_string()))?;
+        let peer = self.peers.get_mut(&id).ok_or(MediaError::UnknownPeer)?;
+        let pending = peer.pending.take().ok_or(MediaError::NoPendingOffer)?;
+        peer.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| MediaError::RejectedSdp(e.to_string()))?;
+        let mut opened = Vec::new();
+        for track in &mut peer.tracks_out {
+            if let TrackOutState::Negotiating(mid) = track.state {
+                track.state = TrackOutState::Open(mid);
+                if track.kind == MediaKind::Video {
+                    opened.push((track.source, track.source_mid));
+                }
+            }
+        }
+        // A stopped m-line may be recycled by str0m for a later track.
+        peer.tracks_out
+            .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
+        // A new subscriber needs a keyframe to start decoding.
+        for (source, mid) in opened {
+            self.request_keyframe(now, source, mid, None, KeyframeRequestKind::Pli);
+        }
+        self.mark_dirty(id);
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Removes a peer; its tracks stop at every receiver.
+    pub fn remove_peer(&mut self, now: Instant, id: PeerId) {
+        let Some(mut peer) = self.peers.remove(&id) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        self.by_addr.retain(|_, p| *p != id);
+        if let Some(members) = self.rooms.get_mut(&peer.room) {
+            members.retain(|m| *m != id);
+            for other in members.iter() {
+                let Some(other) = self.peers.get_mut(other) else {
+                    continue;
+                };
+                other
+                    .tracks_out
+                    .retain(|t| !(t.source == id && t.state == TrackOutState::ToOpen));
+                for track in other.tracks_out.iter_mut().filter(|t| t.source == id) {
+                    track.source_alive = false;
+                }
+                if !other.dirty {
+                    other.dirty = true;
+                    self.dirty.push(other.id);
+                }
+            }
+            if members.is_empty() {
+                self.rooms.remove(&peer.room);
+            }
+        }
+        debug!(%id, "peer removed");
+        self.drive(now);
+    }
+
+    /// Handles one datagram that arrived on the media port. Returns whether a peer took it;
+    /// malformed datagrams and datagrams of no peer are counted and dropped.
+    pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) -> bool {
+        self.counters.datagrams_received += 1;
+        let Ok(contents) = contents.try_into() else {
+            self.counters.datagrams_dropped += 1;
+            trace!(%source, "unrecognised datagram dropped");
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.config.local_addr,
+                contents,
+            },
+        );
+        let owner = match self.by_addr.get(&source) {
+            Some(id) if self.peers.get(id).is_some_and(|p| p.rtc.accepts(&input)) => Some(*id),
+            _ => self
+                .peers
+                .values()
+                .find(|p| p.rtc.accepts(&input))
+                .map(|p| p.id),
+        };
+        let Some(id) = owner else {
+            self.counters.datagrams_dropped += 1;
+            trace!(%source, "datagram of no peer dropped");
+            return false;
+        };
+        self.by_addr.insert(source, id);
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        if let Err(e) = peer.rtc.handle_input(input) {
+            self.counters.datagrams_dropped += 1;
+            debug!(%id, %source, "datagram rejected: {e}");
+        }
+        self.mark_dirty(id);
+        self.drive(now);
+        true
+    }
+
+    /// Drives time forward: retransmissions, RTCP reports, ICE keepalives.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<PeerId> = self
+            .peers
+            .values()
+            .filter(|p| p.next_timeout <= now)
+            .map(|p| p.id)
+            .collect();
+        for id in due {
+            if let Some(peer) = self.peers.get_mut(&id) {
+                if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
+                    warn!(%id, "timeout handling failed: {e}");
+                }
+            }
+            self.mark_dirty(id);
+        }
+        self.drive(now);
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next signalling event to deliver.
+    pub fn poll_event(&mut self) -> Option<SfuEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Sfu::handle_timeout`] must be called next, if any peer is connected.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.peers.values().map(|p| p.next_timeout).min()
+    }
+
+    /// Running totals.
+    pub fn counters(&self) -> SfuCounters {
+        let mut counters = self.counters;
+        for peer in self.peers.values() {
+            counters.nacks_sent += peer.ingress_nacks.values().sum::<u64>();
+            counters.nacks_received += peer.egress_nacks.values().sum::<u64>();
+        }
+        counters
+    }
+
+    /// Number of peers, connected or connecting.
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    fn mark_dirty(&mut self, id: PeerId) {
+        if let Some(peer) = self.peers.get_mut(&id) {
+            if !peer.dirty {
+                peer.dirty = true;
+                self.dirty.push(id);
+            }
+        }
+    }
+
+    /// Polls every dirty peer until it has nothing more to say, carrying what one peer
+    /// produces (media, keyframe requests, new tracks) to the others.
+    fn drive(&mut self, now: Instant) {
+        let mut actions = Vec::new();
+        while let Some(id) = self.dirty.pop() {
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            peer.dirty = false;
+            if peer.wants_negotiation() {
+                if let Some(event) = negotiate(peer) {
+                    self.events.push_back(event);
+                }
+            }
+            poll_peer(
+                peer,
+                now,
+                &mut self.transmits,
+                &mut self.events,
+                &mut actions,
+            );
+            for action in actions.drain(..) {
+                self.apply(now, action);
+            }
+        }
+    }
+
+    fn apply(&mut self, now: Instant, action: Action) {
+        match action {
+            Action::Forward(from, data) => self.forward(now, from, data),
+            Action::KeyframeRequest(from, req) => {
+                let source = self.peers.get(&from).and_then(|p| p.source_of(req.mid));
+                if let Some((source, source_mid)) = source {
+                    self.request_keyframe(now, source, source_mid, req.rid, req.kind);
+                }
+            }
+            Action::Published(from, mid, kind) => self.published(from, mid, kind),
+        }
+    }
+
+    fn forward(&mut self, now: Instant, from: PeerId, data: MediaData) {
+        if !data.contiguous && data.params.spec().codec.is_video() {
+            // Frames were lost beyond what NACK recovered: the decoders downstream need a
+            // fresh keyframe (RFC 4585 §6.3.1).
+            self.request_keyframe(now, from, data.mid, data.rid, KeyframeRequestKind::Pli);
+        }
+        let Some(room) = self.peers.get(&from).map(|p| p.room.clone()) else {
+            return;
+        };
+        let Sfu {
+            rooms,
+            peers,
+            dirty,
+            counters,
+            ..
+        } = self;
+        let Some(members) = rooms.get(&room) else {
+            return;
+        };
+        for member in members.iter().filter(|m| **m != from) {
+            let Some(peer) = peers.get_mut(member) else {
+                continue;
+            };
+            let Some(mid) = peer.open_mid_for(from, data.mid) else {
+                continue;
+            };
+            let Some(writer) = peer.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                debug!(peer = %member, "write failed: {e}");
+                continue;
+            }
+            counters.frames_forwarded += 1;
+            if !peer.dirty {
+                peer.dirty = true;
+                dirty.push(*member);
+            }
+        }
+    }
+
+    fn published(&mut self, from: PeerId, mid: Mid, kind: MediaKind) {
+        let Some(publisher) = self.peers.get_mut(&from) else {
+            return;
+        };
+        if publisher.tracks_in.iter().any(|t| t.mid == mid) {
+            return;
+        }
+        publisher.tracks_in.push(TrackIn {
+            mid,
+            kind,
+            last_keyframe_request: None,
+        });
+        let label = publisher.label.clone();
+        let room = publisher.room.clone();
+        let members = self.rooms.get(&room).cloned().unwrap_or_default();
+        for member in members.into_iter().filter(|m| *m != from) {
+            if let Some(peer) = self.peers.get_mut(&member) {
+                peer.tracks_out.push(TrackOut {
+                    source: from,
+                    source_mid: mid,
+                    source_label: label.clone(),
+                    kind,
+                    state: TrackOutState::ToOpen,
+                    source_alive: true,
+                });
+                self.mark_dirty(member);
+            }
+        }
+    }
+
+    fn request_keyframe(
+        &mut self,
+        now: Instant,
+        source: PeerId,
+        mid: Mid,
+        rid: Option<str0m::media::Rid>,
+        kind: KeyframeRequestKind,
+    ) {
+        let interval = self.config.keyframe_request_interval;
+        let Some(peer) = self.peers.get_mut(&source) else {
+            return;
+        };
+        let Some(track) = peer.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video {
+            return;
+        }
+        if track
+            .last_keyframe_request
+            .is_some_and(|t| now.saturating_duration_since(t) < interval)
+        {
+            return;
+        }
+        let Some(mut writer) = peer.rtc.writer(mid) else {
+            return;
+        };
+        match writer.request_keyframe(rid, kind) {
+            Ok(()) => {
+                track.last_keyframe_request = Some(now);
+                self.counters.keyframe_requests += 1;
+                self.mark_dirty(source);
+            }
+            Err(e) => debug!(%source, "keyframe request failed: {e}"),
+        }
+    }
+}
+
+/// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
+fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
+    for track in &mut peer.tracks_out {
+        if let TrackOutState::Open(mid) = track.state {
+            if !track.source_alive {
+                track.state = TrackOutState::ToStop(mid);
+            }
+        }
+    }
+    let mut api = peer.rtc.sdp_api();
+    for track in &mut peer.tracks_out {
+        match track.state {
+            TrackOutState::ToOpen => {
+                // msid identifiers must be SDP tokens (RFC 8830 §2); point names are not, so
+                // the name travels in the signalling message instead.
+                let stream = format!("p{}", track.source.0);
+                let track_id = format!("p{}-{}", track.source.0, track.source_mid);
+                let mid = api.add_media(
+                    track.kind,
+                    Direction::SendOnly,
+                    Some(stream),
+                    Some(track_id),
+                    None,
+                );
+                track.state = TrackOutState::Negotiating(mid);
+            }
+            TrackOutState::ToStop(mid) => {
+                api.stop_media(mid);
+                track.state = TrackOutState::NegotiatingStop(mid);
+            }
+            _ => {}
+        }
+    }
+    if !api.has_changes() {
+        return None;
+    }
+    let (offer, pending) = api.apply()?;
+    peer.pending = Some(pending);
+    Some(SfuEvent::Offer {
+        peer: peer.id,
+        sdp: offer.to_sdp_string(),
+        tracks: peer.track_list(),
+    })
+}
+
+/// Drains one peer's output until str0m asks to be woken later.
+fn poll_peer(
+    peer: &mut Peer,
+    now: Instant,
+    transmits: &mut VecDeque<Transmit>,
+    events: &mut VecDeque<SfuEvent>,
+    actions: &mut Vec<Action>,
+) {
+    if peer.dead {
+        return;
+    }
+    loop {
+        if !peer.rtc.is_alive() {
+            peer.dead = true;
+            events.push_back(SfuEvent::Disconnected { peer: peer.id });
+            return;
+        }
+        let output = match peer.rtc.poll_output() {
+            Ok(output) => output,
+            Err(e) => {
+                warn!(peer = %peer.id, "media session failed: {e}");
+                peer.rtc.disconnect();
+                continue;
+            }
+        };
+        match output {
+            Output::Timeout(t) => {
+                peer.next_timeout = t.max(now);
+                return;
+            }
+            Output::Transmit(t) => transmits.push_back(t),
+            Output::Event(event) => match event {
+                Event::Connected => {
+                    peer.connected = true;
+                    events.push_back(SfuEvent::Connected { peer: peer.id });
+                }
+                Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                    peer.rtc.disconnect();
+                }
+                Event::MediaAdded(added) => {
+                    if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
+                        actions.push(Action::Published(peer.id, added.mid, added.kind));
+                    }
+                }
+                Event::MediaData(data) => actions.push(Action::Forward(peer.id, data)),
+                Event::KeyframeRequest(req) => actions.push(Action::KeyframeRequest(peer.id, req)),
+                Event::MediaIngressStats(stats) => {
+                    peer.ingress_nacks.insert(stats.mid, stats.nacks);
+                }
+                Event::MediaEgressStats(stats) => {
+                    peer.egress_nacks.insert(stats.mid, stats.nacks);
+                }
+                _ => {}
+            },
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! A deterministic network of simulated bridge points around one [`Sfu`]: str0m peers that
+//! behave like the browser client (publish one audio and one video track, answer the
+//! server's offers), virtual time, seeded loss. No sockets.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use giaoban_media::{PeerId, Sfu, SfuConfig, SfuEvent};
+use giaoban_model::{BriefingId, TrackKind};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+pub const SERVER: &str = "127.0.0.1:50000";
+
+/// One datagram on the simulated wire.
+struct InFlight {
+    at: Instant,
+    from: SocketAddr,
+    to: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// A simulated bridge point.
+pub struct Client {
+    pub name: String,
+    pub room: BriefingId,
+    pub addr: SocketAddr,
+    pub peer: PeerId,
+    pub rtc: Rtc,
+    audio_mid: Mid,
+    video_mid: Mid,
+    /// mid → (source point, kind), from the server's offers.
+    pub tracks: HashMap<Mid, (String, TrackKind)>,
+    /// (source point, kind) → frames received.
+    pub received: HashMap<(String, TrackKind), u64>,
+    pub keyframe_requests: u64,
+    pub connected: bool,
+    next_timeout: Instant,
+    ticks: u64,
+    pub video_frames_sent: u64,
+}
+
+pub struct Sim {
+    pub now: Instant,
+    pub sfu: Sfu,
+    pub clients: Vec<Client>,
+    wire: Vec<InFlight>,
+    rng: StdRng,
+    /// Probability that a datagram is lost, each direction.
+    pub loss: f64,
+    pub latency: Duration,
+    next_peer: u64,
+    next_port: u16,
+}
+
+fn server_addr() -> SocketAddr {
+    SERVER.parse().expect("a valid address")
+}
+
+impl Sim {
+    pub fn new(seed: u64) -> Sim {
+        Sim::with_config(seed, SfuConfig::new(server_addr()))
+    }
+
+    pub fn with_config(seed: u64, config: SfuConfig) -> Sim {
+        #[allow(clippy::disallowed_methods)] // the epoch of virtual time
+        let now = Instant::now();
+        Sim {
+            now,
+            sfu: Sfu::new(config),
+            clients: Vec::new(),
+            wire: Vec::new(),
+            rng: StdRng::seed_from_u64(seed),
+            loss: 0.0,
+            latency: Duration::from_millis(10),
+            next_peer: 1,
+            next_port: 40000,
+        }
+    }
+
+    /// Joins a new point to `room`: offer, answer, like the browser.
+    pub fn join(&mut self, room: &str, name: &str) -> usize {
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.next_port).parse().unwrap();
+        self.next_port += 1;
+        let peer = PeerId(self.next_peer);
+        self.next_peer += 1;
+        let mut rtc = Rtc::builder().build(self.now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let mut api = rtc.sdp_api();
+        let audio_mid = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        let video_mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().unwrap();
+        let answer = self
+            .sfu
+            .add_peer(
+                self.now,
+                peer,
+                BriefingId(room.into()),
+                name.into(),
+                &offer.to_sdp_string(),
+            )
+            .unwrap();
+        rtc.sdp_api()
+            .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+            .unwrap();
+        self.clients.push(Client {
+            name: name.into(),
+            room: BriefingId(room.into()),
+            addr,
+            peer,
+            rtc,
+            audio_mid,
+            video_mid,
+            tracks: HashMap::new(),
+            received: HashMap::new(),
+            keyframe_requests: 0,
+            connected: false,
+            next_timeout: self.now,
+            ticks: 0,
+            video_frames_sent: 0,
+        });
+        self.handle_sfu_output();
+        self.clients.len() - 1
+    }
+
+    /// The point leaves (its signalling connection closed).
+    pub fn leave(&mut self, index: usize) {
+        let client = self.clients.remove(index);
+        self.sfu.remove_peer(self.now, client.peer);
+        self.handle_sfu_output();
+    }
+
+    pub fn client(&self, name: &str) -> &Client {
+        self.clients.iter().find(|c| c.name == name).unwrap()
+    }
+
+    pub fn client_mut(&mut self, name: &str) -> &mut Client {
+        self.clients.iter_mut().find(|c| c.name == name).unwrap()
+    }
+
+    /// Runs the simulation for `duration` of virtual time in 1 ms steps.
+    pub fn run(&mut self, duration: Duration) {
+        let end = self.now + duration;
+        while self.now < end {
+            self.step();
+            self.now += Duration::from_millis(1);
+        }
+    }
+
+    /// Runs until `cond` holds or `limit` of virtual time passes; returns whether it held.
+    pub fn run_until(&mut self, limit: Duration, mut cond: impl FnMut(&Sim) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if cond(self) {
+                return true;
+            }
+            self.step();
+            self.now += Duration::from_millis(1);
+        }
+        cond(self)
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        // Deliver what arrived, in order of arrival.
+        let mut arrived = Vec::new();
+        let mut i = 0;
+        while i < self.wire.len() {
+            if self.wire[i].at <= now {
+                arrived.push(self.wire.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        arrived.sort_by_key(|p| p.at);
+        for packet in arrived {
+            if packet.to == server_addr() {
+                self.sfu.handle_datagram(now, packet.from, &packet.bytes);
+            } else if let Some(client) = self.clients.iter_mut().find(|c| c.addr == packet.to) {
+                if let Ok(contents) = packet.bytes.as_slice().try_into() {
+                    let input = Input::Receive(
+                        now,
+                        Receive {
+                            proto: Protocol::Udp,
+                            source: packet.from,
+                            destination: packet.to,
+                            contents,
+                        },
+                    );
+                    let _ = client.rtc.handle_input(input);
+                }
+            }
+        }
+        // Timers.
+        if self.sfu.poll_timeout().is_some_and(|t| t <= now) {
+            self.sfu.handle_timeout(now);
+        }
+        for client in &mut self.clients {
+            if client.next_timeout <= now {
+                let _ = client.rtc.handle_input(Input::Timeout(now));
+            }
+        }
+        // Synthetic media at real rates: Opus every 20 ms, VP8 at 30 fps.
+        for client in &mut self.clients {
+            if client.connected {
+                client.publish(now);
+            }
+        }
+        self.handle_sfu_output();
+        self.poll_clients();
+    }
+
+    fn send(&mut self, from: SocketAddr, to: SocketAddr, bytes: Vec<u8>) {
+        if self.loss > 0.0 && self.rng.random_bool(self.loss) {
+            return;
+        }
+        self.wire.push(InFlight {
+            at: self.now + self.latency,
+            from,
+            to,
+            bytes,
+        });
+    }
+
+    fn handle_sfu_output(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.sfu.poll_transmit() {
+                progressed = true;
+                self.send(server_addr(), t.destination, t.contents.to_vec());
+            }
+            while let Some(event) = self.sfu.poll_event() {
+                progressed = true;
+                if let SfuEvent::Offer { peer, sdp, tracks } = event {
+                    let Some(client) = self.clients.iter_mut().find(|c| c.peer == peer) else {
+                        continue;
+                    };
+                    client.tracks = tracks
+                        .into_iter()
+                        .map(|t| (Mid::from(t.mid.as_str()), (t.point, t.kind)))
+                        .collect();
+                    let offer = SdpOffer::from_sdp_string(&sdp).unwrap();
+                    let answer = client.rtc.sdp_api().accept_offer(offer).unwrap();
+                    self.sfu
+                        .handle_answer(self.now, peer, &answer.to_sdp_string())
+                        .unwrap();
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn poll_clients(&mut self) {
+        let mut out = Vec::new();
+        for client in &mut self.clients {
+            loop {
+                match client.rtc.poll_output() {
+                    Ok(Output::Timeout(t)) => {
+                        client.next_timeout = t;
+                        break;
+                    }
+                    Ok(Output::Transmit(t)) => {
+                        out.push((client.addr, t.destination, t.contents.to_vec()))
+                    }
+                    Ok(Output::Event(event)) => client.on_event(event),
+                    Err(_) => break,
+                }
+            }
+        }
+        for (from, to, bytes) in out {
+            self.send(from, to, bytes);
+        }
+    }
+}
+
+impl Client {
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Connected => self.connected = true,
+            Event::MediaData(data) => {
+                if let Some((point, kind)) = self.tracks.get(&data.mid) {
+                    *self.received.entry((point.clone(), *kind)).or_default() += 1;
+                }
+            }
+            Event::KeyframeRequest(_) => self.keyframe_requests += 1,
+            _ => {}
+        }
+    }
+
+    /// Frames received from `point` of `kind`.
+    pub fn frames_from(&self, point: &str, kind: TrackKind) -> u64 {
+        self.received
+            .get(&(point.to_string(), kind))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Asks the server for a keyframe of the video it receives from `point`.
+    pub fn request_keyframe_from(&mut self, point: &str) -> bool {
+        let Some(mid) = self
+            .tracks
+            .iter()
+            .find(|(_, (p, k))| p == point && *k == TrackKind::Video)
+            .map(|(m, _)| *m)
+        else {
+            return false;
+        };
+        let Some(mut writer) = self.rtc.writer(mid) else {
+            return false;
+        };
+        writer
+            .request_keyframe(None, KeyframeRequestKind::Pli)
+            .is_ok()
+    }
+
+    fn publish(&mut self, now: Instant) {
+        self.ticks += 1;
+        let tick = self.ticks; // one tick per millisecond
+        if tick % 20 == 0 {
+            write_frame(
+                &mut self.rtc,
+                self.audio_mid,
+                Codec::Opus,
+                now,
+                tick,
+                vec![0xfc; 80],
+            );
+        }
+        if tick % 33 == 0 {
+            let n = self.video_frames_sent;
+            self.video_frames_sent += 1;
+            let mut frame: Vec<u8> = (0..2400).map(|i| i as u8).collect();
+            // A VP8 frame header (RFC 6386 §9.1): bit 0 of the first byte is 0 on keyframes.
+            frame[0] = if n % 60 == 0 { 0x10 } else { 0x11 };
+            frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
+            write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame);
+        }
+    }
+}
+
+fn write_frame(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, tick: u64, data: Vec<u8>) {
+    let Some(writer) = rtc.writer(mid) else {
+        return;
+    };
+    let Some(pt) = writer
+        .payload_params()
+        .find(|p| p.spec().codec == codec)
+        .map(|p| p.pt())
+    else {
+        return;
+    };
+    let time = match codec {
+        Codec::Opus => MediaTime::new(tick * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ),
+        _ => MediaTime::new(tick * 90, str0m::media::Frequency::NINETY_KHZ),
+    };
+    let _ = writer.write(pt, now, time, data);
+}

@@ -1,0 +1,13 @@
+//! Shared vocabulary of giaoban: identifiers, roles and the signalling protocol.
+//!
+//! Everything here is plain data. The words follow `ARCHITECTURE.md`: a *briefing* links a
+//! *host* point with any number of bridge *points*.
+
+mod ids;
+mod signal;
+
+pub use ids::{BriefingId, PointId, Role};
+pub use signal::{
+    BriefingInfo, ClientMsg, ErrorCode, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo,
+    PresenceInfo, ServerMsg, TrackInfo, TrackKind,
+};

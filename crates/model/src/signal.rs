@@ -1,0 +1,156 @@
+//! Signalling messages exchanged over the WebSocket at `/ws`. See `docs/protocol.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Role;
+
+/// Version of the signalling protocol, sent by both sides in the handshake.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest signalling message accepted from a client. An SDP offer with audio and video is
+/// a few kilobytes; anything far larger is malformed or hostile.
+pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// A message from a browser (or any other client) to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum ClientMsg {
+    /// First message of every connection.
+    Hello { version: u32, token: String },
+    /// The client's offer to publish its camera and microphone (once per connection).
+    Offer { sdp: String },
+    /// The client's answer to a server offer.
+    Answer { sdp: String },
+}
+
+/// A message from the server to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ServerMsg {
+    /// Reply to a valid `hello`.
+    Welcome {
+        version: u32,
+        briefing: BriefingInfo,
+        point: PointInfo,
+        /// Every invited point of the briefing with its presence, the host first.
+        points: Vec<PresenceInfo>,
+    },
+    /// The server's answer to the client's publish offer.
+    Answer { sdp: String },
+    /// A server offer that adds or removes the tracks this client receives. `tracks` lists
+    /// every track the client receives after applying it, by media id.
+    Offer { sdp: String, tracks: Vec<TrackInfo> },
+    /// A point came online or went offline.
+    Presence { point: String, online: bool },
+    /// Something went wrong. Fatal errors are followed by a close of the connection.
+    Error { code: ErrorCode, message: String },
+}
+
+/// The briefing as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BriefingInfo {
+    pub id: String,
+    pub title: String,
+    /// RFC 3339 timestamp of the scheduled start.
+    pub scheduled_start: String,
+}
+
+/// One invited point as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointInfo {
+    pub name: String,
+    pub role: Role,
+}
+
+/// One invited point and whether it is connected now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceInfo {
+    pub name: String,
+    pub role: Role,
+    pub online: bool,
+}
+
+/// One track a client receives: its media id in the SDP and the point it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackInfo {
+    pub mid: String,
+    pub point: String,
+    pub kind: TrackKind,
+}
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackKind {
+    Audio,
+    Video,
+}
+
+/// Stable machine-readable error codes; the `message` next to them is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The message was not valid JSON of a known type, or arrived out of order.
+    BadMessage,
+    /// The message exceeded [`MAX_SIGNAL_MESSAGE_BYTES`].
+    TooLarge,
+    /// The client speaks a protocol version the server does not.
+    UnsupportedVersion,
+    /// The token is missing, malformed, forged or unknown.
+    InvalidToken,
+    /// The token was revoked by the organiser.
+    RevokedToken,
+    /// The same point connected again elsewhere; this connection is replaced.
+    Replaced,
+    /// The SDP could not be used.
+    BadSdp,
+    /// The server could not complete the request.
+    Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_are_tagged_by_type() {
+        let msg: ClientMsg =
+            serde_json::from_str(r#"{"type":"hello","version":1,"token":"abc"}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Hello {
+                version: 1,
+                token: "abc".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_rejected() {
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"hello","version":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch"}"#).is_err());
+        assert!(
+            serde_json::from_str::<ClientMsg>(r#"{"type":"offer","sdp":"x","extra":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn server_offer_serialises_tracks_with_vietnamese_names() {
+        let msg = ServerMsg::Offer {
+            sdp: "v=0".into(),
+            tracks: vec![TrackInfo {
+                mid: "2".into(),
+                point: "UBND thị xã Cửa Lò".into(),
+                kind: TrackKind::Video,
+            }],
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"offer","sdp":"v=0","tracks":[{"mid":"2","point":"UBND thị xã Cửa Lò","kind":"video"}]}"#
+        );
+    }
+}

@@ -1,0 +1,566 @@
+//! Briefings and their invited points.
+
+use std::collections::HashSet;
+
+use giaoban_model::{BriefingId, PointId, Role};
+use rusqlite::types::Type;
+use rusqlite::{ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::error::quoted;
+use crate::ids::{BRIEFING_ID_LEN, POINT_ID_LEN, random_id};
+use crate::{Store, StoreError, schedule};
+
+/// Longest title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// Longest point name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 120;
+
+/// Most invited points of one briefing, the host included.
+pub const MAX_POINTS: usize = 1000;
+
+/// What an organiser asks for when creating a briefing, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct NewBriefing {
+    /// Shown to every point; trimmed, 1 to [`MAX_TITLE_CHARS`] characters.
+    pub title: String,
+    /// RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DDTHH:MM` in Vietnam time. `None`, empty or
+    /// blank means now.
+    pub scheduled_start: Option<String>,
+    /// Name of the host point ("điểm cầu chủ trì").
+    pub host: String,
+    /// Names of the bridge points, in the order they are listed everywhere.
+    pub points: Vec<String>,
+}
+
+/// A stored briefing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Briefing {
+    pub id: BriefingId,
+    pub title: String,
+    /// RFC 3339.
+    pub scheduled_start: String,
+    /// RFC 3339 in UTC.
+    pub created_at: String,
+}
+
+/// One invited point of a briefing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Point {
+    pub id: PointId,
+    pub briefing_id: BriefingId,
+    /// Unique within the briefing, stored exactly as given (after trimming).
+    pub name: String,
+    pub role: Role,
+    /// Whether the organiser revoked this point's invitation.
+    pub revoked: bool,
+}
+
+impl Store {
+    /// Validates `new` and stores it as a briefing with its host and points, all or nothing.
+    pub fn create_briefing(&self, new: &NewBriefing) -> Result<Briefing, StoreError> {
+        let valid = validate(new)?;
+        let briefing = Briefing {
+            id: BriefingId(random_id(BRIEFING_ID_LEN)),
+            title: valid.title.to_owned(),
+            scheduled_start: valid.scheduled_start,
+            created_at: schedule::now_utc(),
+        };
+
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO briefings (id, title, scheduled_start, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                briefing.id.0,
+                briefing.title,
+                briefing.scheduled_start,
+                briefing.created_at
+            ],
+        )
+        .map_err(|e| conflict_or(e, || format!("briefing id {} is taken", briefing.id)))?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO points (id, briefing_id, name, role, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (position, (name, role)) in valid.points.iter().enumerate() {
+                insert
+                    .execute(params![
+                        random_id(POINT_ID_LEN),
+                        briefing.id.0,
+                        name,
+                        role.as_str(),
+                        i64::try_from(position).expect("at most MAX_POINTS positions"),
+                    ])
+                    .map_err(|e| {
+                        conflict_or(e, || format!("point name {} is taken", quoted(name)))
+                    })?;
+            }
+        }
+        tx.commit()?;
+        Ok(briefing)
+    }
+
+    /// The briefing with this id, if there is one.
+    pub fn briefing(&self, id: &BriefingId) -> Result<Option<Briefing>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, title, scheduled_start, created_at FROM briefings WHERE id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([&id.0], |row| briefing_from_row(row, 0))
+            .optional()?)
+    }
+
+    /// Every briefing, the most recently created first.
+    pub fn list_briefings(&self) -> Result<Vec<Briefing>, StoreError> {
+        let conn = self.conn();
+        // `created_at` has whole seconds; rowid breaks ties in insertion order.
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, title, scheduled_start, created_at FROM briefings
+             ORDER BY created_at DESC, rowid DESC",
+        )?;
+        let rows = stmt.query_map([], |row| briefing_from_row(row, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The invited points of a briefing: the host first, then the others in the order given at
+    /// creation. Empty for an unknown briefing.
+    pub fn points(&self, id: &BriefingId) -> Result<Vec<Point>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL FROM points
+             WHERE briefing_id = ?1 ORDER BY position",
+        )?;
+        let rows = stmt.query_map([&id.0], point_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The point of a briefing with this name (surrounding whitespace ignored), if any.
+    pub fn point_by_name(&self, id: &BriefingId, name: &str) -> Result<Option<Point>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL FROM points
+             WHERE briefing_id = ?1 AND name = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![id.0, name.trim()], point_from_row)
+            .optional()?)
+    }
+
+    /// Revokes the invitation of a briefing's point, so that its token is refused from now on.
+    ///
+    /// Revoking an already revoked point succeeds and keeps the first revocation time.
+    /// [`StoreError::NotFound`] if the briefing or the point does not exist.
+    pub fn revoke_point(&self, id: &BriefingId, name: &str) -> Result<(), StoreError> {
+        let name = name.trim();
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE points SET revoked_at = ?3
+             WHERE briefing_id = ?1 AND name = ?2 AND revoked_at IS NULL",
+            params![id.0, name, schedule::now_utc()],
+        )?;
+        if changed > 0 {
+            return Ok(());
+        }
+        let point_exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM points WHERE briefing_id = ?1 AND name = ?2)",
+            params![id.0, name],
+            |row| row.get(0),
+        )?;
+        if point_exists {
+            return Ok(());
+        }
+        let briefing_exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM briefings WHERE id = ?1)",
+            [&id.0],
+            |row| row.get(0),
+        )?;
+        Err(StoreError::NotFound(if briefing_exists {
+            format!(
+                "briefing {} has no point named {}",
+                quoted(&id.0),
+                quoted(name)
+            )
+        } else {
+            format!("there is no briefing {}", quoted(&id.0))
+        }))
+    }
+}
+
+/// A [`NewBriefing`] that passed validation, borrowing its trimmed strings.
+struct ValidBriefing<'a> {
+    title: &'a str,
+    scheduled_start: String,
+    /// The host first, then the points in order.
+    points: Vec<(&'a str, Role)>,
+}
+
+fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
+    let invalid = |message: String| StoreError::Invalid(message);
+
+    let title = new.title.trim();
+    if title.is_empty() {
+        return Err(invalid("title must not be empty".into()));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(invalid(format!(
+            "title must be at most {MAX_TITLE_CHARS} characters"
+        )));
+    }
+    if title.chars().any(char::is_control) {
+        return Err(invalid("title must not contain control characters".into()));
+    }
+
+    let scheduled_start = match new.scheduled_start.as_deref().map(str::trim) {
+        None | Some("") => schedule::now_utc(),
+        Some(start) => schedule::normalise(start).map_err(invalid)?,
+    };
+
+    // Checked before looking at the names so that a huge list is refused cheaply.
+    let count = new.points.len().saturating_add(1);
+    if count > MAX_POINTS {
+        return Err(invalid(format!(
+            "a briefing has at most {MAX_POINTS} points, the host included; got {count}"
+        )));
+    }
+
+    let mut points = Vec::with_capacity(count);
+    points.push((validate_name("host name", &new.host)?, Role::Host));
+    for (i, name) in new.points.iter().enumerate() {
+        let field = format!("name of point {}", i + 1);
+        points.push((validate_name(&field, name)?, Role::Point));
+    }
+
+    let mut seen = HashSet::with_capacity(points.len());
+    for (name, _) in &points {
+        if !seen.insert(*name) {
+            return Err(invalid(format!(
+                "point name {} appears more than once; names must be unique within a \
+                 briefing, the host's included",
+                quoted(name)
+            )));
+        }
+    }
+
+    Ok(ValidBriefing {
+        title,
+        scheduled_start,
+        points,
+    })
+}
+
+fn validate_name<'a>(field: &str, name: &'a str) -> Result<&'a str, StoreError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid(format!("{field} must not be empty")));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "{field} {} is longer than {MAX_NAME_CHARS} characters",
+            quoted(name)
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "{field} {} must not contain control characters",
+            quoted(name)
+        )));
+    }
+    Ok(name)
+}
+
+/// Maps a uniqueness violation to [`StoreError::Conflict`] and passes other errors through.
+fn conflict_or(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(message()),
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// Reads `id, title, scheduled_start, created_at` starting at column `first`.
+pub(crate) fn briefing_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Briefing> {
+    Ok(Briefing {
+        id: BriefingId(row.get(first)?),
+        title: row.get(first + 1)?,
+        scheduled_start: row.get(first + 2)?,
+        created_at: row.get(first + 3)?,
+    })
+}
+
+/// Reads `id, briefing_id, name, role, revoked` starting at column 0.
+pub(crate) fn point_from_row(row: &Row<'_>) -> rusqlite::Result<Point> {
+    let role: String = row.get(3)?;
+    let role = Role::parse(&role).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(3, Type::Text, format!("role {role:?}").into())
+    })?;
+    Ok(Point {
+        id: PointId(row.get(0)?),
+        briefing_id: BriefingId(row.get(1)?),
+        name: row.get(2)?,
+        role,
+        revoked: row.get(4)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{new_briefing, temp_store};
+
+    const POINTS: &[&str] = &[
+        "UBND thị xã Cửa Lò",
+        "UBND huyện Kỳ Sơn",
+        "Sở Tài nguyên và Môi trường",
+        "Trung tâm Y tế huyện Quỳ Hợp",
+    ];
+
+    fn invalid_message(result: Result<Briefing, StoreError>) -> String {
+        match result {
+            Err(StoreError::Invalid(message)) => message,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn briefing_and_vietnamese_points_read_back_in_order() {
+        let (_dir, store) = temp_store();
+
+        let created = store
+            .create_briefing(&new_briefing(" Giao ban CNTT 6 tháng ", "Sở TT&TT", POINTS))
+            .unwrap();
+
+        assert_eq!(created.id.0.len(), BRIEFING_ID_LEN);
+        assert_eq!(created.title, "Giao ban CNTT 6 tháng");
+        assert_eq!(created.scheduled_start, "2026-12-01T08:00:00+07:00");
+        assert_eq!(store.briefing(&created.id).unwrap(), Some(created.clone()));
+
+        let points = store.points(&created.id).unwrap();
+        let names: Vec<_> = points.iter().map(|p| p.name.as_str()).collect();
+        let mut expected = vec!["Sở TT&TT"];
+        expected.extend_from_slice(POINTS);
+        assert_eq!(names, expected);
+        assert_eq!(points[0].role, Role::Host);
+        assert!(points[1..].iter().all(|p| p.role == Role::Point));
+        assert!(
+            points
+                .iter()
+                .all(|p| !p.revoked && p.briefing_id == created.id)
+        );
+        assert!(points.iter().all(|p| p.id.0.len() == POINT_ID_LEN));
+    }
+
+    #[test]
+    fn names_are_trimmed_but_otherwise_kept_byte_exact() {
+        let (_dir, store) = temp_store();
+        // "ử" precomposed (NFC) and as "u" + horn + hook above (NFD) look alike but are
+        // different names; the store does not normalise them.
+        let nfc = "Cửa Lò";
+        let nfd = "Cu\u{31b}\u{309}a Lò";
+
+        let briefing = store
+            .create_briefing(&new_briefing("t", "\u{a0} Sở TT&TT\t", &[nfc, nfd]))
+            .unwrap();
+
+        let names: Vec<_> = store
+            .points(&briefing.id)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name.into_bytes())
+            .collect();
+        assert_eq!(
+            names,
+            [&b"S\xe1\xbb\x9f TT&TT"[..], nfc.as_bytes(), nfd.as_bytes()]
+        );
+    }
+
+    #[test]
+    fn briefings_are_listed_newest_first() {
+        let (_dir, store) = temp_store();
+        let first = store
+            .create_briefing(&new_briefing("một", "A", &[]))
+            .unwrap();
+        let second = store
+            .create_briefing(&new_briefing("hai", "A", &[]))
+            .unwrap();
+
+        let listed = store.list_briefings().unwrap();
+
+        assert_eq!(listed, [second, first]);
+    }
+
+    #[test]
+    fn missing_start_means_now_and_local_start_means_vietnam_time() {
+        let (_dir, store) = temp_store();
+        let mut new = new_briefing("t", "A", &[]);
+
+        new.scheduled_start = None;
+        let now = store.create_briefing(&new).unwrap();
+        new.scheduled_start = Some("2026-12-01 08:00".into());
+        let local = store.create_briefing(&new).unwrap();
+
+        assert_eq!(now.scheduled_start, now.created_at);
+        assert!(now.scheduled_start.ends_with('Z'));
+        assert_eq!(local.scheduled_start, "2026-12-01T08:00:00+07:00");
+    }
+
+    #[test]
+    fn empty_or_overlong_title_is_invalid() {
+        let (_dir, store) = temp_store();
+
+        let empty = invalid_message(store.create_briefing(&new_briefing(" \t ", "A", &[])));
+        let long = invalid_message(store.create_briefing(&new_briefing(
+            &"ă".repeat(MAX_TITLE_CHARS + 1),
+            "A",
+            &[],
+        )));
+
+        assert!(empty.contains("title"), "{empty}");
+        assert!(long.contains("title"), "{long}");
+        assert!(
+            store
+                .create_briefing(&new_briefing(&"ă".repeat(MAX_TITLE_CHARS), "A", &[]))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn duplicate_names_are_invalid_and_named() {
+        let (_dir, store) = temp_store();
+
+        let twice = invalid_message(store.create_briefing(&new_briefing(
+            "t",
+            "Sở TT&TT",
+            &["UBND huyện Kỳ Sơn", " UBND huyện Kỳ Sơn "],
+        )));
+        let host_again =
+            invalid_message(store.create_briefing(&new_briefing("t", "Sở TT&TT", &["Sở TT&TT"])));
+
+        assert!(twice.contains("\"UBND huyện Kỳ Sơn\""), "{twice}");
+        assert!(host_again.contains("\"Sở TT&TT\""), "{host_again}");
+        assert!(store.list_briefings().unwrap().is_empty(), "nothing stored");
+    }
+
+    #[test]
+    fn bad_names_are_invalid() {
+        let (_dir, store) = temp_store();
+        let long = "x".repeat(MAX_NAME_CHARS + 1);
+
+        for (host, points, field) in [
+            ("", &[][..], "host name"),
+            ("A", &["B", "  "][..], "point 2"),
+            ("A", &["B\nC"][..], "control"),
+            ("A", &["B\u{7f}"][..], "control"),
+            ("A", &[long.as_str()][..], "longer"),
+        ] {
+            let message = invalid_message(store.create_briefing(&new_briefing("t", host, points)));
+            assert!(message.contains(field), "{message}");
+        }
+    }
+
+    #[test]
+    fn at_most_max_points_host_included() {
+        let (_dir, store) = temp_store();
+        let names: Vec<String> = (1..MAX_POINTS).map(|i| format!("Điểm cầu {i}")).collect();
+        let mut new = NewBriefing {
+            title: "t".into(),
+            scheduled_start: None,
+            host: "Sở TT&TT".into(),
+            points: names,
+        };
+
+        let full = store.create_briefing(&new).unwrap();
+        new.points.push("Một điểm quá nhiều".into());
+        let message = invalid_message(store.create_briefing(&new));
+
+        assert_eq!(store.points(&full.id).unwrap().len(), MAX_POINTS);
+        assert!(message.contains(&MAX_POINTS.to_string()), "{message}");
+    }
+
+    #[test]
+    fn bad_start_is_invalid() {
+        let (_dir, store) = temp_store();
+        let mut new = new_briefing("t", "A", &[]);
+        new.scheduled_start = Some("mùng 1 tháng 12".into());
+
+        let message = invalid_message(store.create_briefing(&new));
+
+        assert!(message.contains("scheduled start"), "{message}");
+    }
+
+    #[test]
+    fn point_by_name_finds_only_that_briefings_point() {
+        let (_dir, store) = temp_store();
+        let a = store
+            .create_briefing(&new_briefing("a", "Sở TT&TT", POINTS))
+            .unwrap();
+        let b = store
+            .create_briefing(&new_briefing("b", "Sở TT&TT", &[]))
+            .unwrap();
+
+        let found = store
+            .point_by_name(&a.id, " UBND huyện Kỳ Sơn")
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(found.name, "UBND huyện Kỳ Sơn");
+        assert_eq!(found.briefing_id, a.id);
+        assert_eq!(
+            store.point_by_name(&b.id, "UBND huyện Kỳ Sơn").unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .point_by_name(&BriefingId("nope".into()), "Sở TT&TT")
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn revoking_marks_the_point_and_is_idempotent() {
+        let (_dir, store) = temp_store();
+        let briefing = store
+            .create_briefing(&new_briefing("t", "Sở TT&TT", POINTS))
+            .unwrap();
+
+        store
+            .revoke_point(&briefing.id, "UBND thị xã Cửa Lò")
+            .unwrap();
+        store
+            .revoke_point(&briefing.id, "UBND thị xã Cửa Lò")
+            .unwrap();
+
+        let revoked: Vec<_> = store
+            .points(&briefing.id)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.revoked)
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(revoked, ["UBND thị xã Cửa Lò"]);
+    }
+
+    #[test]
+    fn revoking_an_unknown_point_or_briefing_is_not_found() {
+        let (_dir, store) = temp_store();
+        let briefing = store
+            .create_briefing(&new_briefing("t", "Sở TT&TT", &[]))
+            .unwrap();
+
+        let unknown_point = store.revoke_point(&briefing.id, "UBND huyện Kỳ Sơn");
+        let unknown_briefing = store.revoke_point(&BriefingId("nope".into()), "Sở TT&TT");
+
+        assert!(
+            matches!(&unknown_point, Err(StoreError::NotFound(m)) if m.contains("Kỳ Sơn")),
+            "{unknown_point:?}"
+        );
+        assert!(
+            matches!(&unknown_briefing, Err(StoreError::NotFound(m)) if m.contains("nope")),
+            "{unknown_briefing:?}"
+        );
+    }
+}

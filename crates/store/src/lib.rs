@@ -1,0 +1,45 @@
+//! Persistent state of giaoban and the tokens that grant access to it.
+//!
+//! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with briefings,
+//! their invited points, settings and admin login codes, and `secret.key`, which signs the
+//! invitation tokens of points and the sessions of the admin.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use giaoban_store::{NewBriefing, Store};
+//!
+//! let store = Store::open(std::path::Path::new("giaoban-data"))?;
+//! let briefing = store.create_briefing(&NewBriefing {
+//!     title: "Giao ban CNTT 6 tháng".into(),
+//!     scheduled_start: Some("2026-12-01 08:00".into()),
+//!     host: "Sở TT&TT".into(),
+//!     points: vec!["UBND thị xã Cửa Lò".into()],
+//! })?;
+//! for point in store.points(&briefing.id)? {
+//!     println!("{}: /j/{}", point.name, store.token_for(&point));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod admin;
+mod briefings;
+mod error;
+mod ids;
+mod migrations;
+mod schedule;
+mod secret;
+mod settings;
+mod signing;
+mod store;
+mod tokens;
+
+pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS};
+pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
+pub use error::{AuthError, StoreError};
+pub use signing::MAX_TOKEN_LEN;
+pub use store::{DB_FILE, Store};
+pub use tokens::Invitation;
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,106 @@
+//! Versioned schema migrations, tracked in SQLite's `PRAGMA user_version`.
+//!
+//! Migration `i` (0-based) brings the schema from version `i` to `i + 1`. Migrations are only
+//! ever appended; an applied one is never edited, because existing data directories have
+//! already run it.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::StoreError;
+
+/// The schema, one migration per entry.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: briefings, their invited points, settings and admin login codes.
+    "
+    CREATE TABLE briefings (
+        id              TEXT PRIMARY KEY NOT NULL,
+        title           TEXT NOT NULL,
+        scheduled_start TEXT NOT NULL,
+        created_at      TEXT NOT NULL
+    );
+    CREATE INDEX briefings_by_created_at ON briefings (created_at);
+
+    CREATE TABLE points (
+        id          TEXT PRIMARY KEY NOT NULL,
+        briefing_id TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('host', 'point')),
+        position    INTEGER NOT NULL,
+        revoked_at  TEXT NULL,
+        UNIQUE (briefing_id, name)
+    );
+    CREATE INDEX points_by_briefing ON points (briefing_id, position);
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE admin_login_codes (
+        code_hash       TEXT PRIMARY KEY NOT NULL,
+        created_at_unix INTEGER NOT NULL,
+        used_at_unix    INTEGER NULL
+    );
+    ",
+];
+
+/// Applies every migration the database has not seen yet, each in its own transaction.
+///
+/// Safe when several processes open the same fresh database at once: each step takes SQLite's
+/// write lock (`BEGIN IMMEDIATE`) before reading `user_version`, so exactly one process applies
+/// a given step and the others see it done.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let supported = schema_version(MIGRATIONS.len());
+    for (step, sql) in MIGRATIONS.iter().enumerate() {
+        let target = schema_version(step + 1);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        if found >= target {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no bound parameters; `target` is a number we computed.
+        tx.execute_batch(&format!("PRAGMA user_version = {target}"))?;
+        tx.commit()?;
+    }
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    Ok(())
+}
+
+fn schema_version(n: usize) -> i64 {
+    i64::try_from(n).expect("the number of migrations fits in an i64")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_bring_a_fresh_database_to_the_latest_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, schema_version(MIGRATIONS.len()));
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 999").unwrap();
+
+        let err = migrate(&mut conn).unwrap_err();
+
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }));
+    }
+}

@@ -1,0 +1,115 @@
+//! Parsing and normalising the scheduled start of a briefing.
+
+use time::format_description::BorrowedFormatItem;
+use time::format_description::well_known::Rfc3339;
+use time::macros::{format_description, offset};
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::error::quoted;
+
+/// Vietnam's time zone (ICT). It has no daylight saving time, so a fixed offset is exact.
+const VIETNAM: UtcOffset = offset!(+7);
+
+/// Local date-time forms an organiser may type, read as Vietnam time.
+const LOCAL_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
+    format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+];
+
+/// Normalises a scheduled start typed by an organiser to RFC 3339 with whole seconds.
+///
+/// Accepts RFC 3339 (its offset is kept, so `+07:00` stays `+07:00`) or a date and time without
+/// an offset, read as Vietnam time. Sub-second precision is dropped: nobody schedules a
+/// briefing to the millisecond, and fixed-width timestamps compare correctly as text.
+pub(crate) fn normalise(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    let parsed = OffsetDateTime::parse(input, &Rfc3339).ok().or_else(|| {
+        LOCAL_FORMATS.iter().find_map(|format| {
+            PrimitiveDateTime::parse(input, format)
+                .ok()
+                .map(|local| local.assume_offset(VIETNAM))
+        })
+    });
+    let invalid = || {
+        format!(
+            "scheduled start {} is not a date and time; expected RFC 3339 such as \
+             2026-12-01T08:00:00+07:00, or 2026-12-01 08:00 (Vietnam time)",
+            quoted(input)
+        )
+    };
+    let parsed = parsed.ok_or_else(invalid)?;
+    format(parsed.replace_nanosecond(0).map_err(|_| invalid())?).ok_or_else(invalid)
+}
+
+/// The current time in UTC as RFC 3339 with whole seconds.
+pub(crate) fn now_utc() -> String {
+    let now = OffsetDateTime::now_utc();
+    format(now.replace_nanosecond(0).unwrap_or(now))
+        .expect("the current time is within RFC 3339's four-digit years")
+}
+
+fn format(t: OffsetDateTime) -> Option<String> {
+    // RFC 3339 cannot express years outside 0000..=9999 or offsets with seconds.
+    t.format(&Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_keeps_its_offset() {
+        assert_eq!(
+            normalise("2026-12-01T08:00:00+07:00").unwrap(),
+            "2026-12-01T08:00:00+07:00"
+        );
+        assert_eq!(
+            normalise(" 2026-12-01T01:00:00.250Z ").unwrap(),
+            "2026-12-01T01:00:00Z"
+        );
+    }
+
+    #[test]
+    fn local_times_are_vietnam_time() {
+        for input in [
+            "2026-12-01T08:00",
+            "2026-12-01 08:00",
+            "2026-12-01T08:00:00",
+            "2026-12-01 08:00:00",
+        ] {
+            assert_eq!(
+                normalise(input).unwrap(),
+                "2026-12-01T08:00:00+07:00",
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_the_expected_forms() {
+        for input in [
+            "",
+            "tomorrow",
+            "2026-13-01T08:00",
+            "2026-02-30 08:00",
+            "2026-12-01",
+            "08:00",
+            "2026-12-01T08:00:00+07:00:30",
+            "+12026-12-01T08:00",
+        ] {
+            let message = normalise(input).unwrap_err();
+            assert!(message.contains("scheduled start"), "{message}");
+            assert!(message.contains("expected"), "{message}");
+        }
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc_in_whole_seconds() {
+        let now = now_utc();
+
+        assert!(now.ends_with('Z'), "{now}");
+        assert_eq!(now.len(), "2026-12-01T01:00:00Z".len(), "{now}");
+    }
+}
