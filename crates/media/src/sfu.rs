@@ -99,6 +99,9 @@ pub struct Sfu {
 }
 
 /// Something a peer's output asks of other peers.
+// Boxing the large variant would cost an allocation per forwarded frame; the actions live in a
+// reused buffer, so their size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Action {
     Forward(PeerId, MediaData),
     KeyframeRequest(PeerId, KeyframeRequest),
@@ -296,10 +299,10 @@ impl Sfu {
             .map(|p| p.id)
             .collect();
         for id in due {
-            if let Some(peer) = self.peers.get_mut(&id) {
-                if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
-                    warn!(%id, "timeout handling failed: {e}");
-                }
+            if let Some(peer) = self.peers.get_mut(&id)
+                && let Err(e) = peer.rtc.handle_input(Input::Timeout(now))
+            {
+                warn!(%id, "timeout handling failed: {e}");
             }
             self.mark_dirty(id);
         }
@@ -337,11 +340,11 @@ impl Sfu {
     }
 
     fn mark_dirty(&mut self, id: PeerId) {
-        if let Some(peer) = self.peers.get_mut(&id) {
-            if !peer.dirty {
-                peer.dirty = true;
-                self.dirty.push(id);
-            }
+        if let Some(peer) = self.peers.get_mut(&id)
+            && !peer.dirty
+        {
+            peer.dirty = true;
+            self.dirty.push(id);
         }
     }
 
@@ -354,10 +357,10 @@ impl Sfu {
                 continue;
             };
             peer.dirty = false;
-            if peer.wants_negotiation() {
-                if let Some(event) = negotiate(peer) {
-                    self.events.push_back(event);
-                }
+            if peer.wants_negotiation()
+                && let Some(event) = negotiate(peer)
+            {
+                self.events.push_back(event);
             }
             poll_peer(
                 peer,
@@ -500,10 +503,10 @@ impl Sfu {
 /// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
 fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
     for track in &mut peer.tracks_out {
-        if let TrackOutState::Open(mid) = track.state {
-            if !track.source_alive {
-                track.state = TrackOutState::ToStop(mid);
-            }
+        if let TrackOutState::Open(mid) = track.state
+            && !track.source_alive
+        {
+            track.state = TrackOutState::ToStop(mid);
         }
     }
     let mut api = peer.rtc.sdp_api();

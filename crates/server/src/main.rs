@@ -1,1 +1,26 @@
-fn main() {}
+//! `giaoban`: the server and its command line.
+
+mod api;
+mod assets;
+mod cli;
+mod error;
+mod media_loop;
+mod registry;
+mod serve;
+mod signal;
+mod state;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("giaoban: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

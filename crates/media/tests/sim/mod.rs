@@ -184,19 +184,19 @@ impl Sim {
         for packet in arrived {
             if packet.to == server_addr() {
                 self.sfu.handle_datagram(now, packet.from, &packet.bytes);
-            } else if let Some(client) = self.clients.iter_mut().find(|c| c.addr == packet.to) {
-                if let Ok(contents) = packet.bytes.as_slice().try_into() {
-                    let input = Input::Receive(
-                        now,
-                        Receive {
-                            proto: Protocol::Udp,
-                            source: packet.from,
-                            destination: packet.to,
-                            contents,
-                        },
-                    );
-                    let _ = client.rtc.handle_input(input);
-                }
+            } else if let Some(client) = self.clients.iter_mut().find(|c| c.addr == packet.to)
+                && let Ok(contents) = packet.bytes.as_slice().try_into()
+            {
+                let input = Input::Receive(
+                    now,
+                    Receive {
+                        proto: Protocol::Udp,
+                        source: packet.from,
+                        destination: packet.to,
+                        contents,
+                    },
+                );
+                let _ = client.rtc.handle_input(input);
             }
         }
         // Timers.
@@ -326,7 +326,7 @@ impl Client {
     fn publish(&mut self, now: Instant) {
         self.ticks += 1;
         let tick = self.ticks; // one tick per millisecond
-        if tick % 20 == 0 {
+        if tick.is_multiple_of(20) {
             write_frame(
                 &mut self.rtc,
                 self.audio_mid,
@@ -336,12 +336,12 @@ impl Client {
                 vec![0xfc; 80],
             );
         }
-        if tick % 33 == 0 {
+        if tick.is_multiple_of(33) {
             let n = self.video_frames_sent;
             self.video_frames_sent += 1;
             let mut frame: Vec<u8> = (0..2400).map(|i| i as u8).collect();
             // A VP8 frame header (RFC 6386 §9.1): bit 0 of the first byte is 0 on keyframes.
-            frame[0] = if n % 60 == 0 { 0x10 } else { 0x11 };
+            frame[0] = if n.is_multiple_of(60) { 0x10 } else { 0x11 };
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
             write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame);
         }

@@ -1,0 +1,375 @@
+//! HTTP routes: pages, the point API, the admin API, health and metrics.
+
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use giaoban_model::{BriefingId, ErrorCode, Role};
+use giaoban_store::{Invitation, NewBriefing};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::assets;
+use crate::cli;
+use crate::error::ApiError;
+use crate::signal;
+use crate::state::AppState;
+
+const ADMIN_COOKIE: &str = "giaoban_admin";
+/// Request bodies are small JSON documents.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin") }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .route("/j/{token}", get(|| async { assets::page("index.html") }))
+        .route("/admin", get(admin_page))
+        .route("/admin/login", get(admin_login))
+        .route("/assets/{*path}", get(assets::asset))
+        .route("/api/session", get(session))
+        .route("/api/briefings/{id}", get(briefing))
+        .route("/api/admin/briefings", get(admin_list).post(admin_create))
+        .route("/api/admin/briefings/{id}/revoke", post(admin_revoke))
+        .route("/ws", get(signal::upgrade))
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    // Join links carry the token in the path: never leak it in a Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; style-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+/// A point authenticated by the bearer token of its invitation link.
+pub struct PointAuth(pub Invitation);
+
+impl FromRequestParts<AppState> for PointAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+        Ok(PointAuth(state.store.verify_token(token)?))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The organiser, authenticated by the session cookie set at `/admin/login`.
+pub struct AdminAuth;
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = cookie(&parts.headers, ADMIN_COOKIE).or_else(|| bearer(&parts.headers));
+        match session {
+            Some(s) if state.store.verify_admin_session(s, unix_now()) => Ok(AdminAuth),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_session",
+                "the admin session is invalid or expired; log in again",
+            )),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "no_session",
+                "log in with the admin login URL first",
+            )),
+        }
+    }
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[derive(Serialize)]
+struct SessionInfo {
+    briefing: BriefingView,
+    point: PointView,
+}
+
+#[derive(Serialize)]
+struct BriefingView {
+    id: String,
+    title: String,
+    scheduled_start: String,
+}
+
+#[derive(Serialize)]
+struct PointView {
+    name: String,
+    role: Role,
+}
+
+async fn session(PointAuth(inv): PointAuth) -> Json<SessionInfo> {
+    Json(SessionInfo {
+        briefing: BriefingView {
+            id: inv.briefing.id.0,
+            title: inv.briefing.title,
+            scheduled_start: inv.briefing.scheduled_start,
+        },
+        point: PointView {
+            name: inv.point.name,
+            role: inv.point.role,
+        },
+    })
+}
+
+async fn briefing(
+    State(state): State<AppState>,
+    PointAuth(inv): PointAuth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if inv.briefing.id.0 != id {
+        return Err(ApiError::forbidden(
+            "this invitation link is for another briefing",
+        ));
+    }
+    let points: Vec<PointView> = state
+        .store
+        .points(&inv.briefing.id)?
+        .into_iter()
+        .filter(|p| !p.revoked)
+        .map(|p| PointView {
+            name: p.name,
+            role: p.role,
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": inv.briefing.id.0,
+        "title": inv.briefing.title,
+        "scheduled_start": inv.briefing.scheduled_start,
+        "points": points,
+    })))
+}
+
+async fn admin_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match cookie(&headers, ADMIN_COOKIE) {
+        Some(s) if state.store.verify_admin_session(s, unix_now()) => assets::page("admin.html"),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html><meta charset=utf-8><title>giaoban</title>\
+             <p>Chưa đăng nhập. Mở liên kết đăng nhập quản trị do máy chủ in ra \
+             (<code>giaoban admin-url</code>).</p>\
+             <p>Not logged in. Open the admin login URL printed by the server \
+             (<code>giaoban admin-url</code>).</p>",
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    code: Option<String>,
+}
+
+async fn admin_login(
+    State(state): State<AppState>,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, ApiError> {
+    let code = q.code.unwrap_or_default();
+    if code.is_empty() || code.len() > 256 || !state.store.redeem_admin_login_code(&code)? {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_login_code",
+            "this login link is invalid, expired or already used; run `giaoban admin-url` for a new one",
+        ));
+    }
+    let session = state.store.admin_session_token(unix_now());
+    let cookie = format!(
+        "{ADMIN_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        giaoban_store::ADMIN_SESSION_TTL_SECS
+    );
+    let mut response = Redirect::to("/admin").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[derive(Serialize)]
+struct AdminBriefing {
+    id: String,
+    title: String,
+    scheduled_start: String,
+    links: Vec<AdminLink>,
+}
+
+#[derive(Serialize)]
+struct AdminLink {
+    point: String,
+    role: Role,
+    url: String,
+    revoked: bool,
+}
+
+async fn admin_list(
+    _: AdminAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<AdminBriefing>>, ApiError> {
+    let mut out = Vec::new();
+    for b in state.store.list_briefings()? {
+        let links = state
+            .store
+            .points(&b.id)?
+            .iter()
+            .map(|p| AdminLink {
+                point: p.name.clone(),
+                role: p.role,
+                url: format!("{}/j/{}", state.base_url, state.store.token_for(p)),
+                revoked: p.revoked,
+            })
+            .collect();
+        out.push(AdminBriefing {
+            id: b.id.0,
+            title: b.title,
+            scheduled_start: b.scheduled_start,
+            links,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRequest {
+    title: String,
+    #[serde(default)]
+    scheduled_start: Option<String>,
+    host: String,
+    #[serde(default)]
+    points: Vec<String>,
+}
+
+async fn admin_create(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    body: Result<Json<CreateRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    let new = NewBriefing {
+        title: req.title,
+        scheduled_start: req.scheduled_start,
+        host: req.host,
+        points: req.points,
+    };
+    let briefing = state.store.create_briefing(&new)?;
+    let links = cli::links_of(&state.store, &briefing.id, &state.base_url).map_err(|e| {
+        tracing::error!("links of a new briefing: {e:#}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    })?;
+    let body = cli::Created {
+        id: briefing.id.0,
+        links,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    point: String,
+}
+
+async fn admin_revoke(
+    _: AdminAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<RevokeRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(req) = body
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    let id = BriefingId(id);
+    state.store.revoke_point(&id, &req.point)?;
+    if let Some(point) = state.store.point_by_name(&id, &req.point)? {
+        state.registry.kick(
+            &id,
+            &point.id,
+            ErrorCode::RevokedToken,
+            "this invitation link has been revoked",
+        );
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let s = &state.media.stats;
+    let body = format!(
+        "# HELP giaoban_media_datagrams_received_total Datagrams received on the media port.\n\
+         # TYPE giaoban_media_datagrams_received_total counter\n\
+         giaoban_media_datagrams_received_total {}\n\
+         # HELP giaoban_media_datagrams_dropped_total Datagrams dropped: malformed or of no peer.\n\
+         # TYPE giaoban_media_datagrams_dropped_total counter\n\
+         giaoban_media_datagrams_dropped_total {}\n\
+         # HELP giaoban_media_frames_forwarded_total Media frames written towards subscribers.\n\
+         # TYPE giaoban_media_frames_forwarded_total counter\n\
+         giaoban_media_frames_forwarded_total {}\n\
+         # HELP giaoban_media_peers Media sessions, connected or connecting.\n\
+         # TYPE giaoban_media_peers gauge\n\
+         giaoban_media_peers {}\n\
+         # HELP giaoban_points_connected Points with an open signalling connection.\n\
+         # TYPE giaoban_points_connected gauge\n\
+         giaoban_points_connected {}\n",
+        s.datagrams_received.load(Ordering::Relaxed),
+        s.datagrams_dropped.load(Ordering::Relaxed),
+        s.frames_forwarded.load(Ordering::Relaxed),
+        s.peers.load(Ordering::Relaxed),
+        state.registry.connected(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

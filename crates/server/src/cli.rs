@@ -1,0 +1,209 @@
+//! The command line: `serve`, `briefing create|revoke`, `admin-url`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use giaoban_model::BriefingId;
+use giaoban_store::{NewBriefing, Store};
+use serde::Serialize;
+
+/// Setting under which `serve` records the base URL its links use.
+pub const BASE_URL_SETTING: &str = "base_url";
+
+/// giaoban — online briefings ("giao ban trực tuyến") linking a host point with many bridge
+/// points, self-hosted in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "giaoban", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: web client, API, signalling and the media port.
+    Serve(ServeArgs),
+    /// Create and manage briefings (works while the server runs on the same data dir).
+    #[command(subcommand)]
+    Briefing(BriefingCommand),
+    /// Print a fresh one-time admin login URL.
+    AdminUrl {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+    },
+}
+
+/// Options of `giaoban serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTP server (web client, API, WebSocket).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "GIAOBAN_LISTEN")]
+    pub listen: SocketAddr,
+    /// The one UDP port that carries all media.
+    #[arg(long, default_value_t = 50000, env = "GIAOBAN_MEDIA_PORT")]
+    pub media_port: u16,
+    /// Address browsers reach the media port at (advertised as the ICE candidate).
+    #[arg(long, default_value = "127.0.0.1", env = "GIAOBAN_PUBLIC_IP")]
+    pub public_ip: IpAddr,
+    /// Data directory: database, signing secret.
+    #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+    pub data: PathBuf,
+    /// Base URL of invitation links [default: http://<listen>].
+    #[arg(long, env = "GIAOBAN_BASE_URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum BriefingCommand {
+    /// Create a briefing with its host and bridge points, and print their join links.
+    Create {
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// Title, e.g. "Giao ban CNTT 6 tháng đầu năm".
+        #[arg(long)]
+        title: String,
+        /// Name of the host point, e.g. "Sở Thông tin và Truyền thông".
+        #[arg(long)]
+        host: String,
+        /// Name of a bridge point; repeat for each, e.g. --point "UBND thị xã Cửa Lò".
+        #[arg(long = "point")]
+        points: Vec<String>,
+        /// Scheduled start: RFC 3339, or "YYYY-MM-DD HH:MM" in Vietnam time [default: now].
+        #[arg(long)]
+        start: Option<String>,
+        /// Base URL of the links [default: the running server's].
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Print exactly one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a point's link: it is refused from now on.
+    Revoke {
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// Briefing id.
+        #[arg(long)]
+        briefing: String,
+        /// Point name.
+        #[arg(long)]
+        point: String,
+    },
+}
+
+/// One join link, as printed by the CLI and returned by the admin API.
+#[derive(Debug, Serialize)]
+pub struct Link {
+    pub point: String,
+    pub role: giaoban_model::Role,
+    pub url: String,
+}
+
+/// A created briefing with its links, host first.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub id: String,
+    pub links: Vec<Link>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => crate::serve::run(args),
+        Command::Briefing(BriefingCommand::Create {
+            data,
+            title,
+            host,
+            points,
+            start,
+            base_url,
+            json,
+        }) => {
+            let store = open_store(&data)?;
+            let base = match base_url {
+                Some(b) => normalise_base_url(&b)?,
+                None => stored_base_url(&store)?,
+            };
+            let new = NewBriefing {
+                title,
+                scheduled_start: start,
+                host,
+                points,
+            };
+            let created = create_briefing(&store, &new, &base)?;
+            if json {
+                println!("{}", serde_json::to_string(&created)?);
+            } else {
+                println!("Briefing {} created. Join links:", created.id);
+                for link in &created.links {
+                    println!("  [{}] {}\n      {}", link.role, link.point, link.url);
+                }
+            }
+            Ok(())
+        }
+        Command::Briefing(BriefingCommand::Revoke {
+            data,
+            briefing,
+            point,
+        }) => {
+            let store = open_store(&data)?;
+            store.revoke_point(&BriefingId(briefing.clone()), &point)?;
+            println!("Revoked the link of \"{point}\" in briefing {briefing}.");
+            Ok(())
+        }
+        Command::AdminUrl { data } => {
+            let store = open_store(&data)?;
+            let base = stored_base_url(&store)?;
+            let code = store.create_admin_login_code()?;
+            println!("{}", admin_login_url(&base, &code));
+            Ok(())
+        }
+    }
+}
+
+pub fn open_store(data: &Path) -> anyhow::Result<Store> {
+    Store::open(data).with_context(|| format!("cannot open the data directory {}", data.display()))
+}
+
+/// Creates a briefing and its links.
+pub fn create_briefing(store: &Store, new: &NewBriefing, base: &str) -> anyhow::Result<Created> {
+    let briefing = store.create_briefing(new)?;
+    links_of(store, &briefing.id, base).map(|links| Created {
+        id: briefing.id.0.clone(),
+        links,
+    })
+}
+
+/// Links of every point of a briefing, host first.
+pub fn links_of(store: &Store, id: &BriefingId, base: &str) -> anyhow::Result<Vec<Link>> {
+    Ok(store
+        .points(id)?
+        .iter()
+        .map(|p| Link {
+            point: p.name.clone(),
+            role: p.role,
+            url: format!("{base}/j/{}", store.token_for(p)),
+        })
+        .collect())
+}
+
+pub fn admin_login_url(base: &str, code: &str) -> String {
+    format!("{base}/admin/login?code={code}")
+}
+
+fn stored_base_url(store: &Store) -> anyhow::Result<String> {
+    Ok(store
+        .setting(BASE_URL_SETTING)?
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_string()))
+}
+
+/// Checks a base URL and drops a trailing slash.
+pub fn normalise_base_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
+        bail!("base URL must start with http:// or https://, got {url:?}");
+    }
+    Ok(url.to_string())
+}

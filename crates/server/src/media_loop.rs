@@ -1,0 +1,224 @@
+//! The IO shell around the media core: one UDP socket, one task, the clock.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use giaoban_media::{MediaError, PeerId, Sfu, SfuConfig, SfuEvent};
+use giaoban_model::{BriefingId, TrackInfo};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+/// What the media loop tells a point's signalling task.
+#[derive(Debug)]
+pub enum PeerSignal {
+    Offer {
+        sdp: String,
+        tracks: Vec<TrackInfo>,
+    },
+    /// The media session died (ICE timeout, DTLS close); the client should reconnect.
+    Lost,
+}
+
+enum Command {
+    Join {
+        peer: PeerId,
+        room: BriefingId,
+        label: String,
+        offer: String,
+        signals: mpsc::UnboundedSender<PeerSignal>,
+        reply: oneshot::Sender<Result<String, MediaError>>,
+    },
+    Answer {
+        peer: PeerId,
+        sdp: String,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    Leave {
+        peer: PeerId,
+    },
+}
+
+/// Counters published by the media loop for `/metrics`.
+#[derive(Default)]
+pub struct MediaStats {
+    pub datagrams_received: AtomicU64,
+    pub datagrams_dropped: AtomicU64,
+    pub frames_forwarded: AtomicU64,
+    pub peers: AtomicU64,
+}
+
+/// A cheap handle to the media loop.
+#[derive(Clone)]
+pub struct MediaHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    pub stats: Arc<MediaStats>,
+}
+
+impl MediaHandle {
+    pub async fn join(
+        &self,
+        peer: PeerId,
+        room: BriefingId,
+        label: String,
+        offer: String,
+        signals: mpsc::UnboundedSender<PeerSignal>,
+    ) -> Result<String, MediaError> {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Join {
+            peer,
+            room,
+            label,
+            offer,
+            signals,
+            reply,
+        };
+        if self.tx.send(cmd).is_err() {
+            return Err(MediaError::UnknownPeer);
+        }
+        rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+    }
+
+    pub async fn answer(&self, peer: PeerId, sdp: String) -> Result<(), MediaError> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Answer { peer, sdp, reply }).is_err() {
+            return Err(MediaError::UnknownPeer);
+        }
+        rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+    }
+
+    pub fn leave(&self, peer: PeerId) {
+        let _ = self.tx.send(Command::Leave { peer });
+    }
+}
+
+/// Binds the media port and starts the loop.
+pub async fn start(bind: SocketAddr, public: SocketAddr) -> std::io::Result<MediaHandle> {
+    let socket = UdpSocket::bind(bind).await?;
+    let local = socket.local_addr()?;
+    info!(%local, %public, "media port open");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let stats = Arc::new(MediaStats::default());
+    let config = SfuConfig {
+        local_addr: local,
+        ..SfuConfig::new(public)
+    };
+    tokio::spawn(run(socket, Sfu::new(config), rx, stats.clone()));
+    Ok(MediaHandle { tx, stats })
+}
+
+async fn run(
+    socket: UdpSocket,
+    mut sfu: Sfu,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    stats: Arc<MediaStats>,
+) {
+    let mut signals: HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>> = HashMap::new();
+    // Larger than any datagram we accept; str0m drops what exceeds its MTU assumptions.
+    let mut buf = vec![0u8; 65536];
+    loop {
+        flush(&socket, &mut sfu, &signals).await;
+        publish_stats(&sfu, &stats);
+        let deadline = sfu
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, source)) => {
+                    sfu.handle_datagram(Instant::now(), source, &buf[..n]);
+                }
+                // ICMP errors (port unreachable of a departed peer) surface here on Linux.
+                Err(e) => debug!("media socket receive error: {e}"),
+            },
+            command = commands.recv() => {
+                let Some(command) = command else {
+                    return;
+                };
+                handle_command(&mut sfu, &mut signals, command);
+            }
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
+                sfu.handle_timeout(Instant::now());
+            }
+        }
+    }
+}
+
+fn handle_command(
+    sfu: &mut Sfu,
+    signals: &mut HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+    command: Command,
+) {
+    let now = Instant::now();
+    match command {
+        Command::Join {
+            peer,
+            room,
+            label,
+            offer,
+            signals: tx,
+            reply,
+        } => {
+            signals.insert(peer, tx);
+            let result = sfu.add_peer(now, peer, room, label, &offer);
+            if result.is_err() {
+                signals.remove(&peer);
+            }
+            let _ = reply.send(result);
+        }
+        Command::Answer { peer, sdp, reply } => {
+            let _ = reply.send(sfu.handle_answer(now, peer, &sdp));
+        }
+        Command::Leave { peer } => {
+            signals.remove(&peer);
+            sfu.remove_peer(now, peer);
+        }
+    }
+}
+
+async fn flush(
+    socket: &UdpSocket,
+    sfu: &mut Sfu,
+    signals: &HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+) {
+    while let Some(t) = sfu.poll_transmit() {
+        if let Err(e) = socket.send_to(&t.contents, t.destination).await {
+            debug!(destination = %t.destination, "media send failed: {e}");
+        }
+    }
+    while let Some(event) = sfu.poll_event() {
+        match event {
+            SfuEvent::Offer { peer, sdp, tracks } => {
+                if let Some(tx) = signals.get(&peer) {
+                    let _ = tx.send(PeerSignal::Offer { sdp, tracks });
+                }
+            }
+            SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
+            SfuEvent::Disconnected { peer } => {
+                warn!(%peer, "media session lost");
+                if let Some(tx) = signals.get(&peer) {
+                    let _ = tx.send(PeerSignal::Lost);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn publish_stats(sfu: &Sfu, stats: &MediaStats) {
+    let c = sfu.counters();
+    stats
+        .datagrams_received
+        .store(c.datagrams_received, Ordering::Relaxed);
+    stats
+        .datagrams_dropped
+        .store(c.datagrams_dropped, Ordering::Relaxed);
+    stats
+        .frames_forwarded
+        .store(c.frames_forwarded, Ordering::Relaxed);
+    stats
+        .peers
+        .store(sfu.peer_count() as u64, Ordering::Relaxed);
+}

@@ -1,0 +1,105 @@
+//! `giaoban serve`: wires the store, the media loop and the HTTP server together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tracing::info;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
+use crate::registry::Registry;
+use crate::state::AppState;
+use crate::{api, media_loop};
+
+/// Setting that records that the first-start admin URL was printed.
+const ADMIN_URL_PRINTED: &str = "admin_url_printed";
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,str0m=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Arc::new(cli::open_store(&args.data)?);
+    let base_url = match &args.base_url {
+        Some(b) => cli::normalise_base_url(b)?,
+        None => format!("http://{}", args.listen),
+    };
+    store.set_setting(BASE_URL_SETTING, &base_url)?;
+
+    let media_bind = SocketAddr::new(args.listen.ip(), args.media_port);
+    let media_bind = if args.public_ip.is_loopback() {
+        media_bind
+    } else {
+        SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), args.media_port)
+    };
+    let media = media_loop::start(media_bind, SocketAddr::new(args.public_ip, args.media_port))
+        .await
+        .with_context(|| format!("cannot open the media port udp/{}", args.media_port))?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let state = AppState {
+        store: store.clone(),
+        media,
+        registry: Arc::new(Registry::default()),
+        base_url: base_url.clone().into(),
+    };
+
+    if store.setting(ADMIN_URL_PRINTED)?.is_none() {
+        let code = store.create_admin_login_code()?;
+        store.set_setting(ADMIN_URL_PRINTED, "1")?;
+        println!(
+            "First start. One-time admin login: {}",
+            cli::admin_login_url(&base_url, &code)
+        );
+        println!(
+            "(Another one later: giaoban admin-url --data {})",
+            args.data.display()
+        );
+    }
+    println!(
+        "giaoban listening on http://{} (media udp {})",
+        args.listen, args.media_port
+    );
+    info!(listen = %args.listen, media_port = args.media_port, data = %args.data.display(), "serving");
+
+    let app = api::router(state);
+    tokio::select! {
+        served = axum::serve(listener, app) => served.context("HTTP server failed")?,
+        _ = shutdown_signal() => info!("shutting down"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,304 @@
+//! One WebSocket per connected point: handshake, SDP relay, presence. See docs/protocol.md.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use giaoban_media::PeerId;
+use giaoban_model::{
+    BriefingInfo, ClientMsg, ErrorCode, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo,
+    PresenceInfo, ServerMsg,
+};
+use giaoban_store::{AuthError, Invitation};
+use tokio::sync::mpsc;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::media_loop::PeerSignal;
+use crate::registry::Outbound;
+use crate::state::AppState;
+
+/// How long a client may take to say `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames above this are refused by the WebSocket layer itself; between
+/// [`MAX_SIGNAL_MESSAGE_BYTES`] and this, we answer `too_large` before closing.
+const MAX_FRAME_BYTES: usize = 1024 * 1024;
+
+/// `GET /ws`.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| connection(socket, state))
+}
+
+/// Why a connection ends.
+struct Fatal(ErrorCode, String);
+
+async fn connection(mut socket: WebSocket, state: AppState) {
+    let invitation = match handshake(&mut socket, &state).await {
+        Ok(invitation) => invitation,
+        Err(Fatal(code, message)) => {
+            close_with_error(&mut socket, code, message).await;
+            return;
+        }
+    };
+    let span = info_span!(
+        "point",
+        briefing = %invitation.briefing.id,
+        point = %invitation.point.name
+    );
+    session(socket, state, invitation).instrument(span).await;
+}
+
+async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Invitation, Fatal> {
+    let first = tokio::time::timeout(HELLO_TIMEOUT, next_message(socket))
+        .await
+        .map_err(|_| {
+            Fatal(
+                ErrorCode::BadMessage,
+                "no hello within 10 seconds".to_string(),
+            )
+        })?;
+    let Some(msg) = first? else {
+        return Err(Fatal(ErrorCode::BadMessage, "closed before hello".into()));
+    };
+    let ClientMsg::Hello { version, token } = msg else {
+        return Err(Fatal(
+            ErrorCode::BadMessage,
+            "the first message must be hello".into(),
+        ));
+    };
+    if version != PROTOCOL_VERSION {
+        return Err(Fatal(
+            ErrorCode::UnsupportedVersion,
+            format!("this server speaks protocol version {PROTOCOL_VERSION}, not {version}"),
+        ));
+    }
+    state.store.verify_token(&token).map_err(|e| match e {
+        AuthError::Revoked => Fatal(
+            ErrorCode::RevokedToken,
+            "this invitation link has been revoked".into(),
+        ),
+        AuthError::Store(e) => {
+            warn!("store failure during hello: {e}");
+            Fatal(
+                ErrorCode::Internal,
+                "the server could not check the link".into(),
+            )
+        }
+        _ => Fatal(
+            ErrorCode::InvalidToken,
+            "the invitation token is invalid".into(),
+        ),
+    })
+}
+
+async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation) {
+    let briefing = invitation.briefing;
+    let point = invitation.point;
+    let conn_id = state.registry.next_id();
+    let peer = PeerId(conn_id);
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    let (sig_tx, mut sig_rx) = mpsc::unbounded_channel::<PeerSignal>();
+
+    let came_online = state
+        .registry
+        .connect(&briefing.id, &point.id, &point.name, conn_id, out_tx);
+    info!(conn = conn_id, "point connected");
+
+    let welcome = match welcome(&state, &briefing, &point) {
+        Ok(w) => w,
+        Err(e) => {
+            warn!("cannot build welcome: {e}");
+            close_with_error(&mut socket, ErrorCode::Internal, "internal error".into()).await;
+            state.registry.disconnect(&briefing.id, &point.id, conn_id);
+            return;
+        }
+    };
+    let mut alive = send(&mut socket, &welcome).await;
+    if came_online {
+        let presence = ServerMsg::Presence {
+            point: point.name.clone(),
+            online: true,
+        };
+        state
+            .registry
+            .broadcast(&briefing.id, Some(&point.id), &presence);
+    }
+
+    let mut published = false;
+    while alive {
+        tokio::select! {
+            incoming = next_message(&mut socket) => match incoming {
+                Ok(Some(ClientMsg::Offer { sdp })) if !published => {
+                    match state
+                        .media
+                        .join(peer, briefing.id.clone(), point.name.clone(), sdp, sig_tx.clone())
+                        .await
+                    {
+                        Ok(answer) => {
+                            published = true;
+                            alive = send(&mut socket, &ServerMsg::Answer { sdp: answer }).await;
+                        }
+                        Err(e) => {
+                            debug!("offer refused: {e}");
+                            close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
+                            alive = false;
+                        }
+                    }
+                }
+                Ok(Some(ClientMsg::Answer { sdp })) if published => {
+                    if let Err(e) = state.media.answer(peer, sdp).await {
+                        debug!("answer refused: {e}");
+                        close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
+                        alive = false;
+                    }
+                }
+                Ok(Some(other)) => {
+                    let message = format!("unexpected message {}", kind_of(&other));
+                    close_with_error(&mut socket, ErrorCode::BadMessage, message).await;
+                    alive = false;
+                }
+                Ok(None) => alive = false,
+                Err(Fatal(code, message)) => {
+                    close_with_error(&mut socket, code, message).await;
+                    alive = false;
+                }
+            },
+            outbound = out_rx.recv() => match outbound {
+                Some(Outbound::Send(msg)) => alive = send(&mut socket, &msg).await,
+                Some(Outbound::Close(code, message)) => {
+                    close_with_error(&mut socket, code, message).await;
+                    alive = false;
+                }
+                None => alive = false,
+            },
+            signal = sig_rx.recv() => match signal {
+                Some(PeerSignal::Offer { sdp, tracks }) => {
+                    alive = send(&mut socket, &ServerMsg::Offer { sdp, tracks }).await;
+                }
+                Some(PeerSignal::Lost) => {
+                    close_with_error(
+                        &mut socket,
+                        ErrorCode::Internal,
+                        "the media connection was lost; reconnect".into(),
+                    )
+                    .await;
+                    alive = false;
+                }
+                None => alive = false,
+            },
+        }
+    }
+
+    if published {
+        state.media.leave(peer);
+    }
+    if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
+        let presence = ServerMsg::Presence {
+            point: point.name.clone(),
+            online: false,
+        };
+        state.registry.broadcast(&briefing.id, None, &presence);
+    }
+    info!(conn = conn_id, "point disconnected");
+}
+
+fn welcome(
+    state: &AppState,
+    briefing: &giaoban_store::Briefing,
+    point: &giaoban_store::Point,
+) -> Result<ServerMsg, giaoban_store::StoreError> {
+    let online = state.registry.online(&briefing.id);
+    let points = state
+        .store
+        .points(&briefing.id)?
+        .into_iter()
+        .filter(|p| !p.revoked)
+        .map(|p| PresenceInfo {
+            online: online.contains(&p.name),
+            name: p.name,
+            role: p.role,
+        })
+        .collect();
+    Ok(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        briefing: BriefingInfo {
+            id: briefing.id.0.clone(),
+            title: briefing.title.clone(),
+            scheduled_start: briefing.scheduled_start.clone(),
+        },
+        point: PointInfo {
+            name: point.name.clone(),
+            role: point.role,
+        },
+        points,
+    })
+}
+
+/// Reads the next client message. `Ok(None)` when the peer closed.
+async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal> {
+    loop {
+        let Some(frame) = socket.recv().await else {
+            return Ok(None);
+        };
+        let text = match frame {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Binary(_)) => {
+                return Err(Fatal(
+                    ErrorCode::BadMessage,
+                    "binary frames are not part of the protocol".into(),
+                ));
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) => return Ok(None),
+            Err(e) => {
+                debug!("websocket error: {e}");
+                return Ok(None);
+            }
+        };
+        if text.len() > MAX_SIGNAL_MESSAGE_BYTES {
+            return Err(Fatal(
+                ErrorCode::TooLarge,
+                format!(
+                    "message of {} bytes exceeds the limit of {MAX_SIGNAL_MESSAGE_BYTES}",
+                    text.len()
+                ),
+            ));
+        }
+        return serde_json::from_str(text.as_str())
+            .map(Some)
+            .map_err(|e| Fatal(ErrorCode::BadMessage, format!("invalid message: {e}")));
+    }
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
+    let Ok(text) = serde_json::to_string(msg) else {
+        return false;
+    };
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close_with_error(socket: &mut WebSocket, code: ErrorCode, message: String) {
+    let _ = send(socket, &ServerMsg::Error { code, message }).await;
+    let close_code = match code {
+        ErrorCode::TooLarge => close_code::SIZE,
+        ErrorCode::Internal => close_code::ERROR,
+        _ => close_code::POLICY,
+    };
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: close_code,
+            reason: "".into(),
+        })))
+        .await;
+}
+
+fn kind_of(msg: &ClientMsg) -> &'static str {
+    match msg {
+        ClientMsg::Hello { .. } => "hello",
+        ClientMsg::Offer { .. } => "offer (only one per connection)",
+        ClientMsg::Answer { .. } => "answer (no offer outstanding)",
+        _ => "of unknown type",
+    }
+}

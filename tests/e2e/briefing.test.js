@@ -1,0 +1,156 @@
+// A whole briefing in real browsers: a host and three bridge points join through their
+// invitation links, see and hear each other, survive garbage on the media port, and a point
+// that leaves disappears everywhere and is seen again when it comes back.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  Server,
+  allOf,
+  createBriefing,
+  garbageDatagrams,
+  openLink,
+  seconds,
+  sendDatagrams,
+  videoOf,
+  waitFor,
+  withDiagnostics,
+} from './lib/harness.js';
+
+const TITLE = 'Giao ban CNTT 6 tháng đầu năm';
+const HOST = 'Sở Thông tin và Truyền thông';
+const CUA_LO = 'UBND thị xã Cửa Lò';
+const NGHI_LOC = 'UBND huyện Nghi Lộc';
+const VINH = 'UBND thành phố Vinh';
+const EVERYONE = [HOST, CUA_LO, NGHI_LOC, VINH];
+const DROPPED = 'giaoban_media_datagrams_dropped_total';
+
+/** @param {string} me @returns {string[]} everyone but `me` */
+const othersThan = (me) => EVERYONE.filter((p) => p !== me);
+
+const startedAt = Date.now();
+/** @type {Server} */
+let server;
+/** @type {import('./lib/harness.js').Briefing} */
+let briefing;
+/** @type {Map<string, import('./lib/harness.js').Client>} the open browser of each point */
+const clients = new Map();
+let everyoneJoined = false;
+
+/** @param {string} point */
+function clientOf(point) {
+  const client = clients.get(point);
+  if (!client) throw new Error(`no open browser for ${point}`);
+  return client;
+}
+
+/** Opens a point's invitation link in its own browser and joins the briefing. @param {string} point */
+async function openAndJoin(point) {
+  const client = await openLink(briefing.link(point));
+  clients.set(point, client);
+  await client.join({ title: TITLE, point });
+  return client;
+}
+
+/** @param {string} point @returns {Promise<void>} waits for media from every other open point */
+async function waitForEveryoneAt(point) {
+  await clientOf(point).waitForMediaFrom(othersThan(point));
+}
+
+/**
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ */
+function diagnosed(name, fn) {
+  return withDiagnostics({ name: `briefing-${name}`, server, clients: () => clients.values() }, fn);
+}
+
+describe('a briefing with a host and three bridge points', { timeout: seconds(300) }, () => {
+  before(async () => {
+    server = await Server.start({ name: 'briefing' });
+    briefing = await createBriefing({
+      dataDir: server.dataDir,
+      title: TITLE,
+      host: HOST,
+      points: [CUA_LO, NGHI_LOC, VINH],
+      baseUrl: server.baseUrl,
+    });
+  });
+
+  after(async () => {
+    await Promise.allSettled([...clients.values()].map((c) => c.close()));
+    await server?.dispose();
+    console.log(`briefing.test.js: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  });
+
+  it('every point sees and hears the three others; the host on stage, the points in the host grid', async () => {
+    await diagnosed('join', async () => {
+      await allOf(EVERYONE.map(openAndJoin));
+      await allOf(EVERYONE.map(waitForEveryoneAt));
+
+      const host = clientOf(HOST);
+      for (const point of othersThan(HOST)) {
+        await waitFor(async () => (await host.videoCount(point, '[data-role=grid]')) > 0, {
+          timeout: seconds(5),
+          message: `${HOST} (host): ${videoOf(point)} inside [data-role=grid]`,
+        });
+      }
+      for (const point of othersThan(HOST)) {
+        await waitFor(async () => (await clientOf(point).videoCount(HOST, '[data-role=stage]')) > 0, {
+          timeout: seconds(5),
+          message: `${point}: the host's ${videoOf(HOST)} inside [data-role=stage]`,
+        });
+      }
+    });
+    everyoneJoined = true;
+  });
+
+  it('media keeps flowing while garbage arrives on the media port', async () => {
+    assert.ok(everyoneJoined, 'not run: the points never all received each other (see the first test)');
+    await diagnosed('garbage', async () => {
+      const droppedBefore = (await server.metric(DROPPED)) ?? 0;
+      const datagrams = garbageDatagrams();
+
+      await sendDatagrams(server.mediaPort, datagrams);
+
+      server.assertRunning();
+      assert.equal((await server.get('/healthz')).status, 200, 'GET /healthz after the garbage');
+      await allOf(EVERYONE.map((p) => clientOf(p).waitForMediaFrom(othersThan(p), { timeout: seconds(10) })));
+      /** @type {number | null} */
+      let dropped = null;
+      await waitFor(async () => {
+        dropped = await server.metric(DROPPED);
+        return dropped !== null && dropped > droppedBefore;
+      }, {
+        timeout: seconds(5),
+        message: () => `${DROPPED} above ${droppedBefore} after ${datagrams.length} garbage datagrams (now ${dropped})`,
+      });
+      for (const point of EVERYONE) {
+        const errors = clientOf(point).signals.filter((s) => s.dir === 'in' && s.type === 'error');
+        assert.deepEqual(errors, [], `${point}: signalling errors during the garbage`);
+      }
+    });
+  });
+
+  it('a point that leaves disappears everywhere and is seen again when it comes back', async () => {
+    assert.ok(everyoneJoined, 'not run: the points never all received each other (see the first test)');
+    await diagnosed('leave-return', async () => {
+      const stayers = othersThan(NGHI_LOC);
+
+      await clientOf(NGHI_LOC).close();
+      clients.delete(NGHI_LOC);
+
+      await allOf(stayers.map((point) => waitFor(async () => (await clientOf(point).videoCount(NGHI_LOC)) === 0, {
+        timeout: seconds(10),
+        message: `${point}: ${videoOf(NGHI_LOC)} gone after ${NGHI_LOC} closed its browser`,
+      })));
+
+      await openAndJoin(NGHI_LOC);
+
+      // Each of the three others sees the returning point again, and it sees them.
+      await allOf(EVERYONE.map(waitForEveryoneAt));
+    });
+  });
+});

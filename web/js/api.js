@@ -1,0 +1,71 @@
+// JSON over HTTP with the server's error shape `{"error": {"code", "message"}}`. No DOM.
+
+/** An HTTP API failure with its status and the server's error code. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the request did not reach the server
+   * @param {string} code the server's stable code, `network`, or `http_<status>`
+   * @param {string} message the server's sentence, for logs and details
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Sends a request and returns the parsed JSON answer (null for an empty one, e.g. 204).
+ * @param {string} method
+ * @param {string} path same-origin path
+ * @param {{body?: unknown, token?: string}} [options] a JSON body; a bearer token
+ * @returns {Promise<any>}
+ * @throws {ApiError}
+ */
+export async function requestJson(method, path, options = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', String(err));
+  }
+  if (!response.ok) throw await readApiError(response);
+  const text = await response.text();
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(response.status, 'bad_response', 'the answer is not JSON');
+  }
+}
+
+/**
+ * Turns a failed response into an ApiError, reading the error body when there is one.
+ * @param {Response} response
+ * @returns {Promise<ApiError>}
+ */
+export async function readApiError(response) {
+  let code = `http_${response.status}`;
+  let message = response.statusText;
+  try {
+    const body = await response.json();
+    if (body && body.error && typeof body.error.code === 'string') {
+      code = body.error.code;
+      if (typeof body.error.message === 'string') message = body.error.message;
+    }
+  } catch {
+    // Not JSON (a proxy's error page, say): the status is all there is.
+  }
+  return new ApiError(response.status, code, message);
+}
