@@ -15,5 +15,5 @@ mod peer;
 mod sfu;
 
 pub use error::MediaError;
-pub use sfu::{PeerId, Sfu, SfuConfig, SfuCounters, SfuEvent};
+pub use sfu::{PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent};
 pub use str0m::net::Transmit;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use giaoban_model::{BriefingId, TrackInfo, TrackKind};
 use str0m::Rtc;
 use str0m::change::SdpPendingOffer;
-use str0m::media::{MediaKind, Mid};
+use str0m::media::{MediaKind, Mid, Rid};
 
 use crate::sfu::PeerId;
 
@@ -32,12 +32,76 @@ pub(crate) struct Peer {
     /// Cumulative NACK counts per media, from str0m's periodic statistics.
     pub ingress_nacks: HashMap<Mid, u64>,
     pub egress_nacks: HashMap<Mid, u64>,
+    /// Points whose thumbnails this peer displays; `None` until the client says (then it
+    /// gets everyone as a thumbnail).
+    pub view: Option<Vec<String>>,
+    /// Latest egress bandwidth estimate towards this peer.
+    pub bwe_kbps: Option<u64>,
+    pub quality: QualityTracker,
+}
+
+/// Connection quality of one peer, derived from str0m's periodic statistics.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct QualityTracker {
+    pub rtt_ms: Option<f64>,
+    /// Fraction of packets lost on the peer's uplink (what the SFU receives).
+    pub loss: Option<f64>,
+    pub kbps_in: u64,
+    pub kbps_out: u64,
+    last_peer_stats: Option<(Instant, u64, u64)>,
+    /// Cumulative bytes per media and direction, with the value of the previous report.
+    pub ingress_bytes: HashMap<Mid, (u64, u64)>,
+    pub egress_bytes: HashMap<Mid, (u64, u64)>,
+}
+
+impl QualityTracker {
+    pub fn on_peer_stats(&mut self, at: Instant, rx: u64, tx: u64, rtt_ms: Option<f64>) {
+        if let Some((t0, rx0, tx0)) = self.last_peer_stats {
+            let secs = at.saturating_duration_since(t0).as_secs_f64();
+            if secs > 0.0 {
+                self.kbps_in = ((rx.saturating_sub(rx0)) as f64 * 8.0 / 1000.0 / secs) as u64;
+                self.kbps_out = ((tx.saturating_sub(tx0)) as f64 * 8.0 / 1000.0 / secs) as u64;
+            }
+        }
+        self.last_peer_stats = Some((at, rx, tx));
+        if rtt_ms.is_some() {
+            self.rtt_ms = rtt_ms;
+        }
+    }
 }
 
 pub(crate) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
-    pub last_keyframe_request: Option<Instant>,
+    /// Simulcast layers the publisher sends, if any.
+    pub rids: Vec<Rid>,
+    /// When a keyframe was last requested, per layer.
+    pub last_keyframe_request: Vec<(Option<Rid>, Instant)>,
+}
+
+impl TrackIn {
+    /// The layer to forward for `layer`: RIDs `h`/`l` by convention, else the first (high) or
+    /// last (low) announced; `None` without simulcast.
+    pub fn rid_for(&self, layer: Layer) -> Option<Rid> {
+        let wanted: Rid = match layer {
+            Layer::High => "h".into(),
+            Layer::Low => "l".into(),
+        };
+        if self.rids.contains(&wanted) {
+            return Some(wanted);
+        }
+        match layer {
+            Layer::High => self.rids.first().copied(),
+            Layer::Low => self.rids.last().copied(),
+        }
+    }
+}
+
+/// Which simulcast layer a subscriber should get of a publisher's video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layer {
+    High,
+    Low,
 }
 
 pub(crate) struct TrackOut {
@@ -48,6 +112,8 @@ pub(crate) struct TrackOut {
     pub state: TrackOutState,
     /// False once the source peer left; the m-line is then stopped at the next negotiation.
     pub source_alive: bool,
+    /// The simulcast layer being forwarded (`Some(None)`: the only layer); `None` while paused.
+    pub forwarding: Option<Option<Rid>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,17 +146,10 @@ impl Peer {
             dead: false,
             ingress_nacks: HashMap::new(),
             egress_nacks: HashMap::new(),
+            view: None,
+            bwe_kbps: None,
+            quality: QualityTracker::default(),
         }
-    }
-
-    /// The mid on which this peer receives `source_mid` of `source`, if media may flow on it.
-    pub fn open_mid_for(&self, source: PeerId, source_mid: Mid) -> Option<Mid> {
-        self.tracks_out.iter().find_map(|t| match t.state {
-            TrackOutState::Open(mid) if t.source == source && t.source_mid == source_mid => {
-                Some(mid)
-            }
-            _ => None,
-        })
     }
 
     /// The source of the track this peer receives on `mid`.

@@ -1,20 +1,23 @@
 //! The forwarding core: many peers, one UDP port, no IO.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use giaoban_model::{BriefingId, TrackInfo};
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{
+    Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid,
+};
 use str0m::net::{Protocol, Receive, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
-use crate::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+use crate::peer::{Layer, Peer, TrackIn, TrackOut, TrackOutState};
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -39,6 +42,8 @@ pub struct SfuConfig {
     /// Packets of video kept per subscriber to answer its NACKs by retransmission. Zero
     /// turns retransmission off (useful only to measure what it saves).
     pub video_send_buffer: usize,
+    /// Below this egress estimate a subscriber gets the low layer even of stage points.
+    pub high_layer_min_kbps: u64,
 }
 
 impl SfuConfig {
@@ -49,6 +54,7 @@ impl SfuConfig {
             local_addr: addr,
             keyframe_request_interval: Duration::from_millis(500),
             video_send_buffer: 1000,
+            high_layer_min_kbps: 600,
         }
     }
 }
@@ -84,6 +90,37 @@ pub struct SfuCounters {
     pub nacks_sent: u64,
     /// NACKs subscribers sent to the SFU, answered from its send buffer.
     pub nacks_received: u64,
+    /// Audio frames not forwarded because their point had no right to speak.
+    pub audio_frames_gated: u64,
+    /// Simulcast layer switches done on a keyframe.
+    pub layer_switches: u64,
+}
+
+/// Who may be heard and who is shown large in one room. Set by the briefing logic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomPolicy {
+    /// Points whose audio is forwarded; `None`: everyone's.
+    pub speakers: Option<HashSet<String>>,
+    /// Points every subscriber shows large: forwarded at the high layer.
+    pub stage: Vec<String>,
+}
+
+/// Connection quality of one peer, for the host's grid and the trial run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerQuality {
+    pub peer: PeerId,
+    pub room: BriefingId,
+    pub label: String,
+    pub rtt_ms: Option<f64>,
+    /// Fraction of packets lost on the peer's uplink.
+    pub loss: Option<f64>,
+    pub kbps_in: u64,
+    pub kbps_out: u64,
+    /// Whether media of each kind flowed in the last statistics interval.
+    pub audio_up: bool,
+    pub video_up: bool,
+    pub audio_down: bool,
+    pub video_down: bool,
 }
 
 /// The selective forwarding unit. See the crate documentation.
@@ -92,6 +129,7 @@ pub struct Sfu {
     peers: HashMap<PeerId, Peer>,
     rooms: HashMap<BriefingId, Vec<PeerId>>,
     by_addr: HashMap<SocketAddr, PeerId>,
+    policies: HashMap<BriefingId, RoomPolicy>,
     dirty: Vec<PeerId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SfuEvent>,
@@ -105,7 +143,7 @@ pub struct Sfu {
 enum Action {
     Forward(PeerId, MediaData),
     KeyframeRequest(PeerId, KeyframeRequest),
-    Published(PeerId, Mid, MediaKind),
+    Published(PeerId, Mid, MediaKind, Vec<Rid>),
 }
 
 impl Sfu {
@@ -118,6 +156,7 @@ impl Sfu {
             peers: HashMap::new(),
             rooms: HashMap::new(),
             by_addr: HashMap::new(),
+            policies: HashMap::new(),
             dirty: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -146,7 +185,12 @@ impl Sfu {
             .set_ice_lite(true)
             .set_send_buffer_video(self.config.video_send_buffer)
             .set_stats_interval(Some(Duration::from_secs(1)))
+            // Egress estimation (TWCC, RFC 8888's predecessor draft) decides whether a
+            // subscriber can take the high simulcast layer.
+            .enable_bwe(Some(Bitrate::kbps(1_000)))
             .build(now);
+        rtc.bwe()
+            .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(2_500));
         let candidate = Candidate::host(self.config.public_addr, "udp")
             .map_err(|e| MediaError::RejectedSdp(format!("bad public address: {e}")))?;
         rtc.add_local_candidate(candidate);
@@ -167,6 +211,7 @@ impl Sfu {
                     kind: track.kind,
                     state: TrackOutState::ToOpen,
                     source_alive: true,
+                    forwarding: None,
                 });
             }
         }
@@ -309,6 +354,45 @@ impl Sfu {
         self.drive(now);
     }
 
+    /// Sets who may be heard and who is on the stage in `room`.
+    pub fn set_room_policy(&mut self, room: &BriefingId, policy: RoomPolicy) {
+        self.policies.insert(room.clone(), policy);
+    }
+
+    /// Sets the points whose thumbnails `peer` displays (`None`: all of them).
+    pub fn set_view(&mut self, peer: PeerId, thumbnails: Option<Vec<String>>) {
+        if let Some(peer) = self.peers.get_mut(&peer) {
+            peer.view = thumbnails;
+        }
+    }
+
+    /// Connection quality of every peer.
+    pub fn quality(&self) -> Vec<PeerQuality> {
+        self.peers
+            .values()
+            .map(|p| {
+                let flowing = |bytes: &HashMap<Mid, (u64, u64)>, kind: MediaKind| {
+                    bytes.iter().any(|(mid, (now, before))| {
+                        now > before && media_kind(p, *mid) == Some(kind)
+                    })
+                };
+                PeerQuality {
+                    peer: p.id,
+                    room: p.room.clone(),
+                    label: p.label.clone(),
+                    rtt_ms: p.quality.rtt_ms,
+                    loss: p.quality.loss,
+                    kbps_in: p.quality.kbps_in,
+                    kbps_out: p.quality.kbps_out,
+                    audio_up: flowing(&p.quality.ingress_bytes, MediaKind::Audio),
+                    video_up: flowing(&p.quality.ingress_bytes, MediaKind::Video),
+                    audio_down: flowing(&p.quality.egress_bytes, MediaKind::Audio),
+                    video_down: flowing(&p.quality.egress_bytes, MediaKind::Video),
+                }
+            })
+            .collect()
+    }
+
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
@@ -384,19 +468,51 @@ impl Sfu {
                     self.request_keyframe(now, source, source_mid, req.rid, req.kind);
                 }
             }
-            Action::Published(from, mid, kind) => self.published(from, mid, kind),
+            Action::Published(from, mid, kind, rids) => self.published(from, mid, kind, rids),
         }
     }
 
     fn forward(&mut self, now: Instant, from: PeerId, data: MediaData) {
-        if !data.contiguous && data.params.spec().codec.is_video() {
+        if let Some(rid) = data.rid
+            && let Some(track) = self
+                .peers
+                .get_mut(&from)
+                .and_then(|p| p.tracks_in.iter_mut().find(|t| t.mid == data.mid))
+            && !track.rids.contains(&rid)
+        {
+            // A layer the SDP did not announce: learn it from the media itself.
+            track.rids.push(rid);
+        }
+        let Some(publisher) = self.peers.get(&from) else {
+            return;
+        };
+        let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == data.mid) else {
+            return;
+        };
+        let room = publisher.room.clone();
+        let policy = self.policies.get(&room);
+        let kind = track.kind;
+        if kind == MediaKind::Audio
+            && policy
+                .and_then(|p| p.speakers.as_ref())
+                .is_some_and(|speakers| !speakers.contains(&publisher.label))
+        {
+            // The briefing gives this point no right to speak: the server, not the client's
+            // mute button, keeps it silent.
+            self.counters.audio_frames_gated += 1;
+            return;
+        }
+        let on_stage = policy.is_some_and(|p| p.stage.contains(&publisher.label));
+        let high_rid = track.rid_for(Layer::High);
+        let low_rid = track.rid_for(Layer::Low);
+        let label = publisher.label.clone();
+        if !data.contiguous && kind == MediaKind::Video {
             // Frames were lost beyond what NACK recovered: the decoders downstream need a
             // fresh keyframe (RFC 4585 §6.3.1).
             self.request_keyframe(now, from, data.mid, data.rid, KeyframeRequestKind::Pli);
         }
-        let Some(room) = self.peers.get(&from).map(|p| p.room.clone()) else {
-            return;
-        };
+        let min_high_kbps = self.config.high_layer_min_kbps;
+        let mut wanted_keyframes: [Option<Option<Rid>>; 2] = [None, None];
         let Sfu {
             rooms,
             peers,
@@ -411,7 +527,52 @@ impl Sfu {
             let Some(peer) = peers.get_mut(member) else {
                 continue;
             };
-            let Some(mid) = peer.open_mid_for(from, data.mid) else {
+            let Some(index) = peer.tracks_out.iter().position(|t| {
+                t.source == from
+                    && t.source_mid == data.mid
+                    && matches!(t.state, TrackOutState::Open(_))
+            }) else {
+                continue;
+            };
+            if kind == MediaKind::Video {
+                let layer = if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
+                    Some(Layer::High)
+                } else if on_stage || peer.view.as_ref().is_none_or(|v| v.contains(&label)) {
+                    Some(Layer::Low)
+                } else {
+                    None
+                };
+                let out = &mut peer.tracks_out[index];
+                let Some(layer) = layer else {
+                    // Nobody receives video it does not display.
+                    out.forwarding = None;
+                    continue;
+                };
+                let want = match layer {
+                    Layer::High => high_rid,
+                    Layer::Low => low_rid,
+                };
+                if out.forwarding != Some(want) {
+                    if data.rid == want && data.is_keyframe() {
+                        // Switch on a keyframe of the new layer: no frozen picture.
+                        if out.forwarding.is_some() {
+                            counters.layer_switches += 1;
+                        }
+                        out.forwarding = Some(want);
+                    } else {
+                        let slot = usize::from(layer == Layer::Low);
+                        wanted_keyframes[slot] = Some(want);
+                        if out.forwarding != Some(data.rid) {
+                            continue;
+                        }
+                        // Until then the old layer keeps the picture moving.
+                    }
+                }
+                if out.forwarding != Some(data.rid) {
+                    continue;
+                }
+            }
+            let TrackOutState::Open(mid) = peer.tracks_out[index].state else {
                 continue;
             };
             let Some(writer) = peer.rtc.writer(mid) else {
@@ -419,6 +580,13 @@ impl Sfu {
             };
             let Some(pt) = writer.match_params(data.params) else {
                 continue;
+            };
+            // Keep RFC 6464 audio levels: receivers draw the speaking indicator from them.
+            let writer = match data.ext_vals.audio_level {
+                Some(level) => {
+                    writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false))
+                }
+                None => writer,
             };
             if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
                 debug!(peer = %member, "write failed: {e}");
@@ -430,9 +598,12 @@ impl Sfu {
                 dirty.push(*member);
             }
         }
+        for rid in wanted_keyframes.into_iter().flatten() {
+            self.request_keyframe(now, from, data.mid, rid, KeyframeRequestKind::Pli);
+        }
     }
 
-    fn published(&mut self, from: PeerId, mid: Mid, kind: MediaKind) {
+    fn published(&mut self, from: PeerId, mid: Mid, kind: MediaKind, rids: Vec<Rid>) {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
@@ -442,7 +613,8 @@ impl Sfu {
         publisher.tracks_in.push(TrackIn {
             mid,
             kind,
-            last_keyframe_request: None,
+            rids,
+            last_keyframe_request: Vec::new(),
         });
         let label = publisher.label.clone();
         let room = publisher.room.clone();
@@ -456,6 +628,7 @@ impl Sfu {
                     kind,
                     state: TrackOutState::ToOpen,
                     source_alive: true,
+                    forwarding: None,
                 });
                 self.mark_dirty(member);
             }
@@ -482,7 +655,8 @@ impl Sfu {
         }
         if track
             .last_keyframe_request
-            .is_some_and(|t| now.saturating_duration_since(t) < interval)
+            .iter()
+            .any(|(r, t)| *r == rid && now.saturating_duration_since(*t) < interval)
         {
             return;
         }
@@ -491,13 +665,28 @@ impl Sfu {
         };
         match writer.request_keyframe(rid, kind) {
             Ok(()) => {
-                track.last_keyframe_request = Some(now);
+                track.last_keyframe_request.retain(|(r, _)| *r != rid);
+                track.last_keyframe_request.push((rid, now));
                 self.counters.keyframe_requests += 1;
                 self.mark_dirty(source);
             }
             Err(e) => debug!(%source, "keyframe request failed: {e}"),
         }
     }
+}
+
+/// The kind of media `mid` carries in `peer`'s session, either direction.
+fn media_kind(peer: &Peer, mid: Mid) -> Option<MediaKind> {
+    peer.tracks_in
+        .iter()
+        .find(|t| t.mid == mid)
+        .map(|t| t.kind)
+        .or_else(|| {
+            peer.tracks_out.iter().find_map(|t| match t.state {
+                TrackOutState::Open(m) if m == mid => Some(t.kind),
+                _ => None,
+            })
+        })
 }
 
 /// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
@@ -586,16 +775,45 @@ fn poll_peer(
                 }
                 Event::MediaAdded(added) => {
                     if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
-                        actions.push(Action::Published(peer.id, added.mid, added.kind));
+                        // The browser's `a=simulcast:send` is our receive side.
+                        let rids = added
+                            .simulcast
+                            .map(|s| {
+                                let layers = if s.recv.is_empty() { s.send } else { s.recv };
+                                layers.iter().map(|l| l.rid).collect()
+                            })
+                            .unwrap_or_default();
+                        actions.push(Action::Published(peer.id, added.mid, added.kind, rids));
                     }
                 }
                 Event::MediaData(data) => actions.push(Action::Forward(peer.id, data)),
                 Event::KeyframeRequest(req) => actions.push(Action::KeyframeRequest(peer.id, req)),
                 Event::MediaIngressStats(stats) => {
-                    peer.ingress_nacks.insert(stats.mid, stats.nacks);
+                    // Simulcast layers report separately; the layers of one mid add up.
+                    let nacks = peer.ingress_nacks.entry(stats.mid).or_default();
+                    *nacks = (*nacks).max(stats.nacks);
+                    if let Some(loss) = stats.loss {
+                        peer.quality.loss = Some(f64::from(loss));
+                    }
+                    let bytes = peer.quality.ingress_bytes.entry(stats.mid).or_default();
+                    *bytes = (stats.bytes, bytes.0);
                 }
                 Event::MediaEgressStats(stats) => {
                     peer.egress_nacks.insert(stats.mid, stats.nacks);
+                    let bytes = peer.quality.egress_bytes.entry(stats.mid).or_default();
+                    *bytes = (stats.bytes, bytes.0);
+                }
+                Event::PeerStats(stats) => {
+                    let rtt = stats.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                    peer.quality.on_peer_stats(
+                        stats.timestamp,
+                        stats.peer_bytes_rx,
+                        stats.peer_bytes_tx,
+                        rtt,
+                    );
+                }
+                Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+                    peer.bwe_kbps = Some(estimate.as_u64() / 1000);
                 }
                 _ => {}
             },

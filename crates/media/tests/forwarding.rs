@@ -2,9 +2,11 @@
 
 mod sim;
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use giaoban_model::TrackKind;
+use giaoban_media::RoomPolicy;
+use giaoban_model::{BriefingId, TrackKind};
 use sim::Sim;
 
 const POINTS: [&str; 4] = [
@@ -219,4 +221,88 @@ fn garbage_datagrams_are_dropped_and_counted() {
     let got = sim.client("viewer").frames_from("host", TrackKind::Video);
     sim.run(Duration::from_secs(2));
     assert!(sim.client("viewer").frames_from("host", TrackKind::Video) > got + 30);
+}
+
+#[test]
+fn audio_of_points_without_the_floor_is_not_forwarded() {
+    let mut sim = Sim::new(8);
+    for name in ["host", "p1", "p2"] {
+        sim.join("b1", name);
+    }
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1", "p2"], 5)
+    }));
+    let speakers: HashSet<String> = ["host", "p1"].iter().map(|s| s.to_string()).collect();
+    sim.sfu.set_room_policy(
+        &BriefingId("b1".into()),
+        RoomPolicy {
+            speakers: Some(speakers),
+            stage: vec!["host".into()],
+        },
+    );
+    sim.run(Duration::from_millis(200)); // frames already in flight land
+    let before = |s: &Sim, me: &str, from: &str| s.client(me).frames_from(from, TrackKind::Audio);
+    let p2_at_host = before(&sim, "host", "p2");
+    let p1_at_host = before(&sim, "host", "p1");
+    let host_at_p2 = before(&sim, "p2", "host");
+    let p2_video_at_host = sim.client("host").frames_from("p2", TrackKind::Video);
+    sim.run(Duration::from_secs(2));
+    assert_eq!(before(&sim, "host", "p2"), p2_at_host, "p2 was heard");
+    assert!(
+        before(&sim, "host", "p1") > p1_at_host + 50,
+        "p1 was not heard"
+    );
+    assert!(
+        before(&sim, "p2", "host") > host_at_p2 + 50,
+        "p2 no longer hears the host"
+    );
+    // Gating is about audio only: p2 is still seen.
+    assert!(sim.client("host").frames_from("p2", TrackKind::Video) > p2_video_at_host + 30);
+    assert!(sim.sfu.counters().audio_frames_gated > 0);
+}
+
+#[test]
+fn video_of_points_not_displayed_is_not_forwarded() {
+    let mut sim = Sim::new(9);
+    for name in ["host", "p1", "p2"] {
+        sim.join("b1", name);
+    }
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1", "p2"], 5)
+    }));
+    // p1 shows only p2 as a thumbnail; the host is on everyone's stage.
+    sim.sfu.set_room_policy(
+        &BriefingId("b1".into()),
+        RoomPolicy {
+            speakers: None,
+            stage: vec!["host".into()],
+        },
+    );
+    let p1 = sim.client("p1").peer;
+    sim.sfu.set_view(p1, Some(vec!["p2".into()]));
+    sim.run(Duration::from_millis(200));
+    let host_before = sim.client("p1").frames_from("host", TrackKind::Video);
+    let p2_before = sim.client("p1").frames_from("p2", TrackKind::Video);
+    sim.run(Duration::from_secs(2));
+    assert!(sim.client("p1").frames_from("host", TrackKind::Video) > host_before + 30);
+    assert!(sim.client("p1").frames_from("p2", TrackKind::Video) > p2_before + 30);
+    // Off the page, p2's video stops.
+    sim.sfu.set_view(p1, Some(vec![]));
+    sim.run(Duration::from_millis(200));
+    let p2_paused = sim.client("p1").frames_from("p2", TrackKind::Video);
+    sim.run(Duration::from_secs(2));
+    assert_eq!(
+        sim.client("p1").frames_from("p2", TrackKind::Video),
+        p2_paused
+    );
+    // Its audio still arrives: only video follows the view.
+    let audio = sim.client("p1").frames_from("p2", TrackKind::Audio);
+    sim.run(Duration::from_secs(1));
+    assert!(sim.client("p1").frames_from("p2", TrackKind::Audio) > audio + 20);
+    // Back on the page: video resumes (from the next keyframe).
+    sim.sfu.set_view(p1, Some(vec!["p2".into()]));
+    let ok = sim.run_until(Duration::from_secs(4), |s| {
+        s.client("p1").frames_from("p2", TrackKind::Video) > p2_paused + 10
+    });
+    assert!(ok, "p2's video did not resume when shown again");
 }

@@ -9,5 +9,5 @@ mod signal;
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
     BriefingInfo, ClientMsg, ErrorCode, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo,
-    PresenceInfo, ServerMsg, TrackInfo, TrackKind,
+    PresenceInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
 };

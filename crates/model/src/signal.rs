@@ -22,6 +22,17 @@ pub enum ClientMsg {
     Offer { sdp: String },
     /// The client's answer to a server offer.
     Answer { sdp: String },
+    /// Ask for the floor, optionally saying about what.
+    RaiseHand {
+        #[serde(default)]
+        topic: Option<String>,
+    },
+    /// Withdraw the request to speak.
+    LowerHand,
+    /// Answer "present" to the active roll-call.
+    RollCallAnswer,
+    /// The points whose thumbnails the client displays now.
+    View { thumbnails: Vec<String> },
 }
 
 /// A message from the server to a client.
@@ -44,6 +55,13 @@ pub enum ServerMsg {
     Offer { sdp: String, tracks: Vec<TrackInfo> },
     /// A point came online or went offline.
     Presence { point: String, online: bool },
+    /// The briefing's state: floor mode, floor, stage, hands, roll-call, points. Its schema
+    /// is `giaoban_briefing::Snapshot`, documented in `docs/protocol.md`.
+    BriefingState { state: serde_json::Value },
+    /// Connection quality of every connected point; to the host only.
+    Quality { points: Vec<QualityInfo> },
+    /// The host asks this point to switch its microphone on.
+    UnmuteRequest,
     /// Something went wrong. Fatal errors are followed by a close of the connection.
     Error { code: ErrorCode, message: String },
 }
@@ -70,6 +88,17 @@ pub struct PresenceInfo {
     pub name: String,
     pub role: Role,
     pub online: bool,
+}
+
+/// Connection quality of one point as the server measures it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityInfo {
+    pub point: String,
+    pub rtt_ms: Option<f64>,
+    /// Fraction of packets lost on the point's uplink.
+    pub loss: Option<f64>,
+    pub kbps_in: u64,
+    pub kbps_out: u64,
 }
 
 /// One track a client receives: its media id in the SDP and the point it comes from.
@@ -109,6 +138,12 @@ pub enum ErrorCode {
     BadSdp,
     /// The server could not complete the request.
     Internal,
+    /// The action is not allowed now (e.g. the host raising a hand, no roll-call active).
+    NotAllowed,
+    /// The host removed this point from the briefing.
+    Removed,
+    /// The briefing is locked: no new joins.
+    Locked,
 }
 
 #[cfg(test)]

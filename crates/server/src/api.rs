@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/briefings", get(admin_list).post(admin_create))
         .route("/api/admin/briefings/{id}/revoke", post(admin_revoke))
         .route("/ws", get(signal::upgrade))
+        .route("/api/openapi.json", get(openapi))
+        .merge(crate::host_api::routes())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
@@ -345,6 +347,14 @@ async fn admin_revoke(
         );
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The OpenAPI description of the HTTP API.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../docs/openapi.json"),
+    )
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -3,7 +3,9 @@
 mod api;
 mod assets;
 mod cli;
+mod direction;
 mod error;
+mod host_api;
 mod media_loop;
 mod registry;
 mod serve;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use giaoban_media::{MediaError, PeerId, Sfu, SfuConfig, SfuEvent};
+use giaoban_media::{MediaError, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuEvent};
 use giaoban_model::{BriefingId, TrackInfo};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +39,17 @@ enum Command {
     },
     Leave {
         peer: PeerId,
+    },
+    Policy {
+        room: BriefingId,
+        policy: RoomPolicy,
+    },
+    View {
+        peer: PeerId,
+        thumbnails: Vec<String>,
+    },
+    Quality {
+        reply: oneshot::Sender<Vec<PeerQuality>>,
     },
 }
 
@@ -92,6 +103,25 @@ impl MediaHandle {
 
     pub fn leave(&self, peer: PeerId) {
         let _ = self.tx.send(Command::Leave { peer });
+    }
+
+    /// Sets who may be heard and who is on the stage in `room`.
+    pub fn set_policy(&self, room: BriefingId, policy: RoomPolicy) {
+        let _ = self.tx.send(Command::Policy { room, policy });
+    }
+
+    /// Sets the thumbnails `peer` displays.
+    pub fn set_view(&self, peer: PeerId, thumbnails: Vec<String>) {
+        let _ = self.tx.send(Command::View { peer, thumbnails });
+    }
+
+    /// Connection quality of every peer.
+    pub async fn quality(&self) -> Vec<PeerQuality> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Quality { reply }).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
     }
 }
 
@@ -174,6 +204,11 @@ fn handle_command(
         Command::Leave { peer } => {
             signals.remove(&peer);
             sfu.remove_peer(now, peer);
+        }
+        Command::Policy { room, policy } => sfu.set_room_policy(&room, policy),
+        Command::View { peer, thumbnails } => sfu.set_view(peer, Some(thumbnails)),
+        Command::Quality { reply } => {
+            let _ = reply.send(sfu.quality());
         }
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use giaoban_model::{BriefingId, ErrorCode, PointId, ServerMsg};
+use giaoban_model::{BriefingId, ErrorCode, PointId, Role, ServerMsg};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// What a signalling task is asked to do by others.
@@ -19,6 +19,7 @@ pub enum Outbound {
 struct Connection {
     id: u64,
     name: String,
+    role: Role,
     tx: UnboundedSender<Outbound>,
 }
 
@@ -45,6 +46,7 @@ impl Registry {
         briefing: &BriefingId,
         point: &PointId,
         name: &str,
+        role: Role,
         id: u64,
         tx: UnboundedSender<Outbound>,
     ) -> bool {
@@ -53,6 +55,7 @@ impl Registry {
         let connection = Connection {
             id,
             name: name.to_string(),
+            role,
             tx,
         };
         let old = points.insert(point.clone(), connection);
@@ -107,6 +110,34 @@ impl Registry {
     /// Closes the connection of `point`, e.g. after its link was revoked.
     pub fn kick(&self, briefing: &BriefingId, point: &PointId, code: ErrorCode, message: &str) {
         if let Some(conn) = self.lock().get(briefing).and_then(|p| p.get(point)) {
+            let _ = conn.tx.send(Outbound::Close(code, message.to_string()));
+        }
+    }
+
+    /// Sends `msg` to the connected points of `briefing` that have `role`.
+    pub fn send_to_role(&self, briefing: &BriefingId, role: Role, msg: &ServerMsg) {
+        if let Some(points) = self.lock().get(briefing) {
+            for conn in points.values().filter(|c| c.role == role) {
+                let _ = conn.tx.send(Outbound::Send(msg.clone()));
+            }
+        }
+    }
+
+    /// Sends `msg` to the point called `name`; false if it is not connected.
+    pub fn send_to_name(&self, briefing: &BriefingId, name: &str, msg: &ServerMsg) -> bool {
+        self.lock()
+            .get(briefing)
+            .and_then(|points| points.values().find(|c| c.name == name))
+            .is_some_and(|conn| conn.tx.send(Outbound::Send(msg.clone())).is_ok())
+    }
+
+    /// Closes the connection of the point called `name`.
+    pub fn kick_name(&self, briefing: &BriefingId, name: &str, code: ErrorCode, message: &str) {
+        if let Some(conn) = self
+            .lock()
+            .get(briefing)
+            .and_then(|points| points.values().find(|c| c.name == name))
+        {
             let _ = conn.tx.send(Outbound::Close(code, message.to_string()));
         }
     }

@@ -8,6 +8,7 @@ use tracing::info;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
+use crate::direction::{self, Direction};
 use crate::registry::Registry;
 use crate::state::AppState;
 use crate::{api, media_loop};
@@ -50,10 +51,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // Sessions left open by a crash end at this start.
+    let closed = store.close_open_sessions(direction::unix_ms())?;
+    if closed > 0 {
+        info!(
+            closed,
+            "closed attendance sessions left open by the previous run"
+        );
+    }
+    let registry = Arc::new(Registry::default());
+    let direction = Direction::new(store.clone(), media.clone(), registry.clone());
+    direction.spawn_tasks();
     let state = AppState {
         store: store.clone(),
         media,
-        registry: Arc::new(Registry::default()),
+        registry,
+        direction,
         base_url: base_url.clone().into(),
     };
 

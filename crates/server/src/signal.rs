@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
+use giaoban_briefing::{BriefingError, RollCallAnswer};
 use giaoban_media::PeerId;
 use giaoban_model::{
     BriefingInfo, ClientMsg, ErrorCode, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo,
@@ -14,10 +15,13 @@ use giaoban_store::{AuthError, Invitation};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use crate::direction::{DirectionError, unix_ms};
 use crate::media_loop::PeerSignal;
 use crate::registry::Outbound;
 use crate::state::AppState;
 
+/// Most thumbnails a client may say it displays.
+const MAX_VIEW: usize = 100;
 /// How long a client may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames above this are refused by the WebSocket layer itself; between
@@ -96,14 +100,47 @@ async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Invitatio
 async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation) {
     let briefing = invitation.briefing;
     let point = invitation.point;
+    if let Err(e) = state.direction.join(&briefing.id, &point.name) {
+        let (code, message) = match e {
+            DirectionError::Briefing(BriefingError::Locked) => (
+                ErrorCode::Locked,
+                "the briefing is locked: no new joins".to_string(),
+            ),
+            DirectionError::Briefing(BriefingError::Removed(_)) => (
+                ErrorCode::Removed,
+                "the host removed this point from the briefing".to_string(),
+            ),
+            other => {
+                warn!("cannot join: {other:?}");
+                (
+                    ErrorCode::Internal,
+                    "the server could not admit this point".to_string(),
+                )
+            }
+        };
+        close_with_error(&mut socket, code, message).await;
+        return;
+    }
+    let session_row = match state.store.record_join(&briefing.id, &point.id, unix_ms()) {
+        Ok(row) => Some(row),
+        Err(e) => {
+            warn!("cannot record the join: {e}");
+            None
+        }
+    };
     let conn_id = state.registry.next_id();
     let peer = PeerId(conn_id);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
     let (sig_tx, mut sig_rx) = mpsc::unbounded_channel::<PeerSignal>();
 
-    let came_online = state
-        .registry
-        .connect(&briefing.id, &point.id, &point.name, conn_id, out_tx);
+    let came_online = state.registry.connect(
+        &briefing.id,
+        &point.id,
+        &point.name,
+        point.role,
+        conn_id,
+        out_tx,
+    );
     info!(conn = conn_id, "point connected");
 
     let welcome = match welcome(&state, &briefing, &point) {
@@ -111,11 +148,16 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
         Err(e) => {
             warn!("cannot build welcome: {e}");
             close_with_error(&mut socket, ErrorCode::Internal, "internal error".into()).await;
-            state.registry.disconnect(&briefing.id, &point.id, conn_id);
+            if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
+                state.direction.leave(&briefing.id, &point.name);
+            }
             return;
         }
     };
     let mut alive = send(&mut socket, &welcome).await;
+    if let Ok(msg) = state.direction.state(&briefing.id) {
+        alive = alive && send(&mut socket, &msg).await;
+    }
     if came_online {
         let presence = ServerMsg::Presence {
             point: point.name.clone(),
@@ -127,6 +169,7 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
     }
 
     let mut published = false;
+    let mut pending_view: Option<Vec<String>> = None;
     while alive {
         tokio::select! {
             incoming = next_message(&mut socket) => match incoming {
@@ -138,6 +181,9 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
                     {
                         Ok(answer) => {
                             published = true;
+                            if let Some(view) = pending_view.take() {
+                                state.media.set_view(peer, view);
+                            }
                             alive = send(&mut socket, &ServerMsg::Answer { sdp: answer }).await;
                         }
                         Err(e) => {
@@ -153,6 +199,34 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
                         close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
                         alive = false;
                     }
+                }
+                Ok(Some(ClientMsg::View { thumbnails })) => {
+                    if thumbnails.len() > MAX_VIEW {
+                        let message = format!("a view lists at most {MAX_VIEW} points");
+                        alive = send_error(&mut socket, ErrorCode::BadMessage, message).await;
+                    } else if published {
+                        state.media.set_view(peer, thumbnails);
+                    } else {
+                        pending_view = Some(thumbnails);
+                    }
+                }
+                Ok(Some(ClientMsg::RaiseHand { topic })) => {
+                    let result = state.direction.act(&briefing.id, |core, now| {
+                        core.raise_hand(&point.name, topic, now)
+                    });
+                    alive = report(&mut socket, result).await;
+                }
+                Ok(Some(ClientMsg::LowerHand)) => {
+                    let result = state
+                        .direction
+                        .act(&briefing.id, |core, _| core.lower_hand(&point.name).map(|_| ()));
+                    alive = report(&mut socket, result).await;
+                }
+                Ok(Some(ClientMsg::RollCallAnswer)) => {
+                    let result = state.direction.act(&briefing.id, |core, now| {
+                        core.answer_roll_call(&point.name, RollCallAnswer::Present, now)
+                    });
+                    alive = report(&mut socket, result).await;
                 }
                 Ok(Some(other)) => {
                     let message = format!("unexpected message {}", kind_of(&other));
@@ -194,12 +268,20 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
     if published {
         state.media.leave(peer);
     }
+    let mut quality = None;
     if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
+        // Only the point's newest connection takes it offline.
+        quality = state.direction.leave(&briefing.id, &point.name);
         let presence = ServerMsg::Presence {
             point: point.name.clone(),
             online: false,
         };
         state.registry.broadcast(&briefing.id, None, &presence);
+    }
+    if let Some(row) = session_row
+        && let Err(e) = state.store.record_leave(row, unix_ms(), quality)
+    {
+        warn!("cannot record the leave: {e}");
     }
     info!(conn = conn_id, "point disconnected");
 }
@@ -269,6 +351,30 @@ async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal
         return serde_json::from_str(text.as_str())
             .map(Some)
             .map_err(|e| Fatal(ErrorCode::BadMessage, format!("invalid message: {e}")));
+    }
+}
+
+/// Sends an error that does not end the connection.
+async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: String) -> bool {
+    send(socket, &ServerMsg::Error { code, message }).await
+}
+
+/// Reports the outcome of a point's briefing action: nothing on success (the new state is
+/// broadcast), an error message otherwise.
+async fn report(socket: &mut WebSocket, result: Result<(), DirectionError>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(DirectionError::Briefing(e)) => {
+            let code = match e {
+                BriefingError::Invalid(_) => ErrorCode::BadMessage,
+                _ => ErrorCode::NotAllowed,
+            };
+            send_error(socket, code, e.to_string()).await
+        }
+        Err(other) => {
+            warn!("briefing action failed: {other:?}");
+            send_error(socket, ErrorCode::Internal, "internal error".into()).await
+        }
     }
 }
 

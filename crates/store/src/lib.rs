@@ -1,8 +1,9 @@
 //! Persistent state of giaoban and the tokens that grant access to it.
 //!
 //! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with briefings,
-//! their invited points, settings and admin login codes, and `secret.key`, which signs the
-//! invitation tokens of points and the sessions of the admin.
+//! their invited points, what directing them leaves behind (attendance sessions, roll-call
+//! answers, the floor log, the lock), settings and admin login codes, and `secret.key`, which
+//! signs the invitation tokens of points and the sessions of the admin.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +24,9 @@
 //! ```
 
 mod admin;
+mod attendance;
 mod briefings;
+mod direction;
 mod error;
 mod ids;
 mod migrations;
@@ -35,7 +38,11 @@ mod store;
 mod tokens;
 
 pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS};
+pub use attendance::{AttendanceRow, AttendanceSession, QualitySummary, attendance_csv};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
+pub use direction::{
+    FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
+};
 pub use error::{AuthError, StoreError};
 pub use signing::MAX_TOKEN_LEN;
 pub use store::{DB_FILE, Store};

@@ -42,6 +42,44 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         used_at_unix    INTEGER NULL
     );
     ",
+    // 2: directing a briefing: the lock, attendance sessions, roll-call answers and the floor
+    // log. Times are Unix milliseconds. AUTOINCREMENT keeps a session or grant id from being
+    // reused after its briefing is deleted, so a stale id can never end someone else's row.
+    "
+    ALTER TABLE briefings ADD COLUMN locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1));
+
+    CREATE TABLE attendance_sessions (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        point_id     TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        joined_at_ms INTEGER NOT NULL,
+        left_at_ms   INTEGER NULL CHECK (left_at_ms >= joined_at_ms),
+        avg_rtt_ms   REAL NULL,
+        avg_loss     REAL NULL,
+        CHECK ((avg_rtt_ms IS NULL) = (avg_loss IS NULL))
+    );
+    CREATE INDEX attendance_sessions_by_point ON attendance_sessions (point_id, joined_at_ms);
+    CREATE INDEX attendance_sessions_open ON attendance_sessions (id) WHERE left_at_ms IS NULL;
+
+    CREATE TABLE roll_call_answers (
+        point_id       TEXT PRIMARY KEY NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        status         TEXT NOT NULL CHECK (status IN ('present', 'substitute', 'absent')),
+        substitute     TEXT NULL,
+        reason         TEXT NULL,
+        answered_at_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE floor_grants (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        point_id      TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        granted_at_ms INTEGER NOT NULL,
+        seconds_limit INTEGER NULL,
+        ended_at_ms   INTEGER NULL CHECK (ended_at_ms >= granted_at_ms),
+        end_reason    TEXT NULL,
+        CHECK ((ended_at_ms IS NULL) = (end_reason IS NULL))
+    );
+    CREATE INDEX floor_grants_by_point ON floor_grants (point_id, granted_at_ms);
+    CREATE INDEX floor_grants_open ON floor_grants (id) WHERE ended_at_ms IS NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -92,6 +130,27 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
         assert_eq!(version, schema_version(MIGRATIONS.len()));
+    }
+
+    #[test]
+    fn a_version_1_database_keeps_its_briefings_unlocked() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO briefings (id, title, scheduled_start, created_at)
+             VALUES ('b', 'Giao ban', '2026-12-01T08:00:00+07:00', '2026-11-30T01:00:00Z');",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let locked: bool = conn
+            .query_row("SELECT locked FROM briefings WHERE id = 'b'", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert!(!locked);
     }
 
     #[test]

@@ -50,6 +50,18 @@ pub(crate) fn now_utc() -> String {
         .expect("the current time is within RFC 3339's four-digit years")
 }
 
+/// The latest instant RFC 3339 can express, in Unix milliseconds: 9999-12-31T23:59:59.999Z.
+pub(crate) const MAX_UNIX_MS: u64 = 253_402_300_799_999;
+
+/// Unix milliseconds as RFC 3339 in UTC with whole seconds (the milliseconds are dropped).
+/// `None` outside `0..=MAX_UNIX_MS`.
+pub(crate) fn utc_from_unix_ms(ms: i64) -> Option<String> {
+    if !(0..=MAX_UNIX_MS as i64).contains(&ms) {
+        return None;
+    }
+    format(OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok()?)
+}
+
 fn format(t: OffsetDateTime) -> Option<String> {
     // RFC 3339 cannot express years outside 0000..=9999 or offsets with seconds.
     t.format(&Rfc3339).ok()
@@ -103,6 +115,21 @@ mod tests {
             assert!(message.contains("scheduled start"), "{message}");
             assert!(message.contains("expected"), "{message}");
         }
+    }
+
+    #[test]
+    fn unix_milliseconds_become_utc_seconds() {
+        assert_eq!(
+            utc_from_unix_ms(1_796_086_800_999).as_deref(),
+            Some("2026-12-01T01:00:00Z")
+        );
+        assert_eq!(utc_from_unix_ms(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            utc_from_unix_ms(MAX_UNIX_MS as i64).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(utc_from_unix_ms(MAX_UNIX_MS as i64 + 1), None);
+        assert_eq!(utc_from_unix_ms(-1), None);
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! The log of what happened, for the minutes and the attendance record.
+
+use serde::{Deserialize, Serialize};
+
+use crate::RollCallAnswer;
+
+/// One entry of the briefing's log, drained with [`Briefing::take_events`].
+///
+/// Every `FloorGranted` is followed by exactly one `FloorEnded` for the same point before the
+/// next `FloorGranted`, and every `PointJoined` by one `PointLeft` before the point's next
+/// `PointJoined`, so the minutes and the attendance can pair them without guessing.
+///
+/// [`Briefing::take_events`]: crate::Briefing::take_events
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BriefingEvent {
+    /// The point came online (its first connection, or its return after leaving).
+    PointJoined { point: String, at_unix_ms: u64 },
+    /// The point went offline.
+    PointLeft { point: String, at_unix_ms: u64 },
+    /// The host removed the point for good.
+    PointRemoved { point: String, at_unix_ms: u64 },
+    /// The host gave the point the floor, with a time limit in seconds or none.
+    FloorGranted {
+        point: String,
+        at_unix_ms: u64,
+        seconds: Option<u32>,
+    },
+    /// The point's floor ended; the floor is back with the host.
+    FloorEnded {
+        point: String,
+        at_unix_ms: u64,
+        reason: FloorEndReason,
+    },
+    /// The point asked for the floor, or changed the topic of its request.
+    HandRaised {
+        point: String,
+        topic: Option<String>,
+        at_unix_ms: u64,
+    },
+    /// A roll-call began; earlier answers were cleared.
+    RollCallStarted { at_unix_ms: u64 },
+    /// The point's roll-call answer was recorded (including `absent` for points that had not
+    /// answered when the roll-call ended).
+    RollCallAnswered {
+        point: String,
+        answer: RollCallAnswer,
+        at_unix_ms: u64,
+    },
+    /// The roll-call ended.
+    RollCallEnded { at_unix_ms: u64 },
+}
+
+/// Why a point's floor ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FloorEndReason {
+    /// The host took it back.
+    Revoked,
+    /// Its time limit ran out.
+    Expired,
+    /// The point disconnected.
+    Left,
+    /// The host gave the floor to another point, or to the same point again with a new limit.
+    Replaced,
+    /// The host removed the point.
+    Removed,
+}
+
+impl FloorEndReason {
+    /// The stable lowercase name used in JSON and in the minutes, e.g. `expired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FloorEndReason::Revoked => "revoked",
+            FloorEndReason::Expired => "expired",
+            FloorEndReason::Left => "left",
+            FloorEndReason::Replaced => "replaced",
+            FloorEndReason::Removed => "removed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_names_match_their_json() {
+        for reason in [
+            FloorEndReason::Revoked,
+            FloorEndReason::Expired,
+            FloorEndReason::Left,
+            FloorEndReason::Replaced,
+            FloorEndReason::Removed,
+        ] {
+            let json = serde_json::to_string(&reason).expect("a unit variant serialises");
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The briefing state as clients see it: the `state` of `briefing_state` messages and of
+//! `GET /api/briefings/{id}/state` (`docs/protocol.md`, "State").
+
+use giaoban_model::Role;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::{Briefing, FloorMode, Now, RollCallAnswer};
+
+/// The whole visible state of a briefing at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub mode: FloorMode,
+    /// `null` when nobody but the host holds the floor.
+    pub floor: Option<FloorSnapshot>,
+    pub spotlight: Option<String>,
+    /// The points every screen shows large, host first.
+    pub stage: Vec<String>,
+    /// Requests to speak, oldest first.
+    pub hands: Vec<HandSnapshot>,
+    pub locked: bool,
+    /// `null` when no roll-call was ever started.
+    pub roll_call: Option<RollCallSnapshot>,
+    /// Every invited point, the host first, then in invitation order.
+    pub points: Vec<PointSnapshot>,
+}
+
+/// The bridge point holding the floor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorSnapshot {
+    pub point: String,
+    /// Time left when the snapshot was taken; `null` without a limit. Clients count down from
+    /// the moment they receive it.
+    pub remaining_ms: Option<u64>,
+}
+
+/// One request to speak.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandSnapshot {
+    pub point: String,
+    pub topic: Option<String>,
+    /// RFC 3339, UTC.
+    pub raised_at: String,
+}
+
+/// The current or last roll-call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollCallSnapshot {
+    pub active: bool,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// The answers given so far, in invitation order.
+    pub answers: Vec<RollCallEntry>,
+}
+
+/// One point's roll-call answer: `{"point": "…", "status": "…", …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollCallEntry {
+    pub point: String,
+    #[serde(flatten)]
+    pub answer: RollCallAnswer,
+}
+
+/// One invited point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointSnapshot {
+    pub name: String,
+    pub role: Role,
+    pub online: bool,
+    /// Whether its audio is forwarded now ([`Briefing::may_send_audio`]).
+    pub may_speak: bool,
+}
+
+impl Briefing {
+    /// The state to send to clients. `now` only computes the floor's remaining time.
+    pub fn snapshot(&self, now: Now) -> Snapshot {
+        let name = |i: usize| self.points[i].name.clone();
+        Snapshot {
+            mode: self.mode,
+            floor: self.floor.as_ref().map(|f| FloorSnapshot {
+                point: name(f.point),
+                remaining_ms: self
+                    .floor_remaining(now)
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            }),
+            spotlight: self.spotlight.map(name),
+            stage: self.stage(),
+            hands: self
+                .hands
+                .iter()
+                .map(|h| HandSnapshot {
+                    point: name(h.point),
+                    topic: h.topic.clone(),
+                    raised_at: rfc3339(h.raised_at_unix_ms),
+                })
+                .collect(),
+            locked: self.locked,
+            roll_call: self.roll_call.as_ref().map(|r| RollCallSnapshot {
+                active: r.active,
+                started_at: rfc3339(r.started_at_unix_ms),
+                answers: r
+                    .answers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| {
+                        Some(RollCallEntry {
+                            point: name(i),
+                            answer: a.clone()?,
+                        })
+                    })
+                    .collect(),
+            }),
+            points: self
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PointSnapshot {
+                    name: p.name.clone(),
+                    role: p.role,
+                    online: p.online,
+                    may_speak: self.may_speak(i),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Formats milliseconds since the Unix epoch as RFC 3339 in UTC, e.g.
+/// `2026-12-01T01:10:02Z`. Times beyond the year 9999, which no real clock gives, are shown
+/// as the last representable moment rather than failing.
+fn rfc3339(unix_ms: u64) -> String {
+    let nanos = i128::from(unix_ms) * 1_000_000;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "9999-12-31T23:59:59.999Z".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{CUA_LO, HOST_NAME, Later, NGHI_LOC, START_UNIX_MS, VINH, clock, online};
+
+    #[test]
+    fn formats_unix_milliseconds_as_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(START_UNIX_MS + 602_000), "2026-12-01T01:10:02Z");
+        assert_eq!(rfc3339(START_UNIX_MS + 250), "2026-12-01T01:00:00.25Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn snapshot_serialises_as_the_protocol_state() {
+        let mut b = online(&[VINH, NGHI_LOC]);
+        let t = clock();
+        b.grant_floor(NGHI_LOC, Some(120), t).unwrap();
+        b.raise_hand(VINH, Some("Kinh phí CNTT".into()), t.after_secs(2))
+            .unwrap();
+        b.start_roll_call(t);
+        b.answer_roll_call(VINH, RollCallAnswer::Present, t)
+            .unwrap();
+        b.answer_roll_call(
+            HOST_NAME,
+            RollCallAnswer::Substitute {
+                substitute: "Phó Giám đốc".into(),
+            },
+            t,
+        )
+        .unwrap();
+
+        let state = b.snapshot(t.after_secs(2));
+        assert_eq!(
+            serde_json::to_value(&state).unwrap(),
+            json!({
+                "mode": "directed",
+                "floor": {"point": NGHI_LOC, "remaining_ms": 118000},
+                "spotlight": null,
+                "stage": [HOST_NAME, NGHI_LOC],
+                "hands": [{"point": VINH, "topic": "Kinh phí CNTT", "raised_at": "2026-12-01T01:00:02Z"}],
+                "locked": false,
+                "roll_call": {"active": true, "started_at": "2026-12-01T01:00:00Z", "answers": [
+                    {"point": HOST_NAME, "status": "substitute", "substitute": "Phó Giám đốc"},
+                    {"point": VINH, "status": "present"},
+                ]},
+                "points": [
+                    {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true},
+                    {"name": VINH, "role": "point", "online": true, "may_speak": false},
+                    {"name": NGHI_LOC, "role": "point", "online": true, "may_speak": true},
+                    {"name": CUA_LO, "role": "point", "online": false, "may_speak": false},
+                ],
+            })
+        );
+        let text = serde_json::to_string(&state).unwrap();
+        let back: Snapshot = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, state, "clients written in Rust can read it back");
+    }
+
+    #[test]
+    fn empty_state_has_nulls() {
+        let b = online(&[]);
+        let value = serde_json::to_value(b.snapshot(clock())).unwrap();
+        assert_eq!(value["floor"], json!(null));
+        assert_eq!(value["roll_call"], json!(null));
+        assert_eq!(value["hands"], json!([]));
+        assert_eq!(value["stage"], json!([HOST_NAME]));
+    }
+
+    #[test]
+    fn untimed_floor_has_no_remaining_time_and_overdue_floor_has_none_left() {
+        let mut b = online(&[VINH]);
+        b.grant_floor(VINH, None, clock()).unwrap();
+        let floor = b.snapshot(clock()).floor.unwrap();
+        assert_eq!(floor.remaining_ms, None);
+        b.grant_floor(VINH, Some(10), clock()).unwrap();
+        let floor = b.snapshot(clock().after_secs(11)).floor.unwrap();
+        assert_eq!(floor.remaining_ms, Some(0));
+    }
+}
