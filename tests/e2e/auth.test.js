@@ -122,7 +122,7 @@ async function expectRefusedPage(client, what) {
 
 /**
  * Reads messages until an `error`, skipping what the server may send meanwhile (offers,
- * presence), and checks its code; then the server must close the connection.
+ * presence, the briefing state), and checks its code; then the server must close the connection.
  *
  * @param {SignalClient} sig
  * @param {string | null} code the expected code, or null for any
@@ -143,7 +143,7 @@ async function expectSignalError(sig, code, what) {
       assert.equal(typeof msg.message, 'string', `${what}: error message text (got ${JSON.stringify(msg)})`);
       break;
     }
-    assert.ok(['offer', 'presence'].includes(msg.type), `${what}: unexpected ${JSON.stringify(msg).slice(0, 200)} before the error`);
+    assert.ok(['offer', 'presence', 'briefing_state', 'quality'].includes(msg.type), `${what}: unexpected ${JSON.stringify(msg).slice(0, 200)} before the error`);
     seen.push(msg);
   }
   await sig.waitClosed().catch((err) => {
@@ -263,7 +263,9 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
         await client.join({ title: BRIEFING_A.title, point });
         return client;
       }));
-      await allOf(pages.map((c, i) => c.waitForMediaFrom([viewers[1 - i]])));
+      // Directed mode (the default): the host is heard, the point only seen.
+      const heard = (/** @type {number} */ i) => (viewers[1 - i] === HOST ? [HOST] : []);
+      await allOf(pages.map((c, i) => c.waitForMediaFrom([viewers[1 - i]], { audio: heard(i) })));
 
       const nghiLoc = tokenOf(a.link(NGHI_LOC).url);
       const big = 'x'.repeat(100 * 1024);
@@ -328,7 +330,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
       }
 
       server.assertRunning();
-      await allOf(pages.map((c, i) => c.waitForMediaFrom([viewers[1 - i]], { timeout: seconds(10) })));
+      await allOf(pages.map((c, i) => c.waitForMediaFrom([viewers[1 - i]], { timeout: seconds(10), audio: heard(i) })));
       for (const page of pages) {
         const errors = page.signals.filter((s) => s.dir === 'in' && s.type === 'error');
         assert.deepEqual(errors, [], `${page.label}: signalling errors while others misbehaved`);

@@ -1,16 +1,18 @@
 // A whole briefing in real browsers: a host and three bridge points join through their
-// invitation links, see and hear each other, survive garbage on the media port, and a point
+// invitation links, the host opens the floor to everyone (open mode), they see and hear each other, survive garbage on the media port, and a point
 // that leaves disappears everywhere and is seen again when it comes back.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
+  HostApi,
   Server,
   allOf,
   createBriefing,
   garbageDatagrams,
   openLink,
+  tokenOf,
   seconds,
   sendDatagrams,
   videoOf,
@@ -77,6 +79,13 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
       points: [CUA_LO, NGHI_LOC, VINH],
       baseUrl: server.baseUrl,
     });
+    // Directed mode (the default) forwards only the host's and the floor holder's audio;
+    // this test is about everyone hearing everyone, so the host opens the discussion.
+    const opened = await server.request('POST', `/api/briefings/${briefing.id}/mode`, {
+      token: tokenOf(briefing.link(HOST).url),
+      body: { mode: 'open' },
+    });
+    assert.equal(opened.status, 200, 'the host could not switch to open discussion');
   });
 
   after(async () => {
@@ -85,9 +94,12 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
     console.log(`briefing.test.js: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   });
 
-  it('every point sees and hears the three others; the host on stage, the points in the host grid', async () => {
+  it('in open mode every point sees and hears the three others; the host on stage, the points in the host grid', async () => {
     await diagnosed('join', async () => {
       await allOf(EVERYONE.map(openAndJoin));
+      // Directed mode is the default: only the host would be heard.
+      const state = await new HostApi(server, briefing).setMode('open');
+      assert.equal(state.mode, 'open', `POST /mode {"mode": "open"} answers the new state; got ${JSON.stringify(state)}`);
       await allOf(EVERYONE.map(waitForEveryoneAt));
 
       const host = clientOf(HOST);

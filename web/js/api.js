@@ -51,6 +51,27 @@ export async function requestJson(method, path, options = {}) {
 }
 
 /**
+ * Downloads a file (e.g. a CSV export) and returns its body; errors as for requestJson.
+ * @param {string} path same-origin path
+ * @param {{token?: string, accept?: string}} [options] a bearer token; the Accept header
+ * @returns {Promise<Blob>}
+ * @throws {ApiError}
+ */
+export async function requestBlob(path, options = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: options.accept ?? '*/*' };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  let response;
+  try {
+    response = await fetch(path, { method: 'GET', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch (err) {
+    throw new ApiError(0, 'network', String(err));
+  }
+  if (!response.ok) throw await readApiError(response);
+  return response.blob();
+}
+
+/**
  * Turns a failed response into an ApiError, reading the error body when there is one.
  * @param {Response} response
  * @returns {Promise<ApiError>}

@@ -1,10 +1,17 @@
 // The point's page: lobby with a camera preview, then the briefing room.
 //
 // The signalling and the peer connection live in protocol.js; this file owns the screen.
-// Point names are user input: they only ever reach the page through textContent.
+// The host's panel lives in host.js. Point names and topics are user input: they only ever
+// reach the page through textContent.
+//
+// Directing (docs/protocol.md, "Directing the briefing") is optional: until a briefing state
+// arrives, the page behaves as with a server that does not direct (the host on the stage, no
+// floor controls) and sends none of the directing messages.
 
-import { t, hasKey, translateDom, bindLangButton, onLangChange, formatDateTime } from './i18n.js';
-import { ApiError, Connection, fetchSession, signallingUrl } from './protocol.js';
+import { t, hasKey, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber } from './i18n.js';
+import { ApiError, Connection, fetchBriefingState, fetchSession, signallingUrl } from './protocol.js';
+import { HostApi } from './host-api.js';
+import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
@@ -12,15 +19,44 @@ import { ApiError, Connection, fetchSession, signallingUrl } from './protocol.js
 /** @typedef {import('./protocol.js').Welcome} Welcome */
 /** @typedef {import('./protocol.js').RemoteTrack} RemoteTrack */
 /** @typedef {import('./protocol.js').ConnectionState} ConnectionState */
+/** @typedef {import('./protocol.js').BriefingState} BriefingState */
+/** @typedef {import('./protocol.js').QualityReport} QualityReport */
+
+/** Grid tiles per page. */
+const PAGE_SIZE = 25;
+/** The `view` message waits this long for the display to settle. */
+const VIEW_DEBOUNCE_MS = 200;
+/** How often the audio level of the received points is read. */
+const SPEAKING_INTERVAL_MS = 300;
+/** Audio level (0..1, RFC 6464 via the SFU) above which a point counts as speaking. */
+const SPEAKING_THRESHOLD = 0.05;
+/** An audio level older than this no longer counts (the point stopped being forwarded). */
+const SPEAKING_FRESH_MS = 1000;
+/** How long a success notice or a non-fatal error stays. */
+const NOTICE_MS = 5000;
+const TRANSIENT_ERROR_MS = 15_000;
+/** How long a raise/lower/answer waits for the state that confirms it before the button frees. */
+const PENDING_MS = 5000;
+/** Error codes about a directing message; the socket stays open after them. */
+const ACTION_ERROR_CODES = new Set(['not_allowed']);
 
 /**
  * The tile of one remote point: its video (muted, the sound plays through its own audio
- * element so a stalled picture never silences a speaker) and its label.
+ * element so a stalled picture never silences a speaker), its label, its markers (floor,
+ * spotlight, hand) and, for the host, its actions and connection quality.
  * @typedef {object} Tile
+ * @property {string} name
  * @property {HTMLElement} root
  * @property {HTMLVideoElement} video
  * @property {HTMLAudioElement} audio
  * @property {HTMLElement} badge
+ * @property {HTMLElement} markers
+ * @property {HTMLElement} quality
+ * @property {HTMLElement} actions
+ * @property {HTMLButtonElement} spotlight
+ * @property {HTMLButtonElement} grant
+ * @property {HTMLButtonElement} askUnmute
+ * @property {HTMLButtonElement} remove
  */
 
 /**
@@ -37,6 +73,7 @@ function find(selector, type) {
 
 const ui = {
   error: find('[data-role=error]', HTMLElement),
+  notice: find('[data-role=notice]', HTMLElement),
   title: find('[data-role=title]', HTMLElement),
   me: find('[data-role=me]', HTMLElement),
   start: find('[data-role=start]', HTMLElement),
@@ -52,10 +89,28 @@ const ui = {
   retryMedia: find('[data-action=retry-media]', HTMLButtonElement),
   join: find('[data-action=join]', HTMLButtonElement),
   room: find('[data-role=room]', HTMLElement),
+  briefingBar: find('[data-role=briefing-bar]', HTMLElement),
+  mode: find('[data-role=mode]', HTMLElement),
+  floor: find('[data-role=floor]', HTMLElement),
+  countdown: find('[data-role=countdown]', HTMLElement),
+  handsWaiting: find('[data-role=hands-waiting]', HTMLElement),
+  locked: find('[data-role=locked]', HTMLElement),
+  speakNotice: find('[data-role=speak-notice]', HTMLElement),
+  micOffNotice: find('[data-role=floor-mic-off]', HTMLElement),
+  unmuteRequest: find('[data-role=unmute-request]', HTMLElement),
+  unmute: find('[data-action=unmute]', HTMLButtonElement),
+  dismissUnmute: find('[data-action=dismiss-unmute]', HTMLButtonElement),
+  rollCall: find('[data-role=roll-call]', HTMLElement),
+  rollCallText: find('[data-role=roll-call-text]', HTMLElement),
+  rollCallPresent: find('[data-action=roll-call-present]', HTMLButtonElement),
   stage: find('[data-role=stage]', HTMLElement),
   stagePlaceholder: find('[data-role=stage-placeholder]', HTMLElement),
   grid: find('[data-role=grid]', HTMLElement),
   gridEmpty: find('[data-role=grid-empty]', HTMLElement),
+  pager: find('[data-role=pager]', HTMLElement),
+  page: find('[data-role=page]', HTMLElement),
+  pagePrev: find('[data-action=page-prev]', HTMLButtonElement),
+  pageNext: find('[data-action=page-next]', HTMLButtonElement),
   selfTile: find('[data-role=self-tile]', HTMLElement),
   selfSlot: find('[data-role=self-slot]', HTMLElement),
   side: find('.room__side', HTMLElement),
@@ -63,6 +118,10 @@ const ui = {
   rosterCount: find('[data-role=roster-count]', HTMLElement),
   toggleMic: find('[data-action=toggle-mic]', HTMLButtonElement),
   toggleCamera: find('[data-action=toggle-camera]', HTMLButtonElement),
+  handControl: find('[data-role=hand-control]', HTMLFormElement),
+  handTopic: find('[data-role=hand-topic]', HTMLInputElement),
+  raiseHand: find('[data-action=raise-hand]', HTMLButtonElement),
+  handStatus: find('[data-role=hand-status]', HTMLElement),
   leave: find('[data-action=leave]', HTMLButtonElement),
   ended: find('[data-role=ended]', HTMLElement),
   endedMessage: find('[data-role=ended-message]', HTMLElement),
@@ -77,8 +136,14 @@ const state = {
   session: null,
   /** @type {View} */
   view: /** @type {View} */ ('loading'),
-  /** @type {{key: MessageKey, params?: Record<string, string | number>, kind: 'page' | 'media' | 'signal'} | null} */
+  /** @type {{key: MessageKey, params?: Record<string, string | number>, kind: ErrorKind, code?: string} | null} */
   error: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} clears a transient error */
+  errorTimer: undefined,
+  /** @type {{key: MessageKey, params?: Record<string, string | number>} | null} a short confirmation */
+  notice: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  noticeTimer: undefined,
   /** @type {MediaStream | null} */
   stream: null,
   /** Bumped per getUserMedia call so a slow, superseded call does not win. */
@@ -101,7 +166,43 @@ const state = {
   tiles: new Map(),
   /** @type {MessageKey} */
   endedKey: /** @type {MessageKey} */ ('ended.left'),
+
+  /** @type {BriefingState | null} the last briefing state; null until one arrives */
+  briefing: null,
+  /** Whether the current connection speaks the directing protocol (a state arrived on it). */
+  directing: false,
+  /** Bumped on every welcome; a state fetched over HTTP for an older one is dropped. */
+  welcomeSeq: 0,
+  /** Whether a state came over the socket since the last welcome (it beats the HTTP one). */
+  socketStateSinceWelcome: false,
+  /** @type {number | null} performance.now() when the floor's time runs out; null without limit */
+  floorDeadline: null,
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  countdownTimer: undefined,
+  /** The grid page shown, from 0. */
+  page: 0,
+  /** @type {string[]} names of the points whose grid tiles are visible now */
+  thumbnails: [],
+  /** @type {string | null} the thumbnails last sent in `view` on this connection (JSON) */
+  lastView: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  viewTimer: undefined,
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  speakingTimer: undefined,
+  /** @type {Set<string>} points speaking now */
+  speaking: new Set(),
+  /** @type {Map<string, QualityReport>} the last quality report per point (host only) */
+  quality: new Map(),
+  unmuteRequested: false,
+  /** @type {ReturnType<typeof setTimeout> | undefined} a raise/lower sent, not yet in a state */
+  handPending: undefined,
+  /** @type {ReturnType<typeof setTimeout> | undefined} a roll-call answer sent, not yet in a state */
+  answerPending: undefined,
+  /** @type {HostPanel | null} */
+  host: null,
 };
+
+/** @typedef {'page' | 'media' | 'signal' | 'api' | 'action'} ErrorKind */
 
 // Test and support handle: `window.giaoban.pc.getStats()` from the e2e tests.
 /** @type {any} */ (window).giaoban = {
@@ -119,6 +220,18 @@ const state = {
   },
   get roster() {
     return [...state.roster].map(([name, p]) => ({ name, role: p.role, online: p.online }));
+  },
+  /** The last briefing state (docs/protocol.md, "State"), null until one arrives. */
+  get briefingState() {
+    return state.briefing;
+  },
+  /** The points whose grid tiles are visible now (what `view` reports). */
+  get thumbnails() {
+    return [...state.thumbnails];
+  },
+  /** The points marked as speaking now. */
+  get speaking() {
+    return [...state.speaking];
   },
 };
 
@@ -167,13 +280,33 @@ function wireControls() {
   ui.micSelect.addEventListener('change', () => void acquireMedia('audio'));
   ui.toggleMic.addEventListener('click', () => {
     state.micOn = !state.micOn;
+    if (state.micOn) state.unmuteRequested = false;
     applyTrackSwitches();
+    renderBriefing();
   });
   ui.toggleCamera.addEventListener('click', () => {
     state.cameraOn = !state.cameraOn;
     applyTrackSwitches();
   });
   ui.leave.addEventListener('click', leave);
+  ui.raiseHand.addEventListener('click', toggleHand);
+  ui.handControl.addEventListener('submit', (event) => {
+    event.preventDefault();
+    raiseHand();
+  });
+  ui.rollCallPresent.addEventListener('click', answerRollCall);
+  ui.unmute.addEventListener('click', () => {
+    state.micOn = true;
+    state.unmuteRequested = false;
+    applyTrackSwitches();
+    renderBriefing();
+  });
+  ui.dismissUnmute.addEventListener('click', () => {
+    state.unmuteRequested = false;
+    renderBriefing();
+  });
+  ui.pagePrev.addEventListener('click', () => turnPage(-1));
+  ui.pageNext.addEventListener('click', () => turnPage(1));
   ui.rejoin.addEventListener('click', () => {
     clearError();
     enterLobby();
@@ -221,6 +354,18 @@ function join() {
   state.fatalCode = null;
   state.roster.clear();
   state.remoteTracks = [];
+  resetBriefing();
+  if (state.session.point.role === 'host' && !state.host) {
+    state.host = new HostPanel({
+      api: new HostApi(state.token, state.session.briefing.id),
+      onState: (next) => applyBriefingState(next, false),
+      onError: showApiError,
+      onSuccess: () => {
+        if (state.error?.kind === 'api') clearError();
+      },
+      notify: showNotice,
+    });
+  }
   showView('room');
   placeSelf();
   layout();
@@ -236,10 +381,40 @@ function join() {
       presence: onPresence,
       tracks: onTracks,
       error: onServerError,
+      briefingState: (next) => {
+        state.socketStateSinceWelcome = true;
+        applyBriefingState(next, true);
+      },
+      quality: onQuality,
+      unmuteRequest: onUnmuteRequest,
     },
   });
   state.conn = conn;
   conn.start();
+  renderBriefing();
+  state.speakingTimer = setInterval(pollSpeaking, SPEAKING_INTERVAL_MS);
+}
+
+/** Forgets everything about directing: a new join starts as with a server that does not direct. */
+function resetBriefing() {
+  state.briefing = null;
+  state.directing = false;
+  state.floorDeadline = null;
+  state.page = 0;
+  state.thumbnails = [];
+  state.lastView = null;
+  state.speaking.clear();
+  state.quality.clear();
+  state.unmuteRequested = false;
+  clearTimeout(state.handPending);
+  clearTimeout(state.answerPending);
+  state.handPending = state.answerPending = undefined;
+  clearTimeout(state.viewTimer);
+  state.viewTimer = undefined;
+  clearInterval(state.countdownTimer);
+  state.countdownTimer = undefined;
+  clearInterval(state.speakingTimer);
+  state.speakingTimer = undefined;
 }
 
 /** Whether a connection is running (not yet left or failed). */
@@ -261,7 +436,15 @@ function leave() {
 function end(key, canRejoin) {
   stopMedia();
   state.remoteTracks = [];
+  clearInterval(state.speakingTimer);
+  state.speakingTimer = undefined;
+  clearInterval(state.countdownTimer);
+  state.countdownTimer = undefined;
+  clearTimeout(state.viewTimer);
+  state.viewTimer = undefined;
+  state.directing = false;
   reconcileTiles();
+  renderBriefing();
   state.endedKey = key;
   ui.endedMessage.textContent = t(key);
   ui.rejoin.hidden = !canRejoin;
@@ -445,7 +628,9 @@ function onConnectionState(connState) {
   renderConnection();
   if (connState === 'connected' && state.error?.kind === 'signal') clearError();
   if (connState === 'failed') {
-    end('ended.stopped', state.fatalCode === 'replaced');
+    if (state.fatalCode === 'removed') end('ended.removed', false);
+    else if (state.fatalCode === 'locked') end('ended.locked', true);
+    else end('ended.stopped', state.fatalCode === 'replaced');
   }
 }
 
@@ -457,9 +642,34 @@ function onWelcome(welcome) {
   // The server lists this point online once the socket is accepted; make sure it shows so.
   const me = state.roster.get(welcome.point.name);
   if (me) me.online = true;
+  // A new connection: directing messages wait until it shows it speaks the protocol.
+  state.directing = false;
+  state.lastView = null;
+  state.socketStateSinceWelcome = false;
+  const seq = ++state.welcomeSeq;
   renderHeader();
   renderRoster();
   reconcileTiles();
+  renderBriefing();
+  void fetchStateAfterWelcome(seq, welcome.briefing.id);
+}
+
+/**
+ * Reads the state over HTTP once per connection, in case the socket's first state is slow to
+ * come. A server without the directing protocol answers with an error: nothing changes then.
+ * @param {number} seq
+ * @param {string} briefingId
+ */
+async function fetchStateAfterWelcome(seq, briefingId) {
+  let fetched = null;
+  try {
+    fetched = await fetchBriefingState(state.token, briefingId);
+  } catch {
+    return;
+  }
+  if (!fetched || seq !== state.welcomeSeq || state.socketStateSinceWelcome || !joined()) return;
+  state.directing = true;
+  applyBriefingState(fetched, false);
 }
 
 /**
@@ -488,14 +698,135 @@ function onTracks(tracks) {
  */
 function onServerError(code, _message, fatal) {
   const key = 'signal.' + code;
-  if (hasKey(key)) setError(key, 'signal');
-  else setError('signal.unknown', 'signal', { code });
+  const kind = ACTION_ERROR_CODES.has(code) ? 'action' : 'signal';
+  if (hasKey(key)) setError(key, kind, undefined, code);
+  else setError('signal.unknown', kind, { code }, code);
   if (fatal) state.fatalCode = code;
+  if (kind === 'action') {
+    // The raise, lower or answer was refused: free its button at once.
+    clearTimeout(state.handPending);
+    clearTimeout(state.answerPending);
+    state.handPending = state.answerPending = undefined;
+    renderBriefing();
+  }
+}
+
+// --- directing: state, floor, hands, roll-call ------------------------------------------
+
+/**
+ * Applies a briefing state, from the socket or from a host API answer.
+ * @param {BriefingState} next
+ * @param {boolean} fromSocket whether it came over the socket (then it also carries presence)
+ */
+function applyBriefingState(next, fromSocket) {
+  if (fromSocket && !state.directing) {
+    state.directing = true;
+    state.lastView = null;
+  }
+  const myName = state.session?.point.name;
+  state.briefing = next;
+  state.floorDeadline =
+    next.floor && next.floor.remaining_ms !== null ? performance.now() + next.floor.remaining_ms : null;
+
+  // The state names every invited point; presence in it is as fresh as presence messages.
+  for (const p of next.points) {
+    const entry = state.roster.get(p.name);
+    const online = p.name === myName ? true : p.online;
+    if (entry) {
+      entry.role = p.role;
+      if (fromSocket) entry.online = online;
+    } else {
+      state.roster.set(p.name, { role: p.role, online });
+    }
+  }
+
+  // A raise, lower or answer is confirmed (or overtaken) by the next state from the socket.
+  if (fromSocket) {
+    clearTimeout(state.handPending);
+    clearTimeout(state.answerPending);
+    state.handPending = state.answerPending = undefined;
+  }
+
+  renderRoster();
+  reconcileTiles();
+  renderBriefing();
+  scheduleView();
+}
+
+/**
+ * Whether this point's hand is up in `briefing`.
+ * @param {BriefingState | null} [briefing]
+ */
+function handUp(briefing = state.briefing) {
+  const me = state.session?.point.name;
+  return Boolean(briefing && me && briefing.hands.some((h) => h.point === me));
+}
+
+/**
+ * This point's answer to the current roll-call, if any.
+ * @param {BriefingState | null} [briefing]
+ */
+function myAnswer(briefing = state.briefing) {
+  const me = state.session?.point.name;
+  return briefing?.roll_call?.answers.find((a) => a.point === me) ?? null;
+}
+
+function viewerIsHost() {
+  return state.session?.point.role === 'host';
+}
+
+/** The raise-hand button: raise, or lower when the hand is up. */
+function toggleHand() {
+  if (handUp()) lowerHand();
+  else raiseHand();
+}
+
+/** Raises the hand, or updates the topic when it is up already. */
+function raiseHand() {
+  const conn = state.conn;
+  if (!conn || !state.directing || viewerIsHost() || state.handPending !== undefined) return;
+  if (conn.sendRaiseHand(ui.handTopic.value)) markPending('handPending');
+}
+
+function lowerHand() {
+  const conn = state.conn;
+  if (!conn || !state.directing || state.handPending !== undefined) return;
+  if (conn.sendLowerHand()) markPending('handPending');
+}
+
+function answerRollCall() {
+  const conn = state.conn;
+  if (!conn || !state.directing || state.answerPending !== undefined) return;
+  if (conn.sendRollCallAnswer()) markPending('answerPending');
+}
+
+/**
+ * Disables a control until the state confirms the message, or a while has passed.
+ * @param {'handPending' | 'answerPending'} which
+ */
+function markPending(which) {
+  clearTimeout(state[which]);
+  state[which] = setTimeout(() => {
+    state[which] = undefined;
+    renderBriefing();
+  }, PENDING_MS);
+  renderBriefing();
+}
+
+function onUnmuteRequest() {
+  state.unmuteRequested = true;
+  renderBriefing();
+}
+
+/** @param {QualityReport[]} points */
+function onQuality(points) {
+  state.quality = new Map(points.map((p) => [p.point, p]));
+  for (const tile of state.tiles.values()) renderQuality(tile);
 }
 
 // --- tiles and layout ------------------------------------------------------------------
 
-/** One tile per remote point that is online and has tracks; placement follows roles. */
+/** One tile per remote point that is online and has tracks; placement follows the stage. */
 function reconcileTiles() {
   /** @type {Map<string, {audio: MediaStreamTrack | null, video: MediaStreamTrack | null}>} */
   const byPoint = new Map();
@@ -514,6 +845,7 @@ function reconcileTiles() {
       tile.audio.srcObject = null;
       tile.root.remove();
       state.tiles.delete(name);
+      state.speaking.delete(name);
     }
   }
   for (const [name, media] of byPoint) {
@@ -529,6 +861,53 @@ function reconcileTiles() {
   layout();
 }
 
+/** Small icons (constant markup, no user text). */
+const ICONS = {
+  hand: 'M23 5.5V20c0 2.2-1.8 4-4 4h-7.3c-1.08 0-2.1-.43-2.85-1.19L1 14.83s1.26-1.23 1.3-1.25c.22-.19.49-.29.79-.29.22 0 .42.06.6.16.04.01 4.31 2.46 4.31 2.46V4c0-.83.67-1.5 1.5-1.5S11 3.17 11 4v7h1V1.5c0-.83.67-1.5 1.5-1.5S15 .67 15 1.5V11h1V2.5c0-.83.67-1.5 1.5-1.5s1.5.67 1.5 1.5V11h1V5.5c0-.83.67-1.5 1.5-1.5s1.5.67 1.5 1.5z',
+  spotlight: 'M12 17.27 18.18 21l-1.64-7.03L22 9.24l-7.19-.61L12 2 9.19 8.63 2 9.24l5.46 4.73L5.82 21z',
+  grant: 'M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2z',
+  askUnmute:
+    'M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 7.97v8.05c1.48-.73 2.5-2.25 2.5-4.02zM14 3.23v2.06c2.89.86 5 3.54 5 6.71s-2.11 5.85-5 6.71v2.06c4.01-.91 7-4.49 7-8.77s-2.99-7.86-7-8.77z',
+  remove: 'M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z',
+};
+
+/**
+ * @param {string} action data-action
+ * @param {string} path an SVG path of ICONS
+ * @returns {HTMLButtonElement}
+ */
+function iconButton(action, path) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'tile__action';
+  b.dataset.action = action;
+  b.append(icon(path));
+  return b;
+}
+
+/**
+ * @param {string} path an SVG path of ICONS
+ * @returns {SVGSVGElement}
+ */
+function icon(path) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'icon');
+  const shape = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  shape.setAttribute('d', path);
+  svg.append(shape);
+  return svg;
+}
+
+/** The hand marker of a point asking to speak: an icon and the words. */
+function handBadge() {
+  const mark = badge(t('marker.hand'), 'badge--hand');
+  mark.dataset.role = 'hand-marker';
+  mark.prepend(icon(ICONS.hand));
+  return mark;
+}
+
 /**
  * @param {string} name
  * @returns {Tile}
@@ -536,6 +915,7 @@ function reconcileTiles() {
 function createTile(name) {
   const root = document.createElement('figure');
   root.className = 'tile';
+  root.dataset.tile = name;
 
   const frame = document.createElement('div');
   frame.className = 'tile__video';
@@ -561,8 +941,37 @@ function createTile(name) {
   badge.className = 'badge badge--host';
   caption.append(label, badge);
 
-  root.append(frame, audio, caption);
-  return { root, video, audio, badge };
+  // Top left: the host's quality badge, then the floor, spotlight and hand markers.
+  const top = document.createElement('div');
+  top.className = 'tile__top';
+  const quality = document.createElement('span');
+  quality.className = 'tile__quality';
+  quality.dataset.role = 'quality';
+  quality.hidden = true;
+  const markers = document.createElement('div');
+  markers.className = 'tile__markers';
+  top.append(quality, markers);
+
+  const actions = document.createElement('div');
+  actions.className = 'tile__actions';
+  actions.setAttribute('role', 'group');
+  actions.hidden = true;
+  const spotlight = iconButton('spotlight', ICONS.spotlight);
+  const grant = iconButton('grant', ICONS.grant);
+  const askUnmute = iconButton('ask-unmute', ICONS.askUnmute);
+  const remove = iconButton('remove', ICONS.remove);
+  remove.classList.add('tile__action--danger');
+  spotlight.addEventListener('click', () => void state.host?.toggleSpotlight(name, spotlight));
+  grant.addEventListener('click', () => void state.host?.grant(name, grant));
+  askUnmute.addEventListener('click', () => void state.host?.askUnmute(name, askUnmute));
+  remove.addEventListener('click', () => void state.host?.remove(name, remove));
+  actions.append(spotlight, grant, askUnmute, remove);
+
+  root.append(frame, audio, top, actions, caption);
+  /** @type {Tile} */
+  const tile = { name, root, video, audio, badge, markers, quality, actions, spotlight, grant, askUnmute, remove };
+  renderTileMeta(tile);
+  return tile;
 }
 
 /**
@@ -577,11 +986,26 @@ function setTrack(el, track) {
 }
 
 /**
- * Host viewer: own picture on the stage, every point in the grid. Point viewer: the host on
- * the stage, the other points in the grid, own picture at the side.
+ * The points shown large. With a briefing state: its `stage` (host first, then the spotlit
+ * point or the floor holder). Without: the host; for the host itself, its own picture.
+ * @returns {string[]}
+ */
+function stageNames() {
+  if (state.briefing) return [...new Set(state.briefing.stage)];
+  if (viewerIsHost()) return state.session ? [state.session.point.name] : [];
+  for (const [name, entry] of state.roster) {
+    if (entry.role === 'host' && state.tiles.has(name)) return [name];
+  }
+  return [];
+}
+
+/**
+ * Stage: the points of stageNames(), this point's own picture among them when it is one.
+ * Grid: every other tile, in the server's order of points, PAGE_SIZE per page. Own picture
+ * at the side when it is not on the stage.
  */
 function layout() {
-  const viewerIsHost = state.session?.point.role === 'host';
+  const myName = state.session?.point.name;
   const order = [...state.roster.keys()];
   const rank = (/** @type {string} */ name) => {
     const i = order.indexOf(name);
@@ -589,43 +1013,84 @@ function layout() {
   };
   const names = [...state.tiles.keys()].sort((a, b) => rank(a) - rank(b));
 
-  /** @type {string | null} */
-  let featured = null;
-  if (!viewerIsHost) featured = names.find((n) => state.roster.get(n)?.role === 'host') ?? null;
-
-  for (const name of names) {
-    const tile = /** @type {Tile} */ (state.tiles.get(name));
-    const isHost = state.roster.get(name)?.role === 'host';
-    tile.badge.textContent = isHost ? t('badge.host') : '';
-    tile.badge.hidden = !isHost;
-    tile.root.classList.toggle('tile--featured', name === featured);
-  }
-
   // Stage.
-  if (viewerIsHost) {
-    moveInto(ui.stage, ui.selfTile, 0);
-    ui.selfTile.classList.add('tile--featured');
-  } else {
-    moveInto(ui.side, ui.selfTile, 0);
-    ui.selfTile.classList.remove('tile--featured');
-    const featuredTile = featured ? state.tiles.get(featured) : undefined;
-    for (const child of [...ui.stage.querySelectorAll(':scope > .tile')]) {
-      if (!featuredTile || child !== featuredTile.root) ui.grid.append(child);
+  const onStage = stageNames();
+  /** @type {HTMLElement[]} */
+  const stageEls = [];
+  for (const name of onStage) {
+    if (name === myName) stageEls.push(ui.selfTile);
+    else {
+      const tile = state.tiles.get(name);
+      if (tile) stageEls.push(tile.root);
     }
-    if (featuredTile) moveInto(ui.stage, featuredTile.root, 0);
   }
-  ui.stagePlaceholder.hidden = viewerIsHost || featured !== null;
+  for (const child of [...ui.stage.querySelectorAll(':scope > .tile')]) {
+    if (stageEls.includes(/** @type {HTMLElement} */ (child))) continue;
+    if (child === ui.selfTile) moveInto(ui.side, ui.selfTile, 0);
+    else ui.grid.append(child);
+  }
+  if (!stageEls.includes(ui.selfTile)) moveInto(ui.side, ui.selfTile, 0);
+  stageEls.forEach((el, i) => moveInto(ui.stage, el, i));
+  ui.selfTile.classList.toggle('tile--featured', stageEls.includes(ui.selfTile));
+  for (const [name, tile] of state.tiles) tile.root.classList.toggle('tile--featured', stageEls.includes(tile.root));
+  ui.stage.dataset.count = String(stageEls.length);
+  ui.stagePlaceholder.hidden = stageEls.length > 0;
 
-  // Grid, in the server's order of points.
-  let index = 0;
-  for (const name of names) {
-    if (name === featured) continue;
+  // Grid, in the server's order of points, one page at a time.
+  const stageSet = new Set(onStage);
+  const gridNames = names.filter((n) => !stageSet.has(n));
+  const pages = Math.max(1, Math.ceil(gridNames.length / PAGE_SIZE));
+  state.page = Math.min(Math.max(0, state.page), pages - 1);
+  const first = state.page * PAGE_SIZE;
+  /** @type {string[]} */
+  const visible = [];
+  gridNames.forEach((name, i) => {
     const tile = /** @type {Tile} */ (state.tiles.get(name));
-    moveInto(ui.grid, tile.root, index);
-    index += 1;
+    moveInto(ui.grid, tile.root, i);
+    const shown = i >= first && i < first + PAGE_SIZE;
+    tile.root.hidden = !shown;
+    if (shown) visible.push(name);
+  });
+  for (const name of onStage) {
+    const tile = state.tiles.get(name);
+    if (tile) tile.root.hidden = false;
   }
-  ui.gridEmpty.hidden = index > 0;
-  ui.room.classList.toggle('room--host', viewerIsHost);
+  ui.gridEmpty.hidden = gridNames.length > 0;
+  ui.pager.hidden = pages <= 1;
+  ui.page.textContent = `${state.page + 1}/${pages}`;
+  ui.page.setAttribute('aria-label', t('pager.page', { page: state.page + 1, pages }));
+  ui.pagePrev.disabled = state.page === 0;
+  ui.pageNext.disabled = state.page >= pages - 1;
+  ui.room.classList.toggle('room--host', viewerIsHost());
+
+  for (const tile of state.tiles.values()) renderTileMeta(tile);
+
+  if (visible.length !== state.thumbnails.length || visible.some((n, i) => n !== state.thumbnails[i])) {
+    state.thumbnails = visible;
+  }
+  scheduleView();
+}
+
+/** @param {number} delta */
+function turnPage(delta) {
+  state.page += delta;
+  layout();
+}
+
+/** Tells the server, once the display has settled, which thumbnails this page shows. */
+function scheduleView() {
+  if (!state.directing) return;
+  clearTimeout(state.viewTimer);
+  state.viewTimer = setTimeout(sendView, VIEW_DEBOUNCE_MS);
+}
+
+function sendView() {
+  state.viewTimer = undefined;
+  const conn = state.conn;
+  if (!conn || !state.directing || !joined()) return;
+  const key = JSON.stringify(state.thumbnails);
+  if (key === state.lastView) return;
+  if (conn.sendView(state.thumbnails)) state.lastView = key;
 }
 
 /**
@@ -658,16 +1123,66 @@ function play(el) {
   el.play().catch(() => {});
 }
 
+// --- speaking indicator ----------------------------------------------------------------
+
+/**
+ * Marks the tiles of the points heard now, from the audio level the SFU relays in each
+ * packet (RFC 6464), as the receivers report it.
+ */
+function pollSpeaking() {
+  const pc = state.conn?.pc;
+  /** @type {Set<string>} */
+  const speaking = new Set();
+  if (pc) {
+    /** @type {Map<MediaStreamTrack, string>} */
+    const byTrack = new Map();
+    for (const remote of state.remoteTracks) if (remote.kind === 'audio') byTrack.set(remote.track, remote.point);
+    for (const receiver of pc.getReceivers()) {
+      const point = receiver.track ? byTrack.get(receiver.track) : undefined;
+      if (!point || typeof receiver.getSynchronizationSources !== 'function') continue;
+      let sources;
+      try {
+        sources = receiver.getSynchronizationSources();
+      } catch {
+        continue;
+      }
+      for (const source of sources) {
+        if ((source.audioLevel ?? 0) > SPEAKING_THRESHOLD && isFresh(source.timestamp)) speaking.add(point);
+      }
+    }
+  }
+  const changed = speaking.size !== state.speaking.size || [...speaking].some((n) => !state.speaking.has(n));
+  state.speaking = speaking;
+  if (!changed) return;
+  for (const [name, tile] of state.tiles) tile.root.dataset.speaking = String(speaking.has(name));
+  for (const li of ui.roster.children) {
+    if (li instanceof HTMLElement) li.dataset.speaking = String(speaking.has(li.dataset.name ?? ''));
+  }
+}
+
+/**
+ * Whether a synchronization source's timestamp is recent. Browsers give it either on the
+ * wall clock (ms since 1970) or on the page's performance clock.
+ * @param {number} timestamp
+ */
+function isFresh(timestamp) {
+  const now = timestamp > 1e12 ? Date.now() : performance.now();
+  return now - timestamp < SPEAKING_FRESH_MS;
+}
+
 // --- rendering -------------------------------------------------------------------------
 
 function renderAll() {
   renderHeader();
   renderError();
+  renderNotice();
   renderDevices();
   renderControls();
   renderConnection();
   renderRoster();
   layout();
+  renderBriefing();
+  state.host?.renderAll();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);
 }
 
@@ -715,8 +1230,196 @@ function setToggle(button, pressed, label) {
   if (text) text.textContent = label;
 }
 
+/**
+ * The briefing bar (mode, floor, countdown), the notices and prompts for this point, the
+ * raise-hand control and the host panel. All hidden until a briefing state arrives.
+ */
+function renderBriefing() {
+  const b = state.briefing;
+  const inRoom = state.view === 'room';
+  const me = state.session?.point.name ?? '';
+  const isHost = viewerIsHost();
+  ui.briefingBar.hidden = !b;
+  ui.room.dataset.directing = String(Boolean(b));
+
+  if (b) {
+    ui.mode.dataset.mode = b.mode;
+    ui.mode.textContent = t('mode.label', { mode: t(/** @type {MessageKey} */ (`mode.${b.mode}`)) });
+    const holder = b.floor?.point ?? null;
+    ui.floor.dataset.holder = holder ?? '';
+    if (holder === null) ui.floor.textContent = t('floor.none');
+    else if (holder === me) ui.floor.textContent = t('floor.you');
+    else ui.floor.textContent = t('floor.holder', { point: holder });
+    ui.locked.hidden = !b.locked;
+    ui.handsWaiting.textContent = b.hands.length > 0 ? t('floor.handsWaiting', { n: b.hands.length }) : '';
+  }
+  renderCountdown();
+
+  // This point's audio is not forwarded to the others.
+  const mine = b?.points.find((p) => p.name === me);
+  ui.speakNotice.hidden = !b || !mine || mine.may_speak !== false;
+  // It holds the floor but its microphone is off here.
+  ui.micOffNotice.hidden = !b || b.floor?.point !== me || state.micOn || !inRoom;
+
+  ui.unmuteRequest.hidden = !state.unmuteRequested || !inRoom;
+
+  // Roll-call.
+  const rc = b?.roll_call ?? null;
+  const answer = myAnswer();
+  // Every invited point answers, the host included (unanswered ones are recorded absent).
+  const showRollCall = Boolean(rc?.active) && inRoom;
+  ui.rollCall.hidden = !showRollCall;
+  ui.rollCall.dataset.answered = String(answer !== null);
+  ui.rollCallPresent.hidden = answer !== null;
+  ui.rollCallPresent.disabled = state.answerPending !== undefined || !state.directing;
+  ui.rollCallText.textContent = answer
+    ? t('rollCall.answered', { status: answerText(answer) })
+    : t('rollCall.prompt');
+
+  // Raise hand (points only).
+  const up = handUp();
+  ui.handControl.hidden = !b || isHost;
+  ui.raiseHand.setAttribute('aria-pressed', String(up));
+  const handLabel = up ? t('hand.lower') : t('hand.raise');
+  ui.raiseHand.setAttribute('aria-label', handLabel);
+  ui.raiseHand.title = handLabel;
+  const text = ui.raiseHand.querySelector('[data-role=label]');
+  if (text) text.textContent = handLabel;
+  ui.raiseHand.disabled = state.handPending !== undefined || !state.directing;
+  ui.handTopic.setAttribute('aria-label', t('hand.topic.label'));
+  const place = b ? b.hands.findIndex((h) => h.point === me) : -1;
+  ui.handStatus.textContent = place >= 0 ? t('hand.position', { n: place + 1, total: b?.hands.length ?? 0 }) : '';
+
+  // Host panel.
+  if (state.host) {
+    state.host.show(Boolean(b) && isHost && inRoom);
+    state.host.render(b);
+  }
+}
+
+/** mm:ss of the floor's remaining time, counted down locally from the state's receipt. */
+function renderCountdown() {
+  const deadline = state.floorDeadline;
+  if (deadline === null || !state.briefing?.floor || state.view !== 'room') {
+    ui.countdown.hidden = true;
+    ui.countdown.textContent = '';
+    delete ui.countdown.dataset.low;
+    clearInterval(state.countdownTimer);
+    state.countdownTimer = undefined;
+    return;
+  }
+  const ms = Math.max(0, deadline - performance.now());
+  ui.countdown.textContent = formatCountdown(ms);
+  ui.countdown.hidden = false;
+  ui.countdown.dataset.low = String(ms <= 30_000);
+  if (ms > 0 && state.countdownTimer === undefined) state.countdownTimer = setInterval(renderCountdown, 250);
+  if (ms === 0) {
+    clearInterval(state.countdownTimer);
+    state.countdownTimer = undefined;
+  }
+}
+
+/**
+ * @param {number} ms
+ * @returns {string} mm:ss, rounded up to the second
+ */
+function formatCountdown(ms) {
+  const total = Math.ceil(Math.max(0, ms) / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`;
+}
+
+/**
+ * The markers of a tile (floor, spotlight, hand, host), its speaking state, and for the host
+ * its actions and quality badge.
+ * @param {Tile} tile
+ */
+function renderTileMeta(tile) {
+  const name = tile.name;
+  const b = state.briefing;
+  const isHost = state.roster.get(name)?.role === 'host';
+  tile.badge.textContent = isHost ? t('badge.host') : '';
+  tile.badge.hidden = !isHost;
+
+  const floor = b?.floor?.point === name;
+  const spotlit = b?.spotlight === name;
+  const hand = Boolean(b?.hands.some((h) => h.point === name));
+  const maySpeak = b?.points.find((p) => p.name === name)?.may_speak;
+  tile.root.dataset.floor = String(floor);
+  tile.root.dataset.spotlight = String(spotlit);
+  tile.root.dataset.hand = String(hand);
+  if (maySpeak === undefined) delete tile.root.dataset.maySpeak;
+  else tile.root.dataset.maySpeak = String(maySpeak);
+  tile.root.dataset.speaking = String(state.speaking.has(name));
+  /** @type {HTMLElement[]} */
+  const markers = [];
+  if (floor) markers.push(badge(t('marker.floor'), 'badge--floor'));
+  if (spotlit) markers.push(badge(t('marker.spotlight'), 'badge--spotlight'));
+  if (hand) markers.push(handBadge());
+  tile.markers.replaceChildren(...markers);
+
+  const hostView = viewerIsHost() && b !== null && state.host !== null;
+  tile.actions.hidden = !hostView;
+  if (hostView) {
+    tile.actions.setAttribute('aria-label', t('tile.actions', { point: name }));
+    const host = isHost;
+    setAction(tile.spotlight, spotlit ? t('tile.spotlight.off', { point: name }) : t('tile.spotlight.on', { point: name }));
+    tile.spotlight.setAttribute('aria-pressed', String(spotlit));
+    setAction(tile.grant, t('tile.grant', { point: name }));
+    tile.grant.hidden = host;
+    setAction(tile.askUnmute, t('tile.askUnmute', { point: name }));
+    setAction(tile.remove, t('tile.remove', { point: name }));
+    tile.remove.hidden = host;
+  }
+  renderQuality(tile);
+}
+
+/**
+ * @param {HTMLButtonElement} button
+ * @param {string} label
+ */
+function setAction(button, label) {
+  button.setAttribute('aria-label', label);
+  button.title = label;
+}
+
+/**
+ * The host's badge of a point's connection: RTT, loss, bitrate received from it.
+ * @param {Tile} tile
+ */
+function renderQuality(tile) {
+  const q = viewerIsHost() ? state.quality.get(tile.name) : undefined;
+  if (!q) {
+    tile.quality.hidden = true;
+    tile.quality.textContent = '';
+    delete tile.quality.dataset.level;
+    return;
+  }
+  const level = qualityLevel(q);
+  const kbps = q.kbps_in === null ? '—' : t('quality.kbps', { kbps: formatNumber(Math.round(q.kbps_in)) });
+  tile.quality.textContent = `${formatRtt(q.rtt_ms)} · ${formatLoss(q.loss)} · ${kbps}`;
+  tile.quality.dataset.level = level;
+  tile.quality.title = t(/** @type {MessageKey} */ (`quality.${level}`));
+  tile.quality.setAttribute('aria-label', `${t(/** @type {MessageKey} */ (`quality.${level}`))}: ${tile.quality.textContent}`);
+  tile.quality.hidden = false;
+}
+
+/**
+ * @param {QualityReport} q
+ * @returns {'good' | 'fair' | 'poor'}
+ */
+function qualityLevel(q) {
+  const rtt = q.rtt_ms ?? 0;
+  const loss = q.loss ?? 0;
+  if (rtt >= 400 || loss >= 0.05) return 'poor';
+  if (rtt >= 150 || loss >= 0.02) return 'fair';
+  return 'good';
+}
+
 function renderRoster() {
   const myName = state.session?.point.name;
+  const b = state.briefing;
   let online = 0;
   const items = [];
   for (const [name, entry] of state.roster) {
@@ -725,6 +1428,15 @@ function renderRoster() {
     li.className = 'roster__item';
     li.dataset.name = name;
     li.dataset.online = String(entry.online);
+    const hand = Boolean(b?.hands.some((h) => h.point === name));
+    const floor = b?.floor?.point === name;
+    const spotlit = b?.spotlight === name;
+    li.dataset.hand = String(hand);
+    li.dataset.floor = String(floor);
+    li.dataset.spotlight = String(spotlit);
+    li.dataset.speaking = String(state.speaking.has(name));
+    const maySpeak = b?.points.find((p) => p.name === name)?.may_speak;
+    if (maySpeak !== undefined) li.dataset.maySpeak = String(maySpeak);
 
     const dot = document.createElement('span');
     dot.className = 'roster__dot';
@@ -740,6 +1452,14 @@ function renderRoster() {
     meta.append(status);
     if (entry.role === 'host') meta.append(badge(t('badge.host'), 'badge--host'));
     if (name === myName) meta.append(badge(t('badge.you'), 'badge--you'));
+    if (floor) meta.append(badge(t('marker.floor'), 'badge--floor'));
+    if (spotlit) meta.append(badge(t('marker.spotlight'), 'badge--spotlight'));
+    if (hand) {
+      const topic = b?.hands.find((h) => h.point === name)?.topic;
+      const mark = handBadge();
+      if (topic) mark.title = topic;
+      meta.append(mark);
+    }
     li.append(dot, label, meta);
     items.push(li);
   }
@@ -760,15 +1480,26 @@ function badge(text, modifier) {
 
 /**
  * @param {MessageKey} key
- * @param {'page' | 'media' | 'signal'} kind
+ * @param {ErrorKind} kind
  * @param {Record<string, string | number>} [params]
+ * @param {string} [code] the server's error code
  */
-function setError(key, kind, params) {
-  state.error = { key, kind, params };
+function setError(key, kind, params, code) {
+  state.error = { key, kind, params, code };
+  clearTimeout(state.errorTimer);
+  state.errorTimer = undefined;
+  if (kind === 'api' || kind === 'action') {
+    const current = state.error;
+    state.errorTimer = setTimeout(() => {
+      if (state.error === current) clearError();
+    }, TRANSIENT_ERROR_MS);
+  }
   renderError();
 }
 
 function clearError() {
+  clearTimeout(state.errorTimer);
+  state.errorTimer = undefined;
   state.error = null;
   renderError();
 }
@@ -779,6 +1510,44 @@ function renderError() {
   ui.error.textContent = error ? t(error.key, error.params) : '';
   if (error) ui.error.dataset.kind = error.kind;
   else delete ui.error.dataset.kind;
+  if (error?.code) ui.error.dataset.code = error.code;
+  else delete ui.error.dataset.code;
+}
+
+/**
+ * Shows a failed host API call, translated by its error code when the page knows it.
+ * @param {unknown} err
+ */
+function showApiError(err) {
+  if (!(err instanceof ApiError)) {
+    setError('api.other', 'api', { message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const key = 'api.' + err.code;
+  if (err.code === 'network') setError('api.network', 'api', undefined, err.code);
+  else if (hasKey(key)) setError(key, 'api', undefined, err.code);
+  else setError('api.other', 'api', { message: err.message || err.code }, err.code);
+}
+
+/**
+ * A short confirmation that goes away by itself.
+ * @param {MessageKey} key
+ * @param {Record<string, string | number>} [params]
+ */
+function showNotice(key, params) {
+  state.notice = { key, params };
+  clearTimeout(state.noticeTimer);
+  state.noticeTimer = setTimeout(() => {
+    state.notice = null;
+    renderNotice();
+  }, NOTICE_MS);
+  renderNotice();
+}
+
+function renderNotice() {
+  const notice = state.notice;
+  ui.notice.hidden = notice === null;
+  ui.notice.textContent = notice ? t(notice.key, notice.params) : '';
 }
 
 /** @param {Role} role */

@@ -71,6 +71,30 @@ export function formatDateTime(iso) {
   return new Intl.DateTimeFormat(locale(), DATE_TIME).format(date);
 }
 
+/** @type {Intl.DateTimeFormatOptions} */
+const TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+
+/**
+ * The time of day of an RFC 3339 timestamp (hh:mm:ss) in the browser's time zone, or '' if
+ * absent or unreadable.
+ * @param {string | null | undefined} iso
+ */
+export function formatTime(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale(), TIME).format(date);
+}
+
+/**
+ * A number in the current language (decimal comma in Vietnamese).
+ * @param {number} value
+ * @param {Intl.NumberFormatOptions} [options]
+ */
+export function formatNumber(value, options) {
+  return new Intl.NumberFormat(locale(), options).format(value);
+}
+
 /**
  * Switches the language, remembers it and re-renders everything that listens.
  * @param {Lang} next

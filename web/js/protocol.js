@@ -8,8 +8,33 @@ import { ApiError, requestJson } from './api.js';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Error codes after which reconnecting cannot help (docs/protocol.md, "Errors"). */
-export const FATAL_CODES = new Set(['invalid_token', 'revoked_token', 'replaced', 'unsupported_version']);
+/**
+ * Error codes after which reconnecting cannot help (docs/protocol.md, "Errors" and "Messages to
+ * points"): the host removed this point, or the briefing is locked against new joins.
+ */
+export const FATAL_CODES = new Set([
+  'invalid_token',
+  'revoked_token',
+  'replaced',
+  'unsupported_version',
+  'removed',
+  'locked',
+]);
+
+/** The longest topic of a request to speak, in characters (docs/protocol.md). */
+export const MAX_TOPIC_CHARS = 200;
+/** At most this many names in a `view` message. */
+export const MAX_VIEW_NAMES = 100;
+
+/**
+ * Simulcast layers of the published camera (docs/protocol.md, "Simulcast"): `l` at half
+ * resolution for thumbnails, `h` at full resolution for the stage.
+ * @type {RTCRtpEncodingParameters[]}
+ */
+const SIMULCAST_ENCODINGS = [
+  { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 800_000 },
+];
 
 /** Reconnection delays grow 1 s, 2 s, 4 s … up to this. */
 const MAX_BACKOFF_MS = 10_000;
@@ -32,6 +57,37 @@ export { ApiError };
 /** @typedef {{mid: string, point: string, kind: TrackKind}} TrackInfo */
 /** @typedef {TrackInfo & {track: MediaStreamTrack}} RemoteTrack */
 
+/** @typedef {'open' | 'directed' | 'presentation'} FloorMode */
+/**
+ * The point holding the floor; `remaining_ms` is the time left when the state was sent, null
+ * without a limit.
+ * @typedef {{point: string, remaining_ms: number | null}} Floor
+ */
+/** @typedef {{point: string, topic: string | null, raised_at: string}} Hand */
+/** @typedef {'present' | 'substitute' | 'absent'} RollCallStatus */
+/**
+ * @typedef {{point: string, status: RollCallStatus, substitute?: string | null, reason?: string | null}} RollCallEntry
+ */
+/** @typedef {{active: boolean, started_at: string | null, answers: RollCallEntry[]}} RollCall */
+/** @typedef {{name: string, role: Role, online: boolean, may_speak: boolean}} StatePoint */
+/**
+ * The state of `briefing_state` and of `GET /api/briefings/{id}/state` (docs/protocol.md,
+ * "Directing the briefing").
+ * @typedef {object} BriefingState
+ * @property {FloorMode} mode
+ * @property {Floor | null} floor
+ * @property {string | null} spotlight
+ * @property {string[]} stage the points every screen shows large, host first
+ * @property {Hand[]} hands requests to speak, oldest first
+ * @property {boolean} locked
+ * @property {RollCall | null} roll_call
+ * @property {StatePoint[]} points every invited point
+ */
+/**
+ * Connection quality of one point, sent to the host every 2 seconds.
+ * @typedef {{point: string, rtt_ms: number | null, loss: number | null, kbps_in: number | null, kbps_out: number | null}} QualityReport
+ */
+
 /**
  * `idle` before start, `connecting` until media flows, `connected`, `reconnecting` after a
  * loss, `closed` after leave(), `failed` after a fatal server error.
@@ -45,6 +101,9 @@ export { ApiError };
  * @property {(point: string, online: boolean) => void} [presence] another point came or went
  * @property {(tracks: RemoteTrack[]) => void} [tracks] the full set of received tracks changed
  * @property {(code: string, message: string, fatal: boolean) => void} [error] the server sent an error
+ * @property {(state: BriefingState) => void} [briefingState] the briefing's state changed
+ * @property {(points: QualityReport[]) => void} [quality] connection quality (host only)
+ * @property {() => void} [unmuteRequest] the host asks this point to switch its microphone on
  */
 
 /**
@@ -55,6 +114,84 @@ export { ApiError };
  */
 export async function fetchSession(token) {
   return /** @type {SessionInfo} */ (await requestJson('GET', '/api/session', { token }));
+}
+
+/**
+ * Reads the briefing's state over HTTP. Servers without the directing protocol answer with an
+ * error, which the caller treats as "no state".
+ * @param {string} token
+ * @param {string} briefingId
+ * @returns {Promise<BriefingState | null>} null when the answer is not a state
+ * @throws {ApiError}
+ */
+export async function fetchBriefingState(token, briefingId) {
+  const path = `/api/briefings/${encodeURIComponent(briefingId)}/state`;
+  return normalizeBriefingState(await requestJson('GET', path, { token }));
+}
+
+const MODES = new Set(['open', 'directed', 'presentation']);
+const ROLL_CALL_STATUSES = new Set(['present', 'substitute', 'absent']);
+
+/**
+ * Checks a state from the server and fills in what an older or newer server may leave out, so
+ * the page can rely on the shape.
+ * @param {unknown} raw
+ * @returns {BriefingState | null} null when `raw` is not a state at all
+ */
+export function normalizeBriefingState(raw) {
+  if (!raw || typeof raw !== 'object') return null;
+  /** @type {any} */
+  const s = raw;
+  if (!Array.isArray(s.stage) && !Array.isArray(s.points) && typeof s.mode !== 'string') return null;
+  const str = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : null);
+  const num = (/** @type {unknown} */ v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const list = (/** @type {unknown} */ v) => (Array.isArray(v) ? v : []);
+
+  /** @type {Floor | null} */
+  let floor = null;
+  if (s.floor && typeof s.floor.point === 'string') {
+    floor = { point: s.floor.point, remaining_ms: num(s.floor.remaining_ms) };
+  }
+  /** @type {RollCall | null} */
+  let rollCall = null;
+  if (s.roll_call && typeof s.roll_call === 'object') {
+    rollCall = {
+      active: s.roll_call.active === true,
+      started_at: str(s.roll_call.started_at),
+      answers: list(s.roll_call.answers)
+        .filter((a) => a && typeof a.point === 'string' && ROLL_CALL_STATUSES.has(a.status))
+        .map((a) => ({ point: a.point, status: a.status, substitute: str(a.substitute), reason: str(a.reason) })),
+    };
+  }
+  return {
+    mode: MODES.has(s.mode) ? s.mode : 'directed',
+    floor,
+    spotlight: str(s.spotlight),
+    stage: list(s.stage).filter((n) => typeof n === 'string'),
+    hands: list(s.hands)
+      .filter((h) => h && typeof h.point === 'string')
+      .map((h) => ({ point: h.point, topic: str(h.topic), raised_at: str(h.raised_at) ?? '' })),
+    locked: s.locked === true,
+    roll_call: rollCall,
+    points: list(s.points)
+      .filter((p) => p && typeof p.name === 'string')
+      .map((p) => ({
+        name: p.name,
+        role: p.role === 'host' ? 'host' : 'point',
+        online: p.online === true,
+        may_speak: p.may_speak !== false,
+      })),
+  };
+}
+
+/**
+ * Cuts a topic to what the server accepts: trimmed, NFC, at most MAX_TOPIC_CHARS characters
+ * (Unicode scalar values, as the server counts them).
+ * @param {string} topic
+ */
+export function clampTopic(topic) {
+  const chars = Array.from(topic.normalize('NFC').trim());
+  return chars.slice(0, MAX_TOPIC_CHARS).join('').trim();
 }
 
 /**
@@ -154,6 +291,38 @@ export class Connection {
     }
   }
 
+  // --- directing the briefing (docs/protocol.md, "Messages from a point") ----------------
+  // Each returns whether the message went out (false while no socket is open). Servers
+  // without the directing protocol close the socket on these: send them only after this
+  // connection received a briefing state.
+
+  /**
+   * Asks for the floor; raising again keeps the place and updates the topic.
+   * @param {string} [topic] at most MAX_TOPIC_CHARS characters; longer is cut
+   */
+  sendRaiseHand(topic = '') {
+    const text = clampTopic(topic);
+    return this.#send(text ? { type: 'raise_hand', topic: text } : { type: 'raise_hand' });
+  }
+
+  /** Withdraws the request to speak. */
+  sendLowerHand() {
+    return this.#send({ type: 'lower_hand' });
+  }
+
+  /** Answers "present" to the active roll-call. */
+  sendRollCallAnswer() {
+    return this.#send({ type: 'roll_call_answer' });
+  }
+
+  /**
+   * The points whose thumbnails the page displays now; the server forwards their low layer.
+   * @param {string[]} thumbnails
+   */
+  sendView(thumbnails) {
+    return this.#send({ type: 'view', thumbnails: thumbnails.slice(0, MAX_VIEW_NAMES) });
+  }
+
   // --- one attempt: socket, handshake, publish -------------------------------------------
 
   #open() {
@@ -225,6 +394,17 @@ export class Connection {
       case 'presence':
         if (typeof msg.point === 'string') this.handlers.presence?.(msg.point, msg.online === true);
         break;
+      case 'briefing_state': {
+        const briefing = normalizeBriefingState(msg.state);
+        if (briefing) this.handlers.briefingState?.(briefing);
+        break;
+      }
+      case 'quality':
+        if (Array.isArray(msg.points)) this.handlers.quality?.(normalizeQuality(msg.points));
+        break;
+      case 'unmute_request':
+        this.handlers.unmuteRequest?.();
+        break;
       case 'error': {
         const code = typeof msg.code === 'string' ? msg.code : 'internal';
         const fatal = FATAL_CODES.has(code);
@@ -233,7 +413,8 @@ export class Connection {
           this.#teardown(1000);
           this.#setState('failed');
         }
-        // Other errors are followed by the server closing the socket; onclose reconnects.
+        // Errors about a directing message (not_allowed, bad_message) leave the socket open;
+        // other errors are followed by the server closing it, and onclose reconnects.
         break;
       }
       default:
@@ -269,10 +450,21 @@ export class Connection {
    * @param {RTCPeerConnection} pc
    */
   async #publish(pc) {
+    let simulcast = false;
     for (const kind of /** @type {TrackKind[]} */ (['audio', 'video'])) {
       const track = this.stream.getTracks().find((t) => t.kind === kind);
       const init = { direction: /** @type {const} */ ('sendonly'), streams: [this.stream] };
-      const transceiver = pc.addTransceiver(track ?? kind, init);
+      /** @type {RTCRtpTransceiver | null} */
+      let transceiver = null;
+      if (kind === 'video' && track) {
+        try {
+          transceiver = pc.addTransceiver(track, { ...init, sendEncodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) });
+          simulcast = true;
+        } catch (err) {
+          console.warn('giaoban: simulcast is not available, publishing one layer', err);
+        }
+      }
+      transceiver ??= pc.addTransceiver(track ?? kind, init);
       this.#senders[kind] = transceiver.sender;
     }
     const offer = await pc.createOffer();
@@ -282,6 +474,28 @@ export class Connection {
     });
     this.#send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
     await pc.setRemoteDescription({ type: 'answer', sdp: await answerSdp });
+    if (simulcast) await this.#fitSingleLayer();
+  }
+
+  /**
+   * A server that does not accept simulcast leaves the sender with its first encoding only,
+   * the half-resolution thumbnail layer: publish that one at full resolution instead.
+   */
+  async #fitSingleLayer() {
+    const sender = this.#senders.video;
+    if (!sender) return;
+    const params = sender.getParameters();
+    const encodings = params.encodings ?? [];
+    if (encodings.length !== 1) return;
+    const [only] = encodings;
+    if ((only.scaleResolutionDownBy ?? 1) === 1 && only.maxBitrate === undefined) return;
+    only.scaleResolutionDownBy = 1;
+    delete only.maxBitrate;
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('giaoban: cannot restore the single video layer', err);
+    }
   }
 
   /**
@@ -417,10 +631,15 @@ export class Connection {
       });
   }
 
-  /** @param {object} msg */
+  /**
+   * @param {object} msg
+   * @returns {boolean} whether the message went out
+   */
   #send(msg) {
     const ws = this.#ws;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   /** @param {ConnectionState} state */
@@ -429,4 +648,15 @@ export class Connection {
     this.#state = state;
     this.handlers.state?.(state);
   }
+}
+
+/**
+ * @param {any[]} points
+ * @returns {QualityReport[]}
+ */
+function normalizeQuality(points) {
+  const num = (/** @type {unknown} */ v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return points
+    .filter((p) => p && typeof p.point === 'string')
+    .map((p) => ({ point: p.point, rtt_ms: num(p.rtt_ms), loss: num(p.loss), kbps_in: num(p.kbps_in), kbps_out: num(p.kbps_out) }));
 }

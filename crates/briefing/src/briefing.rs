@@ -44,6 +44,9 @@ pub(crate) struct Point {
     pub(crate) role: Role,
     pub(crate) online: bool,
     pub(crate) removed: bool,
+    /// Has been connected at some time: a lock does not keep it from coming back after a
+    /// dropped connection.
+    pub(crate) joined_before: bool,
 }
 
 impl Briefing {
@@ -79,8 +82,9 @@ impl Briefing {
 
     /// A point's signalling connection opened.
     ///
-    /// Joining while already online is a reconnect (a reload, a second device) and succeeds
-    /// even when the briefing is locked. The host always gets in. A removed point never does.
+    /// A lock keeps out points that never joined; a point that was connected before may come
+    /// back (a reload, a dropped network), and the host always gets in. A removed point never
+    /// does.
     pub fn point_joined(&mut self, name: &str, now: Now) -> Result<(), BriefingError> {
         let i = self.index(name)?;
         let point = &self.points[i];
@@ -90,10 +94,11 @@ impl Briefing {
         if point.online {
             return Ok(());
         }
-        if self.locked && i != HOST {
+        if self.locked && i != HOST && !point.joined_before {
             return Err(BriefingError::Locked);
         }
         self.points[i].online = true;
+        self.points[i].joined_before = true;
         self.events.push(BriefingEvent::PointJoined {
             point: name.to_owned(),
             at_unix_ms: now.unix_ms,
@@ -207,6 +212,7 @@ impl Point {
             name,
             role,
             online: false,
+            joined_before: false,
             removed: false,
         }
     }
@@ -284,7 +290,11 @@ mod tests {
             "the host always gets in"
         );
         b.point_left(VINH, t);
-        assert_eq!(b.point_joined(VINH, t), Err(BriefingError::Locked));
+        assert_eq!(
+            b.point_joined(VINH, t),
+            Ok(()),
+            "a point that was in comes back after a dropped connection"
+        );
         b.set_locked(false);
         assert_eq!(b.point_joined(NGHI_LOC, t), Ok(()));
     }

@@ -98,6 +98,8 @@ struct Model {
     online: HashSet<&'static str>,
     removed: HashSet<&'static str>,
     locked: bool,
+    /// Points that were connected at some time (a lock lets them back in).
+    joined_before: HashSet<&'static str>,
 }
 
 impl Model {
@@ -106,7 +108,7 @@ impl Model {
             Err(BriefingError::UnknownPoint(n.to_owned()))
         } else if self.removed.contains(n) {
             Err(BriefingError::Removed(n.to_owned()))
-        } else if self.locked && n != HOST && !self.online.contains(n) {
+        } else if self.locked && n != HOST && !self.joined_before.contains(n) {
             Err(BriefingError::Locked)
         } else {
             Ok(())
@@ -122,6 +124,7 @@ fn step(b: &mut Briefing, model: &mut Model, now: &mut Now, op: Op) {
             assert_eq!(got, model.expected_join(n));
             if got.is_ok() {
                 model.online.insert(n);
+                model.joined_before.insert(n);
             }
         }
         Op::Leave(i) => {

@@ -38,6 +38,18 @@ pub(crate) struct Peer {
     /// Latest egress bandwidth estimate towards this peer.
     pub bwe_kbps: Option<u64>,
     pub quality: QualityTracker,
+    /// When a frame of each kind (audio, video) last arrived from this peer, and was last
+    /// written towards it: the trial run's "flows both ways".
+    pub last_in: [Option<Instant>; 2],
+    pub last_out: [Option<Instant>; 2],
+}
+
+/// Index of a media kind in [`Peer::last_in`] and [`Peer::last_out`].
+pub(crate) fn kind_index(kind: MediaKind) -> usize {
+    match kind {
+        MediaKind::Audio => 0,
+        MediaKind::Video => 1,
+    }
 }
 
 /// Connection quality of one peer, derived from str0m's periodic statistics.
@@ -49,9 +61,6 @@ pub(crate) struct QualityTracker {
     pub kbps_in: u64,
     pub kbps_out: u64,
     last_peer_stats: Option<(Instant, u64, u64)>,
-    /// Cumulative bytes per media and direction, with the value of the previous report.
-    pub ingress_bytes: HashMap<Mid, (u64, u64)>,
-    pub egress_bytes: HashMap<Mid, (u64, u64)>,
 }
 
 impl QualityTracker {
@@ -149,6 +158,8 @@ impl Peer {
             view: None,
             bwe_kbps: None,
             quality: QualityTracker::default(),
+            last_in: [None; 2],
+            last_out: [None; 2],
         }
     }
 

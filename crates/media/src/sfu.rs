@@ -17,7 +17,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
-use crate::peer::{Layer, Peer, TrackIn, TrackOut, TrackOutState};
+use crate::peer::{Layer, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -44,6 +44,8 @@ pub struct SfuConfig {
     pub video_send_buffer: usize,
     /// Below this egress estimate a subscriber gets the low layer even of stage points.
     pub high_layer_min_kbps: u64,
+    /// Starting egress bandwidth estimate; `None` turns estimation (and pacing) off.
+    pub bwe_initial_kbps: Option<u64>,
 }
 
 impl SfuConfig {
@@ -55,6 +57,7 @@ impl SfuConfig {
             keyframe_request_interval: Duration::from_millis(500),
             video_send_buffer: 1000,
             high_layer_min_kbps: 600,
+            bwe_initial_kbps: Some(1_000),
         }
     }
 }
@@ -179,18 +182,22 @@ impl Sfu {
         }
         let offer = SdpOffer::from_sdp_string(offer_sdp)
             .map_err(|e| MediaError::MalformedSdp(e.to_string()))?;
-        let mut rtc = Rtc::builder()
+        let mut builder = Rtc::builder()
             // A server with a known address needs no connectivity checks of its own
             // (RFC 8445 §2.5): the browser checks, we answer.
             .set_ice_lite(true)
             .set_send_buffer_video(self.config.video_send_buffer)
-            .set_stats_interval(Some(Duration::from_secs(1)))
-            // Egress estimation (TWCC, RFC 8888's predecessor draft) decides whether a
-            // subscriber can take the high simulcast layer.
-            .enable_bwe(Some(Bitrate::kbps(1_000)))
-            .build(now);
-        rtc.bwe()
-            .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(2_500));
+            .set_stats_interval(Some(Duration::from_secs(1)));
+        if let Some(kbps) = self.config.bwe_initial_kbps {
+            // Egress estimation from transport-wide feedback decides whether a subscriber
+            // can take the high simulcast layer.
+            builder = builder.enable_bwe(Some(Bitrate::kbps(kbps)));
+        }
+        let mut rtc = builder.build(now);
+        if self.config.bwe_initial_kbps.is_some() {
+            rtc.bwe()
+                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(2_500));
+        }
         let candidate = Candidate::host(self.config.public_addr, "udp")
             .map_err(|e| MediaError::RejectedSdp(format!("bad public address: {e}")))?;
         rtc.add_local_candidate(candidate);
@@ -366,16 +373,16 @@ impl Sfu {
         }
     }
 
-    /// Connection quality of every peer.
-    pub fn quality(&self) -> Vec<PeerQuality> {
+    /// Connection quality of every peer. Media "flows" when a frame of it passed in the last
+    /// two seconds before `now`.
+    pub fn quality(&self, now: Instant) -> Vec<PeerQuality> {
+        let recent = |t: Option<Instant>| {
+            t.is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(2))
+        };
         self.peers
             .values()
             .map(|p| {
-                let flowing = |bytes: &HashMap<Mid, (u64, u64)>, kind: MediaKind| {
-                    bytes.iter().any(|(mid, (now, before))| {
-                        now > before && media_kind(p, *mid) == Some(kind)
-                    })
-                };
+                let (audio, video) = (kind_index(MediaKind::Audio), kind_index(MediaKind::Video));
                 PeerQuality {
                     peer: p.id,
                     room: p.room.clone(),
@@ -384,10 +391,10 @@ impl Sfu {
                     loss: p.quality.loss,
                     kbps_in: p.quality.kbps_in,
                     kbps_out: p.quality.kbps_out,
-                    audio_up: flowing(&p.quality.ingress_bytes, MediaKind::Audio),
-                    video_up: flowing(&p.quality.ingress_bytes, MediaKind::Video),
-                    audio_down: flowing(&p.quality.egress_bytes, MediaKind::Audio),
-                    video_down: flowing(&p.quality.egress_bytes, MediaKind::Video),
+                    audio_up: recent(p.last_in[audio]),
+                    video_up: recent(p.last_in[video]),
+                    audio_down: recent(p.last_out[audio]),
+                    video_down: recent(p.last_out[video]),
                 }
             })
             .collect()
@@ -483,15 +490,23 @@ impl Sfu {
             // A layer the SDP did not announce: learn it from the media itself.
             track.rids.push(rid);
         }
-        let Some(publisher) = self.peers.get(&from) else {
+        let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
+        let Some(kind) = publisher
+            .tracks_in
+            .iter()
+            .find(|t| t.mid == data.mid)
+            .map(|t| t.kind)
+        else {
+            return;
+        };
+        publisher.last_in[kind_index(kind)] = Some(now);
         let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == data.mid) else {
             return;
         };
         let room = publisher.room.clone();
         let policy = self.policies.get(&room);
-        let kind = track.kind;
         if kind == MediaKind::Audio
             && policy
                 .and_then(|p| p.speakers.as_ref())
@@ -593,6 +608,7 @@ impl Sfu {
                 continue;
             }
             counters.frames_forwarded += 1;
+            peer.last_out[kind_index(kind)] = Some(now);
             if !peer.dirty {
                 peer.dirty = true;
                 dirty.push(*member);
@@ -673,20 +689,6 @@ impl Sfu {
             Err(e) => debug!(%source, "keyframe request failed: {e}"),
         }
     }
-}
-
-/// The kind of media `mid` carries in `peer`'s session, either direction.
-fn media_kind(peer: &Peer, mid: Mid) -> Option<MediaKind> {
-    peer.tracks_in
-        .iter()
-        .find(|t| t.mid == mid)
-        .map(|t| t.kind)
-        .or_else(|| {
-            peer.tracks_out.iter().find_map(|t| match t.state {
-                TrackOutState::Open(m) if m == mid => Some(t.kind),
-                _ => None,
-            })
-        })
 }
 
 /// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
@@ -795,13 +797,9 @@ fn poll_peer(
                     if let Some(loss) = stats.loss {
                         peer.quality.loss = Some(f64::from(loss));
                     }
-                    let bytes = peer.quality.ingress_bytes.entry(stats.mid).or_default();
-                    *bytes = (stats.bytes, bytes.0);
                 }
                 Event::MediaEgressStats(stats) => {
                     peer.egress_nacks.insert(stats.mid, stats.nacks);
-                    let bytes = peer.quality.egress_bytes.entry(stats.mid).or_default();
-                    *bytes = (stats.bytes, bytes.0);
                 }
                 Event::PeerStats(stats) => {
                     let rtt = stats.rtt.map(|d| d.as_secs_f64() * 1000.0);

@@ -208,7 +208,7 @@ fn handle_command(
         Command::Policy { room, policy } => sfu.set_room_policy(&room, policy),
         Command::View { peer, thumbnails } => sfu.set_view(peer, Some(thumbnails)),
         Command::Quality { reply } => {
-            let _ = reply.send(sfu.quality());
+            let _ = reply.send(sfu.quality(now));
         }
     }
 }

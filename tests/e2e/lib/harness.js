@@ -187,6 +187,9 @@ export function runCli(args) {
 /**
  * @typedef {{ point: string, role: 'host' | 'point', url: string }} Link
  * @typedef {{ id: string, title: string, links: Link[], link: (point: string) => Link }} Briefing
+ * @typedef {{ status: number, headers: Headers, body: any, text: string, bytes: Buffer }} Answer
+ *   an HTTP answer: `body` is the parsed JSON or null, `text` the body decoded as UTF-8
+ *   without a byte order mark, `bytes` the body as sent
  */
 
 /**
@@ -420,20 +423,41 @@ export class Server {
   /**
    * @param {string} pathname
    * @param {{ token?: string, headers?: Record<string, string> }} [opts]
-   * @returns {Promise<{ status: number, body: any, text: string }>}
+   * @returns {Promise<Answer>}
    */
-  async get(pathname, { token, headers = {} } = {}) {
+  async get(pathname, opts = {}) {
+    return this.request('GET', pathname, opts);
+  }
+
+  /**
+   * One HTTP request to the server. `body` is sent as JSON: an object is serialised, a string
+   * is sent as it is (for JSON a serialiser would not write, such as `1e9`).
+   *
+   * @param {string} method
+   * @param {string} pathname
+   * @param {{ token?: string, body?: unknown, headers?: Record<string, string> }} [opts]
+   * @returns {Promise<Answer>}
+   */
+  async request(method, pathname, { token, body, headers = {} } = {}) {
     const h = { ...headers };
     if (token !== undefined) h.authorization = `Bearer ${token}`;
-    const res = await fetch(`${this.baseUrl}${pathname}`, { headers: h, signal: AbortSignal.timeout(seconds(10)) });
-    const text = await res.text();
-    let body = null;
+    /** @type {RequestInit} */
+    const init = { method, headers: h, signal: AbortSignal.timeout(seconds(10)) };
+    if (body !== undefined) {
+      h['content-type'] ??= 'application/json';
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${this.baseUrl}${pathname}`, init);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    // Decoded as fetch's text() would: a leading byte order mark is dropped (see `bytes`).
+    const text = new TextDecoder('utf-8').decode(bytes);
+    let parsed = null;
     try {
-      body = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       // not JSON; callers that expect JSON check `body`
     }
-    return { status: res.status, body, text };
+    return { status: res.status, headers: res.headers, body: parsed, text, bytes };
   }
 
   /** @returns {Promise<string>} the Prometheus text of `/metrics` */
@@ -470,6 +494,134 @@ export function parseMetric(text, name) {
     total = (total ?? 0) + value;
   }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host API (docs/http.md, "Host API")
+
+/**
+ * The host API of one briefing, called with the host's invitation token unless told otherwise.
+ */
+export class HostApi {
+  /**
+   * @param {Server} server
+   * @param {Briefing} briefing
+   */
+  constructor(server, briefing) {
+    this.server = server;
+    this.briefing = briefing;
+    const host = briefing.links.find((l) => l.role === 'host');
+    if (!host) throw new Error(`briefing ${briefing.id} has no host link`);
+    /** the host's invitation token */
+    this.token = tokenOf(host.url);
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} sub the path after `/api/briefings/{id}`, e.g. `/floor`
+   * @param {unknown} [body] an object (sent as JSON) or a raw JSON string
+   * @param {{ token?: string | null }} [opts] another token, or null for none
+   * @returns {Promise<Answer>}
+   */
+  call(method, sub, body, { token = this.token } = {}) {
+    const pathname = `/api/briefings/${encodeURIComponent(this.briefing.id)}${sub}`;
+    return this.server.request(method, pathname, { body, ...(token === null ? {} : { token }) });
+  }
+
+  /**
+   * A call that must answer 200; returns its JSON body.
+   *
+   * @param {string} method
+   * @param {string} sub
+   * @param {unknown} [body]
+   * @returns {Promise<any>}
+   */
+  async ok(method, sub, body) {
+    const res = await this.call(method, sub, body);
+    if (res.status !== 200 || res.body === null) {
+      const sent = body === undefined ? '' : ` ${typeof body === 'string' ? body : JSON.stringify(body)}`;
+      throw new Error(`${method} /api/briefings/{id}${sub}${sent} (host token): expected 200 with JSON, got ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    return res.body;
+  }
+
+  /** @returns {Promise<any>} `GET /api/briefings/{id}/state` */
+  state() {
+    return this.ok('GET', '/state');
+  }
+
+  /**
+   * Polls the state until `predicate` holds; returns that state.
+   *
+   * @param {(state: any) => unknown} predicate
+   * @param {{ timeout?: number, message: string }} opts
+   * @returns {Promise<any>}
+   */
+  async waitState(predicate, { timeout = seconds(10), message }) {
+    /** @type {any} */
+    let last = null;
+    return waitFor(async () => {
+      last = await this.state();
+      return predicate(last) ? last : null;
+    }, { timeout, message: () => `${message}; last state: ${JSON.stringify(last)}` });
+  }
+
+  /** @param {'directed' | 'open' | 'presentation'} mode @returns {Promise<any>} the new state */
+  setMode(mode) {
+    return this.ok('POST', '/mode', { mode });
+  }
+}
+
+/**
+ * Parses CSV as RFC 4180 writes it: fields separated by commas, quoted with `"` when they
+ * hold a comma, a quote or a line end, quotes doubled inside; lines end with CRLF or LF.
+ *
+ * @param {string} text without a byte order mark
+ * @returns {string[][]} the records; a final empty line is not a record
+ */
+export function parseCsv(text) {
+  /** @type {string[][]} */
+  const records = [];
+  /** @type {string[]} */
+  let record = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else field += c;
+      i += 1;
+      continue;
+    }
+    if (c === '"' && field.length === 0) {
+      quoted = true;
+    } else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i += 1;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else {
+      field += c;
+    }
+    i += 1;
+  }
+  if (quoted) throw new Error('CSV ends inside a quoted field');
+  if (field.length > 0 || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  return records;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,6 +857,73 @@ export class Client {
     return this.page.evaluate(collectMedia);
   }
 
+  /** @returns {Promise<any>} `window.giaoban.briefingState`: the last state the page received */
+  async briefingState() {
+    return this.page.evaluate(() => {
+      const g = /** @type {any} */ (window).giaoban;
+      return g && g.briefingState !== undefined ? JSON.parse(JSON.stringify(g.briefingState)) : undefined;
+    });
+  }
+
+  /** @returns {Promise<string>} `window.giaoban.state`: the connection state */
+  async connectionState() {
+    return this.page.evaluate(() => String(/** @type {any} */ (window).giaoban?.state));
+  }
+
+  /**
+   * Whether the page received a signalling message of this type (and code).
+   *
+   * @param {string} type
+   * @param {string} [code]
+   */
+  received(type, code) {
+    return this.signals.some((s) => s.dir === 'in' && s.type === type && (code === undefined || s.code === code));
+  }
+
+  /**
+   * Starts watching, inside the page, for audio from `point` to arrive: the page polls its
+   * statistics every 10 ms from a baseline taken before this resolves. `arrived()` gives the
+   * wall-clock time (`Date.now()`, the same clock as the test's) of the first sample above the
+   * baseline, or null if none came within `timeout`.
+   *
+   * @param {string} point
+   * @param {{ timeout?: number }} [opts]
+   * @returns {Promise<{ baseline: number, arrived: () => Promise<{ at: number | null, packets: number }> }>}
+   */
+  async watchAudioFrom(point, { timeout = seconds(20) } = {}) {
+    const baseline = await this.page.evaluate(async ({ point, timeout }) => {
+      const w = /** @type {any} */ (window);
+      const packets = async () => {
+        const g = w.giaoban;
+        const pc = g ? g.pc : null;
+        if (!pc) return 0;
+        const mids = new Set((Array.isArray(g.tracks) ? g.tracks : [])
+          .filter((/** @type {any} */ t) => t && t.point === point && t.kind === 'audio')
+          .map((/** @type {any} */ t) => String(t.mid)));
+        let total = 0;
+        (await pc.getStats()).forEach((/** @type {any} */ s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.mid != null && mids.has(String(s.mid))) total += s.packetsReceived ?? 0;
+        });
+        return total;
+      };
+      const base = await packets();
+      w.__e2eAudioArrived = (async () => {
+        const end = Date.now() + timeout;
+        while (Date.now() < end) {
+          const n = await packets();
+          if (n > base) return { at: Date.now(), packets: n - base };
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return { at: null, packets: (await packets()) - base };
+      })();
+      return base;
+    }, { point, timeout });
+    return {
+      baseline,
+      arrived: () => this.page.evaluate(() => /** @type {any} */ (window).__e2eAudioArrived),
+    };
+  }
+
   /**
    * @param {string} point
    * @param {string} [scope] a CSS selector the video must be inside
@@ -720,9 +939,11 @@ export class Client {
    * point with `framesDecoded` and audio `packetsReceived` growing between two samples.
    *
    * @param {string[]} points
-   * @param {{ timeout?: number, gap?: number }} [opts]
+   * @param {{ timeout?: number, gap?: number, audio?: string[] }} [opts] `audio`: the points
+   *   whose audio must flow (default: all of `points`); the server forwards audio only from
+   *   points that may speak (docs/protocol.md, "Floor modes")
    */
-  async waitForMediaFrom(points, { timeout = seconds(30), gap = 1500 } = {}) {
+  async waitForMediaFrom(points, { timeout = seconds(30), gap = 1500, audio = points } = {}) {
     const deadline = Date.now() + timeout;
     /** @type {string[]} */
     let problems = ['no sample taken'];
@@ -733,14 +954,15 @@ export class Client {
         await sleep(gap);
         const after = await this.sample();
         last = after;
-        problems = mediaProblems(before, after, points);
+        problems = mediaProblems(before, after, points, { audio });
         if (problems.length === 0) return after;
       } catch (err) {
         problems = [`could not read the page: ${err instanceof Error ? err.message : err}`];
         await sleep(500);
       }
     }
-    throw new Error(`${this.label}: media from ${points.map((p) => JSON.stringify(p)).join(', ')} did not flow within ${(timeout / 1000).toFixed(0)} s:\n  - ${problems.join('\n  - ')}` +
+    const what = audio.length === points.length ? 'media' : `video (audio only from ${audio.map((p) => JSON.stringify(p)).join(', ') || 'nobody'})`;
+    throw new Error(`${this.label}: ${what} from ${points.map((p) => JSON.stringify(p)).join(', ')} did not flow within ${(timeout / 1000).toFixed(0)} s:\n  - ${problems.join('\n  - ')}` +
       `\n  last sample: ${JSON.stringify(last)}`);
   }
 }
@@ -832,21 +1054,50 @@ async function collectMedia() {
     const mid = s.mid != null ? String(s.mid) : null;
     const point = (mid != null ? midToPoint.get(mid) : undefined) ?? (s.trackIdentifier ? trackToPoint.get(s.trackIdentifier) : undefined);
     if (!point) {
-      unmapped.push({ mid, kind: s.kind, trackIdentifier: s.trackIdentifier });
+      unmapped.push({ id: s.id, mid, kind: s.kind, trackIdentifier: s.trackIdentifier, packetsReceived: s.packetsReceived ?? 0 });
       return;
     }
     const live = mid != null && liveMids.has(mid);
+    const last = s.lastPacketReceivedTimestamp ?? 0;
     const entry = points[point] ?? (points[point] = {});
     const previous = entry[s.kind === 'video' ? 'video' : 'audio'];
     // A point that left and came back has a new transceiver; prefer the live one's numbers.
     if (previous && previous.live && !live) return;
+    // Two streams under one live media id (a new SSRC): prefer the one that received last.
+    if (previous && previous.live === live && previous.last > last) return;
     if (s.kind === 'video') {
-      entry.video = { mid, live, framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived ?? 0, frameWidth: s.frameWidth ?? 0 };
+      entry.video = { mid, live, last, framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived ?? 0, frameWidth: s.frameWidth ?? 0 };
     } else if (s.kind === 'audio') {
-      entry.audio = { mid, live, packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0 };
+      entry.audio = { mid, live, last, packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0 };
     }
   });
-  return { hasPc: true, connectionState: pc.connectionState, videos, points, unmapped };
+
+  // What this page sends: its audio, and each simulcast layer of its video.
+  /** @type {{ audio: any, video: any[] }} */
+  const outbound = { audio: null, video: [] };
+  report.forEach((/** @type {any} */ s) => {
+    if (s.type !== 'outbound-rtp') return;
+    if (s.kind === 'audio') {
+      outbound.audio = { packetsSent: (outbound.audio?.packetsSent ?? 0) + (s.packetsSent ?? 0) };
+    } else if (s.kind === 'video') {
+      outbound.video.push({
+        rid: s.rid ?? null,
+        frameWidth: s.frameWidth ?? 0,
+        bytesSent: s.bytesSent ?? 0,
+        active: s.active ?? null,
+        qualityLimitationReason: s.qualityLimitationReason ?? null,
+      });
+    }
+  });
+  // The send-side bandwidth estimate: Chrome sends a simulcast layer only when it fits.
+  /** @type {{ availableOutgoingBitrate: number | null, currentRoundTripTime: number | null } | null} */
+  let transport = null;
+  report.forEach((/** @type {any} */ s) => {
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+      transport = { availableOutgoingBitrate: s.availableOutgoingBitrate ?? null, currentRoundTripTime: s.currentRoundTripTime ?? null };
+    }
+  });
+  return { hasPc: true, connectionState: pc.connectionState, videos, points, unmapped, outbound, transport };
 }
 
 /**
@@ -855,9 +1106,10 @@ async function collectMedia() {
  * @param {any} before
  * @param {any} after
  * @param {string[]} points
+ * @param {{ audio?: string[] }} [opts] the points whose audio must flow (default: all)
  * @returns {string[]} one line per problem; empty when all flows
  */
-export function mediaProblems(before, after, points) {
+export function mediaProblems(before, after, points, { audio = points } = {}) {
   if (!after.hasPc) return ['window.giaoban.pc is not set (not joined, or the client does not expose its RTCPeerConnection)'];
   const problems = [];
   for (const point of points) {
@@ -880,6 +1132,7 @@ export function mediaProblems(before, after, points) {
       if (!(v1.framesDecoded > (v0?.framesDecoded ?? 0))) problems.push(`${name}: video framesDecoded not growing (${v0?.framesDecoded} → ${v1.framesDecoded}, bytesReceived ${v0?.bytesReceived} → ${v1.bytesReceived})`);
       if (!(v1.frameWidth > 0)) problems.push(`${name}: inbound video frameWidth is ${v1.frameWidth}`);
     }
+    if (!audio.includes(point)) continue;
     const a0 = before.points[point]?.audio;
     const a1 = after.points[point]?.audio;
     if (!a1) {
@@ -888,8 +1141,60 @@ export function mediaProblems(before, after, points) {
       problems.push(`${name}: audio packetsReceived not growing (${a0?.packetsReceived} → ${a1.packetsReceived})`);
     }
   }
+  for (const point of audio) {
+    if (points.includes(point)) continue;
+    const growth = audioGrowth(before, after, point);
+    if (!(growth > 0)) problems.push(`${JSON.stringify(point)}: audio packetsReceived not growing (+${growth})`);
+  }
   if (problems.length > 0 && after.connectionState) problems.push(`(peer connection state: ${after.connectionState})`);
   return problems;
+}
+
+/**
+ * How many audio packets from `point` arrived between two samples of one page. A point without
+ * inbound audio counts as 0; a stream under another media id than before (the point left and
+ * came back, or the server renegotiated) counts from 0.
+ *
+ * @param {any} before
+ * @param {any} after
+ * @param {string} point
+ * @returns {number}
+ */
+export function audioGrowth(before, after, point) {
+  const a0 = before.points?.[point]?.audio;
+  const a1 = after.points?.[point]?.audio;
+  if (!a1) return 0;
+  if (!a0 || a0.mid !== a1.mid || a1.packetsReceived < a0.packetsReceived) return a1.packetsReceived;
+  return a1.packetsReceived - a0.packetsReceived;
+}
+
+/**
+ * Audio packets between two samples of one page on inbound streams that could not be mapped
+ * to a point: a "nobody else is heard" check is void if these grow.
+ *
+ * @param {any} before
+ * @param {any} after
+ * @returns {number}
+ */
+export function unmappedAudioGrowth(before, after) {
+  let total = 0;
+  for (const s1 of after.unmapped ?? []) {
+    if (s1.kind !== 'audio') continue;
+    const s0 = (before.unmapped ?? []).find((/** @type {any} */ s) => s.kind === 'audio' && s.id === s1.id);
+    total += Math.max(0, (s1.packetsReceived ?? 0) - (s0?.packetsReceived ?? 0));
+  }
+  return total;
+}
+
+/**
+ * Audio packets this page sent between two samples (its microphone, as the encoder sees it).
+ *
+ * @param {any} before
+ * @param {any} after
+ * @returns {number}
+ */
+export function audioSent(before, after) {
+  return Math.max(0, (after.outbound?.audio?.packetsSent ?? 0) - (before.outbound?.audio?.packetsSent ?? 0));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ pub struct Client {
     pub received: HashMap<(String, TrackKind), u64>,
     pub keyframe_requests: u64,
     pub connected: bool,
+    /// Whether this point sends media (subscribers of a fan-out do not).
+    pub publishing: bool,
     next_timeout: Instant,
     ticks: u64,
     pub video_frames_sent: u64,
@@ -59,6 +61,17 @@ pub struct Sim {
     pub latency: Duration,
     next_peer: u64,
     next_port: u16,
+    /// Wall-clock time the SFU spent on datagrams (for benchmarks): decrypt, forward,
+    /// encrypt. Timers are counted apart in `sfu_busy_timers`.
+    pub sfu_busy: Duration,
+    pub sfu_busy_timers: Duration,
+    /// Datagrams the SFU sent.
+    pub sfu_transmits: u64,
+}
+
+#[allow(clippy::disallowed_methods)] // measuring the SFU's CPU time in benchmarks
+fn wall_clock() -> Instant {
+    Instant::now()
 }
 
 fn server_addr() -> SocketAddr {
@@ -83,6 +96,9 @@ impl Sim {
             latency: Duration::from_millis(10),
             next_peer: 1,
             next_port: 40000,
+            sfu_busy: Duration::ZERO,
+            sfu_busy_timers: Duration::ZERO,
+            sfu_transmits: 0,
         }
     }
 
@@ -123,6 +139,7 @@ impl Sim {
             received: HashMap::new(),
             keyframe_requests: 0,
             connected: false,
+            publishing: true,
             next_timeout: self.now,
             ticks: 0,
             video_frames_sent: 0,
@@ -183,7 +200,9 @@ impl Sim {
         arrived.sort_by_key(|p| p.at);
         for packet in arrived {
             if packet.to == server_addr() {
+                let started = wall_clock();
                 self.sfu.handle_datagram(now, packet.from, &packet.bytes);
+                self.sfu_busy += started.elapsed();
             } else if let Some(client) = self.clients.iter_mut().find(|c| c.addr == packet.to)
                 && let Ok(contents) = packet.bytes.as_slice().try_into()
             {
@@ -201,7 +220,9 @@ impl Sim {
         }
         // Timers.
         if self.sfu.poll_timeout().is_some_and(|t| t <= now) {
+            let started = wall_clock();
             self.sfu.handle_timeout(now);
+            self.sfu_busy_timers += started.elapsed();
         }
         for client in &mut self.clients {
             if client.next_timeout <= now {
@@ -210,7 +231,7 @@ impl Sim {
         }
         // Synthetic media at real rates: Opus every 20 ms, VP8 at 30 fps.
         for client in &mut self.clients {
-            if client.connected {
+            if client.connected && client.publishing {
                 client.publish(now);
             }
         }
@@ -235,6 +256,7 @@ impl Sim {
             let mut progressed = false;
             while let Some(t) = self.sfu.poll_transmit() {
                 progressed = true;
+                self.sfu_transmits += 1;
                 self.send(server_addr(), t.destination, t.contents.to_vec());
             }
             while let Some(event) = self.sfu.poll_event() {

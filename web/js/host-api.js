@@ -1,0 +1,152 @@
+// The host API of docs/http.md ("Host API"): directing a briefing over HTTP with the bearer
+// token of the host's link. No DOM. Every call that changes the briefing answers with the new
+// state, already checked by normalizeBriefingState.
+
+import { requestBlob, requestJson } from './api.js';
+import { normalizeBriefingState } from './protocol.js';
+
+/** @typedef {import('./protocol.js').BriefingState} BriefingState */
+/** @typedef {import('./protocol.js').FloorMode} FloorMode */
+/** @typedef {import('./protocol.js').RollCallStatus} RollCallStatus */
+
+/**
+ * One point's result of a trial run, measured over the last 3 seconds.
+ * @typedef {object} TrialPoint
+ * @property {string} point
+ * @property {boolean} online
+ * @property {boolean} audio_up
+ * @property {boolean} video_up
+ * @property {boolean} audio_down
+ * @property {boolean} video_down
+ * @property {number | null} rtt_ms
+ * @property {number | null} loss
+ */
+
+/** @typedef {{joined_at: string, left_at: string | null}} AttendanceSession */
+
+/**
+ * One point's attendance record.
+ * @typedef {object} AttendanceRow
+ * @property {string} point
+ * @property {'host' | 'point'} role
+ * @property {AttendanceSession[]} sessions
+ * @property {string | null} first_joined_at
+ * @property {string | null} last_left_at
+ * @property {number} present_seconds
+ * @property {{status: RollCallStatus, substitute?: string | null, reason?: string | null} | null} roll_call
+ * @property {number | null} avg_rtt_ms
+ * @property {number | null} avg_loss
+ */
+
+/**
+ * A roll-call answer recorded by the secretariat.
+ * @typedef {{status: 'present'} | {status: 'substitute', substitute: string} | {status: 'absent', reason?: string}} RecordedAnswer
+ */
+
+export class HostApi {
+  /**
+   * @param {string} token the host link's token
+   * @param {string} briefingId
+   */
+  constructor(token, briefingId) {
+    this.token = token;
+    this.base = `/api/briefings/${encodeURIComponent(briefingId)}`;
+    this.briefingId = briefingId;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path below the briefing
+   * @param {unknown} [body]
+   * @returns {Promise<BriefingState | null>} the new state (null if the answer carries none)
+   */
+  async #change(method, path, body) {
+    const answer = await requestJson(method, this.base + path, { token: this.token, body });
+    return normalizeBriefingState(answer);
+  }
+
+  /** @returns {Promise<BriefingState | null>} */
+  state() {
+    return this.#change('GET', '/state');
+  }
+
+  /** @param {FloorMode} mode */
+  setMode(mode) {
+    return this.#change('POST', '/mode', { mode });
+  }
+
+  /**
+   * @param {string} point
+   * @param {number | null} [seconds] 1..=3600; null or undefined for no limit
+   */
+  grantFloor(point, seconds) {
+    return this.#change('POST', '/floor', seconds ? { point, seconds } : { point });
+  }
+
+  revokeFloor() {
+    return this.#change('DELETE', '/floor');
+  }
+
+  /** @param {string | null} point null clears the spotlight */
+  spotlight(point) {
+    return this.#change('POST', '/spotlight', { point });
+  }
+
+  /** @param {string} point */
+  lowerHand(point) {
+    return this.#change('POST', '/hands/lower', { point });
+  }
+
+  /** @param {string} point */
+  askUnmute(point) {
+    return this.#change('POST', '/ask-unmute', { point });
+  }
+
+  startRollCall() {
+    return this.#change('POST', '/roll-call');
+  }
+
+  endRollCall() {
+    return this.#change('DELETE', '/roll-call');
+  }
+
+  /**
+   * @param {string} point
+   * @param {RecordedAnswer} answer
+   */
+  recordAnswer(point, answer) {
+    return this.#change('POST', '/roll-call/answers', { point, ...answer });
+  }
+
+  /** @param {boolean} locked */
+  setLocked(locked) {
+    return this.#change('POST', '/lock', { locked });
+  }
+
+  /** @param {string} point */
+  remove(point) {
+    return this.#change('POST', '/remove', { point });
+  }
+
+  /** @returns {Promise<TrialPoint[]>} */
+  async trial() {
+    const answer = await requestJson('POST', this.base + '/trial', { token: this.token });
+    return Array.isArray(answer?.points) ? answer.points.filter((/** @type {any} */ p) => p && typeof p.point === 'string') : [];
+  }
+
+  /** @returns {Promise<AttendanceRow[]>} */
+  async attendance() {
+    const answer = await requestJson('GET', this.base + '/attendance', { token: this.token });
+    return Array.isArray(answer) ? answer.filter((/** @type {any} */ r) => r && typeof r.point === 'string') : [];
+  }
+
+  /** @returns {Promise<Blob>} the attendance as CSV (UTF-8 with BOM) */
+  attendanceCsv() {
+    return requestBlob(this.base + '/attendance?format=csv', { token: this.token, accept: 'text/csv' });
+  }
+
+  /** The file name of the CSV download. */
+  get csvFileName() {
+    return `diem-danh-${this.briefingId}.csv`;
+  }
+}
