@@ -2,6 +2,7 @@
 //! receives.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use giaoban_model::{BriefingId, TrackInfo, TrackKind};
@@ -13,9 +14,10 @@ use crate::sfu::PeerId;
 
 pub(crate) struct Peer {
     pub id: PeerId,
-    pub room: BriefingId,
+    /// Shared with the room table: cloning it on the hot path costs no allocation.
+    pub room: Arc<BriefingId>,
     /// The point name shown to other points, e.g. "UBND thị xã Cửa Lò".
-    pub label: String,
+    pub label: Arc<str>,
     pub rtc: Rtc,
     /// Tracks this peer publishes.
     pub tracks_in: Vec<TrackIn>,
@@ -24,6 +26,8 @@ pub(crate) struct Peer {
     /// Our offer that waits for the peer's answer. At most one at a time.
     pub pending: Option<SdpPendingOffer>,
     pub next_timeout: Instant,
+    /// Whether `next_timeout` is in the SFU's deadline heap.
+    pub timeout_queued: bool,
     /// Queued for another round of polling in [`crate::Sfu`]'s drive loop.
     pub dirty: bool,
     pub connected: bool,
@@ -116,7 +120,7 @@ pub(crate) enum Layer {
 pub(crate) struct TrackOut {
     pub source: PeerId,
     pub source_mid: Mid,
-    pub source_label: String,
+    pub source_label: Arc<str>,
     pub kind: MediaKind,
     pub state: TrackOutState,
     /// False once the source peer left; the m-line is then stopped at the next negotiation.
@@ -140,7 +144,7 @@ pub(crate) enum TrackOutState {
 }
 
 impl Peer {
-    pub fn new(id: PeerId, room: BriefingId, label: String, rtc: Rtc, now: Instant) -> Peer {
+    pub fn new(id: PeerId, room: Arc<BriefingId>, label: Arc<str>, rtc: Rtc, now: Instant) -> Peer {
         Peer {
             id,
             room,
@@ -150,6 +154,7 @@ impl Peer {
             tracks_out: Vec::new(),
             pending: None,
             next_timeout: now,
+            timeout_queued: false,
             dirty: false,
             connected: false,
             dead: false,
@@ -180,7 +185,7 @@ impl Peer {
             .filter_map(|t| match t.state {
                 TrackOutState::Negotiating(mid) | TrackOutState::Open(mid) => Some(TrackInfo {
                     mid: mid.to_string(),
-                    point: t.source_label.clone(),
+                    point: t.source_label.to_string(),
                     kind: track_kind(t.kind),
                 }),
                 _ => None,

@@ -1,9 +1,10 @@
 //! The forwarding core: many peers, one UDP port, no IO.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use giaoban_model::{BriefingId, TrackInfo};
@@ -130,9 +131,13 @@ pub struct PeerQuality {
 pub struct Sfu {
     config: SfuConfig,
     peers: HashMap<PeerId, Peer>,
-    rooms: HashMap<BriefingId, Vec<PeerId>>,
+    rooms: HashMap<Arc<BriefingId>, Vec<PeerId>>,
     by_addr: HashMap<SocketAddr, PeerId>,
     policies: HashMap<BriefingId, RoomPolicy>,
+    /// Deadlines of the peers, earliest first. An entry is stale when its peer left or has
+    /// a newer deadline; stale entries are dropped when they reach the top. This keeps
+    /// [`Sfu::poll_timeout`] and [`Sfu::handle_timeout`] from visiting every peer.
+    timeouts: BinaryHeap<Reverse<(Instant, PeerId)>>,
     dirty: Vec<PeerId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SfuEvent>,
@@ -160,6 +165,7 @@ impl Sfu {
             rooms: HashMap::new(),
             by_addr: HashMap::new(),
             policies: HashMap::new(),
+            timeouts: BinaryHeap::new(),
             dirty: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -206,7 +212,11 @@ impl Sfu {
             .accept_offer(offer)
             .map_err(|e| MediaError::RejectedSdp(e.to_string()))?;
 
-        let mut peer = Peer::new(id, room.clone(), label, rtc, now);
+        let room = match self.rooms.get_key_value(&room) {
+            Some((key, _)) => key.clone(),
+            None => Arc::new(room),
+        };
+        let mut peer = Peer::new(id, room.clone(), label.into(), rtc, now);
         // Subscribe the newcomer to everything already published in the room.
         let members = self.rooms.entry(room).or_default();
         for other in members.iter().filter_map(|m| self.peers.get(m)) {
@@ -344,16 +354,20 @@ impl Sfu {
 
     /// Drives time forward: retransmissions, RTCP reports, ICE keepalives.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<PeerId> = self
-            .peers
-            .values()
-            .filter(|p| p.next_timeout <= now)
-            .map(|p| p.id)
-            .collect();
-        for id in due {
-            if let Some(peer) = self.peers.get_mut(&id)
-                && let Err(e) = peer.rtc.handle_input(Input::Timeout(now))
-            {
+        while let Some(Reverse((at, id))) = self.timeouts.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timeouts.pop();
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            if peer.next_timeout != at {
+                continue;
+            }
+            // Its entry is gone: the poll after this input queues the next deadline.
+            peer.timeout_queued = false;
+            if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
                 warn!(%id, "timeout handling failed: {e}");
             }
             self.mark_dirty(id);
@@ -385,8 +399,8 @@ impl Sfu {
                 let (audio, video) = (kind_index(MediaKind::Audio), kind_index(MediaKind::Video));
                 PeerQuality {
                     peer: p.id,
-                    room: p.room.clone(),
-                    label: p.label.clone(),
+                    room: (*p.room).clone(),
+                    label: p.label.to_string(),
                     rtt_ms: p.quality.rtt_ms,
                     loss: p.quality.loss,
                     kbps_in: p.quality.kbps_in,
@@ -411,8 +425,14 @@ impl Sfu {
     }
 
     /// When [`Sfu::handle_timeout`] must be called next, if any peer is connected.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers.values().map(|p| p.next_timeout).min()
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(Reverse((at, id))) = self.timeouts.peek().copied() {
+            if self.peers.get(&id).is_some_and(|p| p.next_timeout == at) {
+                return Some(at);
+            }
+            self.timeouts.pop();
+        }
+        None
     }
 
     /// Running totals.
@@ -453,13 +473,13 @@ impl Sfu {
             {
                 self.events.push_back(event);
             }
-            poll_peer(
-                peer,
-                now,
-                &mut self.transmits,
-                &mut self.events,
-                &mut actions,
-            );
+            let out = Outputs {
+                transmits: &mut self.transmits,
+                events: &mut self.events,
+                actions: &mut actions,
+                timeouts: &mut self.timeouts,
+            };
+            poll_peer(peer, now, out);
             for action in actions.drain(..) {
                 self.apply(now, action);
             }
@@ -506,18 +526,18 @@ impl Sfu {
             return;
         };
         let room = publisher.room.clone();
-        let policy = self.policies.get(&room);
+        let policy = self.policies.get(&*room);
         if kind == MediaKind::Audio
             && policy
                 .and_then(|p| p.speakers.as_ref())
-                .is_some_and(|speakers| !speakers.contains(&publisher.label))
+                .is_some_and(|speakers| !speakers.contains(&*publisher.label))
         {
             // The briefing gives this point no right to speak: the server, not the client's
             // mute button, keeps it silent.
             self.counters.audio_frames_gated += 1;
             return;
         }
-        let on_stage = policy.is_some_and(|p| p.stage.contains(&publisher.label));
+        let on_stage = policy.is_some_and(|p| p.stage.iter().any(|s| **s == *publisher.label));
         let high_rid = track.rid_for(Layer::High);
         let low_rid = track.rid_for(Layer::Low);
         let label = publisher.label.clone();
@@ -535,7 +555,7 @@ impl Sfu {
             counters,
             ..
         } = self;
-        let Some(members) = rooms.get(&room) else {
+        let Some(members) = rooms.get(&*room) else {
             return;
         };
         for member in members.iter().filter(|m| **m != from) {
@@ -552,7 +572,12 @@ impl Sfu {
             if kind == MediaKind::Video {
                 let layer = if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
                     Some(Layer::High)
-                } else if on_stage || peer.view.as_ref().is_none_or(|v| v.contains(&label)) {
+                } else if on_stage
+                    || peer
+                        .view
+                        .as_ref()
+                        .is_none_or(|v| v.iter().any(|s| **s == *label))
+                {
                     Some(Layer::Low)
                 } else {
                     None
@@ -634,7 +659,7 @@ impl Sfu {
         });
         let label = publisher.label.clone();
         let room = publisher.room.clone();
-        let members = self.rooms.get(&room).cloned().unwrap_or_default();
+        let members = self.rooms.get(&*room).cloned().unwrap_or_default();
         for member in members.into_iter().filter(|m| *m != from) {
             if let Some(peer) = self.peers.get_mut(&member) {
                 peer.tracks_out.push(TrackOut {
@@ -736,14 +761,22 @@ fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
     })
 }
 
+/// Where [`poll_peer`] puts what a peer produces.
+struct Outputs<'a> {
+    transmits: &'a mut VecDeque<Transmit>,
+    events: &'a mut VecDeque<SfuEvent>,
+    actions: &'a mut Vec<Action>,
+    timeouts: &'a mut BinaryHeap<Reverse<(Instant, PeerId)>>,
+}
+
 /// Drains one peer's output until str0m asks to be woken later.
-fn poll_peer(
-    peer: &mut Peer,
-    now: Instant,
-    transmits: &mut VecDeque<Transmit>,
-    events: &mut VecDeque<SfuEvent>,
-    actions: &mut Vec<Action>,
-) {
+fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
+    let Outputs {
+        transmits,
+        events,
+        actions,
+        timeouts,
+    } = out;
     if peer.dead {
         return;
     }
@@ -763,7 +796,12 @@ fn poll_peer(
         };
         match output {
             Output::Timeout(t) => {
-                peer.next_timeout = t.max(now);
+                let t = t.max(now);
+                if t != peer.next_timeout || !peer.timeout_queued {
+                    peer.next_timeout = t;
+                    peer.timeout_queued = true;
+                    timeouts.push(Reverse((t, peer.id)));
+                }
                 return;
             }
             Output::Transmit(t) => transmits.push_back(t),

@@ -11,6 +11,7 @@ mod registry;
 mod serve;
 mod signal;
 mod state;
+mod udp_batch;
 
 use std::process::ExitCode;
 

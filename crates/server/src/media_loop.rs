@@ -6,11 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use giaoban_media::{MediaError, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuEvent};
+use giaoban_media::{
+    MediaError, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuEvent, Transmit,
+};
 use giaoban_model::{BriefingId, TrackInfo};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
+
+use crate::udp_batch;
 
 /// What the media loop tells a point's signalling task.
 #[derive(Debug)]
@@ -147,18 +151,21 @@ async fn run(
     stats: Arc<MediaStats>,
 ) {
     let mut signals: HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>> = HashMap::new();
-    // Larger than any datagram we accept; str0m drops what exceeds its MTU assumptions.
-    let mut buf = vec![0u8; 65536];
+    let mut received = udp_batch::RecvBatch::new();
+    let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
     loop {
-        flush(&socket, &mut sfu, &signals).await;
+        flush(&socket, &mut sfu, &signals, &mut queue).await;
         publish_stats(&sfu, &stats);
         let deadline = sfu
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
         tokio::select! {
-            received = socket.recv_from(&mut buf) => match received {
-                Ok((n, source)) => {
-                    sfu.handle_datagram(Instant::now(), source, &buf[..n]);
+            result = udp_batch::recv(&socket, &mut received) => match result {
+                Ok(_) => {
+                    let now = Instant::now();
+                    for (source, contents) in received.iter() {
+                        sfu.handle_datagram(now, source, contents);
+                    }
                 }
                 // ICMP errors (port unreachable of a departed peer) surface here on Linux.
                 Err(e) => debug!("media socket receive error: {e}"),
@@ -213,15 +220,19 @@ fn handle_command(
     }
 }
 
+/// Sends what the media core produced, in batches, and delivers its signalling.
 async fn flush(
     socket: &UdpSocket,
     sfu: &mut Sfu,
     signals: &HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+    queue: &mut Vec<Transmit>,
 ) {
     while let Some(t) = sfu.poll_transmit() {
-        if let Err(e) = socket.send_to(&t.contents, t.destination).await {
-            debug!(destination = %t.destination, "media send failed: {e}");
-        }
+        queue.push(t);
+    }
+    if let Err(e) = udp_batch::send_all(socket, queue).await {
+        warn!("media socket send error: {e}");
+        queue.clear();
     }
     while let Some(event) = sfu.poll_event() {
         match event {
