@@ -1,0 +1,551 @@
+//! The minutes as a sequence of blocks: masthead, title, headings, paragraphs, lists, tables
+//! and signatures, with every label worded and every value cleaned.
+//!
+//! Both renderers draw this one structure, so the PDF and the HTML page say the same thing;
+//! they differ only in how they lay it out.
+
+use crate::model::{AttendanceStatus, Minutes};
+use crate::text;
+
+/// How a run of text is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Style {
+    Regular,
+    Bold,
+    Italic,
+}
+
+/// Text in one style. The text is clean: NFC, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub style: Style,
+    pub text: String,
+}
+
+/// A paragraph: runs set one after the other, wrapped as one.
+pub(crate) type Para = Vec<Run>;
+
+/// Horizontal alignment of a paragraph or a table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Center,
+    /// Both edges flush, the last line flush left.
+    Justify,
+}
+
+/// A table column: its heading, its share of the text width and how its cells align.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Column {
+    pub title: &'static str,
+    pub share: f32,
+    pub align: Align,
+}
+
+/// A table cell: one or more paragraphs.
+pub(crate) type Cell = Vec<Para>;
+
+/// The top block of an administrative document: the issuing body on the left, the national
+/// motto on the right, then the dateline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Masthead {
+    pub parent: Option<String>,
+    pub organisation: String,
+    pub number: Option<String>,
+    pub dateline: Option<String>,
+}
+
+/// Someone who signs the minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Signer {
+    pub role: &'static str,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Block {
+    Masthead(Masthead),
+    /// The document kind ("BIÊN BẢN") and what it records.
+    Title {
+        kind: &'static str,
+        subject: String,
+    },
+    /// "I. Thời gian, địa điểm, thành phần".
+    Heading(String),
+    /// "1. Chương trình".
+    Subheading(String),
+    Paragraph(Para),
+    /// A list item: `label` hangs in the margin, `body` is indented as one block.
+    Item {
+        label: String,
+        body: Vec<Para>,
+    },
+    Table {
+        columns: Vec<Column>,
+        rows: Vec<Vec<Cell>>,
+    },
+    Signatures(Vec<Signer>),
+}
+
+/// The minutes, ready to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Document {
+    /// The document's title for the PDF metadata and the HTML `<title>`.
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+pub(crate) const MOTTO_COUNTRY: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
+pub(crate) const MOTTO: &str = "Độc lập - Tự do - Hạnh phúc";
+pub(crate) const KIND: &str = "BIÊN BẢN";
+pub(crate) const SIGN_HINT: &str = "(Ký, ghi rõ họ tên)";
+
+impl Document {
+    pub(crate) fn from_minutes(m: &Minutes) -> Document {
+        let subject = text::line(&m.title);
+        let mut blocks = vec![
+            Block::Masthead(Masthead {
+                parent: text::non_empty(m.parent_organisation.as_deref()).map(|p| p.to_uppercase()),
+                organisation: text::line(&m.organisation).to_uppercase(),
+                number: text::non_empty(m.number.as_deref()),
+                dateline: m
+                    .locality
+                    .as_deref()
+                    .and_then(|l| text::dateline(l, &m.started_at)),
+            }),
+            Block::Title {
+                kind: KIND,
+                subject: subject.clone(),
+            },
+        ];
+        general(m, &mut blocks);
+        proceedings(m, &mut blocks);
+        outcome(m, &mut blocks);
+        if let Some(end) = text::ended(&m.started_at, &m.ended_at) {
+            blocks.push(Block::Paragraph(vec![regular(format!(
+                "Buổi giao ban kết thúc lúc {end}./."
+            ))]));
+        }
+        blocks.push(Block::Signatures(vec![
+            Signer {
+                role: "THƯ KÝ",
+                name: text::non_empty(m.secretary.as_deref()),
+            },
+            Signer {
+                role: "CHỦ TRÌ",
+                name: text::non_empty(m.chair.as_deref()),
+            },
+        ]));
+        let title = if subject.is_empty() {
+            "Biên bản".to_owned()
+        } else {
+            format!("Biên bản: {subject}")
+        };
+        Document { title, blocks }
+    }
+}
+
+/// I. Time, place, who took part.
+fn general(m: &Minutes, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading("I. Thời gian, địa điểm, thành phần".into()));
+    let mut n = 0;
+    let mut labelled = |label: &str, value: String| {
+        n += 1;
+        Block::Paragraph(vec![bold(format!("{n}. {label}: ")), regular(value)])
+    };
+    blocks.push(labelled(
+        "Thời gian",
+        text::span(&m.started_at, &m.ended_at),
+    ));
+    blocks.push(labelled("Địa điểm", text::line(&m.place)));
+    let host = text::line(&m.host);
+    blocks.push(match text::non_empty(m.chair.as_deref()) {
+        Some(chair) if host.is_empty() => labelled("Chủ trì", chair),
+        Some(chair) => labelled("Chủ trì", format!("{chair}, tại điểm cầu {host}")),
+        None => labelled("Điểm cầu chủ trì", host),
+    });
+    if let Some(secretary) = text::non_empty(m.secretary.as_deref()) {
+        blocks.push(labelled("Thư ký", secretary));
+    }
+    blocks.push(labelled("Thành phần tham dự", attendance_summary(m)));
+    if !m.attendance.is_empty() {
+        blocks.push(attendance_table(m));
+    }
+}
+
+/// II. What was presented, said and asked.
+fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading("II. Nội dung".into()));
+
+    blocks.push(Block::Subheading("1. Chương trình".into()));
+    let agenda: Vec<String> = m
+        .agenda
+        .iter()
+        .map(|a| text::line(a))
+        .filter(|a| !a.is_empty())
+        .collect();
+    none_if_empty(blocks, agenda.is_empty());
+    for (i, item) in agenda.into_iter().enumerate() {
+        blocks.push(Block::Item {
+            label: format!("{})", i + 1),
+            body: vec![vec![regular(item)]],
+        });
+    }
+
+    blocks.push(Block::Subheading("2. Phát biểu tại các điểm cầu".into()));
+    none_if_empty(blocks, m.speakers.is_empty());
+    if !m.speakers.is_empty() {
+        let rows = m
+            .speakers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                vec![
+                    cell(regular((i + 1).to_string())),
+                    cell(regular(text::line(&s.point))),
+                    cell(regular(format!(
+                        "{} – {}",
+                        text::clock(&s.from),
+                        text::clock(&s.to)
+                    ))),
+                    text::non_empty(s.topic.as_deref())
+                        .map(|t| cell(regular(t)))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            columns: vec![
+                column("STT", 0.07, Align::Center),
+                column("Điểm cầu", 0.33, Align::Left),
+                column("Thời gian", 0.17, Align::Center),
+                column("Nội dung", 0.43, Align::Left),
+            ],
+            rows,
+        });
+    }
+
+    blocks.push(Block::Subheading(
+        "3. Ý kiến, kiến nghị của các điểm cầu".into(),
+    ));
+    none_if_empty(blocks, m.concerns.is_empty());
+    for (i, c) in m.concerns.iter().enumerate() {
+        let mut body: Vec<Para> = Vec::new();
+        let mut concern = text::paragraphs(&c.text).into_iter();
+        body.push(vec![
+            bold(format!("{}: ", text::line(&c.point))),
+            regular(concern.next().unwrap_or_default()),
+        ]);
+        body.extend(concern.map(|p| vec![regular(p)]));
+        let answer = c
+            .answer
+            .as_deref()
+            .map(text::paragraphs)
+            .unwrap_or_default();
+        if answer.is_empty() {
+            body.push(vec![italic("Chưa trả lời.".into())]);
+        }
+        for (j, p) in answer.into_iter().enumerate() {
+            body.push(if j == 0 {
+                vec![italic("Trả lời: ".into()), regular(p)]
+            } else {
+                vec![regular(p)]
+            });
+        }
+        blocks.push(Block::Item {
+            label: format!("{})", i + 1),
+            body,
+        });
+    }
+}
+
+/// III. Conclusions and the tasks that follow from them.
+fn outcome(m: &Minutes, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading("III. Kết luận và nhiệm vụ".into()));
+
+    blocks.push(Block::Subheading("1. Kết luận".into()));
+    let conclusions: Vec<Vec<Para>> = m
+        .conclusions
+        .iter()
+        .map(|c| {
+            text::paragraphs(c)
+                .into_iter()
+                .map(|p| vec![regular(p)])
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    none_if_empty(blocks, conclusions.is_empty());
+    for body in conclusions {
+        blocks.push(Block::Item {
+            label: "-".into(),
+            body,
+        });
+    }
+
+    blocks.push(Block::Subheading("2. Nhiệm vụ trọng tâm".into()));
+    none_if_empty(blocks, m.tasks.is_empty());
+    if !m.tasks.is_empty() {
+        let rows = m
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                vec![
+                    cell(regular((i + 1).to_string())),
+                    text::paragraphs(&t.text)
+                        .into_iter()
+                        .map(|p| vec![regular(p)])
+                        .collect(),
+                    owners(&t.owners),
+                    t.deadline
+                        .as_deref()
+                        .map(text::short_date)
+                        .filter(|d| !d.is_empty())
+                        .map(|d| cell(regular(d)))
+                        .unwrap_or_default(),
+                    cell(regular(t.status.label().into())),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            columns: vec![
+                column("STT", 0.06, Align::Center),
+                column("Nhiệm vụ", 0.40, Align::Left),
+                column("Đơn vị thực hiện", 0.25, Align::Left),
+                column("Thời hạn", 0.14, Align::Center),
+                column("Tình trạng", 0.15, Align::Center),
+            ],
+            rows,
+        });
+    }
+}
+
+fn attendance_summary(m: &Minutes) -> String {
+    let total = m.attendance.len();
+    if total == 0 {
+        return "Không có số liệu điểm danh.".into();
+    }
+    let (mut present, mut substitutes, mut absent) = (0, 0, 0);
+    for line in &m.attendance {
+        match line.status {
+            AttendanceStatus::Present { .. } => present += 1,
+            AttendanceStatus::Substitute { .. } => substitutes += 1,
+            AttendanceStatus::Absent { .. } => absent += 1,
+        }
+    }
+    let mut s = format!("{} trên {total} điểm cầu tham dự", present + substitutes);
+    if substitutes > 0 {
+        s.push_str(&format!(" ({substitutes} điểm cầu cử người dự thay)"));
+    }
+    if absent > 0 {
+        s.push_str(&format!(", {absent} điểm cầu vắng mặt"));
+    }
+    s.push('.');
+    s
+}
+
+fn attendance_table(m: &Minutes) -> Block {
+    let rows = m
+        .attendance
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let status = match &a.status {
+                AttendanceStatus::Present { detail } => {
+                    with_detail("Có mặt", text::non_empty(detail.as_deref()))
+                }
+                AttendanceStatus::Substitute { detail } => {
+                    with_detail("Dự thay", text::non_empty(Some(detail)))
+                }
+                AttendanceStatus::Absent { detail } => {
+                    with_detail("Vắng mặt", text::non_empty(detail.as_deref()))
+                }
+            };
+            let time = |t: &Option<String>| {
+                text::non_empty(t.as_deref())
+                    .map(|t| cell(regular(text::clock(&t))))
+                    .unwrap_or_default()
+            };
+            vec![
+                cell(regular((i + 1).to_string())),
+                cell(regular(text::line(&a.point))),
+                status,
+                time(&a.joined_at),
+                time(&a.left_at),
+                a.minutes_present
+                    .map(|n| cell(regular(n.to_string())))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Block::Table {
+        columns: vec![
+            column("STT", 0.07, Align::Center),
+            column("Điểm cầu", 0.36, Align::Left),
+            column("Người dự", 0.27, Align::Left),
+            column("Vào", 0.09, Align::Center),
+            column("Ra", 0.09, Align::Center),
+            column("Số phút", 0.12, Align::Center),
+        ],
+        rows,
+    }
+}
+
+/// "Có mặt" over the person's name in italics.
+fn with_detail(status: &str, detail: Option<String>) -> Cell {
+    let mut c = cell(regular(status.into()));
+    if let Some(d) = detail {
+        c.push(vec![italic(d)]);
+    }
+    c
+}
+
+/// The lead unit, then those that assist.
+fn owners(owners: &[String]) -> Cell {
+    let owners: Vec<String> = owners
+        .iter()
+        .map(|o| text::line(o))
+        .filter(|o| !o.is_empty())
+        .collect();
+    match owners.as_slice() {
+        [] => Cell::new(),
+        [only] => cell(regular(only.clone())),
+        [lead, rest @ ..] => vec![
+            vec![italic("Chủ trì: ".into()), regular(lead.clone())],
+            vec![italic("Phối hợp: ".into()), regular(rest.join(", "))],
+        ],
+    }
+}
+
+fn none_if_empty(blocks: &mut Vec<Block>, empty: bool) {
+    if empty {
+        blocks.push(Block::Paragraph(vec![italic("Không có.".into())]));
+    }
+}
+
+fn column(title: &'static str, share: f32, align: Align) -> Column {
+    Column {
+        title,
+        share,
+        align,
+    }
+}
+
+fn cell(run: Run) -> Cell {
+    vec![vec![run]]
+}
+
+fn regular(text: String) -> Run {
+    Run {
+        style: Style::Regular,
+        text,
+    }
+}
+
+fn bold(text: String) -> Run {
+    Run {
+        style: Style::Bold,
+        text,
+    }
+}
+
+fn italic(text: String) -> Run {
+    Run {
+        style: Style::Italic,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AttendanceLine, TaskLine, TaskStatus};
+
+    fn plain(blocks: &[Block]) -> String {
+        format!("{blocks:?}")
+    }
+
+    #[test]
+    fn empty_minutes_still_have_every_section_and_signatures() {
+        let doc = Document::from_minutes(&Minutes::default());
+        let headings: Vec<&str> = doc
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Heading(h) => Some(h.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            headings,
+            [
+                "I. Thời gian, địa điểm, thành phần",
+                "II. Nội dung",
+                "III. Kết luận và nhiệm vụ"
+            ]
+        );
+        assert!(matches!(doc.blocks.last(), Some(Block::Signatures(s)) if s.len() == 2));
+        assert_eq!(doc.title, "Biên bản");
+    }
+
+    #[test]
+    fn attendance_is_counted_and_tabled() {
+        let m = Minutes {
+            attendance: vec![
+                AttendanceLine {
+                    point: "UBND thị xã Cửa Lò".into(),
+                    status: AttendanceStatus::Present { detail: None },
+                    joined_at: Some("2025-07-15T07:58:00+07:00".into()),
+                    left_at: None,
+                    minutes_present: Some(212),
+                },
+                AttendanceLine {
+                    point: "UBND huyện Nghi Lộc".into(),
+                    status: AttendanceStatus::Substitute {
+                        detail: "Bà Lê Thị C".into(),
+                    },
+                    joined_at: None,
+                    left_at: None,
+                    minutes_present: None,
+                },
+                AttendanceLine {
+                    point: "UBND huyện Quế Phong".into(),
+                    status: AttendanceStatus::Absent { detail: None },
+                    joined_at: None,
+                    left_at: None,
+                    minutes_present: None,
+                },
+            ],
+            ..Minutes::default()
+        };
+        let doc = Document::from_minutes(&m);
+        let text = plain(&doc.blocks);
+        assert!(text.contains(
+            "2 trên 3 điểm cầu tham dự (1 điểm cầu cử người dự thay), 1 điểm cầu vắng mặt."
+        ));
+        assert!(text.contains("\"07:58\""));
+        assert!(text.contains("\"212\""));
+    }
+
+    #[test]
+    fn tasks_name_lead_and_assisting_units() {
+        let m = Minutes {
+            tasks: vec![TaskLine {
+                text: "Kiểm tra an toàn thông tin".into(),
+                owners: vec![
+                    "Sở TT&TT".into(),
+                    "Công an tỉnh".into(),
+                    "UBND TP Vinh".into(),
+                ],
+                deadline: Some("2025-12-31".into()),
+                status: TaskStatus::InProgress,
+            }],
+            ..Minutes::default()
+        };
+        let text = plain(&Document::from_minutes(&m).blocks);
+        assert!(text.contains("\"Công an tỉnh, UBND TP Vinh\""));
+        assert!(text.contains("\"31/12/2025\""));
+        assert!(text.contains("\"Đang thực hiện\""));
+    }
+}
