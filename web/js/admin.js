@@ -1,13 +1,16 @@
-// The organiser's page: create a briefing, hand out its invitation links, revoke a link.
+// The organiser's page: create a briefing, hand out its invitation links, revoke a link, and
+// keep the units ("đơn vị") a briefing can invite.
 //
 // The admin cookie (HttpOnly) was set by /admin/login; same-origin fetches carry it.
 // Names and titles are user input: they only ever reach the page through textContent.
 
-import { t, translateDom, bindLangButton, onLangChange, formatDateTime } from './i18n.js';
-import { ApiError, requestJson } from './api.js';
+import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber } from './i18n.js';
+import { ApiError, requestJson, readApiError } from './api.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
-/** @typedef {{point: string, role: 'host' | 'point', url: string, revoked?: boolean}} Link */
+/** @typedef {{point: string, role: 'host' | 'point', url: string, revoked?: boolean, unit_code?: string}} Link */
+/** @typedef {{code: string, name: string, parent_code: string | null, emails: string[]}} Unit */
+/** @typedef {{inserted: number, updated: number, unchanged: number}} ImportReport */
 /** @typedef {{id: string, title: string, scheduled_start?: string | null, links: Link[]}} Briefing */
 /** @typedef {{id: string, title: string, links: Link[]}} Created */
 
@@ -31,13 +34,28 @@ const ui = {
   title: find('#briefing-title', HTMLInputElement),
   start: find('#briefing-start', HTMLInputElement),
   host: find('#briefing-host', HTMLInputElement),
+  hostUnit: find('[data-role=host-unit]', HTMLSelectElement),
   points: find('#briefing-points', HTMLTextAreaElement),
+  pickerStatus: find('[data-role=unit-picker-status]', HTMLElement),
+  pickerTools: find('[data-role=unit-picker-tools]', HTMLElement),
+  pickAll: find('[data-action=units-all]', HTMLButtonElement),
+  pickNone: find('[data-action=units-none]', HTMLButtonElement),
+  unitCheckboxes: find('[data-role=unit-checkboxes]', HTMLElement),
   create: find('[data-action=create]', HTMLButtonElement),
   result: find('[data-role=result]', HTMLElement),
   resultLinks: find('[data-role=result-links]', HTMLElement),
   refresh: find('[data-action=refresh]', HTMLButtonElement),
   listStatus: find('[data-role=list-status]', HTMLElement),
   briefings: find('[data-role=briefings]', HTMLElement),
+  unitsError: find('[data-role=units-error]', HTMLElement),
+  unitsNotice: find('[data-role=units-notice]', HTMLElement),
+  unitsForm: find('[data-role=units-form]', HTMLFormElement),
+  unitsFile: find('#units-file', HTMLInputElement),
+  unitsCsv: find('#units-csv', HTMLTextAreaElement),
+  unitsImport: find('[data-action=units-import]', HTMLButtonElement),
+  unitsRefresh: find('[data-action=units-refresh]', HTMLButtonElement),
+  unitsStatus: find('[data-role=units-status]', HTMLElement),
+  unitsTree: find('[data-role=units-tree]', HTMLElement),
 };
 
 /** @typedef {{key: MessageKey, params?: Record<string, string | number>}} Message */
@@ -53,7 +71,22 @@ const state = {
   briefings: null,
   loading: false,
   creating: false,
+  /** @type {Unit[] | null} in tree order (parents first); null until the first load */
+  units: null,
+  unitsLoading: false,
+  importing: false,
+  /** @type {(Message & {code?: string}) | null} */
+  unitsError: null,
+  /** @type {Message | null} */
+  unitsNotice: null,
+  /** Codes of the units ticked as points of the briefing being created. */
+  picked: new Set(/** @type {string[]} */ ([])),
+  /** Code of the unit chosen as host, '' for a host given by name. */
+  hostUnit: '',
 };
+
+/** Most ticked units shown before the list scrolls: a province has hundreds of communes. */
+const PICKER_MAX_HEIGHT = '20rem';
 
 main();
 
@@ -66,8 +99,31 @@ function main() {
     void create();
   });
   ui.refresh.addEventListener('click', () => void loadList());
+  ui.hostUnit.addEventListener('change', () => {
+    state.hostUnit = ui.hostUnit.value;
+    state.picked.delete(state.hostUnit);
+    renderUnitPicker();
+  });
+  ui.pickAll.addEventListener('click', () => {
+    for (const unit of state.units ?? []) if (unit.code !== state.hostUnit) state.picked.add(unit.code);
+    renderUnitPicker();
+  });
+  ui.pickNone.addEventListener('click', () => {
+    state.picked.clear();
+    renderUnitPicker();
+  });
+  // Set through the CSSOM: the page's style sheet has no rule for this list, and the
+  // Content-Security-Policy forbids inline style attributes, not style properties.
+  ui.unitCheckboxes.style.maxHeight = PICKER_MAX_HEIGHT;
+  ui.unitCheckboxes.style.overflowY = 'auto';
+  ui.unitsForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void importUnits();
+  });
+  ui.unitsRefresh.addEventListener('click', () => void loadUnits());
   renderAll();
   void loadList();
+  void loadUnits();
 }
 
 // --- actions ---------------------------------------------------------------------------
@@ -75,24 +131,30 @@ function main() {
 async function create() {
   if (state.creating) return;
   const title = ui.title.value.trim();
-  const host = ui.host.value.trim();
+  const hostUnit = unitByCode(state.hostUnit);
+  const host = hostUnit ? hostUnit.name : ui.host.value.trim();
   const points = ui.points.value
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');
+  // In tree order, as listed on the page.
+  const units = (state.units ?? []).filter((u) => state.picked.has(u.code) && u.code !== hostUnit?.code);
 
   for (const field of [ui.title, ui.host, ui.points]) field.removeAttribute('aria-invalid');
   if (!title) return invalid(ui.title, { key: 'admin.validate.title' });
   if (!host) return invalid(ui.host, { key: 'admin.validate.host' });
-  if (points.length === 0) return invalid(ui.points, { key: 'admin.validate.points' });
+  if (points.length === 0 && units.length === 0) return invalid(ui.points, { key: 'admin.validate.points' });
   const seen = new Set([host]);
-  for (const name of points) {
+  for (const name of [...points, ...units.map((u) => u.name)]) {
     if (seen.has(name)) return invalid(ui.points, { key: 'admin.validate.duplicate', params: { name } });
     seen.add(name);
   }
 
-  /** @type {{title: string, host: string, points: string[], scheduled_start?: string}} */
-  const body = { title, host, points };
+  /** @type {{title: string, host?: string, host_unit?: string, points: string[], units?: string[], scheduled_start?: string}} */
+  const body = { title, points };
+  if (hostUnit) body.host_unit = hostUnit.code;
+  else body.host = host;
+  if (units.length > 0) body.units = units.map((u) => u.code);
   const start = rfc3339FromLocalInput(ui.start.value);
   if (start) body.scheduled_start = start;
 
@@ -104,6 +166,9 @@ async function create() {
     state.created = { id: String(answer.id), title, links: Array.isArray(answer.links) ? answer.links : [] };
     state.notice = { key: 'admin.created', params: { title } };
     ui.form.reset();
+    state.picked.clear();
+    state.hostUnit = '';
+    renderUnitPicker();
     renderResult();
     renderMessages();
     ui.result.scrollIntoView({ block: 'nearest' });
@@ -140,6 +205,103 @@ async function loadList() {
   } finally {
     state.loading = false;
     renderList();
+  }
+}
+
+async function loadUnits() {
+  if (state.unitsLoading) return;
+  state.unitsLoading = true;
+  renderUnits();
+  try {
+    const list = await requestJson('GET', '/api/admin/units');
+    state.units = Array.isArray(list) ? list : [];
+    const codes = new Set(state.units.map((u) => u.code));
+    for (const code of [...state.picked]) if (!codes.has(code)) state.picked.delete(code);
+    if (!codes.has(state.hostUnit)) state.hostUnit = '';
+  } catch (err) {
+    state.unitsError = apiErrorMessage(err);
+    state.unitsNotice = null;
+  } finally {
+    state.unitsLoading = false;
+    renderUnits();
+    renderUnitPicker();
+  }
+}
+
+/** Sends the chosen file, or else the pasted text, to the import endpoint. */
+async function importUnits() {
+  if (state.importing) return;
+  const file = ui.unitsFile.files?.[0] ?? null;
+  const text = ui.unitsCsv.value;
+  ui.unitsCsv.removeAttribute('aria-invalid');
+  if (!file && text.trim() === '') {
+    state.unitsError = { key: 'admin.units.validate.empty' };
+    state.unitsNotice = null;
+    renderUnitsMessages();
+    ui.unitsCsv.setAttribute('aria-invalid', 'true');
+    ui.unitsFile.focus();
+    return;
+  }
+
+  state.importing = true;
+  state.unitsError = null;
+  state.unitsNotice = null;
+  renderUnitsMessages();
+  renderImportButton();
+  try {
+    /** @type {ImportReport} */
+    const report = await postCsv('/api/admin/units/import', file ?? text);
+    state.unitsNotice = {
+      key: 'admin.units.imported',
+      params: {
+        inserted: formatNumber(report.inserted),
+        updated: formatNumber(report.updated),
+        unchanged: formatNumber(report.unchanged),
+      },
+    };
+    ui.unitsForm.reset();
+    void loadUnits();
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 400 || err.status === 422)) {
+      // The server's sentence names the line and the field of the file.
+      state.unitsError = { key: 'admin.units.import.invalid', params: { detail: err.message || err.code }, code: err.code };
+    } else if (err instanceof ApiError && err.status === 413) {
+      state.unitsError = { key: 'admin.units.import.tooLarge', code: err.code };
+    } else {
+      state.unitsError = apiErrorMessage(err);
+    }
+  } finally {
+    state.importing = false;
+    renderUnitsMessages();
+    renderImportButton();
+  }
+}
+
+/**
+ * POSTs a CSV body and returns the parsed JSON answer.
+ * @param {string} path same-origin path
+ * @param {Blob | string} body a file as chosen (sent byte for byte) or text (sent as UTF-8)
+ * @returns {Promise<any>}
+ * @throws {ApiError}
+ */
+async function postCsv(path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'Content-Type': 'text/csv; charset=utf-8' },
+      body,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', String(err));
+  }
+  if (!response.ok) throw await readApiError(response);
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError(response.status, 'bad_response', 'the answer is not JSON');
   }
 }
 
@@ -209,6 +371,9 @@ function renderAll() {
   renderCreateButton();
   renderResult();
   renderList();
+  renderUnitPicker();
+  renderUnits();
+  renderImportButton();
 }
 
 function renderMessages() {
@@ -309,6 +474,13 @@ function linksTable(links, briefing) {
     const name = document.createElement('th');
     name.scope = 'row';
     name.textContent = link.point;
+    if (link.unit_code) {
+      row.dataset.unitCode = link.unit_code;
+      const code = document.createElement('span');
+      code.className = 'muted';
+      code.textContent = ` (${link.unit_code})`;
+      name.append(code);
+    }
 
     const role = document.createElement('td');
     role.textContent = link.role === 'host' ? t('role.host') : t('role.point');
@@ -364,24 +536,208 @@ function linksTable(links, briefing) {
   return wrap;
 }
 
+// --- units ---------------------------------------------------------------------------
+
+/** @param {string} code @returns {Unit | undefined} */
+function unitByCode(code) {
+  if (!code) return undefined;
+  return state.units?.find((u) => u.code === code);
+}
+
+/**
+ * The depth of every unit in the tree: 0 for a root. `units` is in tree order, so a parent's
+ * depth is known before its children's.
+ * @param {Unit[]} units
+ * @returns {Map<string, number>}
+ */
+function depths(units) {
+  /** @type {Map<string, number>} */
+  const depth = new Map();
+  for (const unit of units) {
+    const parent = unit.parent_code === null ? undefined : depth.get(unit.parent_code);
+    depth.set(unit.code, parent === undefined ? 0 : parent + 1);
+  }
+  return depth;
+}
+
+/**
+ * Nested lists that follow the unit tree, one item per unit made by `item`.
+ * @param {Unit[]} units in tree order
+ * @param {(unit: Unit) => HTMLLIElement} item
+ * @returns {HTMLUListElement}
+ */
+function unitTree(units, item) {
+  const root = document.createElement('ul');
+  /** @type {Map<string, HTMLLIElement>} */
+  const items = new Map();
+  /** @type {Map<string, HTMLUListElement>} */
+  const childLists = new Map();
+  for (const unit of units) {
+    const li = item(unit);
+    li.dataset.code = unit.code;
+    items.set(unit.code, li);
+    const parent = unit.parent_code === null ? undefined : items.get(unit.parent_code);
+    if (!parent || unit.parent_code === null) {
+      root.append(li);
+      continue;
+    }
+    let list = childLists.get(unit.parent_code);
+    if (!list) {
+      list = document.createElement('ul');
+      childLists.set(unit.parent_code, list);
+      parent.append(list);
+    }
+    list.append(li);
+  }
+  return root;
+}
+
+/** The host-unit choice and the unit checkboxes of the create form. */
+function renderUnitPicker() {
+  const units = state.units ?? [];
+  const depth = depths(units);
+
+  const none = document.createElement('option');
+  none.value = '';
+  none.textContent = t('admin.field.hostUnit.none');
+  const options = units.map((unit) => {
+    const option = document.createElement('option');
+    option.value = unit.code;
+    // Options hold text only: the tree shows as leading no-break spaces.
+    option.textContent = `${'\u00a0\u00a0\u00a0'.repeat(depth.get(unit.code) ?? 0)}${unit.name} (${unit.code})`;
+    return option;
+  });
+  ui.hostUnit.replaceChildren(none, ...options);
+  ui.hostUnit.value = state.hostUnit;
+  ui.hostUnit.disabled = units.length === 0;
+  ui.host.disabled = state.hostUnit !== '';
+  ui.host.required = state.hostUnit === '';
+  ui.points.required = state.picked.size === 0;
+
+  ui.pickerTools.hidden = units.length === 0;
+  if (state.units === null) {
+    ui.pickerStatus.textContent = state.unitsLoading ? t('admin.units.loading') : '';
+  } else if (units.length === 0) {
+    ui.pickerStatus.textContent = t('admin.units.pickerEmpty');
+  } else {
+    ui.pickerStatus.textContent = t('admin.units.picked', {
+      count: formatNumber(state.picked.size),
+      total: formatNumber(units.length),
+    });
+  }
+
+  if (units.length === 0) {
+    ui.unitCheckboxes.replaceChildren();
+    return;
+  }
+  ui.unitCheckboxes.replaceChildren(
+    unitTree(units, (unit) => {
+      const li = document.createElement('li');
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = unit.code;
+      box.dataset.role = 'unit-checkbox';
+      const isHost = unit.code === state.hostUnit;
+      box.checked = isHost || state.picked.has(unit.code);
+      box.disabled = isHost;
+      box.addEventListener('change', () => {
+        if (box.checked) state.picked.add(unit.code);
+        else state.picked.delete(unit.code);
+        ui.points.required = state.picked.size === 0;
+        ui.pickerStatus.textContent = t('admin.units.picked', {
+          count: formatNumber(state.picked.size),
+          total: formatNumber(units.length),
+        });
+      });
+      const code = document.createElement('span');
+      code.className = 'muted';
+      code.textContent = isHost ? ` (${unit.code}) ${t('admin.units.isHost')}` : ` (${unit.code})`;
+      label.append(box, ` ${unit.name}`, code);
+      li.append(label);
+      return li;
+    }),
+  );
+}
+
+/** The units section: its messages, status and the tree with codes and mailboxes. */
+function renderUnits() {
+  renderUnitsMessages();
+  const units = state.units;
+  if (units === null) {
+    ui.unitsStatus.hidden = !state.unitsLoading;
+    ui.unitsStatus.textContent = state.unitsLoading ? t('admin.units.loading') : '';
+    ui.unitsTree.replaceChildren();
+    return;
+  }
+  ui.unitsStatus.hidden = false;
+  ui.unitsStatus.textContent =
+    units.length === 0 ? t('admin.units.empty') : t('admin.units.count', { count: formatNumber(units.length) });
+  if (units.length === 0) {
+    ui.unitsTree.replaceChildren();
+    return;
+  }
+  ui.unitsTree.replaceChildren(
+    unitTree(units, (unit) => {
+      const li = document.createElement('li');
+      const name = document.createElement('strong');
+      name.textContent = unit.name;
+      const code = document.createElement('code');
+      code.textContent = unit.code;
+      const mail = document.createElement('div');
+      mail.className = 'muted';
+      mail.dataset.role = 'unit-emails';
+      mail.textContent =
+        unit.emails.length > 0 ? t('admin.units.emails', { emails: unit.emails.join(', ') }) : t('admin.units.noEmail');
+      li.append(name, ' ', code, mail);
+      return li;
+    }),
+  );
+}
+
+function renderUnitsMessages() {
+  const error = state.unitsError;
+  ui.unitsError.hidden = error === null;
+  ui.unitsError.textContent = error ? t(error.key, error.params) : '';
+  if (error?.code) ui.unitsError.dataset.code = error.code;
+  else delete ui.unitsError.dataset.code;
+  const notice = state.unitsNotice;
+  ui.unitsNotice.hidden = notice === null;
+  ui.unitsNotice.textContent = notice ? t(notice.key, notice.params) : '';
+}
+
+function renderImportButton() {
+  ui.unitsImport.disabled = state.importing;
+  ui.unitsImport.textContent = state.importing ? t('admin.units.import.busy') : t('admin.units.import');
+}
+
 /** @param {unknown} err */
 function showApiError(err) {
-  if (!(err instanceof ApiError)) {
-    console.warn('giaoban:', err);
-    state.error = { key: 'admin.error.network' };
-  } else {
-    const code = err.code;
-    if (err.status === 0) state.error = { key: 'admin.error.network', code };
-    else if (err.status === 401) state.error = { key: 'admin.error.unauthorized', code };
-    else if (err.status === 403) state.error = { key: 'admin.error.forbidden', code };
-    else if (err.status === 404) state.error = { key: 'admin.error.notFound', code };
-    else if (err.status === 413) state.error = { key: 'admin.error.tooLarge', code };
-    else if (err.status === 400 || err.status === 422) {
-      state.error = { key: 'admin.error.invalid', params: { detail: err.message || code }, code };
-    } else state.error = { key: 'admin.error.server', params: { status: err.status }, code };
-  }
+  state.error = apiErrorMessage(err);
   state.notice = null;
   renderMessages();
+}
+
+/**
+ * The message to show for a failed request.
+ * @param {unknown} err
+ * @returns {Message & {code?: string}}
+ */
+function apiErrorMessage(err) {
+  if (!(err instanceof ApiError)) {
+    console.warn('giaoban:', err);
+    return { key: 'admin.error.network' };
+  }
+  const code = err.code;
+  if (err.status === 0) return { key: 'admin.error.network', code };
+  if (err.status === 401) return { key: 'admin.error.unauthorized', code };
+  if (err.status === 403) return { key: 'admin.error.forbidden', code };
+  if (err.status === 404) return { key: 'admin.error.notFound', code };
+  if (err.status === 413) return { key: 'admin.error.tooLarge', code };
+  if (err.status === 400 || err.status === 422) {
+    return { key: 'admin.error.invalid', params: { detail: err.message || code }, code };
+  }
+  return { key: 'admin.error.server', params: { status: err.status }, code };
 }
 
 /**

@@ -44,6 +44,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::host_api::routes())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Added after the 256 KiB limit, which applies only to the routes above: a units file
+        // is larger and has its own limit.
+        .merge(crate::units_api::routes())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -253,6 +256,8 @@ struct AdminLink {
     role: Role,
     url: String,
     revoked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_code: Option<String>,
 }
 
 async fn admin_list(
@@ -270,6 +275,7 @@ async fn admin_list(
                 role: p.role,
                 url: format!("{}/j/{}", state.base_url, state.store.token_for(p)),
                 revoked: p.revoked,
+                unit_code: p.unit_code.as_ref().map(ToString::to_string),
             })
             .collect();
         out.push(AdminBriefing {
@@ -288,9 +294,15 @@ struct CreateRequest {
     title: String,
     #[serde(default)]
     scheduled_start: Option<String>,
+    /// Required unless `host_unit` is given.
+    #[serde(default)]
     host: String,
     #[serde(default)]
+    host_unit: Option<String>,
+    #[serde(default)]
     points: Vec<String>,
+    #[serde(default)]
+    units: Vec<String>,
 }
 
 async fn admin_create(
@@ -304,7 +316,9 @@ async fn admin_create(
         title: req.title,
         scheduled_start: req.scheduled_start,
         host: req.host,
+        host_unit: req.host_unit,
         points: req.points,
+        units: req.units,
     };
     let briefing = state.store.create_briefing(&new)?;
     let links = cli::links_of(&state.store, &briefing.id, &state.base_url).map_err(|e| {

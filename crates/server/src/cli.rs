@@ -1,12 +1,14 @@
-//! The command line: `serve`, `briefing create|revoke`, `admin-url`.
+//! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin-url`.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use giaoban_model::BriefingId;
-use giaoban_store::{NewBriefing, Store};
+use giaoban_store::{NewBriefing, Store, Unit};
 use serde::Serialize;
 
 /// Setting under which `serve` records the base URL its links use.
@@ -28,6 +30,9 @@ enum Command {
     /// Create and manage briefings (works while the server runs on the same data dir).
     #[command(subcommand)]
     Briefing(BriefingCommand),
+    /// Keep the province's units ("đơn vị"): import them from CSV, list them.
+    #[command(subcommand)]
+    Units(UnitsCommand),
     /// Print a fresh one-time admin login URL.
     AdminUrl {
         /// Data directory of the server.
@@ -66,11 +71,22 @@ enum BriefingCommand {
         #[arg(long)]
         title: String,
         /// Name of the host point, e.g. "Sở Thông tin và Truyền thông".
-        #[arg(long)]
-        host: String,
+        #[arg(
+            long,
+            required_unless_present = "host_unit",
+            conflicts_with = "host_unit"
+        )]
+        host: Option<String>,
+        /// Code of the unit that hosts, e.g. SO-TTTT; the host point takes the unit's name.
+        #[arg(long, value_name = "CODE")]
+        host_unit: Option<String>,
         /// Name of a bridge point; repeat for each, e.g. --point "UBND thị xã Cửa Lò".
         #[arg(long = "point")]
         points: Vec<String>,
+        /// Code of a unit invited as a bridge point under its name; repeat for each,
+        /// e.g. --unit UBND-CUALO. Listed after the --point names.
+        #[arg(long = "unit", value_name = "CODE")]
+        units: Vec<String>,
         /// Scheduled start: RFC 3339, or "YYYY-MM-DD HH:MM" in Vietnam time [default: now].
         #[arg(long)]
         start: Option<String>,
@@ -94,12 +110,39 @@ enum BriefingCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum UnitsCommand {
+    /// Import units from a CSV file with the header code,name,parent_code,email (UTF-8;
+    /// several e-mails separated by ";"). New codes are added, known ones updated; on any
+    /// error nothing is changed.
+    Import {
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// The CSV file, or - for standard input.
+        file: PathBuf,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the units as a tree, each unit above its children.
+    List {
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// Print a JSON array instead of the tree.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// One join link, as printed by the CLI and returned by the admin API.
 #[derive(Debug, Serialize)]
 pub struct Link {
     pub point: String,
     pub role: giaoban_model::Role,
     pub url: String,
+    /// The unit the point stands for, when it was invited as a unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_code: Option<String>,
 }
 
 /// A created briefing with its links, host first.
@@ -116,7 +159,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             title,
             host,
+            host_unit,
             points,
+            units,
             start,
             base_url,
             json,
@@ -129,8 +174,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let new = NewBriefing {
                 title,
                 scheduled_start: start,
-                host,
+                host: host.unwrap_or_default(),
+                host_unit,
                 points,
+                units,
             };
             let created = create_briefing(&store, &new, &base)?;
             if json {
@@ -138,7 +185,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("Briefing {} created. Join links:", created.id);
                 for link in &created.links {
-                    println!("  [{}] {}\n      {}", link.role, link.point, link.url);
+                    let unit = link
+                        .unit_code
+                        .as_ref()
+                        .map(|code| format!(" ({code})"))
+                        .unwrap_or_default();
+                    println!("  [{}] {}{unit}\n      {}", link.role, link.point, link.url);
                 }
             }
             Ok(())
@@ -151,6 +203,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&data)?;
             store.revoke_point(&BriefingId(briefing.clone()), &point)?;
             println!("Revoked the link of \"{point}\" in briefing {briefing}.");
+            Ok(())
+        }
+        Command::Units(UnitsCommand::Import { data, file, json }) => {
+            let csv = read_csv(&file)?;
+            let store = open_store(&data)?;
+            let source = source_name(&file);
+            let report = store
+                .import_units_csv(&csv)
+                .with_context(|| format!("nothing imported from {source}"))?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Imported {source}: {} inserted, {} updated, {} unchanged.",
+                    report.inserted, report.updated, report.unchanged
+                );
+            }
+            Ok(())
+        }
+        Command::Units(UnitsCommand::List { data, json }) => {
+            let store = open_store(&data)?;
+            let units = store.units()?;
+            if json {
+                println!("{}", serde_json::to_string(&units)?);
+            } else if units.is_empty() {
+                println!(
+                    "No units yet. Import them: giaoban units import --data {} FILE.csv",
+                    data.display()
+                );
+            } else {
+                print!("{}", unit_tree(&units));
+            }
             Ok(())
         }
         Command::AdminUrl { data } => {
@@ -185,8 +269,58 @@ pub fn links_of(store: &Store, id: &BriefingId, base: &str) -> anyhow::Result<Ve
             point: p.name.clone(),
             role: p.role,
             url: format!("{base}/j/{}", store.token_for(p)),
+            unit_code: p.unit_code.as_ref().map(ToString::to_string),
         })
         .collect())
+}
+
+/// The text of a units file, from `path` or standard input for `-`.
+fn read_csv(path: &Path) -> anyhow::Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        bytes
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (byte {}); save it as \"CSV UTF-8\"",
+            source_name(path),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// How messages name the file at `path`.
+fn source_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Units in tree order, one a line, indented by depth: code, name and e-mail addresses.
+fn unit_tree(units: &[Unit]) -> String {
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    let mut out = String::new();
+    for unit in units {
+        let d = unit
+            .parent_code
+            .as_ref()
+            .and_then(|p| depth.get(p.as_str()))
+            .map_or(0, |d| d + 1);
+        depth.insert(unit.code.as_str(), d);
+        out.push_str(&format!("{}{}  {}", "  ".repeat(d), unit.code, unit.name));
+        if !unit.emails.is_empty() {
+            out.push_str(&format!("  <{}>", unit.emails.join(", ")));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 pub fn admin_login_url(base: &str, code: &str) -> String {

@@ -12,6 +12,7 @@ mod serve;
 mod signal;
 mod state;
 mod udp_batch;
+mod units_api;
 
 use std::process::ExitCode;
 

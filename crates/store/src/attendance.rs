@@ -170,7 +170,7 @@ impl Store {
 
         let points = {
             let mut stmt = tx.prepare_cached(
-                "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL FROM points
+                "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL, unit_code FROM points
                  WHERE briefing_id = ?1 ORDER BY position",
             )?;
             let rows = stmt.query_map([&briefing.0], point_from_row)?;

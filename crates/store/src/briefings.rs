@@ -1,5 +1,6 @@
 //! Briefings and their invited points.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use giaoban_model::{BriefingId, PointId, Role};
@@ -9,12 +10,13 @@ use serde::Serialize;
 
 use crate::error::quoted;
 use crate::ids::{BRIEFING_ID_LEN, POINT_ID_LEN, random_id};
-use crate::{Store, StoreError, schedule};
+use crate::{Store, StoreError, UnitCode, schedule};
 
 /// Longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 
-/// Longest point name accepted, in characters.
+/// Longest point name accepted when typed, in characters. A point that stands for a unit takes
+/// the unit's name, which may be up to [`crate::MAX_UNIT_NAME_CHARS`] long.
 pub const MAX_NAME_CHARS: usize = 120;
 
 /// Most invited points of one briefing, the host included.
@@ -28,10 +30,16 @@ pub struct NewBriefing {
     /// RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DDTHH:MM` in Vietnam time. `None`, empty or
     /// blank means now.
     pub scheduled_start: Option<String>,
-    /// Name of the host point ("điểm cầu chủ trì").
+    /// Name of the host point ("điểm cầu chủ trì"); leave it blank when `host_unit` is given.
     pub host: String,
+    /// Code of the unit that hosts; the host point takes the unit's name. `None` or blank
+    /// means the host is given by name.
+    pub host_unit: Option<String>,
     /// Names of the bridge points, in the order they are listed everywhere.
     pub points: Vec<String>,
+    /// Codes of the units invited as bridge points, listed after the named `points`; each point
+    /// takes its unit's name.
+    pub units: Vec<String>,
 }
 
 /// A stored briefing.
@@ -55,10 +63,14 @@ pub struct Point {
     pub role: Role,
     /// Whether the organiser revoked this point's invitation.
     pub revoked: bool,
+    /// The unit this point stands for, when it was invited as a unit.
+    pub unit_code: Option<UnitCode>,
 }
 
 impl Store {
     /// Validates `new` and stores it as a briefing with its host and points, all or nothing.
+    ///
+    /// Units are looked up by code; an unknown code is [`StoreError::Invalid`] naming it.
     pub fn create_briefing(&self, new: &NewBriefing) -> Result<Briefing, StoreError> {
         let valid = validate(new)?;
         let briefing = Briefing {
@@ -70,6 +82,7 @@ impl Store {
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let points = resolve_units(&tx, valid.points)?;
         tx.execute(
             "INSERT INTO briefings (id, title, scheduled_start, created_at)
              VALUES (?1, ?2, ?3, ?4)",
@@ -83,20 +96,21 @@ impl Store {
         .map_err(|e| conflict_or(e, || format!("briefing id {} is taken", briefing.id)))?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO points (id, briefing_id, name, role, position)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO points (id, briefing_id, name, role, position, unit_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (position, (name, role)) in valid.points.iter().enumerate() {
+            for (position, point) in points.iter().enumerate() {
                 insert
                     .execute(params![
                         random_id(POINT_ID_LEN),
                         briefing.id.0,
-                        name,
-                        role.as_str(),
+                        point.name,
+                        point.role.as_str(),
                         i64::try_from(position).expect("at most MAX_POINTS positions"),
+                        point.unit.as_ref().map(UnitCode::as_str),
                     ])
                     .map_err(|e| {
-                        conflict_or(e, || format!("point name {} is taken", quoted(name)))
+                        conflict_or(e, || format!("point name {} is taken", quoted(&point.name)))
                     })?;
             }
         }
@@ -132,7 +146,7 @@ impl Store {
     pub fn points(&self, id: &BriefingId) -> Result<Vec<Point>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL FROM points
+            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL, unit_code FROM points
              WHERE briefing_id = ?1 ORDER BY position",
         )?;
         let rows = stmt.query_map([&id.0], point_from_row)?;
@@ -143,7 +157,7 @@ impl Store {
     pub fn point_by_name(&self, id: &BriefingId, name: &str) -> Result<Option<Point>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL FROM points
+            "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL, unit_code FROM points
              WHERE briefing_id = ?1 AND name = ?2",
         )?;
         Ok(stmt
@@ -191,12 +205,28 @@ impl Store {
     }
 }
 
-/// A [`NewBriefing`] that passed validation, borrowing its trimmed strings.
+/// A [`NewBriefing`] that passed the checks that need no database, borrowing its trimmed
+/// strings.
 struct ValidBriefing<'a> {
     title: &'a str,
     scheduled_start: String,
-    /// The host first, then the points in order.
-    points: Vec<(&'a str, Role)>,
+    /// The host first, then the named points in order, then the units in order.
+    points: Vec<(Invitee<'a>, Role)>,
+}
+
+/// Who a point is, as asked for.
+enum Invitee<'a> {
+    /// A point given by name.
+    Named(&'a str),
+    /// A unit given by code; the point takes the unit's name.
+    Unit(UnitCode),
+}
+
+/// A point about to be stored.
+struct NewPoint<'a> {
+    name: Cow<'a, str>,
+    role: Role,
+    unit: Option<UnitCode>,
 }
 
 fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
@@ -221,7 +251,11 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
     };
 
     // Checked before looking at the names so that a huge list is refused cheaply.
-    let count = new.points.len().saturating_add(1);
+    let count = new
+        .points
+        .len()
+        .saturating_add(new.units.len())
+        .saturating_add(1);
     if count > MAX_POINTS {
         return Err(invalid(format!(
             "a briefing has at most {MAX_POINTS} points, the host included; got {count}"
@@ -229,20 +263,41 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
     }
 
     let mut points = Vec::with_capacity(count);
-    points.push((validate_name("host name", &new.host)?, Role::Host));
+    let host = match new.host_unit.as_deref().map(str::trim) {
+        None | Some("") => Invitee::Named(validate_name("host name", &new.host)?),
+        Some(code) => {
+            if !new.host.trim().is_empty() {
+                return Err(invalid(
+                    "give the host either by name or as a unit, not both".into(),
+                ));
+            }
+            Invitee::Unit(UnitCode::parse(code).map_err(|m| invalid(format!("host unit: {m}")))?)
+        }
+    };
+    points.push((host, Role::Host));
     for (i, name) in new.points.iter().enumerate() {
         let field = format!("name of point {}", i + 1);
-        points.push((validate_name(&field, name)?, Role::Point));
+        points.push((Invitee::Named(validate_name(&field, name)?), Role::Point));
+    }
+    for (i, code) in new.units.iter().enumerate() {
+        let code = UnitCode::parse(code).map_err(|m| invalid(format!("unit {}: {m}", i + 1)))?;
+        points.push((Invitee::Unit(code), Role::Point));
     }
 
     let mut seen = HashSet::with_capacity(points.len());
-    for (name, _) in &points {
-        if !seen.insert(*name) {
-            return Err(invalid(format!(
-                "point name {} appears more than once; names must be unique within a \
-                 briefing, the host's included",
-                quoted(name)
-            )));
+    for (invitee, _) in &points {
+        if let Invitee::Unit(code) = invitee
+            && !seen.insert(code)
+        {
+            let host_too = matches!(&points[0].0, Invitee::Unit(host) if host == code);
+            return Err(invalid(if host_too {
+                format!(
+                    "unit {} is the host and cannot also be a point",
+                    quoted(code.as_str())
+                )
+            } else {
+                format!("unit {} is invited more than once", quoted(code.as_str()))
+            }));
         }
     }
 
@@ -251,6 +306,57 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
         scheduled_start,
         points,
     })
+}
+
+/// Looks up the units among `points` and checks that the names, typed or taken from units, are
+/// unique within the briefing.
+fn resolve_units<'a>(
+    conn: &rusqlite::Connection,
+    points: Vec<(Invitee<'a>, Role)>,
+) -> Result<Vec<NewPoint<'a>>, StoreError> {
+    let mut lookup = conn.prepare_cached("SELECT name FROM units WHERE code = ?1")?;
+    let mut resolved = Vec::with_capacity(points.len());
+    for (invitee, role) in points {
+        resolved.push(match invitee {
+            Invitee::Named(name) => NewPoint {
+                name: Cow::Borrowed(name),
+                role,
+                unit: None,
+            },
+            Invitee::Unit(code) => {
+                let name: Option<String> = lookup
+                    .query_row([code.as_str()], |row| row.get(0))
+                    .optional()?;
+                let Some(name) = name else {
+                    return Err(StoreError::Invalid(format!(
+                        "no unit has the code {}; import the units first",
+                        quoted(code.as_str())
+                    )));
+                };
+                NewPoint {
+                    name: Cow::Owned(name),
+                    role,
+                    unit: Some(code),
+                }
+            }
+        });
+    }
+
+    let mut seen = HashSet::with_capacity(resolved.len());
+    for point in &resolved {
+        if !seen.insert(point.name.as_ref()) {
+            let of_unit = match &point.unit {
+                Some(code) => format!(" (the name of unit {})", quoted(code.as_str())),
+                None => String::new(),
+            };
+            return Err(StoreError::Invalid(format!(
+                "point name {}{of_unit} appears more than once; names must be unique within a \
+                 briefing, the host's included",
+                quoted(&point.name)
+            )));
+        }
+    }
+    Ok(resolved)
 }
 
 fn validate_name<'a>(field: &str, name: &'a str) -> Result<&'a str, StoreError> {
@@ -291,7 +397,7 @@ pub(crate) fn briefing_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result
     })
 }
 
-/// Reads `id, briefing_id, name, role, revoked` starting at column 0.
+/// Reads `id, briefing_id, name, role, revoked, unit_code` starting at column 0.
 pub(crate) fn point_from_row(row: &Row<'_>) -> rusqlite::Result<Point> {
     let role: String = row.get(3)?;
     let role = Role::parse(&role).ok_or_else(|| {
@@ -303,13 +409,14 @@ pub(crate) fn point_from_row(row: &Row<'_>) -> rusqlite::Result<Point> {
         name: row.get(2)?,
         role,
         revoked: row.get(4)?,
+        unit_code: row.get::<_, Option<String>>(5)?.map(UnitCode::from_stored),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{new_briefing, temp_store};
+    use crate::test_support::{NGHE_AN, new_briefing, temp_store};
 
     const POINTS: &[&str] = &[
         "UBND thị xã Cửa Lò",
@@ -470,6 +577,7 @@ mod tests {
             scheduled_start: None,
             host: "Sở TT&TT".into(),
             points: names,
+            ..NewBriefing::default()
         };
 
         let full = store.create_briefing(&new).unwrap();
@@ -562,5 +670,143 @@ mod tests {
             matches!(&unknown_briefing, Err(StoreError::NotFound(m)) if m.contains("nope")),
             "{unknown_briefing:?}"
         );
+    }
+
+    /// A briefing hosted by the Department with Cửa Lò and one of its wards invited as units
+    /// and one guest point by name.
+    fn by_units() -> NewBriefing {
+        NewBriefing {
+            title: "Giao ban CNTT 6 tháng".into(),
+            scheduled_start: Some("2026-12-01 08:00".into()),
+            host: String::new(),
+            host_unit: Some(" SO-TTTT ".into()),
+            points: vec!["Phòng họp trực tuyến dự phòng".into()],
+            units: vec!["UBND-CUALO".into(), "P-NGHITHUY".into()],
+        }
+    }
+
+    #[test]
+    fn units_are_invited_by_code_under_their_names() {
+        let (_dir, store) = temp_store();
+        store.import_units_csv(NGHE_AN).unwrap();
+
+        let briefing = store.create_briefing(&by_units()).unwrap();
+
+        let points = store.points(&briefing.id).unwrap();
+        let listed: Vec<_> = points
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.role,
+                    p.unit_code.as_ref().map(UnitCode::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Sở Thông tin và Truyền thông", Role::Host, Some("SO-TTTT")),
+                ("Phòng họp trực tuyến dự phòng", Role::Point, None),
+                ("UBND thị xã Cửa Lò", Role::Point, Some("UBND-CUALO")),
+                ("UBND phường Nghi Thủy", Role::Point, Some("P-NGHITHUY")),
+            ]
+        );
+        let ward = &points[3];
+        let invitation = store.verify_token(&store.token_for(ward)).unwrap();
+        assert_eq!(&invitation.point, ward);
+        assert_eq!(
+            store
+                .point_by_name(&briefing.id, "UBND thị xã Cửa Lò")
+                .unwrap()
+                .and_then(|p| p.unit_code),
+            Some(UnitCode::parse("UBND-CUALO").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_unit_name_may_be_longer_than_a_typed_name() {
+        let (_dir, store) = temp_store();
+        let long =
+            "Ban Quản lý dự án đầu tư xây dựng công trình dân dụng và công nghiệp ".repeat(2);
+        let long = long.trim();
+        assert!(long.chars().count() > MAX_NAME_CHARS);
+        store
+            .import_units_csv(&format!("code,name,parent_code,email\nBQLDA,{long},,\n"))
+            .unwrap();
+        let mut new = new_briefing("t", "Sở TT&TT", &[]);
+        new.units = vec!["BQLDA".into()];
+
+        let briefing = store.create_briefing(&new).unwrap();
+
+        assert_eq!(store.points(&briefing.id).unwrap()[1].name, long);
+    }
+
+    #[test]
+    fn bad_units_are_invalid_and_nothing_is_stored() {
+        let (_dir, store) = temp_store();
+        store.import_units_csv(NGHE_AN).unwrap();
+
+        for (change, expected) in [
+            (
+                (|n: &mut NewBriefing| n.units.push("KHONG-CO".into())) as fn(&mut NewBriefing),
+                "no unit has the code \"KHONG-CO\"",
+            ),
+            (
+                |n| n.host_unit = Some("KHONG-CO".into()),
+                "no unit has the code \"KHONG-CO\"",
+            ),
+            (|n| n.units.push("SỞ".into()), "unit 3: \"SỞ\""),
+            (
+                |n| n.units.push("UBND-CUALO".into()),
+                "unit \"UBND-CUALO\" is invited more than once",
+            ),
+            (
+                |n| n.units.push("SO-TTTT".into()),
+                "unit \"SO-TTTT\" is the host and cannot also be a point",
+            ),
+            (
+                |n| n.host = "Sở TT&TT".into(),
+                "either by name or as a unit",
+            ),
+            (
+                |n| n.points.push("UBND thị xã Cửa Lò".into()),
+                "point name \"UBND thị xã Cửa Lò\" (the name of unit \"UBND-CUALO\") appears \
+                 more than once",
+            ),
+        ] {
+            let mut new = by_units();
+            change(&mut new);
+            let message = invalid_message(store.create_briefing(&new));
+            assert!(message.contains(expected), "{message}");
+        }
+        assert!(store.list_briefings().unwrap().is_empty(), "nothing stored");
+    }
+
+    #[test]
+    fn a_blank_host_unit_means_the_host_is_named() {
+        let (_dir, store) = temp_store();
+        let mut new = new_briefing("t", "Sở TT&TT", &["UBND huyện Kỳ Sơn"]);
+        new.host_unit = Some("  ".into());
+
+        let briefing = store.create_briefing(&new).unwrap();
+
+        let points = store.points(&briefing.id).unwrap();
+        assert_eq!(points[0].name, "Sở TT&TT");
+        assert!(points.iter().all(|p| p.unit_code.is_none()));
+    }
+
+    #[test]
+    fn units_count_towards_the_most_points() {
+        let (_dir, store) = temp_store();
+        store.import_units_csv(NGHE_AN).unwrap();
+        let mut new = by_units();
+        new.points = (0..MAX_POINTS - 2)
+            .map(|i| format!("Điểm cầu {i}"))
+            .collect();
+
+        let message = invalid_message(store.create_briefing(&new));
+
+        assert!(message.contains(&MAX_POINTS.to_string()), "{message}");
     }
 }

@@ -1,9 +1,9 @@
 //! Persistent state of giaoban and the tokens that grant access to it.
 //!
-//! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with briefings,
-//! their invited points, what directing them leaves behind (attendance sessions, roll-call
-//! answers, the floor log, the lock), settings and admin login codes, and `secret.key`, which
-//! signs the invitation tokens of points and the sessions of the admin.
+//! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with the units of
+//! the province, briefings, their invited points, what directing them leaves behind (attendance
+//! sessions, roll-call answers, the floor log, the lock), settings and admin login codes, and
+//! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,6 +15,7 @@
 //!     scheduled_start: Some("2026-12-01 08:00".into()),
 //!     host: "Sở TT&TT".into(),
 //!     points: vec!["UBND thị xã Cửa Lò".into()],
+//!     ..Default::default()
 //! })?;
 //! for point in store.points(&briefing.id)? {
 //!     println!("{}: /j/{}", point.name, store.token_for(&point));
@@ -29,6 +30,7 @@ mod briefings;
 mod direction;
 mod error;
 mod ids;
+mod mailbox;
 mod migrations;
 mod schedule;
 mod secret;
@@ -36,6 +38,8 @@ mod settings;
 mod signing;
 mod store;
 mod tokens;
+mod units;
+mod units_csv;
 
 pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS};
 pub use attendance::{AttendanceRow, AttendanceSession, QualitySummary, attendance_csv};
@@ -47,6 +51,10 @@ pub use error::{AuthError, StoreError};
 pub use signing::MAX_TOKEN_LEN;
 pub use store::{DB_FILE, Store};
 pub use tokens::Invitation;
+pub use units::{
+    ImportReport, MAX_IMPORT_UNITS, MAX_UNIT_CODE_CHARS, MAX_UNIT_EMAILS, MAX_UNIT_NAME_CHARS,
+    Unit, UnitCode,
+};
 
 #[cfg(test)]
 mod test_support;

@@ -80,6 +80,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX floor_grants_by_point ON floor_grants (point_id, granted_at_ms);
     CREATE INDEX floor_grants_open ON floor_grants (id) WHERE ended_at_ms IS NULL;
     ",
+    // 3: units (the province's organisation tree) with their official mailboxes, and the unit
+    // a point stands for. The parent key is checked at commit, so that an import may insert a
+    // child before its parent; units are never deleted while a point names them.
+    "
+    CREATE TABLE units (
+        code        TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        parent_code TEXT NULL REFERENCES units (code) DEFERRABLE INITIALLY DEFERRED,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        CHECK (parent_code IS NULL OR parent_code <> code)
+    );
+    CREATE INDEX units_by_parent ON units (parent_code, code);
+
+    CREATE TABLE unit_emails (
+        unit_code TEXT NOT NULL REFERENCES units (code) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        address   TEXT NOT NULL,
+        PRIMARY KEY (unit_code, position)
+    ) WITHOUT ROWID;
+
+    ALTER TABLE points ADD COLUMN unit_code TEXT NULL REFERENCES units (code);
+    CREATE INDEX points_by_unit ON points (unit_code) WHERE unit_code IS NOT NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -151,6 +175,30 @@ mod tests {
             })
             .unwrap();
         assert!(!locked);
+    }
+
+    #[test]
+    fn a_version_2_database_keeps_its_points_without_a_unit() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO briefings (id, title, scheduled_start, created_at)
+             VALUES ('b', 'Giao ban', '2026-12-01T08:00:00+07:00', '2026-11-30T01:00:00Z');
+             INSERT INTO points (id, briefing_id, name, role, position)
+             VALUES ('p', 'b', 'UBND thị xã Cửa Lò', 'point', 1);",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let unit: Option<String> = conn
+            .query_row("SELECT unit_code FROM points WHERE id = 'p'", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(unit, None);
     }
 
     #[test]

@@ -18,5 +18,19 @@ pub(crate) fn new_briefing(title: &str, host: &str, points: &[&str]) -> NewBrief
         scheduled_start: Some("2026-12-01T08:00:00+07:00".into()),
         host: host.into(),
         points: points.iter().map(|&p| p.into()).collect(),
+        ..NewBriefing::default()
     }
 }
+
+/// The six-month ICT briefing's units in Nghệ An, children deliberately listed before
+/// their parents.
+pub(crate) const NGHE_AN: &str = "\u{feff}code,name,parent_code,email\r\n\
+    SO-TTTT,Sở Thông tin và Truyền thông,TINH-NA,stttt@nghean.gov.vn\r\n\
+    UBND-CUALO,UBND thị xã Cửa Lò,TINH-NA,ubnd@cualo.nghean.gov.vn;vanthu.cualo@nghean.gov.vn\r\n\
+    UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,ubnd.nghiloc@nghean.gov.vn\r\n\
+    UBND-VINH,UBND thành phố Vinh,TINH-NA,ubnd@vinh.nghean.gov.vn\r\n\
+    P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,nghithuy.cualo@nghean.gov.vn\r\n\
+    P-NGHIHOA,UBND phường Nghi Hòa,UBND-CUALO,\r\n\
+    X-NGHITHIET,UBND xã Nghi Thiết,UBND-NGHILOC,nghithiet.nghiloc@nghean.gov.vn\r\n\
+    P-HUNGBINH,UBND phường Hưng Bình,UBND-VINH,hungbinh.vinh@nghean.gov.vn\r\n\
+    TINH-NA,\"UBND tỉnh Nghệ An\",,\"vpubnd@nghean.gov.vn; ubnd@nghean.gov.vn\"\r\n";

@@ -56,7 +56,7 @@ impl Store {
     fn invitation(&self, point: &PointId) -> rusqlite::Result<Option<Invitation>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT p.id, p.briefing_id, p.name, p.role, p.revoked_at IS NOT NULL,
+            "SELECT p.id, p.briefing_id, p.name, p.role, p.revoked_at IS NOT NULL, p.unit_code,
                     b.id, b.title, b.scheduled_start, b.created_at
              FROM points p JOIN briefings b ON b.id = p.briefing_id
              WHERE p.id = ?1",
@@ -64,7 +64,7 @@ impl Store {
         stmt.query_row([&point.0], |row| {
             Ok(Invitation {
                 point: point_from_row(row)?,
-                briefing: briefing_from_row(row, 5)?,
+                briefing: briefing_from_row(row, 6)?,
             })
         })
         .optional()
