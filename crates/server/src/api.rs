@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::signal;
 use crate::state::AppState;
 
-const ADMIN_COOKIE: &str = "giaoban_admin";
+pub(crate) const ADMIN_COOKIE: &str = "giaoban_admin";
 /// Request bodies are small JSON documents.
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(signal::upgrade))
         .route("/api/openapi.json", get(openapi))
         .merge(crate::host_api::routes())
+        .merge(crate::mail_api::routes())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Added after the 256 KiB limit, which applies only to the routes above: a units file
@@ -85,7 +86,7 @@ impl FromRequestParts<AppState> for PointAuth {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -118,7 +119,7 @@ impl FromRequestParts<AppState> for AdminAuth {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -129,7 +130,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

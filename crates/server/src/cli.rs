@@ -59,6 +59,39 @@ pub struct ServeArgs {
     /// Base URL of invitation links [default: http://<listen>].
     #[arg(long, env = "GIAOBAN_BASE_URL")]
     pub base_url: Option<String>,
+    /// SMTP server for official mail: smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required
+    /// (STARTTLS) or smtps://HOST:PORT (TLS); a login goes before the host, as
+    /// smtp://USER:PASSWORD@HOST:PORT. Without it the server sends no mail.
+    #[arg(
+        long,
+        env = "GIAOBAN_SMTP_URL",
+        requires = "mail_from",
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of official mail: an address, or "Name <address>".
+    #[arg(long, env = "GIAOBAN_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// Minutes before the scheduled start at which invited units get a reminder; 0 sends none.
+    #[arg(long, default_value_t = 30, env = "GIAOBAN_REMINDER_MINUTES")]
+    pub reminder_minutes: u32,
+    /// Seconds to wait between attempts to send a message, comma-separated; one attempt more
+    /// than waits.
+    #[arg(
+        long,
+        default_value = "1,5",
+        env = "GIAOBAN_MAIL_RETRY_DELAYS",
+        value_name = "SECONDS,..."
+    )]
+    pub mail_retry_delays: crate::mail::RetryDelays,
+    /// Seconds between two looks for briefings due a reminder.
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        env = "GIAOBAN_REMINDER_CHECK_SECONDS",
+        hide = true
+    )]
+    pub reminder_check_seconds: f64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,8 @@ mod cli;
 mod direction;
 mod error;
 mod host_api;
+mod mail;
+mod mail_api;
 mod media_loop;
 mod registry;
 mod serve;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tracing::info;
@@ -9,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
 use crate::direction::{self, Direction};
+use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
 use crate::{api, media_loop};
@@ -62,12 +64,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::default());
     let direction = Direction::new(store.clone(), media.clone(), registry.clone());
     direction.spawn_tasks();
+    let base_url_shared: Arc<str> = base_url.clone().into();
+    let mailer = match (&args.smtp_url, &args.mail_from) {
+        (Some(smtp_url), Some(from)) => {
+            let config = MailConfig {
+                smtp_url: smtp_url.clone(),
+                from: from.clone(),
+                retry_delays: args.mail_retry_delays.0.clone(),
+                reminder_lead: Duration::from_secs(u64::from(args.reminder_minutes) * 60),
+                reminder_interval: Duration::try_from_secs_f64(args.reminder_check_seconds)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .context("--reminder-check-seconds must be a positive number")?,
+            };
+            info!(from = %from, reminder_minutes = args.reminder_minutes, "official mail enabled");
+            Some(Mailer::start(
+                config,
+                store.clone(),
+                base_url_shared.clone(),
+            )?)
+        }
+        _ => {
+            info!("no --smtp-url: official mail is off");
+            None
+        }
+    };
     let state = AppState {
         store: store.clone(),
         media,
         registry,
         direction,
-        base_url: base_url.clone().into(),
+        base_url: base_url_shared,
+        mailer,
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {

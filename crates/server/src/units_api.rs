@@ -153,6 +153,7 @@ mod tests {
                 registry,
                 direction,
                 base_url: "http://giaoban.test".into(),
+                mailer: None,
             };
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

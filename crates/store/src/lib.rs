@@ -2,7 +2,8 @@
 //!
 //! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with the units of
 //! the province, briefings, their invited points, what directing them leaves behind (attendance
-//! sessions, roll-call answers, the floor log, the lock), settings and admin login codes, and
+//! sessions, roll-call answers, the floor log, the lock), the log of official mail sent to units,
+//! settings and admin login codes, and
 //! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
 //!
 //! ```no_run
@@ -30,6 +31,7 @@ mod briefings;
 mod direction;
 mod error;
 mod ids;
+mod mail_log;
 mod mailbox;
 mod migrations;
 mod schedule;
@@ -48,6 +50,7 @@ pub use direction::{
     FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
 };
 pub use error::{AuthError, StoreError};
+pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, MailStatus};
 pub use signing::MAX_TOKEN_LEN;
 pub use store::{DB_FILE, Store};
 pub use tokens::Invitation;

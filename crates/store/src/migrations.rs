@@ -104,6 +104,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE points ADD COLUMN unit_code TEXT NULL REFERENCES units (code);
     CREATE INDEX points_by_unit ON points (unit_code) WHERE unit_code IS NOT NULL;
     ",
+    // 4: official mail sent to the units of a briefing, one row per message and recipient
+    // address. A reminder goes to an address once per point, whatever restarts happen in
+    // between: the partial unique index makes a second insert a no-op.
+    "
+    CREATE TABLE mail_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        point_id    TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        address     TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder', 'minutes')),
+        status      TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+        attempts    INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        last_error  TEXT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX mail_log_by_briefing ON mail_log (briefing_id, id);
+    CREATE INDEX mail_log_queued ON mail_log (id) WHERE status = 'queued';
+    CREATE UNIQUE INDEX mail_log_one_reminder ON mail_log (point_id, address)
+        WHERE kind = 'reminder';
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
