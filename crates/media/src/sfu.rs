@@ -58,7 +58,7 @@ impl SfuConfig {
             keyframe_request_interval: Duration::from_millis(500),
             video_send_buffer: 1000,
             high_layer_min_kbps: 600,
-            bwe_initial_kbps: Some(1_000),
+            bwe_initial_kbps: Some(2_500),
         }
     }
 }
@@ -202,7 +202,7 @@ impl Sfu {
         let mut rtc = builder.build(now);
         if self.config.bwe_initial_kbps.is_some() {
             rtc.bwe()
-                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(2_500));
+                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(5_000));
         }
         let candidate = Candidate::host(self.config.public_addr, "udp")
             .map_err(|e| MediaError::RejectedSdp(format!("bad public address: {e}")))?;

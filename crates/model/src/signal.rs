@@ -7,9 +7,10 @@ use crate::Role;
 /// Version of the signalling protocol, sent by both sides in the handshake.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// Largest signalling message accepted from a client. An SDP offer with audio and video is
-/// a few kilobytes; anything far larger is malformed or hostile.
-pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 64 * 1024;
+/// Largest signalling message accepted from a client. A client's SDP answer lists every
+/// m-line it receives, about 1 kB each, two per other point: 1 MiB covers a briefing of
+/// several hundred points; anything larger is malformed or hostile.
+pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// A message from a browser (or any other client) to the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

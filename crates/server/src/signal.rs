@@ -26,7 +26,7 @@ const MAX_VIEW: usize = 100;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames above this are refused by the WebSocket layer itself; between
 /// [`MAX_SIGNAL_MESSAGE_BYTES`] and this, we answer `too_large` before closing.
-const MAX_FRAME_BYTES: usize = 1024 * 1024;
+const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
 
 /// `GET /ws`.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {

@@ -1,0 +1,201 @@
+//! Smoke run of the load generator against the real server binary: the `briefing` scenario
+//! with 1 host and 10 bridge points for a few seconds on loopback. Every point must connect,
+//! no frame may be lost, and every bridge point must receive the host's audio and video.
+//!
+//! The server binary is `GIAOBAN_BIN`, else `<repo>/target/release/giaoban`; the test fails
+//! when it is missing (build it with `cargo build --release -p giaoban-server`). It is not
+//! part of `cargo test --workspace`, which runs before that build; run it with
+//! `cargo test --release -p giaoban-loadgen --test smoke`.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const POINTS: usize = 10;
+const RUN_SECONDS: u64 = 6;
+
+#[test]
+fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
+    let bin = server_binary();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(&bin, data.path());
+    let report_path = data.path().join("report.json");
+    let output_path = data.path().join("loadgen.out");
+    let output_file = std::fs::File::create(&output_path).expect("an output file");
+
+    let started = Instant::now();
+    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
+        .arg("--giaoban")
+        .arg(&bin)
+        .arg("--data")
+        .arg(data.path())
+        .args(["--scenario", "briefing", "--points", &POINTS.to_string()])
+        .args(["--duration", &RUN_SECONDS.to_string()])
+        // The web client's layers, at rates that keep the host's page of ten thumbnails
+        // well inside the server's egress estimate.
+        .args(["--simulcast", "--video-kbps", "400", "--low-kbps", "100"])
+        .args(["--server-pid", &server.child.id().to_string()])
+        .arg("--json")
+        .arg(&report_path)
+        .stdout(output_file.try_clone().expect("an output file"))
+        .stderr(output_file)
+        .spawn()
+        .expect("the load generator starts");
+    let status = wait_with_deadline(
+        &mut loadgen,
+        started + Duration::from_secs(RUN_SECONDS + 15),
+        &output_path,
+    );
+    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
+        server.log()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(RUN_SECONDS + 10),
+        "the run took {:?}, longer than its duration allows",
+        started.elapsed()
+    );
+
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
+    )
+    .expect("the report is JSON");
+    let step = &report["steps"][0];
+    assert_eq!(step["expected"], POINTS + 1, "{output}");
+    assert_eq!(
+        step["connected"],
+        POINTS + 1,
+        "every point connected\n{output}"
+    );
+    assert!(
+        step["frames"].as_u64().unwrap_or(0) > 0,
+        "frames flowed\n{output}"
+    );
+    assert_eq!(step["lost"], 0, "no frame lost in the window\n{output}");
+    let delivery = step["host_audio_delivery_percent"].as_f64().unwrap_or(0.0);
+    assert!(
+        delivery > 90.0,
+        "the host's audio reached everyone all along\n{output}"
+    );
+
+    let points = report["points"].as_array().expect("point reports");
+    assert_eq!(points.len(), POINTS + 1);
+    for point in points {
+        let name = &point["point"];
+        assert_eq!(point["error"], serde_json::Value::Null, "{name}: {point}");
+        assert_eq!(point["connected"], true, "{name} connected");
+        assert_eq!(point["lost"], 0, "{name} lost frames: {point}");
+        if point["role"] == "point" {
+            assert!(
+                point["watched_audio_frames"].as_u64().unwrap_or(0) > 0,
+                "{name} heard the host: {point}"
+            );
+            assert!(
+                point["watched_video_frames"].as_u64().unwrap_or(0) > 0,
+                "{name} saw the host: {point}"
+            );
+        } else {
+            // The host's page of 25 thumbnails holds all ten points.
+            assert_eq!(point["video_sources"], POINTS, "the host's grid: {point}");
+        }
+    }
+}
+
+/// The release server binary; a missing one fails the test with the way to build it.
+fn server_binary() -> PathBuf {
+    let bin = std::env::var_os("GIAOBAN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/giaoban")
+        });
+    assert!(
+        bin.is_file(),
+        "the server binary {} does not exist: build it with \
+         `cargo build --release -p giaoban-server` or point GIAOBAN_BIN at it",
+        bin.display()
+    );
+    bin
+}
+
+/// A `giaoban serve` on free loopback ports, killed on drop.
+struct Server {
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl Server {
+    fn start(bin: &Path, data: &Path) -> Server {
+        let http = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free TCP port");
+        let media = UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .expect("a free UDP port");
+        let log_path = data.join("server.log");
+        let log = std::fs::File::create(&log_path).expect("a server log file");
+        let mut child = Command::new(bin)
+            .args(["serve", "--listen", &http.to_string()])
+            .args(["--media-port", &media.port().to_string()])
+            .arg("--data")
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        // Ready once it says so on stdout.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("giaoban listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let server = Server { child, log_path };
+        if rx.recv_timeout(Duration::from_secs(15)).is_err() {
+            panic!("the server did not start:\n{}", server.log());
+        }
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `child` to exit; kills it and fails past `deadline`.
+fn wait_with_deadline(
+    child: &mut Child,
+    deadline: Instant,
+    output: &Path,
+) -> std::process::ExitStatus {
+    loop {
+        if let Some(status) = child
+            .try_wait()
+            .expect("the load generator can be waited on")
+        {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output = std::fs::read_to_string(output).unwrap_or_default();
+            panic!("giaoban-loadgen did not stop by itself:\n{output}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
