@@ -153,9 +153,14 @@ async fn run(
     let mut signals: HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>> = HashMap::new();
     let mut received = udp_batch::RecvBatch::new();
     let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
+    let mut stats_at = Instant::now();
     loop {
         flush(&socket, &mut sfu, &signals, &mut queue).await;
-        publish_stats(&sfu, &stats);
+        // Counters visit every peer: refresh them a few times a second, not per wake-up.
+        if stats_at.elapsed() >= Duration::from_millis(250) {
+            publish_stats(&sfu, &stats);
+            stats_at = Instant::now();
+        }
         let deadline = sfu
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
