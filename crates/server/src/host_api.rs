@@ -3,7 +3,8 @@
 //! link of the briefing in the path.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -61,6 +62,22 @@ pub(crate) fn host_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError
     Ok(briefing)
 }
 
+/// The briefing of the path, when the bearer token is its host link: the guard of every
+/// host action.
+pub(crate) struct HostOf(pub BriefingId);
+
+impl FromRequestParts<AppState> for HostOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let PointAuth(inv) = PointAuth::from_request_parts(parts, state).await?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found("no such briefing"))?;
+        host_of(&inv, &id).map(HostOf)
+    }
+}
+
 /// Parses a JSON body, turning every rejection into a 422 with the reason.
 fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(v)| v)
@@ -107,11 +124,9 @@ struct ModeBody {
 
 async fn mode(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<ModeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state.direction.act(&id, |core, _| {
         core.set_mode(req.mode);
@@ -130,11 +145,9 @@ struct GrantBody {
 
 async fn grant(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<GrantBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state.direction.act(&id, |core, now| {
         core.grant_floor(&req.point, req.seconds, now)
@@ -142,12 +155,7 @@ async fn grant(
     state_of(&state, &id).await
 }
 
-async fn revoke(
-    State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
+async fn revoke(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Response, ApiError> {
     state.direction.act(&id, |core, now| {
         core.revoke_floor(now);
         Ok(())
@@ -163,11 +171,9 @@ struct SpotlightBody {
 
 async fn spotlight(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<SpotlightBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state
         .direction
@@ -183,11 +189,9 @@ struct PointBody {
 
 async fn lower_hand(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state
         .direction
@@ -197,11 +201,9 @@ async fn lower_hand(
 
 async fn ask_unmute(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     let online = state.direction.act(&id, |core, _| {
         if !core.is_invited(&req.point) {
@@ -221,20 +223,16 @@ async fn ask_unmute(
 
 async fn roll_call_start(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     state.direction.start_roll_call(&id)?;
     state_of(&state, &id).await
 }
 
 async fn roll_call_end(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     state.direction.end_roll_call(&id)?;
     state_of(&state, &id).await
 }
@@ -252,11 +250,9 @@ struct AnswerBody {
 
 async fn roll_call_answer(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     let answer = match req.status.as_str() {
         "present" => RollCallAnswer::Present,
@@ -286,11 +282,9 @@ struct LockBody {
 
 async fn lock(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<LockBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state.direction.set_locked(&id, req.locked)?;
     state_of(&state, &id).await
@@ -298,22 +292,15 @@ async fn lock(
 
 async fn remove(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let req = body(req)?;
     state.direction.remove(&id, &req.point)?;
     state_of(&state, &id).await
 }
 
-async fn trial(
-    State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
+async fn trial(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Response, ApiError> {
     let quality = state.media.quality().await;
     let points = state.store.points(&id)?;
     let rows: Vec<serde_json::Value> = points
@@ -343,11 +330,9 @@ struct AttendanceQuery {
 
 async fn attendance(
     State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
+    HostOf(id): HostOf,
     Query(q): Query<AttendanceQuery>,
 ) -> Result<Response, ApiError> {
-    let id = host_of(&inv, &id)?;
     let rows = state.store.attendance(&id, unix_ms())?;
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(rows).into_response()),
