@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route("/j/{token}", get(|| async { assets::page("index.html") }))
+        .route("/d/{token}", get(|| async { assets::page("dossier.html") }))
         .route("/admin", get(admin_page))
         .route("/admin/login", get(admin_login))
         .route("/assets/{*path}", get(assets::asset))
@@ -43,11 +44,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .merge(crate::host_api::routes())
         .merge(crate::mail_api::routes())
+        .merge(crate::agenda_api::routes())
+        .merge(crate::reports_api::routes())
+        .merge(crate::statistics_api::routes())
+        .merge(crate::follow_up_api::routes())
+        .merge(crate::minutes_api::routes())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Added after the 256 KiB limit, which applies only to the routes above: a units file
         // is larger and has its own limit.
         .merge(crate::units_api::routes())
+        // Documents have their own, larger limit too.
+        .merge(crate::documents_api::routes())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -140,7 +148,7 @@ pub(crate) fn unix_now() -> u64 {
 #[derive(Serialize)]
 struct SessionInfo {
     briefing: BriefingView,
-    point: PointView,
+    point: SessionPoint,
 }
 
 #[derive(Serialize)]
@@ -148,6 +156,16 @@ struct BriefingView {
     id: String,
     title: String,
     scheduled_start: String,
+    series: Option<String>,
+    report_deadline: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionPoint {
+    id: String,
+    name: String,
+    role: Role,
+    unit_code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -162,10 +180,14 @@ async fn session(PointAuth(inv): PointAuth) -> Json<SessionInfo> {
             id: inv.briefing.id.0,
             title: inv.briefing.title,
             scheduled_start: inv.briefing.scheduled_start,
+            series: inv.briefing.series,
+            report_deadline: inv.briefing.report_deadline,
         },
-        point: PointView {
+        point: SessionPoint {
+            id: inv.point.id.0,
             name: inv.point.name,
             role: inv.point.role,
+            unit_code: inv.point.unit_code.map(|c| c.as_str().to_owned()),
         },
     })
 }
@@ -304,6 +326,10 @@ struct CreateRequest {
     points: Vec<String>,
     #[serde(default)]
     units: Vec<String>,
+    #[serde(default)]
+    series: Option<String>,
+    #[serde(default)]
+    report_deadline: Option<String>,
 }
 
 async fn admin_create(
@@ -320,6 +346,8 @@ async fn admin_create(
         host_unit: req.host_unit,
         points: req.points,
         units: req.units,
+        series: req.series,
+        report_deadline: req.report_deadline,
     };
     let briefing = state.store.create_briefing(&new)?;
     let links = cli::links_of(&state.store, &briefing.id, &state.base_url).map_err(|e| {

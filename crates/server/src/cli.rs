@@ -123,6 +123,13 @@ enum BriefingCommand {
         /// Scheduled start: RFC 3339, or "YYYY-MM-DD HH:MM" in Vietnam time [default: now].
         #[arg(long)]
         start: Option<String>,
+        /// Series of periodic briefings this one belongs to, e.g. cntt-6-thang: open tasks of
+        /// the earlier briefings of the series appear on this one.
+        #[arg(long)]
+        series: Option<String>,
+        /// When unit reports are due, in the same forms as --start [default: the start].
+        #[arg(long, value_name = "TIME")]
+        report_deadline: Option<String>,
         /// Base URL of the links [default: the running server's].
         #[arg(long)]
         base_url: Option<String>,
@@ -196,6 +203,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             points,
             units,
             start,
+            series,
+            report_deadline,
             base_url,
             json,
         }) => {
@@ -211,6 +220,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 host_unit,
                 points,
                 units,
+                series,
+                report_deadline,
             };
             let created = create_briefing(&store, &new, &base)?;
             if json {

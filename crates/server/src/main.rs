@@ -1,18 +1,27 @@
 //! `giaoban`: the server and its command line.
 
+mod access;
+mod agenda_api;
 mod api;
 mod assets;
 mod cli;
 mod direction;
+mod documents_api;
 mod error;
+mod follow_up_api;
 mod host_api;
 mod mail;
 mod mail_api;
 mod media_loop;
+mod minutes_api;
 mod registry;
+mod reports_api;
 mod serve;
 mod signal;
 mod state;
+mod statistics_api;
+#[cfg(test)]
+mod test_app;
 mod udp_batch;
 mod units_api;
 

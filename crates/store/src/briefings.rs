@@ -40,6 +40,12 @@ pub struct NewBriefing {
     /// Codes of the units invited as bridge points, listed after the named `points`; each point
     /// takes its unit's name.
     pub units: Vec<String>,
+    /// The series this briefing belongs to (e.g. `cntt-6-thang`): open tasks of the earlier
+    /// briefings of a series appear on the later ones. `None` or blank: no series.
+    pub series: Option<String>,
+    /// When unit reports are due, in the same forms as `scheduled_start`; must not be in the
+    /// past. `None` or blank: reports are due at the start.
+    pub report_deadline: Option<String>,
 }
 
 /// A stored briefing.
@@ -51,6 +57,10 @@ pub struct Briefing {
     pub scheduled_start: String,
     /// RFC 3339 in UTC.
     pub created_at: String,
+    /// The series of periodic briefings this one belongs to, if any.
+    pub series: Option<String>,
+    /// When unit reports are due (RFC 3339); `None` means at `scheduled_start`.
+    pub report_deadline: Option<String>,
 }
 
 /// One invited point of a briefing.
@@ -78,19 +88,24 @@ impl Store {
             title: valid.title.to_owned(),
             scheduled_start: valid.scheduled_start,
             created_at: schedule::now_utc(),
+            series: valid.series.map(str::to_owned),
+            report_deadline: valid.report_deadline,
         };
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let points = resolve_units(&tx, valid.points)?;
         tx.execute(
-            "INSERT INTO briefings (id, title, scheduled_start, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO briefings (id, title, scheduled_start, created_at, series,
+                                    report_deadline)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 briefing.id.0,
                 briefing.title,
                 briefing.scheduled_start,
-                briefing.created_at
+                briefing.created_at,
+                briefing.series,
+                briefing.report_deadline,
             ],
         )
         .map_err(|e| conflict_or(e, || format!("briefing id {} is taken", briefing.id)))?;
@@ -122,7 +137,8 @@ impl Store {
     pub fn briefing(&self, id: &BriefingId) -> Result<Option<Briefing>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, title, scheduled_start, created_at FROM briefings WHERE id = ?1",
+            "SELECT id, title, scheduled_start, created_at, series, report_deadline FROM briefings
+             WHERE id = ?1",
         )?;
         Ok(stmt
             .query_row([&id.0], |row| briefing_from_row(row, 0))
@@ -134,7 +150,7 @@ impl Store {
         let conn = self.conn();
         // `created_at` has whole seconds; rowid breaks ties in insertion order.
         let mut stmt = conn.prepare_cached(
-            "SELECT id, title, scheduled_start, created_at FROM briefings
+            "SELECT id, title, scheduled_start, created_at, series, report_deadline FROM briefings
              ORDER BY created_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map([], |row| briefing_from_row(row, 0))?;
@@ -210,6 +226,8 @@ impl Store {
 struct ValidBriefing<'a> {
     title: &'a str,
     scheduled_start: String,
+    series: Option<&'a str>,
+    report_deadline: Option<String>,
     /// The host first, then the named points in order, then the units in order.
     points: Vec<(Invitee<'a>, Role)>,
 }
@@ -301,9 +319,29 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
         }
     }
 
+    let series = match new.series.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(series) => Some(validate_series(series)?),
+    };
+    let report_deadline = match new.report_deadline.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(deadline) => {
+            let deadline = schedule::normalise(deadline)
+                .map_err(|m| invalid(format!("report deadline: {m}")))?;
+            if schedule::is_past(&deadline) {
+                return Err(invalid(format!(
+                    "report deadline {deadline} is in the past"
+                )));
+            }
+            Some(deadline)
+        }
+    };
+
     Ok(ValidBriefing {
         title,
         scheduled_start,
+        series,
+        report_deadline,
         points,
     })
 }
@@ -359,6 +397,23 @@ fn resolve_units<'a>(
     Ok(resolved)
 }
 
+/// Longest series name accepted, in characters.
+pub const MAX_SERIES_CHARS: usize = 80;
+
+fn validate_series(series: &str) -> Result<&str, StoreError> {
+    if series.chars().count() > MAX_SERIES_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "series must be at most {MAX_SERIES_CHARS} characters"
+        )));
+    }
+    if series.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            "series must not contain control characters".into(),
+        ));
+    }
+    Ok(series)
+}
+
 fn validate_name<'a>(field: &str, name: &'a str) -> Result<&'a str, StoreError> {
     let name = name.trim();
     if name.is_empty() {
@@ -387,13 +442,16 @@ fn conflict_or(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreErr
     }
 }
 
-/// Reads `id, title, scheduled_start, created_at` starting at column `first`.
+/// Reads `id, title, scheduled_start, created_at, series, report_deadline` starting at column
+/// `first`.
 pub(crate) fn briefing_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Briefing> {
     Ok(Briefing {
         id: BriefingId(row.get(first)?),
         title: row.get(first + 1)?,
         scheduled_start: row.get(first + 2)?,
         created_at: row.get(first + 3)?,
+        series: row.get(first + 4)?,
+        report_deadline: row.get(first + 5)?,
     })
 }
 
@@ -682,7 +740,38 @@ mod tests {
             host_unit: Some(" SO-TTTT ".into()),
             points: vec!["Phòng họp trực tuyến dự phòng".into()],
             units: vec!["UBND-CUALO".into(), "P-NGHITHUY".into()],
+            ..NewBriefing::default()
         }
+    }
+
+    #[test]
+    fn series_and_report_deadline_are_stored_and_checked() {
+        let (_dir, store) = temp_store();
+        let mut new = new_briefing("Giao ban quý", "Sở TT&TT", &["UBND huyện Kỳ Sơn"]);
+        new.series = Some("  cntt-quy  ".into());
+        new.report_deadline = Some("2099-01-01 08:00".into());
+
+        let briefing = store.create_briefing(&new).unwrap();
+
+        assert_eq!(briefing.series.as_deref(), Some("cntt-quy"));
+        assert_eq!(
+            briefing.report_deadline.as_deref(),
+            Some("2099-01-01T08:00:00+07:00")
+        );
+        assert_eq!(store.briefing(&briefing.id).unwrap(), Some(briefing));
+
+        new.report_deadline = Some("2020-01-01 08:00".into());
+        let past = store.create_briefing(&new).unwrap_err();
+        assert!(
+            matches!(&past, StoreError::Invalid(m) if m.contains("in the past")),
+            "{past:?}"
+        );
+        new.report_deadline = Some("mai".into());
+        let garbage = store.create_briefing(&new).unwrap_err();
+        assert!(
+            matches!(&garbage, StoreError::Invalid(m) if m.starts_with("report deadline")),
+            "{garbage:?}"
+        );
     }
 
     #[test]

@@ -26,18 +26,23 @@
 //! ```
 
 mod admin;
+mod agenda;
 mod attendance;
 mod briefings;
 mod direction;
+mod documents;
 mod error;
+mod follow_up;
 mod ids;
 mod mail_log;
 mod mailbox;
 mod migrations;
+mod reports;
 mod schedule;
 mod secret;
 mod settings;
 mod signing;
+mod statistics;
 mod store;
 mod tokens;
 mod units;

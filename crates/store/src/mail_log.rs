@@ -218,7 +218,7 @@ impl Store {
     pub fn briefings_with_invitations(&self) -> Result<Vec<Briefing>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, title, scheduled_start, created_at FROM briefings b
+            "SELECT id, title, scheduled_start, created_at, series, report_deadline FROM briefings b
              WHERE EXISTS (SELECT 1 FROM mail_log m
                            WHERE m.briefing_id = b.id AND m.kind = 'invitation'
                              AND m.status <> 'failed')

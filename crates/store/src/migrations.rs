@@ -125,6 +125,117 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX mail_log_one_reminder ON mail_log (point_id, address)
         WHERE kind = 'reminder';
     ",
+    // 5: the substance of a briefing. A series ties periodic briefings together so that open
+    // tasks follow to the next one; the report deadline decides which unit reports are late.
+    // Agenda items, documents (content kept in the database, so that a backup of one file
+    // holds everything), unit reports with their indicators, concerns and proposals,
+    // conclusions, tasks with their owner units and progress reports. Times are RFC 3339 in
+    // UTC, deadlines of tasks are dates (`YYYY-MM-DD`).
+    "
+    ALTER TABLE briefings ADD COLUMN series TEXT NULL;
+    ALTER TABLE briefings ADD COLUMN report_deadline TEXT NULL;
+    CREATE INDEX briefings_by_series ON briefings (series, scheduled_start)
+        WHERE series IS NOT NULL;
+
+    CREATE TABLE agenda_items (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id      TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        position         INTEGER NOT NULL,
+        title            TEXT NOT NULL,
+        presenter        TEXT NULL,
+        duration_minutes INTEGER NULL CHECK (duration_minutes > 0)
+    );
+    CREATE INDEX agenda_items_by_briefing ON agenda_items (briefing_id, position);
+
+    CREATE TABLE reports (
+        point_id     TEXT PRIMARY KEY NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        narrative    TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+
+    CREATE TABLE report_indicators (
+        point_id TEXT NOT NULL REFERENCES reports (point_id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name     TEXT NOT NULL,
+        measure  TEXT NOT NULL,
+        value    REAL NOT NULL,
+        plan     REAL NULL,
+        PRIMARY KEY (point_id, position)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE concerns (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id    TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        point_id       TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        agenda_item_id INTEGER NULL REFERENCES agenda_items (id) ON DELETE SET NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('concern', 'proposal')),
+        text           TEXT NOT NULL,
+        raised_at      TEXT NOT NULL,
+        answer         TEXT NULL,
+        answered_at    TEXT NULL,
+        CHECK ((answer IS NULL) = (answered_at IS NULL))
+    );
+    CREATE INDEX concerns_by_briefing ON concerns (briefing_id, id);
+
+    CREATE TABLE conclusions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        text        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX conclusions_by_briefing ON conclusions (briefing_id, id);
+
+    CREATE TABLE tasks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        concern_id  INTEGER NULL REFERENCES concerns (id) ON DELETE SET NULL,
+        text        TEXT NOT NULL,
+        deadline    TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),
+        done_at     TEXT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        CHECK ((status = 'done') = (done_at IS NOT NULL))
+    );
+    CREATE INDEX tasks_by_briefing ON tasks (briefing_id, id);
+
+    CREATE TABLE task_owners (
+        task_id   INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        unit_code TEXT NOT NULL REFERENCES units (code),
+        PRIMARY KEY (task_id, position),
+        UNIQUE (task_id, unit_code)
+    ) WITHOUT ROWID;
+    CREATE INDEX task_owners_by_unit ON task_owners (unit_code);
+
+    CREATE TABLE task_progress (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        point_id   TEXT NULL REFERENCES points (id) ON DELETE SET NULL,
+        unit_code  TEXT NULL REFERENCES units (code),
+        status     TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),
+        note       TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX task_progress_by_task ON task_progress (task_id, id);
+
+    CREATE TABLE documents (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id    TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        agenda_item_id INTEGER NULL REFERENCES agenda_items (id) ON DELETE SET NULL,
+        task_id        INTEGER NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        uploaded_by    TEXT NULL REFERENCES points (id) ON DELETE SET NULL,
+        file_name      TEXT NOT NULL,
+        content_type   TEXT NOT NULL,
+        size           INTEGER NOT NULL CHECK (size >= 0),
+        sha256         TEXT NOT NULL,
+        content        BLOB NOT NULL,
+        created_at     TEXT NOT NULL
+    );
+    CREATE INDEX documents_by_briefing ON documents (briefing_id, id);
+    CREATE INDEX documents_by_task ON documents (task_id) WHERE task_id IS NOT NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

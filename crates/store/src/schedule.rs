@@ -62,6 +62,56 @@ pub(crate) fn utc_from_unix_ms(ms: i64) -> Option<String> {
     format(OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok()?)
 }
 
+/// Unix seconds of an RFC 3339 time as normalised by [`normalise`]; `None` if it is not one.
+pub(crate) fn unix_of(rfc3339: &str) -> Option<i64> {
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
+}
+
+/// Whether an RFC 3339 time lies before now. Text that is not RFC 3339 is not in the past.
+pub(crate) fn is_past(rfc3339: &str) -> bool {
+    unix_of(rfc3339).is_some_and(|t| t < OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// Whether RFC 3339 time `a` is at or before `b`; false if either is not RFC 3339.
+pub(crate) fn not_after(a: &str, b: &str) -> bool {
+    matches!((unix_of(a), unix_of(b)), (Some(a), Some(b)) if a <= b)
+}
+
+/// Today's date in Vietnam, `YYYY-MM-DD`.
+pub(crate) fn today_vietnam() -> String {
+    let today = OffsetDateTime::now_utc().to_offset(VIETNAM).date();
+    today
+        .format(format_description!("[year]-[month]-[day]"))
+        .expect("a date formats")
+}
+
+/// Checks a deadline typed as `YYYY-MM-DD` and returns it as is.
+pub(crate) fn normalise_date(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    time::Date::parse(input, format_description!("[year]-[month]-[day]"))
+        .map(|d| {
+            d.format(format_description!("[year]-[month]-[day]"))
+                .expect("a date formats")
+        })
+        .map_err(|_| {
+            format!(
+                "deadline {} is not a date; expected YYYY-MM-DD such as 2026-12-31",
+                quoted(input)
+            )
+        })
+}
+
+/// The date (`YYYY-MM-DD`, Vietnam time) of an RFC 3339 time; `None` if it is not one.
+pub(crate) fn date_in_vietnam(rfc3339: &str) -> Option<String> {
+    let t = OffsetDateTime::parse(rfc3339, &Rfc3339).ok()?;
+    t.to_offset(VIETNAM)
+        .date()
+        .format(format_description!("[year]-[month]-[day]"))
+        .ok()
+}
+
 fn format(t: OffsetDateTime) -> Option<String> {
     // RFC 3339 cannot express years outside 0000..=9999 or offsets with seconds.
     t.format(&Rfc3339).ok()

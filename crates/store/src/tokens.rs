@@ -57,7 +57,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT p.id, p.briefing_id, p.name, p.role, p.revoked_at IS NOT NULL, p.unit_code,
-                    b.id, b.title, b.scheduled_start, b.created_at
+                    b.id, b.title, b.scheduled_start, b.created_at, b.series, b.report_deadline
              FROM points p JOIN briefings b ON b.id = p.briefing_id
              WHERE p.id = ?1",
         )?;

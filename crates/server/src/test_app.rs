@@ -1,0 +1,238 @@
+//! The application in a temporary directory, for the tests of the HTTP API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use giaoban_store::{NewBriefing, Store};
+use serde_json::Value;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+use crate::direction::Direction;
+use crate::registry::Registry;
+use crate::state::AppState;
+use crate::{api, media_loop};
+
+/// Units of the test province: the Department hosts, two districts and a ward are points.
+pub const UNITS: &str = "code,name,parent_code,email\n\
+    TINH-NA,UBND tỉnh Nghệ An,,vpubnd@nghean.gov.vn\n\
+    SO-TTTT,Sở Thông tin và Truyền thông,TINH-NA,stttt@nghean.gov.vn\n\
+    UBND-CUALO,UBND thị xã Cửa Lò,TINH-NA,ubnd@cualo.nghean.gov.vn\n\
+    UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,ubnd.nghiloc@nghean.gov.vn\n\
+    P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,\n";
+
+/// What a request returned.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Bytes,
+}
+
+impl Answer {
+    /// The body as JSON; `Null` when empty or not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+
+    /// The error code of an error answer, or "".
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// One server on a temporary store with a briefing (`id`) hosted by SO-TTTT, inviting the
+/// units UBND-CUALO and UBND-NGHILOC and a point by name, in series `cntt`; and another
+/// briefing (`other_id`) whose host is `other_host`.
+pub struct TestApp {
+    _dir: TempDir,
+    pub store: Arc<Store>,
+    pub state: AppState,
+    pub router: axum::Router,
+    /// An admin session token (also accepted as a bearer token).
+    pub admin: String,
+    pub id: String,
+    pub host: String,
+    /// Link of UBND-CUALO.
+    pub cualo: String,
+    pub cualo_id: String,
+    /// Link of UBND-NGHILOC.
+    pub nghiloc: String,
+    pub nghiloc_id: String,
+    /// Link of the point given by name ("Phòng họp dự phòng"), which is no unit.
+    pub named: String,
+    pub other_id: String,
+    pub other_host: String,
+    /// Link of UBND-CUALO in the other briefing.
+    pub other_cualo: String,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        store.import_units_csv(UNITS).unwrap();
+        let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let media = media_loop::start(bind, bind).await.unwrap();
+        let registry = Arc::new(Registry::default());
+        let direction = Direction::new(store.clone(), media.clone(), registry.clone());
+        let state = AppState {
+            store: store.clone(),
+            media,
+            registry,
+            direction,
+            base_url: "http://giaoban.test".into(),
+            mailer: None,
+        };
+        let briefing = store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban CNTT 6 tháng đầu năm 2026".into(),
+                scheduled_start: Some("2099-06-30 08:00".into()),
+                host_unit: Some("SO-TTTT".into()),
+                points: vec!["Phòng họp dự phòng".into()],
+                units: vec!["UBND-CUALO".into(), "UBND-NGHILOC".into()],
+                series: Some("cntt".into()),
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        let other = store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban Sở Nội vụ".into(),
+                scheduled_start: Some("2099-07-01 08:00".into()),
+                host: "Sở Nội vụ".into(),
+                units: vec!["UBND-CUALO".into()],
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        let points = store.points(&briefing.id).unwrap();
+        let others = store.points(&other.id).unwrap();
+        TestApp {
+            admin: store.admin_session_token(api::unix_now()),
+            host: store.token_for(&points[0]),
+            named: store.token_for(&points[1]),
+            cualo: store.token_for(&points[2]),
+            cualo_id: points[2].id.0.clone(),
+            nghiloc: store.token_for(&points[3]),
+            nghiloc_id: points[3].id.0.clone(),
+            id: briefing.id.0,
+            other_id: other.id.0,
+            other_host: store.token_for(&others[0]),
+            other_cualo: store.token_for(&others[1]),
+            router: api::router(state.clone()),
+            state,
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// `/api/briefings/{id}{rest}` of the test briefing.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/api/briefings/{}{rest}", self.id)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
+        self.send_bytes(method, path, token, "application/json", bytes)
+            .await
+    }
+
+    /// Sends a request with an optional bearer token and raw body of `content_type`.
+    pub async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(bytes) => request
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes)),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    /// Asserts who may call `method path` with `body`: every role listed in `allowed` gets
+    /// something other than 401/403, the others 403, no token and a forged one 401, and the
+    /// host of another briefing 403. Roles: "admin", "host", "point" (Cửa Lò), "named".
+    pub async fn assert_roles(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        allowed: &[&str],
+    ) {
+        let none = self.send(method, path, None, body.clone()).await;
+        assert_eq!(
+            none.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
+        let forged = self.send(method, path, Some("x.y"), body.clone()).await;
+        assert_eq!(
+            forged.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} forged"
+        );
+        let other = self
+            .send(method, path, Some(&self.other_host), body.clone())
+            .await;
+        assert_eq!(
+            other.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path} other briefing's host"
+        );
+        for (role, token) in [
+            ("admin", &self.admin),
+            ("host", &self.host),
+            ("point", &self.cualo),
+            ("named", &self.named),
+        ] {
+            let answer = self.send(method, path, Some(token), body.clone()).await;
+            if allowed.contains(&role) {
+                assert!(
+                    answer.status != StatusCode::UNAUTHORIZED
+                        && answer.status != StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {} {}",
+                    answer.status,
+                    answer.json()
+                );
+            } else {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {}",
+                    answer.json()
+                );
+            }
+        }
+    }
+}
