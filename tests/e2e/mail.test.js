@@ -141,6 +141,24 @@ function call(server, method, id, sub, token) {
   return server.request(method, `/api/briefings/${encodeURIComponent(id)}${sub}`, { token });
 }
 
+/**
+ * The text of a PDF by pdftotext (poppler-utils), its whitespace runs made single spaces.
+ *
+ * @param {string} file
+ * @returns {Promise<string>}
+ */
+function pdfText(file) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('pdftotext', ['-enc', 'UTF-8', file, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
+    proc.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
+    proc.on('error', reject);
+    proc.on('exit', (code) => (code === 0 ? resolve(out.split(/\s+/).join(' ')) : reject(new Error(`pdftotext ${file}: ${err}`))));
+  });
+}
+
 /** @param {string} ics @returns {string[]} the content lines, unfolded (RFC 5545 §3.1) */
 function unfold(ics) {
   return ics.replace(/\r\n[ \t]/g, '').split('\r\n').filter((l) => l.length > 0);
@@ -244,6 +262,41 @@ describe('official mail', () => {
       assert.equal(row.kind, 'invitation');
       assert.equal(row.attempts, 1);
       assert.equal(row.last_error, null);
+    }
+  });
+
+  it('mails the minutes as a PDF whose text names the briefing and the units', async () => {
+    const briefing = await createByUnits(server, {
+      title: 'Giao ban quý IV — biên bản',
+      start: '2026-12-05 08:00',
+      units: ['UBND-CUALO', 'UBND-NGHILOC'],
+    });
+    const task = await server.request('POST', `/api/briefings/${briefing.id}/tasks`, {
+      token: briefing.host,
+      body: { text: 'Rà soát đài truyền thanh cấp xã', owners: ['UBND-NGHILOC'], deadline: '2099-12-31' },
+    });
+    assert.equal(task.status, 201, task.text);
+
+    const res = await call(server, 'POST', briefing.id, '/minutes/mail', briefing.host);
+
+    assert.equal(res.status, 202, res.text);
+    assert.deepEqual(res.body, { queued: 3, skipped: [] });
+    const subject = 'Biên bản: Giao ban quý IV — biên bản — 08:00 ngày 05/12/2026';
+    const messages = await sink.waitForMessages((m) => m.subject === subject, 3, 'the minutes');
+    assert.deepEqual(messages.flatMap((m) => m.rcpt_tos).sort(), Object.values(ADDRESSES).flat().sort());
+    for (const m of messages) {
+      const text = m.parts.find((/** @type {any} */ p) => p.content_type === 'text/plain');
+      const pdf = m.parts.find((/** @type {any} */ p) => p.content_type === 'application/pdf');
+      assert.ok(text && pdf, `${m.file}: expected a text part and a PDF`);
+      assert.equal(pdf.filename, 'bien-ban.pdf');
+      const dossier = text.text.match(/http:\/\/127\.0\.0\.1:\d+\/d\/[A-Za-z0-9._~-]+/)?.[0];
+      assert.ok(dossier, `${m.file}: no dossier link in ${text.text}`);
+      const session = await server.request('GET', '/api/session', { token: tokenOf(dossier) });
+      assert.equal(session.status, 200, session.text);
+      const extracted = await pdfText(pdf.path);
+      for (const expected of ['Giao ban quý IV — biên bản', 'UBND thị xã Cửa Lò', 'UBND huyện Nghi Lộc', 'Rà soát đài truyền thanh cấp xã']) {
+        assert.ok(extracted.includes(expected), `${m.file}: ${expected} not in the PDF text: ${extracted}`);
+      }
     }
   });
 

@@ -32,17 +32,25 @@ class Sink:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         parts = []
-        for part in message.walk():
+        for index, part in enumerate(message.walk()):
             if part.is_multipart():
                 continue
             payload = part.get_payload(decode=True) or b""
             charset = part.get_content_charset() or "utf-8"
-            parts.append({
+            summary_part = {
                 "content_type": part.get_content_type(),
                 "params": {k: v for k, v in part.get_params() or [] if v},
                 "filename": part.get_filename(),
                 "text": payload.decode(charset, errors="replace"),
-            })
+                "size": len(payload),
+            }
+            # Binary parts (the minutes' PDF) are also kept as they were sent, decoded.
+            if part.get_content_maintype() != "text":
+                path = f"{stem}-{index}.part"
+                with open(path, "wb") as f:
+                    f.write(payload)
+                summary_part["path"] = path
+            parts.append(summary_part)
         summary = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,

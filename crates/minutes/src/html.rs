@@ -181,7 +181,7 @@ fn runs(para: &Para) -> String {
 }
 
 /// Escapes text for HTML content and quoted attribute values.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

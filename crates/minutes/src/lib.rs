@@ -54,7 +54,7 @@ mod pdf;
 mod text;
 
 pub use error::MinutesError;
-pub use html::render_html;
+pub use html::{escape as escape_html, render_html};
 pub use model::{
     AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
 };

@@ -426,3 +426,70 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every route the server declares, as `(method, path)` with `{*path}` written `{path}`:
+    /// read from the `.route("PATH", get(..).post(..))` calls of this crate's sources.
+    fn declared_routes() -> BTreeSet<(String, String)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut routes = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            // Only the code above the tests: test modules build requests, not routes.
+            let code = source.split("#[cfg(test)]\nmod tests").next().unwrap();
+            for call in code.split(".route(").skip(1) {
+                let call: String = call.split_whitespace().collect::<Vec<_>>().join(" ");
+                let Some(rest) = call.strip_prefix('"') else {
+                    continue;
+                };
+                let (route, after) = rest.split_once('"').unwrap();
+                // The handlers: up to the parenthesis that closes `.route(`.
+                let mut depth = 1;
+                let end = after
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth == 0
+                    })
+                    .map_or(after.len(), |(i, _)| i);
+                let handlers = &after[..end];
+                let route = route.replace("{*", "{");
+                for method in ["get", "post", "put", "patch", "delete"] {
+                    if handlers.contains(&format!(" {method}("))
+                        || handlers.contains(&format!(",{method}("))
+                        || handlers.contains(&format!(".{method}("))
+                    {
+                        routes.insert((method.to_owned(), route.clone()));
+                    }
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_described_in_the_openapi_document() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
+        let routes = declared_routes();
+        assert!(routes.len() > 40, "too few routes found: {routes:?}");
+
+        let missing: Vec<_> = routes
+            .iter()
+            .filter(|(method, path)| doc["paths"][path.as_str()][method.as_str()].is_null())
+            .collect();
+
+        assert!(missing.is_empty(), "not in docs/openapi.json: {missing:?}");
+    }
+}

@@ -39,6 +39,19 @@ enum Command {
         #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
         data: PathBuf,
     },
+    /// Seed an example: a province's ICT briefings with units, agenda, reports with
+    /// indicators, proposals, tasks and minutes; prints the links. Seeds once per data dir.
+    Demo {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// Base URL of the links [default: the running server's].
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Print exactly one JSON object instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Options of `giaoban serve`.
@@ -92,6 +105,10 @@ pub struct ServeArgs {
         hide = true
     )]
     pub reminder_check_seconds: f64,
+    /// Seed the demo briefings (see `giaoban demo`) into the data dir if they are not there
+    /// yet, and print their links before serving.
+    #[arg(long, env = "GIAOBAN_DEMO")]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +303,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let base = stored_base_url(&store)?;
             let code = store.create_admin_login_code()?;
             println!("{}", admin_login_url(&base, &code));
+            Ok(())
+        }
+        Command::Demo {
+            data,
+            base_url,
+            json,
+        } => {
+            let store = open_store(&data)?;
+            let base = match base_url {
+                Some(b) => normalise_base_url(&b)?,
+                None => stored_base_url(&store)?,
+            };
+            let demo = crate::demo::ensure(&store, &base)?;
+            if json {
+                println!("{}", serde_json::to_string(&demo)?);
+            } else {
+                crate::demo::print(&demo);
+                println!(
+                    "\nStart the server on this data dir (giaoban serve --data {}) and open a \
+                     dossier link.",
+                    data.display()
+                );
+            }
             Ok(())
         }
     }

@@ -1,10 +1,834 @@
-//! See docs/substance.md.
+//! Documents of a briefing: list, upload, download, delete. See docs/substance.md, section
+//! Documents.
+//!
+//! An upload is the file's bytes as the body, up to [`MAX_DOCUMENT_BYTES`]; these routes are
+//! outside the 256 KiB limit of the JSON API and carry their own.
 
-use axum::Router;
+use std::fmt::Write as _;
 
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use giaoban_store::{
+    Document, DocumentRejection, MAX_DOCUMENT_BYTES, NewDocument, StoreError, check_document,
+};
+use serde::Deserialize;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::access::Access;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routes of this part of the API.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/briefings/{id}/documents", get(list).post(upload))
+        .route(
+            "/api/briefings/{id}/documents/{doc}",
+            get(download).delete(delete),
+        )
+        // Both limits: axum's for the body extractor (2 MiB by default), tower-http's to refuse
+        // a declared Content-Length over the limit before reading any of the body.
+        .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_DOCUMENT_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
+}
+
+/// The query of an upload: `?name=FILE[&agenda_item_id=N][&task_id=N]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    name: Option<String>,
+    agenda_item_id: Option<i64>,
+    task_id: Option<i64>,
+}
+
+/// The documents of the briefing, oldest first.
+async fn list(
+    access: Access,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Document>>, ApiError> {
+    Ok(Json(state.store.documents(access.id())?))
+}
+
+/// Stores the body as a document; the uploader is the calling point, or nobody for the
+/// organiser.
+async fn upload(
+    access: Access,
+    State(state): State<AppState>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Document>), ApiError> {
+    let Query(query) = query.map_err(|e| invalid(e.body_text()))?;
+    let name = query
+        .name
+        .ok_or_else(|| invalid("name: give the file name as ?name=FILE"))?;
+    if let Some(task) = query.task_id {
+        may_attach_to(&access, &state, task)?;
+    }
+    let content = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::new(e.status(), "invalid", e.body_text())
+        }
+    })?;
+    check_document(&name, &content).map_err(rejected)?;
+    if let Some(item) = query.agenda_item_id
+        && !state.store.agenda_item_exists(access.id(), item)?
+    {
+        return Err(invalid(format!(
+            "agenda_item_id {item} is not on this briefing's agenda"
+        )));
+    }
+
+    let store = state.store.clone();
+    let briefing = access.id().clone();
+    let uploader = access.point().map(|p| p.id.clone());
+    let document = blocking(move || {
+        store.add_document(
+            &briefing,
+            &NewDocument {
+                file_name: &name,
+                content: &content,
+                agenda_item_id: query.agenda_item_id,
+                task_id: query.task_id,
+                uploaded_by: uploader.as_ref(),
+            },
+        )
+    })
+    .await?;
+    tracing::info!(
+        briefing = %access.id(),
+        document = document.id,
+        size = document.size,
+        "document uploaded"
+    );
+    Ok((StatusCode::CREATED, Json(document)))
+}
+
+/// The content of a document, as an attachment under its own name.
+async fn download(
+    access: Access,
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = document_id(path)?;
+    let store = state.store.clone();
+    let briefing = access.id().clone();
+    let (document, content) = blocking(move || store.document_content(&briefing, id))
+        .await?
+        .ok_or_else(no_such_document)?;
+    let content_type = HeaderValue::from_str(&document.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let disposition = HeaderValue::from_str(&content_disposition(&document.file_name))
+        .expect("the disposition is printable ASCII");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            // Documents are for the invited points only: no shared cache may keep them.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        Body::from(content),
+    )
+        .into_response())
+}
+
+/// Deletes a document: the host, or the point that uploaded it.
+async fn delete(
+    access: Access,
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = document_id(path)?;
+    let document = state
+        .store
+        .document(access.id(), id)?
+        .ok_or_else(no_such_document)?;
+    let uploader = access
+        .point()
+        .is_some_and(|p| document.uploaded_by_point.as_ref() == Some(&p.id));
+    if !access.is_host() && !uploader {
+        return Err(ApiError::forbidden(
+            "only the host, the organiser or the point that uploaded a document may delete it",
+        ));
+    }
+    state.store.delete_document(access.id(), id)?;
+    tracing::info!(briefing = %access.id(), document = id, "document deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ok if the caller may attach a document to task `task`: the host or the organiser, or a
+/// point whose unit owns it. 404 if the task is not visible in this briefing.
+fn may_attach_to(access: &Access, state: &AppState, task: i64) -> Result<(), ApiError> {
+    let task = state
+        .store
+        .visible_task(access.id(), task)?
+        .ok_or_else(|| ApiError::not_found(format!("this briefing has no task {task}")))?;
+    let owner = access
+        .unit_code()
+        .is_some_and(|unit| task.owners.iter().any(|o| o.code == unit.as_str()));
+    if access.is_host() || owner {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "only the host or a point of a unit that owns task {} may attach documents to it",
+            task.id
+        )))
+    }
+}
+
+/// `Content-Disposition` of a download (RFC 6266 §4): a plain ASCII `filename` for old
+/// clients, and the exact name as UTF-8 in `filename*` (RFC 8187), which clients that know it
+/// prefer (RFC 6266 §4.3).
+fn content_disposition(file_name: &str) -> String {
+    format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        ascii_fallback(file_name),
+        percent_encode(file_name)
+    )
+}
+
+/// `name` in printable ASCII for a quoted-string: Vietnamese letters lose their diacritics,
+/// combining marks are dropped, anything else outside ASCII becomes `_`, and so do `"` and
+/// `\`, which would need escaping, and `%`, which some clients decode (RFC 6266 Appendix D).
+fn ascii_fallback(name: &str) -> String {
+    name.chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(|c| match c {
+            '"' | '\\' | '%' => '_',
+            ' '..='~' => c,
+            '–' | '—' => '-',
+            _ => VIETNAMESE
+                .iter()
+                .find(|(_, accented)| accented.contains(c))
+                .map_or('_', |(base, _)| *base),
+        })
+        .collect()
+}
+
+/// Vietnamese letters with diacritics, by the ASCII letter they are written on.
+const VIETNAMESE: &[(char, &str)] = &[
+    ('a', "àáảãạăằắẳẵặâầấẩẫậ"),
+    ('A', "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ"),
+    ('d', "đ"),
+    ('D', "Đ"),
+    ('e', "èéẻẽẹêềếểễệ"),
+    ('E', "ÈÉẺẼẸÊỀẾỂỄỆ"),
+    ('i', "ìíỉĩị"),
+    ('I', "ÌÍỈĨỊ"),
+    ('o', "òóỏõọôồốổỗộơờớởỡợ"),
+    ('O', "ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ"),
+    ('u', "ùúủũụưừứửữự"),
+    ('U', "ÙÚỦŨỤƯỪỨỬỮỰ"),
+    ('y', "ỳýỷỹỵ"),
+    ('Y', "ỲÝỶỸỴ"),
+];
+
+/// `s` as UTF-8 with every byte outside RFC 8187's `attr-char` (§3.2.1) percent-encoded.
+fn percent_encode(s: &str) -> String {
+    let mut encoded = String::with_capacity(s.len() * 3);
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            write!(encoded, "%{byte:02X}").expect("writing to a String cannot fail");
+        }
+    }
+    encoded
+}
+
+/// The `{doc}` of the path; 404 if it is not a document id.
+fn document_id(path: Result<Path<(String, String)>, PathRejection>) -> Result<i64, ApiError> {
+    path.ok()
+        .and_then(|Path((_, doc))| doc.parse().ok())
+        .ok_or_else(no_such_document)
+}
+
+fn no_such_document() -> ApiError {
+    ApiError::not_found("this briefing has no such document")
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        DocumentRejection::TooLarge.to_string(),
+    )
+}
+
+fn rejected(rejection: DocumentRejection) -> ApiError {
+    match rejection {
+        DocumentRejection::TooLarge => too_large(),
+        DocumentRejection::UnsupportedType(message) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            message,
+        ),
+        DocumentRejection::Invalid(message) => invalid(message),
+        other => invalid(other.to_string()),
+    }
+}
+
+/// The plain-text 413 of [`RequestBodyLimitLayer`], for a declared length over the limit, in
+/// the error shape of the API.
+async fn too_large_as_json(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        too_large().into_response()
+    } else {
+        response
+    }
+}
+
+/// Runs a store call that moves a whole document off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| {
+            tracing::error!("document task failed: {e}");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server could not complete the request",
+            )
+        })?
+        .map_err(ApiError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+    use giaoban_model::BriefingId;
+    use giaoban_store::{NewBriefing, NewTask};
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::test_app::{Answer, TestApp};
+
+    /// The start of a PDF 1.7 file: header, then a binary comment (ISO 32000-1 §7.5.2).
+    const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+    /// A ZIP local file header for `[Content_Types].xml`, as a DOCX or XLSX starts.
+    const ZIP: &[u8] = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml";
+
+    const ALL: &[&str] = &["admin", "host", "point", "named"];
+
+    /// Uploads `content` as `name` (percent-encoded here) with `token`, plus `extra` query.
+    async fn upload(app: &TestApp, token: &str, name: &str, extra: &str, content: &[u8]) -> Answer {
+        let path = app.path(&format!("/documents?name={}{extra}", percent_encode(name)));
+        app.send_bytes(
+            "POST",
+            &path,
+            Some(token),
+            "application/octet-stream",
+            Some(content.to_vec()),
+        )
+        .await
+    }
+
+    async fn uploaded(app: &TestApp, token: &str, name: &str) -> i64 {
+        let answer = upload(app, token, name, "", PDF).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
+        answer.json()["id"].as_i64().unwrap()
+    }
+
+    fn message(answer: &Answer) -> String {
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn percent_decode(s: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut rest = s.as_bytes();
+        while let Some((&b, tail)) = rest.split_first() {
+            if b == b'%' {
+                let hex = std::str::from_utf8(&tail[..2]).unwrap();
+                bytes.push(u8::from_str_radix(hex, 16).unwrap());
+                rest = &tail[2..];
+            } else {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn every_member_lists_uploads_and_downloads_documents() {
+        let app = TestApp::new().await;
+        let id = uploaded(&app, &app.host, "Giấy mời.pdf").await;
+
+        app.assert_roles("GET", &app.path("/documents"), None, ALL)
+            .await;
+        app.assert_roles("GET", &app.path(&format!("/documents/{id}")), None, ALL)
+            .await;
+        // The JSON body of the matrix is no PDF: the roles allowed get 415, not 401 or 403.
+        app.assert_roles(
+            "POST",
+            &app.path("/documents?name=a.pdf"),
+            Some(json!({})),
+            ALL,
+        )
+        .await;
+        for token in [&app.admin, &app.host, &app.cualo, &app.named] {
+            let answer = upload(&app, token, "Báo cáo.pdf", "", PDF).await;
+            assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
+        }
+        app.store
+            .revoke_point(&BriefingId(app.id.clone()), "UBND huyện Nghi Lộc")
+            .unwrap();
+        let revoked = upload(&app, &app.nghiloc, "Báo cáo.pdf", "", PDF).await;
+        assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(revoked.code(), "revoked_token");
+        let unknown = app
+            .send(
+                "GET",
+                "/api/briefings/khongco/documents",
+                Some(&app.admin),
+                None,
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn uploads_record_who_uploaded_them_and_list_oldest_first() {
+        let app = TestApp::new().await;
+
+        let by_cualo = upload(&app, &app.cualo, "Báo cáo Cửa Lò.pdf", "", PDF).await;
+        upload(&app, &app.admin, "Kế hoạch.docx", "", ZIP).await;
+        upload(&app, &app.host, "Số liệu.xlsx", "", ZIP).await;
+        let listed = app
+            .send("GET", &app.path("/documents"), Some(&app.named), None)
+            .await
+            .json();
+
+        assert_eq!(by_cualo.status, StatusCode::CREATED);
+        let created = by_cualo.json();
+        assert_eq!(listed[0], created);
+        assert_eq!(
+            created,
+            json!({
+                "id": created["id"],
+                "file_name": "Báo cáo Cửa Lò.pdf",
+                "content_type": "application/pdf",
+                "size": PDF.len(),
+                "sha256": created["sha256"],
+                "agenda_item_id": null,
+                "task_id": null,
+                "uploaded_by": "UBND thị xã Cửa Lò",
+                "created_at": created["created_at"],
+            })
+        );
+        assert_eq!(created["sha256"].as_str().unwrap().len(), 64);
+        let shown: Vec<(&str, &str, &Value)> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["file_name"].as_str().unwrap(),
+                    d["content_type"].as_str().unwrap(),
+                    &d["uploaded_by"],
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "Báo cáo Cửa Lò.pdf",
+                    "application/pdf",
+                    &json!("UBND thị xã Cửa Lò")
+                ),
+                (
+                    "Kế hoạch.docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    &Value::Null
+                ),
+                (
+                    "Số liệu.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    &json!("Sở Thông tin và Truyền thông")
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_download_is_an_attachment_under_its_vietnamese_name() {
+        let app = TestApp::new().await;
+        let name = "Báo cáo 6 tháng – Cửa Lò \"bản cuối\".pdf";
+        let id = uploaded(&app, &app.cualo, name).await;
+
+        let answer = app
+            .send(
+                "GET",
+                &app.path(&format!("/documents/{id}")),
+                Some(&app.nghiloc),
+                None,
+            )
+            .await;
+
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.bytes, PDF);
+        assert_eq!(answer.headers[header::CONTENT_TYPE], "application/pdf");
+        assert_eq!(answer.headers[header::CACHE_CONTROL], "private, no-store");
+        let disposition = answer.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            disposition,
+            "attachment; filename=\"Bao cao 6 thang - Cua Lo _ban cuoi_.pdf\"; \
+             filename*=UTF-8''B%C3%A1o%20c%C3%A1o%206%20th%C3%A1ng%20%E2%80%93%20C%E1%BB%ADa\
+             %20L%C3%B2%20%22b%E1%BA%A3n%20cu%E1%BB%91i%22.pdf"
+        );
+        let encoded = disposition.split_once("filename*=UTF-8''").unwrap().1;
+        assert_eq!(String::from_utf8(percent_decode(encoded)).unwrap(), name);
+        let listed = app
+            .send("GET", &app.path("/documents"), Some(&app.host), None)
+            .await;
+        assert_eq!(listed.json()[0]["file_name"], name);
+    }
+
+    #[test]
+    fn the_ascii_fallback_drops_diacritics_even_when_decomposed() {
+        assert_eq!(ascii_fallback("Đề án ĐỔI MỚI.docx"), "De an DOI MOI.docx");
+        assert_eq!(
+            ascii_fallback("Tie\u{302}\u{301}n đo\u{323}\u{302}.pdf"),
+            "Tien do.pdf"
+        );
+        assert_eq!(ascii_fallback("100% 数据 a\\b.xlsx"), "100_ __ a_b.xlsx");
+        assert_eq!(percent_encode("a b;c'd.pdf"), "a%20b%3Bc%27d.pdf");
+    }
+
+    #[tokio::test]
+    async fn another_briefings_link_cannot_reach_a_document() {
+        let app = TestApp::new().await;
+        let id = uploaded(&app, &app.cualo, "Báo cáo.pdf").await;
+        let here = app.path(&format!("/documents/{id}"));
+        let there = format!("/api/briefings/{}/documents/{id}", app.other_id);
+
+        // The same unit, invited to the other briefing too.
+        let read = app.send("GET", &here, Some(&app.other_cualo), None).await;
+        let delete = app.send("DELETE", &here, Some(&app.other_host), None).await;
+        let list = app
+            .send("GET", &app.path("/documents"), Some(&app.other_cualo), None)
+            .await;
+        let through_other = app.send("GET", &there, Some(&app.other_cualo), None).await;
+        let delete_through_other = app.send("DELETE", &there, Some(&app.admin), None).await;
+
+        assert_eq!(read.status, StatusCode::FORBIDDEN);
+        assert_eq!(read.code(), "forbidden");
+        assert_eq!(delete.status, StatusCode::FORBIDDEN);
+        assert_eq!(list.status, StatusCode::FORBIDDEN);
+        assert_eq!(through_other.status, StatusCode::NOT_FOUND);
+        assert_eq!(delete_through_other.status, StatusCode::NOT_FOUND);
+        let still = app.send("GET", &here, Some(&app.cualo), None).await;
+        assert_eq!(still.status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn the_host_and_the_uploader_delete_a_document_and_nobody_else() {
+        let app = TestApp::new().await;
+        let by_host = uploaded(&app, &app.host, "Giấy mời.pdf").await;
+        let by_cualo = uploaded(&app, &app.cualo, "Báo cáo Cửa Lò.pdf").await;
+        let by_admin = uploaded(&app, &app.admin, "Kế hoạch.pdf").await;
+        let by_named = uploaded(&app, &app.named, "Ghi chú.pdf").await;
+        let path = |id: i64| app.path(&format!("/documents/{id}"));
+
+        for (token, id, expected) in [
+            (None, by_cualo, StatusCode::UNAUTHORIZED),
+            (Some("x.y"), by_cualo, StatusCode::UNAUTHORIZED),
+            (Some(&app.other_host), by_cualo, StatusCode::FORBIDDEN),
+            (Some(&app.nghiloc), by_cualo, StatusCode::FORBIDDEN),
+            (Some(&app.named), by_cualo, StatusCode::FORBIDDEN),
+            (Some(&app.cualo), by_host, StatusCode::FORBIDDEN),
+            (Some(&app.cualo), by_admin, StatusCode::FORBIDDEN),
+            (Some(&app.cualo), by_cualo, StatusCode::NO_CONTENT),
+            (Some(&app.cualo), by_cualo, StatusCode::NOT_FOUND),
+            (Some(&app.host), by_admin, StatusCode::NO_CONTENT),
+            (Some(&app.admin), by_host, StatusCode::NO_CONTENT),
+            (Some(&app.named), by_named, StatusCode::NO_CONTENT),
+            (Some(&app.host), 999_999, StatusCode::NOT_FOUND),
+        ] {
+            let answer = app.send("DELETE", &path(id), token, None).await;
+            assert_eq!(answer.status, expected, "{token:?} {id}: {}", answer.json());
+            if expected == StatusCode::FORBIDDEN && token == Some(&app.cualo) {
+                assert!(
+                    message(&answer).contains("point that uploaded"),
+                    "{}",
+                    answer.json()
+                );
+            }
+        }
+        let bad_id = app
+            .send("DELETE", &app.path("/documents/abc"), Some(&app.host), None)
+            .await;
+        assert_eq!(bad_id.status, StatusCode::NOT_FOUND);
+        let left = app
+            .send("GET", &app.path("/documents"), Some(&app.host), None)
+            .await;
+        assert_eq!(left.json(), json!([]));
+    }
+
+    #[tokio::test]
+    async fn bad_uploads_are_refused_with_their_code_and_store_nothing() {
+        let app = TestApp::new().await;
+        let item = app
+            .send(
+                "PUT",
+                &format!("/api/briefings/{}/agenda", app.other_id),
+                Some(&app.other_host),
+                Some(json!({"items": [{"title": "Khai mạc"}]})),
+            )
+            .await
+            .json()[0]["id"]
+            .clone();
+
+        for (name, extra, content, status, code, expected) in [
+            (
+                "a.pdf",
+                "",
+                b"".as_slice(),
+                422,
+                "invalid",
+                "the file \"a.pdf\" is empty",
+            ),
+            (
+                "a/b.pdf",
+                "",
+                PDF,
+                422,
+                "invalid",
+                "the file name \"a/b.pdf\"",
+            ),
+            (
+                "",
+                "",
+                PDF,
+                422,
+                "invalid",
+                "the file name must not be empty",
+            ),
+            (
+                "Báo cáo.pdf",
+                "",
+                ZIP,
+                415,
+                "unsupported_type",
+                "\"Báo cáo.pdf\" is not really a PDF",
+            ),
+            (
+                "setup.exe",
+                "",
+                b"MZ\x90\x00".as_slice(),
+                415,
+                "unsupported_type",
+                "\"setup.exe\"",
+            ),
+            (
+                "Báo cáo.docx",
+                "",
+                PDF,
+                415,
+                "unsupported_type",
+                "\"Báo cáo.docx\" is not really",
+            ),
+            (
+                "a.pdf",
+                &format!("&agenda_item_id={item}"),
+                PDF,
+                422,
+                "invalid",
+                "agenda_item_id",
+            ),
+            (
+                "a.pdf",
+                "&agenda_item_id=abc",
+                PDF,
+                422,
+                "invalid",
+                "Failed to deserialize",
+            ),
+            (
+                "a.pdf",
+                "&folder=x",
+                PDF,
+                422,
+                "invalid",
+                "Failed to deserialize",
+            ),
+            (
+                "a.pdf",
+                "&task_id=999999",
+                PDF,
+                404,
+                "not_found",
+                "this briefing has no task",
+            ),
+        ] {
+            let answer = upload(&app, &app.host, name, extra, content).await;
+            assert_eq!(
+                answer.status.as_u16(),
+                status,
+                "{name} {extra}: {}",
+                answer.json()
+            );
+            assert_eq!(answer.code(), code, "{name} {extra}");
+            assert!(
+                message(&answer).starts_with(expected),
+                "{name} {extra}: {}",
+                answer.json()
+            );
+        }
+        let no_name = app
+            .send_bytes(
+                "POST",
+                &app.path("/documents"),
+                Some(&app.host),
+                "application/pdf",
+                Some(PDF.to_vec()),
+            )
+            .await;
+        assert_eq!(no_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(message(&no_name).starts_with("name:"), "{}", no_name.json());
+        let listed = app
+            .send("GET", &app.path("/documents"), Some(&app.host), None)
+            .await;
+        assert_eq!(listed.json(), json!([]));
+    }
+
+    #[tokio::test]
+    async fn twenty_mib_is_accepted_and_one_byte_more_is_413_with_our_error() {
+        let app = TestApp::new().await;
+        let mut content = PDF.to_vec();
+        content.resize(MAX_DOCUMENT_BYTES, b' ');
+        let largest = upload(&app, &app.cualo, "Phụ lục.pdf", "", &content).await;
+        content.push(b' ');
+        let declared = Request::post(app.path("/documents?name=a.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.cualo))
+            .header(header::CONTENT_LENGTH, content.len())
+            .body(Body::from(content.clone()))
+            .unwrap();
+
+        let declared = app.router.clone().oneshot(declared).await.unwrap();
+        let streamed = upload(&app, &app.cualo, "a.pdf", "", &content).await;
+
+        assert_eq!(largest.status, StatusCode::CREATED, "{}", largest.json());
+        assert_eq!(largest.json()["size"], MAX_DOCUMENT_BYTES);
+        assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = axum::body::to_bytes(declared.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({"error": {"code": "too_large", "message": "a document is at most 20 MiB"}})
+        );
+        assert_eq!(streamed.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(streamed.code(), "too_large");
+        let listed = app
+            .send("GET", &app.path("/documents"), Some(&app.host), None)
+            .await;
+        assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn only_the_host_and_owner_units_attach_documents_to_a_task() {
+        let app = TestApp::new().await;
+        let briefing = BriefingId(app.id.clone());
+        let task = app
+            .store
+            .create_task(
+                &briefing,
+                &NewTask {
+                    text: "Triển khai chữ ký số cho cán bộ".into(),
+                    owners: vec!["UBND-CUALO".into()],
+                    deadline: "2099-12-31".into(),
+                },
+            )
+            .unwrap()
+            .id;
+        let earlier = app
+            .store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban CNTT quý I".into(),
+                scheduled_start: Some("2099-03-31 08:00".into()),
+                host_unit: Some("SO-TTTT".into()),
+                units: vec!["UBND-NGHILOC".into()],
+                series: Some("cntt".into()),
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        let carried = app
+            .store
+            .create_task(
+                &earlier.id,
+                &NewTask {
+                    text: "Báo cáo số hoá hồ sơ".into(),
+                    owners: vec!["UBND-NGHILOC".into()],
+                    deadline: "2099-12-31".into(),
+                },
+            )
+            .unwrap()
+            .id;
+        let elsewhere = app
+            .store
+            .create_task(
+                &BriefingId(app.other_id.clone()),
+                &NewTask {
+                    text: "Việc của Sở Nội vụ".into(),
+                    owners: vec!["UBND-CUALO".into()],
+                    deadline: "2099-12-31".into(),
+                },
+            )
+            .unwrap()
+            .id;
+        let on = |task: i64| format!("&task_id={task}");
+
+        for (token, task, status) in [
+            (&app.cualo, task, StatusCode::CREATED),
+            (&app.host, task, StatusCode::CREATED),
+            (&app.admin, task, StatusCode::CREATED),
+            (&app.nghiloc, task, StatusCode::FORBIDDEN),
+            (&app.named, task, StatusCode::FORBIDDEN),
+            (&app.nghiloc, carried, StatusCode::CREATED),
+            (&app.cualo, carried, StatusCode::FORBIDDEN),
+            (&app.cualo, elsewhere, StatusCode::NOT_FOUND),
+            (&app.host, elsewhere, StatusCode::NOT_FOUND),
+        ] {
+            let answer = upload(&app, token, "Tiến độ.pdf", &on(task), PDF).await;
+            assert_eq!(answer.status, status, "task {task}: {}", answer.json());
+            if status == StatusCode::CREATED {
+                assert_eq!(answer.json()["task_id"], task);
+            }
+            if status == StatusCode::FORBIDDEN {
+                assert!(message(&answer).contains("owns task"), "{}", answer.json());
+            }
+        }
+        assert_eq!(app.store.documents_of_task(task).unwrap().len(), 3);
+        assert_eq!(app.store.documents_of_task(carried).unwrap().len(), 1);
+        assert!(app.store.documents_of_task(elsewhere).unwrap().is_empty());
+    }
 }

@@ -54,7 +54,7 @@ fn member_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError> {
 }
 
 /// The briefing of the path, if the token is its host link.
-pub(crate) fn host_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError> {
+fn host_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError> {
     let briefing = member_of(inv, id)?;
     if inv.point.role != Role::Host {
         return Err(ApiError::forbidden("only the host may do this"));

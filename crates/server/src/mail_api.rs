@@ -2,18 +2,15 @@
 //!
 //! Both take the host link of the briefing or an admin session.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use giaoban_model::BriefingId;
-use giaoban_store::{Invitation, MailRecord};
+use giaoban_store::MailRecord;
 
-use crate::api::{ADMIN_COOKIE, bearer, cookie, unix_now};
+use crate::access::Access;
 use crate::error::ApiError;
-use crate::host_api::host_of;
 use crate::state::AppState;
 
 /// Routes under `/api/briefings/{id}/`.
@@ -23,77 +20,32 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/mail", get(mail_log))
 }
 
-/// Whoever calls: the organiser (admin session cookie or bearer) or the holder of a link.
-enum Caller {
-    Admin,
-    Link(Box<Invitation>),
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let now = unix_now();
-        if let Some(session) = cookie(&parts.headers, ADMIN_COOKIE)
-            && state.store.verify_admin_session(session, now)
-        {
-            return Ok(Caller::Admin);
-        }
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized("missing Authorization: Bearer <host token or admin session>")
-        })?;
-        if state.store.verify_admin_session(token, now) {
-            return Ok(Caller::Admin);
-        }
-        Ok(Caller::Link(Box::new(state.store.verify_token(token)?)))
-    }
-}
-
-impl Caller {
-    /// The briefing of the path, if the caller may manage it.
-    fn briefing(&self, state: &AppState, id: &str) -> Result<BriefingId, ApiError> {
-        match self {
-            Caller::Link(inv) => host_of(inv, id),
-            Caller::Admin => {
-                let id = BriefingId(id.to_owned());
-                state
-                    .store
-                    .briefing(&id)?
-                    .map(|b| b.id)
-                    .ok_or_else(|| ApiError::not_found("no such briefing"))
-            }
-        }
-    }
+/// The answer when mail is asked for but no SMTP server is configured.
+pub(crate) fn not_configured() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "mail_not_configured",
+        "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and \
+         --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)",
+    )
 }
 
 /// Queues an invitation to every official address of every invited unit; answers before
 /// anything is sent.
-async fn invitations(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = caller.briefing(&state, &id)?;
-    let mailer = state.mailer.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "mail_not_configured",
-            "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and \
-             --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)",
-        )
-    })?;
-    let queued = mailer.invite(&id)?;
+async fn invitations(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
+    access.require_host()?;
+    let mailer = state.mailer.as_ref().ok_or_else(not_configured)?;
+    let queued = mailer.invite(access.id())?;
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }
 
 /// The briefing's mail log, oldest first.
 async fn mail_log(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    access: Access,
 ) -> Result<Json<Vec<MailRecord>>, ApiError> {
-    let id = caller.briefing(&state, &id)?;
-    Ok(Json(state.store.mail_log(&id)?))
+    access.require_host()?;
+    Ok(Json(state.store.mail_log(access.id())?))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod agenda_api;
 mod api;
 mod assets;
 mod cli;
+mod demo;
 mod direction;
 mod documents_api;
 mod error;

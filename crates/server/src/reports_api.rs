@@ -1,10 +1,454 @@
-//! See docs/substance.md.
+//! Unit reports and the host's dashboard of them. See docs/substance.md.
+//!
+//! The host (or the organiser) reads every report and the dashboard; a point files and reads
+//! its own report only. The organiser is no unit and files none.
 
-use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use giaoban_store::{Dashboard, NewIndicator, Point, Report};
+use serde::Deserialize;
+use serde_json::Value;
 
+use crate::access::{Access, json_body};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routes of this part of the API.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/briefings/{id}/reports", get(list))
+        .route(
+            "/api/briefings/{id}/reports/{point_id}",
+            get(read).put(submit),
+        )
+        .route("/api/briefings/{id}/dashboard", get(dashboard))
+}
+
+/// `PUT .../reports/{point_id}`.
+#[derive(Deserialize)]
+struct ReportBody {
+    #[serde(default)]
+    narrative: Option<String>,
+    #[serde(default)]
+    indicators: Vec<IndicatorBody>,
+}
+
+/// One indicator as sent: `value` and `plan` are JSON numbers or numeric strings.
+#[derive(Deserialize)]
+struct IndicatorBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    measure: Option<String>,
+    #[serde(default)]
+    value: Value,
+    #[serde(default)]
+    plan: Value,
+}
+
+/// Every report filed, in invitation order.
+async fn list(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Vec<Report>>, ApiError> {
+    access.require_host()?;
+    Ok(Json(state.store.reports(access.id())?))
+}
+
+/// One point's report, for the host or that point.
+async fn read(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, point_id)): Path<(String, String)>,
+) -> Result<Json<Report>, ApiError> {
+    let point = invited_point(&state, &access, &point_id)?;
+    if !access.is_host() && access.point().map(|p| &p.id) != Some(&point.id) {
+        return Err(ApiError::forbidden(
+            "only the host or the point itself may read a report",
+        ));
+    }
+    let report = state.store.report(&point.id)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_report",
+            format!("{} has not submitted a report", point.name),
+        )
+    })?;
+    Ok(Json(report))
+}
+
+/// Files or replaces the caller's own report.
+async fn submit(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, point_id)): Path<(String, String)>,
+    body: Result<Json<ReportBody>, JsonRejection>,
+) -> Result<Json<Report>, ApiError> {
+    let me = access.require_point()?;
+    let point = invited_point(&state, &access, &point_id)?;
+    if me.id != point.id {
+        return Err(ApiError::forbidden("a unit may submit only its own report"));
+    }
+    let body = json_body(body)?;
+    let indicators: Vec<NewIndicator> = body
+        .indicators
+        .into_iter()
+        .map(|i| NewIndicator {
+            name: i.name,
+            measure: i.measure.unwrap_or_default(),
+            value: number_text(&i.value).unwrap_or_default(),
+            plan: number_text(&i.plan),
+        })
+        .collect();
+    let narrative = body.narrative.unwrap_or_default();
+    Ok(Json(state.store.submit_report(
+        &point,
+        &narrative,
+        &indicators,
+    )?))
+}
+
+/// The dashboard of the briefing's reports.
+async fn dashboard(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Dashboard>, ApiError> {
+    access.require_host()?;
+    Ok(Json(state.store.dashboard(access.id())?))
+}
+
+/// The invited point of the path's briefing with this id; 404 if the briefing has none.
+fn invited_point(state: &AppState, access: &Access, point_id: &str) -> Result<Point, ApiError> {
+    state
+        .store
+        .points(access.id())?
+        .into_iter()
+        .find(|p| p.id.0 == point_id)
+        .ok_or_else(|| ApiError::not_found("this briefing has no such point"))
+}
+
+/// A number or numeric string of the body as the text the store parses; `None` for null.
+///
+/// Any other JSON value is passed on as its JSON text, which the store refuses as "not a
+/// number" with the indicator named, like a string that is no number.
+fn number_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(match n.as_f64() {
+            Some(f) => json_number_text(f),
+            None => n.to_string(),
+        }),
+        other => Some(other.to_string()),
+    }
+}
+
+/// A JSON number in a form the store reads as that number.
+///
+/// `Display` of an `f64` never uses an exponent and round-trips. The store refuses one
+/// separator followed by exactly three digits (`1.125`), since a person may have meant
+/// thousands; a JSON number is never meant that way, so such a fraction gets a trailing zero.
+fn json_number_text(f: f64) -> String {
+    let mut text = f.to_string();
+    if text
+        .split_once('.')
+        .is_some_and(|(_, frac)| frac.len() == 3)
+    {
+        text.push('0');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::test_app::TestApp;
+
+    fn body(indicators: Value) -> Option<Value> {
+        Some(json!({"narrative": "Báo cáo 6 tháng", "indicators": indicators}))
+    }
+
+    #[tokio::test]
+    async fn every_report_route_admits_only_its_roles() {
+        let app = TestApp::new().await;
+        let own = app.path(&format!("/reports/{}", app.cualo_id));
+
+        app.assert_roles("GET", &app.path("/reports"), None, &["admin", "host"])
+            .await;
+        app.assert_roles("GET", &own, None, &["admin", "host", "point"])
+            .await;
+        app.assert_roles("PUT", &own, body(json!([])), &["point"])
+            .await;
+        app.assert_roles("GET", &app.path("/dashboard"), None, &["admin", "host"])
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_unit_writing_another_units_report_is_refused_and_nothing_changes() {
+        let app = TestApp::new().await;
+        let cualo = app.path(&format!("/reports/{}", app.cualo_id));
+        let filed = app
+            .send(
+                "PUT",
+                &cualo,
+                Some(&app.cualo),
+                body(json!([{"name": "Doanh thu", "measure": "tỷ đồng", "value": 10}])),
+            )
+            .await;
+        assert_eq!(filed.status, StatusCode::OK, "{}", filed.json());
+
+        for token in [&app.nghiloc, &app.host, &app.named, &app.admin] {
+            let answer = app
+                .send(
+                    "PUT",
+                    &cualo,
+                    Some(token),
+                    body(json!([{"name": "Doanh thu", "value": 0}])),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN);
+            assert_eq!(answer.code(), "forbidden");
+        }
+        let nghiloc = app
+            .send(
+                "PUT",
+                &cualo,
+                Some(&app.nghiloc),
+                body(json!([{"name": "Doanh thu", "value": 0}])),
+            )
+            .await;
+        assert_eq!(
+            nghiloc.json()["error"]["message"],
+            "a unit may submit only its own report"
+        );
+
+        let read = app.send("GET", &cualo, Some(&app.host), None).await;
+        assert_eq!(read.json(), filed.json());
+        let other = app.send("GET", &cualo, Some(&app.nghiloc), None).await;
+        assert_eq!(other.status, StatusCode::FORBIDDEN, "nor read it");
+    }
+
+    #[tokio::test]
+    async fn an_admin_may_not_submit_a_report() {
+        let app = TestApp::new().await;
+        let path = app.path(&format!("/reports/{}", app.nghiloc_id));
+
+        let answer = app
+            .send("PUT", &path, Some(&app.admin), body(json!([])))
+            .await;
+
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.send("GET", &path, Some(&app.admin), None).await.code(),
+            "no_report"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_non_numeric_value_is_422_naming_the_indicator() {
+        let app = TestApp::new().await;
+        let path = app.path(&format!("/reports/{}", app.cualo_id));
+        let send = |indicators: Value| app.send("PUT", &path, Some(&app.cualo), body(indicators));
+
+        let abc = send(json!([
+            {"name": "Thuê bao", "value": 5},
+            {"name": "Doanh thu", "measure": "tỷ đồng", "value": "abc"},
+        ]))
+        .await;
+        let boolean = send(json!([{"name": "Doanh thu", "value": true}])).await;
+        let missing = send(json!([{"name": "Doanh thu"}])).await;
+        let object = send(json!([{"name": "Doanh thu", "value": 1, "plan": {"a": 1}}])).await;
+        let zero_plan = send(json!([{"name": "Doanh thu", "value": 1, "plan": 0}])).await;
+
+        assert_eq!(abc.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(abc.code(), "invalid");
+        assert_eq!(
+            abc.json()["error"]["message"],
+            "indicator 2 (Doanh thu): value \"abc\" is not a number"
+        );
+        for (answer, start) in [
+            (boolean, "indicator 1 (Doanh thu): value \"true\""),
+            (missing, "indicator 1 (Doanh thu): value \"\""),
+            (object, "indicator 1 (Doanh thu): plan "),
+            (
+                zero_plan,
+                "indicator 1 (Doanh thu): plan must be greater than 0",
+            ),
+        ] {
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+            let message = answer.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(message.starts_with(start), "{message}");
+        }
+        let read = app.send("GET", &path, Some(&app.cualo), None).await;
+        assert_eq!(read.code(), "no_report", "nothing was stored");
+    }
+
+    #[tokio::test]
+    async fn json_numbers_and_numeric_strings_are_both_accepted() {
+        let app = TestApp::new().await;
+        let path = app.path(&format!("/reports/{}", app.cualo_id));
+
+        let answer = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.cualo),
+                body(json!([
+                    {"name": "Doanh thu", "measure": "tỷ đồng", "value": 1130.5, "plan": 1000},
+                    {"name": "Thuê bao", "value": "1 130,5", "plan": "1000"},
+                    {"name": "Tỷ lệ", "measure": "%", "value": 1.125, "plan": null},
+                    {"name": "Sự cố", "value": -3},
+                ])),
+            )
+            .await;
+
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+        let report = answer.json();
+        assert_eq!(report["point"], "UBND thị xã Cửa Lò");
+        assert_eq!(report["unit_code"], "UBND-CUALO");
+        assert_eq!(report["narrative"], "Báo cáo 6 tháng");
+        assert_eq!(report["on_time"], true);
+        let values: Vec<_> = report["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["value"].clone(),
+                    i["plan"].clone(),
+                    i["percent_of_plan"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (json!(1130.5), json!(1000.0), json!(113.1)),
+                (json!(1130.5), json!(1000.0), json!(113.1)),
+                (json!(1.125), Value::Null, Value::Null),
+                (json!(-3.0), Value::Null, Value::Null),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_numbers_become_text_the_store_reads_back() {
+        for (f, text) in [
+            (1.125, "1.1250"),
+            (-100.5, "-100.5"),
+            (1e21, "1000000000000000000000"),
+            (0.1, "0.1"),
+            (7.0, "7"),
+        ] {
+            assert_eq!(json_number_text(f), text);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_point_id_is_404() {
+        let app = TestApp::new().await;
+        let other_point = app
+            .store
+            .points(&giaoban_model::BriefingId(app.other_id.clone()))
+            .unwrap()
+            .remove(1);
+
+        for id in ["khongco", other_point.id.0.as_str()] {
+            let path = app.path(&format!("/reports/{id}"));
+            let put = app
+                .send("PUT", &path, Some(&app.cualo), body(json!([])))
+                .await;
+            let get = app.send("GET", &path, Some(&app.host), None).await;
+            assert_eq!(put.status, StatusCode::NOT_FOUND, "{id}");
+            assert_eq!(put.code(), "not_found");
+            assert_eq!(get.status, StatusCode::NOT_FOUND, "{id}");
+            assert_eq!(get.code(), "not_found");
+        }
+    }
+
+    #[tokio::test]
+    async fn dashboard_numbers_after_two_units_submit() {
+        let app = TestApp::new().await;
+        for (token, id, value, plan) in [
+            (&app.nghiloc, &app.nghiloc_id, "50", Value::Null),
+            (&app.cualo, &app.cualo_id, "100", json!(200)),
+        ] {
+            let answer = app
+                .send(
+                    "PUT",
+                    &app.path(&format!("/reports/{id}")),
+                    Some(token),
+                    body(json!([
+                        {"name": "Doanh thu", "measure": "tỷ đồng", "value": value, "plan": plan},
+                    ])),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+        }
+
+        let dashboard = app
+            .send("GET", &app.path("/dashboard"), Some(&app.host), None)
+            .await
+            .json();
+        let reports = app
+            .send("GET", &app.path("/reports"), Some(&app.admin), None)
+            .await
+            .json();
+
+        assert_eq!(dashboard["report_deadline"], "2099-06-30T08:00:00+07:00");
+        assert_eq!(
+            (
+                dashboard["submitted"].clone(),
+                dashboard["expected"].clone()
+            ),
+            (json!(2), json!(3))
+        );
+        let statuses: Vec<_> = dashboard["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["point"].as_str().unwrap(), p["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("Phòng họp dự phòng", "pending"),
+                ("UBND thị xã Cửa Lò", "on_time"),
+                ("UBND huyện Nghi Lộc", "on_time"),
+            ]
+        );
+        assert_eq!(dashboard["late"], json!([]));
+        assert_eq!(dashboard["missing"], json!([]));
+        assert_eq!(
+            dashboard["indicators"],
+            json!([{
+                "name": "Doanh thu",
+                "measure": "tỷ đồng",
+                "total_value": 150.0,
+                "total_plan": 200.0,
+                "percent_of_plan": 50.0,
+                "by_point": [
+                    {"point": "UBND thị xã Cửa Lò", "value": 100.0, "plan": 200.0,
+                     "percent_of_plan": 50.0},
+                    {"point": "UBND huyện Nghi Lộc", "value": 50.0, "plan": null,
+                     "percent_of_plan": null},
+                ],
+            }])
+        );
+        let names: Vec<_> = reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["point"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["UBND thị xã Cửa Lò", "UBND huyện Nghi Lộc"]);
+    }
 }

@@ -110,6 +110,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.data.display()
         );
     }
+    if args.demo {
+        let demo = crate::demo::ensure(&store, &base_url)?;
+        crate::demo::print(&demo);
+        println!();
+    }
     println!(
         "giaoban listening on http://{} (media udp {})",
         args.listen, args.media_port

@@ -51,7 +51,6 @@ impl Answer {
 pub struct TestApp {
     _dir: TempDir,
     pub store: Arc<Store>,
-    pub state: AppState,
     pub router: axum::Router,
     /// An admin session token (also accepted as a bearer token).
     pub admin: String,
@@ -122,8 +121,7 @@ impl TestApp {
             other_id: other.id.0,
             other_host: store.token_for(&others[0]),
             other_cualo: store.token_for(&others[1]),
-            router: api::router(state.clone()),
-            state,
+            router: api::router(state),
             store,
             _dir: dir,
         }

@@ -409,7 +409,7 @@ fn minutes_one_decimal(seconds: u64) -> String {
 }
 
 /// Appends one CSV line, ended by CRLF.
-fn push_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn push_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');

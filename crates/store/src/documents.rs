@@ -1,1 +1,736 @@
-//! See docs/substance.md.
+//! Documents of a briefing: PDF, DOCX and XLSX files uploaded by the host or the points,
+//! optionally tied to an agenda item or attached to a task as a progress document.
+//!
+//! The content is kept in the database, so that a backup of the one database file holds
+//! everything. Only the three types the units exchange are accepted, and a file must be what
+//! its extension says: the first bytes are checked, so that an executable renamed to `.pdf`
+//! is refused.
+
+use std::fmt::Write as _;
+
+use giaoban_model::{BriefingId, PointId};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::direction::{ensure_briefing, no_such_point};
+use crate::error::quoted;
+use crate::{Store, StoreError, schedule};
+
+/// Largest document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// Longest file name accepted, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// A stored document, without its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    pub id: i64,
+    pub file_name: String,
+    /// The media type, decided by the extension and checked against the content.
+    pub content_type: String,
+    /// In bytes.
+    pub size: u64,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    pub agenda_item_id: Option<i64>,
+    pub task_id: Option<i64>,
+    /// The name of the point that uploaded it; `None` for the organiser (or a point that no
+    /// longer exists).
+    pub uploaded_by: Option<String>,
+    /// The point that uploaded it, which may delete it.
+    #[serde(skip)]
+    pub uploaded_by_point: Option<PointId>,
+    /// RFC 3339 in UTC.
+    pub created_at: String,
+}
+
+/// A document to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDocument<'a> {
+    /// Trimmed before it is checked and stored.
+    pub file_name: &'a str,
+    pub content: &'a [u8],
+    /// An item on the agenda of the same briefing.
+    pub agenda_item_id: Option<i64>,
+    /// Any task; whether the uploader may attach to it is the caller's decision.
+    pub task_id: Option<i64>,
+    /// A point of the same briefing; `None` for the organiser.
+    pub uploaded_by: Option<&'a PointId>,
+}
+
+/// Why a file is not accepted as a document.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentRejection {
+    /// Over [`MAX_DOCUMENT_BYTES`].
+    #[error("a document is at most {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024))]
+    TooLarge,
+    /// Not a PDF, DOCX or XLSX file, or not what its extension says.
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// A bad file name, or an empty file.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Checks a file offered as a document and returns its media type.
+///
+/// The name (surrounding whitespace ignored) must be 1 to [`MAX_FILE_NAME_CHARS`] characters
+/// without `/`, `\` or control characters; the content 1 to [`MAX_DOCUMENT_BYTES`] bytes of a
+/// PDF (`.pdf`, starting `%PDF-`) or of a DOCX or XLSX file (`.docx`, `.xlsx`, a ZIP archive
+/// starting `PK\x03\x04`).
+pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, DocumentRejection> {
+    let name = file_name.trim();
+    if name.is_empty() {
+        return Err(DocumentRejection::Invalid(
+            "the file name must not be empty".into(),
+        ));
+    }
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        return Err(DocumentRejection::Invalid(format!(
+            "the file name {} is longer than {MAX_FILE_NAME_CHARS} characters",
+            quoted(name)
+        )));
+    }
+    if name
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(DocumentRejection::Invalid(format!(
+            "the file name {} must not contain \"/\", \"\\\" or control characters",
+            quoted(name)
+        )));
+    }
+    if content.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentRejection::TooLarge);
+    }
+    if content.is_empty() {
+        return Err(DocumentRejection::Invalid(format!(
+            "the file {} is empty",
+            quoted(name)
+        )));
+    }
+
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    let Some(kind) = KINDS.iter().find(|k| k.extension == extension) else {
+        return Err(DocumentRejection::UnsupportedType(format!(
+            "{} is not a PDF, DOCX or XLSX file; only .pdf, .docx and .xlsx are accepted",
+            quoted(name)
+        )));
+    };
+    if !content.starts_with(kind.magic) {
+        return Err(DocumentRejection::UnsupportedType(format!(
+            "{} is not really a {} file: its content does not start like one",
+            quoted(name),
+            kind.label
+        )));
+    }
+    Ok(kind.content_type)
+}
+
+impl Store {
+    /// Stores a document of a briefing after [`check_document`] (its rejections are
+    /// [`StoreError::Invalid`] here; callers that answer them differently check first).
+    ///
+    /// The agenda item must be on this briefing's agenda and the uploader one of its points
+    /// ([`StoreError::Invalid`] otherwise); the task must exist ([`StoreError::NotFound`]), as
+    /// must the briefing.
+    pub fn add_document(
+        &self,
+        briefing: &BriefingId,
+        new: &NewDocument<'_>,
+    ) -> Result<Document, StoreError> {
+        let content_type = check_document(new.file_name, new.content)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let file_name = new.file_name.trim();
+        let size = i64::try_from(new.content.len()).expect("at most MAX_DOCUMENT_BYTES bytes");
+        let sha256 = hex_sha256(new.content);
+        let created_at = schedule::now_utc();
+
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_briefing(&tx, briefing)?;
+        if let Some(item) = new.agenda_item_id {
+            let on_agenda: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE id = ?1 AND briefing_id = ?2)",
+                params![item, briefing.0],
+                |row| row.get(0),
+            )?;
+            if !on_agenda {
+                return Err(StoreError::Invalid(format!(
+                    "agenda_item_id {item} is not on this briefing's agenda"
+                )));
+            }
+        }
+        if let Some(task) = new.task_id {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?1)",
+                [task],
+                |row| row.get(0),
+            )?;
+            if !exists {
+                return Err(StoreError::NotFound(format!("there is no task {task}")));
+            }
+        }
+        let uploaded_by = match new.uploaded_by {
+            None => None,
+            Some(point) => {
+                let name: Option<String> = tx
+                    .query_row(
+                        "SELECT name FROM points WHERE id = ?1 AND briefing_id = ?2",
+                        params![point.0, briefing.0],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                Some(name.ok_or_else(|| no_such_point(briefing, point))?)
+            }
+        };
+        tx.execute(
+            "INSERT INTO documents (briefing_id, agenda_item_id, task_id, uploaded_by, file_name,
+                                    content_type, size, sha256, content, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                briefing.0,
+                new.agenda_item_id,
+                new.task_id,
+                new.uploaded_by.map(|p| &p.0),
+                file_name,
+                content_type,
+                size,
+                sha256,
+                new.content,
+                created_at,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Document {
+            id,
+            file_name: file_name.to_owned(),
+            content_type: content_type.to_owned(),
+            size: size.unsigned_abs(),
+            sha256,
+            agenda_item_id: new.agenda_item_id,
+            task_id: new.task_id,
+            uploaded_by,
+            uploaded_by_point: new.uploaded_by.cloned(),
+            created_at,
+        })
+    }
+
+    /// The documents of a briefing, oldest first, without their content.
+    pub fn documents(&self, briefing: &BriefingId) -> Result<Vec<Document>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS} {FROM_DOCUMENTS} WHERE d.briefing_id = ?1 ORDER BY d.id"
+        ))?;
+        let rows = stmt.query_map([&briefing.0], document_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The documents attached to a task, from whichever briefing they were uploaded in, oldest
+    /// first.
+    pub fn documents_of_task(&self, task_id: i64) -> Result<Vec<Document>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS} {FROM_DOCUMENTS} WHERE d.task_id = ?1 ORDER BY d.id"
+        ))?;
+        let rows = stmt.query_map([task_id], document_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One document of a briefing without its content, if there is one.
+    pub fn document(&self, briefing: &BriefingId, id: i64) -> Result<Option<Document>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS} {FROM_DOCUMENTS} WHERE d.id = ?1 AND d.briefing_id = ?2"
+        ))?;
+        Ok(stmt
+            .query_row(params![id, briefing.0], document_from_row)
+            .optional()?)
+    }
+
+    /// One document of a briefing with its content, if there is one.
+    pub fn document_content(
+        &self,
+        briefing: &BriefingId,
+        id: i64,
+    ) -> Result<Option<(Document, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.content {FROM_DOCUMENTS}
+             WHERE d.id = ?1 AND d.briefing_id = ?2"
+        ))?;
+        Ok(stmt
+            .query_row(params![id, briefing.0], |row| {
+                Ok((document_from_row(row)?, row.get(DOCUMENT_COLUMN_COUNT)?))
+            })
+            .optional()?)
+    }
+
+    /// Deletes a document of a briefing; [`StoreError::NotFound`] if it has no such document.
+    pub fn delete_document(&self, briefing: &BriefingId, id: i64) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let deleted = conn.execute(
+            "DELETE FROM documents WHERE id = ?1 AND briefing_id = ?2",
+            params![id, briefing.0],
+        )?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound(format!(
+                "briefing {} has no document {id}",
+                quoted(&briefing.0)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An accepted kind of document.
+struct Kind {
+    extension: &'static str,
+    label: &'static str,
+    content_type: &'static str,
+    /// How the content starts.
+    magic: &'static [u8],
+}
+
+/// DOCX and XLSX are Office Open XML packages, which are ZIP archives (ECMA-376 Part 2); a ZIP
+/// starts with a local file header, `PK\x03\x04` (PKWARE APPNOTE 4.3.7).
+const KINDS: &[Kind] = &[
+    Kind {
+        extension: "pdf",
+        label: "PDF",
+        content_type: "application/pdf",
+        // ISO 32000-1 §7.5.2: the file begins with the header `%PDF-1.n`.
+        magic: b"%PDF-",
+    },
+    Kind {
+        extension: "docx",
+        label: "DOCX",
+        content_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        magic: b"PK\x03\x04",
+    },
+    Kind {
+        extension: "xlsx",
+        label: "XLSX",
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        magic: b"PK\x03\x04",
+    },
+];
+
+/// The columns [`document_from_row`] reads, from [`FROM_DOCUMENTS`]; a query may select more
+/// after them.
+const DOCUMENT_COLUMNS: &str = "d.id, d.file_name, d.content_type, d.size, d.sha256,
+    d.agenda_item_id, d.task_id, p.name, d.uploaded_by, d.created_at";
+
+/// How many columns [`DOCUMENT_COLUMNS`] names.
+const DOCUMENT_COLUMN_COUNT: usize = 10;
+
+const FROM_DOCUMENTS: &str = "FROM documents d LEFT JOIN points p ON p.id = d.uploaded_by";
+
+fn document_from_row(row: &Row<'_>) -> rusqlite::Result<Document> {
+    let size: i64 = row.get(3)?;
+    Ok(Document {
+        id: row.get(0)?,
+        file_name: row.get(1)?,
+        content_type: row.get(2)?,
+        // The schema checks `size >= 0`.
+        size: size.unsigned_abs(),
+        sha256: row.get(4)?,
+        agenda_item_id: row.get(5)?,
+        task_id: row.get(6)?,
+        uploaded_by: row.get(7)?,
+        uploaded_by_point: row.get::<_, Option<String>>(8)?.map(PointId),
+        created_at: row.get(9)?,
+    })
+}
+
+fn hex_sha256(content: &[u8]) -> String {
+    let digest = Sha256::digest(content);
+    let mut hex = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        write!(hex, "{byte:02x}").expect("writing to a String cannot fail");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{new_briefing, temp_store};
+    use crate::{NewAgendaItem, Point};
+
+    /// The start of a PDF 1.7 file: header, then a binary comment (ISO 32000-1 §7.5.2).
+    const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+    /// A ZIP local file header for `[Content_Types].xml`, as a DOCX or XLSX starts.
+    const ZIP: &[u8] = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml";
+    const DOCX_TYPE: &str =
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    fn briefing(store: &Store, title: &str) -> (BriefingId, Vec<Point>) {
+        let id = store
+            .create_briefing(&new_briefing(
+                title,
+                "Sở TT&TT",
+                &["UBND thị xã Cửa Lò", "UBND huyện Nghi Lộc"],
+            ))
+            .unwrap()
+            .id;
+        let points = store.points(&id).unwrap();
+        (id, points)
+    }
+
+    fn new<'a>(file_name: &'a str, content: &'a [u8]) -> NewDocument<'a> {
+        NewDocument {
+            file_name,
+            content,
+            agenda_item_id: None,
+            task_id: None,
+            uploaded_by: None,
+        }
+    }
+
+    /// A task of `briefing`, written directly: tasks are made by another module.
+    fn task(store: &Store, briefing: &BriefingId) -> i64 {
+        let conn = store.conn();
+        conn.execute(
+            "INSERT INTO tasks (briefing_id, text, deadline, status, created_at, updated_at)
+             VALUES (?1, 'Triển khai chữ ký số', '2099-12-31', 'open', ?2, ?2)",
+            params![briefing.0, schedule::now_utc()],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    }
+
+    fn first_uploader(store: &Store, id: &BriefingId) -> Option<String> {
+        store.documents(id).unwrap().remove(0).uploaded_by
+    }
+
+    #[test]
+    fn the_three_accepted_types_are_recognised_by_extension_and_content() {
+        assert_eq!(check_document("Báo cáo.pdf", PDF), Ok("application/pdf"));
+        assert_eq!(check_document(" Báo cáo.PDF ", PDF), Ok("application/pdf"));
+        assert_eq!(check_document("Kế hoạch.docx", ZIP), Ok(DOCX_TYPE));
+        assert_eq!(check_document("Số liệu.XLSX", ZIP), Ok(XLSX_TYPE));
+    }
+
+    #[test]
+    fn a_file_that_is_not_what_its_name_says_is_an_unsupported_type() {
+        for (name, content, expected) in [
+            (
+                "Báo cáo.pdf",
+                ZIP,
+                "\"Báo cáo.pdf\" is not really a PDF file",
+            ),
+            (
+                "Kế hoạch.docx",
+                PDF,
+                "\"Kế hoạch.docx\" is not really a DOCX file",
+            ),
+            (
+                "setup.exe",
+                b"MZ\x90\x00".as_slice(),
+                "\"setup.exe\" is not a PDF",
+            ),
+            (
+                "Báo cáo.doc",
+                b"\xd0\xcf\x11\xe0".as_slice(),
+                "\"Báo cáo.doc\" is not",
+            ),
+            ("pdf", PDF, "\"pdf\" is not a PDF"),
+            ("Báo cáo.pdf.exe", PDF, "\"Báo cáo.pdf.exe\" is not"),
+        ] {
+            match check_document(name, content) {
+                Err(DocumentRejection::UnsupportedType(message)) => {
+                    assert!(message.starts_with(expected), "{name}: {message}");
+                }
+                other => panic!("{name}: expected UnsupportedType, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_names_and_empty_files_are_invalid() {
+        let long = format!("{}.pdf", "ả".repeat(MAX_FILE_NAME_CHARS - 3));
+        for (name, content, expected) in [
+            ("  ", PDF, "the file name must not be empty"),
+            (
+                "../giaoban.sqlite3.pdf",
+                PDF,
+                "the file name \"../giaoban.sqlite3.pdf\" must not",
+            ),
+            (
+                "C:\\Báo cáo.pdf",
+                PDF,
+                "the file name \"C:\\\\Báo cáo.pdf\" must not",
+            ),
+            (
+                "Báo\ncáo.pdf",
+                PDF,
+                "the file name \"Báo\\ncáo.pdf\" must not",
+            ),
+            (&long, PDF, "the file name"),
+            (
+                "Báo cáo.pdf",
+                b"".as_slice(),
+                "the file \"Báo cáo.pdf\" is empty",
+            ),
+        ] {
+            match check_document(name, content) {
+                Err(DocumentRejection::Invalid(message)) => {
+                    assert!(message.starts_with(expected), "{name:?}: {message}");
+                }
+                other => panic!("{name:?}: expected Invalid, got {other:?}"),
+            }
+        }
+        assert!(
+            check_document(&long["ả".len()..], PDF).is_ok(),
+            "200 characters"
+        );
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let mut content = PDF.to_vec();
+        content.resize(MAX_DOCUMENT_BYTES, b' ');
+
+        assert_eq!(check_document("a.pdf", &content), Ok("application/pdf"));
+        content.push(b' ');
+        assert_eq!(
+            check_document("a.pdf", &content),
+            Err(DocumentRejection::TooLarge)
+        );
+        assert_eq!(
+            DocumentRejection::TooLarge.to_string(),
+            "a document is at most 20 MiB"
+        );
+    }
+
+    #[test]
+    fn a_document_round_trips_with_its_content_and_sha256() {
+        let (_dir, store) = temp_store();
+        let (id, points) = briefing(&store, "Giao ban CNTT");
+        let item = store
+            .set_agenda(
+                &id,
+                &[NewAgendaItem {
+                    title: "Báo cáo".into(),
+                    ..NewAgendaItem::default()
+                }],
+            )
+            .unwrap()[0]
+            .id;
+
+        let stored = store
+            .add_document(
+                &id,
+                &NewDocument {
+                    agenda_item_id: Some(item),
+                    uploaded_by: Some(&points[1].id),
+                    ..new(" Báo cáo 6 tháng – Cửa Lò.pdf ", b"%PDF-1.4\n")
+                },
+            )
+            .unwrap();
+
+        assert_eq!(stored.file_name, "Báo cáo 6 tháng – Cửa Lò.pdf");
+        assert_eq!(stored.content_type, "application/pdf");
+        assert_eq!(stored.size, 9);
+        // `printf '%%PDF-1.4\n' | sha256sum`
+        assert_eq!(
+            stored.sha256,
+            "e5c62df5dab5c87b6a015ef3d43597074d1eec433b15f51aec63b8582d0e4ab4"
+        );
+        assert_eq!(stored.agenda_item_id, Some(item));
+        assert_eq!(stored.uploaded_by.as_deref(), Some("UBND thị xã Cửa Lò"));
+        assert_eq!(stored.uploaded_by_point.as_ref(), Some(&points[1].id));
+        assert_eq!(store.documents(&id).unwrap(), std::slice::from_ref(&stored));
+        assert_eq!(
+            store.document(&id, stored.id).unwrap(),
+            Some(stored.clone())
+        );
+        assert_eq!(
+            store.document_content(&id, stored.id).unwrap(),
+            Some((stored.clone(), b"%PDF-1.4\n".to_vec()))
+        );
+        let json = serde_json::to_value(&stored).unwrap();
+        assert_eq!(json["uploaded_by"], "UBND thị xã Cửa Lò");
+        assert!(json.get("uploaded_by_point").is_none(), "{json}");
+    }
+
+    #[test]
+    fn documents_are_listed_oldest_first_and_only_in_their_briefing() {
+        let (_dir, store) = temp_store();
+        let (id, _) = briefing(&store, "Giao ban CNTT");
+        let (other, _) = briefing(&store, "Giao ban Nội vụ");
+
+        let first = store.add_document(&id, &new("Giấy mời.pdf", PDF)).unwrap();
+        let foreign = store.add_document(&other, &new("Khác.pdf", PDF)).unwrap();
+        let second = store.add_document(&id, &new("Số liệu.xlsx", ZIP)).unwrap();
+
+        assert_eq!(store.documents(&id).unwrap(), [first, second]);
+        assert_eq!(
+            store.documents(&other).unwrap(),
+            std::slice::from_ref(&foreign)
+        );
+        assert_eq!(first_uploader(&store, &id), None, "the organiser");
+        assert_eq!(store.document(&id, foreign.id).unwrap(), None);
+        assert_eq!(store.document_content(&id, foreign.id).unwrap(), None);
+        assert!(matches!(
+            store.delete_document(&id, foreign.id),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(store.documents(&other).unwrap(), [foreign]);
+    }
+
+    #[test]
+    fn add_document_refuses_what_check_document_refuses_and_foreign_references() {
+        let (_dir, store) = temp_store();
+        let (id, _) = briefing(&store, "Giao ban CNTT");
+        let (other, other_points) = briefing(&store, "Giao ban Nội vụ");
+        let foreign_item = store
+            .set_agenda(
+                &other,
+                &[NewAgendaItem {
+                    title: "Khai mạc".into(),
+                    ..NewAgendaItem::default()
+                }],
+            )
+            .unwrap()[0]
+            .id;
+        let too_large = vec![b'%'; MAX_DOCUMENT_BYTES + 1];
+
+        for (new, expected) in [
+            (new("setup.exe", b"MZ"), "\"setup.exe\" is not a PDF"),
+            (new("a.pdf", &too_large), "a document is at most 20 MiB"),
+            (new("a/b.pdf", PDF), "the file name \"a/b.pdf\""),
+            (
+                NewDocument {
+                    agenda_item_id: Some(foreign_item),
+                    ..new("a.pdf", PDF)
+                },
+                "agenda_item_id",
+            ),
+        ] {
+            match store.add_document(&id, &new) {
+                Err(StoreError::Invalid(message)) => {
+                    assert!(message.starts_with(expected), "{message}");
+                }
+                other => panic!("expected Invalid, got {other:?}"),
+            }
+        }
+        for new in [
+            NewDocument {
+                task_id: Some(999),
+                ..new("a.pdf", PDF)
+            },
+            NewDocument {
+                uploaded_by: Some(&other_points[1].id),
+                ..new("a.pdf", PDF)
+            },
+        ] {
+            let result = store.add_document(&id, &new);
+            assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        }
+        let result = store.add_document(&BriefingId("khongco".into()), &new("a.pdf", PDF));
+        assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        assert!(store.documents(&id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn task_documents_come_from_any_briefing() {
+        let (_dir, store) = temp_store();
+        let (earlier, _) = briefing(&store, "Giao ban CNTT quý I");
+        let (later, later_points) = briefing(&store, "Giao ban CNTT quý II");
+        let task = task(&store, &earlier);
+        let untied = store.add_document(&earlier, &new("Khác.pdf", PDF)).unwrap();
+
+        let first = store
+            .add_document(
+                &earlier,
+                &NewDocument {
+                    task_id: Some(task),
+                    ..new("Tiến độ tháng 3.pdf", PDF)
+                },
+            )
+            .unwrap();
+        let second = store
+            .add_document(
+                &later,
+                &NewDocument {
+                    task_id: Some(task),
+                    uploaded_by: Some(&later_points[2].id),
+                    ..new("Tiến độ tháng 6.docx", ZIP)
+                },
+            )
+            .unwrap();
+
+        assert_eq!(store.documents_of_task(task).unwrap(), [first, second]);
+        assert!(!store.documents_of_task(task).unwrap().contains(&untied));
+        assert!(store.documents_of_task(task + 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn deleting_a_document_removes_it_and_its_content() {
+        let (_dir, store) = temp_store();
+        let (id, _) = briefing(&store, "Giao ban CNTT");
+        let kept = store.add_document(&id, &new("Giấy mời.pdf", PDF)).unwrap();
+        let gone = store.add_document(&id, &new("Nhầm.pdf", PDF)).unwrap();
+
+        store.delete_document(&id, gone.id).unwrap();
+
+        assert_eq!(store.documents(&id).unwrap(), [kept]);
+        assert_eq!(store.document_content(&id, gone.id).unwrap(), None);
+        assert!(matches!(
+            store.delete_document(&id, gone.id),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn removing_an_agenda_item_unties_its_documents_and_the_briefing_takes_them_all() {
+        let (_dir, store) = temp_store();
+        let (id, points) = briefing(&store, "Giao ban CNTT");
+        let item = store
+            .set_agenda(
+                &id,
+                &[NewAgendaItem {
+                    title: "Báo cáo".into(),
+                    ..NewAgendaItem::default()
+                }],
+            )
+            .unwrap()[0]
+            .id;
+        let tied = store
+            .add_document(
+                &id,
+                &NewDocument {
+                    agenda_item_id: Some(item),
+                    uploaded_by: Some(&points[1].id),
+                    ..new("Báo cáo.pdf", PDF)
+                },
+            )
+            .unwrap();
+
+        store.set_agenda(&id, &[]).unwrap();
+        let untied = store.document(&id, tied.id).unwrap().unwrap();
+        store
+            .conn()
+            .execute("DELETE FROM briefings WHERE id = ?1", [&id.0])
+            .unwrap();
+
+        assert_eq!(untied.agenda_item_id, None);
+        assert_eq!(untied.uploaded_by, tied.uploaded_by);
+        assert!(store.documents(&id).unwrap().is_empty());
+        let left: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM documents", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+}

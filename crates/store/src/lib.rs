@@ -49,14 +49,34 @@ mod units;
 mod units_csv;
 
 pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS};
+pub use agenda::{
+    AgendaItem, MAX_AGENDA_ITEMS, MAX_AGENDA_TITLE_CHARS, MAX_DURATION_MINUTES,
+    MAX_PRESENTER_CHARS, NewAgendaItem,
+};
 pub use attendance::{AttendanceRow, AttendanceSession, QualitySummary, attendance_csv};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
 pub use direction::{
     FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
 };
+pub use documents::{
+    Document, DocumentRejection, MAX_DOCUMENT_BYTES, MAX_FILE_NAME_CHARS, NewDocument,
+    check_document,
+};
 pub use error::{AuthError, StoreError};
+pub use follow_up::{
+    Concern, ConcernKind, Conclusion, MAX_ANSWER_CHARS, MAX_CONCERN_CHARS, MAX_CONCLUSION_CHARS,
+    MAX_PROGRESS_NOTE_CHARS, MAX_TASK_CHARS, MAX_TASK_OWNERS, NewTask, Task, TaskOwner, TaskPatch,
+    TaskProgress, TaskState, TaskStatus,
+};
 pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, MailStatus};
+pub use reports::{
+    Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
+    MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, MAX_NARRATIVE_CHARS, NewIndicator,
+    PointIndicator, Report, ReportStatus,
+};
+pub use schedule::unix_of as unix_seconds;
 pub use signing::MAX_TOKEN_LEN;
+pub use statistics::{UnitStatistics, statistics_csv};
 pub use store::{DB_FILE, Store};
 pub use tokens::Invitation;
 pub use units::{

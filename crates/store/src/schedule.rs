@@ -63,7 +63,7 @@ pub(crate) fn utc_from_unix_ms(ms: i64) -> Option<String> {
 }
 
 /// Unix seconds of an RFC 3339 time as normalised by [`normalise`]; `None` if it is not one.
-pub(crate) fn unix_of(rfc3339: &str) -> Option<i64> {
+pub fn unix_of(rfc3339: &str) -> Option<i64> {
     OffsetDateTime::parse(rfc3339, &Rfc3339)
         .ok()
         .map(OffsetDateTime::unix_timestamp)

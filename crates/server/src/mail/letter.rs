@@ -5,6 +5,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use giaoban_minutes::escape_html as html_escape;
+
 use super::ics;
 
 /// Vietnam's time zone, in which times are written in mail.
@@ -42,6 +44,8 @@ pub struct Letter {
     pub html: String,
     /// An iCalendar object to attach, if any.
     pub calendar: Option<String>,
+    /// The minutes as a PDF to attach, if any.
+    pub pdf: Option<Vec<u8>>,
 }
 
 /// The invitation ("giấy mời"), with a calendar entry.
@@ -117,6 +121,7 @@ pub fn invitation(f: &Facts<'_>) -> Result<Letter, String> {
         text,
         html,
         calendar: Some(calendar),
+        pdf: None,
     })
 }
 
@@ -160,7 +165,60 @@ pub fn reminder(f: &Facts<'_>) -> Result<Letter, String> {
         text,
         html,
         calendar: None,
+        pdf: None,
     })
+}
+
+/// The minutes after the briefing, with the PDF attached.
+pub fn minutes(f: &Facts<'_>, pdf: Vec<u8>) -> Result<Letter, String> {
+    let start = parse_start(f.scheduled_start)?;
+    let when = vietnamese_time(start);
+    let subject = format!("Biên bản: {} — {when}", f.title);
+    let text = format!(
+        "Kính gửi: {unit}\n\n\
+         {host} gửi quý đơn vị biên bản cuộc họp giao ban trực tuyến \"{title}\" ({when}), \
+         đính kèm thư này (tệp PDF).\n\n\
+         Đề nghị quý đơn vị triển khai các nhiệm vụ được giao và báo cáo tiến độ qua đường dẫn \
+         riêng của đơn vị:\n\
+         {dossier}\n\n\
+         Trân trọng.\n\
+         {host}\n",
+        unit = f.unit_name,
+        title = f.title,
+        host = f.host,
+        dossier = dossier_link(f.link),
+    );
+    let html = html_page(
+        &subject,
+        &format!(
+            "<p>Kính gửi: <strong>{unit}</strong></p>\n\
+             <p>{host} gửi quý đơn vị biên bản cuộc họp giao ban trực tuyến \
+             <strong>{title}</strong> ({when}), đính kèm thư này (tệp PDF).</p>\n\
+             <p>Đề nghị quý đơn vị triển khai các nhiệm vụ được giao và báo cáo tiến độ qua \
+             đường dẫn riêng của đơn vị:<br>\n<a href=\"{dossier}\">{dossier}</a></p>\n\
+             <p>Trân trọng.<br>\n{host}</p>",
+            unit = html_escape(f.unit_name),
+            title = html_escape(f.title),
+            host = html_escape(f.host),
+            when = html_escape(&when),
+            dossier = html_escape(&dossier_link(f.link)),
+        ),
+    );
+    Ok(Letter {
+        subject,
+        text,
+        html,
+        calendar: None,
+        pdf: Some(pdf),
+    })
+}
+
+/// The dossier page of a join link: `/j/TOKEN` becomes `/d/TOKEN`.
+fn dossier_link(join_link: &str) -> String {
+    match join_link.rsplit_once("/j/") {
+        Some((base, token)) => format!("{base}/d/{token}"),
+        None => join_link.to_owned(),
+    }
 }
 
 /// The scheduled start, as stored (RFC 3339).
@@ -192,21 +250,6 @@ fn html_page(title: &str, body: &str) -> String {
          <body style=\"font-family:Arial,sans-serif;font-size:15px;line-height:1.5\">\n{body}\n</body>\n</html>\n",
         html_escape(title)
     )
-}
-
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -280,5 +323,27 @@ mod tests {
         assert!(letter.calendar.is_none());
         assert!(letter.text.contains("http://127.0.0.1:8080/j/abc"));
         assert!(invitation(&bad).is_err());
+    }
+
+    #[test]
+    fn the_minutes_letter_carries_the_pdf_and_the_dossier_link() {
+        let letter = minutes(&facts(), b"%PDF-1.7".to_vec()).unwrap();
+
+        assert_eq!(
+            letter.subject,
+            "Biên bản: Giao ban CNTT 6 tháng đầu năm 2026 — 08:00 ngày 01/12/2026"
+        );
+        assert!(
+            letter.text.contains("\nhttp://127.0.0.1:8080/d/abc\n"),
+            "{}",
+            letter.text
+        );
+        assert!(
+            letter
+                .html
+                .contains("<a href=\"http://127.0.0.1:8080/d/abc\">")
+        );
+        assert_eq!(letter.pdf.as_deref(), Some(&b"%PDF-1.7"[..]));
+        assert!(letter.calendar.is_none());
     }
 }

@@ -33,6 +33,9 @@ const MAX_CONCURRENT_SENDS: usize = 4;
 /// Name of the calendar attachment of an invitation.
 const CALENDAR_FILE: &str = "giay-moi.ics";
 
+/// Name of the PDF attachment of the minutes.
+const MINUTES_FILE: &str = "bien-ban.pdf";
+
 /// Mail settings of `giaoban serve`.
 #[derive(Debug, Clone)]
 pub struct MailConfig {
@@ -178,6 +181,19 @@ impl Mailer {
             .queue_mail(briefing, MailKind::Invitation, &recipients)?;
         let queued = ids.len();
         info!(briefing = %briefing, queued, skipped = skipped.len(), "invitations queued");
+        self.enqueue(ids);
+        Ok(Queued { queued, skipped })
+    }
+
+    /// Queues the minutes (as a PDF, rendered when each message is composed) to every address
+    /// of every unit invited to `briefing`.
+    pub fn send_minutes(&self, briefing: &BriefingId) -> Result<Queued, StoreError> {
+        let (recipients, skipped) = self.recipients(briefing)?;
+        let ids = self
+            .store
+            .queue_mail(briefing, MailKind::Minutes, &recipients)?;
+        let queued = ids.len();
+        info!(briefing = %briefing, queued, skipped = skipped.len(), "minutes queued");
         self.enqueue(ids);
         Ok(Queued { queued, skipped })
     }
@@ -366,6 +382,12 @@ impl Mailer {
         let letter = match record.kind {
             MailKind::Invitation => letter::invitation(&facts)?,
             MailKind::Reminder => letter::reminder(&facts)?,
+            MailKind::Minutes => {
+                let minutes = crate::minutes_api::assemble(&self.store, &briefing)
+                    .map_err(|e| format!("cannot gather the minutes: {e}"))?;
+                let pdf = giaoban_minutes::render_pdf(&minutes).map_err(|e| e.to_string())?;
+                letter::minutes(&facts, pdf)?
+            }
             other => return Err(format!("{other} mail is not composed by this server")),
         };
         let to = Mailbox::new(
@@ -390,18 +412,21 @@ fn build_message(
         .subject(letter.subject)
         .message_id(None);
     let body = MultiPart::alternative_plain_html(letter.text, letter.html);
-    match letter.calendar {
-        None => builder.multipart(body),
-        Some(calendar) => {
-            let calendar_type = ContentType::parse("text/calendar; method=REQUEST; charset=UTF-8")
-                .expect("a valid content type");
-            builder.multipart(
-                MultiPart::mixed().multipart(body).singlepart(
-                    Attachment::new(CALENDAR_FILE.into()).body(calendar, calendar_type),
-                ),
-            )
-        }
+    if letter.calendar.is_none() && letter.pdf.is_none() {
+        return builder.multipart(body);
     }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    if let Some(calendar) = letter.calendar {
+        let calendar_type = ContentType::parse("text/calendar; method=REQUEST; charset=UTF-8")
+            .expect("a valid content type");
+        mixed =
+            mixed.singlepart(Attachment::new(CALENDAR_FILE.into()).body(calendar, calendar_type));
+    }
+    if let Some(pdf) = letter.pdf {
+        let pdf_type = ContentType::parse("application/pdf").expect("a valid content type");
+        mixed = mixed.singlepart(Attachment::new(MINUTES_FILE.into()).body(pdf, pdf_type));
+    }
+    builder.multipart(mixed)
 }
 
 #[cfg(test)]
@@ -436,6 +461,7 @@ mod tests {
             text: "Kính gửi".into(),
             html: "<p>Kính gửi</p>".into(),
             calendar: Some("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into()),
+            pdf: None,
         };
 
         let raw = String::from_utf8(build_message(&from, to, letter).unwrap().formatted()).unwrap();
