@@ -105,6 +105,10 @@ pub struct ServeArgs {
         hide = true
     )]
     pub reminder_check_seconds: f64,
+    /// Configuration file (TOML) with these options, named as the flags with `_` for `-`
+    /// (e.g. `media_port = 50000`); flags and GIAOBAN_* variables take precedence over it.
+    #[arg(long, env = "GIAOBAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Seed the demo briefings (see `giaoban demo`) into the data dir if they are not there
     /// yet, and print their links before serving.
     #[arg(long, env = "GIAOBAN_DEMO")]

@@ -5,6 +5,7 @@ mod agenda_api;
 mod api;
 mod assets;
 mod cli;
+mod config;
 mod demo;
 mod direction;
 mod documents_api;
@@ -31,7 +32,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let args: Vec<_> = std::env::args_os().collect();
+    if let Err(e) = config::apply(&args) {
+        eprintln!("giaoban: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let cli = cli::Cli::parse_from(args);
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,0 +1,218 @@
+//! The configuration file of `giaoban serve` (`--config FILE`, or `GIAOBAN_CONFIG`).
+//!
+//! A TOML file with the options of `serve`, named as the long flags with `_` for `-`:
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"
+//! media_port = 50000
+//! public_ip = "203.0.113.10"
+//! data = "/var/lib/giaoban"
+//! base_url = "https://giaoban.example.gov.vn"
+//! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
+//! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
+//! reminder_minutes = 30
+//! mail_retry_delays = "1,5"
+//! demo = false
+//! ```
+//!
+//! Precedence: a flag on the command line, then the environment (`GIAOBAN_*`), then the file,
+//! then the built-in default. The file is read before the command line is parsed and each of
+//! its values is put in the environment variable of its option unless that variable is set:
+//! so clap's own precedence (flag, environment, default) gives exactly the order above, and a
+//! value in the file is checked like the same value given as a flag. Unknown keys and values
+//! of the wrong type are errors naming the file, line and key.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "GIAOBAN_CONFIG";
+
+/// Largest configuration file read; a real one is a few hundred bytes.
+const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+
+/// The options a configuration file may set, with the types of their flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    media_port: Option<u16>,
+    public_ip: Option<IpAddr>,
+    data: Option<PathBuf>,
+    base_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    reminder_minutes: Option<u32>,
+    mail_retry_delays: Option<String>,
+    demo: Option<bool>,
+}
+
+impl ConfigFile {
+    /// Each value given, as `(environment variable, text)`.
+    fn entries(self) -> Vec<(&'static str, String)> {
+        fn text<T: ToString>(value: Option<T>) -> Option<String> {
+            value.map(|v| v.to_string())
+        }
+        [
+            ("GIAOBAN_LISTEN", text(self.listen)),
+            ("GIAOBAN_MEDIA_PORT", text(self.media_port)),
+            ("GIAOBAN_PUBLIC_IP", text(self.public_ip)),
+            ("GIAOBAN_DATA", self.data.map(|p| p.display().to_string())),
+            ("GIAOBAN_BASE_URL", self.base_url),
+            ("GIAOBAN_SMTP_URL", self.smtp_url),
+            ("GIAOBAN_MAIL_FROM", self.mail_from),
+            ("GIAOBAN_REMINDER_MINUTES", text(self.reminder_minutes)),
+            ("GIAOBAN_MAIL_RETRY_DELAYS", self.mail_retry_delays),
+            ("GIAOBAN_DEMO", text(self.demo)),
+        ]
+        .into_iter()
+        .filter_map(|(var, value)| value.map(|v| (var, v)))
+        .collect()
+    }
+}
+
+/// The configuration file named by `serve --config FILE` (or `--config=FILE`) in `args`, or
+/// by `GIAOBAN_CONFIG`; `None` for other commands or without one.
+pub fn config_path(args: &[OsString], env: Option<OsString>) -> Option<PathBuf> {
+    if args.get(1).is_none_or(|a| a != "serve") {
+        return None;
+    }
+    let mut rest = args.iter().skip(2);
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--config" {
+            return rest.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            return Some(PathBuf::from(path));
+        }
+    }
+    env.map(PathBuf::from)
+}
+
+/// Reads the configuration file and returns the environment variables it sets, leaving out
+/// those `is_set` says are set already.
+pub fn environment_of(
+    path: &Path,
+    is_set: impl Fn(&str) -> bool,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let shown = path.display();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the configuration file {shown}"))?
+        .len();
+    if size > MAX_CONFIG_BYTES {
+        anyhow::bail!(
+            "the configuration file {shown} is {size} bytes; at most {MAX_CONFIG_BYTES} are read"
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {shown} (UTF-8 text)"))?;
+    let config: ConfigFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("configuration file {shown}: {e}"))?;
+    Ok(config
+        .entries()
+        .into_iter()
+        .filter(|(var, _)| !is_set(var))
+        .collect())
+}
+
+/// Applies the configuration file of `serve`, if one is named, to this process's environment.
+/// Runs before the command line is parsed and before any thread is started.
+pub fn apply(args: &[OsString]) -> anyhow::Result<()> {
+    let Some(path) = config_path(args, std::env::var_os(CONFIG_ENV)) else {
+        return Ok(());
+    };
+    for (var, value) in environment_of(&path, |var| std::env::var_os(var).is_some())? {
+        // SAFETY: called from `main` before the runtime or any other thread exists, so no
+        // other thread reads or writes the environment concurrently.
+        unsafe { std::env::set_var(var, value) };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("giaoban.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_file_is_named_by_the_flag_or_the_environment_for_serve_only() {
+        let env = Some(OsString::from("/etc/giaoban.toml"));
+        assert_eq!(
+            config_path(&args(&["giaoban", "serve", "--config", "a.toml"]), env.clone()),
+            Some(PathBuf::from("a.toml"))
+        );
+        assert_eq!(
+            config_path(&args(&["giaoban", "serve", "--config=b.toml"]), None),
+            Some(PathBuf::from("b.toml"))
+        );
+        assert_eq!(
+            config_path(&args(&["giaoban", "serve"]), env.clone()),
+            Some(PathBuf::from("/etc/giaoban.toml"))
+        );
+        assert_eq!(config_path(&args(&["giaoban", "serve"]), None), None);
+        assert_eq!(
+            config_path(&args(&["giaoban", "demo", "--config", "a.toml"]), env),
+            None
+        );
+    }
+
+    #[test]
+    fn values_become_the_environment_of_their_flags_unless_set() {
+        let (_dir, path) = write(
+            "listen = \"0.0.0.0:8080\"\nmedia_port = 50001\ndata = \"/var/lib/giaoban\"\n\
+             mail_from = \"Sở TT&TT <giaoban@example.gov.vn>\"\ndemo = true\n",
+        );
+
+        let env = environment_of(&path, |var| var == "GIAOBAN_DATA").unwrap();
+
+        assert_eq!(
+            env,
+            [
+                ("GIAOBAN_LISTEN", "0.0.0.0:8080".to_owned()),
+                ("GIAOBAN_MEDIA_PORT", "50001".to_owned()),
+                (
+                    "GIAOBAN_MAIL_FROM",
+                    "Sở TT&TT <giaoban@example.gov.vn>".to_owned()
+                ),
+                ("GIAOBAN_DEMO", "true".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_file_and_the_key() {
+        let (_dir, unknown) = write("listen = \"127.0.0.1:8080\"\nmedia-port = 5\n");
+        let (_dir2, wrong) = write("media_port = 70000\n");
+        let (_dir3, broken) = write("listen = \n");
+
+        let unknown = environment_of(&unknown, |_| false).unwrap_err().to_string();
+        let wrong = environment_of(&wrong, |_| false).unwrap_err().to_string();
+        let broken = environment_of(&broken, |_| false).unwrap_err().to_string();
+
+        assert!(unknown.contains("giaoban.toml"), "{unknown}");
+        assert!(unknown.contains("media-port"), "{unknown}");
+        assert!(wrong.contains("media_port") || wrong.contains("70000"), "{wrong}");
+        assert!(broken.contains("line 1"), "{broken}");
+        let missing = environment_of(Path::new("/nonexistent/giaoban.toml"), |_| false)
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("/nonexistent/giaoban.toml"), "{missing}");
+    }
+}
