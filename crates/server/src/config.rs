@@ -113,8 +113,8 @@ pub fn environment_of(
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {shown} (UTF-8 text)"))?;
-    let config: ConfigFile = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("configuration file {shown}: {e}"))?;
+    let config: ConfigFile =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("configuration file {shown}: {e}"))?;
     Ok(config
         .entries()
         .into_iter()
@@ -155,7 +155,10 @@ mod tests {
     fn the_file_is_named_by_the_flag_or_the_environment_for_serve_only() {
         let env = Some(OsString::from("/etc/giaoban.toml"));
         assert_eq!(
-            config_path(&args(&["giaoban", "serve", "--config", "a.toml"]), env.clone()),
+            config_path(
+                &args(&["giaoban", "serve", "--config", "a.toml"]),
+                env.clone()
+            ),
             Some(PathBuf::from("a.toml"))
         );
         assert_eq!(
@@ -208,7 +211,10 @@ mod tests {
 
         assert!(unknown.contains("giaoban.toml"), "{unknown}");
         assert!(unknown.contains("media-port"), "{unknown}");
-        assert!(wrong.contains("media_port") || wrong.contains("70000"), "{wrong}");
+        assert!(
+            wrong.contains("media_port") || wrong.contains("70000"),
+            "{wrong}"
+        );
         assert!(broken.contains("line 1"), "{broken}");
         let missing = environment_of(Path::new("/nonexistent/giaoban.toml"), |_| false)
             .unwrap_err()
