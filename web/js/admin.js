@@ -1,11 +1,11 @@
-// The organiser's page: create a briefing, hand out its invitation links, revoke a link, and
-// keep the units ("đơn vị") a briefing can invite.
+// The organiser's page: create a briefing, hand out its invitation links, revoke a link, keep
+// the units ("đơn vị") a briefing can invite, and read the units' participation statistics.
 //
 // The admin cookie (HttpOnly) was set by /admin/login; same-origin fetches carry it.
 // Names and titles are user input: they only ever reach the page through textContent.
 
 import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber } from './i18n.js';
-import { ApiError, requestJson, readApiError } from './api.js';
+import { ApiError, requestBlob, requestJson, readApiError } from './api.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {{point: string, role: 'host' | 'point', url: string, revoked?: boolean, unit_code?: string}} Link */
@@ -13,6 +13,7 @@ import { ApiError, requestJson, readApiError } from './api.js';
 /** @typedef {{inserted: number, updated: number, unchanged: number}} ImportReport */
 /** @typedef {{id: string, title: string, scheduled_start?: string | null, links: Link[]}} Briefing */
 /** @typedef {{id: string, title: string, links: Link[]}} Created */
+/** @typedef {import('./dossier-api.js').UnitStatistics} UnitStatistics */
 
 /**
  * @template {Element} T
@@ -56,6 +57,11 @@ const ui = {
   unitsRefresh: find('[data-action=units-refresh]', HTMLButtonElement),
   unitsStatus: find('[data-role=units-status]', HTMLElement),
   unitsTree: find('[data-role=units-tree]', HTMLElement),
+  statsLoad: find('[data-action=statistics-load]', HTMLButtonElement),
+  statsCsv: find('[data-action=statistics-csv]', HTMLButtonElement),
+  statsError: find('[data-role=statistics-error]', HTMLElement),
+  statsStatus: find('[data-role=statistics-status]', HTMLElement),
+  stats: find('[data-role=statistics]', HTMLTableElement),
 };
 
 /** @typedef {{key: MessageKey, params?: Record<string, string | number>}} Message */
@@ -83,6 +89,11 @@ const state = {
   picked: new Set(/** @type {string[]} */ ([])),
   /** Code of the unit chosen as host, '' for a host given by name. */
   hostUnit: '',
+  /** @type {UnitStatistics[] | null} null until the first load */
+  stats: null,
+  statsLoading: false,
+  /** @type {(Message & {code?: string}) | null} */
+  statsError: null,
 };
 
 /** Most ticked units shown before the list scrolls: a province has hundreds of communes. */
@@ -121,9 +132,12 @@ function main() {
     void importUnits();
   });
   ui.unitsRefresh.addEventListener('click', () => void loadUnits());
+  ui.statsLoad.addEventListener('click', () => void loadStatistics());
+  ui.statsCsv.addEventListener('click', () => void downloadStatistics());
   renderAll();
   void loadList();
   void loadUnits();
+  void loadStatistics();
 }
 
 // --- actions ---------------------------------------------------------------------------
@@ -374,6 +388,7 @@ function renderAll() {
   renderUnitPicker();
   renderUnits();
   renderImportButton();
+  renderStatistics();
 }
 
 function renderMessages() {
@@ -709,6 +724,104 @@ function renderUnitsMessages() {
 function renderImportButton() {
   ui.unitsImport.disabled = state.importing;
   ui.unitsImport.textContent = state.importing ? t('admin.units.import.busy') : t('admin.units.import');
+}
+
+// --- participation statistics --------------------------------------------------------
+
+async function loadStatistics() {
+  if (state.statsLoading) return;
+  state.statsLoading = true;
+  ui.statsLoad.disabled = true;
+  renderStatistics();
+  try {
+    const list = await requestJson('GET', '/api/admin/statistics');
+    state.stats = Array.isArray(list) ? list : [];
+    state.statsError = null;
+  } catch (err) {
+    state.statsError = apiErrorMessage(err);
+  } finally {
+    state.statsLoading = false;
+    ui.statsLoad.disabled = false;
+    renderStatistics();
+  }
+}
+
+/** Fetches the CSV with the admin cookie and hands it to the browser as a download. */
+async function downloadStatistics() {
+  if (ui.statsCsv.disabled) return;
+  ui.statsCsv.disabled = true;
+  try {
+    const blob = await requestBlob('/api/admin/statistics?format=csv', { accept: 'text/csv' });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'thong-ke-tham-gia.csv';
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    state.statsError = null;
+  } catch (err) {
+    state.statsError = apiErrorMessage(err);
+  } finally {
+    ui.statsCsv.disabled = false;
+    renderStatistics();
+  }
+}
+
+function renderStatistics() {
+  const error = state.statsError;
+  ui.statsError.hidden = error === null;
+  ui.statsError.textContent = error ? t(error.key, error.params) : '';
+  if (error?.code) ui.statsError.dataset.code = error.code;
+  else delete ui.statsError.dataset.code;
+
+  const list = state.stats;
+  if (list === null) {
+    ui.statsStatus.textContent = state.statsLoading ? t('admin.stats.loading') : '';
+    ui.stats.hidden = true;
+    return;
+  }
+  ui.statsStatus.textContent =
+    list.length === 0 ? t('admin.stats.empty') : t('admin.stats.count', { count: formatNumber(list.length) });
+  ui.stats.hidden = list.length === 0;
+  /** @param {number | null | undefined} n */
+  const count = (n) => (typeof n === 'number' ? formatNumber(n) : '—');
+  ui.stats.tBodies[0].replaceChildren(
+    ...list.map((s) => {
+      const row = document.createElement('tr');
+      row.dataset.unitCode = s.unit_code;
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = s.unit;
+      const code = document.createElement('span');
+      code.className = 'muted';
+      code.textContent = ` (${s.unit_code})`;
+      name.append(code);
+      row.append(name);
+      const rate = s.attendance_rate === null ? '—' : formatNumber(s.attendance_rate, { style: 'percent', maximumFractionDigits: 1 });
+      for (const [key, text] of /** @type {[string, string][]} */ ([
+        ['invited', count(s.briefings_invited)],
+        ['attended', count(s.briefings_attended)],
+        ['rate', rate],
+        ['reports-due', count(s.reports_due)],
+        ['reports-on-time', count(s.reports_on_time)],
+        ['tasks-owned', count(s.tasks_owned)],
+        ['tasks-done', count(s.tasks_done)],
+        ['tasks-on-time', count(s.tasks_done_on_time)],
+        ['concerns', count(s.concerns_raised)],
+        ['proposals', count(s.proposals_raised)],
+      ])) {
+        const cell = document.createElement('td');
+        cell.className = 'num';
+        cell.dataset.col = key;
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
 }
 
 /** @param {unknown} err */

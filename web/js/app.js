@@ -79,6 +79,7 @@ const ui = {
   start: find('[data-role=start]', HTMLElement),
   connection: find('[data-role=connection]', HTMLElement),
   lang: find('[data-action=lang]', HTMLButtonElement),
+  dossierLink: find('[data-role=dossier-link]', HTMLAnchorElement),
   loading: find('[data-role=loading]', HTMLElement),
   lobby: find('[data-role=lobby]', HTMLElement),
   preview: find('[data-role=preview]', HTMLElement),
@@ -250,6 +251,9 @@ async function main() {
     setError('error.invalidLink', 'page');
     return;
   }
+  // The dossier (agenda, documents, reports) of the same link, in a tab of its own.
+  ui.dossierLink.href = `/d/${encodeURIComponent(state.token)}`;
+  ui.dossierLink.hidden = false;
 
   try {
     state.session = await fetchSession(state.token);

@@ -1,0 +1,277 @@
+// The dossier page (/d/{token}) in a real browser: a unit submits its report with Vietnamese
+// text and a decimal comma, after the server refused a value that is not a number (shown next to
+// the form, nothing saved); the host's dashboard then shows that unit on time with its values
+// and percentage of plan, and the other unit not submitted, first before and then after the
+// report deadline.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { Client, Server, runCli, seconds, tokenOf, waitFor, withDiagnostics } from './lib/harness.js';
+
+const TITLE = 'Giao ban công tác chuyển đổi số quý III';
+const HOST = 'Sở Thông tin và Truyền thông';
+const CUA_LO = 'UBND thị xã Cửa Lò';
+const NGHI_LOC = 'UBND huyện Nghi Lộc';
+const UNITS_CSV = [
+  'code,name,parent_code,email',
+  `SO-TTTT,${HOST},,`,
+  `UBND-CUALO,${CUA_LO},,`,
+  `UBND-NGHILOC,${NGHI_LOC},,`,
+  '',
+].join('\n');
+
+const NARRATIVE = 'Quý III, thị xã đã số hóa 92% hồ sơ; khó khăn: đường truyền ở các xã ven biển chưa ổn định.';
+const REVENUE = { name: 'Doanh thu dịch vụ bưu chính', measure: 'triệu đồng', value: '1130,5', plan: '1200' };
+const ONLINE = { name: 'Thủ tục hành chính trực tuyến toàn trình', measure: 'thủ tục', value: '45', plan: '50' };
+/** The unit reports before this deadline; the host's view of the other unit turns from
+ * "not yet due" to "not submitted" once it has passed. */
+const DEADLINE_AHEAD = seconds(15);
+
+/** @type {Server} */
+let server;
+/** @type {{ id: string, deadline: number, tokens: Record<string, string> }} */
+let briefing;
+/** @type {Set<Client>} */
+const clients = new Set();
+
+/**
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ */
+function diagnosed(name, fn) {
+  return withDiagnostics({ name: `dossier-${name}`, server, clients: () => clients }, fn);
+}
+
+/**
+ * Opens the dossier page of a link in its own Chromium.
+ * @param {string} label
+ * @param {string} token
+ */
+async function openDossier(label, token) {
+  const client = await Client.launch(label);
+  clients.add(client);
+  await client.goto(`${server.baseUrl}/d/${encodeURIComponent(token)}`);
+  return client;
+}
+
+/**
+ * The text of an element, trimmed; '' when it is absent or hidden.
+ * @param {import('playwright-core').Locator} locator
+ */
+async function visibleText(locator) {
+  if ((await locator.count()) === 0 || !(await locator.first().isVisible())) return '';
+  return ((await locator.first().textContent()) ?? '').trim();
+}
+
+/**
+ * Waits until the page shows the briefing title and the caller's name in the header.
+ * @param {Client} client
+ * @param {string} point
+ */
+async function waitForHeader(client, point) {
+  const page = client.page;
+  let seen = ['', ''];
+  await waitFor(async () => {
+    seen = [await visibleText(page.getByTestId('dossier-title')), await visibleText(page.getByTestId('dossier-me'))];
+    return seen[0] === TITLE && seen[1].includes(point);
+  }, {
+    timeout: seconds(15),
+    message: () => `${client.label}: header with ${JSON.stringify(TITLE)} and ${JSON.stringify(point)}; shown: ${JSON.stringify(seen)}`,
+  });
+}
+
+/**
+ * The state and text of `[data-testid=report-status]`.
+ * @param {import('playwright-core').Page} page
+ */
+async function reportStatus(page) {
+  const status = page.getByTestId('report-status');
+  return { state: await status.getAttribute('data-state'), text: await visibleText(status) };
+}
+
+/**
+ * @param {string} pointId
+ * @param {string} token
+ */
+function getReport(pointId, token) {
+  return server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/reports/${encodeURIComponent(pointId)}`, { token });
+}
+
+describe('the dossier page: unit report and the host dashboard', { timeout: seconds(180) }, () => {
+  before(async () => {
+    server = await Server.start({ name: 'dossier' });
+    const csv = path.join(server.dataDir, 'units.csv');
+    await fs.writeFile(csv, UNITS_CSV);
+    await runCli(['units', 'import', '--data', server.dataDir, csv]);
+    // Whole seconds: the deadline is stored in RFC 3339 without fractions.
+    const deadline = Math.ceil((Date.now() + DEADLINE_AHEAD) / 1000) * 1000;
+    const created = JSON.parse((await runCli([
+      'briefing', 'create', '--data', server.dataDir, '--title', TITLE,
+      '--host-unit', 'SO-TTTT', '--unit', 'UBND-CUALO', '--unit', 'UBND-NGHILOC',
+      '--report-deadline', new Date(deadline).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      '--json',
+    ])).trim());
+    /** @type {Record<string, string>} */
+    const tokens = {};
+    for (const link of created.links) tokens[link.point] = tokenOf(link.url);
+    assert.ok(tokens[HOST] && tokens[CUA_LO] && tokens[NGHI_LOC], `links for the three points: ${JSON.stringify(created.links)}`);
+    briefing = { id: created.id, deadline, tokens };
+  });
+
+  after(async () => {
+    for (const client of clients) await client.close();
+    await server?.dispose();
+  });
+
+  it('a unit submits its report after the server refused a value that is not a number', () => diagnosed('unit', async () => {
+    const token = briefing.tokens[CUA_LO];
+    const session = await server.get('/api/session', { token });
+    assert.equal(session.status, 200, session.text);
+    const pointId = String(session.body.point.id);
+
+    const client = await openDossier(CUA_LO, token);
+    const page = client.page;
+    await waitForHeader(client, CUA_LO);
+    assert.equal(await page.getByTestId('tab-dashboard').isVisible(), false, 'a unit has no dashboard tab');
+
+    await page.getByTestId('tab-report').click();
+    const status = page.getByTestId('report-status');
+    let shown = { state: /** @type {string | null} */ (null), text: '' };
+    await waitFor(async () => {
+      shown = await reportStatus(page);
+      return shown.state === 'none' && shown.text !== '';
+    }, { message: () => `the report form loaded with no report yet; report-status: ${JSON.stringify(shown)}` });
+
+    // Arrange: the narrative and two indicators, the first with a value that is not a number.
+    await page.getByTestId('report-narrative').fill(NARRATIVE);
+    const rows = page.getByTestId('report-indicator');
+    await page.getByTestId('report-add-indicator').click();
+    assert.equal(await rows.count(), 2);
+    /**
+     * @param {number} n
+     * @param {{ name: string, measure: string, value: string, plan: string }} indicator
+     */
+    const fillRow = async (n, indicator) => {
+      const row = rows.nth(n);
+      await row.getByTestId('indicator-name').fill(indicator.name);
+      await row.getByTestId('indicator-measure').fill(indicator.measure);
+      await row.getByTestId('indicator-value').fill(indicator.value);
+      await row.getByTestId('indicator-plan').fill(indicator.plan);
+    };
+    await fillRow(0, { ...REVENUE, value: 'khoảng một nghìn' });
+    await fillRow(1, ONLINE);
+    assert.equal(await visibleText(rows.nth(1).getByTestId('indicator-percent')), '90%', 'live % of plan of 45 / 50');
+    assert.equal(await visibleText(rows.nth(0).getByTestId('indicator-percent')), '—', 'no % for a value that is not a number');
+
+    // Act: submit; the server refuses it.
+    await page.getByTestId('report-submit').click();
+
+    // Assert: the server's message next to the form, the field marked, nothing saved.
+    const error = page.getByTestId('report-error');
+    let errorText = '';
+    await waitFor(async () => {
+      errorText = await visibleText(error);
+      return errorText.includes('khoảng một nghìn');
+    }, { message: () => `the server's error next to the form; report-error: ${JSON.stringify(errorText)}` });
+    assert.equal(await error.getAttribute('role'), 'alert');
+    assert.equal(await error.getAttribute('data-code'), 'invalid');
+    assert.match(await visibleText(error), /indicator 1/);
+    assert.equal(await rows.nth(0).getByTestId('indicator-value').getAttribute('aria-invalid'), 'true');
+    assert.equal(await status.getAttribute('data-state'), 'none');
+    const refused = await getReport(pointId, token);
+    assert.equal(refused.status, 404, `nothing saved after the refused report: ${refused.text}`);
+    assert.equal(refused.body?.error?.code, 'no_report');
+
+    // Act: correct the value (decimal comma) and submit again.
+    await rows.nth(0).getByTestId('indicator-value').fill(REVENUE.value);
+    assert.equal(await visibleText(rows.nth(0).getByTestId('indicator-percent')), '94,2%', 'live % of plan of 1130,5 / 1200');
+    await page.getByTestId('report-submit').click();
+
+    // Assert: confirmed on time on the page, the error gone, the numbers read by the server.
+    await waitFor(async () => {
+      shown = await reportStatus(page);
+      errorText = await visibleText(error);
+      return shown.state === 'on_time';
+    }, { message: () => `the report confirmed on time; report-status: ${JSON.stringify(shown)}, report-error: ${JSON.stringify(errorText)}` });
+    assert.match(await visibleText(status), /Đã nộp lúc .* đúng hạn/);
+    assert.equal(await visibleText(error), '');
+    assert.equal(await visibleText(page.getByTestId('dossier-notice')), 'Đã nộp báo cáo đúng hạn.');
+    assert.ok(Date.now() < briefing.deadline, 'the report must go in before the deadline: this machine is too slow for DEADLINE_AHEAD');
+
+    const saved = await getReport(pointId, token);
+    assert.equal(saved.status, 200, saved.text);
+    assert.equal(saved.body.narrative, NARRATIVE);
+    assert.equal(saved.body.on_time, true);
+    assert.deepEqual(saved.body.indicators.map((/** @type {any} */ i) => [i.name, i.measure, i.value, i.plan, i.percent_of_plan]), [
+      [REVENUE.name, REVENUE.measure, 1130.5, 1200, 94.2],
+      [ONLINE.name, ONLINE.measure, 45, 50, 90],
+    ]);
+
+    // A new visit shows the report as submitted, ready to be updated.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitFor(async () => (await page.getByTestId('report-narrative').inputValue()) === NARRATIVE, {
+      message: 'the submitted narrative in the form after a reload',
+    });
+    assert.equal(await rows.nth(0).getByTestId('indicator-value').inputValue(), '1130,5');
+    assert.equal(await status.getAttribute('data-state'), 'on_time');
+    assert.equal(await visibleText(page.getByTestId('report-submit')), 'Cập nhật báo cáo');
+  }));
+
+  it('the host dashboard shows the unit on time with its indicators and the other unit not submitted', () => diagnosed('host', async () => {
+    const client = await openDossier(HOST, briefing.tokens[HOST]);
+    const page = client.page;
+    await waitForHeader(client, HOST);
+    await page.getByTestId('tab-dashboard').click();
+
+    const pointRow = (/** @type {string} */ name) => page.locator(`[data-testid=dashboard-point][data-point=${JSON.stringify(name)}]`);
+    let seen = { rows: /** @type {string[]} */ ([]), error: '' };
+    await waitFor(async () => {
+      seen = { rows: await page.getByTestId('dashboard-point').allTextContents(), error: await visibleText(page.getByTestId('dashboard-error')) };
+      return (await pointRow(CUA_LO).getAttribute('data-status')) === 'on_time';
+    }, { message: () => `${CUA_LO} on time on the dashboard; shown: ${JSON.stringify(seen)}` });
+    assert.equal(await visibleText(pointRow(CUA_LO).getByTestId('dashboard-status')), 'Đúng hạn');
+    assert.equal(await pointRow(NGHI_LOC).getAttribute('data-status'), 'pending', 'before the deadline the other unit is not yet due');
+    assert.equal(await visibleText(pointRow(NGHI_LOC).getByTestId('dashboard-status')), 'Chưa đến hạn');
+    assert.match(await visibleText(page.getByTestId('dashboard-counts')), /^Đã nộp 1\/2 đơn vị/);
+
+    // The indicators side by side: the unit's value, the total and the % of plan.
+    const indicatorRow = (/** @type {string} */ name) => page.locator(`[data-testid=dashboard-indicator][data-indicator=${JSON.stringify(name)}]`);
+    const revenue = indicatorRow(REVENUE.name);
+    assert.match(await visibleText(revenue.locator(`td[data-point=${JSON.stringify(CUA_LO)}]`)), /^1\.130,5/);
+    assert.equal(await visibleText(revenue.locator(`td[data-point=${JSON.stringify(NGHI_LOC)}]`)), '—');
+    assert.equal(await visibleText(revenue.getByTestId('indicator-total')), '1.130,5');
+    assert.equal(await visibleText(revenue.getByTestId('indicator-total-plan')), '1.200');
+    assert.equal(await visibleText(revenue.getByTestId('indicator-total-percent')), '94,2%');
+    assert.equal(await visibleText(indicatorRow(ONLINE.name).getByTestId('indicator-total-percent')), '90%');
+    const bars = page.locator('[data-testid=dashboard-chart-svg] g[data-indicator]');
+    assert.deepEqual(await bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-indicator'), g.getAttribute('data-percent')])), [
+      [REVENUE.name, '94.2'],
+      [ONLINE.name, '90'],
+    ]);
+
+    // The unit's own report on demand.
+    await pointRow(CUA_LO).getByTestId('dashboard-view-report').click();
+    await waitFor(async () => (await visibleText(page.getByTestId('dashboard-report'))).includes(NARRATIVE), {
+      message: 'the narrative of the unit in the report view',
+    });
+    await page.getByTestId('dashboard-report-close').click();
+
+    // Once the deadline has passed, the other unit is missing.
+    const wait = briefing.deadline + 1000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    let other = /** @type {string | null} */ (null);
+    await waitFor(async () => {
+      await page.getByTestId('dashboard-refresh').click();
+      other = await pointRow(NGHI_LOC).getAttribute('data-status');
+      return other === 'missing';
+    }, { timeout: seconds(10), interval: 500, message: () => `${NGHI_LOC} missing after the deadline; its status: ${other}` });
+    assert.equal(await visibleText(pointRow(NGHI_LOC).getByTestId('dashboard-status')), 'Chưa nộp');
+    assert.equal(await pointRow(CUA_LO).getAttribute('data-status'), 'on_time');
+    assert.deepEqual(await page.getByTestId('dashboard-missing').locator('li').allTextContents(), [NGHI_LOC]);
+    assert.equal(await page.getByTestId('dashboard-late').getAttribute('data-count'), '0');
+  }));
+});

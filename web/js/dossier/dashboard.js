@@ -1,0 +1,312 @@
+// The host's dashboard of the unit reports: who submitted (on time, late), who has not, the
+// indicators side by side per point with totals and the percentage of plan, a bar chart of
+// that percentage in inline SVG, and each point's report on demand.
+
+import { t, formatNumber } from '../i18n.js';
+import { Alert, busy, button, byTestId, el, formatPercent, formatValue, formatWhen } from './common.js';
+
+/** @typedef {import('./common.js').Context} Context */
+/** @typedef {import('./common.js').Part} Part */
+/** @typedef {import('../dossier-api.js').Dashboard} Dashboard */
+/** @typedef {import('../dossier-api.js').DashboardPoint} DashboardPoint */
+/** @typedef {import('../dossier-api.js').DashboardIndicator} DashboardIndicator */
+/** @typedef {import('../dossier-api.js').Report} Report */
+/** @typedef {import('../dossier-api.js').ReportStatus} ReportStatus */
+/** @typedef {import('../i18n.js').MessageKey} MessageKey */
+
+/** @type {Record<ReportStatus, MessageKey>} */
+const STATUS_TEXT = {
+  on_time: 'dossier.status.onTime',
+  late: 'dossier.status.late',
+  missing: 'dossier.status.missing',
+  pending: 'dossier.status.pending',
+};
+
+/** @implements {Part} */
+export class DashboardPart {
+  /**
+   * @param {Context} ctx
+   * @param {HTMLElement} root the dashboard section
+   */
+  constructor(ctx, root) {
+    this.ctx = ctx;
+    this.ui = {
+      refresh: byTestId(root, 'dashboard-refresh', HTMLButtonElement),
+      counts: byTestId(root, 'dashboard-counts', HTMLElement),
+      late: byTestId(root, 'dashboard-late', HTMLUListElement),
+      missing: byTestId(root, 'dashboard-missing', HTMLUListElement),
+      points: byTestId(root, 'dashboard-points', HTMLTableElement),
+      report: byTestId(root, 'dashboard-report', HTMLElement),
+      indicatorsEmpty: byTestId(root, 'dashboard-indicators-empty', HTMLElement),
+      indicators: byTestId(root, 'dashboard-indicators', HTMLTableElement),
+      chart: byTestId(root, 'dashboard-chart', HTMLElement),
+    };
+    this.alert = new Alert(byTestId(root, 'dashboard-error', HTMLElement));
+    /** @type {Dashboard | null} */
+    this.dashboard = null;
+    /** @type {Report | null} the report opened below the table */
+    this.open = null;
+    this.ui.refresh.addEventListener('click', () => void busy(this.ui.refresh, () => this.load()));
+  }
+
+  async load() {
+    try {
+      this.dashboard = await this.ctx.api.dashboard();
+      this.alert.clear();
+    } catch (err) {
+      this.alert.show(err);
+    }
+    this.render();
+  }
+
+  render() {
+    this.alert.render();
+    const d = this.dashboard;
+    if (!d) {
+      this.ui.counts.textContent = '';
+      return;
+    }
+    const deadline = formatWhen(d.report_deadline);
+    this.ui.counts.textContent = [
+      t('dossier.dashboard.counts', { submitted: formatNumber(d.submitted), expected: formatNumber(d.expected) }),
+      deadline ? t('dossier.report.deadline', { time: deadline }) : '',
+    ].filter((s) => s !== '').join(' · ');
+    this.ui.counts.dataset.submitted = String(d.submitted);
+    this.ui.counts.dataset.expected = String(d.expected);
+    nameList(this.ui.late, d.late);
+    nameList(this.ui.missing, d.missing);
+    this.#renderPoints(d.points);
+    this.#renderReport();
+    this.#renderIndicators(d);
+    this.#renderChart(d.indicators);
+  }
+
+  /** @param {DashboardPoint[]} points */
+  #renderPoints(points) {
+    const body = this.ui.points.tBodies[0];
+    body.replaceChildren(
+      ...points.map((p) => {
+        const name = el('th', { text: p.point, attrs: { scope: 'row' } });
+        if (p.unit_code) name.append(el('span', { className: 'muted', text: ` (${p.unit_code})` }));
+        const actions = el('td');
+        if (p.submitted_at) {
+          const view = button(t('dossier.dashboard.view'), { testid: 'dashboard-view-report', label: t('dossier.dashboard.view.label', { point: p.point }) });
+          view.addEventListener('click', () => void busy(view, () => this.#openReport(p)));
+          actions.append(view);
+        }
+        return el('tr', { testid: 'dashboard-point', data: { point: p.point, status: p.status, ...(p.unit_code ? { unitCode: p.unit_code } : {}) } }, [
+          name,
+          el('td', {}, [el('span', { className: 'status-badge', testid: 'dashboard-status', text: t(STATUS_TEXT[p.status] ?? 'dossier.status.missing'), data: { status: p.status } })]),
+          el('td', { text: formatWhen(p.submitted_at) }),
+          actions,
+        ]);
+      }),
+    );
+  }
+
+  /** @param {DashboardPoint} p */
+  async #openReport(p) {
+    try {
+      this.open = await this.ctx.api.report(p.point_id);
+      this.alert.clear();
+    } catch (err) {
+      this.alert.show(err);
+    }
+    this.#renderReport();
+  }
+
+  #renderReport() {
+    const report = this.open;
+    const box = this.ui.report;
+    box.hidden = report === null;
+    if (!report) {
+      box.replaceChildren();
+      return;
+    }
+    box.dataset.point = report.point;
+    const close = button(t('dossier.close'), { testid: 'dashboard-report-close' }, () => {
+      this.open = null;
+      this.#renderReport();
+    });
+    const rows = report.indicators.map((i) =>
+      el('tr', {}, [
+        el('th', { text: i.name, attrs: { scope: 'row' } }),
+        el('td', { text: i.measure }),
+        el('td', { className: 'num', text: formatValue(i.value) }),
+        el('td', { className: 'num', text: formatValue(i.plan) }),
+        el('td', { className: 'num', text: formatPercent(i.percent_of_plan) }),
+      ]),
+    );
+    const when = t(report.on_time ? 'dossier.report.state.onTime' : 'dossier.report.state.late', { time: formatWhen(report.submitted_at) });
+    box.replaceChildren(
+      el('div', { className: 'card__head' }, [el('h3', { text: t('dossier.dashboard.reportOf', { point: report.point }) }), close]),
+      el('p', { className: 'muted', text: when }),
+      el('p', { className: 'narrative', text: report.narrative || t('dossier.dashboard.noNarrative') }),
+    );
+    if (rows.length > 0) {
+      box.append(
+        el('div', { className: 'table-wrap' }, [
+          el('table', { className: 'data-table' }, [
+            el('thead', {}, [
+              el('tr', {}, [
+                el('th', { text: t('dossier.report.col.name'), attrs: { scope: 'col' } }),
+                el('th', { text: t('dossier.report.col.measure'), attrs: { scope: 'col' } }),
+                el('th', { className: 'num', text: t('dossier.report.col.value'), attrs: { scope: 'col' } }),
+                el('th', { className: 'num', text: t('dossier.report.col.plan'), attrs: { scope: 'col' } }),
+                el('th', { className: 'num', text: t('dossier.report.col.percent'), attrs: { scope: 'col' } }),
+              ]),
+            ]),
+            el('tbody', {}, rows),
+          ]),
+        ]),
+      );
+    }
+  }
+
+  /** @param {Dashboard} d */
+  #renderIndicators(d) {
+    const { indicators, points } = d;
+    this.ui.indicatorsEmpty.hidden = indicators.length > 0;
+    this.ui.indicators.hidden = indicators.length === 0;
+    /** @param {string} text @param {string} [className] */
+    const th = (text, className) => el('th', { text, className, attrs: { scope: 'col' } });
+    const head = el('tr', {}, [
+      th(t('dossier.report.col.name')),
+      th(t('dossier.report.col.measure')),
+      ...points.map((p) => th(p.point, 'num')),
+      th(t('dossier.dashboard.col.total'), 'num'),
+      th(t('dossier.dashboard.col.totalPlan'), 'num'),
+      th(t('dossier.report.col.percent'), 'num'),
+    ]);
+    this.ui.indicators.tHead?.replaceChildren(head);
+    this.ui.indicators.tBodies[0].replaceChildren(
+      ...indicators.map((ind) => {
+        const cells = points.map((p) => {
+          const entry = ind.by_point.find((b) => b.point === p.point);
+          const cell = el('td', { className: 'num', data: { point: p.point } });
+          if (!entry) {
+            cell.textContent = '—';
+            return cell;
+          }
+          cell.append(el('span', { text: formatValue(entry.value) }));
+          if (entry.plan !== null) {
+            cell.append(el('span', { className: 'cell-note', text: t('dossier.dashboard.planNote', { plan: formatValue(entry.plan), percent: formatPercent(entry.percent_of_plan) }) }));
+          }
+          return cell;
+        });
+        return el('tr', { testid: 'dashboard-indicator', data: { indicator: ind.name, measure: ind.measure } }, [
+          el('th', { text: ind.name, attrs: { scope: 'row' } }),
+          el('td', { text: ind.measure }),
+          ...cells,
+          el('td', { className: 'num', testid: 'indicator-total', text: formatValue(ind.total_value) }),
+          el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan) }),
+          el('td', { className: 'num', testid: 'indicator-total-percent', text: formatPercent(ind.percent_of_plan) }),
+        ]);
+      }),
+    );
+  }
+
+  /** @param {DashboardIndicator[]} indicators */
+  #renderChart(indicators) {
+    const bars = indicators.filter((i) => i.percent_of_plan !== null && Number.isFinite(i.percent_of_plan));
+    const figure = this.ui.chart;
+    figure.hidden = bars.length === 0;
+    const caption = el('figcaption', { text: t('dossier.dashboard.chart') });
+    figure.replaceChildren(caption);
+    if (bars.length > 0) figure.append(percentChart(bars));
+  }
+}
+
+/**
+ * @param {HTMLUListElement} list
+ * @param {string[]} names
+ */
+function nameList(list, names) {
+  if (names.length === 0) {
+    list.replaceChildren(el('li', { className: 'muted', text: t('dossier.none') }));
+    list.dataset.count = '0';
+    return;
+  }
+  list.replaceChildren(...names.map((name) => el('li', { text: name, data: { point: name } })));
+  list.dataset.count = String(names.length);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** Chart geometry, in viewBox units. */
+const LABEL_WIDTH = 280;
+const BAR_WIDTH = 380;
+const VALUE_WIDTH = 90;
+const ROW_HEIGHT = 30;
+const BAR_HEIGHT = 18;
+const TOP = 8;
+/** Bars longer than this percentage are cut (and say so): 100 % stays readable. */
+const SCALE_CAP = 200;
+/** Labels longer than this are cut; the full name is the bar's tooltip. */
+const LABEL_CHARS = 38;
+
+/**
+ * A horizontal bar per indicator: the percentage of plan, with a line at 100 %. Drawn with SVG
+ * attributes and classes only (the page's CSP allows no inline styles).
+ * @param {DashboardIndicator[]} indicators each with a percentage
+ * @returns {SVGSVGElement}
+ */
+function percentChart(indicators) {
+  const max = Math.min(SCALE_CAP, Math.max(100, ...indicators.map((i) => i.percent_of_plan ?? 0)));
+  const scale = BAR_WIDTH / max;
+  const width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH;
+  const height = TOP * 2 + ROW_HEIGHT * indicators.length;
+
+  const svg = svgEl('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    width: '100%',
+    role: 'img',
+    'aria-label': t('dossier.dashboard.chart'),
+    class: 'chart__svg',
+    preserveAspectRatio: 'xMinYMin meet',
+  });
+  svg.dataset.testid = 'dashboard-chart-svg';
+
+  // The 100 % line first: the bars and their values are drawn over it.
+  const x100 = LABEL_WIDTH + 100 * scale;
+  svg.append(svgEl('line', { x1: x100.toFixed(1), x2: x100.toFixed(1), y1: '2', y2: String(height - 2), class: 'chart__target' }));
+
+  indicators.forEach((ind, index) => {
+    const percent = ind.percent_of_plan ?? 0;
+    const y = TOP + index * ROW_HEIGHT;
+    const label = ind.measure ? `${ind.name} (${ind.measure})` : ind.name;
+    const g = svgEl('g', { class: 'chart__row' });
+    g.dataset.indicator = ind.name;
+    g.dataset.percent = String(percent);
+    const title = svgEl('title', {});
+    title.textContent = `${label}: ${formatPercent(percent)}`;
+    const text = svgEl('text', { x: String(LABEL_WIDTH - 8), y: String(y + BAR_HEIGHT - 4), class: 'chart__label', 'text-anchor': 'end' });
+    text.textContent = label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
+    const length = Math.max(0, Math.min(percent, SCALE_CAP) * scale);
+    const bar = svgEl('rect', {
+      x: String(LABEL_WIDTH),
+      y: String(y),
+      width: length.toFixed(1),
+      height: String(BAR_HEIGHT),
+      rx: '2',
+      class: percent >= 100 ? 'chart__bar chart__bar--reached' : 'chart__bar',
+    });
+    const value = svgEl('text', { x: String(LABEL_WIDTH + length + 6), y: String(y + BAR_HEIGHT - 4), class: 'chart__value' });
+    value.textContent = percent > SCALE_CAP ? `${formatPercent(percent)} ▸` : formatPercent(percent);
+    g.append(title, text, bar, value);
+    svg.append(g);
+  });
+
+  return svg;
+}
+
+/**
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string>} attrs
+ * @returns {SVGElementTagNameMap[K]}
+ */
+function svgEl(tag, attrs) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  return node;
+}
