@@ -34,6 +34,8 @@ const ui = {
   form: find('[data-role=create-form]', HTMLFormElement),
   title: find('#briefing-title', HTMLInputElement),
   start: find('#briefing-start', HTMLInputElement),
+  reportDeadline: find('#briefing-report-deadline', HTMLInputElement),
+  series: find('#briefing-series', HTMLInputElement),
   host: find('#briefing-host', HTMLInputElement),
   hostUnit: find('[data-role=host-unit]', HTMLSelectElement),
   points: find('#briefing-points', HTMLTextAreaElement),
@@ -164,13 +166,17 @@ async function create() {
     seen.add(name);
   }
 
-  /** @type {{title: string, host?: string, host_unit?: string, points: string[], units?: string[], scheduled_start?: string}} */
+  /** @type {{title: string, host?: string, host_unit?: string, points: string[], units?: string[], scheduled_start?: string, report_deadline?: string, series?: string}} */
   const body = { title, points };
   if (hostUnit) body.host_unit = hostUnit.code;
   else body.host = host;
   if (units.length > 0) body.units = units.map((u) => u.code);
   const start = rfc3339FromLocalInput(ui.start.value);
   if (start) body.scheduled_start = start;
+  const reportDeadline = rfc3339FromLocalInput(ui.reportDeadline.value);
+  if (reportDeadline) body.report_deadline = reportDeadline;
+  const series = ui.series.value.trim();
+  if (series) body.series = series;
 
   state.creating = true;
   renderCreateButton();
@@ -519,7 +525,19 @@ function linksTable(links, briefing) {
     const copyWrap = document.createElement('div');
     copyWrap.className = 'links__copy';
     copyWrap.append(input);
-    if (!link.revoked) copyWrap.append(copyButton);
+    if (!link.revoked) {
+      copyWrap.append(copyButton);
+      // The same token opens the briefing's dossier: agenda, reports, tasks, minutes.
+      const dossier = document.createElement('a');
+      dossier.className = 'btn btn--secondary btn--small';
+      dossier.dataset.role = 'dossier-link';
+      dossier.href = link.url.replace('/j/', '/d/');
+      dossier.target = '_blank';
+      dossier.rel = 'noopener';
+      dossier.textContent = t('admin.dossier');
+      dossier.setAttribute('aria-label', t('admin.dossier.label', { point: link.point }));
+      copyWrap.append(dossier);
+    }
     urlCell.append(copyWrap);
 
     row.append(name, role, urlCell);
