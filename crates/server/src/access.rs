@@ -1,4 +1,5 @@
-//! Who calls an API of a briefing's substance, and what they may do there.
+//! Who calls an API of a briefing's substance, and what they may do there; and how its
+//! handlers read the rest of a request, so that every bad part of one gets the same answer.
 //!
 //! [`Access`] is the guard of every path under `/api/briefings/{id}/` that the host, the
 //! invited points and the organiser share: it checks the token against the briefing in the
@@ -7,14 +8,14 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use giaoban_model::{BriefingId, Role};
-use giaoban_store::{Briefing, Invitation, Point, UnitCode};
+use giaoban_store::{Briefing, Invitation, Point, Task, UnitCode};
 
-use crate::api::{ADMIN_COOKIE, bearer, cookie, unix_now};
+use crate::api::{ADMIN_COOKIE, bearer, body_too_large, cookie, unix_now};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -111,6 +112,15 @@ impl Access {
         }
     }
 
+    /// Whether the caller may work on `task` (report progress, attach documents): the host or
+    /// the organiser, or a point whose unit owns it.
+    pub fn may_work_on(&self, task: &Task) -> bool {
+        self.is_host()
+            || self
+                .unit_code()
+                .is_some_and(|unit| task.owners.iter().any(|o| o.code == unit.as_str()))
+    }
+
     /// The calling point (the host's link included); 403 for the organiser, who is no unit.
     pub fn require_point(&self) -> Result<&Point, ApiError> {
         self.point().ok_or_else(|| {
@@ -121,8 +131,36 @@ impl Access {
     }
 }
 
-/// Parses a JSON body, turning every rejection into a 422 with the reason.
+/// Parses a JSON body: a body over the limit is 413, any other rejection 422 with the reason.
 pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))
+    body.map(|Json(v)| v).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            body_too_large()
+        } else {
+            ApiError::invalid(e.body_text())
+        }
+    })
+}
+
+/// Parses the query string, turning every rejection into a 422 with the reason.
+pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(v)| v)
+        .map_err(|e| ApiError::invalid(e.body_text()))
+}
+
+/// The id of an item of the briefing (a `what`) in a path such as
+/// `/api/briefings/{id}/tasks/{task}`; 404 when it is not a number, as no item has such an id.
+pub(crate) fn item_id(
+    path: Result<Path<(String, String)>, PathRejection>,
+    what: &str,
+) -> Result<i64, ApiError> {
+    path.ok()
+        .and_then(|Path((_, item))| item.parse().ok())
+        .ok_or_else(|| ApiError::not_found(format!("there is no such {what} in this briefing")))
+}
+
+/// 404 for item `id` (a `what`) that the briefing does not have.
+pub(crate) fn no_item(what: &str, id: i64) -> ApiError {
+    ApiError::not_found(format!("there is no {what} {id} in this briefing"))
 }

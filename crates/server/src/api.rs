@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,15 +16,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::access::json_body;
 use crate::assets;
 use crate::cli;
-use crate::error::ApiError;
+use crate::error::{ApiError, too_large_as_json};
 use crate::signal;
 use crate::state::AppState;
 
 pub(crate) const ADMIN_COOKIE: &str = "giaoban_admin";
 /// Request bodies are small JSON documents.
 const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// 413 for a JSON body over [`MAX_BODY_BYTES`].
+pub(crate) fn body_too_large() -> ApiError {
+    ApiError::too_large(format!(
+        "a request body is at most {} KiB",
+        MAX_BODY_BYTES / 1024
+    ))
+}
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -51,6 +61,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::minutes_api::routes())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(|response| async {
+            too_large_as_json(response, body_too_large)
+        }))
         // Added after the 256 KiB limit, which applies only to the routes above: a units file
         // is larger and has its own limit.
         .merge(crate::units_api::routes())
@@ -143,6 +156,46 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// `?format=` of an answer given as JSON or as a CSV file.
+#[derive(Deserialize)]
+pub(crate) struct FormatQuery {
+    format: Option<String>,
+}
+
+/// The form of such an answer.
+pub(crate) enum Format {
+    Json,
+    Csv,
+}
+
+impl FormatQuery {
+    /// The form asked for, JSON when none is; 422 for anything but `json` and `csv`.
+    pub fn format(&self) -> Result<Format, ApiError> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(Format::Json),
+            Some("csv") => Ok(Format::Csv),
+            Some(other) => Err(ApiError::invalid(format!(
+                "format must be json or csv, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A CSV file to download as `file_name`, which is printable ASCII.
+pub(crate) fn csv_file(file_name: &str, csv: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response()
 }
 
 #[derive(Serialize)]
@@ -335,10 +388,9 @@ struct CreateRequest {
 async fn admin_create(
     _: AdminAuth,
     State(state): State<AppState>,
-    body: Result<Json<CreateRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<CreateRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    let req = json_body(body)?;
     let new = NewBriefing {
         title: req.title,
         scheduled_start: req.scheduled_start,
@@ -352,11 +404,7 @@ async fn admin_create(
     let briefing = state.store.create_briefing(&new)?;
     let links = cli::links_of(&state.store, &briefing.id, &state.base_url).map_err(|e| {
         tracing::error!("links of a new briefing: {e:#}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError::internal()
     })?;
     let body = cli::Created {
         id: briefing.id.0,
@@ -375,10 +423,9 @@ async fn admin_revoke(
     _: AdminAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<RevokeRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<RevokeRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Json(req) = body
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    let req = json_body(body)?;
     let id = BriefingId(id);
     state.store.revoke_point(&id, &req.point)?;
     if let Some(point) = state.store.point_by_name(&id, &req.point)? {

@@ -13,14 +13,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use giaoban_store::{
-    Document, DocumentRejection, MAX_DOCUMENT_BYTES, NewDocument, StoreError, check_document,
-};
+use giaoban_store::{Document, DocumentRejection, MAX_DOCUMENT_BYTES, NewDocument, check_document};
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::access::Access;
-use crate::error::ApiError;
+use crate::access::{Access, item_id, no_item, query};
+use crate::error::{ApiError, too_large_as_json};
 use crate::state::AppState;
 
 /// Routes of this part of the API.
@@ -35,7 +33,9 @@ pub fn routes() -> Router<AppState> {
         // a declared Content-Length over the limit before reading any of the body.
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_DOCUMENT_BYTES))
-        .layer(axum::middleware::map_response(too_large_as_json))
+        .layer(axum::middleware::map_response(|response| async {
+            too_large_as_json(response, too_large)
+        }))
 }
 
 /// The query of an upload: `?name=FILE[&agenda_item_id=N][&task_id=N]`.
@@ -60,13 +60,13 @@ async fn list(
 async fn upload(
     access: Access,
     State(state): State<AppState>,
-    query: Result<Query<UploadQuery>, QueryRejection>,
+    upload_query: Result<Query<UploadQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
-    let Query(query) = query.map_err(|e| invalid(e.body_text()))?;
+    let query = query(upload_query)?;
     let name = query
         .name
-        .ok_or_else(|| invalid("name: give the file name as ?name=FILE"))?;
+        .ok_or_else(|| ApiError::invalid("name: give the file name as ?name=FILE"))?;
     if let Some(task) = query.task_id {
         may_attach_to(&access, &state, task)?;
     }
@@ -77,31 +77,25 @@ async fn upload(
             ApiError::new(e.status(), "invalid", e.body_text())
         }
     })?;
+    // The store checks the file again but refuses it as 422, where this answers 413 and 415.
     check_document(&name, &content).map_err(rejected)?;
-    if let Some(item) = query.agenda_item_id
-        && !state.store.agenda_item_exists(access.id(), item)?
-    {
-        return Err(invalid(format!(
-            "agenda_item_id {item} is not on this briefing's agenda"
-        )));
-    }
 
-    let store = state.store.clone();
     let briefing = access.id().clone();
     let uploader = access.point().map(|p| p.id.clone());
-    let document = blocking(move || {
-        store.add_document(
-            &briefing,
-            &NewDocument {
-                file_name: &name,
-                content: &content,
-                agenda_item_id: query.agenda_item_id,
-                task_id: query.task_id,
-                uploaded_by: uploader.as_ref(),
-            },
-        )
-    })
-    .await?;
+    let document = state
+        .blocking(move |store| {
+            store.add_document(
+                &briefing,
+                &NewDocument {
+                    file_name: &name,
+                    content: &content,
+                    agenda_item_id: query.agenda_item_id,
+                    task_id: query.task_id,
+                    uploaded_by: uploader.as_ref(),
+                },
+            )
+        })
+        .await?;
     tracing::info!(
         briefing = %access.id(),
         document = document.id,
@@ -117,12 +111,12 @@ async fn download(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let id = document_id(path)?;
-    let store = state.store.clone();
+    let id = item_id(path, "document")?;
     let briefing = access.id().clone();
-    let (document, content) = blocking(move || store.document_content(&briefing, id))
+    let (document, content) = state
+        .blocking(move |store| store.document_content(&briefing, id))
         .await?
-        .ok_or_else(no_such_document)?;
+        .ok_or_else(|| no_item("document", id))?;
     let content_type = HeaderValue::from_str(&document.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = HeaderValue::from_str(&content_disposition(&document.file_name))
@@ -148,11 +142,11 @@ async fn delete(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let id = document_id(path)?;
+    let id = item_id(path, "document")?;
     let document = state
         .store
         .document(access.id(), id)?
-        .ok_or_else(no_such_document)?;
+        .ok_or_else(|| no_item("document", id))?;
     let uploader = access
         .point()
         .is_some_and(|p| document.uploaded_by_point.as_ref() == Some(&p.id));
@@ -172,11 +166,8 @@ fn may_attach_to(access: &Access, state: &AppState, task: i64) -> Result<(), Api
     let task = state
         .store
         .visible_task(access.id(), task)?
-        .ok_or_else(|| ApiError::not_found(format!("this briefing has no task {task}")))?;
-    let owner = access
-        .unit_code()
-        .is_some_and(|unit| task.owners.iter().any(|o| o.code == unit.as_str()));
-    if access.is_host() || owner {
+        .ok_or_else(|| no_item("task", task))?;
+    if access.may_work_on(&task) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
@@ -246,27 +237,8 @@ fn percent_encode(s: &str) -> String {
     encoded
 }
 
-/// The `{doc}` of the path; 404 if it is not a document id.
-fn document_id(path: Result<Path<(String, String)>, PathRejection>) -> Result<i64, ApiError> {
-    path.ok()
-        .and_then(|Path((_, doc))| doc.parse().ok())
-        .ok_or_else(no_such_document)
-}
-
-fn no_such_document() -> ApiError {
-    ApiError::not_found("this briefing has no such document")
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-}
-
 fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        DocumentRejection::TooLarge.to_string(),
-    )
+    ApiError::too_large(DocumentRejection::TooLarge.to_string())
 }
 
 fn rejected(rejection: DocumentRejection) -> ApiError {
@@ -277,49 +249,17 @@ fn rejected(rejection: DocumentRejection) -> ApiError {
             "unsupported_type",
             message,
         ),
-        DocumentRejection::Invalid(message) => invalid(message),
-        other => invalid(other.to_string()),
+        DocumentRejection::Invalid(message) => ApiError::invalid(message),
+        other => ApiError::invalid(other.to_string()),
     }
-}
-
-/// The plain-text 413 of [`RequestBodyLimitLayer`], for a declared length over the limit, in
-/// the error shape of the API.
-async fn too_large_as_json(response: Response) -> Response {
-    let json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
-        too_large().into_response()
-    } else {
-        response
-    }
-}
-
-/// Runs a store call that moves a whole document off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| {
-            tracing::error!("document task failed: {e}");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the server could not complete the request",
-            )
-        })?
-        .map_err(ApiError::from)
 }
 
 #[cfg(test)]
 mod tests {
     use axum::http::Request;
     use giaoban_model::BriefingId;
-    use giaoban_store::{NewBriefing, NewTask};
+    use giaoban_store::NewBriefing;
     use serde_json::{Value, json};
-    use tower::ServiceExt;
 
     use super::*;
     use crate::test_app::{Answer, TestApp};
@@ -348,13 +288,6 @@ mod tests {
         let answer = upload(app, token, name, "", PDF).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
         answer.json()["id"].as_i64().unwrap()
-    }
-
-    fn message(answer: &Answer) -> String {
-        answer.json()["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
     }
 
     fn percent_decode(s: &str) -> Vec<u8> {
@@ -395,20 +328,11 @@ mod tests {
             assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
         }
         app.store
-            .revoke_point(&BriefingId(app.id.clone()), "UBND huyện Nghi Lộc")
+            .revoke_point(&app.briefing_id(), "UBND huyện Nghi Lộc")
             .unwrap();
         let revoked = upload(&app, &app.nghiloc, "Báo cáo.pdf", "", PDF).await;
         assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
         assert_eq!(revoked.code(), "revoked_token");
-        let unknown = app
-            .send(
-                "GET",
-                "/api/briefings/khongco/documents",
-                Some(&app.admin),
-                None,
-            )
-            .await;
-        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
@@ -576,7 +500,7 @@ mod tests {
             assert_eq!(answer.status, expected, "{token:?} {id}: {}", answer.json());
             if expected == StatusCode::FORBIDDEN && token == Some(&app.cualo) {
                 assert!(
-                    message(&answer).contains("point that uploaded"),
+                    answer.message().contains("point that uploaded"),
                     "{}",
                     answer.json()
                 );
@@ -685,7 +609,7 @@ mod tests {
                 PDF,
                 404,
                 "not_found",
-                "this briefing has no task",
+                "there is no task 999999 in this briefing",
             ),
         ] {
             let answer = upload(&app, &app.host, name, extra, content).await;
@@ -697,7 +621,7 @@ mod tests {
             );
             assert_eq!(answer.code(), code, "{name} {extra}");
             assert!(
-                message(&answer).starts_with(expected),
+                answer.message().starts_with(expected),
                 "{name} {extra}: {}",
                 answer.json()
             );
@@ -712,7 +636,7 @@ mod tests {
             )
             .await;
         assert_eq!(no_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(message(&no_name).starts_with("name:"), "{}", no_name.json());
+        assert!(no_name.message().starts_with("name:"), "{}", no_name.json());
         let listed = app
             .send("GET", &app.path("/documents"), Some(&app.host), None)
             .await;
@@ -732,16 +656,13 @@ mod tests {
             .body(Body::from(content.clone()))
             .unwrap();
 
-        let declared = app.router.clone().oneshot(declared).await.unwrap();
+        let declared = app.send_request(declared).await;
         let streamed = upload(&app, &app.cualo, "a.pdf", "", &content).await;
 
         assert_eq!(largest.status, StatusCode::CREATED, "{}", largest.json());
         assert_eq!(largest.json()["size"], MAX_DOCUMENT_BYTES);
-        assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let body = axum::body::to_bytes(declared.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(declared.status, StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = serde_json::from_slice(&declared.bytes).unwrap();
         assert_eq!(
             body,
             json!({"error": {"code": "too_large", "message": "a document is at most 20 MiB"}})
@@ -757,19 +678,11 @@ mod tests {
     #[tokio::test]
     async fn only_the_host_and_owner_units_attach_documents_to_a_task() {
         let app = TestApp::new().await;
-        let briefing = BriefingId(app.id.clone());
-        let task = app
-            .store
-            .create_task(
-                &briefing,
-                &NewTask {
-                    text: "Triển khai chữ ký số cho cán bộ".into(),
-                    owners: vec!["UBND-CUALO".into()],
-                    deadline: "2099-12-31".into(),
-                },
-            )
-            .unwrap()
-            .id;
+        let task = app.task(
+            &app.briefing_id(),
+            "Triển khai chữ ký số cho cán bộ",
+            &["UBND-CUALO"],
+        );
         let earlier = app
             .store
             .create_briefing(&NewBriefing {
@@ -781,30 +694,12 @@ mod tests {
                 ..NewBriefing::default()
             })
             .unwrap();
-        let carried = app
-            .store
-            .create_task(
-                &earlier.id,
-                &NewTask {
-                    text: "Báo cáo số hoá hồ sơ".into(),
-                    owners: vec!["UBND-NGHILOC".into()],
-                    deadline: "2099-12-31".into(),
-                },
-            )
-            .unwrap()
-            .id;
-        let elsewhere = app
-            .store
-            .create_task(
-                &BriefingId(app.other_id.clone()),
-                &NewTask {
-                    text: "Việc của Sở Nội vụ".into(),
-                    owners: vec!["UBND-CUALO".into()],
-                    deadline: "2099-12-31".into(),
-                },
-            )
-            .unwrap()
-            .id;
+        let carried = app.task(&earlier.id, "Báo cáo số hoá hồ sơ", &["UBND-NGHILOC"]);
+        let elsewhere = app.task(
+            &BriefingId(app.other_id.clone()),
+            "Việc của Sở Nội vụ",
+            &["UBND-CUALO"],
+        );
         let on = |task: i64| format!("&task_id={task}");
 
         for (token, task, status) in [
@@ -824,7 +719,7 @@ mod tests {
                 assert_eq!(answer.json()["task_id"], task);
             }
             if status == StatusCode::FORBIDDEN {
-                assert!(message(&answer).contains("owns task"), "{}", answer.json());
+                assert!(answer.message().contains("owns task"), "{}", answer.json());
             }
         }
         assert_eq!(app.store.documents_of_task(task).unwrap().len(), 3);

@@ -1,7 +1,7 @@
 //! The one error type of the HTTP edge: a status, a stable code and a human message.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use giaoban_store::{AuthError, StoreError};
 use serde_json::json;
@@ -33,6 +33,40 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    /// 422 `invalid`: a value of the request is not acceptable; the message says which.
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    }
+
+    /// 413 `too_large`: the request body is over the limit the message states.
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    /// 500 `internal`, saying nothing of the cause, which the caller logs.
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request",
+        )
+    }
+}
+
+/// `response`, or `error` in its place when it is a 413 not in the shape of the API: the plain
+/// text of tower-http's `RequestBodyLimitLayer`, which refuses a declared `Content-Length` over
+/// the limit before any handler runs.
+pub fn too_large_as_json(response: Response, error: fn() -> ApiError) -> Response {
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        error().into_response()
+    } else {
+        response
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -45,16 +79,12 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::NotFound(m) => ApiError::not_found(m),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             other => {
                 tracing::error!("store failure: {other}");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server could not complete the request",
-                )
+                ApiError::internal()
             }
         }
     }

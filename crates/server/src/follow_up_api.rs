@@ -5,7 +5,7 @@
 //! a caller who may not do a thing gets 403 whatever it sent. Progress reports are the one
 //! place where the role depends on the item: the task's owners decide.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch, post};
@@ -15,7 +15,7 @@ use giaoban_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Access, json_body};
+use crate::access::{Access, item_id, json_body, no_item};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -102,7 +102,7 @@ struct ProgressBody {
 }
 
 /// The briefing's id and the id of an item of it, as in the path.
-type ItemPath = Path<(String, String)>;
+type ItemPath = Result<Path<(String, String)>, PathRejection>;
 
 async fn concerns(
     access: Access,
@@ -128,11 +128,11 @@ async fn raise(
 async fn answer(
     access: Access,
     State(state): State<AppState>,
-    Path((_, item)): ItemPath,
+    path: ItemPath,
     body: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Json<Concern>, ApiError> {
     access.require_host()?;
-    let id = item_id(&item, "concern")?;
+    let id = item_id(path, "concern")?;
     let body = json_body(body)?;
     Ok(Json(state.store.answer_concern(
         access.id(),
@@ -144,11 +144,11 @@ async fn answer(
 async fn task_from_concern(
     access: Access,
     State(state): State<AppState>,
-    Path((_, item)): ItemPath,
+    path: ItemPath,
     body: Result<Json<ConcernTaskBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TaskJson>), ApiError> {
     access.require_host()?;
-    let id = item_id(&item, "concern")?;
+    let id = item_id(path, "concern")?;
     let body = json_body(body)?;
     let task = state.store.task_from_concern(
         access.id(),
@@ -182,10 +182,10 @@ async fn add_conclusion(
 async fn delete_conclusion(
     access: Access,
     State(state): State<AppState>,
-    Path((_, item)): ItemPath,
+    path: ItemPath,
 ) -> Result<StatusCode, ApiError> {
     access.require_host()?;
-    let id = item_id(&item, "conclusion")?;
+    let id = item_id(path, "conclusion")?;
     state.store.delete_conclusion(access.id(), id)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,11 +224,11 @@ async fn create_task(
 async fn update_task(
     access: Access,
     State(state): State<AppState>,
-    Path((_, item)): ItemPath,
+    path: ItemPath,
     body: Result<Json<TaskPatch>, JsonRejection>,
 ) -> Result<Json<TaskJson>, ApiError> {
     access.require_host()?;
-    let id = item_id(&item, "task")?;
+    let id = item_id(path, "task")?;
     let patch = json_body(body)?;
     let task = state.store.update_task(access.id(), id, &patch)?;
     tracing::debug!(briefing = %access.id(), task = id, "task changed");
@@ -239,18 +239,15 @@ async fn update_task(
 async fn report_progress(
     access: Access,
     State(state): State<AppState>,
-    Path((_, item)): ItemPath,
+    path: ItemPath,
     body: Result<Json<ProgressBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TaskJson>), ApiError> {
-    let id = item_id(&item, "task")?;
+    let id = item_id(path, "task")?;
     let task = state
         .store
         .visible_task(access.id(), id)?
         .ok_or_else(|| no_item("task", id))?;
-    let owner = access
-        .unit_code()
-        .is_some_and(|unit| task.owners.iter().any(|o| o.code == unit.as_str()));
-    if !owner && !access.is_host() {
+    if !access.may_work_on(&task) {
         return Err(ApiError::forbidden(
             "only an owner unit or the host may report progress on this task",
         ));
@@ -274,20 +271,9 @@ fn with_documents(state: &AppState, task: Task) -> Result<TaskJson, ApiError> {
     Ok(TaskJson { task, documents })
 }
 
-/// The id of an item in the path; 404 when it is not a number, as no item has such an id.
-fn item_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found(format!("there is no such {what} in this briefing")))
-}
-
-fn no_item(what: &str, id: i64) -> ApiError {
-    ApiError::not_found(format!("there is no {what} {id} in this briefing"))
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
-    use giaoban_model::BriefingId;
     use giaoban_store::{NewBriefing, NewDocument};
     use serde_json::{Value, json};
 
@@ -540,7 +526,7 @@ mod tests {
         assert_eq!(first["text"], "Hoàn thành trước 31/12");
         assert!(first["created_at"].is_string());
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(empty.json()["error"]["message"], "text must not be empty");
+        assert_eq!(empty.message(), "text must not be empty");
         assert_eq!(deleted.status, StatusCode::NO_CONTENT);
         assert_eq!(deleted_again.status, StatusCode::NOT_FOUND);
         assert_eq!(list.json(), json!([second]));
@@ -553,7 +539,7 @@ mod tests {
         let id = created["id"].as_i64().unwrap();
         app.store
             .add_document(
-                &BriefingId(app.id.clone()),
+                &app.briefing_id(),
                 &NewDocument {
                     file_name: "tien-do.pdf",
                     content: b"%PDF-1.4\n%%EOF\n",
@@ -622,7 +608,7 @@ mod tests {
 
         assert_eq!(by_other_unit.status, StatusCode::FORBIDDEN);
         assert_eq!(
-            by_other_unit.json()["error"]["message"],
+            by_other_unit.message(),
             "only an owner unit or the host may report progress on this task"
         );
         assert_eq!(by_owner.status, StatusCode::CREATED, "{}", by_owner.json());
@@ -702,7 +688,7 @@ mod tests {
             );
             assert_eq!(answer.code(), "invalid");
             if let Some(expected) = expected {
-                assert_eq!(answer.json()["error"]["message"], expected);
+                assert_eq!(answer.message(), expected);
             }
         }
         let unknown = app

@@ -2,10 +2,10 @@
 //! run, attendance. See docs/http.md. Every handler checks that the bearer token is the host
 //! link of the briefing in the path.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,7 +15,8 @@ use giaoban_store::Invitation;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::PointAuth;
+use crate::access::{json_body, query};
+use crate::api::{Format, FormatQuery, PointAuth, csv_file};
 use crate::direction::{DirectionError, unix_ms};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -78,12 +79,6 @@ impl FromRequestParts<AppState> for HostOf {
     }
 }
 
-/// Parses a JSON body, turning every rejection into a 422 with the reason.
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))
-}
-
 impl From<DirectionError> for ApiError {
     fn from(e: DirectionError) -> ApiError {
         match e {
@@ -127,7 +122,7 @@ async fn mode(
     HostOf(id): HostOf,
     req: Result<Json<ModeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state.direction.act(&id, |core, _| {
         core.set_mode(req.mode);
         Ok(())
@@ -148,7 +143,7 @@ async fn grant(
     HostOf(id): HostOf,
     req: Result<Json<GrantBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state.direction.act(&id, |core, now| {
         core.grant_floor(&req.point, req.seconds, now)
     })?;
@@ -174,7 +169,7 @@ async fn spotlight(
     HostOf(id): HostOf,
     req: Result<Json<SpotlightBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state
         .direction
         .act(&id, |core, _| core.set_spotlight(req.point.as_deref()))?;
@@ -192,7 +187,7 @@ async fn lower_hand(
     HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state
         .direction
         .act(&id, |core, _| core.lower_hand(&req.point).map(|_| ()))?;
@@ -204,7 +199,7 @@ async fn ask_unmute(
     HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     let online = state.direction.act(&id, |core, _| {
         if !core.is_invited(&req.point) {
             return Err(BriefingError::UnknownPoint(req.point.clone()));
@@ -253,7 +248,7 @@ async fn roll_call_answer(
     HostOf(id): HostOf,
     req: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     let answer = match req.status.as_str() {
         "present" => RollCallAnswer::Present,
         "substitute" => RollCallAnswer::Substitute {
@@ -285,7 +280,7 @@ async fn lock(
     HostOf(id): HostOf,
     req: Result<Json<LockBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state.direction.set_locked(&id, req.locked)?;
     state_of(&state, &id).await
 }
@@ -295,7 +290,7 @@ async fn remove(
     HostOf(id): HostOf,
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = body(req)?;
+    let req = json_body(req)?;
     state.direction.remove(&id, &req.point)?;
     state_of(&state, &id).await
 }
@@ -323,37 +318,20 @@ async fn trial(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Resp
     Ok(Json(json!({ "points": rows })).into_response())
 }
 
-#[derive(Deserialize)]
-struct AttendanceQuery {
-    format: Option<String>,
-}
-
 async fn attendance(
     State(state): State<AppState>,
     HostOf(id): HostOf,
-    Query(q): Query<AttendanceQuery>,
+    format: Result<Query<FormatQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let format = query(format)?.format()?;
     let rows = state.store.attendance(&id, unix_ms())?;
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Json(rows).into_response()),
-        Some("csv") => {
-            let csv = giaoban_store::attendance_csv(&rows);
-            let disposition = format!("attachment; filename=\"diem-danh-{}.csv\"", id.0);
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                csv,
-            )
-                .into_response())
-        }
-        Some(other) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("format must be json or csv, not {other:?}"),
-        )),
-    }
+    Ok(match format {
+        Format::Json => Json(rows).into_response(),
+        Format::Csv => csv_file(
+            &format!("diem-danh-{}.csv", id.0),
+            giaoban_store::attendance_csv(&rows),
+        ),
+    })
 }
 
 trait IntoApi {

@@ -15,6 +15,7 @@ use giaoban_store::{self as store, AttendanceRow, Briefing, ConcernKind, Store, 
 use crate::access::Access;
 use crate::direction::unix_ms;
 use crate::error::ApiError;
+use crate::mail_api::mailer;
 use crate::state::AppState;
 
 /// Routes under `/api/briefings/{id}/minutes`.
@@ -222,11 +223,7 @@ async fn pdf(State(state): State<AppState>, access: Access) -> Result<Response, 
 /// Queues the minutes to every invited unit; answers before anything is sent.
 async fn mail(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
     access.require_host()?;
-    let mailer = state
-        .mailer
-        .as_ref()
-        .ok_or_else(crate::mail_api::not_configured)?;
-    let queued = mailer.send_minutes(access.id())?;
+    let queued = mailer(&state)?.send_minutes(access.id())?;
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }
 
@@ -243,7 +240,7 @@ fn internal(reason: &str) -> ApiError {
 mod tests {
     use std::process::Command;
 
-    use giaoban_store::{ConcernKind, NewTask};
+    use giaoban_store::ConcernKind;
     use serde_json::json;
 
     use super::*;
@@ -253,7 +250,7 @@ mod tests {
     /// with its answer, a conclusion and a task.
     fn hold_briefing(app: &TestApp) {
         let store = &app.store;
-        let id = giaoban_model::BriefingId(app.id.clone());
+        let id = app.briefing_id();
         let points = store.points(&id).unwrap();
         let (host, cualo, nghiloc) = (&points[0], &points[2], &points[3]);
         store
@@ -291,16 +288,11 @@ mod tests {
         store
             .add_conclusion(&id, "Các địa phương hoàn thành chỉ tiêu năm")
             .unwrap();
-        store
-            .create_task(
-                &id,
-                &NewTask {
-                    text: "Rà soát hệ thống đài truyền thanh cấp xã".into(),
-                    owners: vec!["UBND-NGHILOC".into(), "UBND-CUALO".into()],
-                    deadline: "2099-12-31".into(),
-                },
-            )
-            .unwrap();
+        app.task(
+            &id,
+            "Rà soát hệ thống đài truyền thanh cấp xã",
+            &["UBND-NGHILOC", "UBND-CUALO"],
+        );
     }
 
     #[tokio::test]
@@ -315,15 +307,6 @@ mod tests {
             app.assert_roles(method, &app.path(path), None, &["admin", "host"])
                 .await;
         }
-        let unknown = app
-            .send(
-                "GET",
-                "/api/briefings/khongco/minutes.pdf",
-                Some(&app.admin),
-                None,
-            )
-            .await;
-        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
@@ -433,5 +416,25 @@ mod tests {
         assert!(body.contains("Rà soát hệ thống đài truyền thanh cấp xã"));
         assert_eq!(mail.status, StatusCode::CONFLICT);
         assert_eq!(mail.code(), "mail_not_configured");
+    }
+
+    #[tokio::test]
+    async fn the_minutes_are_queued_to_the_invited_units_like_invitations() {
+        // Port 1 on loopback: nothing listens; what is queued does not depend on it.
+        let app = TestApp::with_smtp("smtp://127.0.0.1:1").await;
+        hold_briefing(&app);
+
+        let mail = app
+            .send("POST", &app.path("/minutes/mail"), Some(&app.host), None)
+            .await;
+
+        assert_eq!(mail.status, StatusCode::ACCEPTED, "{}", mail.json());
+        assert_eq!(
+            mail.json(),
+            json!({"queued": 2, "skipped": [
+                {"point": "Phòng họp dự phòng", "reason": "not_a_unit"},
+                {"point": "UBND huyện Nghi Lộc", "reason": "no_email"},
+            ]})
+        );
     }
 }

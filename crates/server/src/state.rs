@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use giaoban_store::Store;
+use giaoban_store::{Store, StoreError};
 
 use crate::direction::Direction;
+use crate::error::ApiError;
 use crate::mail::Mailer;
 use crate::media_loop::MediaHandle;
 use crate::registry::Registry;
@@ -19,4 +20,22 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Official mail; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<Mailer>>,
+}
+
+impl AppState {
+    /// Runs a store call that moves much data (a whole document, a units file) on a blocking
+    /// thread, off the async workers.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| {
+                tracing::error!("blocking store task failed: {e}");
+                ApiError::internal()
+            })?
+            .map_err(ApiError::from)
+    }
 }

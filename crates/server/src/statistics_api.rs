@@ -3,16 +3,15 @@
 //! The organiser sees every unit; the host of a briefing sees the units invited to it, with
 //! their figures across all briefings.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use giaoban_store::{UnitStatistics, statistics_csv};
-use serde::Deserialize;
 
-use crate::access::Access;
-use crate::api::AdminAuth;
+use crate::access::{Access, query};
+use crate::api::{AdminAuth, Format, FormatQuery, csv_file};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -26,38 +25,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/statistics", get(invited_units))
 }
 
-#[derive(Deserialize)]
-struct FormatQuery {
-    format: Option<String>,
-}
-
-/// The answer's form, from `?format=`.
-enum Format {
-    Json,
-    Csv,
-}
-
-impl FormatQuery {
-    fn parse(&self) -> Result<Format, ApiError> {
-        match self.format.as_deref() {
-            None | Some("json") => Ok(Format::Json),
-            Some("csv") => Ok(Format::Csv),
-            Some(other) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("format must be json or csv, not {other:?}"),
-            )),
-        }
-    }
-}
-
 /// Every unit, for the organiser.
 async fn all_units(
     _: AdminAuth,
     State(state): State<AppState>,
-    Query(q): Query<FormatQuery>,
+    format: Result<Query<FormatQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let format = q.parse()?;
+    let format = query(format)?.format()?;
     Ok(answer(&state.store.unit_statistics(None)?, format))
 }
 
@@ -65,10 +39,10 @@ async fn all_units(
 async fn invited_units(
     State(state): State<AppState>,
     access: Access,
-    Query(q): Query<FormatQuery>,
+    format: Result<Query<FormatQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     access.require_host()?;
-    let format = q.parse()?;
+    let format = query(format)?.format()?;
     Ok(answer(
         &state.store.unit_statistics(Some(access.id()))?,
         format,
@@ -78,26 +52,16 @@ async fn invited_units(
 fn answer(rows: &[UnitStatistics], format: Format) -> Response {
     match format {
         Format::Json => Json(rows).into_response(),
-        Format::Csv => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{CSV_FILE_NAME}\""),
-                ),
-            ],
-            statistics_csv(rows),
-        )
-            .into_response(),
+        Format::Csv => csv_file(CSV_FILE_NAME, statistics_csv(rows)),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::{StatusCode, header};
     use giaoban_store::NewBriefing;
     use serde_json::{Value, json};
 
-    use super::*;
     use crate::api::unix_now;
     use crate::test_app::TestApp;
 
@@ -131,15 +95,6 @@ mod tests {
             app.assert_roles("GET", &path, None, &["admin", "host"])
                 .await;
         }
-        let unknown = app
-            .send(
-                "GET",
-                "/api/briefings/khongco/statistics",
-                Some(&app.admin),
-                None,
-            )
-            .await;
-        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -1,27 +1,34 @@
 //! The application in a temporary directory, for the tests of the HTTP API.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use giaoban_store::{NewBriefing, Store};
+use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header};
+use giaoban_model::BriefingId;
+use giaoban_store::{NewBriefing, NewTask, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
+use crate::api::ADMIN_COOKIE;
 use crate::direction::Direction;
+use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
 use crate::{api, media_loop};
 
-/// Units of the test province: the Department hosts, two districts and a ward are points.
-pub const UNITS: &str = "code,name,parent_code,email\n\
-    TINH-NA,UBND tỉnh Nghệ An,,vpubnd@nghean.gov.vn\n\
-    SO-TTTT,Sở Thông tin và Truyền thông,TINH-NA,stttt@nghean.gov.vn\n\
-    UBND-CUALO,UBND thị xã Cửa Lò,TINH-NA,ubnd@cualo.nghean.gov.vn\n\
-    UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,ubnd.nghiloc@nghean.gov.vn\n\
-    P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,\n";
+/// Units of the test province, as a spreadsheet saves them (a byte order mark, CRLF): the
+/// Department hosts, two districts and a ward are points. Cửa Lò has two official addresses,
+/// Nghi Lộc none.
+pub const UNITS: &str = "\u{feff}code,name,parent_code,email\r\n\
+    TINH-NA,UBND tỉnh Nghệ An,,vpubnd@nghean.gov.vn\r\n\
+    SO-TTTT,Sở Thông tin và Truyền thông,TINH-NA,stttt@nghean.gov.vn\r\n\
+    UBND-CUALO,UBND thị xã Cửa Lò,TINH-NA,ubnd@cualo.nghean.gov.vn;vanthu.cualo@nghean.gov.vn\r\n\
+    P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,nghithuy.cualo@nghean.gov.vn\r\n\
+    UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,\r\n";
 
 /// What a request returned.
 pub struct Answer {
@@ -43,93 +50,64 @@ impl Answer {
             .unwrap_or_default()
             .to_owned()
     }
+
+    /// The error message of an error answer, or "".
+    pub fn message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
 }
 
-/// One server on a temporary store with a briefing (`id`) hosted by SO-TTTT, inviting the
-/// units UBND-CUALO and UBND-NGHILOC and a point by name, in series `cntt`; and another
-/// briefing (`other_id`) whose host is `other_host`.
-pub struct TestApp {
+/// The application on an empty store in a temporary directory: no units, no briefings.
+pub struct TestServer {
     _dir: TempDir,
     pub store: Arc<Store>,
     pub router: axum::Router,
     /// An admin session token (also accepted as a bearer token).
     pub admin: String,
-    pub id: String,
-    pub host: String,
-    /// Link of UBND-CUALO.
-    pub cualo: String,
-    pub cualo_id: String,
-    /// Link of UBND-NGHILOC.
-    pub nghiloc: String,
-    pub nghiloc_id: String,
-    /// Link of the point given by name ("Phòng họp dự phòng"), which is no unit.
-    pub named: String,
-    pub other_id: String,
-    pub other_host: String,
-    /// Link of UBND-CUALO in the other briefing.
-    pub other_cualo: String,
 }
 
-impl TestApp {
-    pub async fn new() -> TestApp {
+impl TestServer {
+    pub async fn new() -> TestServer {
+        TestServer::start(None).await
+    }
+
+    /// The server; with `smtp_url`, it sends mail there, three attempts 10 ms apart, and no
+    /// reminders.
+    async fn start(smtp_url: Option<&str>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        store.import_units_csv(UNITS).unwrap();
         let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let media = media_loop::start(bind, bind).await.unwrap();
         let registry = Arc::new(Registry::default());
         let direction = Direction::new(store.clone(), media.clone(), registry.clone());
+        let base_url: Arc<str> = "http://giaoban.test".into();
+        let mailer = smtp_url.map(|url| {
+            let config = MailConfig {
+                smtp_url: url.into(),
+                from: "Giao ban <giaoban@nghean.gov.vn>".into(),
+                retry_delays: vec![Duration::from_millis(10); 2],
+                reminder_lead: Duration::ZERO,
+                reminder_interval: Duration::from_secs(60),
+            };
+            Mailer::start(config, store.clone(), base_url.clone()).unwrap()
+        });
         let state = AppState {
             store: store.clone(),
             media,
             registry,
             direction,
-            base_url: "http://giaoban.test".into(),
-            mailer: None,
+            base_url,
+            mailer,
         };
-        let briefing = store
-            .create_briefing(&NewBriefing {
-                title: "Giao ban CNTT 6 tháng đầu năm 2026".into(),
-                scheduled_start: Some("2099-06-30 08:00".into()),
-                host_unit: Some("SO-TTTT".into()),
-                points: vec!["Phòng họp dự phòng".into()],
-                units: vec!["UBND-CUALO".into(), "UBND-NGHILOC".into()],
-                series: Some("cntt".into()),
-                ..NewBriefing::default()
-            })
-            .unwrap();
-        let other = store
-            .create_briefing(&NewBriefing {
-                title: "Giao ban Sở Nội vụ".into(),
-                scheduled_start: Some("2099-07-01 08:00".into()),
-                host: "Sở Nội vụ".into(),
-                units: vec!["UBND-CUALO".into()],
-                ..NewBriefing::default()
-            })
-            .unwrap();
-        let points = store.points(&briefing.id).unwrap();
-        let others = store.points(&other.id).unwrap();
-        TestApp {
+        TestServer {
             admin: store.admin_session_token(api::unix_now()),
-            host: store.token_for(&points[0]),
-            named: store.token_for(&points[1]),
-            cualo: store.token_for(&points[2]),
-            cualo_id: points[2].id.0.clone(),
-            nghiloc: store.token_for(&points[3]),
-            nghiloc_id: points[3].id.0.clone(),
-            id: briefing.id.0,
-            other_id: other.id.0,
-            other_host: store.token_for(&others[0]),
-            other_cualo: store.token_for(&others[1]),
             router: api::router(state),
             store,
             _dir: dir,
         }
-    }
-
-    /// `/api/briefings/{id}{rest}` of the test briefing.
-    pub fn path(&self, rest: &str) -> String {
-        format!("/api/briefings/{}{rest}", self.id)
     }
 
     /// Sends a request with an optional bearer token and JSON body.
@@ -154,17 +132,26 @@ impl TestApp {
         content_type: &str,
         body: Option<Vec<u8>>,
     ) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(bytes) => request
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(bytes)),
-            None => request.body(Body::empty()),
-        }
-        .unwrap();
+        let auth = token.map(|t| (header::AUTHORIZATION, format!("Bearer {t}")));
+        self.send_with(method, path, auth, content_type, body).await
+    }
+
+    /// Sends a request with an optional admin session in the `giaoban_admin` cookie, as the
+    /// admin page does, and raw body of `content_type`.
+    pub async fn send_with_cookie(
+        &self,
+        method: &str,
+        path: &str,
+        session: Option<&str>,
+        content_type: &str,
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        let auth = session.map(|s| (header::COOKIE, format!("{ADMIN_COOKIE}={s}")));
+        self.send_with(method, path, auth, content_type, body).await
+    }
+
+    /// Sends a request as built, through the whole router.
+    pub async fn send_request(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -178,9 +165,134 @@ impl TestApp {
         }
     }
 
+    async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<(HeaderName, String)>,
+        content_type: &str,
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some((name, value)) = auth {
+            request = request.header(name, value);
+        }
+        let request = match body {
+            Some(bytes) => request
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes)),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        self.send_request(request).await
+    }
+}
+
+/// A [`TestServer`] with the [`UNITS`], a briefing (`id`) hosted by SO-TTTT, inviting the
+/// units UBND-CUALO and UBND-NGHILOC and a point by name, in series `cntt`; and another
+/// briefing (`other_id`) whose host is `other_host`.
+pub struct TestApp {
+    pub server: TestServer,
+    pub id: String,
+    pub host: String,
+    /// Link of UBND-CUALO.
+    pub cualo: String,
+    pub cualo_id: String,
+    /// Link of UBND-NGHILOC.
+    pub nghiloc: String,
+    pub nghiloc_id: String,
+    /// Link of the point given by name ("Phòng họp dự phòng"), which is no unit.
+    pub named: String,
+    pub other_id: String,
+    pub other_host: String,
+    /// Link of UBND-CUALO in the other briefing.
+    pub other_cualo: String,
+}
+
+/// The server's store, router, admin session and requests.
+impl Deref for TestApp {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
+}
+
+impl TestApp {
+    /// The application, sending no mail.
+    pub async fn new() -> TestApp {
+        TestApp::on(TestServer::new().await)
+    }
+
+    /// The application, sending mail to the SMTP server at `smtp_url`.
+    pub async fn with_smtp(smtp_url: &str) -> TestApp {
+        TestApp::on(TestServer::start(Some(smtp_url)).await)
+    }
+
+    fn on(server: TestServer) -> TestApp {
+        let store = &server.store;
+        store.import_units_csv(UNITS).unwrap();
+        let briefing = store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban CNTT 6 tháng đầu năm 2026".into(),
+                scheduled_start: Some("2099-06-30 08:00".into()),
+                host_unit: Some("SO-TTTT".into()),
+                points: vec!["Phòng họp dự phòng".into()],
+                units: vec!["UBND-CUALO".into(), "UBND-NGHILOC".into()],
+                series: Some("cntt".into()),
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        let other = store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban Sở Nội vụ".into(),
+                scheduled_start: Some("2099-07-01 08:00".into()),
+                host: "Sở Nội vụ".into(),
+                units: vec!["UBND-CUALO".into()],
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        let points = store.points(&briefing.id).unwrap();
+        let others = store.points(&other.id).unwrap();
+        TestApp {
+            host: store.token_for(&points[0]),
+            named: store.token_for(&points[1]),
+            cualo: store.token_for(&points[2]),
+            cualo_id: points[2].id.0.clone(),
+            nghiloc: store.token_for(&points[3]),
+            nghiloc_id: points[3].id.0.clone(),
+            id: briefing.id.0,
+            other_id: other.id.0,
+            other_host: store.token_for(&others[0]),
+            other_cualo: store.token_for(&others[1]),
+            server,
+        }
+    }
+
+    /// The id of the test briefing.
+    pub fn briefing_id(&self) -> BriefingId {
+        BriefingId(self.id.clone())
+    }
+
+    /// A task of `briefing` owned by the units `owners`, due at the end of 2099; its id.
+    pub fn task(&self, briefing: &BriefingId, text: &str, owners: &[&str]) -> i64 {
+        let new = NewTask {
+            text: text.into(),
+            owners: owners.iter().map(|&o| o.into()).collect(),
+            deadline: "2099-12-31".into(),
+        };
+        self.store.create_task(briefing, &new).unwrap().id
+    }
+
+    /// `/api/briefings/{id}{rest}` of the test briefing.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/api/briefings/{}{rest}", self.id)
+    }
+
     /// Asserts who may call `method path` with `body`: every role listed in `allowed` gets
     /// something other than 401/403, the others 403, no token and a forged one 401, and the
-    /// host of another briefing 403. Roles: "admin", "host", "point" (Cửa Lò), "named".
+    /// host of another briefing 403; and an admin asking the same of an unknown briefing 404.
+    /// Roles: "admin", "host", "point" (Cửa Lò), "named".
     pub async fn assert_roles(
         &self,
         method: &str,
@@ -207,6 +319,16 @@ impl TestApp {
             other.status,
             StatusCode::FORBIDDEN,
             "{method} {path} other briefing's host"
+        );
+        let unknown = path.replacen(&self.id, "khongco", 1);
+        assert_ne!(unknown, path, "{path} is not of the test briefing");
+        let answer = self
+            .send(method, &unknown, Some(&self.admin), body.clone())
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {unknown} as admin"
         );
         for (role, token) in [
             ("admin", &self.admin),

@@ -62,27 +62,15 @@ async fn import(
         }
     })?;
     let csv = String::from_utf8(body.to_vec()).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!(
-                "the file is not UTF-8 text (byte {}); save it as \"CSV UTF-8\"",
-                e.utf8_error().valid_up_to()
-            ),
-        )
+        ApiError::invalid(format!(
+            "the file is not UTF-8 text (byte {}); save it as \"CSV UTF-8\"",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     // A large file takes a while to check and write; keep it off the async workers.
-    let store = state.store.clone();
-    let report = tokio::task::spawn_blocking(move || store.import_units_csv(&csv))
-        .await
-        .map_err(|e| {
-            tracing::error!("units import task failed: {e}");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the server could not complete the request",
-            )
-        })??;
+    let report = state
+        .blocking(move |store| store.import_units_csv(&csv))
+        .await?;
     tracing::info!(
         inserted = report.inserted,
         updated = report.updated,
@@ -106,154 +94,69 @@ fn is_csv(headers: &HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
-    use std::sync::Arc;
-    use std::time::{SystemTime, UNIX_EPOCH};
-
-    use axum::body::Body;
-    use axum::http::Request;
-    use axum::response::Response;
-    use giaoban_store::Store;
     use serde_json::{Value, json};
-    use tempfile::TempDir;
-    use tower::ServiceExt;
 
     use super::*;
-    use crate::direction::Direction;
-    use crate::registry::Registry;
-    use crate::{api, media_loop};
+    use crate::test_app::{Answer, TestServer, UNITS};
 
-    const NGHE_AN: &str = "\u{feff}code,name,parent_code,email\r\n\
-        TINH-NA,UBND tỉnh Nghệ An,,vpubnd@nghean.gov.vn\r\n\
-        SO-TTTT,Sở Thông tin và Truyền thông,TINH-NA,stttt@nghean.gov.vn\r\n\
-        UBND-CUALO,UBND thị xã Cửa Lò,TINH-NA,ubnd@cualo.nghean.gov.vn;vanthu.cualo@nghean.gov.vn\r\n\
-        P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,nghithuy.cualo@nghean.gov.vn\r\n\
-        UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,\r\n";
-
-    /// The application on a store in a temporary directory, with the media loop on an
-    /// ephemeral loopback port.
-    struct TestApp {
-        _dir: TempDir,
-        store: Arc<Store>,
-        router: Router,
-        session: String,
+    /// Imports `csv` with the admin session, if any, in its cookie, as the admin page does.
+    async fn import(app: &TestServer, csv: impl Into<Vec<u8>>, session: Option<&str>) -> Answer {
+        app.send_with_cookie(
+            "POST",
+            "/api/admin/units/import",
+            session,
+            "text/csv; charset=utf-8",
+            Some(csv.into()),
+        )
+        .await
     }
 
-    impl TestApp {
-        async fn new() -> TestApp {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Arc::new(Store::open(dir.path()).unwrap());
-            let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
-            let media = media_loop::start(bind, bind).await.unwrap();
-            let registry = Arc::new(Registry::default());
-            let direction = Direction::new(store.clone(), media.clone(), registry.clone());
-            let state = AppState {
-                store: store.clone(),
-                media,
-                registry,
-                direction,
-                base_url: "http://giaoban.test".into(),
-                mailer: None,
-            };
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs();
-            let session = store.admin_session_token(now);
-            TestApp {
-                _dir: dir,
-                store,
-                router: api::router(state),
-                session,
-            }
-        }
-
-        async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-            let response: Response = self.router.clone().oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            let body = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes)
-                    .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&bytes)))
-            };
-            (status, body)
-        }
-
-        fn get(&self, path: &str, session: Option<&str>) -> Request<Body> {
-            let mut request = Request::get(path);
-            if let Some(session) = session {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {session}"));
-            }
-            request.body(Body::empty()).unwrap()
-        }
-
-        fn import(&self, csv: impl Into<Body>, session: Option<&str>) -> Request<Body> {
-            let mut request = Request::post("/api/admin/units/import")
-                .header(header::CONTENT_TYPE, "text/csv; charset=utf-8");
-            if let Some(session) = session {
-                request = request.header(header::COOKIE, format!("giaoban_admin={session}"));
-            }
-            request.body(csv.into()).unwrap()
-        }
-
-        fn create(&self, body: &Value) -> Request<Body> {
-            Request::post("/api/admin/briefings")
-                .header(header::AUTHORIZATION, format!("Bearer {}", self.session))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap()
-        }
-    }
-
-    fn error_code(body: &Value) -> &str {
-        body["error"]["code"].as_str().unwrap_or_default()
-    }
-
-    fn error_message(body: &Value) -> &str {
-        body["error"]["message"].as_str().unwrap_or_default()
+    async fn create(app: &TestServer, body: Value) -> Answer {
+        app.send("POST", "/api/admin/briefings", Some(&app.admin), Some(body))
+            .await
     }
 
     #[tokio::test]
     async fn units_endpoints_need_an_admin_session() {
-        let app = TestApp::new().await;
+        let app = TestServer::new().await;
 
-        let (list, list_body) = app.send(app.get("/api/admin/units", None)).await;
-        let (forged, forged_body) = app
-            .send(app.get("/api/admin/units", Some("not-a-session")))
+        let list = app.send("GET", "/api/admin/units", None, None).await;
+        let forged = app
+            .send("GET", "/api/admin/units", Some("not-a-session"), None)
             .await;
-        let (import, import_body) = app.send(app.import(NGHE_AN, None)).await;
+        let import = import(&app, UNITS, None).await;
 
-        assert_eq!(list, StatusCode::UNAUTHORIZED);
-        assert_eq!(error_code(&list_body), "no_session");
-        assert_eq!(forged, StatusCode::UNAUTHORIZED);
-        assert_eq!(error_code(&forged_body), "invalid_session");
-        assert_eq!(import, StatusCode::UNAUTHORIZED);
-        assert_eq!(error_code(&import_body), "no_session");
+        assert_eq!(list.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(list.code(), "no_session");
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(forged.code(), "invalid_session");
+        assert_eq!(import.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(import.code(), "no_session");
         assert!(app.store.units().unwrap().is_empty(), "nothing imported");
     }
 
     #[tokio::test]
     async fn import_reports_and_the_list_is_a_tree() {
-        let app = TestApp::new().await;
+        let app = TestServer::new().await;
 
-        let (status, report) = app.send(app.import(NGHE_AN, Some(&app.session))).await;
-        let (again, report_again) = app.send(app.import(NGHE_AN, Some(&app.session))).await;
-        let (listed, units) = app
-            .send(app.get("/api/admin/units", Some(&app.session)))
+        let first = import(&app, UNITS, Some(&app.admin)).await;
+        let again = import(&app, UNITS, Some(&app.admin)).await;
+        let listed = app
+            .send("GET", "/api/admin/units", Some(&app.admin), None)
             .await;
 
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(report, json!({"inserted": 5, "updated": 0, "unchanged": 0}));
-        assert_eq!(again, StatusCode::OK);
+        assert_eq!(first.status, StatusCode::OK);
         assert_eq!(
-            report_again,
+            first.json(),
+            json!({"inserted": 5, "updated": 0, "unchanged": 0})
+        );
+        assert_eq!(again.status, StatusCode::OK);
+        assert_eq!(
+            again.json(),
             json!({"inserted": 0, "updated": 0, "unchanged": 5})
         );
-        assert_eq!(listed, StatusCode::OK);
+        assert_eq!(listed.status, StatusCode::OK);
+        let units = listed.json();
         let codes: Vec<&str> = units
             .as_array()
             .unwrap()
@@ -283,8 +186,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_file_is_422_naming_the_line_and_changes_nothing() {
-        let app = TestApp::new().await;
-        app.send(app.import(NGHE_AN, Some(&app.session))).await;
+        let app = TestServer::new().await;
+        import(&app, UNITS, Some(&app.admin)).await;
         let before = app.store.units().unwrap();
 
         for (file, expected) in [
@@ -299,33 +202,29 @@ mod tests {
             ("code;name;parent_code;email\n", "line 1, header:"),
             ("", "line 1, header:"),
         ] {
-            let (status, body) = app.send(app.import(file, Some(&app.session))).await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{file:?}");
-            assert_eq!(error_code(&body), "invalid");
+            let answer = import(&app, file, Some(&app.admin)).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{file:?}");
+            assert_eq!(answer.code(), "invalid");
             assert!(
-                error_message(&body).starts_with(expected),
-                "{file:?}: {body}"
+                answer.message().starts_with(expected),
+                "{file:?}: {}",
+                answer.json()
             );
         }
-        let (status, body) = app
-            .send(app.import(
-                &b"code,name,parent_code,email\nA,UBND x\xe3,,\n"[..],
-                Some(&app.session),
-            ))
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_message(&body).contains("UTF-8"), "{body}");
+        let latin1 = import(
+            &app,
+            &b"code,name,parent_code,email\nA,UBND x\xe3,,\n"[..],
+            Some(&app.admin),
+        )
+        .await;
+        assert_eq!(latin1.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(latin1.message().contains("UTF-8"), "{}", latin1.json());
         assert_eq!(app.store.units().unwrap(), before);
     }
 
     #[tokio::test]
     async fn import_wants_csv_up_to_its_own_size_limit() {
-        let app = TestApp::new().await;
-        let json_body = Request::post("/api/admin/units/import")
-            .header(header::AUTHORIZATION, format!("Bearer {}", app.session))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from("{}"))
-            .unwrap();
+        let app = TestServer::new().await;
         let huge = format!(
             "code,name,parent_code,email\n{}",
             "A,B,,\n".repeat(MAX_UNITS_CSV_BYTES / 6 + 1)
@@ -340,37 +239,48 @@ mod tests {
         }
         assert!(large.len() > 256 * 1024);
 
-        let (wrong_type, wrong_type_body) = app.send(json_body).await;
-        let (too_large, too_large_body) = app.send(app.import(huge, Some(&app.session))).await;
-        let (large_status, large_report) = app.send(app.import(large, Some(&app.session))).await;
+        let wrong_type = app
+            .send_bytes(
+                "POST",
+                "/api/admin/units/import",
+                Some(&app.admin),
+                "application/json",
+                Some(b"{}".to_vec()),
+            )
+            .await;
+        let too_large = import(&app, huge, Some(&app.admin)).await;
+        let large = import(&app, large, Some(&app.admin)).await;
 
-        assert_eq!(wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        assert_eq!(error_code(&wrong_type_body), "unsupported_media_type");
-        assert_eq!(too_large, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(error_code(&too_large_body), "too_large");
-        assert_eq!(large_status, StatusCode::OK, "{large_report}");
-        assert_eq!(large_report["inserted"], 3000);
+        assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(wrong_type.code(), "unsupported_media_type");
+        assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.code(), "too_large");
+        assert_eq!(large.status, StatusCode::OK, "{}", large.json());
+        assert_eq!(large.json()["inserted"], 3000);
     }
 
     #[tokio::test]
     async fn a_briefing_invites_units_by_code() {
-        let app = TestApp::new().await;
-        app.send(app.import(NGHE_AN, Some(&app.session))).await;
+        let app = TestServer::new().await;
+        import(&app, UNITS, Some(&app.admin)).await;
 
-        let (status, created) = app
-            .send(app.create(&json!({
+        let created = create(
+            &app,
+            json!({
                 "title": "Giao ban CNTT 6 tháng đầu năm",
                 "scheduled_start": "2026-12-01 08:00",
                 "host_unit": "SO-TTTT",
                 "points": ["Phòng họp dự phòng"],
                 "units": ["UBND-CUALO", "P-NGHITHUY"],
-            })))
-            .await;
-        let (listed, briefings) = app
-            .send(app.get("/api/admin/briefings", Some(&app.session)))
+            }),
+        )
+        .await;
+        let listed = app
+            .send("GET", "/api/admin/briefings", Some(&app.admin), None)
             .await;
 
-        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json());
+        let created = created.json();
         let links: Vec<(&str, &str, Option<&str>)> = created["links"]
             .as_array()
             .unwrap()
@@ -393,14 +303,14 @@ mod tests {
             ]
         );
         assert!(created["links"][1].get("unit_code").is_none());
-        assert_eq!(listed, StatusCode::OK);
-        assert_eq!(briefings[0]["links"][2]["unit_code"], "UBND-CUALO");
+        assert_eq!(listed.status, StatusCode::OK);
+        assert_eq!(listed.json()[0]["links"][2]["unit_code"], "UBND-CUALO");
     }
 
     #[tokio::test]
     async fn unknown_units_and_a_missing_host_are_422() {
-        let app = TestApp::new().await;
-        app.send(app.import(NGHE_AN, Some(&app.session))).await;
+        let app = TestServer::new().await;
+        import(&app, UNITS, Some(&app.admin)).await;
 
         for (body, expected) in [
             (
@@ -417,9 +327,9 @@ mod tests {
             ),
             (json!({"title": "t", "units": ["UBND-CUALO"]}), "host name"),
         ] {
-            let (status, answer) = app.send(app.create(&body)).await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert!(error_message(&answer).contains(expected), "{answer}");
+            let answer = create(&app, body.clone()).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert!(answer.message().contains(expected), "{}", answer.json());
         }
         assert!(app.store.list_briefings().unwrap().is_empty());
     }

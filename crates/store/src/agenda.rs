@@ -8,11 +8,11 @@
 use std::collections::{HashMap, HashSet};
 
 use giaoban_model::BriefingId;
-use rusqlite::{Row, TransactionBehavior, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::direction::ensure_briefing;
-use crate::error::quoted;
+use crate::text::check_line;
 use crate::{Store, StoreError};
 
 /// Most items on one agenda.
@@ -57,13 +57,7 @@ pub struct NewAgendaItem {
 impl Store {
     /// The agenda of a briefing in order; empty for an unknown briefing.
     pub fn agenda(&self, briefing: &BriefingId) -> Result<Vec<AgendaItem>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, position, title, presenter, duration_minutes FROM agenda_items
-             WHERE briefing_id = ?1 ORDER BY position, id",
-        )?;
-        let rows = stmt.query_map([&briefing.0], item_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        load_agenda(&self.conn(), briefing)
     }
 
     /// Replaces the agenda of a briefing with `items`, in the order given, all or nothing.
@@ -140,27 +134,44 @@ impl Store {
                 };
             }
         }
-        let agenda = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, position, title, presenter, duration_minutes FROM agenda_items
-                 WHERE briefing_id = ?1 ORDER BY position, id",
-            )?;
-            let rows = stmt.query_map([&briefing.0], item_from_row)?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
+        let agenda = load_agenda(&tx, briefing)?;
         tx.commit()?;
         Ok(agenda)
     }
+}
 
-    /// Whether `id` is an item on the agenda of `briefing`.
-    pub fn agenda_item_exists(&self, briefing: &BriefingId, id: i64) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        Ok(conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE id = ?1 AND briefing_id = ?2)",
-            params![id, briefing.0],
-            |row| row.get(0),
-        )?)
+/// [`StoreError::Invalid`] unless `item` is on the agenda of `briefing`: what documents and
+/// concerns check of the `agenda_item_id` they are tied to.
+pub(crate) fn ensure_on_agenda(
+    conn: &Connection,
+    briefing: &BriefingId,
+    item: i64,
+) -> Result<(), StoreError> {
+    if on_agenda(conn, briefing, item)? {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "agenda_item_id {item} is not on this briefing's agenda"
+        )))
     }
+}
+
+/// Whether `item` is on the agenda of `briefing`.
+fn on_agenda(conn: &Connection, briefing: &BriefingId, item: i64) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE id = ?1 AND briefing_id = ?2)",
+        params![item, briefing.0],
+        |row| row.get(0),
+    )?)
+}
+
+fn load_agenda(conn: &Connection, briefing: &BriefingId) -> Result<Vec<AgendaItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, position, title, presenter, duration_minutes FROM agenda_items
+         WHERE briefing_id = ?1 ORDER BY position, id",
+    )?;
+    let rows = stmt.query_map([&briefing.0], item_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// An item that passed the checks that need no database, its texts trimmed.
@@ -189,11 +200,19 @@ fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
                     "item {n}: title must not be empty"
                 )));
             }
-            check_text(n, "title", title, MAX_AGENDA_TITLE_CHARS)?;
+            check_line(
+                format_args!("item {n}: title"),
+                title,
+                MAX_AGENDA_TITLE_CHARS,
+            )?;
             let presenter = match item.presenter.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(presenter) => {
-                    check_text(n, "presenter", presenter, MAX_PRESENTER_CHARS)?;
+                    check_line(
+                        format_args!("item {n}: presenter"),
+                        presenter,
+                        MAX_PRESENTER_CHARS,
+                    )?;
                     Some(presenter)
                 }
             };
@@ -215,22 +234,6 @@ fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
         .collect()
 }
 
-fn check_text(n: usize, field: &str, text: &str, max_chars: usize) -> Result<(), StoreError> {
-    if text.chars().count() > max_chars {
-        return Err(StoreError::Invalid(format!(
-            "item {n}: {field} {} is longer than {max_chars} characters",
-            quoted(text)
-        )));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
-            "item {n}: {field} {} must not contain control characters",
-            quoted(text)
-        )));
-    }
-    Ok(())
-}
-
 /// Reads `id, position, title, presenter, duration_minutes` starting at column 0.
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<AgendaItem> {
     Ok(AgendaItem {
@@ -245,7 +248,7 @@ fn item_from_row(row: &Row<'_>) -> rusqlite::Result<AgendaItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{new_briefing, temp_store};
+    use crate::test_support::{invalid, is_not_found, new_briefing, temp_store};
 
     fn item(title: &str) -> NewAgendaItem {
         NewAgendaItem {
@@ -261,11 +264,8 @@ mod tests {
         }
     }
 
-    fn invalid(result: Result<Vec<AgendaItem>, StoreError>) -> String {
-        match result {
-            Err(StoreError::Invalid(message)) => message,
-            other => panic!("expected Invalid, got {other:?}"),
-        }
+    fn exists(store: &Store, briefing: &BriefingId, item: i64) -> bool {
+        on_agenda(&store.conn(), briefing, item).unwrap()
     }
 
     fn briefing(store: &Store, title: &str) -> BriefingId {
@@ -356,8 +356,8 @@ mod tests {
         assert_eq!(second[0].id, report);
         assert_eq!(second[2].id, opening);
         assert!(![opening, report, closing].contains(&second[1].id));
-        assert!(!store.agenda_item_exists(&id, closing).unwrap());
-        assert!(store.agenda_item_exists(&id, report).unwrap());
+        assert!(!exists(&store, &id, closing));
+        assert!(exists(&store, &id, report));
         assert!(store.set_agenda(&id, &[]).unwrap().is_empty());
         assert!(store.agenda(&id).unwrap().is_empty());
     }
@@ -392,7 +392,7 @@ mod tests {
             format!("item 2: id {} is already item 1", before[0].id)
         );
         assert_eq!(store.agenda(&id).unwrap(), before);
-        assert!(!store.agenda_item_exists(&id, foreign).unwrap());
+        assert!(!exists(&store, &id, foreign));
         assert_eq!(store.agenda(&other).unwrap()[0].id, foreign);
     }
 
@@ -469,7 +469,7 @@ mod tests {
 
         let result = store.set_agenda(&BriefingId("khongco".into()), &[item("A")]);
 
-        assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        assert!(is_not_found(&result), "{result:?}");
     }
 
     #[test]
@@ -484,6 +484,6 @@ mod tests {
             .unwrap();
 
         assert!(store.agenda(&id).unwrap().is_empty());
-        assert!(!store.agenda_item_exists(&id, items[0].id).unwrap());
+        assert!(!exists(&store, &id, items[0].id));
     }
 }

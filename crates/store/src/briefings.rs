@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::error::quoted;
 use crate::ids::{BRIEFING_ID_LEN, POINT_ID_LEN, random_id};
+use crate::text::check_line;
 use crate::{Store, StoreError, UnitCode, schedule};
 
 /// Longest title accepted, in characters.
@@ -419,18 +420,7 @@ fn validate_name<'a>(field: &str, name: &'a str) -> Result<&'a str, StoreError> 
     if name.is_empty() {
         return Err(StoreError::Invalid(format!("{field} must not be empty")));
     }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} is longer than {MAX_NAME_CHARS} characters",
-            quoted(name)
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} must not contain control characters",
-            quoted(name)
-        )));
-    }
+    check_line(field, name, MAX_NAME_CHARS)?;
     Ok(name)
 }
 
@@ -474,7 +464,7 @@ pub(crate) fn point_from_row(row: &Row<'_>) -> rusqlite::Result<Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{NGHE_AN, new_briefing, temp_store};
+    use crate::test_support::{NGHE_AN, invalid, new_briefing, temp_store};
 
     const POINTS: &[&str] = &[
         "UBND thị xã Cửa Lò",
@@ -482,13 +472,6 @@ mod tests {
         "Sở Tài nguyên và Môi trường",
         "Trung tâm Y tế huyện Quỳ Hợp",
     ];
-
-    fn invalid_message(result: Result<Briefing, StoreError>) -> String {
-        match result {
-            Err(StoreError::Invalid(message)) => message,
-            other => panic!("expected Invalid, got {other:?}"),
-        }
-    }
 
     #[test]
     fn briefing_and_vietnamese_points_read_back_in_order() {
@@ -576,8 +559,8 @@ mod tests {
     fn empty_or_overlong_title_is_invalid() {
         let (_dir, store) = temp_store();
 
-        let empty = invalid_message(store.create_briefing(&new_briefing(" \t ", "A", &[])));
-        let long = invalid_message(store.create_briefing(&new_briefing(
+        let empty = invalid(store.create_briefing(&new_briefing(" \t ", "A", &[])));
+        let long = invalid(store.create_briefing(&new_briefing(
             &"ă".repeat(MAX_TITLE_CHARS + 1),
             "A",
             &[],
@@ -596,13 +579,13 @@ mod tests {
     fn duplicate_names_are_invalid_and_named() {
         let (_dir, store) = temp_store();
 
-        let twice = invalid_message(store.create_briefing(&new_briefing(
+        let twice = invalid(store.create_briefing(&new_briefing(
             "t",
             "Sở TT&TT",
             &["UBND huyện Kỳ Sơn", " UBND huyện Kỳ Sơn "],
         )));
         let host_again =
-            invalid_message(store.create_briefing(&new_briefing("t", "Sở TT&TT", &["Sở TT&TT"])));
+            invalid(store.create_briefing(&new_briefing("t", "Sở TT&TT", &["Sở TT&TT"])));
 
         assert!(twice.contains("\"UBND huyện Kỳ Sơn\""), "{twice}");
         assert!(host_again.contains("\"Sở TT&TT\""), "{host_again}");
@@ -621,7 +604,7 @@ mod tests {
             ("A", &["B\u{7f}"][..], "control"),
             ("A", &[long.as_str()][..], "longer"),
         ] {
-            let message = invalid_message(store.create_briefing(&new_briefing("t", host, points)));
+            let message = invalid(store.create_briefing(&new_briefing("t", host, points)));
             assert!(message.contains(field), "{message}");
         }
     }
@@ -640,7 +623,7 @@ mod tests {
 
         let full = store.create_briefing(&new).unwrap();
         new.points.push("Một điểm quá nhiều".into());
-        let message = invalid_message(store.create_briefing(&new));
+        let message = invalid(store.create_briefing(&new));
 
         assert_eq!(store.points(&full.id).unwrap().len(), MAX_POINTS);
         assert!(message.contains(&MAX_POINTS.to_string()), "{message}");
@@ -652,7 +635,7 @@ mod tests {
         let mut new = new_briefing("t", "A", &[]);
         new.scheduled_start = Some("mùng 1 tháng 12".into());
 
-        let message = invalid_message(store.create_briefing(&new));
+        let message = invalid(store.create_briefing(&new));
 
         assert!(message.contains("scheduled start"), "{message}");
     }
@@ -866,7 +849,7 @@ mod tests {
         ] {
             let mut new = by_units();
             change(&mut new);
-            let message = invalid_message(store.create_briefing(&new));
+            let message = invalid(store.create_briefing(&new));
             assert!(message.contains(expected), "{message}");
         }
         assert!(store.list_briefings().unwrap().is_empty(), "nothing stored");
@@ -894,7 +877,7 @@ mod tests {
             .map(|i| format!("Điểm cầu {i}"))
             .collect();
 
-        let message = invalid_message(store.create_briefing(&new));
+        let message = invalid(store.create_briefing(&new));
 
         assert!(message.contains(&MAX_POINTS.to_string()), "{message}");
     }

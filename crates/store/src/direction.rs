@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::quoted;
 use crate::schedule::{MAX_UNIX_MS, utc_from_unix_ms};
+use crate::text::check_line;
 use crate::{MAX_NAME_CHARS, Store, StoreError};
 
 /// Longest reason of a roll-call answer, in characters.
@@ -173,7 +174,7 @@ impl Store {
                 "the end reason of a floor grant must not be empty".into(),
             ));
         }
-        check_text("end reason", reason, MAX_FLOOR_END_REASON_CHARS)?;
+        check_line("end reason", reason, MAX_FLOOR_END_REASON_CHARS)?;
         let at = unix_ms(at_ms)?;
         let conn = self.conn();
         conn.execute(
@@ -280,32 +281,16 @@ fn validate_answer(answer: &RollCallRecord) -> Result<RollCallRecord, StoreError
         _ => {}
     }
     if let Some(name) = &substitute {
-        check_text("substitute's name", name, MAX_NAME_CHARS)?;
+        check_line("substitute's name", name, MAX_NAME_CHARS)?;
     }
     if let Some(reason) = &reason {
-        check_text("reason", reason, MAX_REASON_CHARS)?;
+        check_line("reason", reason, MAX_REASON_CHARS)?;
     }
     Ok(RollCallRecord {
         status: status.to_owned(),
         substitute,
         reason,
     })
-}
-
-fn check_text(field: &str, text: &str, max_chars: usize) -> Result<(), StoreError> {
-    if text.chars().count() > max_chars {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} is longer than {max_chars} characters",
-            quoted(text)
-        )));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} must not contain control characters",
-            quoted(text)
-        )));
-    }
-    Ok(())
 }
 
 /// Reads `status, substitute, reason` starting at column `first`.
@@ -390,7 +375,7 @@ pub(crate) fn no_such_point(briefing: &BriefingId, point: &PointId) -> StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{new_briefing, temp_store};
+    use crate::test_support::{invalid, new_briefing, temp_store};
     use crate::{Briefing, Point};
 
     /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
@@ -409,13 +394,6 @@ mod tests {
             status: status.into(),
             substitute: substitute.map(Into::into),
             reason: reason.map(Into::into),
-        }
-    }
-
-    fn invalid(result: Result<(), StoreError>) -> String {
-        match result {
-            Err(StoreError::Invalid(message)) => message,
-            other => panic!("expected Invalid, got {other:?}"),
         }
     }
 

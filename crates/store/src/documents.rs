@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::agenda::ensure_on_agenda;
 use crate::direction::{ensure_briefing, no_such_point};
 use crate::error::quoted;
 use crate::{Store, StoreError, schedule};
@@ -156,16 +157,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         ensure_briefing(&tx, briefing)?;
         if let Some(item) = new.agenda_item_id {
-            let on_agenda: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE id = ?1 AND briefing_id = ?2)",
-                params![item, briefing.0],
-                |row| row.get(0),
-            )?;
-            if !on_agenda {
-                return Err(StoreError::Invalid(format!(
-                    "agenda_item_id {item} is not on this briefing's agenda"
-                )));
-            }
+            ensure_on_agenda(&tx, briefing, item)?;
         }
         if let Some(task) = new.task_id {
             let exists: bool = tx.query_row(
@@ -362,8 +354,8 @@ fn hex_sha256(content: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{new_briefing, temp_store};
-    use crate::{NewAgendaItem, Point};
+    use crate::Point;
+    use crate::test_support::{agenda_item, is_not_found, new_briefing, temp_store};
 
     /// The start of a PDF 1.7 file: header, then a binary comment (ISO 32000-1 §7.5.2).
     const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
@@ -516,16 +508,7 @@ mod tests {
     fn a_document_round_trips_with_its_content_and_sha256() {
         let (_dir, store) = temp_store();
         let (id, points) = briefing(&store, "Giao ban CNTT");
-        let item = store
-            .set_agenda(
-                &id,
-                &[NewAgendaItem {
-                    title: "Báo cáo".into(),
-                    ..NewAgendaItem::default()
-                }],
-            )
-            .unwrap()[0]
-            .id;
+        let item = agenda_item(&store, &id, "Báo cáo");
 
         let stored = store
             .add_document(
@@ -581,10 +564,7 @@ mod tests {
         assert_eq!(first_uploader(&store, &id), None, "the organiser");
         assert_eq!(store.document(&id, foreign.id).unwrap(), None);
         assert_eq!(store.document_content(&id, foreign.id).unwrap(), None);
-        assert!(matches!(
-            store.delete_document(&id, foreign.id),
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(is_not_found(&store.delete_document(&id, foreign.id)));
         assert_eq!(store.documents(&other).unwrap(), [foreign]);
     }
 
@@ -593,16 +573,7 @@ mod tests {
         let (_dir, store) = temp_store();
         let (id, _) = briefing(&store, "Giao ban CNTT");
         let (other, other_points) = briefing(&store, "Giao ban Nội vụ");
-        let foreign_item = store
-            .set_agenda(
-                &other,
-                &[NewAgendaItem {
-                    title: "Khai mạc".into(),
-                    ..NewAgendaItem::default()
-                }],
-            )
-            .unwrap()[0]
-            .id;
+        let foreign_item = agenda_item(&store, &other, "Khai mạc");
         let too_large = vec![b'%'; MAX_DOCUMENT_BYTES + 1];
 
         for (new, expected) in [
@@ -635,10 +606,10 @@ mod tests {
             },
         ] {
             let result = store.add_document(&id, &new);
-            assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+            assert!(is_not_found(&result), "{result:?}");
         }
         let result = store.add_document(&BriefingId("khongco".into()), &new("a.pdf", PDF));
-        assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        assert!(is_not_found(&result), "{result:?}");
         assert!(store.documents(&id).unwrap().is_empty());
     }
 
@@ -686,26 +657,14 @@ mod tests {
 
         assert_eq!(store.documents(&id).unwrap(), [kept]);
         assert_eq!(store.document_content(&id, gone.id).unwrap(), None);
-        assert!(matches!(
-            store.delete_document(&id, gone.id),
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(is_not_found(&store.delete_document(&id, gone.id)));
     }
 
     #[test]
     fn removing_an_agenda_item_unties_its_documents_and_the_briefing_takes_them_all() {
         let (_dir, store) = temp_store();
         let (id, points) = briefing(&store, "Giao ban CNTT");
-        let item = store
-            .set_agenda(
-                &id,
-                &[NewAgendaItem {
-                    title: "Báo cáo".into(),
-                    ..NewAgendaItem::default()
-                }],
-            )
-            .unwrap()[0]
-            .id;
+        let item = agenda_item(&store, &id, "Báo cáo");
         let tied = store
             .add_document(
                 &id,

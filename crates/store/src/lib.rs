@@ -44,6 +44,7 @@ mod settings;
 mod signing;
 mod statistics;
 mod store;
+mod text;
 mod tokens;
 mod units;
 mod units_csv;

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::briefings::point_from_row;
+use crate::direction::{no_such_briefing, no_such_point};
 use crate::error::quoted;
 use crate::schedule::{is_past, not_after, now_utc};
 use crate::{Point, Store, StoreError};
@@ -191,11 +192,7 @@ impl Store {
             |row| row.get(0),
         )?;
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "briefing {} has no point {}",
-                quoted(&point.briefing_id.0),
-                quoted(&point.id.0)
-            )));
+            return Err(no_such_point(&point.briefing_id, &point.id));
         }
         tx.execute(
             "INSERT INTO reports (point_id, narrative, submitted_at, updated_at)
@@ -258,9 +255,7 @@ impl Store {
                 |row| row.get(0),
             )
             .optional()?
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("there is no briefing {}", quoted(&briefing.0)))
-            })?;
+            .ok_or_else(|| no_such_briefing(briefing))?;
         let points: Vec<Point> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, briefing_id, name, role, revoked_at IS NOT NULL, unit_code
@@ -599,7 +594,7 @@ fn build_dashboard(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{NGHE_AN, temp_store};
+    use crate::test_support::{NGHE_AN, invalid, is_not_found, temp_store};
     use crate::{Briefing, NewBriefing};
 
     /// A briefing hosted by SO-TTTT with a named point, then Cửa Lò, Nghi Lộc and Vinh;
@@ -640,13 +635,6 @@ mod tests {
             .execute(sql, rusqlite::params_from_iter(params))
             .unwrap();
         assert!(changed > 0, "{sql}");
-    }
-
-    fn invalid_message(result: Result<Report, StoreError>) -> String {
-        match result {
-            Err(StoreError::Invalid(m)) => m,
-            other => panic!("expected Invalid, got {other:?}"),
-        }
     }
 
     #[test]
@@ -751,34 +739,33 @@ mod tests {
         let submit = |indicators: &[NewIndicator]| store.submit_report(&p[2], "", indicators);
 
         assert_eq!(
-            invalid_message(submit(&[
+            invalid(submit(&[
                 ind("Thuê bao", "", "1", None),
                 ind("Doanh thu", "tỷ đồng", "abc", None),
             ])),
             "indicator 2 (Doanh thu): value \"abc\" is not a number"
         );
         assert_eq!(
-            invalid_message(submit(&[ind("Doanh thu", "", "5", Some("0"))])),
+            invalid(submit(&[ind("Doanh thu", "", "5", Some("0"))])),
             "indicator 1 (Doanh thu): plan must be greater than 0, not \"0\""
         );
         assert!(
-            invalid_message(submit(&[ind("Doanh thu", "", "5", Some("x"))]))
+            invalid(submit(&[ind("Doanh thu", "", "5", Some("x"))]))
                 .starts_with("indicator 1 (Doanh thu): plan \"x\" is not a number")
         );
         assert_eq!(
-            invalid_message(submit(&[ind("  ", "", "5", None)])),
+            invalid(submit(&[ind("  ", "", "5", None)])),
             "indicator 1: the name must not be empty"
         );
         assert!(
-            invalid_message(submit(&[ind(&"x".repeat(201), "", "5", None)]))
-                .contains("longer than 200")
+            invalid(submit(&[ind(&"x".repeat(201), "", "5", None)])).contains("longer than 200")
         );
         assert!(
-            invalid_message(submit(&[ind("Doanh thu", &"đ".repeat(41), "5", None)]))
+            invalid(submit(&[ind("Doanh thu", &"đ".repeat(41), "5", None)]))
                 .contains("longer than 40")
         );
         assert_eq!(
-            invalid_message(submit(&[
+            invalid(submit(&[
                 ind("Doanh thu", "tỷ đồng", "1", None),
                 ind(" DOANH THU ", "Tỷ đồng ", "2", None),
             ])),
@@ -788,10 +775,9 @@ mod tests {
         let many: Vec<_> = (0..=MAX_INDICATORS)
             .map(|i| ind(&format!("Chỉ tiêu {i}"), "", "1", None))
             .collect();
-        assert!(invalid_message(submit(&many)).contains("at most 50 indicators"));
+        assert!(invalid(submit(&many)).contains("at most 50 indicators"));
         assert!(
-            invalid_message(store.submit_report(&p[2], &"a".repeat(20_001), &[]))
-                .contains("narrative")
+            invalid(store.submit_report(&p[2], &"a".repeat(20_001), &[])).contains("narrative")
         );
         assert_eq!(store.report(&p[2].id).unwrap(), None, "nothing was stored");
     }
@@ -864,10 +850,7 @@ mod tests {
         let mut ghost = p[2].clone();
         ghost.id = PointId("khongco".into());
 
-        assert!(matches!(
-            store.submit_report(&ghost, "", &[]),
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(is_not_found(&store.submit_report(&ghost, "", &[])));
         assert_eq!(store.report(&ghost.id).unwrap(), None);
     }
 
@@ -1081,9 +1064,8 @@ mod tests {
     fn dashboard_of_an_unknown_briefing_is_not_found() {
         let (_dir, store) = temp_store();
 
-        assert!(matches!(
-            store.dashboard(&BriefingId("khongco".into())),
-            Err(StoreError::NotFound(_))
+        assert!(is_not_found(
+            &store.dashboard(&BriefingId("khongco".into()))
         ));
     }
 

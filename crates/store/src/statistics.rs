@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 
 use giaoban_model::BriefingId;
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Row, Transaction};
 use serde::Serialize;
 
 use crate::attendance::push_record;
-use crate::error::quoted;
+use crate::direction::ensure_briefing;
 use crate::schedule::{date_in_vietnam, is_past, not_after};
 use crate::{Store, StoreError};
 
@@ -181,7 +181,7 @@ fn units(
         concerns_raised: 0,
         proposals_raised: 0,
     };
-    let pair = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
+    let pair = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
     let units: Vec<(String, String)> = match only {
         None => {
             let mut stmt = tx.prepare_cached("SELECT code, name FROM units ORDER BY code")?;
@@ -189,15 +189,7 @@ fn units(
             rows.collect::<Result<_, _>>()?
         }
         Some(briefing) => {
-            tx.query_row(
-                "SELECT 1 FROM briefings WHERE id = ?1",
-                [&briefing.0],
-                |_| Ok(()),
-            )
-            .optional()?
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("there is no briefing {}", quoted(&briefing.0)))
-            })?;
+            ensure_briefing(tx, briefing)?;
             let mut stmt = tx.prepare_cached(
                 "SELECT u.code, u.name FROM points p JOIN units u ON u.code = p.unit_code
                  WHERE p.briefing_id = ?1 AND p.role = 'point' AND p.revoked_at IS NULL
@@ -224,7 +216,11 @@ fn count_invitations(
         due: bool,
         on_time: bool,
     }
-    let mut stmt = tx.prepare_cached(
+    // A unit is invited to a briefing once, but nothing in the schema says so: count briefings,
+    // not points.
+    let mut invitations: HashMap<(usize, String), Invitation> = HashMap::new();
+    for_each_unit_row(
+        tx,
         "SELECT p.unit_code, p.briefing_id, b.scheduled_start,
                 COALESCE(b.report_deadline, b.scheduled_start),
                 EXISTS (SELECT 1 FROM attendance_sessions s WHERE s.point_id = p.id)
@@ -235,24 +231,20 @@ fn count_invitations(
          JOIN briefings b ON b.id = p.briefing_id
          LEFT JOIN reports r ON r.point_id = p.id
          WHERE p.role = 'point' AND p.revoked_at IS NULL AND p.unit_code IS NOT NULL",
+        index,
+        |i, row| {
+            let start: String = row.get(2)?;
+            let deadline: String = row.get(3)?;
+            let attended: bool = row.get(4)?;
+            let submitted_at: Option<String> = row.get(5)?;
+            let entry = invitations.entry((i, row.get(1)?)).or_default();
+            entry.started |= is_past(&start);
+            entry.attended |= attended;
+            entry.due |= is_past(&deadline);
+            entry.on_time |= submitted_at.is_some_and(|s| not_after(&s, &deadline));
+            Ok(())
+        },
     )?;
-    // A unit is invited to a briefing once, but nothing in the schema says so: count briefings,
-    // not points.
-    let mut invitations: HashMap<(usize, String), Invitation> = HashMap::new();
-    let mut query = stmt.query([])?;
-    while let Some(row) = query.next()? {
-        let unit: String = row.get(0)?;
-        let Some(&i) = index.get(&unit) else { continue };
-        let start: String = row.get(2)?;
-        let deadline: String = row.get(3)?;
-        let attended: bool = row.get(4)?;
-        let submitted_at: Option<String> = row.get(5)?;
-        let entry = invitations.entry((i, row.get(1)?)).or_default();
-        entry.started |= is_past(&start);
-        entry.attended |= attended;
-        entry.due |= is_past(&deadline);
-        entry.on_time |= submitted_at.is_some_and(|s| not_after(&s, &deadline));
-    }
     for ((i, _), inv) in invitations {
         let row = &mut rows[i];
         if inv.started {
@@ -273,29 +265,28 @@ fn count_tasks(
     index: &HashMap<String, usize>,
     rows: &mut [UnitStatistics],
 ) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
+    for_each_unit_row(
+        tx,
         "SELECT o.unit_code, t.deadline, t.status = 'done', t.done_at
          FROM task_owners o JOIN tasks t ON t.id = o.task_id",
-    )?;
-    let mut query = stmt.query([])?;
-    while let Some(row) = query.next()? {
-        let unit: String = row.get(0)?;
-        let Some(&i) = index.get(&unit) else { continue };
-        let deadline: String = row.get(1)?;
-        let done: bool = row.get(2)?;
-        let done_at: Option<String> = row.get(3)?;
-        let row = &mut rows[i];
-        row.tasks_owned += 1;
-        if done {
-            row.tasks_done += 1;
-            // Both are `YYYY-MM-DD`, so text order is date order.
-            let on_time = done_at
-                .and_then(|d| date_in_vietnam(&d))
-                .is_some_and(|day| day <= deadline);
-            row.tasks_done_on_time += u32::from(on_time);
-        }
-    }
-    Ok(())
+        index,
+        |i, row| {
+            let deadline: String = row.get(1)?;
+            let done: bool = row.get(2)?;
+            let done_at: Option<String> = row.get(3)?;
+            let line = &mut rows[i];
+            line.tasks_owned += 1;
+            if done {
+                line.tasks_done += 1;
+                // Both are `YYYY-MM-DD`, so text order is date order.
+                let on_time = done_at
+                    .and_then(|d| date_in_vietnam(&d))
+                    .is_some_and(|day| day <= deadline);
+                line.tasks_done_on_time += u32::from(on_time);
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Concerns and proposals raised by each unit's points.
@@ -304,18 +295,36 @@ fn count_concerns(
     index: &HashMap<String, usize>,
     rows: &mut [UnitStatistics],
 ) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
+    for_each_unit_row(
+        tx,
         "SELECT p.unit_code, SUM(c.kind = 'concern'), SUM(c.kind = 'proposal')
          FROM concerns c JOIN points p ON p.id = c.point_id
          WHERE p.unit_code IS NOT NULL
          GROUP BY p.unit_code",
-    )?;
+        index,
+        |i, row| {
+            rows[i].concerns_raised = row.get(1)?;
+            rows[i].proposals_raised = row.get(2)?;
+            Ok(())
+        },
+    )
+}
+
+/// Runs `sql`, whose first column is a unit code, and calls `each` with the place of that
+/// unit's line in `index` and the row; rows of the units not reported on are passed over.
+fn for_each_unit_row(
+    tx: &Transaction<'_>,
+    sql: &str,
+    index: &HashMap<String, usize>,
+    mut each: impl FnMut(usize, &Row<'_>) -> rusqlite::Result<()>,
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(sql)?;
     let mut query = stmt.query([])?;
     while let Some(row) = query.next()? {
         let unit: String = row.get(0)?;
-        let Some(&i) = index.get(&unit) else { continue };
-        rows[i].concerns_raised = row.get(1)?;
-        rows[i].proposals_raised = row.get(2)?;
+        if let Some(&i) = index.get(&unit) {
+            each(i, row)?;
+        }
     }
     Ok(())
 }
@@ -323,7 +332,7 @@ fn count_concerns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{NGHE_AN, temp_store};
+    use crate::test_support::{NGHE_AN, is_not_found, temp_store};
     use crate::{Briefing, NewBriefing, Point, RollCallRecord};
 
     /// 2026-11-20T01:00:00Z.
@@ -547,9 +556,8 @@ mod tests {
             store.unit_statistics(Some(&b3.id)).unwrap().len() == 1,
             "the revoked unit is not invited"
         );
-        assert!(matches!(
-            store.unit_statistics(Some(&BriefingId("khongco".into()))),
-            Err(StoreError::NotFound(_))
+        assert!(is_not_found(
+            &store.unit_statistics(Some(&BriefingId("khongco".into())))
         ));
     }
 

@@ -1,8 +1,9 @@
 //! Helpers shared by the tests of several modules.
 
+use giaoban_model::BriefingId;
 use tempfile::TempDir;
 
-use crate::{NewBriefing, Store};
+use crate::{NewAgendaItem, NewBriefing, Store, StoreError};
 
 /// A store in a fresh temporary directory, which lives as long as the returned `TempDir`.
 pub(crate) fn temp_store() -> (TempDir, Store) {
@@ -20,6 +21,28 @@ pub(crate) fn new_briefing(title: &str, host: &str, points: &[&str]) -> NewBrief
         points: points.iter().map(|&p| p.into()).collect(),
         ..NewBriefing::default()
     }
+}
+
+/// The message of a [`StoreError::Invalid`]; panics on anything else.
+pub(crate) fn invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
+    match result {
+        Err(StoreError::Invalid(message)) => message,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// Whether the result is [`StoreError::NotFound`].
+pub(crate) fn is_not_found<T>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::NotFound(_)))
+}
+
+/// Sets the agenda of `briefing` to one item titled `title` and returns its id.
+pub(crate) fn agenda_item(store: &Store, briefing: &BriefingId, title: &str) -> i64 {
+    let items = [NewAgendaItem {
+        title: title.into(),
+        ..NewAgendaItem::default()
+    }];
+    store.set_agenda(briefing, &items).unwrap()[0].id
 }
 
 /// The six-month ICT briefing's units in Nghệ An, children deliberately listed before

@@ -408,7 +408,7 @@ fn tree_order(units: Vec<Unit>) -> Vec<Unit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{NGHE_AN, temp_store};
+    use crate::test_support::{NGHE_AN, invalid, temp_store};
 
     const TREE_ORDER: &[&str] = &[
         "TINH-NA",
@@ -421,13 +421,6 @@ mod tests {
         "UBND-VINH",
         "P-HUNGBINH",
     ];
-
-    fn invalid(result: Result<ImportReport, StoreError>) -> String {
-        match result {
-            Err(StoreError::Invalid(m)) => m,
-            other => panic!("expected Invalid, got {other:?}"),
-        }
-    }
 
     fn codes(units: &[Unit]) -> Vec<&str> {
         units.iter().map(|u| u.code.as_str()).collect()

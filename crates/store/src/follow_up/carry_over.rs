@@ -103,8 +103,9 @@ impl CarryOver {
 
 #[cfg(test)]
 mod tests {
-    use crate::follow_up::testing::{Fixture, LATER, is_not_found, new_task};
+    use crate::follow_up::testing::{Fixture, LATER, new_task};
     use crate::follow_up::{Task, TaskPatch, TaskState, TaskStatus};
+    use crate::test_support::is_not_found;
     use crate::{Briefing, Store};
 
     /// Three briefings of one series whose starts were typed with different offsets, so that

@@ -9,6 +9,9 @@ use super::tasks::{self, Task};
 use super::{
     MAX_ANSWER_CHARS, MAX_CONCERN_CHARS, MAX_CONCLUSION_CHARS, MAX_TASK_CHARS, parse_column,
 };
+use crate::agenda::ensure_on_agenda;
+use crate::direction::ensure_briefing;
+use crate::text::valid_text;
 use crate::{Point, Store, StoreError, schedule};
 
 /// What a point raises.
@@ -77,23 +80,12 @@ impl Store {
         text: &str,
         agenda_item_id: Option<i64>,
     ) -> Result<Concern, StoreError> {
-        let text = super::valid_text("text", text, MAX_CONCERN_CHARS)?;
+        let text = valid_text("text", text, MAX_CONCERN_CHARS)?;
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(item) = agenda_item_id {
-            let owner: Option<String> = tx
-                .query_row(
-                    "SELECT briefing_id FROM agenda_items WHERE id = ?1",
-                    [item],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if owner.as_deref() != Some(point.briefing_id.0.as_str()) {
-                return Err(StoreError::Invalid(format!(
-                    "agenda_item_id {item} is not on this briefing's agenda"
-                )));
-            }
+            ensure_on_agenda(&tx, &point.briefing_id, item)?;
         }
         tx.execute(
             "INSERT INTO concerns (briefing_id, point_id, agenda_item_id, kind, text, raised_at)
@@ -130,7 +122,7 @@ impl Store {
         id: i64,
         answer: &str,
     ) -> Result<Concern, StoreError> {
-        let answer = super::valid_text("answer", answer, MAX_ANSWER_CHARS)?;
+        let answer = valid_text("answer", answer, MAX_ANSWER_CHARS)?;
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -158,7 +150,7 @@ impl Store {
     ) -> Result<Task, StoreError> {
         let text = text
             .filter(|t| !t.trim().is_empty())
-            .map(|t| super::valid_text("text", t, MAX_TASK_CHARS))
+            .map(|t| valid_text("text", t, MAX_TASK_CHARS))
             .transpose()?;
         let deadline = tasks::valid_deadline(deadline)?;
 
@@ -198,7 +190,7 @@ impl Store {
         briefing: &BriefingId,
         text: &str,
     ) -> Result<Conclusion, StoreError> {
-        let text = super::valid_text("text", text, MAX_CONCLUSION_CHARS)?;
+        let text = valid_text("text", text, MAX_CONCLUSION_CHARS)?;
         let conclusion = Conclusion {
             id: 0,
             text: text.to_owned(),
@@ -207,7 +199,7 @@ impl Store {
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tasks::require_briefing(&tx, briefing)?;
+        ensure_briefing(&tx, briefing)?;
         tx.execute(
             "INSERT INTO conclusions (briefing_id, text, created_at) VALUES (?1, ?2, ?3)",
             params![briefing.0, conclusion.text, conclusion.created_at],
@@ -293,17 +285,8 @@ fn no_concern(id: i64) -> StoreError {
 mod tests {
     use super::*;
     use crate::follow_up::TaskStatus;
-    use crate::follow_up::testing::{Fixture, LATER, invalid, is_not_found};
-
-    fn agenda_item(fx: &Fixture, briefing: &BriefingId) -> i64 {
-        let conn = fx.store.conn();
-        conn.execute(
-            "INSERT INTO agenda_items (briefing_id, position, title) VALUES (?1, 0, 'Chuyển đổi số')",
-            [&briefing.0],
-        )
-        .unwrap();
-        conn.last_insert_rowid()
-    }
+    use crate::follow_up::testing::{Fixture, LATER};
+    use crate::test_support::{agenda_item, invalid, is_not_found};
 
     #[test]
     fn a_point_without_a_unit_raises_a_proposal() {
@@ -338,8 +321,8 @@ mod tests {
         let briefing = fx.briefing(None, "2026-12-01 08:00");
         let other = fx.briefing(None, "2026-12-02 08:00");
         let [_, _, cualo, _] = fx.points(&briefing.id);
-        let ours = agenda_item(&fx, &briefing.id);
-        let theirs = agenda_item(&fx, &other.id);
+        let ours = agenda_item(&fx.store, &briefing.id, "Chuyển đổi số");
+        let theirs = agenda_item(&fx.store, &other.id, "Chuyển đổi số");
 
         let concern = fx
             .store

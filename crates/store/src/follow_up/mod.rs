@@ -14,8 +14,6 @@ mod testing;
 pub use concerns::{Concern, ConcernKind, Conclusion};
 pub use tasks::{NewTask, Task, TaskOwner, TaskPatch, TaskProgress, TaskState, TaskStatus};
 
-use crate::StoreError;
-
 /// Longest concern or proposal, in characters.
 pub const MAX_CONCERN_CHARS: usize = 2000;
 /// Longest answer to a concern, in characters.
@@ -28,35 +26,6 @@ pub const MAX_TASK_CHARS: usize = 2000;
 pub const MAX_TASK_OWNERS: usize = 20;
 /// Longest note of a progress report, in characters.
 pub const MAX_PROGRESS_NOTE_CHARS: usize = 4000;
-
-/// `text` trimmed, when it has 1 to `max` characters and no control characters other than line
-/// breaks and tabs (a concern or a task may well run over several lines).
-fn valid_text<'a>(field: &str, text: &'a str, max: usize) -> Result<&'a str, StoreError> {
-    let text = valid_note(field, text, max)?;
-    if text.is_empty() {
-        return Err(StoreError::Invalid(format!("{field} must not be empty")));
-    }
-    Ok(text)
-}
-
-/// Like [`valid_text`], but an empty text is fine.
-fn valid_note<'a>(field: &str, text: &'a str, max: usize) -> Result<&'a str, StoreError> {
-    let text = text.trim();
-    if text.chars().count() > max {
-        return Err(StoreError::Invalid(format!(
-            "{field} must be at most {max} characters"
-        )));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(StoreError::Invalid(format!(
-            "{field} must not contain control characters"
-        )));
-    }
-    Ok(text)
-}
 
 /// A column holding one of a few stable names, read back into its enum.
 fn parse_column<T>(
@@ -71,30 +40,4 @@ fn parse_column<T>(
             format!("unexpected value {value:?}").into(),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_trimmed_and_bounded_but_may_span_lines() {
-        assert_eq!(
-            valid_text("text", "  Mạng\nchậm\t ", 10).unwrap(),
-            "Mạng\nchậm"
-        );
-        assert_eq!(valid_text("text", &"ử".repeat(10), 10).unwrap().len(), 30);
-
-        for (input, expected) in [
-            ("   ", "text must not be empty"),
-            (&*"a".repeat(11), "text must be at most 10 characters"),
-            ("a\u{0}b", "text must not contain control characters"),
-        ] {
-            match valid_text("text", input, 10) {
-                Err(StoreError::Invalid(message)) => assert_eq!(message, expected),
-                other => panic!("{input:?}: {other:?}"),
-            }
-        }
-        assert_eq!(valid_note("note", " ", 10).unwrap(), "");
-    }
 }

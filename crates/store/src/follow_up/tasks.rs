@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::carry_over::CarryOver;
 use super::{MAX_PROGRESS_NOTE_CHARS, MAX_TASK_CHARS, MAX_TASK_OWNERS, parse_column};
+use crate::direction::ensure_briefing;
 use crate::error::quoted;
+use crate::text::{valid_note, valid_text};
 use crate::{Point, Store, StoreError, UnitCode, schedule};
 
 /// Where a task stands, as stored and as reported by its owners.
@@ -139,12 +141,12 @@ impl TaskStatus {
 impl Store {
     /// Gives a new task to units at briefing `briefing`.
     pub fn create_task(&self, briefing: &BriefingId, new: &NewTask) -> Result<Task, StoreError> {
-        let text = super::valid_text("text", &new.text, MAX_TASK_CHARS)?;
+        let text = valid_text("text", &new.text, MAX_TASK_CHARS)?;
         let deadline = valid_deadline(&new.deadline)?;
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_briefing(&tx, briefing)?;
+        ensure_briefing(&tx, briefing)?;
         let owners = valid_owners(&tx, &new.owners)?;
         let id = insert_task(&tx, briefing, None, text, &owners, &deadline)?;
         let task = load_task(&tx, id, briefing, &schedule::today_vietnam())?;
@@ -194,7 +196,7 @@ impl Store {
         let text = patch
             .text
             .as_deref()
-            .map(|t| super::valid_text("text", t, MAX_TASK_CHARS))
+            .map(|t| valid_text("text", t, MAX_TASK_CHARS))
             .transpose()?;
         let deadline = patch
             .deadline
@@ -264,7 +266,7 @@ impl Store {
         status: TaskState,
         note: &str,
     ) -> Result<Task, StoreError> {
-        let note = super::valid_note("note", note, MAX_PROGRESS_NOTE_CHARS)?;
+        let note = valid_note("note", note, MAX_PROGRESS_NOTE_CHARS)?;
         if reporter.is_some_and(|p| p.briefing_id != *briefing) {
             return Err(StoreError::Invalid(
                 "the reporting point is not invited to this briefing".into(),
@@ -441,23 +443,6 @@ pub(super) fn no_task(id: i64) -> StoreError {
     StoreError::NotFound(format!("there is no task {id} in this briefing"))
 }
 
-/// [`StoreError::NotFound`] unless the briefing exists.
-pub(super) fn require_briefing(conn: &Connection, briefing: &BriefingId) -> Result<(), StoreError> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM briefings WHERE id = ?1)",
-        [&briefing.0],
-        |row| row.get(0),
-    )?;
-    if exists {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound(format!(
-            "there is no briefing {}",
-            quoted(&briefing.0)
-        )))
-    }
-}
-
 fn refuse_past(deadline: &str) -> Result<(), StoreError> {
     if *deadline < *schedule::today_vietnam() {
         return Err(StoreError::Invalid(format!(
@@ -531,10 +516,19 @@ fn load_tasks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::follow_up::testing::{Fixture, LATER, invalid, is_not_found, new_task};
+    use crate::follow_up::testing::{Fixture, LATER, new_task};
+    use crate::test_support::{invalid, is_not_found};
 
     fn patch() -> TaskPatch {
         TaskPatch::default()
+    }
+
+    /// A patch that only sets the state.
+    fn to(state: TaskState) -> TaskPatch {
+        TaskPatch {
+            status: Some(state),
+            ..patch()
+        }
     }
 
     #[test]
@@ -647,28 +641,16 @@ mod tests {
         let fx = Fixture::new();
         let briefing = fx.briefing(None, "2026-12-01 08:00");
         let id = fx.task(&briefing.id, "Việc", &["UBND-CUALO"]);
-        fx.store
-            .conn()
-            .execute(
-                "UPDATE tasks SET deadline = '2020-01-01' WHERE id = ?1",
-                [id],
-            )
-            .unwrap();
+        fx.deadline_passed(id);
         let status = |fx: &Fixture| fx.store.tasks(&briefing.id).unwrap()[0].status;
 
         assert_eq!(status(&fx), TaskStatus::Overdue);
-        let in_progress = TaskPatch {
-            status: Some(TaskState::InProgress),
-            ..patch()
-        };
+        let in_progress = to(TaskState::InProgress);
         fx.store
             .update_task(&briefing.id, id, &in_progress)
             .unwrap();
         assert_eq!(status(&fx), TaskStatus::Overdue);
-        let done = TaskPatch {
-            status: Some(TaskState::Done),
-            ..patch()
-        };
+        let done = to(TaskState::Done);
         fx.store.update_task(&briefing.id, id, &done).unwrap();
         assert_eq!(status(&fx), TaskStatus::Done);
     }
@@ -678,10 +660,6 @@ mod tests {
         let fx = Fixture::new();
         let briefing = fx.briefing(None, "2026-12-01 08:00");
         let id = fx.task(&briefing.id, "Việc", &["UBND-CUALO"]);
-        let to = |state| TaskPatch {
-            status: Some(state),
-            ..patch()
-        };
 
         let in_progress = fx
             .store
@@ -774,13 +752,7 @@ mod tests {
             ),
             "deadline 2020-01-01 is in the past"
         );
-        fx.store
-            .conn()
-            .execute(
-                "UPDATE tasks SET deadline = '2020-01-01' WHERE id = ?1",
-                [id],
-            )
-            .unwrap();
+        fx.deadline_passed(id);
         let kept = fx
             .store
             .update_task(&briefing.id, id, &deadline("2020-01-01"))
@@ -858,10 +830,7 @@ mod tests {
         let other = fx.briefing(None, "2026-12-02 08:00");
         let [_, _, other_cualo, _] = fx.points(&other.id);
         let id = fx.task(&briefing.id, "Việc", &["UBND-CUALO"]);
-        let done = TaskPatch {
-            status: Some(TaskState::Done),
-            ..patch()
-        };
+        let done = to(TaskState::Done);
 
         assert_eq!(fx.store.visible_task(&other.id, id).unwrap(), None);
         assert!(is_not_found(&fx.store.update_task(&other.id, id, &done)));

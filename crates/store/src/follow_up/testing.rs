@@ -5,7 +5,7 @@ use tempfile::TempDir;
 
 use super::NewTask;
 use crate::test_support::{NGHE_AN, temp_store};
-use crate::{Briefing, NewBriefing, Point, Store, StoreError};
+use crate::{Briefing, NewBriefing, Point, Store};
 
 /// A deadline far enough ahead never to pass while the tests are maintained.
 pub(super) const LATER: &str = "2099-12-31";
@@ -55,6 +55,17 @@ impl Fixture {
             .id
     }
 
+    /// Moves a task's deadline to 2020-01-01, which task checks refuse for a new deadline.
+    pub fn deadline_passed(&self, task: i64) {
+        self.store
+            .conn()
+            .execute(
+                "UPDATE tasks SET deadline = '2020-01-01' WHERE id = ?1",
+                [task],
+            )
+            .unwrap();
+    }
+
     /// Sets a task done at `done_at`, as if it had been reported then.
     pub fn done_at(&self, task: i64, done_at: &str) {
         self.store
@@ -73,17 +84,4 @@ pub(super) fn new_task(text: &str, owners: &[&str], deadline: &str) -> NewTask {
         owners: owners.iter().map(|&o| o.into()).collect(),
         deadline: deadline.into(),
     }
-}
-
-/// The message of an [`StoreError::Invalid`].
-pub(super) fn invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
-    match result {
-        Err(StoreError::Invalid(message)) => message,
-        other => panic!("expected Invalid, got {other:?}"),
-    }
-}
-
-/// Whether the result is [`StoreError::NotFound`].
-pub(super) fn is_not_found<T>(result: &Result<T, StoreError>) -> bool {
-    matches!(result, Err(StoreError::NotFound(_)))
 }
