@@ -175,12 +175,7 @@ impl Store {
         narrative: &str,
         indicators: &[NewIndicator],
     ) -> Result<Report, StoreError> {
-        let narrative = narrative.trim();
-        if narrative.chars().count() > MAX_NARRATIVE_CHARS {
-            return Err(StoreError::Invalid(format!(
-                "narrative is longer than {MAX_NARRATIVE_CHARS} characters"
-            )));
-        }
+        let narrative = crate::text::valid_note("narrative", narrative, MAX_NARRATIVE_CHARS)?;
         let indicators = validate_indicators(indicators)?;
 
         let now = now_utc();
@@ -300,18 +295,9 @@ fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator
         if name.is_empty() {
             return Err(invalid("the name must not be empty".into()));
         }
-        if name.chars().count() > MAX_INDICATOR_NAME_CHARS {
-            return Err(invalid(format!(
-                "the name is longer than {MAX_INDICATOR_NAME_CHARS} characters"
-            )));
-        }
+        crate::text::check_line(format!("{label}: name"), name, MAX_INDICATOR_NAME_CHARS)?;
         let measure = new.measure.trim();
-        if measure.chars().count() > MAX_MEASURE_CHARS {
-            return Err(invalid(format!(
-                "measure {} is longer than {MAX_MEASURE_CHARS} characters",
-                quoted(measure)
-            )));
-        }
+        crate::text::check_line(format!("{label}: measure"), measure, MAX_MEASURE_CHARS)?;
         let value = parse_number(&new.value)
             .map_err(|why| invalid(format!("value {} {why}", quoted(new.value.trim()))))?;
         let plan = match new.plan.as_deref().map(str::trim) {
@@ -733,6 +719,18 @@ mod tests {
     }
 
     #[test]
+    fn a_narrative_keeps_its_line_breaks_and_tabs() {
+        let (_dir, store) = temp_store();
+        let (_, p) = briefing(&store);
+
+        let report = store
+            .submit_report(&p[2], "  Dòng một\nDòng hai\tcột  ", &[])
+            .unwrap();
+
+        assert_eq!(report.narrative, "Dòng một\nDòng hai\tcột");
+    }
+
+    #[test]
     fn a_bad_indicator_is_named_and_numbered_from_one() {
         let (_dir, store) = temp_store();
         let (_, p) = briefing(&store);
@@ -763,6 +761,15 @@ mod tests {
         assert!(
             invalid(submit(&[ind("Doanh thu", &"đ".repeat(41), "5", None)]))
                 .contains("longer than 40")
+        );
+        assert!(
+            invalid(submit(&[ind("Doanh\u{7}thu", "", "5", None)]))
+                .contains("must not contain control characters")
+        );
+        let bell = store.submit_report(&p[2], "Báo cáo\u{7}", &[]);
+        assert_eq!(
+            invalid(bell),
+            "narrative must not contain control characters"
         );
         assert_eq!(
             invalid(submit(&[
