@@ -478,6 +478,64 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 mod tests {
     use std::collections::BTreeSet;
 
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::test_app::TestServer;
+
+    #[tokio::test]
+    async fn the_admin_creates_a_briefing_in_a_series_with_a_report_deadline() {
+        let server = TestServer::new().await;
+        let body = json!({
+            "title": "Giao ban quý I",
+            "scheduled_start": "2099-03-31 08:00",
+            "host": "Sở TT&TT",
+            "points": ["UBND huyện Kỳ Sơn"],
+            "series": "giao-ban-quy",
+            "report_deadline": "2099-03-30 17:00",
+        });
+
+        let created = server
+            .send(
+                "POST",
+                "/api/admin/briefings",
+                Some(&server.admin),
+                Some(body.clone()),
+            )
+            .await;
+
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json());
+        let url = created.json()["links"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = url.rsplit_once("/j/").unwrap().1;
+        let session = server.send("GET", "/api/session", Some(token), None).await;
+        assert_eq!(session.json()["briefing"]["series"], "giao-ban-quy");
+        assert_eq!(
+            session.json()["briefing"]["report_deadline"],
+            "2099-03-30T17:00:00+07:00"
+        );
+        assert_eq!(session.json()["point"]["role"], "host");
+
+        let mut past = body;
+        past["report_deadline"] = json!("2001-01-01 08:00");
+        let refused = server
+            .send(
+                "POST",
+                "/api/admin/briefings",
+                Some(&server.admin),
+                Some(past),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.message().contains("in the past"),
+            "{}",
+            refused.message()
+        );
+    }
+
     /// Every route the server declares, as `(method, path)` with `{*path}` written `{path}`:
     /// read from the `.route("PATH", get(..).post(..))` calls of this crate's sources.
     fn declared_routes() -> BTreeSet<(String, String)> {
