@@ -872,18 +872,13 @@ function apiErrorMessage(err) {
 }
 
 /**
- * A `datetime-local` value (local wall time) as RFC 3339 with this browser's UTC offset.
+ * A `datetime-local` value as RFC 3339 in Vietnam time (UTC+7, no daylight saving time): times
+ * are entered, like they are shown, in Vietnam time whatever this computer's clock says.
  * @param {string} value e.g. `2026-12-01T08:00`
  * @returns {string | null}
  */
 function rfc3339FromLocalInput(value) {
-  if (!value) return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return null;
-  const withSeconds = /T\d\d:\d\d$/.test(value) ? `${value}:00` : value;
-  const offset = -date.getTimezoneOffset();
-  const sign = offset >= 0 ? '+' : '-';
-  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
-  const minutes = String(Math.abs(offset) % 60).padStart(2, '0');
-  return `${withSeconds}${sign}${hours}:${minutes}`;
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(value)) return null;
+  const withSeconds = value.length === 16 ? `${value}:00` : value;
+  return `${withSeconds}+07:00`;
 }

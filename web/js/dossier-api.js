@@ -95,6 +95,7 @@ export { ApiError };
  * @typedef {object} DashboardIndicator
  * @property {string} name
  * @property {string} measure
+ * @property {'sum' | 'mean'} aggregate sums, or means for a rate (measure %)
  * @property {number} total_value
  * @property {number | null} total_plan
  * @property {number | null} percent_of_plan
@@ -110,6 +111,7 @@ export { ApiError };
  * @property {string[]} missing
  * @property {number} submitted
  * @property {number} expected
+ * @property {Report | null} host_report the host's own report, not in the totals
  */
 
 /** @typedef {'concern' | 'proposal'} ConcernKind */
@@ -337,6 +339,7 @@ export class DossierApi {
       missing: Array.isArray(d?.missing) ? d.missing : [],
       submitted: Number(d?.submitted) || 0,
       expected: Number(d?.expected) || 0,
+      host_report: d?.host_report ?? null,
     };
   }
 

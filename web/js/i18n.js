@@ -56,12 +56,18 @@ export function locale() {
   return current === 'vi' ? 'vi-VN' : 'en-GB';
 }
 
+/**
+ * Times are shown in Vietnam time, whatever the computer's clock is set to: a briefing is
+ * scheduled, minuted and mailed in Vietnam time, and every point must read the same hour.
+ */
+const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
 /** @type {Intl.DateTimeFormatOptions} */
-const DATE_TIME = { weekday: 'long', day: 'numeric', month: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit' };
+const DATE_TIME = { weekday: 'long', day: 'numeric', month: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE };
 
 /**
- * An RFC 3339 timestamp in the browser's time zone and the current language, or '' if absent
- * or unreadable.
+ * An RFC 3339 timestamp in Vietnam time and the current language, or '' if absent or
+ * unreadable.
  * @param {string | null | undefined} iso
  */
 export function formatDateTime(iso) {
@@ -72,11 +78,11 @@ export function formatDateTime(iso) {
 }
 
 /** @type {Intl.DateTimeFormatOptions} */
-const TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+const TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: TIME_ZONE };
 
 /**
- * The time of day of an RFC 3339 timestamp (hh:mm:ss) in the browser's time zone, or '' if
- * absent or unreadable.
+ * The time of day of an RFC 3339 timestamp (hh:mm:ss) in Vietnam time, or '' if absent or
+ * unreadable.
  * @param {string | null | undefined} iso
  */
 export function formatTime(iso) {

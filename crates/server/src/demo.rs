@@ -174,8 +174,8 @@ fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<(BriefingId, Brief
     let next = vietnam_day(now, 1, 14);
     let current = store.create_briefing(&NewBriefing {
         title: format!(
-            "Giao ban trực tuyến công tác thông tin và truyền thông 6 tháng năm {}",
-            next.year()
+            "Giao ban trực tuyến công tác thông tin và truyền thông {}",
+            half_year(next)
         ),
         scheduled_start: Some(stamp(next)),
         host_unit: Some("SO-TTTT".into()),
@@ -188,6 +188,16 @@ fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<(BriefingId, Brief
     hold_previous(store, &previous.id, held, now)?;
     prepare_current(store, &current.id, &previous.id)?;
     Ok((previous.id, current.id))
+}
+
+/// The half-year a six-month briefing held at `t` reviews: the first half from June on, the
+/// second half of the year before until May.
+fn half_year(t: OffsetDateTime) -> String {
+    if u8::from(t.month()) >= 6 {
+        format!("6 tháng đầu năm {}", t.year())
+    } else {
+        format!("6 tháng cuối năm {}", t.year() - 1)
+    }
 }
 
 fn roman_quarter(t: OffsetDateTime) -> &'static str {
@@ -341,13 +351,6 @@ fn hold_previous(
             deadline: in_days(20),
         },
     )?;
-    store.report_progress(
-        id,
-        radio.id,
-        Some(&nghi_loc),
-        TaskState::InProgress,
-        "Đã rà soát 18/30 xã; dự kiến hoàn thành đúng hạn.",
-    )?;
     let portal = store.create_task(
         id,
         &NewTask {
@@ -356,13 +359,6 @@ fn hold_previous(
             owners: vec!["TP-VINH".into(), "SO-TTTT".into()],
             deadline: in_days(45),
         },
-    )?;
-    store.report_progress(
-        id,
-        portal.id,
-        Some(&vinh),
-        TaskState::Done,
-        "Đã tích hợp 126/126 dịch vụ.",
     )?;
     store.task_from_concern(
         id,
@@ -382,7 +378,7 @@ fn hold_previous(
         },
     )?;
 
-    // Last quarter's minutes, attached to it for the record.
+    // Last quarter's minutes as they were drawn up after it, attached to it for the record.
     let briefing = store
         .briefing(id)?
         .context("the briefing just created is missing")?;
@@ -397,6 +393,22 @@ fn hold_previous(
             task_id: None,
             uploaded_by: Some(&host.id),
         },
+    )?;
+
+    // Since then, the units have worked on their tasks.
+    store.report_progress(
+        id,
+        radio.id,
+        Some(&nghi_loc),
+        TaskState::InProgress,
+        "Đã rà soát 18/30 xã; dự kiến hoàn thành đúng hạn.",
+    )?;
+    store.report_progress(
+        id,
+        portal.id,
+        Some(&vinh),
+        TaskState::Done,
+        "Đã tích hợp 126/126 dịch vụ.",
     )?;
     Ok(())
 }

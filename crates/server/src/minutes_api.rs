@@ -66,8 +66,7 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
         .iter()
         .filter_map(|r| r.first_joined_at.as_deref())
         .min_by_key(|t| store::unix_seconds(t))
-        .unwrap_or(&briefing.scheduled_start)
-        .to_owned();
+        .map_or_else(|| in_vietnam(&briefing.scheduled_start), in_vietnam);
     let still_connected = attendance
         .iter()
         .any(|r| r.sessions.iter().any(|s| s.left_at.is_none()));
@@ -78,8 +77,8 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
             .iter()
             .filter_map(|r| r.last_left_at.as_deref())
             .max_by_key(|t| store::unix_seconds(t))
+            .map(in_vietnam)
             .unwrap_or_default()
-            .to_owned()
     };
 
     let agenda = store
@@ -97,8 +96,8 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
         .into_iter()
         .map(|f| SpeakerLine {
             point: f.point_name,
-            from: f.granted_at,
-            to: f.ended_at.unwrap_or_default(),
+            from: in_vietnam(&f.granted_at),
+            to: f.ended_at.as_deref().map(in_vietnam).unwrap_or_default(),
             topic: None,
         })
         .collect();
@@ -115,11 +114,17 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
         })
         .collect();
     let conclusions = store.conclusions(id)?.into_iter().map(|c| c.text).collect();
+    // The briefing's own tasks, then those carried over from earlier briefings of the series,
+    // which the follow-up at this briefing reviewed.
     let tasks = store
-        .own_tasks(id)?
+        .tasks(id)?
         .into_iter()
         .map(|t| TaskLine {
-            text: t.text,
+            text: if t.carried_over {
+                format!("(Kỳ trước) {}", t.text)
+            } else {
+                t.text
+            },
             owners: t.owners.into_iter().map(|o| o.name).collect(),
             deadline: Some(t.deadline),
             status: match t.status {
@@ -152,6 +157,16 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
     })
 }
 
+/// An RFC 3339 time in Vietnam time (UTC+7), in which the minutes are written; text that is
+/// not RFC 3339 is kept as it is.
+fn in_vietnam(t: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(t, &Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::macros::offset!(+7)).format(&Rfc3339).ok())
+        .unwrap_or_else(|| t.to_owned())
+}
+
 /// How one point took part: its roll-call answer if it gave one, else whether it joined.
 fn attendance_line(row: &AttendanceRow) -> AttendanceLine {
     let status = match row.roll_call.as_ref().map(|r| r.status.as_str()) {
@@ -172,8 +187,8 @@ fn attendance_line(row: &AttendanceRow) -> AttendanceLine {
     AttendanceLine {
         point: row.point.clone(),
         status,
-        joined_at: row.first_joined_at.clone(),
-        left_at: row.last_left_at.clone(),
+        joined_at: row.first_joined_at.as_deref().map(in_vietnam),
+        left_at: row.last_left_at.as_deref().map(in_vietnam),
         minutes_present: (row.present_seconds > 0)
             .then(|| u32::try_from(row.present_seconds.div_ceil(60)).unwrap_or(u32::MAX)),
     }
@@ -324,8 +339,10 @@ mod tests {
         assert_eq!(m["organisation"], "Sở Thông tin và Truyền thông");
         assert_eq!(m["parent_organisation"], "UBND tỉnh Nghệ An");
         assert_eq!(m["locality"], "Nghệ An");
-        assert_eq!(m["started_at"], "2026-06-30T01:00:00Z");
-        assert_eq!(m["ended_at"], "2026-06-30T03:00:00Z");
+        // Written in Vietnam time, whatever the store keeps.
+        assert_eq!(m["started_at"], "2026-06-30T08:00:00+07:00");
+        assert_eq!(m["ended_at"], "2026-06-30T10:00:00+07:00");
+        assert_eq!(m["speakers"][0]["from"], "2026-06-30T08:10:00+07:00");
         assert_eq!(
             m["agenda"],
             json!(["Báo cáo kết quả 6 tháng đầu năm (Giám đốc Sở)"])

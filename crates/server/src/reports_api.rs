@@ -426,6 +426,7 @@ mod tests {
             json!([{
                 "name": "Doanh thu",
                 "measure": "tỷ đồng",
+                "aggregate": "sum",
                 "total_value": 150.0,
                 "total_plan": 200.0,
                 "percent_of_plan": 50.0,

@@ -116,15 +116,38 @@ pub struct PointIndicator {
     pub percent_of_plan: Option<f64>,
 }
 
-/// One indicator summed over the points that report it.
+/// How the values of the points are combined into one figure for the province.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Quantities (money, stations, documents) add up.
+    Sum,
+    /// Rates (measure `%`) do not: the province's figure is the mean of the points'.
+    Mean,
+}
+
+impl Aggregate {
+    /// Rates are averaged, everything else summed.
+    fn of_measure(measure: &str) -> Aggregate {
+        if measure.trim() == "%" {
+            Aggregate::Mean
+        } else {
+            Aggregate::Sum
+        }
+    }
+}
+
+/// One indicator combined over the points that report it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DashboardIndicator {
     /// As the first point (in invitation order) that reports it spelled it.
     pub name: String,
     pub measure: String,
-    /// The sum of every reporting point's value.
+    /// Whether the totals are sums or means (a rate, measure `%`).
+    pub aggregate: Aggregate,
+    /// The sum (or the mean, for a rate) of every reporting point's value.
     pub total_value: f64,
-    /// The sum of the plans given; `None` if no point gave one.
+    /// The sum (or the mean) of the plans given; `None` if no point gave one.
     pub total_plan: Option<f64>,
     /// The values of the points that gave a plan, over `total_plan`, × 100, rounded to one
     /// decimal: a point without a plan neither raises nor lowers the fulfilment.
@@ -151,6 +174,8 @@ pub struct Dashboard {
     pub submitted: u32,
     /// How many points are expected to submit: the length of `points`.
     pub expected: u32,
+    /// The host's own report (the figures it presents), if it filed one; not in the totals.
+    pub host_report: Option<Report>,
 }
 
 impl Store {
@@ -261,13 +286,22 @@ impl Store {
             let rows = stmt.query_map([&briefing.0], point_from_row)?;
             rows.collect::<Result<_, _>>()?
         };
+        let host: Option<String> = tx
+            .query_row(
+                "SELECT id FROM points WHERE briefing_id = ?1 AND role = 'host'",
+                [&briefing.0],
+                |row| row.get(0),
+            )
+            .optional()?;
         let mut reports: HashMap<PointId, Report> = load_reports(&tx, Scope::Briefing(briefing))?
             .into_iter()
             .map(|r| (r.point_id.clone(), r))
             .collect();
         tx.commit()?;
         let passed = is_past(&deadline);
-        Ok(build_dashboard(deadline, passed, &points, &mut reports))
+        let mut dashboard = build_dashboard(deadline, passed, &points, &mut reports);
+        dashboard.host_report = host.and_then(|id| reports.remove(&PointId(id)));
+        Ok(dashboard)
     }
 }
 
@@ -515,6 +549,7 @@ fn build_dashboard(
         missing: Vec::new(),
         submitted: 0,
         expected: u32::try_from(points.len()).unwrap_or(u32::MAX),
+        host_report: None,
     };
     let mut rows: HashMap<(String, String), usize> = HashMap::new();
     // Per row: the values of the points that gave a plan, for the row's percentage.
@@ -547,6 +582,7 @@ fn build_dashboard(
                 dashboard.indicators.push(DashboardIndicator {
                     name: indicator.name.clone(),
                     measure: indicator.measure.clone(),
+                    aggregate: Aggregate::of_measure(&indicator.measure),
                     total_value: 0.0,
                     total_plan: None,
                     percent_of_plan: None,
@@ -570,9 +606,15 @@ fn build_dashboard(
         }
     }
     for (entry, planned) in dashboard.indicators.iter_mut().zip(planned_values) {
+        // Fulfilment is the same ratio whether sums or means are compared.
+        entry.percent_of_plan = entry.total_plan.and_then(|p| percent(tidy(planned), tidy(p)));
+        if entry.aggregate == Aggregate::Mean {
+            let plans = entry.by_point.iter().filter(|p| p.plan.is_some()).count();
+            entry.total_value /= entry.by_point.len() as f64;
+            entry.total_plan = entry.total_plan.map(|p| p / plans as f64);
+        }
         entry.total_value = tidy(entry.total_value);
         entry.total_plan = entry.total_plan.map(tidy);
-        entry.percent_of_plan = entry.total_plan.and_then(|p| percent(tidy(planned), p));
     }
     dashboard
 }
@@ -1006,6 +1048,8 @@ mod tests {
         assert_eq!(dashboard.late, ["UBND huyện Nghi Lộc"]);
         assert_eq!(dashboard.missing, ["Phòng họp dự phòng"]);
         assert_eq!((dashboard.submitted, dashboard.expected), (2, 3));
+        let host_report = dashboard.host_report.as_ref().expect("the host filed a report");
+        assert_eq!(host_report.indicators[0].value, 999.0);
 
         let rows: Vec<_> = dashboard
             .indicators
@@ -1026,9 +1070,20 @@ mod tests {
             [
                 ("Doanh thu", "tỷ đồng", 150.0, Some(200.0), Some(50.0), 2),
                 ("Thuê bao", "", 15.0, Some(20.0), Some(25.0), 2),
-                ("Tỷ lệ", "%", 0.3, None, None, 2),
+                ("Tỷ lệ", "%", 0.15, None, None, 2),
                 ("Doanh thu", "triệu đồng", 7.0, None, None, 1),
             ]
+        );
+        let aggregates: Vec<_> = dashboard.indicators.iter().map(|r| r.aggregate).collect();
+        assert_eq!(
+            aggregates,
+            [
+                Aggregate::Sum,
+                Aggregate::Sum,
+                Aggregate::Mean,
+                Aggregate::Sum
+            ],
+            "a rate is averaged, not summed"
         );
         assert_eq!(
             dashboard.indicators[0].by_point,
@@ -1118,6 +1173,7 @@ mod tests {
             keys(&dashboard),
             [
                 "expected",
+                "host_report",
                 "indicators",
                 "late",
                 "missing",
@@ -1135,6 +1191,7 @@ mod tests {
         assert_eq!(
             keys(&dashboard["indicators"][0]),
             [
+                "aggregate",
                 "by_point",
                 "measure",
                 "name",

@@ -286,30 +286,35 @@ export class Server {
   /**
    * Starts a server on fresh ports and a fresh data directory and waits until it is healthy.
    *
-   * @param {{ name: string }} opts `name` labels the log file under tests/e2e/artifacts/
+   * @param {{ name: string, args?: string[] }} opts `name` labels the log file under
+   *   tests/e2e/artifacts/; `args` are more options of `giaoban serve` (e.g. `--demo`)
    * @returns {Promise<Server>}
    */
-  static async start({ name }) {
+  static async start({ name, args = [] }) {
     serverBinary();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-data-'));
-    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort() });
+    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args });
     await server.launch();
     return server;
   }
 
-  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number }} opts */
-  constructor({ name, dataDir, httpPort, mediaPort }) {
+  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number, args?: string[] }} opts */
+  constructor({ name, dataDir, httpPort, mediaPort, args = [] }) {
     this.name = name;
     this.bin = serverBinary();
     this.dataDir = dataDir;
     this.httpPort = httpPort;
     this.mediaPort = mediaPort;
     this.baseUrl = `http://127.0.0.1:${httpPort}`;
+    /** more options of `giaoban serve`, after the harness's own */
+    this.extraArgs = args;
     mkdirSync(ARTIFACTS, { recursive: true });
     this.logPath = path.join(ARTIFACTS, `${artifactName(`server-${name}`)}.log`);
     this.log = createWriteStream(this.logPath, { flags: 'a' });
     /** @type {string[]} recent output, for failure messages */
     this.recent = [];
+    /** everything the process wrote to stdout (the CLI's own output, not the log), over all launches */
+    this.stdout = '';
     /** @type {import('node:child_process').ChildProcess | null} */
     this.proc = null;
     /** @type {Promise<{ code: number | null, signal: string | null }> | null} */
@@ -321,7 +326,7 @@ export class Server {
   /** Starts (or starts again) the process on this server's ports and data dir. */
   async launch() {
     if (this.proc && !this.exitStatus) throw new Error(`server ${this.name} is already running`);
-    const args = ['serve', '--listen', `127.0.0.1:${this.httpPort}`, '--media-port', String(this.mediaPort), '--data', this.dataDir];
+    const args = ['serve', '--listen', `127.0.0.1:${this.httpPort}`, '--media-port', String(this.mediaPort), '--data', this.dataDir, ...this.extraArgs];
     this.note(`$ ${this.bin} ${args.join(' ')}`);
     const env = { ...process.env };
     env.RUST_LOG ??= 'info,giaoban=debug,giaoban_server=debug,giaoban_media=debug,giaoban_store=debug';
@@ -345,6 +350,7 @@ export class Server {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk) => this.output(chunk));
     }
+    proc.stdout?.on('data', (chunk) => { this.stdout += chunk; });
     await this.waitHealthy();
   }
 

@@ -37,6 +37,7 @@ export class DashboardPart {
       missing: byTestId(root, 'dashboard-missing', HTMLUListElement),
       points: byTestId(root, 'dashboard-points', HTMLTableElement),
       report: byTestId(root, 'dashboard-report', HTMLElement),
+      hostReport: byTestId(root, 'dashboard-host-report', HTMLElement),
       indicatorsEmpty: byTestId(root, 'dashboard-indicators-empty', HTMLElement),
       indicators: byTestId(root, 'dashboard-indicators', HTMLTableElement),
       chart: byTestId(root, 'dashboard-chart', HTMLElement),
@@ -77,6 +78,7 @@ export class DashboardPart {
     nameList(this.ui.missing, d.missing);
     this.#renderPoints(d.points);
     this.#renderReport();
+    this.#renderHostReport();
     this.#renderIndicators(d);
     this.#renderChart(d.indicators);
   }
@@ -128,39 +130,15 @@ export class DashboardPart {
       this.open = null;
       this.#renderReport();
     });
-    const rows = report.indicators.map((i) =>
-      el('tr', {}, [
-        el('th', { text: i.name, attrs: { scope: 'row' } }),
-        el('td', { text: i.measure }),
-        el('td', { className: 'num', text: formatValue(i.value) }),
-        el('td', { className: 'num', text: formatValue(i.plan) }),
-        el('td', { className: 'num', text: formatPercent(i.percent_of_plan) }),
-      ]),
-    );
-    const when = t(report.on_time ? 'dossier.report.state.onTime' : 'dossier.report.state.late', { time: formatWhen(report.submitted_at) });
-    box.replaceChildren(
-      el('div', { className: 'card__head' }, [el('h3', { text: t('dossier.dashboard.reportOf', { point: report.point }) }), close]),
-      el('p', { className: 'muted', text: when }),
-      el('p', { className: 'narrative', text: report.narrative || t('dossier.dashboard.noNarrative') }),
-    );
-    if (rows.length > 0) {
-      box.append(
-        el('div', { className: 'table-wrap' }, [
-          el('table', { className: 'data-table' }, [
-            el('thead', {}, [
-              el('tr', {}, [
-                el('th', { text: t('dossier.report.col.name'), attrs: { scope: 'col' } }),
-                el('th', { text: t('dossier.report.col.measure'), attrs: { scope: 'col' } }),
-                el('th', { className: 'num', text: t('dossier.report.col.value'), attrs: { scope: 'col' } }),
-                el('th', { className: 'num', text: t('dossier.report.col.plan'), attrs: { scope: 'col' } }),
-                el('th', { className: 'num', text: t('dossier.report.col.percent'), attrs: { scope: 'col' } }),
-              ]),
-            ]),
-            el('tbody', {}, rows),
-          ]),
-        ]),
-      );
-    }
+    box.replaceChildren(...reportView(report, t('dossier.dashboard.reportOf', { point: report.point }), close));
+  }
+
+  /** The host's own report: the figures it presents, apart from the units' totals. */
+  #renderHostReport() {
+    const report = this.dashboard?.host_report ?? null;
+    const box = this.ui.hostReport;
+    box.hidden = report === null;
+    box.replaceChildren(...(report ? reportView(report, t('dossier.dashboard.hostReport', { point: report.point }), null) : []));
   }
 
   /** @param {Dashboard} d */
@@ -198,7 +176,10 @@ export class DashboardPart {
           el('th', { text: ind.name, attrs: { scope: 'row' } }),
           el('td', { text: ind.measure }),
           ...cells,
-          el('td', { className: 'num', testid: 'indicator-total', text: formatValue(ind.total_value) }),
+          el('td', { className: 'num', testid: 'indicator-total', data: { aggregate: ind.aggregate } }, [
+            el('span', { text: formatValue(ind.total_value) }),
+            ...(ind.aggregate === 'mean' ? [el('span', { className: 'cell-note', text: t('dossier.dashboard.mean') })] : []),
+          ]),
           el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan) }),
           el('td', { className: 'num', testid: 'indicator-total-percent', text: formatPercent(ind.percent_of_plan) }),
         ]);
@@ -215,6 +196,51 @@ export class DashboardPart {
     figure.replaceChildren(caption);
     if (bars.length > 0) figure.append(percentChart(bars));
   }
+}
+
+/**
+ * A report as a heading, its submission time, the narrative and the table of indicators.
+ *
+ * @param {Report} report
+ * @param {string} heading
+ * @param {HTMLElement | null} action a button beside the heading
+ * @returns {HTMLElement[]}
+ */
+function reportView(report, heading, action) {
+  const rows = report.indicators.map((i) =>
+    el('tr', {}, [
+      el('th', { text: i.name, attrs: { scope: 'row' } }),
+      el('td', { text: i.measure }),
+      el('td', { className: 'num', text: formatValue(i.value) }),
+      el('td', { className: 'num', text: formatValue(i.plan) }),
+      el('td', { className: 'num', text: formatPercent(i.percent_of_plan) }),
+    ]),
+  );
+  const when = t(report.on_time ? 'dossier.report.state.onTime' : 'dossier.report.state.late', { time: formatWhen(report.submitted_at) });
+  const view = [
+    el('div', { className: 'card__head' }, [el('h3', { text: heading }), ...(action ? [action] : [])]),
+    el('p', { className: 'muted', text: when }),
+    el('p', { className: 'narrative', text: report.narrative || t('dossier.dashboard.noNarrative') }),
+  ];
+  if (rows.length > 0) {
+    view.push(
+      el('div', { className: 'table-wrap' }, [
+        el('table', { className: 'data-table' }, [
+          el('thead', {}, [
+            el('tr', {}, [
+              el('th', { text: t('dossier.report.col.name'), attrs: { scope: 'col' } }),
+              el('th', { text: t('dossier.report.col.measure'), attrs: { scope: 'col' } }),
+              el('th', { className: 'num', text: t('dossier.report.col.value'), attrs: { scope: 'col' } }),
+              el('th', { className: 'num', text: t('dossier.report.col.plan'), attrs: { scope: 'col' } }),
+              el('th', { className: 'num', text: t('dossier.report.col.percent'), attrs: { scope: 'col' } }),
+            ]),
+          ]),
+          el('tbody', {}, rows),
+        ]),
+      ]),
+    );
+  }
+  return view;
 }
 
 /**

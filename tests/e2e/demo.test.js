@@ -1,0 +1,429 @@
+// A newcomer runs the demo and sees a complete briefing: `giaoban serve --demo` seeds a
+// province's two ICT briefings of one series and prints every point's links before it listens;
+// the host's dossier of tomorrow's six-month briefing shows the agenda, last quarter's minutes
+// as a document, the Department's own figures, the dashboard of the units' reports (4 of 6 in,
+// with a chart), the proposals raised ahead of it and last quarter's tasks carried over (one of
+// them done since), and gives the minutes as a PDF with Vietnamese text intact; a unit's link
+// shows that unit's report; last quarter's minutes record the roll-call (with a substitute) and
+// the three speakers.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { Client, Server, runCli, seconds, waitFor, withDiagnostics } from './lib/harness.js';
+
+const HOST = 'Sở Thông tin và Truyền thông';
+const VINH = 'UBND thành phố Vinh';
+const CUA_LO = 'UBND thị xã Cửa Lò';
+const HOANG_MAI = 'UBND thị xã Hoàng Mai';
+const THAI_HOA = 'UBND thị xã Thái Hòa';
+const NGHI_LOC = 'UBND huyện Nghi Lộc';
+const DIEN_CHAU = 'UBND huyện Diễn Châu';
+/** The bridge points in the order they are invited (the host comes first in every list). */
+const UNITS = [VINH, CUA_LO, HOANG_MAI, THAI_HOA, NGHI_LOC, DIEN_CHAU];
+
+/** Titles carry the year (and last quarter's its quarter), which follow the day of seeding. */
+const CURRENT_TITLE = /^Giao ban trực tuyến công tác thông tin và truyền thông 6 tháng (đầu|cuối) năm \d{4}$/;
+const PREVIOUS_TITLE = /^Giao ban trực tuyến công tác thông tin và truyền thông quý (I|II|III|IV) năm \d{4}$/;
+
+const MINUTES_DOCUMENT = 'Biên bản giao ban quý.pdf';
+const REVENUE = 'Doanh thu bưu chính, viễn thông và CNTT';
+const UNIT_INDICATORS = [
+  'Tỷ lệ hồ sơ TTHC nộp trực tuyến',
+  'Đài truyền thanh cơ sở ứng dụng CNTT-VT',
+  'Văn bản gửi nhận qua hộp thư công vụ',
+];
+const DONE_TASK = 'Tích hợp 100% dịch vụ công trực tuyến mức độ 3 lên Cổng dịch vụ công của tỉnh.';
+
+/**
+ * @typedef {{ briefing: string, point: string, role: string, join: string, dossier: string }} DemoLink
+ * @typedef {{ previous: string, current: string, seeded: boolean, links: DemoLink[] }} Demo
+ */
+
+/** @type {Server} */
+let server;
+/** @type {Client} */
+let client;
+/** @type {Demo} what `giaoban demo --json` says about the data the server seeded */
+let demo;
+/** @type {DemoLink[]} the links as the server printed them at start */
+let printed;
+
+/**
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ */
+function diagnosed(name, fn) {
+  return withDiagnostics({ name: `demo-${name}`, server, clients: () => (client ? [client] : []) }, fn);
+}
+
+/**
+ * Reads the links `giaoban serve --demo` prints: a title line per briefing, then per point
+ * `  NAME  ROLE  hồ sơ: URL` and `  họp:  URL` on the next line.
+ * @param {string} stdout
+ * @returns {DemoLink[]}
+ */
+function parsePrintedLinks(stdout) {
+  /** @type {DemoLink[]} */
+  const links = [];
+  let title = '';
+  /** @type {DemoLink | null} */
+  let open = null;
+  for (const line of stdout.split('\n')) {
+    const dossier = /^ {2}(\S.*?)\s+(host|point)\s+hồ sơ: (\S+)$/.exec(line);
+    const join = /^\s+họp:\s+(\S+)$/.exec(line);
+    if (dossier) {
+      open = { briefing: title, point: dossier[1], role: dossier[2], join: '', dossier: dossier[3] };
+      links.push(open);
+    } else if (join && open) {
+      open.join = join[1];
+      open = null;
+    } else if (/^\S/.test(line)) {
+      title = line.trim();
+    }
+  }
+  return links;
+}
+
+/**
+ * The token of a dossier link `<base>/d/<token>`.
+ * @param {string} url
+ */
+function dossierToken(url) {
+  const m = /^\/d\/([^/?#]+)$/.exec(new URL(url).pathname);
+  if (!m) throw new Error(`not a dossier link (expected <base>/d/<token>): ${url}`);
+  return decodeURIComponent(m[1]);
+}
+
+/**
+ * The demo's link of one point in one briefing.
+ * @param {string} briefingId `demo.current` or `demo.previous`
+ * @param {string} point
+ */
+function linkOf(briefingId, point) {
+  const title = titleOf(briefingId);
+  const link = demo.links.find((l) => l.briefing === title && l.point === point);
+  if (!link) throw new Error(`no demo link for ${point} in ${title}: ${JSON.stringify(demo.links)}`);
+  return link;
+}
+
+/** @param {string} briefingId @returns {string} its title, as the demo's links name it */
+function titleOf(briefingId) {
+  // The current briefing's links come first, each briefing's host first.
+  const at = briefingId === demo.current ? 0 : demo.links.length / 2;
+  return demo.links[at].briefing;
+}
+
+/**
+ * The text of an element, trimmed; '' when it is absent or hidden.
+ * @param {import('playwright-core').Locator} locator
+ */
+async function visibleText(locator) {
+  if ((await locator.count()) === 0 || !(await locator.first().isVisible())) return '';
+  return ((await locator.first().textContent()) ?? '').trim();
+}
+
+/**
+ * Opens a dossier link and waits for its header.
+ * @param {DemoLink} link
+ */
+async function openDossier(link) {
+  const page = client.page;
+  await client.goto(link.dossier);
+  let seen = ['', ''];
+  await waitFor(async () => {
+    seen = [await visibleText(page.getByTestId('dossier-title')), await visibleText(page.getByTestId('dossier-me'))];
+    return seen[0] === link.briefing && seen[1].includes(link.point);
+  }, {
+    timeout: seconds(15),
+    message: () => `the dossier header with ${JSON.stringify(link.briefing)} and ${JSON.stringify(link.point)}; shown: ${JSON.stringify(seen)}`,
+  });
+  assert.equal(await visibleText(page.getByTestId('dossier-error')), '');
+  return page;
+}
+
+/**
+ * Opens a tab and waits until `ready` holds on what it shows.
+ * @param {import('playwright-core').Page} page
+ * @param {string} tab e.g. `dashboard`
+ * @param {() => Promise<unknown>} ready
+ * @param {() => Promise<unknown>} shown what to report when it does not
+ */
+async function openTab(page, tab, ready, shown) {
+  await page.getByTestId(`tab-${tab}`).click();
+  /** @type {unknown} */
+  let last = null;
+  await waitFor(async () => {
+    if ((await page.getByTestId(`tab-${tab}`).getAttribute('aria-selected')) === 'true' && (await ready())) return true;
+    last = await shown();
+    return false;
+  }, { message: () => `the ${tab} tab loaded; shown: ${JSON.stringify(last)}` });
+}
+
+/**
+ * Waits until a list shows `n` entries.
+ * @param {import('playwright-core').Locator} list
+ * @param {number} n
+ * @param {string} what
+ * @param {import('playwright-core').Locator} [error] the part's error box
+ */
+async function waitForCount(list, n, what, error) {
+  let shown = /** @type {string[]} */ ([]);
+  let problem = '';
+  await waitFor(async () => {
+    shown = await list.allTextContents();
+    problem = error ? await visibleText(error) : '';
+    return shown.length === n;
+  }, { message: () => `${n} ${what}; shown: ${JSON.stringify(shown)}${problem ? `, error: ${JSON.stringify(problem)}` : ''}` });
+}
+
+/**
+ * The text of a PDF by pdftotext (poppler-utils), NFC, its whitespace runs made single spaces
+ * (long titles wrap).
+ * @param {string} file
+ * @returns {Promise<string>}
+ */
+function pdfText(file) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('pdftotext', ['-enc', 'UTF-8', file, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
+    proc.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
+    proc.on('error', (e) => reject(new Error(`pdftotext could not run (apt-get install poppler-utils): ${e.message}`)));
+    proc.on('exit', (code) => (code === 0
+      ? resolve(out.normalize('NFC').split(/\s+/).join(' '))
+      : reject(new Error(`pdftotext ${file} exited with ${code}: ${err}`))));
+  });
+}
+
+describe('a newcomer runs the demo and sees a complete briefing', { timeout: seconds(90) }, () => {
+  before(async () => {
+    server = await Server.start({ name: 'demo', args: ['--demo'] });
+    await waitFor(() => server.stdout.includes('giaoban listening on'), {
+      message: () => `the "listening" line on stdout; stdout: ${JSON.stringify(server.stdout)}`,
+    });
+    printed = parsePrintedLinks(server.stdout.slice(0, server.stdout.indexOf('giaoban listening on')));
+    demo = JSON.parse((await runCli(['demo', '--data', server.dataDir, '--json'])).trim());
+    client = await Client.launch('demo');
+  });
+
+  after(async () => {
+    await client?.close();
+    await server?.dispose();
+  });
+
+  it('prints the links of every point of both briefings before it listens, as `giaoban demo --json` does', () => diagnosed('links', async () => {
+    assert.match(server.stdout, /Demo data seeded: two briefings of the series giao-ban-cntt-nghe-an\./);
+    assert.equal(demo.seeded, false, 'the server seeded the data dir; the CLI found it seeded');
+    assert.match(demo.current, /^\S+$/);
+    assert.match(demo.previous, /^\S+$/);
+    assert.notEqual(demo.current, demo.previous);
+
+    // Two briefings of 7 points each, tomorrow's first, the host first in each.
+    assert.equal(demo.links.length, 14, JSON.stringify(demo.links));
+    assert.match(titleOf(demo.current), CURRENT_TITLE);
+    assert.match(titleOf(demo.previous), PREVIOUS_TITLE);
+    for (const id of [demo.current, demo.previous]) {
+      const links = demo.links.filter((l) => l.briefing === titleOf(id));
+      assert.deepEqual(links.map((l) => [l.point, l.role]), [[HOST, 'host'], ...UNITS.map((u) => [u, 'point'])]);
+      for (const l of links) {
+        assert.ok(l.dossier.startsWith(`${server.baseUrl}/d/`), `a dossier link of the running server: ${l.dossier}`);
+        assert.equal(l.join, `${server.baseUrl}/j/${encodeURIComponent(dossierToken(l.dossier))}`, 'the live page of the same link');
+      }
+    }
+    assert.deepEqual(printed, demo.links, `the printed links are the JSON's; stdout:\n${server.stdout}`);
+
+    const session = await server.get('/api/session', { token: dossierToken(linkOf(demo.current, HOST).dossier) });
+    assert.equal(session.status, 200, session.text);
+    assert.equal(session.body.briefing.id, demo.current);
+    assert.equal(session.body.point.role, 'host');
+  }));
+
+  it("the host's dossier of tomorrow's briefing shows agenda, figures, reports, proposals, carried-over tasks and the minutes", () => diagnosed('host', async () => {
+    const link = linkOf(demo.current, HOST);
+    const page = await openDossier(link);
+    assert.match(await visibleText(page.getByTestId('dossier-start')), /\d/, 'the scheduled start in the header');
+
+    // Agenda: five items; last quarter's minutes as a document of the follow-up item.
+    const items = page.getByTestId('agenda-item');
+    await waitForCount(items, 5, 'agenda items', page.getByTestId('agenda-error'));
+    const agenda = await items.allTextContents();
+    assert.match(agenda[0], /Khai mạc, điểm danh các điểm cầu/);
+    assert.match(agenda[2], /Kiểm điểm việc thực hiện kết luận kỳ trước/);
+    assert.match(agenda[4], /Kết luận của chủ trì/);
+    const documents = page.getByTestId('document');
+    await waitForCount(documents, 1, 'document', page.getByTestId('documents-error'));
+    assert.equal(await documents.getAttribute('data-file-name'), MINUTES_DOCUMENT);
+    assert.match(await visibleText(documents), /Kiểm điểm việc thực hiện kết luận kỳ trước/, 'tied to the follow-up item');
+    assert.equal(await visibleText(documents.getByTestId('document-download')), MINUTES_DOCUMENT);
+
+    // The Department's own figures: revenue at 1130 of a plan of 3350, 33,7 % of plan.
+    const rows = page.getByTestId('report-indicator');
+    await openTab(page, 'report',
+      async () => (await page.getByTestId('report-status').getAttribute('data-state')) === 'on_time' && (await rows.count()) === 2,
+      async () => ({ status: await visibleText(page.getByTestId('report-status')), rows: await rows.count(), error: await visibleText(page.getByTestId('report-error')) }));
+    const names = await rows.evaluateAll((trs) => trs.map((tr) => /** @type {HTMLInputElement | null} */ (tr.querySelector('[data-testid=indicator-name]'))?.value));
+    assert.ok(names.includes(REVENUE), `the revenue indicator among ${JSON.stringify(names)}`);
+    const revenue = rows.nth(names.indexOf(REVENUE));
+    assert.equal(await revenue.getByTestId('indicator-value').inputValue(), '1130');
+    assert.equal(await revenue.getByTestId('indicator-plan').inputValue(), '3350');
+    assert.equal(await visibleText(revenue.getByTestId('indicator-percent')), '33,7%');
+    assert.ok(Math.abs(Number(await revenue.getByTestId('indicator-percent').getAttribute('data-percent')) - 33.7) < 0.05);
+
+    // Dashboard: 4 of the 6 units reported, the other two not yet due; their indicators in a chart.
+    const counts = page.getByTestId('dashboard-counts');
+    await openTab(page, 'dashboard',
+      async () => (await counts.getAttribute('data-expected')) !== null,
+      async () => ({ counts: await visibleText(counts), error: await visibleText(page.getByTestId('dashboard-error')) }));
+    assert.equal(await counts.getAttribute('data-submitted'), '4');
+    assert.equal(await counts.getAttribute('data-expected'), '6');
+    assert.match(await visibleText(counts), /^Đã nộp 4\/6 đơn vị/);
+    const statuses = await page.getByTestId('dashboard-point').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-point'), tr.getAttribute('data-status')]));
+    assert.deepEqual(statuses, UNITS.map((u) => [u, u === THAI_HOA || u === DIEN_CHAU ? 'pending' : 'on_time']));
+    assert.equal(await page.getByTestId('dashboard-missing').getAttribute('data-count'), '0', 'the deadline is tomorrow');
+    const indicatorRows = page.getByTestId('dashboard-indicator');
+    assert.deepEqual(await indicatorRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-indicator'))), UNIT_INDICATORS);
+    const online = indicatorRows.first();
+    assert.match(await visibleText(online.locator(`td[data-point=${JSON.stringify(CUA_LO)}]`)), /^81/);
+    // A rate is averaged over the units that report it, not added up: (92,5 + 81 + 88 + 76,4) / 4.
+    const onlineTotal = online.getByTestId('indicator-total');
+    assert.equal(await onlineTotal.getAttribute('data-aggregate'), 'mean');
+    assert.match(await visibleText(onlineTotal), /^84,475/);
+    // The Department's own figures stand apart from the units' totals.
+    const hostReport = page.getByTestId('dashboard-host-report');
+    assert.equal(await hostReport.isVisible(), true, "the host's report is on the dashboard");
+    assert.match(await visibleText(hostReport), /Doanh thu bưu chính, viễn thông và CNTT/);
+    assert.match(await visibleText(hostReport), /33,7%/);
+    assert.equal(await visibleText(online.locator(`td[data-point=${JSON.stringify(DIEN_CHAU)}]`)), '—');
+    assert.equal(await page.getByTestId('dashboard-chart').isVisible(), true, 'the chart is shown');
+    const bars = page.locator('[data-testid=dashboard-chart-svg] g[data-indicator]');
+    const drawn = await bars.evaluateAll((gs) => gs.map((g) => ({
+      name: g.getAttribute('data-indicator'),
+      percent: Number(g.getAttribute('data-percent')),
+      width: Number(g.querySelector('rect')?.getAttribute('width')),
+    })));
+    assert.deepEqual(drawn.map((b) => b.name), UNIT_INDICATORS);
+    for (const bar of drawn) {
+      assert.ok(bar.percent > 0 && bar.percent <= 100 && bar.width > 0, `a bar drawn for ${JSON.stringify(bar)}`);
+    }
+
+    // Concerns and proposals raised ahead of the briefing, none answered yet.
+    const concerns = page.getByTestId('concern');
+    await openTab(page, 'concerns', async () => (await concerns.count()) === 3,
+      async () => ({ concerns: await concerns.allTextContents(), error: await visibleText(page.getByTestId('concerns-error')) }));
+    assert.deepEqual(await concerns.evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-kind'), li.getAttribute('data-answered')])), [
+      ['proposal', 'false'], ['concern', 'false'], ['proposal', 'false'],
+    ]);
+    const raisedBy = await concerns.allTextContents();
+    for (const [i, unit] of [NGHI_LOC, HOANG_MAI, VINH].entries()) assert.ok(raisedBy[i].includes(unit), `concern ${i + 1} by ${unit}: ${raisedBy[i]}`);
+
+    // Follow-up: last quarter's four tasks, each marked as carried over; one of them done.
+    const tasks = page.getByTestId('task');
+    await openTab(page, 'followup', async () => (await tasks.count()) === 4,
+      async () => ({ tasks: await tasks.allTextContents(), error: await visibleText(page.getByTestId('tasks-error')) }));
+    const previousTitle = titleOf(demo.previous);
+    const taskRows = await tasks.evaluateAll((lis) => lis.map((li) => ({
+      carried: li.getAttribute('data-carried-over'),
+      status: li.getAttribute('data-status'),
+      badge: li.querySelector('[data-testid=task-carried]')?.textContent?.trim() ?? '',
+      text: li.querySelector('.item__text')?.textContent?.trim() ?? '',
+    })));
+    for (const task of taskRows) {
+      assert.equal(task.carried, 'true', `carried over: ${JSON.stringify(task)}`);
+      assert.equal(task.badge, `Từ kỳ trước: ${previousTitle}`);
+    }
+    const done = taskRows.filter((task) => task.status === 'done');
+    assert.deepEqual(done.map((task) => task.text), [DONE_TASK], `exactly one task done: ${JSON.stringify(taskRows)}`);
+    assert.equal(await visibleText(tasks.nth(taskRows.indexOf(done[0])).getByTestId('task-status')), 'Hoàn thành');
+
+    // Minutes: the PDF download, with the title and the units' names as written.
+    await openTab(page, 'minutes', async () => page.getByTestId('minutes-pdf').isVisible(), async () => visibleText(page.getByTestId('minutes-section')));
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: seconds(15) }),
+      page.getByTestId('minutes-pdf').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `bien-ban-${demo.current}.pdf`);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-demo-'));
+    try {
+      const file = path.join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      const bytes = await fs.readFile(file);
+      assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-', 'a PDF file');
+      const text = await pdfText(file);
+      assert.ok(text.includes(link.briefing), `the minutes name the briefing ${JSON.stringify(link.briefing)}: ${text.slice(0, 600)}`);
+      for (const unit of [CUA_LO, DIEN_CHAU, THAI_HOA]) {
+        assert.ok(text.includes(unit), `the minutes name ${unit} with its diacritics: ${text.slice(0, 1500)}`);
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    assert.equal(await visibleText(page.getByTestId('minutes-error')), '');
+    assert.deepEqual(client.console.filter((line) => line.includes('pageerror')), [], 'no script errors on the page');
+  }));
+
+  it("a unit's dossier shows its own report submitted, without the host's tabs", () => diagnosed('unit', async () => {
+    const page = await openDossier(linkOf(demo.current, CUA_LO));
+    assert.equal(await page.getByTestId('tab-dashboard').isVisible(), false);
+    assert.equal(await page.getByTestId('tab-minutes').isVisible(), false);
+    const rows = page.getByTestId('report-indicator');
+    await openTab(page, 'report',
+      async () => (await page.getByTestId('report-status').getAttribute('data-state')) === 'on_time' && (await rows.count()) === 3,
+      async () => ({ status: await visibleText(page.getByTestId('report-status')), rows: await rows.count() }));
+    assert.match(await page.getByTestId('report-narrative').inputValue(), /đài truyền thanh tại 5\/7 phường/);
+    assert.equal(await rows.nth(1).getByTestId('indicator-name').inputValue(), UNIT_INDICATORS[1]);
+    assert.equal(await visibleText(rows.nth(1).getByTestId('indicator-percent')), '71,4%', '5 of 7 stations');
+  }));
+
+  it("last quarter's minutes record the roll-call with a substitute and the three speakers", () => diagnosed('previous', async () => {
+    const link = linkOf(demo.previous, HOST);
+    const page = await openDossier(link);
+    const tasks = page.getByTestId('task');
+    await openTab(page, 'followup', async () => (await tasks.count()) === 4,
+      async () => ({ tasks: await tasks.allTextContents(), error: await visibleText(page.getByTestId('tasks-error')) }));
+    assert.deepEqual(await tasks.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-carried-over'))), ['false', 'false', 'false', 'false'],
+      "last quarter's own tasks are not carried over there");
+    assert.equal(await page.getByTestId('conclusion').count(), 2);
+
+    const minutes = await server.get(`/api/briefings/${encodeURIComponent(demo.previous)}/minutes`, { token: dossierToken(link.dossier) });
+    assert.equal(minutes.status, 200, minutes.text);
+    const m = minutes.body;
+    assert.equal(m.title, link.briefing);
+    assert.deepEqual(m.attendance.map((/** @type {any} */ a) => [a.point, a.status.kind]), [
+      [HOST, 'present'],
+      [VINH, 'present'],
+      [CUA_LO, 'present'],
+      [HOANG_MAI, 'present'],
+      [THAI_HOA, 'substitute'],
+      [NGHI_LOC, 'present'],
+      [DIEN_CHAU, 'absent'],
+    ]);
+    const substitute = m.attendance.find((/** @type {any} */ a) => a.status.kind === 'substitute');
+    assert.equal(substitute.status.detail, 'Bà Nguyễn Thị Hoa, Phó Chủ tịch UBND thị xã');
+    assert.ok(substitute.minutes_present > 0, JSON.stringify(substitute));
+    assert.deepEqual(m.speakers.map((/** @type {any} */ s) => s.point), [VINH, NGHI_LOC, CUA_LO]);
+    for (const s of m.speakers) assert.ok(Date.parse(s.from) < Date.parse(s.to), `a speaker's turn has a length: ${JSON.stringify(s)}`);
+  }));
+
+  // Last quarter's briefing ran from 08:00 to 10:05 Vietnam time (01:00–03:05 UTC); the minutes
+  // give its times as they were read in the province.
+  it("last quarter's minutes give the times of day in Vietnam time", async () => {
+    const token = dossierToken(linkOf(demo.previous, HOST).dossier);
+    const pdf = await server.get(`/api/briefings/${encodeURIComponent(demo.previous)}/minutes.pdf`, { token });
+    assert.equal(pdf.status, 200, pdf.text.slice(0, 300));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-demo-'));
+    try {
+      const file = path.join(dir, 'bien-ban.pdf');
+      await fs.writeFile(file, pdf.bytes);
+      const text = await pdfText(file);
+      assert.ok(text.includes('Từ 08 giờ 00 phút đến 10 giờ 05 phút'), `the minutes' times: ${(/1\. Thời gian: .*?năm \d{4}/.exec(text) ?? [text.slice(0, 600)])[0]}`);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
