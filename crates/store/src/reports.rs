@@ -607,7 +607,9 @@ fn build_dashboard(
     }
     for (entry, planned) in dashboard.indicators.iter_mut().zip(planned_values) {
         // Fulfilment is the same ratio whether sums or means are compared.
-        entry.percent_of_plan = entry.total_plan.and_then(|p| percent(tidy(planned), tidy(p)));
+        entry.percent_of_plan = entry
+            .total_plan
+            .and_then(|p| percent(tidy(planned), tidy(p)));
         if entry.aggregate == Aggregate::Mean {
             let plans = entry.by_point.iter().filter(|p| p.plan.is_some()).count();
             entry.total_value /= entry.by_point.len() as f64;
@@ -1048,7 +1050,10 @@ mod tests {
         assert_eq!(dashboard.late, ["UBND huyện Nghi Lộc"]);
         assert_eq!(dashboard.missing, ["Phòng họp dự phòng"]);
         assert_eq!((dashboard.submitted, dashboard.expected), (2, 3));
-        let host_report = dashboard.host_report.as_ref().expect("the host filed a report");
+        let host_report = dashboard
+            .host_report
+            .as_ref()
+            .expect("the host filed a report");
         assert_eq!(host_report.indicators[0].value, 999.0);
 
         let rows: Vec<_> = dashboard
