@@ -193,7 +193,8 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
       assert.equal(session.status, 200, `GET /api/session with A's token: ${session.text.slice(0, 300)}`);
       assert.equal(session.body.briefing.id, a.id);
       assert.equal(session.body.briefing.title, BRIEFING_A.title);
-      assert.deepEqual(session.body.point, { name: CUA_LO, role: 'point' });
+      assert.deepEqual({ ...session.body.point, id: undefined }, { id: undefined, name: CUA_LO, role: 'point', unit_code: null });
+      assert.match(session.body.point.id, /^[a-z0-9]{8,}$/, 'the point id, for the report of this point');
 
       const own = await server.get(`/api/briefings/${a.id}`, { token: tokenA });
       assert.equal(own.status, 200, `GET /api/briefings/A with A's token: ${own.text.slice(0, 300)}`);
