@@ -20,6 +20,7 @@ const UNITS_CSV = [
   'UBND-CUALO,UBND thị xã Cửa Lò,,ubnd@cualo.nghean.gov.vn;vanthu.cualo@nghean.gov.vn',
   'UBND-NGHILOC,UBND huyện Nghi Lộc,,ubnd.nghiloc@nghean.gov.vn',
   'UBND-KYSON,UBND huyện Kỳ Sơn,,',
+  'UBND-QUEPHONG,UBND huyện Quế Phong,,vanthu@quephong.nghean.gov.vn;khongton@refused.invalid',
   '',
 ].join('\n');
 const ADDRESSES = {
@@ -298,6 +299,27 @@ describe('official mail', () => {
         assert.ok(extracted.includes(expected), `${m.file}: ${expected} not in the PDF text: ${extracted}`);
       }
     }
+  });
+
+  it('records a recipient the SMTP server refuses as failed at once and sends to the others', async () => {
+    const briefing = await createByUnits(server, { title: 'Giao ban Quế Phong', start: '2026-12-06 08:00', units: ['UBND-QUEPHONG'] });
+
+    const res = await call(server, 'POST', briefing.id, '/invitations', briefing.host);
+
+    assert.equal(res.status, 202, res.text);
+    assert.deepEqual(res.body, { queued: 2, skipped: [] });
+    const log = await waitFor(async () => {
+      const r = await call(server, 'GET', briefing.id, '/mail', briefing.host);
+      return r.status === 200 && r.body.length === 2 && r.body.every((/** @type {any} */ row) => row.status !== 'queued') ? r.body : null;
+    }, { message: 'both rows of the mail log settled' });
+    const by = Object.fromEntries(log.map((/** @type {any} */ row) => [row.address, row]));
+    assert.equal(by['vanthu@quephong.nghean.gov.vn'].status, 'sent');
+    const refused = by['khongton@refused.invalid'];
+    assert.equal(refused.status, 'failed');
+    assert.equal(refused.attempts, 1, 'a permanent refusal is not retried');
+    assert.match(refused.last_error, /550/);
+    const received = await sink.waitForMessages((m) => m.subject.startsWith('Giấy mời: Giao ban Quế Phong'), 1, 'the invitation to the mailbox that exists');
+    assert.deepEqual(received.flatMap((m) => m.rcpt_tos), ['vanthu@quephong.nghean.gov.vn']);
   });
 
   it('refuses a point token and the host token of another briefing', async () => {

@@ -6,6 +6,7 @@ decoded headers, text parts and attachments).
     python3 tests/mail/smtp_sink.py --port 2525 --dir /tmp/mail
 
 Prints "ready <port>" on standard output once it accepts connections; stops on SIGTERM.
+Recipients in the domain refused.invalid are refused with 550 (a mailbox that does not exist).
 """
 
 import argparse
@@ -24,6 +25,14 @@ class Sink:
         self.folder = folder
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # A mailbox that does not exist: addresses in the reserved domain refused.invalid are
+        # refused for good, as a real server refuses an unknown recipient.
+        if address.lower().endswith("@refused.invalid"):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
