@@ -11,7 +11,6 @@ import {
   allOf,
   createBriefing,
   garbageDatagrams,
-  openLink,
   tokenOf,
   seconds,
   sendDatagrams,
@@ -19,6 +18,7 @@ import {
   waitFor,
   withDiagnostics,
 } from './lib/harness.js';
+import { PointBrowsers } from './lib/pages.js';
 
 const TITLE = 'Giao ban CNTT 6 tháng đầu năm';
 const HOST = 'Sở Thông tin và Truyền thông';
@@ -36,28 +36,13 @@ const startedAt = Date.now();
 let server;
 /** @type {import('./lib/harness.js').Briefing} */
 let briefing;
-/** @type {Map<string, import('./lib/harness.js').Client>} the open browser of each point */
-const clients = new Map();
+/** @type {PointBrowsers} */
+let browsers;
 let everyoneJoined = false;
-
-/** @param {string} point */
-function clientOf(point) {
-  const client = clients.get(point);
-  if (!client) throw new Error(`no open browser for ${point}`);
-  return client;
-}
-
-/** Opens a point's invitation link in its own browser and joins the briefing. @param {string} point */
-async function openAndJoin(point) {
-  const client = await openLink(briefing.link(point));
-  clients.set(point, client);
-  await client.join({ title: TITLE, point });
-  return client;
-}
 
 /** @param {string} point @returns {Promise<void>} waits for media from every other open point */
 async function waitForEveryoneAt(point) {
-  await clientOf(point).waitForMediaFrom(othersThan(point));
+  await browsers.of(point).waitForMediaFrom(othersThan(point));
 }
 
 /**
@@ -66,7 +51,7 @@ async function waitForEveryoneAt(point) {
  * @param {() => Promise<T>} fn
  */
 function diagnosed(name, fn) {
-  return withDiagnostics({ name: `briefing-${name}`, server, clients: () => clients.values() }, fn);
+  return withDiagnostics({ name: `briefing-${name}`, server, clients: () => browsers.all() }, fn);
 }
 
 describe('a briefing with a host and three bridge points', { timeout: seconds(300) }, () => {
@@ -79,6 +64,7 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
       points: [CUA_LO, NGHI_LOC, VINH],
       baseUrl: server.baseUrl,
     });
+    browsers = new PointBrowsers(briefing);
     // Directed mode (the default) forwards only the host's and the floor holder's audio;
     // this test is about everyone hearing everyone, so the host opens the discussion.
     const opened = await server.request('POST', `/api/briefings/${briefing.id}/mode`, {
@@ -89,20 +75,20 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
   });
 
   after(async () => {
-    await Promise.allSettled([...clients.values()].map((c) => c.close()));
+    await browsers?.closeAll();
     await server?.dispose();
     console.log(`briefing.test.js: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   });
 
   it('in open mode every point sees and hears the three others; the host on stage, the points in the host grid', async () => {
     await diagnosed('join', async () => {
-      await allOf(EVERYONE.map(openAndJoin));
+      await allOf(EVERYONE.map((point) => browsers.openAndJoin(point)));
       // Directed mode is the default: only the host would be heard.
       const state = await new HostApi(server, briefing).setMode('open');
       assert.equal(state.mode, 'open', `POST /mode {"mode": "open"} answers the new state; got ${JSON.stringify(state)}`);
       await allOf(EVERYONE.map(waitForEveryoneAt));
 
-      const host = clientOf(HOST);
+      const host = browsers.of(HOST);
       for (const point of othersThan(HOST)) {
         await waitFor(async () => (await host.videoCount(point, '[data-role=grid]')) > 0, {
           timeout: seconds(5),
@@ -110,7 +96,7 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
         });
       }
       for (const point of othersThan(HOST)) {
-        await waitFor(async () => (await clientOf(point).videoCount(HOST, '[data-role=stage]')) > 0, {
+        await waitFor(async () => (await browsers.of(point).videoCount(HOST, '[data-role=stage]')) > 0, {
           timeout: seconds(5),
           message: `${point}: the host's ${videoOf(HOST)} inside [data-role=stage]`,
         });
@@ -129,7 +115,7 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
 
       server.assertRunning();
       assert.equal((await server.get('/healthz')).status, 200, 'GET /healthz after the garbage');
-      await allOf(EVERYONE.map((p) => clientOf(p).waitForMediaFrom(othersThan(p), { timeout: seconds(10) })));
+      await allOf(EVERYONE.map((p) => browsers.of(p).waitForMediaFrom(othersThan(p), { timeout: seconds(10) })));
       /** @type {number | null} */
       let dropped = null;
       await waitFor(async () => {
@@ -140,7 +126,7 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
         message: () => `${DROPPED} above ${droppedBefore} after ${datagrams.length} garbage datagrams (now ${dropped})`,
       });
       for (const point of EVERYONE) {
-        const errors = clientOf(point).signals.filter((s) => s.dir === 'in' && s.type === 'error');
+        const errors = browsers.of(point).signals.filter((s) => s.dir === 'in' && s.type === 'error');
         assert.deepEqual(errors, [], `${point}: signalling errors during the garbage`);
       }
     });
@@ -151,15 +137,14 @@ describe('a briefing with a host and three bridge points', { timeout: seconds(30
     await diagnosed('leave-return', async () => {
       const stayers = othersThan(NGHI_LOC);
 
-      await clientOf(NGHI_LOC).close();
-      clients.delete(NGHI_LOC);
+      await browsers.close(NGHI_LOC);
 
-      await allOf(stayers.map((point) => waitFor(async () => (await clientOf(point).videoCount(NGHI_LOC)) === 0, {
+      await allOf(stayers.map((point) => waitFor(async () => (await browsers.of(point).videoCount(NGHI_LOC)) === 0, {
         timeout: seconds(10),
         message: `${point}: ${videoOf(NGHI_LOC)} gone after ${NGHI_LOC} closed its browser`,
       })));
 
-      await openAndJoin(NGHI_LOC);
+      await browsers.openAndJoin(NGHI_LOC);
 
       // Each of the three others sees the returning point again, and it sees them.
       await allOf(EVERYONE.map(waitForEveryoneAt));

@@ -8,13 +8,14 @@
 // the three speakers.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Client, Server, runCli, seconds, waitFor, withDiagnostics } from './lib/harness.js';
+import { gotoDossier, visibleText } from './lib/pages.js';
+import { pdfText } from './lib/pdf.js';
 
 const HOST = 'Sở Thông tin và Truyền thông';
 const VINH = 'UBND thành phố Vinh';
@@ -120,29 +121,11 @@ function titleOf(briefingId) {
 }
 
 /**
- * The text of an element, trimmed; '' when it is absent or hidden.
- * @param {import('playwright-core').Locator} locator
- */
-async function visibleText(locator) {
-  if ((await locator.count()) === 0 || !(await locator.first().isVisible())) return '';
-  return ((await locator.first().textContent()) ?? '').trim();
-}
-
-/**
- * Opens a dossier link and waits for its header.
+ * Opens a dossier link, waits for its header and checks that the page shows no error.
  * @param {DemoLink} link
  */
 async function openDossier(link) {
-  const page = client.page;
-  await client.goto(link.dossier);
-  let seen = ['', ''];
-  await waitFor(async () => {
-    seen = [await visibleText(page.getByTestId('dossier-title')), await visibleText(page.getByTestId('dossier-me'))];
-    return seen[0] === link.briefing && seen[1].includes(link.point);
-  }, {
-    timeout: seconds(15),
-    message: () => `the dossier header with ${JSON.stringify(link.briefing)} and ${JSON.stringify(link.point)}; shown: ${JSON.stringify(seen)}`,
-  });
+  const page = await gotoDossier(client, link.dossier, { title: link.briefing, point: link.point });
   assert.equal(await visibleText(page.getByTestId('dossier-error')), '');
   return page;
 }
@@ -180,26 +163,6 @@ async function waitForCount(list, n, what, error) {
     problem = error ? await visibleText(error) : '';
     return shown.length === n;
   }, { message: () => `${n} ${what}; shown: ${JSON.stringify(shown)}${problem ? `, error: ${JSON.stringify(problem)}` : ''}` });
-}
-
-/**
- * The text of a PDF by pdftotext (poppler-utils), NFC, its whitespace runs made single spaces
- * (long titles wrap).
- * @param {string} file
- * @returns {Promise<string>}
- */
-function pdfText(file) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('pdftotext', ['-enc', 'UTF-8', file, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
-    proc.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
-    proc.on('error', (e) => reject(new Error(`pdftotext could not run (apt-get install poppler-utils): ${e.message}`)));
-    proc.on('exit', (code) => (code === 0
-      ? resolve(out.normalize('NFC').split(/\s+/).join(' '))
-      : reject(new Error(`pdftotext ${file} exited with ${code}: ${err}`))));
-  });
 }
 
 describe('a newcomer runs the demo and sees a complete briefing', { timeout: seconds(90) }, () => {
@@ -355,7 +318,7 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
       await download.saveAs(file);
       const bytes = await fs.readFile(file);
       assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-', 'a PDF file');
-      const text = await pdfText(file);
+      const text = (await pdfText(file)).normalize('NFC');
       assert.ok(text.includes(link.briefing), `the minutes name the briefing ${JSON.stringify(link.briefing)}: ${text.slice(0, 600)}`);
       for (const unit of [CUA_LO, DIEN_CHAU, THAI_HOA]) {
         assert.ok(text.includes(unit), `the minutes name ${unit} with its diacritics: ${text.slice(0, 1500)}`);
@@ -420,7 +383,7 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     try {
       const file = path.join(dir, 'bien-ban.pdf');
       await fs.writeFile(file, pdf.bytes);
-      const text = await pdfText(file);
+      const text = (await pdfText(file)).normalize('NFC');
       assert.ok(text.includes('Từ 08 giờ 00 phút đến 10 giờ 05 phút'), `the minutes' times: ${(/1\. Thời gian: .*?năm \d{4}/.exec(text) ?? [text.slice(0, 600)])[0]}`);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });

@@ -21,7 +21,6 @@ import {
   audioGrowth,
   audioSent,
   createBriefing,
-  openLink,
   parseCsv,
   seconds,
   tokenOf,
@@ -30,6 +29,7 @@ import {
   waitFor,
   withDiagnostics,
 } from './lib/harness.js';
+import { PointBrowsers } from './lib/pages.js';
 
 const TITLE = 'Giao ban chuyển đổi số tháng 11';
 const HOST = 'Sở Thông tin và Truyền thông';
@@ -73,31 +73,9 @@ let server;
 let briefing;
 /** @type {HostApi} */
 let api;
-/** @type {Map<string, import('./lib/harness.js').Client>} the open browser of each point */
-const clients = new Map();
+/** @type {PointBrowsers} */
+let browsers;
 let joined = false;
-
-/** @param {string} point */
-function clientOf(point) {
-  const client = clients.get(point);
-  if (!client) throw new Error(`no open browser for ${point}`);
-  return client;
-}
-
-/** Opens a point's invitation link in its own browser and joins the briefing. @param {string} point */
-async function openAndJoin(point) {
-  const client = await openLink(briefing.link(point));
-  clients.set(point, client);
-  await client.join({ title: TITLE, point });
-  return client;
-}
-
-/** Closes a point's browser. @param {string} point */
-async function closeBrowser(point) {
-  const client = clients.get(point);
-  clients.delete(point);
-  await client?.close();
-}
 
 /** @param {string} point @returns {string} its invitation token */
 const tokenOfPoint = (point) => tokenOf(briefing.link(point).url);
@@ -108,7 +86,7 @@ const tokenOfPoint = (point) => tokenOf(briefing.link(point).url);
  * @param {() => Promise<T>} fn
  */
 function diagnosed(name, fn) {
-  return withDiagnostics({ name: `direction-${name}`, server, clients: () => clients.values() }, async () => {
+  return withDiagnostics({ name: `direction-${name}`, server, clients: () => browsers.all() }, async () => {
     try {
       return await fn();
     } catch (err) {
@@ -175,9 +153,9 @@ function assertApiError(res, status, code, what) {
  * @returns {Promise<Map<string, { before: any, after: any }>>}
  */
 async function observeAudio(pages) {
-  const first = await allOf(pages.map((p) => clientOf(p).sample()));
+  const first = await allOf(pages.map((p) => browsers.of(p).sample()));
   await sleep(WINDOW_MS);
-  const second = await allOf(pages.map((p) => clientOf(p).sample()));
+  const second = await allOf(pages.map((p) => browsers.of(p).sample()));
   return new Map(pages.map((p, i) => [p, { before: first[i], after: second[i] }]));
 }
 
@@ -274,7 +252,7 @@ function openMode() {
  * @param {string} why
  */
 async function waitStage(pages, point, present, why) {
-  await allOf(pages.map((page) => waitFor(async () => ((await clientOf(page).videoCount(point, '[data-role=stage]')) > 0) === present, {
+  await allOf(pages.map((page) => waitFor(async () => ((await browsers.of(page).videoCount(point, '[data-role=stage]')) > 0) === present, {
     timeout: seconds(10),
     message: `${page}: ${videoOf(point)} ${present ? 'inside' : 'gone from'} [data-role=stage] ${why}`,
   })));
@@ -289,7 +267,7 @@ async function waitStage(pages, point, present, why) {
  * @returns {Promise<string | null>} the topic typed, or null if the page has no topic field
  */
 async function raiseHandOnPage(point, topic) {
-  const page = clientOf(point).page;
+  const page = browsers.of(point).page;
   const field = page.locator('[data-role=hand-topic]').first();
   let typed = null;
   if ((await field.count()) > 0 && (await field.isVisible())) {
@@ -345,11 +323,12 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       points: [CUA_LO, NGHI_LOC, VINH, DIEN_CHAU],
       baseUrl: server.baseUrl,
     });
+    browsers = new PointBrowsers(briefing);
     api = new HostApi(server, briefing);
   });
 
   after(async () => {
-    await Promise.allSettled([...clients.values()].map((c) => c.close()));
+    await browsers?.closeAll();
     await server?.dispose();
     console.log(`direction.test.js: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   });
@@ -364,7 +343,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
 
   it('four points join a briefing in directed mode: nobody holds the floor, the host is heard', async () => {
     await diagnosed('join', async () => {
-      await allOf(JOINED.map(openAndJoin));
+      await allOf(JOINED.map((point) => browsers.openAndJoin(point)));
 
       const state = await api.waitState((s) => JSON.stringify(onlineIn(s)) === JSON.stringify([...JOINED].sort()), {
         timeout: seconds(20),
@@ -385,7 +364,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       }
 
       // Everyone is seen; only the host is heard.
-      await allOf(JOINED.map((p) => clientOf(p).waitForMediaFrom(othersThan(p), { timeout: seconds(60), audio: p === HOST ? [] : [HOST] })));
+      await allOf(JOINED.map((p) => browsers.of(p).waitForMediaFrom(othersThan(p), { timeout: seconds(60), audio: p === HOST ? [] : [HOST] })));
     });
     joined = true;
   });
@@ -416,7 +395,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       // Again from the first page; through its signalling connection, since the button now
       // lowers the hand.
       const again = 'Hạ tầng mạng cấp xã (bổ sung)';
-      await clientOf(NGHI_LOC).page.evaluate((topic) => {
+      await browsers.of(NGHI_LOC).page.evaluate((topic) => {
         /** @type {any} */ (window).giaoban.ws.send(JSON.stringify({ type: 'raise_hand', topic }));
       }, again);
       state = await api.waitState((s) => s.hands.find((/** @type {any} */ h) => h.point === NGHI_LOC)?.topic === again, {
@@ -424,7 +403,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
         message: `the second raise_hand of ${NGHI_LOC} updates its topic to ${JSON.stringify(again)}`,
       });
       assert.deepEqual(state.hands.map((/** @type {any} */ h) => h.point), [NGHI_LOC, VINH], 'one entry per point; raising again keeps the first place');
-      const refused = clientOf(NGHI_LOC).signals.filter((s) => s.dir === 'in' && s.type === 'error');
+      const refused = browsers.of(NGHI_LOC).signals.filter((s) => s.dir === 'in' && s.type === 'error');
       assert.deepEqual(refused, [], `${NGHI_LOC}: signalling errors after raising the hand twice`);
     });
   });
@@ -432,7 +411,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
   it('the floor granted through the API makes the point heard and puts it on every stage', async () => {
     assert.ok(joined, 'not run: the points never all joined (see the first test)');
     await diagnosed('grant', async () => {
-      const watch = await clientOf(CUA_LO).watchAudioFrom(NGHI_LOC, { timeout: seconds(20) });
+      const watch = await browsers.of(CUA_LO).watchAudioFrom(NGHI_LOC, { timeout: seconds(20) });
       const sent = Date.now();
       const res = await api.call('POST', '/floor', { point: NGHI_LOC, seconds: 120 });
       const answered = Date.now();
@@ -447,7 +426,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       console.log(`floor grant → audio at others: ${arrived.at - sent} ms (the API answered in ${answered - sent} ms)`);
 
       await waitStage([HOST, CUA_LO, VINH], NGHI_LOC, true, 'once it holds the floor');
-      const seen = await clientOf(CUA_LO).briefingState();
+      const seen = await browsers.of(CUA_LO).briefingState();
       assert.equal(seen?.floor?.point, NGHI_LOC, `${CUA_LO}: window.giaoban.briefingState.floor after the grant: ${JSON.stringify(seen)}`);
 
       const state = await api.state();
@@ -592,14 +571,14 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
     await diagnosed('simulcast', async () => {
       // Three Chromiums encode; the fourth point leaves (and is the point that tries to come
       // back into a locked briefing below).
-      await closeBrowser(NGHI_LOC);
+      await browsers.close(NGHI_LOC);
       const state = await api.waitState((s) => pointIn(s, NGHI_LOC)?.online === false, {
         timeout: seconds(10),
         message: `${NGHI_LOC} offline after it closed its browser`,
       });
       assert.deepEqual(state.stage, [HOST], 'the stage shows the host alone');
 
-      const viewer = clientOf(VINH);
+      const viewer = browsers.of(VINH);
       await waitFor(async () => (await viewer.videoCount(HOST, '[data-role=stage]')) > 0 && (await viewer.videoCount(CUA_LO, '[data-role=grid]')) > 0, {
         timeout: seconds(10),
         message: `${VINH}: ${videoOf(HOST)} in [data-role=stage] and ${videoOf(CUA_LO)} in [data-role=grid]`,
@@ -625,7 +604,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
        * @param {string} what
        */
       const waitLayers = (ok, what) => waitFor(async () => {
-        const samples = await allOf([VINH, HOST, CUA_LO].map((p) => clientOf(p).sample()));
+        const samples = await allOf([VINH, HOST, CUA_LO].map((p) => browsers.of(p).sample()));
         [VINH, HOST, CUA_LO].forEach((p, i) => { last[p] = samples[i]; });
         return ok();
       }, {
@@ -669,38 +648,38 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       // Remove.
       const removed = await api.ok('POST', '/remove', { point: VINH });
       assert.equal(pointIn(removed, VINH)?.online ?? false, false, `${VINH} offline once removed`);
-      const gone = clientOf(VINH);
+      const gone = browsers.of(VINH);
       await waitPageError(gone, 'once the host removed this point');
       assert.ok(gone.received('error', 'removed'), `${VINH}: an error message with code "removed"; signalling: ${JSON.stringify(gone.signals.slice(-10))}`);
       assertApiError(await server.get('/api/session', { token: tokenOfPoint(VINH) }), 401, null, 'GET /api/session with the link of a removed point');
-      await waitFor(async () => (await clientOf(HOST).videoCount(VINH)) === 0, {
+      await waitFor(async () => (await browsers.of(HOST).videoCount(VINH)) === 0, {
         timeout: seconds(10),
         message: `${HOST}: ${videoOf(VINH)} gone once ${VINH} was removed`,
       });
-      await closeBrowser(VINH);
+      await browsers.close(VINH);
 
       // Lock: a point that never joined is refused...
       const locked = await api.ok('POST', '/lock', { locked: true });
       assert.equal(locked.locked, true, 'POST /lock {"locked": true}');
-      const refused = await openAndJoin(DIEN_CHAU);
+      const refused = await browsers.openAndJoin(DIEN_CHAU);
       await waitPageError(refused, 'joining a locked briefing');
       assert.ok(refused.received('error', 'locked'), `${DIEN_CHAU}: an error message with code "locked"; signalling: ${JSON.stringify(refused.signals.slice(-10))}`);
       assert.ok(!refused.received('welcome'), `${DIEN_CHAU}: no welcome while the briefing is locked`);
       let state = await api.state();
       assert.equal(pointIn(state, DIEN_CHAU).online, false, `${DIEN_CHAU} stays offline while the briefing is locked`);
       assert.equal(pointIn(state, CUA_LO).online, true, `${CUA_LO}, online when the briefing was locked, stays`);
-      await closeBrowser(DIEN_CHAU);
+      await browsers.close(DIEN_CHAU);
 
       // ...but a point that was in comes back after its connection dropped.
-      const returning = await openAndJoin(NGHI_LOC);
+      const returning = await browsers.openAndJoin(NGHI_LOC);
       await waitConnected(returning, 'coming back to the locked briefing it had joined before');
       await api.waitState((s) => pointIn(s, NGHI_LOC)?.online === true, { timeout: seconds(10), message: `${NGHI_LOC} back in the locked briefing` });
-      await closeBrowser(NGHI_LOC);
+      await browsers.close(NGHI_LOC);
 
       // The host always gets in.
-      await closeBrowser(HOST);
+      await browsers.close(HOST);
       await api.waitState((s) => pointIn(s, HOST)?.online === false, { timeout: seconds(10), message: `${HOST} offline after it closed its browser` });
-      const host = await openAndJoin(HOST);
+      const host = await browsers.openAndJoin(HOST);
       await waitConnected(host, 'joining the locked briefing as its host');
       await host.waitForMediaFrom([CUA_LO], { timeout: seconds(30), audio: [] });
       state = await api.waitState((s) => pointIn(s, HOST)?.online === true, { timeout: seconds(10), message: `${HOST} online again in the locked briefing` });
@@ -709,7 +688,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       // Unlocked, the newcomer gets in.
       const unlocked = await api.ok('POST', '/lock', { locked: false });
       assert.equal(unlocked.locked, false, 'POST /lock {"locked": false}');
-      const newcomer = await openAndJoin(DIEN_CHAU);
+      const newcomer = await browsers.openAndJoin(DIEN_CHAU);
       await waitConnected(newcomer, 'joining once the briefing is unlocked');
       await api.waitState((s) => pointIn(s, DIEN_CHAU)?.online === true, { timeout: seconds(10), message: `${DIEN_CHAU} online once the briefing is unlocked` });
     });

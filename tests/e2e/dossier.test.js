@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Client, Server, runCli, seconds, tokenOf, waitFor, withDiagnostics } from './lib/harness.js';
+import { gotoDossier, visibleText } from './lib/pages.js';
 
 const TITLE = 'Giao ban công tác chuyển đổi số quý III';
 const HOST = 'Sở Thông tin và Truyền thông';
@@ -47,41 +48,16 @@ function diagnosed(name, fn) {
 }
 
 /**
- * Opens the dossier page of a link in its own Chromium.
- * @param {string} label
- * @param {string} token
- */
-async function openDossier(label, token) {
-  const client = await Client.launch(label);
-  clients.add(client);
-  await client.goto(`${server.baseUrl}/d/${encodeURIComponent(token)}`);
-  return client;
-}
-
-/**
- * The text of an element, trimmed; '' when it is absent or hidden.
- * @param {import('playwright-core').Locator} locator
- */
-async function visibleText(locator) {
-  if ((await locator.count()) === 0 || !(await locator.first().isVisible())) return '';
-  return ((await locator.first().textContent()) ?? '').trim();
-}
-
-/**
- * Waits until the page shows the briefing title and the caller's name in the header.
- * @param {Client} client
+ * Opens the dossier page of a point's link in its own Chromium and waits until its header shows
+ * the briefing's title and the point's name.
  * @param {string} point
+ * @param {string} token
+ * @returns {Promise<import('playwright-core').Page>}
  */
-async function waitForHeader(client, point) {
-  const page = client.page;
-  let seen = ['', ''];
-  await waitFor(async () => {
-    seen = [await visibleText(page.getByTestId('dossier-title')), await visibleText(page.getByTestId('dossier-me'))];
-    return seen[0] === TITLE && seen[1].includes(point);
-  }, {
-    timeout: seconds(15),
-    message: () => `${client.label}: header with ${JSON.stringify(TITLE)} and ${JSON.stringify(point)}; shown: ${JSON.stringify(seen)}`,
-  });
+async function openDossier(point, token) {
+  const client = await Client.launch(point);
+  clients.add(client);
+  return gotoDossier(client, `${server.baseUrl}/d/${encodeURIComponent(token)}`, { title: TITLE, point });
 }
 
 /**
@@ -133,9 +109,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.equal(session.status, 200, session.text);
     const pointId = String(session.body.point.id);
 
-    const client = await openDossier(CUA_LO, token);
-    const page = client.page;
-    await waitForHeader(client, CUA_LO);
+    const page = await openDossier(CUA_LO, token);
     assert.equal(await page.getByTestId('tab-dashboard').isVisible(), false, 'a unit has no dashboard tab');
 
     await page.getByTestId('tab-report').click();
@@ -222,9 +196,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
   }));
 
   it('the host dashboard shows the unit on time with its indicators and the other unit not submitted', () => diagnosed('host', async () => {
-    const client = await openDossier(HOST, briefing.tokens[HOST]);
-    const page = client.page;
-    await waitForHeader(client, HOST);
+    const page = await openDossier(HOST, briefing.tokens[HOST]);
     await page.getByTestId('tab-dashboard').click();
 
     const pointRow = (/** @type {string} */ name) => page.locator(`[data-testid=dashboard-point][data-point=${JSON.stringify(name)}]`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { REPO_ROOT, Server, freeTcpPort, holdsFor, runCli, seconds, tokenOf, waitFor } from './lib/harness.js';
+import { pdfText } from './lib/pdf.js';
 
 const TITLE = 'Giao ban CNTT 6 tháng đầu năm 2026';
 const FROM = 'giaoban@nghean.gov.vn';
@@ -140,24 +141,6 @@ async function createByUnits(server, { title, start, units, points = [] }) {
  */
 function call(server, method, id, sub, token) {
   return server.request(method, `/api/briefings/${encodeURIComponent(id)}${sub}`, { token });
-}
-
-/**
- * The text of a PDF by pdftotext (poppler-utils), its whitespace runs made single spaces.
- *
- * @param {string} file
- * @returns {Promise<string>}
- */
-function pdfText(file) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('pdftotext', ['-enc', 'UTF-8', file, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
-    proc.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
-    proc.on('error', reject);
-    proc.on('exit', (code) => (code === 0 ? resolve(out.split(/\s+/).join(' ')) : reject(new Error(`pdftotext ${file}: ${err}`))));
-  });
 }
 
 /** @param {string} ics @returns {string[]} the content lines, unfolded (RFC 5545 §3.1) */
