@@ -250,12 +250,16 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     const statuses = await page.getByTestId('dashboard-point').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-point'), tr.getAttribute('data-status')]));
     assert.deepEqual(statuses, UNITS.map((u) => [u, u === THAI_HOA || u === DIEN_CHAU ? 'pending' : 'on_time']));
     assert.equal(await page.getByTestId('dashboard-missing').getAttribute('data-count'), '0', 'the deadline is tomorrow');
-    const indicatorRows = page.getByTestId('dashboard-indicator');
-    assert.deepEqual(await indicatorRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-indicator'))), UNIT_INDICATORS);
-    const online = indicatorRows.first();
-    assert.match(await visibleText(online.locator(`td[data-point=${JSON.stringify(CUA_LO)}]`)), /^81/);
+    const indicatorHeads = page.locator('th[data-testid=dashboard-indicator]');
+    assert.deepEqual(await indicatorHeads.evaluateAll((ths) => ths.map((th) => th.getAttribute('data-indicator'))), UNIT_INDICATORS);
+    const unitRows = page.locator('tr[data-testid=dashboard-unit]');
+    assert.deepEqual(await unitRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-point'))), UNITS, 'a row per unit, those without a report too');
+    const online = UNIT_INDICATORS[0];
+    const onlineOf = (/** @type {string} */ unit) =>
+      page.locator(`tr[data-testid=dashboard-unit][data-point=${JSON.stringify(unit)}] td[data-indicator=${JSON.stringify(online)}]`);
+    assert.match(await visibleText(onlineOf(CUA_LO)), /^81/);
     // A rate is averaged over the units that report it, not added up: (92,5 + 81 + 88 + 76,4) / 4.
-    const onlineTotal = online.getByTestId('indicator-total');
+    const onlineTotal = page.locator(`tfoot td[data-testid=indicator-total][data-indicator=${JSON.stringify(online)}]`);
     assert.equal(await onlineTotal.getAttribute('data-aggregate'), 'mean');
     assert.match(await visibleText(onlineTotal), /^84,475/);
     // The Department's own figures stand apart from the units' totals.
@@ -263,7 +267,17 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     assert.equal(await hostReport.isVisible(), true, "the host's report is on the dashboard");
     assert.match(await visibleText(hostReport), /Doanh thu bưu chính, viễn thông và CNTT/);
     assert.match(await visibleText(hostReport), /33,7%/);
-    assert.equal(await visibleText(online.locator(`td[data-point=${JSON.stringify(DIEN_CHAU)}]`)), '—');
+    assert.equal(await visibleText(onlineOf(DIEN_CHAU)), '—');
+    // The unit filter ignores case and diacritics: "cửa lo" leaves Cửa Lò alone.
+    const filter = page.getByTestId('dashboard-filter');
+    const shownUnits = () => page.locator('tr[data-testid=dashboard-unit]:visible').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-point')));
+    let shown = /** @type {(string | null)[]} */ ([]);
+    await filter.fill('cửa lo');
+    await waitFor(async () => (shown = await shownUnits()).length === 1, { message: () => `one unit left by the filter; shown: ${JSON.stringify(shown)}` });
+    assert.deepEqual(shown, [CUA_LO]);
+    assert.equal(await visibleText(page.getByTestId('dashboard-filter-count')), 'Hiển thị 1/6 đơn vị');
+    await filter.fill('');
+    await waitFor(async () => (shown = await shownUnits()).length === UNITS.length, { message: () => `every unit back without a filter; shown: ${JSON.stringify(shown)}` });
     assert.equal(await page.getByTestId('dashboard-chart').isVisible(), true, 'the chart is shown');
     const bars = page.locator('[data-testid=dashboard-chart-svg] g[data-indicator]');
     const drawn = await bars.evaluateAll((gs) => gs.map((g) => ({

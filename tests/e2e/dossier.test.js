@@ -210,15 +210,17 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.equal(await visibleText(pointRow(NGHI_LOC).getByTestId('dashboard-status')), 'Chưa đến hạn');
     assert.match(await visibleText(page.getByTestId('dashboard-counts')), /^Đã nộp 1\/2 đơn vị/);
 
-    // The indicators side by side: the unit's value, the total and the % of plan.
-    const indicatorRow = (/** @type {string} */ name) => page.locator(`[data-testid=dashboard-indicator][data-indicator=${JSON.stringify(name)}]`);
-    const revenue = indicatorRow(REVENUE.name);
-    assert.match(await visibleText(revenue.locator(`td[data-point=${JSON.stringify(CUA_LO)}]`)), /^1\.130,5/);
-    assert.equal(await visibleText(revenue.locator(`td[data-point=${JSON.stringify(NGHI_LOC)}]`)), '—');
-    assert.equal(await visibleText(revenue.getByTestId('indicator-total')), '1.130,5');
-    assert.equal(await visibleText(revenue.getByTestId('indicator-total-plan')), '1.200');
-    assert.equal(await visibleText(revenue.getByTestId('indicator-total-percent')), '94,2%');
-    assert.equal(await visibleText(indicatorRow(ONLINE.name).getByTestId('indicator-total-percent')), '90%');
+    // The indicators: a row per unit with its value, and the province's total and % of plan.
+    const unitCell = (/** @type {string} */ unit, /** @type {string} */ indicator) =>
+      page.locator(`tr[data-testid=dashboard-unit][data-point=${JSON.stringify(unit)}] td[data-indicator=${JSON.stringify(indicator)}]`);
+    const footCell = (/** @type {string} */ testid, /** @type {string} */ indicator) =>
+      page.locator(`tfoot td[data-testid=${testid}][data-indicator=${JSON.stringify(indicator)}]`);
+    assert.match(await visibleText(unitCell(CUA_LO, REVENUE.name)), /^1\.130,5/);
+    assert.equal(await visibleText(unitCell(NGHI_LOC, REVENUE.name)), '—');
+    assert.equal(await visibleText(footCell('indicator-total', REVENUE.name)), '1.130,5');
+    assert.equal(await visibleText(footCell('indicator-total-plan', REVENUE.name)), '1.200');
+    assert.equal(await visibleText(footCell('indicator-total-percent', REVENUE.name)), '94,2%');
+    assert.equal(await visibleText(footCell('indicator-total-percent', ONLINE.name)), '90%');
     const bars = page.locator('[data-testid=dashboard-chart-svg] g[data-indicator]');
     assert.deepEqual(await bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-indicator'), g.getAttribute('data-percent')])), [
       [REVENUE.name, '94.2'],

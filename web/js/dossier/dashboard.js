@@ -1,6 +1,7 @@
 // The host's dashboard of the unit reports: who submitted (on time, late), who has not, the
-// indicators side by side per point with totals and the percentage of plan, a bar chart of
-// that percentage in inline SVG, and each point's report on demand.
+// indicators in a grid of units by indicators with the province's totals and percentage of
+// plan (filtered by unit name), a bar chart of that percentage in inline SVG, and each point's
+// report on demand.
 
 import { t, formatNumber } from '../i18n.js';
 import { Alert, busy, button, byTestId, el, formatPercent, formatValue, formatWhen } from './common.js';
@@ -40,6 +41,10 @@ export class DashboardPart {
       hostReport: byTestId(root, 'dashboard-host-report', HTMLElement),
       indicatorsEmpty: byTestId(root, 'dashboard-indicators-empty', HTMLElement),
       indicators: byTestId(root, 'dashboard-indicators', HTMLTableElement),
+      indicatorsWrap: byTestId(root, 'dashboard-indicators-wrap', HTMLElement),
+      indicatorTools: byTestId(root, 'dashboard-indicator-tools', HTMLElement),
+      filter: byTestId(root, 'dashboard-filter', HTMLInputElement),
+      filterCount: byTestId(root, 'dashboard-filter-count', HTMLElement),
       chart: byTestId(root, 'dashboard-chart', HTMLElement),
     };
     this.alert = new Alert(byTestId(root, 'dashboard-error', HTMLElement));
@@ -48,6 +53,7 @@ export class DashboardPart {
     /** @type {Report | null} the report opened below the table */
     this.open = null;
     this.ui.refresh.addEventListener('click', () => void busy(this.ui.refresh, () => this.load()));
+    this.ui.filter.addEventListener('input', () => this.#applyFilter());
   }
 
   async load() {
@@ -141,50 +147,98 @@ export class DashboardPart {
     box.replaceChildren(...(report ? reportView(report, t('dossier.dashboard.hostReport', { point: report.point }), null) : []));
   }
 
-  /** @param {Dashboard} d */
+  /**
+   * The indicators as a grid: a row per invited unit (in the dashboard's order, those without a
+   * report too), a column per indicator, and the province's figures at the foot. Rows grow with
+   * the units invited and columns only with the indicators, so hundreds of communes stay
+   * readable; the header and the unit column stay in view while the grid scrolls.
+   *
+   * @param {Dashboard} d
+   */
   #renderIndicators(d) {
     const { indicators, points } = d;
+    const table = this.ui.indicators;
     this.ui.indicatorsEmpty.hidden = indicators.length > 0;
-    this.ui.indicators.hidden = indicators.length === 0;
-    /** @param {string} text @param {string} [className] */
-    const th = (text, className) => el('th', { text, className, attrs: { scope: 'col' } });
-    const head = el('tr', {}, [
-      th(t('dossier.report.col.name')),
-      th(t('dossier.report.col.measure')),
-      ...points.map((p) => th(p.point, 'num')),
-      th(t('dossier.dashboard.col.total'), 'num'),
-      th(t('dossier.dashboard.col.totalPlan'), 'num'),
-      th(t('dossier.report.col.percent'), 'num'),
-    ]);
-    this.ui.indicators.tHead?.replaceChildren(head);
-    this.ui.indicators.tBodies[0].replaceChildren(
-      ...indicators.map((ind) => {
-        const cells = points.map((p) => {
-          const entry = ind.by_point.find((b) => b.point === p.point);
-          const cell = el('td', { className: 'num', data: { point: p.point } });
-          if (!entry) {
-            cell.textContent = '—';
-            return cell;
-          }
-          cell.append(el('span', { text: formatValue(entry.value) }));
-          if (entry.plan !== null) {
-            cell.append(el('span', { className: 'cell-note', text: t('dossier.dashboard.planNote', { plan: formatValue(entry.plan), percent: formatPercent(entry.percent_of_plan) }) }));
-          }
-          return cell;
-        });
-        return el('tr', { testid: 'dashboard-indicator', data: { indicator: ind.name, measure: ind.measure } }, [
-          el('th', { text: ind.name, attrs: { scope: 'row' } }),
-          el('td', { text: ind.measure }),
-          ...cells,
-          el('td', { className: 'num', testid: 'indicator-total', data: { aggregate: ind.aggregate } }, [
-            el('span', { text: formatValue(ind.total_value) }),
-            ...(ind.aggregate === 'mean' ? [el('span', { className: 'cell-note', text: t('dossier.dashboard.mean') })] : []),
+    this.ui.indicatorsWrap.hidden = indicators.length === 0;
+    this.ui.indicatorTools.hidden = indicators.length === 0;
+
+    table.tHead?.replaceChildren(
+      el('tr', {}, [
+        el('th', { className: 'indicator-table__unit', text: t('dossier.dashboard.col.point'), attrs: { scope: 'col' } }),
+        ...indicators.map((ind) =>
+          el('th', { className: 'num', testid: 'dashboard-indicator', data: { indicator: ind.name, measure: ind.measure }, attrs: { scope: 'col' } }, [
+            el('span', { className: 'indicator-table__name', text: ind.name }),
+            ...(ind.measure ? [el('span', { className: 'cell-note', text: ind.measure })] : []),
           ]),
-          el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan) }),
-          el('td', { className: 'num', testid: 'indicator-total-percent', text: formatPercent(ind.percent_of_plan) }),
-        ]);
-      }),
+        ),
+      ]),
     );
+
+    // One lookup per indicator rather than a search per cell: points × indicators cells.
+    const byPoint = indicators.map((ind) => new Map(ind.by_point.map((b) => [b.point, b])));
+    table.tBodies[0].replaceChildren(
+      ...points.map((p) =>
+        el('tr', { testid: 'dashboard-unit', data: { point: p.point, status: p.status } }, [
+          el('th', { className: 'indicator-table__unit', text: p.point, attrs: { scope: 'row' } }),
+          ...indicators.map((ind, i) => {
+            const cell = el('td', { className: 'num', data: { indicator: ind.name, measure: ind.measure } });
+            const entry = byPoint[i].get(p.point);
+            if (!entry) {
+              cell.textContent = '—';
+              cell.classList.add('muted');
+              return cell;
+            }
+            cell.append(el('span', { text: formatValue(entry.value) }));
+            if (entry.plan !== null) {
+              cell.append(el('span', { className: 'cell-note', text: t('dossier.dashboard.planNote', { plan: formatValue(entry.plan), percent: formatPercent(entry.percent_of_plan) }) }));
+            }
+            return cell;
+          }),
+        ]),
+      ),
+    );
+
+    /**
+     * A row of the foot: its label, then one cell per indicator.
+     * @param {string} label
+     * @param {string} className
+     * @param {(ind: DashboardIndicator) => HTMLTableCellElement} cell
+     */
+    const footRow = (label, className, cell) =>
+      el('tr', { className }, [el('th', { className: 'indicator-table__unit', text: label, attrs: { scope: 'row' } }), ...indicators.map(cell)]);
+    table.tFoot?.replaceChildren(
+      footRow(t('dossier.dashboard.province'), 'indicator-table__total', (ind) =>
+        el('td', { className: 'num', testid: 'indicator-total', data: { indicator: ind.name, measure: ind.measure, aggregate: ind.aggregate } }, [
+          el('span', { text: formatValue(ind.total_value) }),
+          ...(ind.aggregate === 'mean' ? [el('span', { className: 'cell-note', text: t('dossier.dashboard.mean') })] : []),
+        ]),
+      ),
+      footRow(t('dossier.report.col.plan'), 'indicator-table__plan', (ind) =>
+        el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan), data: { indicator: ind.name, measure: ind.measure } }),
+      ),
+      footRow(t('dossier.report.col.percent'), 'indicator-table__percent', (ind) =>
+        el('td', { className: 'num', testid: 'indicator-total-percent', text: formatPercent(ind.percent_of_plan), data: { indicator: ind.name, measure: ind.measure } }),
+      ),
+    );
+    this.#applyFilter();
+  }
+
+  /** Hides the unit rows whose name does not contain the filter's text. */
+  #applyFilter() {
+    const text = this.ui.filter.value.trim();
+    const wanted = folded(text);
+    const rows = this.ui.indicators.tBodies[0].rows;
+    let shown = 0;
+    for (const row of rows) {
+      const match = wanted === '' || folded(row.dataset.point ?? '').includes(wanted);
+      row.hidden = !match;
+      if (match) shown += 1;
+    }
+    const count = this.ui.filterCount;
+    count.dataset.shown = String(shown);
+    if (wanted === '') count.textContent = '';
+    else if (shown === 0) count.textContent = t('dossier.dashboard.filter.none', { text });
+    else count.textContent = t('dossier.dashboard.filter.count', { shown: formatNumber(shown), total: formatNumber(rows.length) });
   }
 
   /** @param {DashboardIndicator[]} indicators */
@@ -196,6 +250,16 @@ export class DashboardPart {
     figure.replaceChildren(caption);
     if (bars.length > 0) figure.append(percentChart(bars));
   }
+}
+
+/**
+ * Text as the unit filter compares it: without case, diacritics (NFD marks) or the stroke of
+ * đ, so that "cua lo" finds "Cửa Lò" and "do luong" finds "Đô Lương".
+ * @param {string} text
+ * @returns {string}
+ */
+function folded(text) {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/đ/g, 'd');
 }
 
 /**
