@@ -387,6 +387,32 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     for (const s of m.speakers) assert.ok(Date.parse(s.from) < Date.parse(s.to), `a speaker's turn has a length: ${JSON.stringify(s)}`);
   }));
 
+  it("the host fills in who chaired last quarter's briefing and the minutes name them", () => diagnosed('details', async () => {
+    const link = linkOf(demo.previous, HOST);
+    const page = await openDossier(link);
+    const chair = page.getByTestId('minutes-chair');
+    await openTab(page, 'minutes', async () => (await chair.inputValue()) === 'Ông Nguyễn Văn An, Giám đốc Sở',
+      async () => ({ chair: await chair.inputValue(), error: await visibleText(page.getByTestId('minutes-details-error')) }));
+    assert.equal(await page.getByTestId('minutes-number').inputValue(), 'Số: 27/BB-STTTT');
+
+    await chair.fill('  Ông Lê Văn Cường, Phó Giám đốc Sở ');
+    await page.getByTestId('minutes-details-save').click();
+    const status = page.getByTestId('minutes-details-status');
+    let problem = '';
+    await waitFor(async () => {
+      problem = await visibleText(page.getByTestId('minutes-details-error'));
+      return (await visibleText(status)) !== '';
+    }, { message: () => `the details saved; error: ${JSON.stringify(problem)}` });
+    assert.equal(await chair.inputValue(), 'Ông Lê Văn Cường, Phó Giám đốc Sở', 'the form shows what was stored');
+
+    const minutes = await server.get(`/api/briefings/${encodeURIComponent(demo.previous)}/minutes`, { token: dossierToken(link.dossier) });
+    assert.equal(minutes.status, 200, minutes.text);
+    assert.equal(minutes.body.chair, 'Ông Lê Văn Cường, Phó Giám đốc Sở');
+    assert.equal(minutes.body.number, 'Số: 27/BB-STTTT');
+    assert.equal(minutes.body.secretary, 'Bà Trần Thị Bình, Chánh Văn phòng Sở');
+    assert.deepEqual(client.console.filter((line) => line.includes('pageerror')), [], 'no script errors on the page');
+  }));
+
   // Last quarter's briefing ran from 08:00 to 10:05 Vietnam time (01:00–03:05 UTC); the minutes
   // give its times as they were read in the province.
   it("last quarter's minutes give the times of day in Vietnam time", async () => {

@@ -168,6 +168,15 @@ export { ApiError };
 /** @typedef {{queued: number, skipped: {point: string, reason: string}[]}} MailResult */
 
 /**
+ * What the host writes on the minutes; `null` when not given.
+ * @typedef {object} MinutesDetails
+ * @property {string | null} number
+ * @property {string | null} place
+ * @property {string | null} chair
+ * @property {string | null} secretary
+ */
+
+/**
  * @typedef {object} UnitStatistics
  * @property {string} unit_code
  * @property {string} unit
@@ -432,6 +441,20 @@ export class DossierApi {
 
   // --- minutes (host) --------------------------------------------------------------------
 
+  /** @returns {Promise<MinutesDetails>} the number, place, chair and secretary of the minutes */
+  async minutesDetails() {
+    return detailsOf(await this.#json('GET', '/minutes/details'));
+  }
+
+  /**
+   * Replaces the details of the minutes; a blank one clears it.
+   * @param {{number: string, place: string, chair: string, secretary: string}} details
+   * @returns {Promise<MinutesDetails>} as stored: trimmed, blank ones `null`
+   */
+  async setMinutesDetails(details) {
+    return detailsOf(await this.#json('PUT', '/minutes/details', details));
+  }
+
   /** @returns {Promise<Blob>} the minutes as an HTML page */
   minutesHtml() {
     return requestBlob(`${this.base}/minutes.html`, { token: this.token, accept: 'text/html' });
@@ -459,4 +482,20 @@ export class DossierApi {
       skipped: Array.isArray(answer?.skipped) ? answer.skipped : [],
     };
   }
+}
+
+/**
+ * The details in an answer, a missing or non-text one as `null`.
+ * @param {any} answer
+ * @returns {MinutesDetails}
+ */
+function detailsOf(answer) {
+  /** @param {unknown} v */
+  const text = (v) => (typeof v === 'string' ? v : null);
+  return {
+    number: text(answer?.number),
+    place: text(answer?.place),
+    chair: text(answer?.chair),
+    secretary: text(answer?.secretary),
+  };
 }

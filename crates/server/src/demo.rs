@@ -11,8 +11,8 @@
 use anyhow::Context;
 use giaoban_model::{BriefingId, PointId};
 use giaoban_store::{
-    ConcernKind, NewAgendaItem, NewBriefing, NewDocument, NewIndicator, NewTask, Point,
-    RollCallRecord, Store, TaskState,
+    ConcernKind, MinutesDetails, NewAgendaItem, NewBriefing, NewDocument, NewIndicator, NewTask,
+    Point, RollCallRecord, Store, TaskState,
 };
 use serde::Serialize;
 use time::macros::{format_description, offset};
@@ -185,9 +185,23 @@ fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<(BriefingId, Brief
         ..NewBriefing::default()
     })?;
 
+    // The details come first: last quarter's minutes are rendered while holding it.
+    store.set_minutes_details(&previous.id, &minutes_details("Số: 27/BB-STTTT"))?;
+    store.set_minutes_details(&current.id, &minutes_details("Số: 41/BB-STTTT"))?;
     hold_previous(store, &previous.id, held, now)?;
     prepare_current(store, &current.id, &previous.id)?;
     Ok((previous.id, current.id))
+}
+
+/// The host's details of the minutes of a briefing numbered `number`: the same hall, chair
+/// and secretary each time.
+fn minutes_details(number: &str) -> MinutesDetails {
+    MinutesDetails {
+        number: Some(number.into()),
+        place: Some("Hội trường tầng 3, Sở Thông tin và Truyền thông".into()),
+        chair: Some("Ông Nguyễn Văn An, Giám đốc Sở".into()),
+        secretary: Some("Bà Trần Thị Bình, Chánh Văn phòng Sở".into()),
+    }
 }
 
 /// The half-year a six-month briefing held at `t` reviews: the first half from June on, the
@@ -613,6 +627,19 @@ mod tests {
         assert_eq!(minutes.attendance.len(), 7);
         assert_eq!(minutes.tasks.len(), 4);
         assert_eq!(minutes.locality.as_deref(), Some("Nghệ An"));
+        assert_eq!(minutes.number.as_deref(), Some("Số: 27/BB-STTTT"));
+        assert_eq!(
+            minutes.chair.as_deref(),
+            Some("Ông Nguyễn Văn An, Giám đốc Sở")
+        );
+        assert_eq!(
+            store
+                .minutes_details(&current)
+                .unwrap()
+                .secretary
+                .as_deref(),
+            Some("Bà Trần Thị Bình, Chánh Văn phòng Sở")
+        );
         assert!(demo.links.iter().all(|l| l.dossier.contains("/d/")));
         assert_eq!(demo.links.len(), 14);
     }

@@ -1,7 +1,9 @@
 //! The minutes ("biên bản") of a briefing: gathered from the store, served as JSON, as a page
-//! and as a PDF, and mailed to the invited units. See docs/substance.md ("Minutes").
+//! and as a PDF, and mailed to the invited units; the host fills in the details the briefing
+//! does not record (number, place, chair, secretary). See docs/substance.md ("Minutes").
 
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -10,9 +12,11 @@ use giaoban_minutes::{
     AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
 };
 use giaoban_model::Role;
-use giaoban_store::{self as store, AttendanceRow, Briefing, ConcernKind, Store, StoreError};
+use giaoban_store::{
+    self as store, AttendanceRow, Briefing, ConcernKind, MinutesDetails, Store, StoreError,
+};
 
-use crate::access::Access;
+use crate::access::{Access, json_body};
 use crate::direction::unix_ms;
 use crate::error::ApiError;
 use crate::mail_api::mailer;
@@ -25,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/minutes.html", get(html))
         .route("/api/briefings/{id}/minutes.pdf", get(pdf))
         .route("/api/briefings/{id}/minutes/mail", post(mail))
+        .route(
+            "/api/briefings/{id}/minutes/details",
+            get(details).put(set_details),
+        )
 }
 
 /// Prefixes of a province's People's Committee, whose rest is the place name of the dateline.
@@ -40,9 +48,11 @@ const PROVINCE_PREFIXES: &[&str] = &[
 /// The organisation is the host point (its unit's name when it is a unit), under the host
 /// unit's parent; the time runs from the first join to the last leave (the scheduled start
 /// when nobody joined); attendance comes from the roll-call when a point answered it and from
-/// the attendance log otherwise.
+/// the attendance log otherwise. The number, chair and secretary are the host's
+/// [`MinutesDetails`]; so is the place, which is otherwise the host point's name.
 pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreError> {
     let id = &briefing.id;
+    let details = store.minutes_details(id)?;
     let points = store.points(id)?;
     let host = points.iter().find(|p| p.role == Role::Host);
     let host_name = host.map_or_else(String::new, |p| p.name.clone());
@@ -140,14 +150,16 @@ pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, St
         title: briefing.title.clone(),
         parent_organisation: parent.map(|p| p.name),
         organisation: host_name.clone(),
-        number: None,
+        number: details.number,
         locality,
-        place: format!("Điểm cầu chủ trì: {host_name}"),
+        place: details
+            .place
+            .unwrap_or_else(|| format!("Điểm cầu chủ trì: {host_name}")),
         started_at,
         ended_at,
         host: host_name,
-        chair: None,
-        secretary: None,
+        chair: details.chair,
+        secretary: details.secretary,
         attendance: attendance.iter().map(attendance_line).collect(),
         agenda,
         speakers,
@@ -242,6 +254,28 @@ async fn mail(State(state): State<AppState>, access: Access) -> Result<Response,
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }
 
+/// The host's details of the minutes; all `null` until given.
+async fn details(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<MinutesDetails>, ApiError> {
+    access.require_host()?;
+    Ok(Json(state.store.minutes_details(access.id())?))
+}
+
+/// Replaces the host's details of the minutes; answers them as stored.
+async fn set_details(
+    State(state): State<AppState>,
+    access: Access,
+    body: Result<Json<MinutesDetails>, JsonRejection>,
+) -> Result<Json<MinutesDetails>, ApiError> {
+    access.require_host()?;
+    let body = json_body(body)?;
+    let details = state.store.set_minutes_details(access.id(), &body)?;
+    tracing::debug!(briefing = %access.id(), "minutes details set");
+    Ok(Json(details))
+}
+
 fn internal(reason: &str) -> ApiError {
     tracing::error!("minutes: {reason}");
     ApiError::new(
@@ -256,7 +290,7 @@ mod tests {
     use std::process::Command;
 
     use giaoban_store::ConcernKind;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::test_app::TestApp;
@@ -388,9 +422,24 @@ mod tests {
                 .contains(&format!("bien-ban-{}.pdf", app.id))
         );
         assert!(answer.bytes.starts_with(b"%PDF-"));
+        let text = pdf_text(&answer.bytes);
+        for expected in [
+            "Giao ban CNTT 6 tháng đầu năm 2026",
+            "UBND thị xã Cửa Lò",
+            "UBND huyện Nghi Lộc",
+            "Rà soát hệ thống đài truyền thanh cấp xã",
+            "Các địa phương hoàn thành chỉ tiêu năm",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+    }
+
+    /// Extracts the text of a PDF with pdftotext, whitespace collapsed to single spaces, as
+    /// pdftotext breaks lines where the layout does.
+    fn pdf_text(pdf: &[u8]) -> String {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bien-ban.pdf");
-        std::fs::write(&file, &answer.bytes).unwrap();
+        std::fs::write(&file, pdf).unwrap();
         let out = Command::new("pdftotext")
             .args(["-enc", "UTF-8"])
             .arg(&file)
@@ -398,15 +447,123 @@ mod tests {
             .output()
             .expect("pdftotext (poppler-utils) is installed by scripts/test");
         assert!(out.status.success(), "{out:?}");
-        // pdftotext breaks lines where the layout does; compare with single spaces.
         let text = String::from_utf8(out.stdout).unwrap();
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[tokio::test]
+    async fn only_the_host_or_the_organiser_reads_and_sets_the_details() {
+        let app = TestApp::new().await;
+        let path = app.path("/minutes/details");
+
+        app.assert_roles("GET", &path, None, &["admin", "host"])
+            .await;
+        app.assert_roles(
+            "PUT",
+            &path,
+            Some(json!({"chair": "Ông Nguyễn Văn An"})),
+            &["admin", "host"],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn the_details_read_back_and_a_too_long_chair_is_refused() {
+        let app = TestApp::new().await;
+        let path = app.path("/minutes/details");
+
+        let empty = app.send("GET", &path, Some(&app.host), None).await;
+        let set = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.host),
+                Some(json!({"number": " Số: 27/BB-STTTT ", "place": "", "chair": "Ông An"})),
+            )
+            .await;
+        let long = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.host),
+                Some(json!({"chair": "a".repeat(201)})),
+            )
+            .await;
+        let unknown_field = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.host),
+                Some(json!({"chairman": "Ông An"})),
+            )
+            .await;
+        let read = app.send("GET", &path, Some(&app.admin), None).await;
+
+        assert_eq!(empty.status, StatusCode::OK);
+        assert_eq!(
+            empty.json(),
+            json!({"number": null, "place": null, "chair": null, "secretary": null})
+        );
+        assert_eq!(set.status, StatusCode::OK, "{}", set.json());
+        let stored = json!({"number": "Số: 27/BB-STTTT", "place": null, "chair": "Ông An", "secretary": null});
+        assert_eq!(set.json(), stored);
+        assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(long.message().starts_with("chair "), "{}", long.message());
+        assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(read.json(), stored);
+    }
+
+    #[tokio::test]
+    async fn the_minutes_carry_the_hosts_details() {
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+        let before = app
+            .send("GET", &app.path("/minutes"), Some(&app.host), None)
+            .await
+            .json();
+        let set = app
+            .send(
+                "PUT",
+                &app.path("/minutes/details"),
+                Some(&app.host),
+                Some(json!({
+                    "number": "Số: 27/BB-STTTT",
+                    "place": "Hội trường tầng 3, Sở Thông tin và Truyền thông",
+                    "chair": "Ông Nguyễn Văn An, Giám đốc Sở",
+                    "secretary": "Bà Trần Thị Bình, Chánh Văn phòng Sở",
+                })),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.json());
+
+        let m = app
+            .send("GET", &app.path("/minutes"), Some(&app.host), None)
+            .await
+            .json();
+        let pdf = app
+            .send("GET", &app.path("/minutes.pdf"), Some(&app.host), None)
+            .await;
+
+        assert_eq!(before["number"], Value::Null);
+        assert_eq!(before["chair"], Value::Null);
+        assert_eq!(
+            before["place"],
+            "Điểm cầu chủ trì: Sở Thông tin và Truyền thông"
+        );
+        assert_eq!(m["number"], "Số: 27/BB-STTTT");
+        assert_eq!(
+            m["place"],
+            "Hội trường tầng 3, Sở Thông tin và Truyền thông"
+        );
+        assert_eq!(m["chair"], "Ông Nguyễn Văn An, Giám đốc Sở");
+        assert_eq!(m["secretary"], "Bà Trần Thị Bình, Chánh Văn phòng Sở");
+        assert_eq!(pdf.status, StatusCode::OK);
+        let text = pdf_text(&pdf.bytes);
         for expected in [
-            "Giao ban CNTT 6 tháng đầu năm 2026",
-            "UBND thị xã Cửa Lò",
-            "UBND huyện Nghi Lộc",
-            "Rà soát hệ thống đài truyền thanh cấp xã",
-            "Các địa phương hoàn thành chỉ tiêu năm",
+            "27/BB-STTTT",
+            "Ông Nguyễn Văn An",
+            "Bà Trần Thị Bình",
+            "Hội trường tầng 3",
         ] {
             assert!(text.contains(expected), "{expected:?} not in {text}");
         }

@@ -2,8 +2,8 @@
 //!
 //! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with the units of
 //! the province, briefings, their invited points, what directing them leaves behind (attendance
-//! sessions, roll-call answers, the floor log, the lock), the log of official mail sent to units,
-//! settings and admin login codes, and
+//! sessions, roll-call answers, the floor log, the lock), what the host writes on the minutes,
+//! the log of official mail sent to units, settings and admin login codes, and
 //! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
 //!
 //! ```no_run
@@ -37,6 +37,7 @@ mod ids;
 mod mail_log;
 mod mailbox;
 mod migrations;
+mod minutes_details;
 mod reports;
 mod schedule;
 mod secret;
@@ -70,6 +71,9 @@ pub use follow_up::{
     TaskProgress, TaskState, TaskStatus,
 };
 pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, MailStatus};
+pub use minutes_details::{
+    MAX_MINUTES_CHAIR_CHARS, MAX_MINUTES_NUMBER_CHARS, MAX_MINUTES_PLACE_CHARS, MinutesDetails,
+};
 pub use reports::{
     Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
     MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, MAX_NARRATIVE_CHARS, NewIndicator,

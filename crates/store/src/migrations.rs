@@ -236,6 +236,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX documents_by_briefing ON documents (briefing_id, id);
     CREATE INDEX documents_by_task ON documents (task_id) WHERE task_id IS NOT NULL;
     ",
+    // 6: what the host writes on the minutes beyond what the briefing recorded: the document
+    // number, the place, who chaired and who kept them. A missing row or a NULL field means
+    // none given, and the minutes fall back to what they print without it.
+    "
+    CREATE TABLE minutes_details (
+        briefing_id TEXT PRIMARY KEY NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        number      TEXT NULL,
+        place       TEXT NULL,
+        chair       TEXT NULL,
+        secretary   TEXT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -331,6 +344,31 @@ mod tests {
             })
             .unwrap();
         assert_eq!(unit, None);
+    }
+
+    #[test]
+    fn a_version_5_database_keeps_its_briefings_without_minutes_details() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 5;
+             INSERT INTO briefings (id, title, scheduled_start, created_at)
+             VALUES ('b', 'Giao ban', '2026-12-01T08:00:00+07:00', '2026-11-30T01:00:00Z');",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let details: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM minutes_details WHERE briefing_id = 'b'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(details, 0);
     }
 
     #[test]
