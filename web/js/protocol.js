@@ -53,7 +53,11 @@ export { ApiError };
 /** @typedef {{name: string, role: Role}} PointInfo */
 /** @typedef {{name: string, role: Role, online: boolean}} PresenceInfo */
 /** @typedef {{briefing: BriefingInfo, point: PointInfo}} SessionInfo */
-/** @typedef {{briefing: BriefingInfo, point: PointInfo, points: PresenceInfo[]}} Welcome */
+/** @typedef {{urls: string[], username: string, credential: string}} IceServer */
+/**
+ * @typedef {{briefing: BriefingInfo, point: PointInfo, points: PresenceInfo[], ice_servers?: IceServer[]}} Welcome
+ *   `ice_servers`: TURN servers with credentials for this connection (none when absent)
+ */
 /** @typedef {{mid: string, point: string, kind: TrackKind}} TrackInfo */
 /** @typedef {TrackInfo & {track: MediaStreamTrack}} RemoteTrack */
 
@@ -433,7 +437,8 @@ export class Connection {
       if (epoch === this.#epoch) this.#lost();
     }, MEDIA_TIMEOUT_MS);
 
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const iceServers = Array.isArray(welcome.ice_servers) ? welcome.ice_servers : [];
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers });
     this.#pc = pc;
     this.#senders = {};
     this.#trackInfo = new Map();

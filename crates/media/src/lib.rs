@@ -15,5 +15,7 @@ mod peer;
 mod sfu;
 
 pub use error::MediaError;
-pub use sfu::{PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent};
-pub use str0m::net::Transmit;
+pub use sfu::{
+    MediaAddress, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent,
+};
+pub use str0m::net::{Protocol, Transmit};

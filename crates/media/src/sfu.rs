@@ -13,7 +13,7 @@ use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::media::{
     Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid,
 };
-use str0m::net::{Protocol, Receive, Transmit};
+use str0m::net::{Protocol, Receive, TcpType, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
@@ -31,13 +31,57 @@ impl fmt::Display for PeerId {
     }
 }
 
+/// One address the SFU takes media on: a host ICE candidate of every peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaAddress {
+    /// Where peers send media: advertised as the candidate.
+    pub advertised: SocketAddr,
+    /// Where that media arrives on this machine, and the source of what is sent back. It
+    /// differs from `advertised` behind a 1:1 NAT (the public address is advertised, the
+    /// private one is on the interface).
+    pub local: SocketAddr,
+    /// UDP, or TCP with RFC 4571 framing (a passive candidate, RFC 6544).
+    pub protocol: Protocol,
+}
+
+impl MediaAddress {
+    /// A UDP address that is advertised as it is.
+    pub fn udp(addr: SocketAddr) -> MediaAddress {
+        MediaAddress {
+            advertised: addr,
+            local: addr,
+            protocol: Protocol::Udp,
+        }
+    }
+
+    /// A passive TCP address that is advertised as it is.
+    pub fn tcp(addr: SocketAddr) -> MediaAddress {
+        MediaAddress {
+            protocol: Protocol::Tcp,
+            ..MediaAddress::udp(addr)
+        }
+    }
+
+    fn candidate(&self) -> Result<Candidate, MediaError> {
+        let bad =
+            |e| MediaError::RejectedSdp(format!("bad media address {}: {e}", self.advertised));
+        match self.protocol {
+            Protocol::Tcp => Candidate::builder()
+                .tcp()
+                .host(self.advertised)
+                .tcptype(TcpType::Passive)
+                .build()
+                .map_err(bad),
+            _ => Candidate::host(self.advertised, "udp").map_err(bad),
+        }
+    }
+}
+
 /// Settings of the media core.
 #[derive(Debug, Clone)]
 pub struct SfuConfig {
-    /// The address peers send media to: advertised as the one host ICE candidate.
-    pub public_addr: SocketAddr,
-    /// The address the shell's socket is bound to (the source of what we send).
-    pub local_addr: SocketAddr,
+    /// The addresses peers send media to, each advertised as a host ICE candidate.
+    pub addresses: Vec<MediaAddress>,
     /// Minimum time between two keyframe requests sent to one publisher's track.
     pub keyframe_request_interval: Duration,
     /// Packets of video kept per subscriber to answer its NACKs by retransmission. Zero
@@ -50,11 +94,15 @@ pub struct SfuConfig {
 }
 
 impl SfuConfig {
-    /// A configuration that advertises and binds the same address.
+    /// A configuration with one UDP address, advertised as it is.
     pub fn new(addr: SocketAddr) -> SfuConfig {
+        SfuConfig::with_addresses(vec![MediaAddress::udp(addr)])
+    }
+
+    /// A configuration with these media addresses.
+    pub fn with_addresses(addresses: Vec<MediaAddress>) -> SfuConfig {
         SfuConfig {
-            public_addr: addr,
-            local_addr: addr,
+            addresses,
             keyframe_request_interval: Duration::from_millis(500),
             video_send_buffer: 1000,
             high_layer_min_kbps: 600,
@@ -204,9 +252,9 @@ impl Sfu {
             rtc.bwe()
                 .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(5_000));
         }
-        let candidate = Candidate::host(self.config.public_addr, "udp")
-            .map_err(|e| MediaError::RejectedSdp(format!("bad public address: {e}")))?;
-        rtc.add_local_candidate(candidate);
+        for address in &self.config.addresses {
+            rtc.add_local_candidate(address.candidate()?);
+        }
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
@@ -308,10 +356,32 @@ impl Sfu {
         self.drive(now);
     }
 
-    /// Handles one datagram that arrived on the media port. Returns whether a peer took it;
-    /// malformed datagrams and datagrams of no peer are counted and dropped.
-    pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) -> bool {
+    /// Handles one datagram (or RFC 4571 frame) that arrived on a media address. `destination`
+    /// is the local address it really arrived on, as the kernel reports it. Returns whether a
+    /// peer took it; malformed datagrams, datagrams of no peer and datagrams to an address
+    /// that is not a media address are counted and dropped.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        protocol: Protocol,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> bool {
         self.counters.datagrams_received += 1;
+        // str0m only answers on an address it advertised: a datagram that arrived on the
+        // private side of a 1:1 NAT is handed over as arriving on the public address.
+        let Some(advertised) = self
+            .config
+            .addresses
+            .iter()
+            .find(|a| a.local == destination && a.protocol == protocol)
+            .map(|a| a.advertised)
+        else {
+            self.counters.datagrams_dropped += 1;
+            trace!(%source, %destination, "datagram to an address that is not a media address");
+            return false;
+        };
         let Ok(contents) = contents.try_into() else {
             self.counters.datagrams_dropped += 1;
             trace!(%source, "unrecognised datagram dropped");
@@ -320,9 +390,9 @@ impl Sfu {
         let input = Input::Receive(
             now,
             Receive {
-                proto: Protocol::Udp,
+                proto: protocol,
                 source,
-                destination: self.config.local_addr,
+                destination: advertised,
                 contents,
             },
         );
@@ -414,9 +484,18 @@ impl Sfu {
             .collect()
     }
 
-    /// The next datagram to send.
+    /// The next datagram to send. Its `source` is the local address to send it from.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let mut transmit = self.transmits.pop_front()?;
+        if let Some(address) = self
+            .config
+            .addresses
+            .iter()
+            .find(|a| a.advertised == transmit.source && a.protocol == transmit.proto)
+        {
+            transmit.source = address.local;
+        }
+        Some(transmit)
     }
 
     /// The next signalling event to deliver.

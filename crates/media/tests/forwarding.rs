@@ -5,7 +5,7 @@ mod sim;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use giaoban_media::RoomPolicy;
+use giaoban_media::{MediaAddress, Protocol, RoomPolicy, SfuConfig};
 use giaoban_model::{BriefingId, TrackKind};
 use sim::Sim;
 
@@ -195,6 +195,7 @@ fn garbage_datagrams_are_dropped_and_counted() {
     }));
     let stranger = "127.0.0.1:9".parse().unwrap();
     let viewer_addr = sim.client("viewer").addr;
+    let server_addr = sim::SERVER.parse().unwrap();
     let now = sim.now;
     let garbage: Vec<Vec<u8>> = vec![
         vec![],
@@ -208,7 +209,8 @@ fn garbage_datagrams_are_dropped_and_counted() {
     ];
     let before = sim.sfu.counters().datagrams_dropped;
     for g in &garbage {
-        sim.sfu.handle_datagram(now, stranger, g);
+        sim.sfu
+            .handle_datagram(now, Protocol::Udp, stranger, server_addr, g);
     }
     assert_eq!(
         sim.sfu.counters().datagrams_dropped - before,
@@ -216,7 +218,8 @@ fn garbage_datagrams_are_dropped_and_counted() {
     );
     // Garbage from a peer's own address is dropped by str0m, and the peer survives.
     for g in &garbage {
-        sim.sfu.handle_datagram(now, viewer_addr, g);
+        sim.sfu
+            .handle_datagram(now, Protocol::Udp, viewer_addr, server_addr, g);
     }
     let got = sim.client("viewer").frames_from("host", TrackKind::Video);
     sim.run(Duration::from_secs(2));
@@ -305,4 +308,50 @@ fn video_of_points_not_displayed_is_not_forwarded() {
         s.client("p1").frames_from("p2", TrackKind::Video) > p2_paused + 10
     });
     assert!(ok, "p2's video did not resume when shown again");
+}
+
+#[test]
+fn media_flows_through_a_one_to_one_nat() {
+    // The public address is advertised; datagrams arrive on the private one, and what the SFU
+    // sends leaves from the private one (the simulation asserts it on every datagram).
+    let address = MediaAddress {
+        advertised: "198.51.100.7:50000".parse().unwrap(),
+        local: "10.20.0.5:50000".parse().unwrap(),
+        protocol: Protocol::Udp,
+    };
+    let mut sim = Sim::with_config(11, SfuConfig::with_addresses(vec![address]));
+    sim.join("b1", "host");
+    sim.join("b1", "p1");
+    let ok = sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1"], 20)
+    });
+    assert!(ok, "media did not flow through the 1:1 NAT");
+}
+
+#[test]
+fn datagrams_to_an_address_that_is_not_a_media_address_are_dropped() {
+    let mut sim = Sim::new(12);
+    sim.join("b1", "host");
+    sim.join("b1", "p1");
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1"], 5)
+    }));
+    let from = sim.client("p1").addr;
+    let before = sim.sfu.counters().datagrams_dropped;
+    let now = sim.now;
+    // A STUN binding request header as it would arrive on the wildcard address or over TCP.
+    let stun = [
+        0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ];
+    let unspecified = "0.0.0.0:50000".parse().unwrap();
+    let server = sim::SERVER.parse().unwrap();
+    assert!(
+        !sim.sfu
+            .handle_datagram(now, Protocol::Udp, from, unspecified, &stun)
+    );
+    assert!(
+        !sim.sfu
+            .handle_datagram(now, Protocol::Tcp, from, server, &stun)
+    );
+    assert_eq!(sim.sfu.counters().datagrams_dropped - before, 2);
 }

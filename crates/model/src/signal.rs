@@ -48,6 +48,10 @@ pub enum ServerMsg {
         point: PointInfo,
         /// Every invited point of the briefing with its presence, the host first.
         points: Vec<PresenceInfo>,
+        /// TURN servers with credentials for this connection, for the client's
+        /// `RTCPeerConnection` (`iceServers`); empty when the server has none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
     },
     /// The server's answer to the client's publish offer.
     Answer { sdp: String },
@@ -74,6 +78,14 @@ pub struct BriefingInfo {
     pub title: String,
     /// RFC 3339 timestamp of the scheduled start.
     pub scheduled_start: String,
+}
+
+/// A TURN server and time-limited credentials for it, as `RTCIceServer` takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
 }
 
 /// One invited point as a client sees it.

@@ -464,12 +464,20 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
          giaoban_media_peers {}\n\
          # HELP giaoban_points_connected Points with an open signalling connection.\n\
          # TYPE giaoban_points_connected gauge\n\
-         giaoban_points_connected {}\n",
+         giaoban_points_connected {}\n\
+         # HELP giaoban_media_tcp_connections Open ICE-TCP connections on the media port.\n\
+         # TYPE giaoban_media_tcp_connections gauge\n\
+         giaoban_media_tcp_connections {}\n\
+         # HELP giaoban_media_tcp_frames_dropped_total Frames not written to a full or closed TCP connection.\n\
+         # TYPE giaoban_media_tcp_frames_dropped_total counter\n\
+         giaoban_media_tcp_frames_dropped_total {}\n",
         s.datagrams_received.load(Ordering::Relaxed),
         s.datagrams_dropped.load(Ordering::Relaxed),
         s.frames_forwarded.load(Ordering::Relaxed),
         s.peers.load(Ordering::Relaxed),
         state.registry.connected(),
+        s.tcp.connections.load(Ordering::Relaxed),
+        s.tcp_frames_dropped.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -63,9 +63,40 @@ pub struct ServeArgs {
     /// The one UDP port that carries all media.
     #[arg(long, default_value_t = 50000, env = "GIAOBAN_MEDIA_PORT")]
     pub media_port: u16,
-    /// Address browsers reach the media port at (advertised as the ICE candidate).
-    #[arg(long, default_value = "127.0.0.1", env = "GIAOBAN_PUBLIC_IP")]
-    pub public_ip: IpAddr,
+    /// Addresses browsers reach the media port at, each advertised as an ICE candidate:
+    /// `IP`, or `PUBLIC@LOCAL` behind a 1:1 NAT (PUBLIC advertised, the datagrams arrive on
+    /// LOCAL); repeat the flag or separate with commas. [default: the --listen address, or
+    /// every address of the machine when --listen is a wildcard such as 0.0.0.0]
+    #[arg(
+        long,
+        env = "GIAOBAN_PUBLIC_IP",
+        value_delimiter = ',',
+        value_name = "IP|PUBLIC@LOCAL"
+    )]
+    pub public_ip: Vec<crate::media_addresses::PublicIp>,
+    /// TURN server for points whose network blocks UDP and TCP to the media port:
+    /// turn:HOST:3478?transport=udp, turn:HOST:3478?transport=tcp or turns:HOST:5349; repeat
+    /// the flag or separate with commas. Needs --turn-secret.
+    #[arg(
+        long,
+        env = "GIAOBAN_TURN_URL",
+        value_delimiter = ',',
+        requires = "turn_secret",
+        value_name = "URL"
+    )]
+    pub turn_url: Vec<crate::turn::TurnUrl>,
+    /// The secret shared with the TURN server (coturn: use-auth-secret, static-auth-secret):
+    /// each point gets fresh time-limited credentials made with it.
+    #[arg(
+        long,
+        env = "GIAOBAN_TURN_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// Minutes the TURN credentials of a join stay valid.
+    #[arg(long, env = "GIAOBAN_TURN_TTL_MINUTES", default_value_t = crate::turn::DEFAULT_TTL_MINUTES)]
+    pub turn_ttl_minutes: u64,
     /// Data directory: database, signing secret.
     #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
     pub data: PathBuf,

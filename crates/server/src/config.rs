@@ -5,7 +5,9 @@
 //! ```toml
 //! listen = "0.0.0.0:8080"
 //! media_port = 50000
-//! public_ip = "203.0.113.10"
+//! public_ip = ["203.0.113.10"]     # or "203.0.113.10@10.0.0.5" behind a 1:1 NAT
+//! turn_url = ["turn:turn.example.gov.vn:3478?transport=udp", "turns:turn.example.gov.vn:5349"]
+//! turn_secret = "the static-auth-secret of coturn"
 //! data = "/var/lib/giaoban"
 //! base_url = "https://giaoban.example.gov.vn"
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
@@ -23,7 +25,7 @@
 //! of the wrong type are errors naming the file, line and key.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -41,7 +43,10 @@ const MAX_CONFIG_BYTES: u64 = 64 * 1024;
 struct ConfigFile {
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
-    public_ip: Option<IpAddr>,
+    public_ip: Option<OneOrMany>,
+    turn_url: Option<OneOrMany>,
+    turn_secret: Option<String>,
+    turn_ttl_minutes: Option<u64>,
     data: Option<PathBuf>,
     base_url: Option<String>,
     smtp_url: Option<String>,
@@ -49,6 +54,24 @@ struct ConfigFile {
     reminder_minutes: Option<u32>,
     mail_retry_delays: Option<String>,
     demo: Option<bool>,
+}
+
+/// A value that may be given once or as a list, e.g. `public_ip`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values as one comma-separated text, as the flag's environment variable takes them.
+    fn joined(self) -> String {
+        match self {
+            OneOrMany::One(v) => v,
+            OneOrMany::Many(vs) => vs.join(","),
+        }
+    }
 }
 
 impl ConfigFile {
@@ -60,7 +83,10 @@ impl ConfigFile {
         [
             ("GIAOBAN_LISTEN", text(self.listen)),
             ("GIAOBAN_MEDIA_PORT", text(self.media_port)),
-            ("GIAOBAN_PUBLIC_IP", text(self.public_ip)),
+            ("GIAOBAN_PUBLIC_IP", self.public_ip.map(OneOrMany::joined)),
+            ("GIAOBAN_TURN_URL", self.turn_url.map(OneOrMany::joined)),
+            ("GIAOBAN_TURN_SECRET", self.turn_secret),
+            ("GIAOBAN_TURN_TTL_MINUTES", text(self.turn_ttl_minutes)),
             ("GIAOBAN_DATA", self.data.map(|p| p.display().to_string())),
             ("GIAOBAN_BASE_URL", self.base_url),
             ("GIAOBAN_SMTP_URL", self.smtp_url),

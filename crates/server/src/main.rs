@@ -14,7 +14,9 @@ mod follow_up_api;
 mod host_api;
 mod mail;
 mod mail_api;
+mod media_addresses;
 mod media_loop;
+mod media_tcp;
 mod minutes_api;
 mod registry;
 mod reports_api;
@@ -24,6 +26,7 @@ mod state;
 mod statistics_api;
 #[cfg(test)]
 mod test_app;
+mod turn;
 mod udp_batch;
 mod units_api;
 

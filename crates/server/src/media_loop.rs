@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use giaoban_media::{
-    MediaError, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuEvent, Transmit,
+    MediaAddress, MediaError, PeerId, PeerQuality, Protocol, RoomPolicy, Sfu, SfuConfig, SfuEvent,
+    Transmit,
 };
 use giaoban_model::{BriefingId, TrackInfo};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+use crate::media_tcp::{self, TcpInput, TcpStats};
 use crate::udp_batch;
 
 /// What the media loop tells a point's signalling task.
@@ -64,6 +66,9 @@ pub struct MediaStats {
     pub datagrams_dropped: AtomicU64,
     pub frames_forwarded: AtomicU64,
     pub peers: AtomicU64,
+    /// Frames for a TCP connection that was full or gone.
+    pub tcp_frames_dropped: AtomicU64,
+    pub tcp: Arc<TcpStats>,
 }
 
 /// A cheap handle to the media loop.
@@ -129,23 +134,64 @@ impl MediaHandle {
     }
 }
 
-/// Binds the media port and starts the loop.
-pub async fn start(bind: SocketAddr, public: SocketAddr) -> std::io::Result<MediaHandle> {
-    let socket = UdpSocket::bind(bind).await?;
+/// Binds the media port, UDP and TCP, on every local address and starts the loop,
+/// advertising `addresses` (UDP; their ports are the media port) and a passive TCP candidate
+/// beside each.
+pub async fn start(port: u16, addresses: Vec<MediaAddress>) -> std::io::Result<MediaHandle> {
+    let socket = udp_batch::bind_media_socket(port)?;
     let local = socket.local_addr()?;
-    info!(%local, %public, "media port open");
-    let (tx, rx) = mpsc::unbounded_channel();
-    let stats = Arc::new(MediaStats::default());
-    let config = SfuConfig {
-        local_addr: local,
-        ..SfuConfig::new(public)
+    let listener = match media_tcp::bind(local.port()) {
+        Ok(listener) => Some(listener),
+        // An ephemeral UDP port (tests) may find its number taken over TCP: UDP alone then.
+        Err(e) if port == 0 => {
+            warn!("ICE-TCP is off: cannot listen on tcp/{}: {e}", local.port());
+            None
+        }
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on tcp/{} for ICE-TCP: {e}", local.port()),
+            ));
+        }
     };
-    tokio::spawn(run(socket, Sfu::new(config), rx, stats.clone()));
+    let mut all = addresses.clone();
+    if let Some(listener) = &listener {
+        media_tcp::announce(listener);
+        all.extend(addresses.iter().map(|a| MediaAddress {
+            protocol: Protocol::Tcp,
+            ..*a
+        }));
+    }
+    for a in &all {
+        info!(advertised = %a.advertised, local = %a.local, protocol = ?a.protocol, "media address");
+    }
+    info!(%local, "media port open");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (tcp_tx, tcp_rx) = mpsc::channel(TCP_INPUTS);
+    let stats = Arc::new(MediaStats::default());
+    if let Some(listener) = listener {
+        tokio::spawn(media_tcp::accept_loop(
+            listener,
+            tcp_tx,
+            stats.tcp.clone(),
+            media_tcp::Timeouts::default(),
+        ));
+    }
+    let config = SfuConfig::with_addresses(all);
+    tokio::spawn(run(socket, tcp_rx, Sfu::new(config), rx, stats.clone()));
     Ok(MediaHandle { tx, stats })
 }
 
+/// Frames of all TCP connections waiting for the media loop; a full queue slows the
+/// connections' reading (TCP flow control), it loses nothing.
+const TCP_INPUTS: usize = 1024;
+
+/// The open TCP media connections, by (local, remote) address.
+type TcpConnections = HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>;
+
 async fn run(
     socket: UdpSocket,
+    mut tcp_inputs: mpsc::Receiver<TcpInput>,
     mut sfu: Sfu,
     mut commands: mpsc::UnboundedReceiver<Command>,
     stats: Arc<MediaStats>,
@@ -154,8 +200,10 @@ async fn run(
     let mut received = udp_batch::RecvBatch::new();
     let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
     let mut stats_at = Instant::now();
+    let port = socket.local_addr().map(|a| a.port()).unwrap_or_default();
+    let mut tcp = TcpConnections::new();
     loop {
-        flush(&socket, &mut sfu, &signals, &mut queue).await;
+        flush(&socket, &mut sfu, &signals, &tcp, &stats, &mut queue).await;
         // Counters visit every peer: refresh them a few times a second, not per wake-up.
         if stats_at.elapsed() >= Duration::from_millis(250) {
             publish_stats(&sfu, &stats);
@@ -168,12 +216,23 @@ async fn run(
             result = udp_batch::recv(&socket, &mut received) => match result {
                 Ok(_) => {
                     let now = Instant::now();
-                    for (source, contents) in received.iter() {
-                        sfu.handle_datagram(now, source, contents);
+                    for r in received.iter(port) {
+                        sfu.handle_datagram(now, Protocol::Udp, r.source, r.destination, r.contents);
                     }
                 }
                 // ICMP errors (port unreachable of a departed peer) surface here on Linux.
                 Err(e) => debug!("media socket receive error: {e}"),
+            },
+            Some(input) = tcp_inputs.recv() => match input {
+                TcpInput::Opened { local, remote, outbound } => {
+                    tcp.insert((local, remote), outbound);
+                }
+                TcpInput::Frame { local, remote, packet } => {
+                    sfu.handle_datagram(Instant::now(), Protocol::Tcp, remote, local, &packet);
+                }
+                TcpInput::Closed { local, remote } => {
+                    tcp.remove(&(local, remote));
+                }
             },
             command = commands.recv() => {
                 let Some(command) = command else {
@@ -230,10 +289,23 @@ async fn flush(
     socket: &UdpSocket,
     sfu: &mut Sfu,
     signals: &HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+    tcp: &TcpConnections,
+    stats: &MediaStats,
     queue: &mut Vec<Transmit>,
 ) {
     while let Some(t) = sfu.poll_transmit() {
-        queue.push(t);
+        if t.proto == Protocol::Udp {
+            queue.push(t);
+            continue;
+        }
+        // A full connection loses the frame as UDP would lose the datagram; a connection
+        // that is gone, likewise.
+        let sent = tcp
+            .get(&(t.source, t.destination))
+            .is_some_and(|conn| conn.try_send(t.contents.into()).is_ok());
+        if !sent {
+            stats.tcp_frames_dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
     if let Err(e) = udp_batch::send_all(socket, queue).await {
         warn!("media socket send error: {e}");

@@ -1,6 +1,5 @@
 //! `giaoban serve`: wires the store, the media loop and the HTTP server together.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use crate::direction::{self, Direction};
 use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
-use crate::{api, media_loop};
+use crate::{api, media_addresses, media_loop, turn};
 
 /// Setting that records that the first-start admin URL was printed.
 const ADMIN_URL_PRINTED: &str = "admin_url_printed";
@@ -40,15 +39,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     store.set_setting(BASE_URL_SETTING, &base_url)?;
 
-    let media_bind = SocketAddr::new(args.listen.ip(), args.media_port);
-    let media_bind = if args.public_ip.is_loopback() {
-        media_bind
-    } else {
-        SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), args.media_port)
-    };
-    let media = media_loop::start(media_bind, SocketAddr::new(args.public_ip, args.media_port))
+    let media_addresses =
+        media_addresses::media_addresses(args.listen.ip(), &args.public_ip, args.media_port)?;
+    let advertised: Vec<String> = media_addresses
+        .iter()
+        .map(|a| a.advertised.ip().to_string())
+        .collect();
+    let media = media_loop::start(args.media_port, media_addresses)
         .await
-        .with_context(|| format!("cannot open the media port udp/{}", args.media_port))?;
+        .with_context(|| format!("cannot open the media port {}", args.media_port))?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -89,6 +88,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None
         }
     };
+    let turn = turn::Turn::new(
+        &args.turn_url,
+        args.turn_secret.as_deref(),
+        Duration::from_secs(args.turn_ttl_minutes.saturating_mul(60)),
+    )
+    .map_err(anyhow::Error::msg)?
+    .map(Arc::new);
+    if let Some(turn) = &turn {
+        info!(?turn, "TURN servers handed to the points");
+    }
     let state = AppState {
         store: store.clone(),
         media,
@@ -96,6 +105,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         direction,
         base_url: base_url_shared,
         mailer,
+        turn,
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -116,8 +126,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!();
     }
     println!(
-        "giaoban listening on http://{} (media udp {})",
-        args.listen, args.media_port
+        "giaoban listening on http://{} (media udp {} on {})",
+        args.listen,
+        args.media_port,
+        advertised.join(", ")
     );
     info!(listen = %args.listen, media_port = args.media_port, data = %args.data.display(), "serving");
 

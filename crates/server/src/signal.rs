@@ -315,6 +315,11 @@ fn welcome(
             role: point.role,
         },
         points,
+        ice_servers: state
+            .turn
+            .iter()
+            .map(|turn| turn.ice_server(unix_ms() / 1000, &format!("p{}", point.id.0)))
+            .collect(),
     })
 }
 

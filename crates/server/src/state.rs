@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::mail::Mailer;
 use crate::media_loop::MediaHandle;
 use crate::registry::Registry;
+use crate::turn::Turn;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Official mail; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<Mailer>>,
+    /// TURN servers handed to the points; `None` when none is configured.
+    pub turn: Option<Arc<Turn>>,
 }
 
 impl AppState {

@@ -1,12 +1,12 @@
 //! The application in a temporary directory, for the tests of the HTTP API.
 
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header};
+use giaoban_media::MediaAddress;
 use giaoban_model::BriefingId;
 use giaoban_store::{NewBriefing, NewTask, Store};
 use serde_json::Value;
@@ -79,8 +79,9 @@ impl TestServer {
     async fn start(smtp_url: Option<&str>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        let bind: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let media = media_loop::start(bind, bind).await.unwrap();
+        let media = media_loop::start(0, vec![MediaAddress::udp("127.0.0.1:9".parse().unwrap())])
+            .await
+            .unwrap();
         let registry = Arc::new(Registry::default());
         let direction = Direction::new(store.clone(), media.clone(), registry.clone());
         let base_url: Arc<str> = "http://giaoban.test".into();
@@ -101,6 +102,7 @@ impl TestServer {
             direction,
             base_url,
             mailer,
+            turn: None,
         };
         TestServer {
             admin: store.admin_session_token(api::unix_now()),

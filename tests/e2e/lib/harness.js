@@ -35,7 +35,7 @@ export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 /** Slow machines may stretch every deadline: GIAOBAN_E2E_TIMEOUT_SCALE=2. */
 const TIMEOUT_SCALE = Number(process.env.GIAOBAN_E2E_TIMEOUT_SCALE || 1) || 1;
@@ -286,26 +286,29 @@ export class Server {
   /**
    * Starts a server on fresh ports and a fresh data directory and waits until it is healthy.
    *
-   * @param {{ name: string, args?: string[] }} opts `name` labels the log file under
-   *   tests/e2e/artifacts/; `args` are more options of `giaoban serve` (e.g. `--demo`)
+   * @param {{ name: string, args?: string[], host?: string }} opts `name` labels the log file
+   *   under tests/e2e/artifacts/; `args` are more options of `giaoban serve` (e.g. `--demo`);
+   *   `host` is the address it listens on (default 127.0.0.1; an IPv6 address without brackets)
    * @returns {Promise<Server>}
    */
-  static async start({ name, args = [] }) {
+  static async start({ name, args = [], host = '127.0.0.1' }) {
     serverBinary();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-data-'));
-    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args });
+    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args, host });
     await server.launch();
     return server;
   }
 
-  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number, args?: string[] }} opts */
-  constructor({ name, dataDir, httpPort, mediaPort, args = [] }) {
+  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number, args?: string[], host?: string }} opts */
+  constructor({ name, dataDir, httpPort, mediaPort, args = [], host = '127.0.0.1' }) {
     this.name = name;
     this.bin = serverBinary();
     this.dataDir = dataDir;
     this.httpPort = httpPort;
     this.mediaPort = mediaPort;
-    this.baseUrl = `http://127.0.0.1:${httpPort}`;
+    /** the HTTP listen address, as `--listen` takes it */
+    this.listen = host.includes(':') ? `[${host}]:${httpPort}` : `${host}:${httpPort}`;
+    this.baseUrl = `http://${this.listen}`;
     /** more options of `giaoban serve`, after the harness's own */
     this.extraArgs = args;
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -326,7 +329,7 @@ export class Server {
   /** Starts (or starts again) the process on this server's ports and data dir. */
   async launch() {
     if (this.proc && !this.exitStatus) throw new Error(`server ${this.name} is already running`);
-    const args = ['serve', '--listen', `127.0.0.1:${this.httpPort}`, '--media-port', String(this.mediaPort), '--data', this.dataDir, ...this.extraArgs];
+    const args = ['serve', '--listen', this.listen, '--media-port', String(this.mediaPort), '--data', this.dataDir, ...this.extraArgs];
     this.note(`$ ${this.bin} ${args.join(' ')}`);
     const env = { ...process.env };
     env.RUST_LOG ??= 'info,giaoban=debug,giaoban_server=debug,giaoban_media=debug,giaoban_store=debug';
@@ -729,21 +732,29 @@ export async function sendDatagrams(port, datagrams) {
 /**
  * One Chromium with its own persistent profile and one page, as one bridge point's browser.
  */
+/**
+ * @typedef {object} LaunchOptions
+ * @property {boolean} [countPeerConnections] count `new RTCPeerConnection` in
+ *   `window.__e2ePeerConnections`
+ * @property {string} [executablePath] the browser to start (e.g. a wrapper that starts it in a
+ *   network namespace); Debian's Chromium by default
+ * @property {string[]} [args] more command line flags of the browser
+ */
+
 export class Client {
   /**
    * @param {string} label who this browser is, e.g. the point's name
-   * @param {{ countPeerConnections?: boolean }} [opts] count `new RTCPeerConnection` in
-   *   `window.__e2ePeerConnections`
+   * @param {LaunchOptions} [opts]
    * @returns {Promise<Client>}
    */
-  static async launch(label, { countPeerConnections = false } = {}) {
+  static async launch(label, { countPeerConnections = false, executablePath = CHROMIUM_BIN, args = [] } = {}) {
     const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-chromium-'));
     let context;
     try {
       context = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM_BIN,
+        executablePath,
         headless: true,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS, ...args],
         viewport: { width: 1280, height: 720 },
         timeout: seconds(30),
       });
@@ -982,7 +993,7 @@ export function videoOf(point) {
  * Opens a browser at a point's invitation link.
  *
  * @param {Link} link
- * @param {{ countPeerConnections?: boolean }} [opts]
+ * @param {LaunchOptions} [opts]
  */
 export async function openLink(link, opts) {
   const client = await Client.launch(link.point, opts);

@@ -9,9 +9,13 @@ import { Client, openLink, seconds, waitFor } from './harness.js';
  * the end.
  */
 export class PointBrowsers {
-  /** @param {import('./harness.js').Briefing} briefing */
-  constructor(briefing) {
+  /**
+   * @param {import('./harness.js').Briefing} briefing
+   * @param {import('./harness.js').LaunchOptions} [launch] how each browser is started
+   */
+  constructor(briefing, launch = {}) {
     this.briefing = briefing;
+    this.launch = launch;
     /** @type {Map<string, Client>} */
     this.open = new Map();
   }
@@ -34,7 +38,7 @@ export class PointBrowsers {
    * @returns {Promise<Client>}
    */
   async openAndJoin(point) {
-    const client = await openLink(this.briefing.link(point));
+    const client = await openLink(this.briefing.link(point), this.launch);
     this.open.set(point, client);
     await client.join({ title: this.briefing.title, point });
     return client;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use giaoban_media::{PeerId, Sfu, SfuConfig, SfuEvent};
+use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig, SfuEvent};
 use giaoban_model::{BriefingId, TrackKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -67,6 +67,9 @@ pub struct Sim {
     pub sfu_busy_timers: Duration,
     /// Datagrams the SFU sent.
     pub sfu_transmits: u64,
+    /// The SFU's media address: clients send to `advertised`, which arrives on `local` (a
+    /// 1:1 NAT between them when the two differ).
+    server: MediaAddress,
 }
 
 #[allow(clippy::disallowed_methods)] // measuring the SFU's CPU time in benchmarks
@@ -84,11 +87,13 @@ impl Sim {
     }
 
     pub fn with_config(seed: u64, config: SfuConfig) -> Sim {
+        let server = *config.addresses.first().expect("a media address");
         #[allow(clippy::disallowed_methods)] // the epoch of virtual time
         let now = Instant::now();
         Sim {
             now,
             sfu: Sfu::new(config),
+            server,
             clients: Vec::new(),
             wire: Vec::new(),
             rng: StdRng::seed_from_u64(seed),
@@ -199,9 +204,15 @@ impl Sim {
         }
         arrived.sort_by_key(|p| p.at);
         for packet in arrived {
-            if packet.to == server_addr() {
+            if packet.to == self.server.advertised {
                 let started = wall_clock();
-                self.sfu.handle_datagram(now, packet.from, &packet.bytes);
+                self.sfu.handle_datagram(
+                    now,
+                    Protocol::Udp,
+                    packet.from,
+                    self.server.local,
+                    &packet.bytes,
+                );
                 self.sfu_busy += started.elapsed();
             } else if let Some(client) = self.clients.iter_mut().find(|c| c.addr == packet.to)
                 && let Ok(contents) = packet.bytes.as_slice().try_into()
@@ -257,7 +268,12 @@ impl Sim {
             while let Some(t) = self.sfu.poll_transmit() {
                 progressed = true;
                 self.sfu_transmits += 1;
-                self.send(server_addr(), t.destination, t.contents.to_vec());
+                assert_eq!(
+                    t.source, self.server.local,
+                    "the SFU sends from the local side of its media address"
+                );
+                // Through the NAT, if any, the datagram leaves from the advertised address.
+                self.send(self.server.advertised, t.destination, t.contents.to_vec());
             }
             while let Some(event) = self.sfu.poll_event() {
                 progressed = true;
