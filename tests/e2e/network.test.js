@@ -36,12 +36,13 @@ let netns;
  * receives the other's audio and video.
  *
  * @param {{ name: string, host: string, args?: string[], beforeJoin?: (server: Server) => Promise<void>,
- *   route?: { local: string, remote: string } }} opts `host`: the address the server listens
- *   on; `args`: more options of `giaoban serve`; `beforeJoin`: runs once the server is up;
- *   `route`: the candidate types and protocols each point's selected pair must have
- *   (see `selectedRoute`)
+ *   route?: { local: string, remote: string }, countPeerConnections?: boolean,
+ *   then?: (ctx: { server: Server, briefing: import('./lib/harness.js').Briefing, browsers: PointBrowsers }) => Promise<void> }} opts
+ *   `host`: the address the server listens on; `args`: more options of `giaoban serve`;
+ *   `beforeJoin`: runs once the server is up; `route`: the candidate types and protocols each
+ *   point's selected pair must have (see `selectedRoute`); `then`: runs once media flows
  */
-async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, route }) {
+async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, route, then, countPeerConnections = false }) {
   const server = await Server.start({ name: `network-${name}`, host, args });
   /** @type {PointBrowsers | undefined} */
   let browsers;
@@ -60,6 +61,7 @@ async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, ro
     });
     assert.equal(opened.status, 200, 'the host could not open the discussion');
     browsers = new PointBrowsers(briefing, {
+      countPeerConnections,
       executablePath: await netns.chromiumWrapper(CHROMIUM_BIN),
       // The camera needs a secure context; plain HTTP on a non-loopback address is not one.
       args: [`--unsafely-treat-insecure-origin-as-secure=${server.baseUrl}`],
@@ -75,6 +77,7 @@ async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, ro
           assert.deepEqual(await selectedRoute(b.of(point)), route, `the route ${point}'s media took`);
         }
       }
+      await then?.({ server, briefing, browsers: b });
     });
   } finally {
     await browsers?.closeAll();
@@ -108,6 +111,24 @@ async function selectedRoute(client) {
       remote: `${remote.candidateType}/${remote.protocol}`,
     };
   });
+}
+
+/**
+ * Asserts that each point's attendance shows one session, still open.
+ *
+ * @param {Server} server
+ * @param {import('./lib/harness.js').Briefing} briefing
+ */
+async function assertOneSession(server, briefing) {
+  const attendance = await server.request('GET', `/api/briefings/${briefing.id}/attendance`, {
+    token: tokenOf(briefing.link(HOST).url),
+  });
+  assert.equal(attendance.status, 200);
+  for (const point of [XA, PHUONG]) {
+    const row = attendance.body.find((/** @type {any} */ r) => r.point === point);
+    assert.equal(row?.sessions?.length, 1, `${point} should have one attendance session: ${JSON.stringify(row)}`);
+    assert.equal(row.sessions[0].left_at, null, `${point} is still connected`);
+  }
 }
 
 /**
@@ -207,5 +228,75 @@ describe('points in another network namespace', { timeout: seconds(400) }, () =>
       await netns.exec('iptables', ['-F', 'OUTPUT']).catch(() => {});
       await stopCoturn();
     }
+  });
+
+  it('come back after a 5 s outage without a reload, in the same attendance session', async () => {
+    await pointsSeeAndHearEachOther({
+      name: 'outage',
+      host: netns.hostIp,
+      then: async ({ server, briefing, browsers }) => {
+        for (const point of [XA, PHUONG]) {
+          await browsers.of(point).page.evaluate(() => { /** @type {any} */ (window).__e2eSamePage = true; });
+        }
+        await netns.link('down');
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        await netns.link('up');
+        const back = Date.now();
+        await browsers.of(XA).waitForMediaFrom([PHUONG], { timeout: seconds(10) });
+        await browsers.of(PHUONG).waitForMediaFrom([XA], { timeout: seconds(10) });
+        const reconnectSeconds = (Date.now() - back) / 1000;
+        console.log(`network.test.js: media flowing again ${reconnectSeconds.toFixed(1)} s after a 5 s outage`);
+        for (const point of [XA, PHUONG]) {
+          const same = await browsers.of(point).page.evaluate(() => /** @type {any} */ (window).__e2eSamePage === true);
+          assert.ok(same, `${point}'s page was reloaded`);
+        }
+        await assertOneSession(server, briefing);
+      },
+    });
+  });
+
+  it('come back through an ICE restart, with the same peer connection, when the media port is cut off for 8 s', async () => {
+    await pointsSeeAndHearEachOther({
+      name: 'ice-restart',
+      host: netns.hostIp,
+      countPeerConnections: true,
+      then: async ({ server, briefing, browsers }) => {
+        // Media to the server is cut (UDP and TCP to the media port) while the signalling
+        // socket stays up.
+        const port = String(server.mediaPort);
+        await netns.exec('iptables', ['-A', 'OUTPUT', '-p', 'udp', '--dport', port, '-j', 'DROP']);
+        await netns.exec('iptables', ['-A', 'OUTPUT', '-p', 'tcp', '--dport', port, '-j', 'DROP']);
+        await new Promise((resolve) => setTimeout(resolve, 8000));
+        await netns.exec('iptables', ['-F', 'OUTPUT']);
+        const back = Date.now();
+        await browsers.of(XA).waitForMediaFrom([PHUONG], { timeout: seconds(15) });
+        await browsers.of(PHUONG).waitForMediaFrom([XA], { timeout: seconds(15) });
+        console.log(`network.test.js: media flowing again ${((Date.now() - back) / 1000).toFixed(1)} s after an 8 s cut of the media port`);
+        assert.ok(server.recent.some((l) => l.includes('ICE restart asked')), 'the server restarted ICE');
+        for (const point of [XA, PHUONG]) {
+          const made = await browsers.of(point).page.evaluate(() => /** @type {any} */ (window).__e2ePeerConnections);
+          assert.equal(made, 1, `${point} kept its peer connection`);
+        }
+        await assertOneSession(server, briefing);
+      },
+    });
+  });
+
+  it('come back after a network change (a new address), in the same attendance session', async () => {
+    await pointsSeeAndHearEachOther({
+      name: 'new-address',
+      host: netns.hostIp,
+      then: async ({ server, briefing, browsers }) => {
+        await netns.link('down');
+        await netns.readdress(netns.nsIp.replace(/\.\d+$/, `.${10 + Math.floor(Math.random() * 200)}`));
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await netns.link('up');
+        const back = Date.now();
+        await browsers.of(XA).waitForMediaFrom([PHUONG], { timeout: seconds(20) });
+        await browsers.of(PHUONG).waitForMediaFrom([XA], { timeout: seconds(20) });
+        console.log(`network.test.js: media flowing again ${((Date.now() - back) / 1000).toFixed(1)} s after a change of address`);
+        await assertOneSession(server, briefing);
+      },
+    });
   });
 });

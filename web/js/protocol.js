@@ -1,8 +1,10 @@
 // Signalling and media connection of one point, as described in docs/protocol.md.
 //
 // No DOM here: the page reacts to the callbacks of a Connection and owns the screen. One
-// Connection lives from "join" to "leave" and survives network loss by reconnecting with a
-// fresh WebSocket and a fresh RTCPeerConnection that publish the same local stream.
+// Connection lives from "join" to "leave" and survives network loss: when media stops while
+// the WebSocket stays up it asks the server for an ICE restart and keeps its peer connection;
+// when that fails or the socket is gone it reconnects with a fresh WebSocket and a fresh
+// RTCPeerConnection that publish the same local stream.
 
 import { ApiError, requestJson } from './api.js';
 
@@ -38,8 +40,18 @@ const SIMULCAST_ENCODINGS = [
 
 /** Reconnection delays grow 1 s, 2 s, 4 s … up to this. */
 const MAX_BACKOFF_MS = 10_000;
-/** How long the peer connection may stay `disconnected` before the connection counts as lost. */
-const DISCONNECT_GRACE_MS = 3_000;
+/** How long the peer connection may stay `disconnected` before ICE is restarted. */
+const DISCONNECT_GRACE_MS = 2_000;
+/**
+ * How long an ICE restart may take to bring media back before the connection counts as lost
+ * and is opened anew. Under the server's 15 s limit for a silent ICE session.
+ */
+const ICE_RESTART_TIMEOUT_MS = 8_000;
+/**
+ * The server answers an ICE restart with an offer at once; none within this time means the
+ * socket is dead too (the network changed under it), and the connection is opened anew.
+ */
+const ICE_RESTART_OFFER_MS = 3_000;
 /** How long a new connection may take from opening the socket to `welcome`. */
 const WELCOME_TIMEOUT_MS = 10_000;
 /** How long ICE and DTLS may take after `welcome` before the attempt counts as lost. */
@@ -233,6 +245,10 @@ export class Connection {
   #lossTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #setupTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #restartTimer;
+  /** Offers received on any connection: tells whether the server answered an ICE restart. */
+  #offersReceived = 0;
 
   /**
    * @param {object} options
@@ -390,6 +406,7 @@ export class Connection {
         }
         break;
       case 'offer':
+        this.#offersReceived += 1;
         if (typeof msg.sdp === 'string') {
           const tracks = Array.isArray(msg.tracks) ? /** @type {TrackInfo[]} */ (msg.tracks) : null;
           this.#enqueue(epoch, () => this.#applyServerOffer(msg.sdp, tracks));
@@ -544,23 +561,24 @@ export class Connection {
       case 'connected':
         clearTimeout(this.#setupTimer);
         clearTimeout(this.#lossTimer);
+        clearTimeout(this.#restartTimer);
         this.#lossTimer = undefined;
+        this.#restartTimer = undefined;
         this.#attempt = 0;
         this.#setState('connected');
         break;
       case 'disconnected':
-        // ICE often recovers from a short gap by itself; give it a moment.
+        // ICE often recovers from a short gap by itself; give it a moment, then restart it.
         if (this.#lossTimer === undefined) {
           const epoch = this.#epoch;
           this.#lossTimer = setTimeout(() => {
             this.#lossTimer = undefined;
-            if (epoch === this.#epoch) this.#lost();
+            if (epoch === this.#epoch) this.#restartIce();
           }, DISCONNECT_GRACE_MS);
         }
         break;
       case 'failed':
-        // Terminal for this peer connection: the server never restarts ICE.
-        this.#lost();
+        this.#restartIce();
         break;
       default:
         break;
@@ -568,6 +586,33 @@ export class Connection {
   }
 
   // --- loss and reconnection -------------------------------------------------------------
+
+  /**
+   * Media stopped: while the signalling socket is up, ask the server for an ICE restart (its
+   * offer brings new credentials and the browser checks again from the network it is on now),
+   * keeping the peer connection, the received tracks and the attendance session. If that does
+   * not bring media back in time, or the socket is gone, open a new connection.
+   */
+  #restartIce() {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#restartTimer !== undefined) return;
+    this.#setState('reconnecting');
+    if (!this.#send({ type: 'ice_restart' })) {
+      this.#lost();
+      return;
+    }
+    const epoch = this.#epoch;
+    const offers = this.#offersReceived;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (epoch === this.#epoch && this.#pc?.connectionState !== 'connected') this.#lost();
+    }, ICE_RESTART_TIMEOUT_MS);
+    setTimeout(() => {
+      if (epoch === this.#epoch && this.#restartTimer !== undefined && this.#offersReceived === offers) {
+        this.#lost();
+      }
+    }, ICE_RESTART_OFFER_MS);
+  }
 
   /** The current attempt is gone: drop it and try again after the backoff delay. */
   #lost() {
@@ -592,7 +637,8 @@ export class Connection {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#lossTimer);
     clearTimeout(this.#setupTimer);
-    this.#retryTimer = this.#lossTimer = this.#setupTimer = undefined;
+    clearTimeout(this.#restartTimer);
+    this.#retryTimer = this.#lossTimer = this.#setupTimer = this.#restartTimer = undefined;
     if (this.#pendingAnswer) {
       this.#pendingAnswer.reject(new Error('connection closed'));
       this.#pendingAnswer = null;

@@ -25,6 +25,8 @@ pub(crate) struct Peer {
     pub tracks_out: Vec<TrackOut>,
     /// Our offer that waits for the peer's answer. At most one at a time.
     pub pending: Option<SdpPendingOffer>,
+    /// The client asked for an ICE restart: the next offer carries new ICE credentials.
+    pub ice_restart: bool,
     pub next_timeout: Instant,
     /// Whether `next_timeout` is in the SFU's deadline heap.
     pub timeout_queued: bool,
@@ -153,6 +155,7 @@ impl Peer {
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             pending: None,
+            ice_restart: false,
             next_timeout: now,
             timeout_queued: false,
             dirty: false,
@@ -196,10 +199,11 @@ impl Peer {
     /// Whether the next negotiation has anything to do.
     pub fn wants_negotiation(&self) -> bool {
         self.pending.is_none()
-            && self.tracks_out.iter().any(|t| {
-                matches!(t.state, TrackOutState::ToOpen | TrackOutState::ToStop(_))
-                    || (matches!(t.state, TrackOutState::Open(_)) && !t.source_alive)
-            })
+            && (self.ice_restart
+                || self.tracks_out.iter().any(|t| {
+                    matches!(t.state, TrackOutState::ToOpen | TrackOutState::ToStop(_))
+                        || (matches!(t.state, TrackOutState::Open(_)) && !t.source_alive)
+                }))
     }
 }
 

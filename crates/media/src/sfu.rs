@@ -445,6 +445,21 @@ impl Sfu {
         self.drive(now);
     }
 
+    /// Restarts ICE for a peer whose media stopped while its signalling stayed up: the next
+    /// [`SfuEvent::Offer`] (at once, or after the answer to an offer in flight) carries new
+    /// ICE credentials. A peer already declared dead is not revived.
+    pub fn restart_ice(&mut self, now: Instant, id: PeerId) -> Result<(), MediaError> {
+        let peer = self.peers.get_mut(&id).ok_or(MediaError::UnknownPeer)?;
+        if peer.dead {
+            return Err(MediaError::UnknownPeer);
+        }
+        peer.ice_restart = true;
+        debug!(%id, "ICE restart asked");
+        self.mark_dirty(id);
+        self.drive(now);
+        Ok(())
+    }
+
     /// Sets who may be heard and who is on the stage in `room`.
     pub fn set_room_policy(&mut self, room: &BriefingId, policy: RoomPolicy) {
         self.policies.insert(room.clone(), policy);
@@ -805,6 +820,11 @@ fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
         }
     }
     let mut api = peer.rtc.sdp_api();
+    if std::mem::take(&mut peer.ice_restart) {
+        // New credentials, the same candidates (RFC 8445 §9): the browser checks again from
+        // whatever network it is on now.
+        api.ice_restart(true);
+    }
     for track in &mut peer.tracks_out {
         match track.state {
             TrackOutState::ToOpen => {

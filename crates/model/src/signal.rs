@@ -34,6 +34,9 @@ pub enum ClientMsg {
     RollCallAnswer,
     /// The points whose thumbnails the client displays now.
     View { thumbnails: Vec<String> },
+    /// Media stopped while this connection stayed up (a network change, a short outage): the
+    /// server answers with an offer carrying new ICE credentials.
+    IceRestart,
 }
 
 /// A message from the server to a client.

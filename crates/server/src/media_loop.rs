@@ -46,6 +46,9 @@ enum Command {
     Leave {
         peer: PeerId,
     },
+    IceRestart {
+        peer: PeerId,
+    },
     Policy {
         room: BriefingId,
         policy: RoomPolicy,
@@ -108,6 +111,11 @@ impl MediaHandle {
             return Err(MediaError::UnknownPeer);
         }
         rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+    }
+
+    /// Restarts ICE: the peer's next offer carries new credentials.
+    pub fn restart_ice(&self, peer: PeerId) {
+        let _ = self.tx.send(Command::IceRestart { peer });
     }
 
     pub fn leave(&self, peer: PeerId) {
@@ -275,6 +283,11 @@ fn handle_command(
         Command::Leave { peer } => {
             signals.remove(&peer);
             sfu.remove_peer(now, peer);
+        }
+        Command::IceRestart { peer } => {
+            if let Err(e) = sfu.restart_ice(now, peer) {
+                debug!(%peer, "ICE restart refused: {e}");
+            }
         }
         Command::Policy { room, policy } => sfu.set_room_policy(&room, policy),
         Command::View { peer, thumbnails } => sfu.set_view(peer, Some(thumbnails)),

@@ -24,6 +24,8 @@ use crate::state::AppState;
 const MAX_VIEW: usize = 100;
 /// How long a client may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Least time between two ICE restarts a connection may ask for.
+const ICE_RESTART_INTERVAL: Duration = Duration::from_secs(2);
 /// Frames above this are refused by the WebSocket layer itself; between
 /// [`MAX_SIGNAL_MESSAGE_BYTES`] and this, we answer `too_large` before closing.
 const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -151,6 +153,11 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
             if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
                 state.direction.leave(&briefing.id, &point.name);
             }
+            if let Some(row) = session_row
+                && let Err(e) = state.store.record_leave(row, unix_ms(), None)
+            {
+                warn!("cannot record the leave: {e}");
+            }
             return;
         }
     };
@@ -170,6 +177,7 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
 
     let mut published = false;
     let mut pending_view: Option<Vec<String>> = None;
+    let mut last_ice_restart: Option<std::time::Instant> = None;
     while alive {
         tokio::select! {
             incoming = next_message(&mut socket) => match incoming {
@@ -198,6 +206,14 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
                         debug!("answer refused: {e}");
                         close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
                         alive = false;
+                    }
+                }
+                Ok(Some(ClientMsg::IceRestart)) if published => {
+                    // Each restart costs an offer and an answer: one per interval at most,
+                    // the rest are ignored (the client retries if media stays down).
+                    if last_ice_restart.is_none_or(|t| t.elapsed() >= ICE_RESTART_INTERVAL) {
+                        last_ice_restart = Some(std::time::Instant::now());
+                        state.media.restart_ice(peer);
                     }
                 }
                 Ok(Some(ClientMsg::View { thumbnails })) => {
@@ -410,6 +426,7 @@ fn kind_of(msg: &ClientMsg) -> &'static str {
         ClientMsg::Hello { .. } => "hello",
         ClientMsg::Offer { .. } => "offer (only one per connection)",
         ClientMsg::Answer { .. } => "answer (no offer outstanding)",
+        ClientMsg::IceRestart => "ice_restart (nothing published yet)",
         _ => "of unknown type",
     }
 }

@@ -1,14 +1,17 @@
 //! Attendance: when each point was connected, and the report the secretariat files after a
 //! briefing, as JSON rows and as a CSV file for Excel.
 //!
-//! Every connection of a point is one session, from join to leave. A point that reconnects has
-//! several; a reconnect that races the old connection's close makes two of them overlap, and
-//! the report counts that time once.
+//! A session runs from a point's join to its leave. A point whose connection drops and comes
+//! back within [`RESUME_WINDOW_MS`] continues the same session, and so does a new connection
+//! that arrives while the old one is still open (the server often notices a dead network only
+//! after the point has reconnected): the session counts its connections and ends when the
+//! last one leaves. A point that comes back later starts a new session; sessions that overlap
+//! (data from before this rule) are counted once in the report.
 
 use std::collections::HashMap;
 
 use giaoban_model::{BriefingId, PointId, Role};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::briefings::point_from_row;
@@ -59,9 +62,13 @@ pub struct AttendanceRow {
     pub avg_loss: Option<f64>,
 }
 
+/// A point that reconnects within this time after its session ended continues that session.
+pub const RESUME_WINDOW_MS: u64 = 30_000;
+
 impl Store {
-    /// Records that `point` connected to `briefing` and returns the new session's id, for
-    /// [`Store::record_leave`].
+    /// Records that `point` connected to `briefing` and returns its session's id, for
+    /// [`Store::record_leave`]: the point's open session, or the one it left less than
+    /// [`RESUME_WINDOW_MS`] ago (reopened), or a new one.
     ///
     /// [`StoreError::NotFound`] if the point is not one of the briefing's.
     pub fn record_join(
@@ -71,21 +78,56 @@ impl Store {
         at_ms: u64,
     ) -> Result<i64, StoreError> {
         let at = unix_ms(at_ms)?;
-        let conn = self.conn();
-        let changed = conn.execute(
-            "INSERT INTO attendance_sessions (point_id, joined_at_ms)
-             SELECT id, ?3 FROM points WHERE id = ?2 AND briefing_id = ?1",
-            params![briefing.0, point.0, at],
+        let resume_from = unix_ms(at_ms.saturating_sub(RESUME_WINDOW_MS))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let known: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM points WHERE id = ?2 AND briefing_id = ?1)",
+            params![briefing.0, point.0],
+            |row| row.get(0),
         )?;
-        if changed == 0 {
+        if !known {
             return Err(no_such_point(briefing, point));
         }
-        Ok(conn.last_insert_rowid())
+        // The latest session that is open or ended within the window.
+        let latest: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM attendance_sessions
+                 WHERE point_id = ?1 AND joined_at_ms <= ?2
+                   AND (left_at_ms IS NULL OR left_at_ms > ?3)
+                 ORDER BY joined_at_ms DESC, id DESC LIMIT 1",
+                params![point.0, at, resume_from],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let id = match latest {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE attendance_sessions
+                     SET connections = CASE WHEN left_at_ms IS NULL THEN connections + 1 ELSE 1 END,
+                         left_at_ms = NULL
+                     WHERE id = ?1",
+                    [id],
+                )?;
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO attendance_sessions (point_id, joined_at_ms) VALUES (?1, ?2)",
+                    params![point.0, at],
+                )?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.commit()?;
+        Ok(id)
     }
 
-    /// Records the end of a session, with how the connection fared if the server measured it.
+    /// Records that one connection of a session left, with how it fared if the server measured
+    /// it; the session ends when its last connection leaves. Each connection that joined leaves
+    /// once.
     ///
-    /// Idempotent: a session that is already closed keeps its first leave time and quality. A
+    /// A session that is already closed keeps its first leave time and quality. A
     /// leave before the join (clocks are not monotonic across restarts) is recorded as the
     /// join time. A quality that cannot be a measurement (a negative or non-finite value, a
     /// loss outside 0 to 1) is not stored, but the leave is: losing it would count the point
@@ -99,9 +141,13 @@ impl Store {
         let quality = quality.filter(|&q| plausible(q));
         let at = unix_ms(at_ms)?;
         let conn = self.conn();
+        // One connection of the session leaves; the session ends with its last one. The
+        // quality is the last connection's.
         let changed = conn.execute(
             "UPDATE attendance_sessions
-             SET left_at_ms = MAX(joined_at_ms, ?2), avg_rtt_ms = ?3, avg_loss = ?4
+             SET connections = MAX(connections - 1, 0),
+                 left_at_ms = CASE WHEN connections <= 1 THEN MAX(joined_at_ms, ?2) END,
+                 avg_rtt_ms = ?3, avg_loss = ?4
              WHERE id = ?1 AND left_at_ms IS NULL",
             params![
                 session,
@@ -138,7 +184,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let closed = tx.execute(
-            "UPDATE attendance_sessions SET left_at_ms = MAX(joined_at_ms, ?1)
+            "UPDATE attendance_sessions SET left_at_ms = MAX(joined_at_ms, ?1), connections = 0
              WHERE left_at_ms IS NULL",
             [at],
         )?;
@@ -526,18 +572,21 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_sessions_are_counted_once() {
+    fn connections_that_overlap_share_one_session_until_the_last_leaves() {
         let (_dir, store) = temp_store();
         let (b, p) = briefing_with(&store, POINTS);
         let point = &p[2].id;
 
-        // A reconnect races the old connection's close: [0, 40] and [30, 100] overlap, and
-        // [50, 60] lies inside the second. Then a separate session [200, 210].
+        // A reconnect races the old connection's close: connections [0, 40], [30, 100] and
+        // [50, 60] overlap and make one session [0, 100]. Then a separate session [200, 210].
         let a = store.record_join(&b.id, point, T0).unwrap();
         let b2 = store.record_join(&b.id, point, T0 + 30 * SEC).unwrap();
         let c = store.record_join(&b.id, point, T0 + 50 * SEC).unwrap();
+        assert_eq!((a, a), (b2, c), "one session");
         store.record_leave(c, T0 + 60 * SEC, None).unwrap();
         store.record_leave(a, T0 + 40 * SEC, None).unwrap();
+        let open = store.attendance(&b.id, T0 + 90 * SEC).unwrap().remove(2);
+        assert_eq!(open.sessions, [session("2026-12-01T01:00:00Z", None)]);
         store.record_leave(b2, T0 + 100 * SEC, None).unwrap();
         let d = store.record_join(&b.id, point, T0 + 200 * SEC).unwrap();
         store.record_leave(d, T0 + 210 * SEC, None).unwrap();
@@ -545,9 +594,40 @@ mod tests {
         let row = store.attendance(&b.id, T0 + 3600 * SEC).unwrap().remove(2);
 
         assert_eq!(row.present_seconds, 100 + 10);
-        assert_eq!(row.sessions.len(), 4);
-        assert_eq!(row.last_left_at.as_deref(), Some("2026-12-01T01:03:30Z"));
+        assert_eq!(
+            row.sessions,
+            [
+                session("2026-12-01T01:00:00Z", Some("2026-12-01T01:01:40Z")),
+                session("2026-12-01T01:03:20Z", Some("2026-12-01T01:03:30Z")),
+            ]
+        );
         assert_eq!((row.avg_rtt_ms, row.avg_loss), (None, None));
+    }
+
+    #[test]
+    fn a_short_gap_continues_the_session_and_a_long_one_starts_another() {
+        let (_dir, store) = temp_store();
+        let (b, p) = briefing_with(&store, POINTS);
+        let point = &p[1].id;
+
+        let first = store.record_join(&b.id, point, T0).unwrap();
+        store.record_leave(first, T0 + 60 * SEC, None).unwrap();
+        // Back 5 s later: the same session, open again.
+        let again = store.record_join(&b.id, point, T0 + 65 * SEC).unwrap();
+        assert_eq!(again, first);
+        store.record_leave(again, T0 + 120 * SEC, None).unwrap();
+        // Back after the window: a new session.
+        let later = store
+            .record_join(&b.id, point, T0 + 120 * SEC + RESUME_WINDOW_MS + SEC)
+            .unwrap();
+        assert_ne!(later, first);
+
+        let row = store.attendance(&b.id, T0 + 3600 * SEC).unwrap().remove(1);
+        assert_eq!(row.sessions.len(), 2);
+        assert_eq!(
+            row.sessions[0],
+            session("2026-12-01T01:00:00Z", Some("2026-12-01T01:02:00Z"))
+        );
     }
 
     #[test]
@@ -557,14 +637,20 @@ mod tests {
         let closed = store.record_join(&b.id, &p[0].id, T0).unwrap();
         store.record_leave(closed, T0 + 30 * SEC, None).unwrap();
         store.record_join(&b.id, &p[0].id, T0 + 60 * SEC).unwrap();
-        // Still open, and overlapping the open one: counted once.
+        // A second connection while the first is open shares its session.
         store.record_join(&b.id, &p[0].id, T0 + 90 * SEC).unwrap();
 
         let row = store.attendance(&b.id, T0 + 150 * SEC).unwrap().remove(0);
 
         assert_eq!(row.present_seconds, 30 + 90);
         assert_eq!(row.last_left_at, None, "still connected");
-        assert_eq!(row.sessions[2], session("2026-12-01T01:01:30Z", None));
+        assert_eq!(
+            row.sessions,
+            [
+                session("2026-12-01T01:00:00Z", Some("2026-12-01T01:00:30Z")),
+                session("2026-12-01T01:01:00Z", None),
+            ]
+        );
         // A report for a moment before an open session began counts nothing for it.
         let early = store.attendance(&b.id, T0 + 45 * SEC).unwrap().remove(0);
         assert_eq!(early.present_seconds, 30);
@@ -738,7 +824,8 @@ mod tests {
         let (other, other_points) = briefing_with(&store, POINTS);
         let done = store.record_join(&b.id, &p[1].id, T0).unwrap();
         store.record_leave(done, T0 + 10 * SEC, None).unwrap();
-        store.record_join(&b.id, &p[1].id, T0 + 20 * SEC).unwrap();
+        // Back after more than the resume window: a session of its own.
+        store.record_join(&b.id, &p[1].id, T0 + 50 * SEC).unwrap();
         store.record_join(&b.id, &p[2].id, T0 + 30 * SEC).unwrap();
         store
             .record_join(&other.id, &other_points[0].id, T0)
@@ -755,7 +842,7 @@ mod tests {
         assert_eq!(store.close_open_sessions(T0 + 700 * SEC).unwrap(), 0);
 
         let rows = store.attendance(&b.id, T0 + 3600 * SEC).unwrap();
-        assert_eq!(rows[1].present_seconds, 10 + 580);
+        assert_eq!(rows[1].present_seconds, 10 + 550);
         assert_eq!(
             rows[1].last_left_at.as_deref(),
             Some("2026-12-01T01:10:00Z")

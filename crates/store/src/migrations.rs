@@ -249,6 +249,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at  TEXT NOT NULL
     );
     ",
+    // 7: a session counts the connections that share it. A point whose network drops opens a
+    // new connection before the server notices the old one is gone, or comes back within a
+    // short gap: both continue the same session, which ends when its last connection does.
+    "
+    ALTER TABLE attendance_sessions ADD COLUMN connections INTEGER NOT NULL DEFAULT 1;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -110,6 +110,18 @@ export class Netns {
     await this.exec('ip', ['link', 'set', this.nsIf, state]);
   }
 
+  /**
+   * Gives the namespace's end a new IPv4 address (a network change: the points' old ICE
+   * candidates stop working).
+   *
+   * @param {string} ip an address in the pair's /24
+   */
+  async readdress(ip) {
+    await this.exec('ip', ['addr', 'del', `${this.nsIp}/24`, 'dev', this.nsIf]);
+    await this.exec('ip', ['addr', 'add', `${ip}/24`, 'dev', this.nsIf]);
+    this.nsIp = ip;
+  }
+
   /** Removes the namespace (and with it both ends of the pair) and the wrapper. */
   async dispose() {
     await run('ip', ['netns', 'del', this.name]).catch(() => {});
