@@ -6,6 +6,7 @@ use giaoban_store::{Store, StoreError};
 
 use crate::direction::Direction;
 use crate::error::ApiError;
+use crate::https::Transport;
 use crate::mail::Mailer;
 use crate::media_loop::MediaHandle;
 use crate::registry::Registry;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Official mail; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<Mailer>>,
+    /// Whether requests arrive over HTTPS (built-in TLS or a trusted proxy).
+    pub transport: Transport,
 }
 
 impl AppState {
