@@ -50,7 +50,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(files) => {
             let loaded = tls::load(files).context("cannot serve HTTPS")?;
             loaded.log_expiry(files, time::OffsetDateTime::now_utc());
-            Some(CurrentCertificate::new(loaded.key))
+            Some((CurrentCertificate::new(loaded.key), loaded.stamps))
         }
         None => None,
     };
@@ -162,9 +162,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let app = api::router(state);
     let main = async {
-        match (&certificate, tls_files) {
-            (Some(current), Some(files)) => {
-                tokio::spawn(tls::reload(files, current.clone(), TLS_RELOAD_POLL));
+        match (certificate, tls_files) {
+            (Some((current, stamps)), Some(files)) => {
+                tokio::spawn(tls::reload(files, current.clone(), stamps, TLS_RELOAD_POLL));
                 let listener = TlsListener::new(listener, tls::server_config(current.clone()))?;
                 axum::serve(listener, app).await
             }

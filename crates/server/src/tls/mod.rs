@@ -73,6 +73,8 @@ pub struct Loaded {
     pub key: Arc<CertifiedKey>,
     /// When the server's own certificate expires; `None` if its date could not be read.
     pub not_after: Option<OffsetDateTime>,
+    /// The modification times of the files, taken before they were read.
+    pub stamps: Stamps,
 }
 
 impl Loaded {
@@ -95,6 +97,7 @@ impl Loaded {
 
 /// Reads and checks the certificate chain and private key of `files`.
 pub fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
+    let stamps = stamps(files);
     let cert_pem = read_small(&files.cert)?;
     let key_pem = read_small(&files.key)?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
@@ -147,6 +150,7 @@ pub fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
     Ok(Loaded {
         key: Arc::new(certified),
         not_after,
+        stamps,
     })
 }
 
@@ -196,11 +200,15 @@ pub fn server_config(current: Arc<CurrentCertificate>) -> Arc<ServerConfig> {
     Arc::new(config)
 }
 
-/// Reads the files again on SIGHUP and whenever the modification time of either changes
-/// (checked every `poll`), and puts the new certificate in `current`. Runs until the runtime
-/// stops.
-pub async fn reload(files: TlsFiles, current: Arc<CurrentCertificate>, poll: Duration) {
-    let mut seen = stamps(&files);
+/// Reads the files again on SIGHUP and whenever the modification time of either changes from
+/// `seen` (checked every `poll`), and puts the new certificate in `current`. Runs until the
+/// runtime stops.
+pub async fn reload(
+    files: TlsFiles,
+    current: Arc<CurrentCertificate>,
+    mut seen: Stamps,
+    poll: Duration,
+) {
     let mut hangup = hangup_signal();
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -259,9 +267,12 @@ fn read_small(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(read_error)
 }
 
+/// Modification times of the certificate and key files.
+pub type Stamps = [Option<SystemTime>; 2];
+
 /// Modification times of the two files; `None` for a file that cannot be read now (being
 /// replaced). Follows symbolic links, so a certbot `live/` link moved to a new file counts.
-fn stamps(files: &TlsFiles) -> [Option<SystemTime>; 2] {
+fn stamps(files: &TlsFiles) -> Stamps {
     [&files.cert, &files.key].map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
 }
 

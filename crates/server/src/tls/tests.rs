@@ -278,11 +278,13 @@ async fn a_replaced_certificate_is_served_after_the_files_change() {
     let dir = tempfile::tempdir().unwrap();
     let (old, new) = (self_signed(2098), self_signed(2099));
     let files = write_files(dir.path(), &old);
-    let current = CurrentCertificate::new(load(&files).unwrap().key);
+    let loaded = load(&files).unwrap();
+    let current = CurrentCertificate::new(loaded.key);
     let (_server, addr) = https_server(current.clone()).await;
     tokio::spawn(reload(
         files.clone(),
         current.clone(),
+        loaded.stamps,
         Duration::from_millis(20),
     ));
     assert_eq!(https_get(addr, "/healthz", &[&old]).await.1, old.cert_der);
