@@ -43,10 +43,12 @@ pub struct TlsFiles {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
-    #[error("cannot read {path}: {source}")]
+    // The I/O error is part of the message rather than a `source`, so that it is said once
+    // whether the error is shown alone (a failed reload) or as a chain (at start).
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path} is {size} bytes; a certificate or key file is at most {MAX_PEM_BYTES}")]
     TooLarge { path: PathBuf, size: u64 },
@@ -253,9 +255,9 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 fn read_small(path: &Path) -> Result<Vec<u8>, TlsError> {
-    let read_error = |source| TlsError::Read {
+    let read_error = |error| TlsError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
     if size > MAX_PEM_BYTES {
