@@ -20,6 +20,7 @@ use crate::access::json_body;
 use crate::assets;
 use crate::cli;
 use crate::error::{ApiError, too_large_as_json};
+use crate::https::Transport;
 use crate::signal;
 use crate::state::AppState;
 
@@ -37,6 +38,7 @@ pub(crate) fn body_too_large() -> ApiError {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let transport = state.transport;
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .route("/healthz", get(|| async { "ok" }))
@@ -69,12 +71,17 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::units_api::routes())
         // Documents have their own, larger limit too.
         .merge(crate::documents_api::routes())
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response(move |response| async move {
+            security_headers(response, transport)
+        }))
         .with_state(state)
 }
 
-async fn security_headers(mut response: Response) -> Response {
+fn security_headers(mut response: Response, transport: Transport) -> Response {
     let headers = response.headers_mut();
+    if let Some((name, value)) = transport.hsts() {
+        headers.insert(name, value);
+    }
     // Join links carry the token in the path: never leak it in a Referer.
     headers.insert(
         header::REFERRER_POLICY,
@@ -296,6 +303,7 @@ struct LoginQuery {
 
 async fn admin_login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, ApiError> {
     let code = q.code.unwrap_or_default();
@@ -307,8 +315,15 @@ async fn admin_login(
         ));
     }
     let session = state.store.admin_session_token(unix_now());
+    // Secure keeps the session off plain HTTP; over plain HTTP a browser would drop such a
+    // cookie, so it is set only when the browser did connect over HTTPS.
+    let secure = if state.transport.is_https(&headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{ADMIN_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{ADMIN_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         giaoban_store::ADMIN_SESSION_TTL_SECS
     );
     let mut response = Redirect::to("/admin").into_response();
@@ -486,10 +501,90 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 mod tests {
     use std::collections::BTreeSet;
 
-    use axum::http::StatusCode;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
     use serde_json::json;
 
+    use crate::https::Transport;
     use crate::test_app::TestServer;
+
+    const PLAIN: Transport = Transport {
+        tls: false,
+        trust_proxy: false,
+    };
+    const PROXIED: Transport = Transport {
+        tls: false,
+        trust_proxy: true,
+    };
+    const TLS: Transport = Transport {
+        tls: true,
+        trust_proxy: false,
+    };
+
+    /// `GET path` with `X-Forwarded-Proto: forwarded_proto` if given.
+    fn get(path: &str, forwarded_proto: Option<&str>) -> Request<Body> {
+        let mut request = Request::get(path);
+        if let Some(proto) = forwarded_proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.body(Body::empty()).unwrap()
+    }
+
+    /// The `Set-Cookie` of a login with a fresh code over `transport`.
+    async fn login_cookie(transport: Transport, forwarded_proto: Option<&str>) -> String {
+        let server = TestServer::with_transport(transport).await;
+        let code = server.store.create_admin_login_code().unwrap();
+        let answer = server
+            .send_request(get(&format!("/admin/login?code={code}"), forwarded_proto))
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        answer.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_admin_cookie_is_secure_when_the_browser_came_over_https() {
+        let plain = login_cookie(PLAIN, None).await;
+        let spoofed = login_cookie(PLAIN, Some("https")).await;
+        let proxied_https = login_cookie(PROXIED, Some("https")).await;
+        let proxied_http = login_cookie(PROXIED, Some("http")).await;
+        let proxied_bare = login_cookie(PROXIED, None).await;
+        let tls = login_cookie(TLS, None).await;
+
+        for insecure in [&plain, &spoofed, &proxied_http, &proxied_bare] {
+            assert!(insecure.starts_with("giaoban_admin="), "{insecure}");
+            assert!(!insecure.contains("Secure"), "{insecure}");
+        }
+        for secure in [&proxied_https, &tls] {
+            assert!(secure.ends_with("; Secure"), "{secure}");
+            assert!(secure.contains("HttpOnly; SameSite=Strict"), "{secure}");
+        }
+    }
+
+    #[tokio::test]
+    async fn hsts_is_on_every_response_over_built_in_tls_only() {
+        let tls = TestServer::with_transport(TLS).await;
+        let proxied = TestServer::with_transport(PROXIED).await;
+
+        for path in ["/healthz", "/admin", "/nowhere", "/api/session", "/j/x.y"] {
+            let answer = tls.send_request(get(path, None)).await;
+            assert_eq!(
+                answer.headers[header::STRICT_TRANSPORT_SECURITY],
+                "max-age=31536000",
+                "{path}: {}",
+                answer.status
+            );
+            let answer = proxied.send_request(get(path, Some("https"))).await;
+            assert!(
+                !answer
+                    .headers
+                    .contains_key(header::STRICT_TRANSPORT_SECURITY),
+                "{path} behind a proxy"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn the_admin_creates_a_briefing_in_a_series_with_a_report_deadline() {

@@ -100,9 +100,40 @@ pub struct ServeArgs {
     /// Data directory: database, signing secret.
     #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
     pub data: PathBuf,
-    /// Base URL of invitation links [default: http://<listen>].
+    /// Base URL of invitation links [default: http://<listen>, or https://<listen> with
+    /// --tls-cert].
     #[arg(long, env = "GIAOBAN_BASE_URL")]
     pub base_url: Option<String>,
+    /// Certificate chain (PEM, the server's certificate first) for HTTPS on --listen. Read
+    /// again on SIGHUP and when the file changes.
+    #[arg(
+        long,
+        env = "GIAOBAN_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of the --tls-cert certificate.
+    #[arg(
+        long,
+        env = "GIAOBAN_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen for plain HTTP at ADDR (e.g. 0.0.0.0:80) and redirect every request to
+    /// HTTPS (308, same host, path and query, the port of --listen).
+    #[arg(
+        long,
+        env = "GIAOBAN_REDIRECT_HTTP",
+        requires = "tls_cert",
+        value_name = "ADDR"
+    )]
+    pub redirect_http: Option<SocketAddr>,
+    /// The server is behind a reverse proxy that sets X-Forwarded-Proto: believe it (for the
+    /// admin cookie's Secure attribute). Without this the X-Forwarded-* headers are ignored.
+    #[arg(long, env = "GIAOBAN_TRUST_PROXY")]
+    pub trust_proxy: bool,
     /// SMTP server for official mail: smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required
     /// (STARTTLS) or smtps://HOST:PORT (TLS); a login goes before the host, as
     /// smtp://USER:PASSWORD@HOST:PORT. Without it the server sends no mail.

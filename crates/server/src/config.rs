@@ -10,6 +10,10 @@
 //! turn_secret = "the static-auth-secret of coturn"
 //! data = "/var/lib/giaoban"
 //! base_url = "https://giaoban.example.gov.vn"
+//! tls_cert = "/etc/giaoban/fullchain.pem"
+//! tls_key = "/etc/giaoban/privkey.pem"
+//! redirect_http = "0.0.0.0:80"
+//! trust_proxy = false
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
 //! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
 //! reminder_minutes = 30
@@ -49,6 +53,10 @@ struct ConfigFile {
     turn_ttl_minutes: Option<u64>,
     data: Option<PathBuf>,
     base_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    redirect_http: Option<SocketAddr>,
+    trust_proxy: Option<bool>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     reminder_minutes: Option<u32>,
@@ -89,6 +97,16 @@ impl ConfigFile {
             ("GIAOBAN_TURN_TTL_MINUTES", text(self.turn_ttl_minutes)),
             ("GIAOBAN_DATA", self.data.map(|p| p.display().to_string())),
             ("GIAOBAN_BASE_URL", self.base_url),
+            (
+                "GIAOBAN_TLS_CERT",
+                self.tls_cert.map(|p| p.display().to_string()),
+            ),
+            (
+                "GIAOBAN_TLS_KEY",
+                self.tls_key.map(|p| p.display().to_string()),
+            ),
+            ("GIAOBAN_REDIRECT_HTTP", text(self.redirect_http)),
+            ("GIAOBAN_TRUST_PROXY", text(self.trust_proxy)),
             ("GIAOBAN_SMTP_URL", self.smtp_url),
             ("GIAOBAN_MAIL_FROM", self.mail_from),
             ("GIAOBAN_REMINDER_MINUTES", text(self.reminder_minutes)),
@@ -223,6 +241,49 @@ mod tests {
                 ("GIAOBAN_DEMO", "true".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn https_keys_become_the_environment_of_their_flags() {
+        let (_dir, path) = write(
+            "tls_cert = \"/etc/giaoban/fullchain.pem\"\ntls_key = \"/etc/giaoban/privkey.pem\"\n\
+             redirect_http = \"0.0.0.0:80\"\ntrust_proxy = true\n",
+        );
+
+        let env = environment_of(&path, |_| false).unwrap();
+
+        assert_eq!(
+            env,
+            [
+                ("GIAOBAN_TLS_CERT", "/etc/giaoban/fullchain.pem".to_owned()),
+                ("GIAOBAN_TLS_KEY", "/etc/giaoban/privkey.pem".to_owned()),
+                ("GIAOBAN_REDIRECT_HTTP", "0.0.0.0:80".to_owned()),
+                ("GIAOBAN_TRUST_PROXY", "true".to_owned()),
+            ]
+        );
+        let (_dir2, bad) = write("redirect_http = \"port 80\"\n");
+        let bad = environment_of(&bad, |_| false).unwrap_err().to_string();
+        assert!(bad.contains("redirect_http"), "{bad}");
+    }
+
+    #[test]
+    fn the_sample_in_the_module_documentation_is_a_valid_file() {
+        let doc = include_str!("config.rs");
+        let sample: String = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("//! ```").next())
+            .unwrap()
+            .lines()
+            .map(|l| l.trim_start_matches("//!").trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (_dir, path) = write(&sample);
+
+        let env = environment_of(&path, |_| false).unwrap();
+
+        assert!(env.contains(&("GIAOBAN_TLS_KEY", "/etc/giaoban/privkey.pem".to_owned())));
+        assert!(env.contains(&("GIAOBAN_TRUST_PROXY", "false".to_owned())));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod documents_api;
 mod error;
 mod follow_up_api;
 mod host_api;
+mod https;
 mod mail;
 mod mail_api;
 mod media_addresses;
@@ -27,6 +28,7 @@ mod statistics_api;
 #[cfg(test)]
 mod test_app;
 mod turn;
+mod tls;
 mod udp_batch;
 mod units_api;
 

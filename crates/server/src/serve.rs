@@ -9,13 +9,18 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
 use crate::direction::{self, Direction};
+use crate::https::Transport;
 use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
+use crate::tls::{self, CurrentCertificate, TlsFiles, TlsListener};
 use crate::{api, media_addresses, media_loop, turn};
 
 /// Setting that records that the first-start admin URL was printed.
 const ADMIN_URL_PRINTED: &str = "admin_url_printed";
+
+/// How often the certificate files are checked for a change.
+const TLS_RELOAD_POLL: Duration = Duration::from_secs(5);
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -32,10 +37,32 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // The certificate is checked first: a wrong path should not wait for the store.
+    let tls_files = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let certificate = match &tls_files {
+        Some(files) => {
+            let loaded = tls::load(files).context("cannot serve HTTPS")?;
+            loaded.log_expiry(files, time::OffsetDateTime::now_utc());
+            Some((CurrentCertificate::new(loaded.key), loaded.stamps))
+        }
+        None => None,
+    };
+    let transport = Transport {
+        tls: certificate.is_some(),
+        trust_proxy: args.trust_proxy,
+    };
+    let scheme = if transport.tls { "https" } else { "http" };
+
     let store = Arc::new(cli::open_store(&args.data)?);
     let base_url = match &args.base_url {
         Some(b) => cli::normalise_base_url(b)?,
-        None => format!("http://{}", args.listen),
+        None => format!("{scheme}://{}", args.listen),
     };
     store.set_setting(BASE_URL_SETTING, &base_url)?;
 
@@ -52,6 +79,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let redirect_listener = match args.redirect_http {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--redirect-http)"))?,
+        ),
+        None => None,
+    };
     // Sessions left open by a crash end at this start.
     let closed = store.close_open_sessions(direction::unix_ms())?;
     if closed > 0 {
@@ -106,6 +141,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         base_url: base_url_shared,
         mailer,
         turn,
+        transport,
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -126,16 +162,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!();
     }
     println!(
-        "giaoban listening on http://{} (media udp {} on {})",
+        "giaoban listening on {scheme}://{} (media udp {} on {})",
         args.listen,
         args.media_port,
         advertised.join(", ")
     );
-    info!(listen = %args.listen, media_port = args.media_port, data = %args.data.display(), "serving");
+    if let Some(addr) = args.redirect_http {
+        println!("Redirecting http://{addr} to https");
+    }
+    info!(listen = %args.listen, media_port = args.media_port, data = %args.data.display(), tls = transport.tls, "serving");
 
     let app = api::router(state);
+    let main = async {
+        match (certificate, tls_files) {
+            (Some((current, stamps)), Some(files)) => {
+                tokio::spawn(tls::reload(files, current.clone(), stamps, TLS_RELOAD_POLL));
+                let listener = TlsListener::new(listener, tls::server_config(current.clone()))?;
+                axum::serve(listener, app).await
+            }
+            _ => axum::serve(listener, app).await,
+        }
+    };
+    let redirect = async {
+        match redirect_listener {
+            Some(l) => axum::serve(l, tls::redirect_router(args.listen.port())).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        served = axum::serve(listener, app) => served.context("HTTP server failed")?,
+        served = main => served.context("HTTP server failed")?,
+        served = redirect => served.context("HTTP redirect server failed")?,
         _ = shutdown_signal() => info!("shutting down"),
     }
     Ok(())

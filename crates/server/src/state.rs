@@ -6,6 +6,7 @@ use giaoban_store::{Store, StoreError};
 
 use crate::direction::Direction;
 use crate::error::ApiError;
+use crate::https::Transport;
 use crate::mail::Mailer;
 use crate::media_loop::MediaHandle;
 use crate::registry::Registry;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub mailer: Option<Arc<Mailer>>,
     /// TURN servers handed to the points; `None` when none is configured.
     pub turn: Option<Arc<Turn>>,
+    /// Whether requests arrive over HTTPS (built-in TLS or a trusted proxy).
+    pub transport: Transport,
 }
 
 impl AppState {

@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 use crate::api::ADMIN_COOKIE;
 use crate::direction::Direction;
+use crate::https::Transport;
 use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
@@ -71,12 +72,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn new() -> TestServer {
-        TestServer::start(None).await
+        TestServer::start(None, Transport::default()).await
+    }
+
+    /// The server, as if reached over `transport` (built-in TLS, a trusted proxy).
+    pub async fn with_transport(transport: Transport) -> TestServer {
+        TestServer::start(None, transport).await
     }
 
     /// The server; with `smtp_url`, it sends mail there, three attempts 10 ms apart, and no
     /// reminders.
-    async fn start(smtp_url: Option<&str>) -> TestServer {
+    async fn start(smtp_url: Option<&str>, transport: Transport) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
         let media = media_loop::start(0, vec![MediaAddress::udp("127.0.0.1:9".parse().unwrap())])
@@ -103,6 +109,7 @@ impl TestServer {
             base_url,
             mailer,
             turn: None,
+            transport,
         };
         TestServer {
             admin: store.admin_session_token(api::unix_now()),
@@ -228,7 +235,7 @@ impl TestApp {
 
     /// The application, sending mail to the SMTP server at `smtp_url`.
     pub async fn with_smtp(smtp_url: &str) -> TestApp {
-        TestApp::on(TestServer::start(Some(smtp_url)).await)
+        TestApp::on(TestServer::start(Some(smtp_url), Transport::default()).await)
     }
 
     fn on(server: TestServer) -> TestApp {

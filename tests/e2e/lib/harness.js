@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { accessSync, constants as fsConstants, createWriteStream, mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -280,27 +281,84 @@ export function randomToken() {
 }
 
 /**
+ * @typedef {{ cert: string, key: string, certPem: string }} TlsFiles a certificate and key
+ *   (PEM files) for `serve --tls-cert --tls-key`, and the certificate's text
+ */
+
+/**
+ * Makes a self-signed certificate for 127.0.0.1 with `openssl` in `dir` (cert.pem, key.pem).
+ *
+ * @param {string} dir
+ * @returns {Promise<TlsFiles>}
+ */
+export async function selfSignedCertificate(dir) {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  await new Promise((resolve, reject) => {
+    execFile('openssl', args, { timeout: seconds(30) }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`openssl could not make a certificate (is the Debian package openssl installed?): ${err.message}\n${stderr}`));
+      else resolve(undefined);
+    });
+  });
+  return { cert, key, certPem: await fs.readFile(cert, 'utf8') };
+}
+
+/**
+ * `fetch` for a server whose certificate is `ca` (PEM), trusting that certificate only. It
+ * follows no redirects.
+ *
+ * @param {string} ca
+ * @returns {(url: string, init?: RequestInit) => Promise<Response>}
+ */
+export function fetchTrusting(ca) {
+  return (url, init = {}) => new Promise((resolve, reject) => {
+    const headers = /** @type {Record<string, string>} */ (init.headers ?? {});
+    const req = https.request(url, { method: init.method ?? 'GET', headers, ca, signal: init.signal ?? undefined }, (res) => {
+      /** @type {Buffer[]} */
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value ?? '']) answer.append(name, v);
+        }
+        const status = res.statusCode ?? 0;
+        const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, headers: answer }));
+      });
+    });
+    req.on('error', reject);
+    req.end(typeof init.body === 'string' ? init.body : undefined);
+  });
+}
+
+/**
  * One `giaoban serve` process with its own ports, data dir and log file.
  */
 export class Server {
   /**
    * Starts a server on fresh ports and a fresh data directory and waits until it is healthy.
    *
-   * @param {{ name: string, args?: string[], host?: string }} opts `name` labels the log file
-   *   under tests/e2e/artifacts/; `args` are more options of `giaoban serve` (e.g. `--demo`);
-   *   `host` is the address it listens on (default 127.0.0.1; an IPv6 address without brackets)
+   * @param {{ name: string, args?: string[], host?: string, tls?: TlsFiles }} opts `name` labels
+   *   the log file under tests/e2e/artifacts/; `args` are more options of `giaoban serve` (e.g.
+   *   `--demo`); `host` is the address it listens on (default 127.0.0.1; an IPv6 address without
+   *   brackets); with `tls` the server speaks HTTPS with that certificate, which the harness's
+   *   own requests trust
    * @returns {Promise<Server>}
    */
-  static async start({ name, args = [], host = '127.0.0.1' }) {
+  static async start({ name, args = [], host = '127.0.0.1', tls }) {
     serverBinary();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-data-'));
-    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args, host });
+    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args, host, tls });
     await server.launch();
     return server;
   }
 
-  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number, args?: string[], host?: string }} opts */
-  constructor({ name, dataDir, httpPort, mediaPort, args = [], host = '127.0.0.1' }) {
+  /** @param {{ name: string, dataDir: string, httpPort: number, mediaPort: number, args?: string[], host?: string, tls?: TlsFiles }} opts */
+  constructor({ name, dataDir, httpPort, mediaPort, args = [], host = '127.0.0.1', tls }) {
     this.name = name;
     this.bin = serverBinary();
     this.dataDir = dataDir;
@@ -308,9 +366,11 @@ export class Server {
     this.mediaPort = mediaPort;
     /** the HTTP listen address, as `--listen` takes it */
     this.listen = host.includes(':') ? `[${host}]:${httpPort}` : `${host}:${httpPort}`;
-    this.baseUrl = `http://${this.listen}`;
+    this.baseUrl = `${tls ? 'https' : 'http'}://${this.listen}`;
+    /** `fetch` for this server: with `tls`, one that trusts its certificate */
+    this.fetch = tls ? fetchTrusting(tls.certPem) : fetch;
     /** more options of `giaoban serve`, after the harness's own */
-    this.extraArgs = args;
+    this.extraArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, ...args] : args;
     mkdirSync(ARTIFACTS, { recursive: true });
     this.logPath = path.join(ARTIFACTS, `${artifactName(`server-${name}`)}.log`);
     this.log = createWriteStream(this.logPath, { flags: 'a' });
@@ -383,7 +443,7 @@ export class Server {
         throw new Error(`server ${this.name} exited before it was healthy (${JSON.stringify(this.exitStatus)})\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const res = await this.fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
         if (res.status === 200) return;
         last = `GET /healthz answered ${res.status}`;
       } catch (err) {
@@ -456,7 +516,7 @@ export class Server {
       h['content-type'] ??= 'application/json';
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
     }
-    const res = await fetch(`${this.baseUrl}${pathname}`, init);
+    const res = await this.fetch(`${this.baseUrl}${pathname}`, init);
     const bytes = Buffer.from(await res.arrayBuffer());
     // Decoded as fetch's text() would: a leading byte order mark is dropped (see `bytes`).
     const text = new TextDecoder('utf-8').decode(bytes);
@@ -739,6 +799,7 @@ export async function sendDatagrams(port, datagrams) {
  * @property {string} [executablePath] the browser to start (e.g. a wrapper that starts it in a
  *   network namespace); Debian's Chromium by default
  * @property {string[]} [args] more command line flags of the browser
+ * @property {boolean} [ignoreHTTPSErrors] accept any certificate (a server's self-signed one)
  */
 
 export class Client {
@@ -747,7 +808,7 @@ export class Client {
    * @param {LaunchOptions} [opts]
    * @returns {Promise<Client>}
    */
-  static async launch(label, { countPeerConnections = false, executablePath = CHROMIUM_BIN, args = [] } = {}) {
+  static async launch(label, { countPeerConnections = false, ignoreHTTPSErrors = false, executablePath = CHROMIUM_BIN, args = [] } = {}) {
     const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-chromium-'));
     let context;
     try {
@@ -756,6 +817,7 @@ export class Client {
         headless: true,
         args: [...CHROMIUM_ARGS, ...args],
         viewport: { width: 1280, height: 720 },
+        ignoreHTTPSErrors,
         timeout: seconds(30),
       });
     } catch (err) {
