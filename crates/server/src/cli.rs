@@ -1,4 +1,5 @@
-//! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin-url`.
+//! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin-url`,
+//! `demo`, `backup`, `restore`.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use giaoban_model::BriefingId;
-use giaoban_store::{NewBriefing, Store, Unit};
+use giaoban_store::{NewBriefing, RestoreReport, SecretOutcome, Store, Unit};
 use serde::Serialize;
 
 /// Setting under which `serve` records the base URL its links use.
@@ -51,6 +52,28 @@ enum Command {
         /// Print exactly one JSON object instead of a list.
         #[arg(long)]
         json: bool,
+    },
+    /// Copy the database and the signing secret to one file, consistently, while the server
+    /// runs. Restore it with `giaoban restore`.
+    Backup {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// The backup file to write; it is readable by its owner only, since it holds the
+        /// signing secret.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup in place of the data directory's database (the server must be stopped).
+    /// The replaced database is kept beside it as giaoban.sqlite3.before-restore-<time>.
+    Restore {
+        /// Data directory of the server; created if missing.
+        #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+        data: PathBuf,
+        /// A file written by `giaoban backup`.
+        file: PathBuf,
     },
 }
 
@@ -394,6 +417,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { data, file, force } => {
+            let report = giaoban_store::backup(&data, &file, force)
+                .with_context(|| format!("no backup of {} written", data.display()))?;
+            println!(
+                "Wrote {}: {} ({} bytes), schema version {}, with the signing secret.",
+                report.path.display(),
+                human_size(report.bytes),
+                report.bytes,
+                report.schema_version
+            );
+            Ok(())
+        }
+        Command::Restore { data, file } => {
+            let report = giaoban_store::restore(&data, &file)
+                .with_context(|| format!("{} not restored", file.display()))?;
+            print!("{}", restore_summary(&data, &file, &report));
+            Ok(())
+        }
     }
 }
 
@@ -422,6 +463,56 @@ pub fn links_of(store: &Store, id: &BriefingId, base: &str) -> anyhow::Result<Ve
             unit_code: p.unit_code.as_ref().map(ToString::to_string),
         })
         .collect())
+}
+
+/// What `giaoban restore` prints.
+fn restore_summary(data: &Path, file: &Path, report: &RestoreReport) -> String {
+    let mut out = format!(
+        "Restored {} into {} (schema version {}).\n",
+        file.display(),
+        data.display(),
+        report.schema_version
+    );
+    if let Some(previous) = &report.previous {
+        out.push_str(&format!(
+            "The database it replaced is kept as {}.\n",
+            previous.display()
+        ));
+    }
+    match &report.secret {
+        SecretOutcome::Unchanged => {}
+        SecretOutcome::Restored {
+            previous: Some(previous),
+        } => out.push_str(&format!(
+            "The signing secret of the backup is in place; the replaced one is kept as {}.\n",
+            previous.display()
+        )),
+        SecretOutcome::Restored { previous: None } => {
+            out.push_str("The signing secret of the backup is in place.\n");
+        }
+        _ => out.push_str(
+            "The file carries no signing secret: the data directory's own is kept, and links \
+             issued under another secret will be refused.\n",
+        ),
+    }
+    out.push_str("Start the server; it brings the schema up to date if needed.\n");
+    out
+}
+
+/// `bytes` in KiB, MiB or GiB, for people.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// The text of a units file, from `path` or standard input for `-`.
@@ -490,4 +581,58 @@ pub fn normalise_base_url(url: &str) -> anyhow::Result<String> {
         bail!("base URL must start with http:// or https://, got {url:?}");
     }
     Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_words(words: &[&str]) -> anyhow::Result<()> {
+        run(Cli::try_parse_from(words)?)
+    }
+
+    #[test]
+    fn backup_then_restore_on_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, copy) = (dir.path().join("data"), dir.path().join("copy"));
+        let file = dir.path().join("giaoban.backup");
+        let (data, copy, file) = (
+            data.to_str().unwrap(),
+            copy.to_str().unwrap(),
+            file.to_str().unwrap(),
+        );
+        let store = open_store(Path::new(data)).unwrap();
+        let new = NewBriefing {
+            title: "Giao ban CNTT".into(),
+            host: "Sở TT&TT".into(),
+            points: vec!["UBND thị xã Cửa Lò".into()],
+            ..Default::default()
+        };
+        let created = create_briefing(&store, &new, "http://127.0.0.1:8080").unwrap();
+
+        run_words(&["giaoban", "backup", "--data", data, file]).unwrap();
+        let again = run_words(&["giaoban", "backup", "--data", data, file]).unwrap_err();
+        run_words(&["giaoban", "restore", "--data", copy, file]).unwrap();
+        let busy = run_words(&["giaoban", "restore", "--data", data, file]).unwrap_err();
+
+        assert!(format!("{again:#}").contains("--force"), "{again:#}");
+        assert!(format!("{busy:#}").contains("in use"), "{busy:#}");
+        let restored = open_store(Path::new(copy)).unwrap();
+        let links = links_of(
+            &restored,
+            &BriefingId(created.id.clone()),
+            "http://127.0.0.1:8080",
+        )
+        .unwrap();
+        let urls: Vec<_> = links.iter().map(|l| &l.url).collect();
+        let expected: Vec<_> = created.links.iter().map(|l| &l.url).collect();
+        assert_eq!(urls, expected, "the same links work after the restore");
+    }
+
+    #[test]
+    fn sizes_are_shown_in_binary_units() {
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(176 * 1024 * 1024), "176.0 MiB");
+    }
 }

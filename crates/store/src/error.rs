@@ -20,6 +20,10 @@ pub enum StoreError {
          upgrade giaoban or use another data directory"
     )]
     SchemaTooNew { found: i64, supported: i64 },
+    /// Another process holds the data directory: a server while a restore is asked for, or a
+    /// restore while the store is opened.
+    #[error("{0}")]
+    InUse(String),
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

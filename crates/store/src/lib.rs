@@ -5,6 +5,8 @@
 //! sessions, roll-call answers, the floor log, the lock), what the host writes on the minutes,
 //! the log of official mail sent to units, settings and admin login codes, and
 //! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
+//! Every open store holds `giaoban.lock` shared; [`restore`] takes it exclusively to replace
+//! the database with one saved by [`backup`].
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,12 +30,14 @@
 mod admin;
 mod agenda;
 mod attendance;
+mod backup;
 mod briefings;
 mod direction;
 mod documents;
 mod error;
 mod follow_up;
 mod ids;
+mod lock;
 mod mail_log;
 mod mailbox;
 mod migrations;
@@ -56,6 +60,7 @@ pub use agenda::{
     MAX_PRESENTER_CHARS, NewAgendaItem,
 };
 pub use attendance::{AttendanceRow, AttendanceSession, QualitySummary, attendance_csv};
+pub use backup::{BackupReport, RestoreReport, SecretOutcome, backup, restore};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
 pub use direction::{
     FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
@@ -70,6 +75,7 @@ pub use follow_up::{
     MAX_PROGRESS_NOTE_CHARS, MAX_TASK_CHARS, MAX_TASK_OWNERS, NewTask, Task, TaskOwner, TaskPatch,
     TaskProgress, TaskState, TaskStatus,
 };
+pub use lock::LOCK_FILE;
 pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, MailStatus};
 pub use minutes_details::{
     MAX_MINUTES_CHAIR_CHARS, MAX_MINUTES_NUMBER_CHARS, MAX_MINUTES_PLACE_CHARS, MinutesDetails,

@@ -40,6 +40,19 @@ pub(crate) fn load_or_create(dir: &Path) -> io::Result<[u8; SECRET_LEN]> {
     }
 }
 
+/// Puts `secret` in `dir` in place of the one there, if any, in one atomic rename.
+pub(crate) fn replace(dir: &Path, secret: &[u8; SECRET_LEN]) -> io::Result<()> {
+    let path = dir.join(SECRET_FILE);
+    let tmp = dir.join(format!(".{SECRET_FILE}.{}.tmp", crate::ids::random_id(16)));
+    let written = write_private(&tmp, format!("{}\n", hex_encode(secret)).as_bytes())
+        .and_then(|()| fs::rename(&tmp, &path));
+    if written.is_err() {
+        // The temporary name is ours alone; failing to remove it leaves only a stray file.
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Writes `contents` to a new file that only the owner may read.
 fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut options = OpenOptions::new();
@@ -78,7 +91,7 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     out
 }
 
-fn hex_decode(text: &str) -> Option<[u8; SECRET_LEN]> {
+pub(crate) fn hex_decode(text: &str) -> Option<[u8; SECRET_LEN]> {
     let digits = text.as_bytes();
     if digits.len() != SECRET_LEN * 2 {
         return None;

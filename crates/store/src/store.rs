@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+use crate::lock::{self, DirLock};
 use crate::{StoreError, migrations, secret};
 
 /// File name of the database inside the data directory.
@@ -27,13 +28,18 @@ pub struct Store {
     conn: Mutex<Connection>,
     pub(crate) secret: [u8; secret::SECRET_LEN],
     data_dir: PathBuf,
+    /// Held shared while the store is open, so that a restore cannot swap the database.
+    _lock: DirLock,
 }
 
 impl Store {
     /// Opens the store in `data_dir`, creating the directory, the database and the secret if
     /// they do not exist yet, and bringing the schema up to date.
+    ///
+    /// Fails with [`StoreError::InUse`] while `giaoban restore` is replacing the database.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         create_private_dir(data_dir)?;
+        let lock = lock::lock(data_dir, lock::Mode::Shared)?;
         let secret = secret::load_or_create(data_dir)?;
 
         let mut conn = Connection::open(data_dir.join(DB_FILE))?;
@@ -51,6 +57,7 @@ impl Store {
             conn: Mutex::new(conn),
             secret,
             data_dir: data_dir.to_path_buf(),
+            _lock: lock,
         })
     }
 
@@ -87,7 +94,7 @@ pub(crate) fn now_unix() -> u64 {
 }
 
 /// Creates `dir` and its missing parents, readable only by the owner since it holds the secret.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
