@@ -5,7 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -15,12 +17,13 @@ import {
   Server,
   createBriefing,
   freeTcpPort,
+  selfSignedCertificate,
   seconds,
   tokenOf,
   waitFor,
   withDiagnostics,
 } from './lib/harness.js';
-import { Netns } from './lib/netns.js';
+import { Netns, run } from './lib/netns.js';
 import { PointBrowsers } from './lib/pages.js';
 
 const TITLE = 'Giao ban trực tuyến tỉnh với các xã';
@@ -37,13 +40,15 @@ let netns;
  *
  * @param {{ name: string, host: string, args?: string[], beforeJoin?: (server: Server) => Promise<void>,
  *   route?: { local: string, remote: string }, countPeerConnections?: boolean,
+ *   tls?: import('./lib/harness.js').TlsFiles,
  *   then?: (ctx: { server: Server, briefing: import('./lib/harness.js').Briefing, browsers: PointBrowsers }) => Promise<void> }} opts
  *   `host`: the address the server listens on; `args`: more options of `giaoban serve`;
  *   `beforeJoin`: runs once the server is up; `route`: the candidate types and protocols each
- *   point's selected pair must have (see `selectedRoute`); `then`: runs once media flows
+ *   point's selected pair must have (see `selectedRoute`); `then`: runs once media flows;
+ *   `tls`: serve HTTPS with this certificate (the browsers get no insecure-origin exception)
  */
-async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, route, then, countPeerConnections = false }) {
-  const server = await Server.start({ name: `network-${name}`, host, args });
+async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, route, then, countPeerConnections = false, tls }) {
+  const server = await Server.start({ name: `network-${name}`, host, args, tls });
   /** @type {PointBrowsers | undefined} */
   let browsers;
   try {
@@ -64,7 +69,8 @@ async function pointsSeeAndHearEachOther({ name, host, args = [], beforeJoin, ro
       countPeerConnections,
       executablePath: await netns.chromiumWrapper(CHROMIUM_BIN),
       // The camera needs a secure context; plain HTTP on a non-loopback address is not one.
-      args: [`--unsafely-treat-insecure-origin-as-secure=${server.baseUrl}`],
+      args: tls ? [] : [`--unsafely-treat-insecure-origin-as-secure=${server.baseUrl}`],
+      ignoreHTTPSErrors: Boolean(tls),
     });
     const b = browsers;
     await withDiagnostics({ name: `network-${name}`, server, clients: () => b.all() }, async () => {
@@ -169,6 +175,25 @@ describe('points in another network namespace', { timeout: seconds(400) }, () =>
 
   it('see and hear each other over IPv4 on a non-loopback address', async () => {
     await pointsSeeAndHearEachOther({ name: 'ipv4', host: netns.hostIp });
+  });
+
+  it('publish their cameras over HTTPS from a non-loopback address', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-tls-'));
+    try {
+      const tls = await selfSignedCertificate(dir, netns.hostIp);
+      await pointsSeeAndHearEachOther({
+        name: 'https',
+        host: netns.hostIp,
+        tls,
+        then: async ({ server, browsers }) => {
+          assert.ok(server.baseUrl.startsWith('https://'), server.baseUrl);
+          const secure = await browsers.of(XA).page.evaluate(() => window.isSecureContext && location.protocol);
+          assert.equal(secure, 'https:', 'the page is a secure context over https');
+        },
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('see and hear each other over IPv6', async () => {
@@ -296,6 +321,53 @@ describe('points in another network namespace', { timeout: seconds(400) }, () =>
         await browsers.of(PHUONG).waitForMediaFrom([XA], { timeout: seconds(20) });
         console.log(`network.test.js: media flowing again ${((Date.now() - back) / 1000).toFixed(1)} s after a change of address`);
         await assertOneSession(server, briefing);
+      },
+    });
+  });
+
+  it('hear each other through a weak link (5 % loss each way, 1 Mbit/s), and can choose audio only', async () => {
+    // This kernel may lack netem (delay); loss comes from iptables, the rate from tbf.
+    const lossy = ['-m', 'statistic', '--mode', 'random', '--probability', '0.05', '-j', 'DROP'];
+    await pointsSeeAndHearEachOther({
+      name: 'weak-link',
+      host: netns.hostIp,
+      then: async ({ server, browsers }) => {
+        await netns.exec('iptables', ['-A', 'OUTPUT', '-p', 'udp', ...lossy]);
+        await netns.exec('iptables', ['-A', 'INPUT', '-p', 'udp', ...lossy]);
+        await netns.exec('tc', ['qdisc', 'add', 'dev', netns.nsIf, 'root', 'tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '400ms']);
+        await run('tc', ['qdisc', 'add', 'dev', netns.hostIf, 'root', 'tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '400ms']);
+        try {
+          const listener = browsers.of(XA);
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          const before = await listener.sample();
+          await new Promise((resolve) => setTimeout(resolve, 15000));
+          const after = await listener.sample();
+          const a0 = before.points[PHUONG]?.audio;
+          const a1 = after.points[PHUONG]?.audio;
+          assert.ok(a0 && a1, 'audio statistics of the other point');
+          const samples = a1.totalSamplesReceived - a0.totalSamplesReceived;
+          const concealed = a1.concealedSamples - a0.concealedSamples;
+          const ratio = concealed / Math.max(1, samples);
+          console.log(`network.test.js: weak link: ${(100 * ratio).toFixed(1)} % of the audio concealed over 15 s (${concealed} of ${samples} samples)`);
+          assert.ok(samples > 15 * 48000 * 0.8, `audio kept arriving: ${samples} samples in 15 s`);
+          assert.ok(ratio < 0.12, `at most 12 % of the audio concealed through 5 % loss, got ${(100 * ratio).toFixed(1)} %`);
+
+          // Audio only: the point stops receiving (and sending) video; audio goes on.
+          await listener.page.locator('[data-action=toggle-audio-only]').click();
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          const v0 = await listener.sample();
+          await new Promise((resolve) => setTimeout(resolve, 4000));
+          const v1 = await listener.sample();
+          const frames = (v1.points[PHUONG]?.video?.framesDecoded ?? 0) - (v0.points[PHUONG]?.video?.framesDecoded ?? 0);
+          const audio = (v1.points[PHUONG]?.audio?.packetsReceived ?? 0) - (v0.points[PHUONG]?.audio?.packetsReceived ?? 0);
+          assert.equal(frames, 0, 'no video frames decoded in audio-only mode');
+          assert.ok(audio > 100, `audio still arrives in audio-only mode: ${audio} packets in 4 s`);
+          server.assertRunning();
+        } finally {
+          await netns.exec('iptables', ['-F', 'OUTPUT']).catch(() => {});
+          await netns.exec('iptables', ['-F', 'INPUT']).catch(() => {});
+          await run('tc', ['qdisc', 'del', 'dev', netns.hostIf, 'root']).catch(() => {});
+        }
       },
     });
   });

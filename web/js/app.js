@@ -119,6 +119,11 @@ const ui = {
   rosterCount: find('[data-role=roster-count]', HTMLElement),
   toggleMic: find('[data-action=toggle-mic]', HTMLButtonElement),
   toggleCamera: find('[data-action=toggle-camera]', HTMLButtonElement),
+  toggleAudioOnly: find('[data-action=toggle-audio-only]', HTMLButtonElement),
+  audioOnlySuggest: find('[data-role=audio-only-suggest]', HTMLElement),
+  audioOnlyText: find('[data-role=audio-only-text]', HTMLElement),
+  acceptAudioOnly: find('[data-action=accept-audio-only]', HTMLButtonElement),
+  dismissAudioOnly: find('[data-action=dismiss-audio-only]', HTMLButtonElement),
   handControl: find('[data-role=hand-control]', HTMLFormElement),
   handTopic: find('[data-role=hand-topic]', HTMLInputElement),
   raiseHand: find('[data-action=raise-hand]', HTMLButtonElement),
@@ -195,6 +200,10 @@ const state = {
   /** @type {Map<string, QualityReport>} the last quality report per point (host only) */
   quality: new Map(),
   unmuteRequested: false,
+  /** This point receives and sends audio only (a weak link). */
+  audioOnly: false,
+  /** The server's estimate of the link when it suggested audio only; null when it has not. */
+  audioOnlySuggestedKbps: /** @type {number | null} */ (null),
   /** @type {ReturnType<typeof setTimeout> | undefined} a raise/lower sent, not yet in a state */
   handPending: undefined,
   /** @type {ReturnType<typeof setTimeout> | undefined} a roll-call answer sent, not yet in a state */
@@ -291,6 +300,12 @@ function wireControls() {
   ui.toggleCamera.addEventListener('click', () => {
     state.cameraOn = !state.cameraOn;
     applyTrackSwitches();
+  });
+  ui.toggleAudioOnly.addEventListener('click', () => setAudioOnly(!state.audioOnly));
+  ui.acceptAudioOnly.addEventListener('click', () => setAudioOnly(true));
+  ui.dismissAudioOnly.addEventListener('click', () => {
+    state.audioOnlySuggestedKbps = null;
+    renderBriefing();
   });
   ui.leave.addEventListener('click', leave);
   ui.raiseHand.addEventListener('click', toggleHand);
@@ -391,6 +406,7 @@ function join() {
       },
       quality: onQuality,
       unmuteRequest: onUnmuteRequest,
+      suggestAudioOnly: onSuggestAudioOnly,
     },
   });
   state.conn = conn;
@@ -817,6 +833,25 @@ function markPending(which) {
   renderBriefing();
 }
 
+/**
+ * Audio only on a weak link: no video is sent to or from this point.
+ * @param {boolean} on
+ */
+function setAudioOnly(on) {
+  state.audioOnly = on;
+  state.audioOnlySuggestedKbps = null;
+  state.conn?.setAudioOnly(on);
+  renderControls();
+  renderBriefing();
+}
+
+/** @param {number} kbps */
+function onSuggestAudioOnly(kbps) {
+  if (state.audioOnly) return;
+  state.audioOnlySuggestedKbps = kbps;
+  renderBriefing();
+}
+
 function onUnmuteRequest() {
   state.unmuteRequested = true;
   renderBriefing();
@@ -1216,6 +1251,9 @@ function renderControls() {
   setToggle(ui.toggleMic, !state.micOn, mic);
   const cam = state.cameraOn ? t('control.camera.off') : t('control.camera.on');
   setToggle(ui.toggleCamera, !state.cameraOn, cam);
+  const audioOnly = state.audioOnly ? t('control.audioOnly.off') : t('control.audioOnly.on');
+  setToggle(ui.toggleAudioOnly, state.audioOnly, audioOnly);
+  ui.room.dataset.audioOnly = state.audioOnly ? 'on' : 'off';
   ui.selfTile.dataset.camera = state.cameraOn ? 'on' : 'off';
   ui.preview.dataset.camera = state.cameraOn ? 'on' : 'off';
   ui.selfTile.dataset.cameraOffText = t('room.cameraOff');
@@ -1266,6 +1304,9 @@ function renderBriefing() {
   ui.micOffNotice.hidden = !b || b.floor?.point !== me || state.micOn || !inRoom;
 
   ui.unmuteRequest.hidden = !state.unmuteRequested || !inRoom;
+  const suggested = state.audioOnlySuggestedKbps;
+  ui.audioOnlySuggest.hidden = suggested === null || state.audioOnly || !inRoom;
+  if (suggested !== null) ui.audioOnlyText.textContent = t('audioOnly.suggest', { kbps: suggested });
 
   // Roll-call.
   const rc = b?.roll_call ?? null;

@@ -120,6 +120,8 @@ export { ApiError };
  * @property {(state: BriefingState) => void} [briefingState] the briefing's state changed
  * @property {(points: QualityReport[]) => void} [quality] connection quality (host only)
  * @property {() => void} [unmuteRequest] the host asks this point to switch its microphone on
+ * @property {(kbps: number) => void} [suggestAudioOnly] the link to this point is too weak for
+ *   video: the server suggests audio only
  */
 
 /**
@@ -247,6 +249,8 @@ export class Connection {
   #setupTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #restartTimer;
+  /** Audio only: see `setAudioOnly`. */
+  #audioOnly = false;
   /** Offers received on any connection: tells whether the server answered an ICE restart. */
   #offersReceived = 0;
 
@@ -323,6 +327,31 @@ export class Connection {
   sendRaiseHand(topic = '') {
     const text = clampTopic(topic);
     return this.#send(text ? { type: 'raise_hand', topic: text } : { type: 'raise_hand' });
+  }
+
+  /**
+   * Audio only (a weak link): the server sends this point no video, and this point stops
+   * sending its own; kept across reconnections.
+   * @param {boolean} on
+   */
+  setAudioOnly(on) {
+    this.#audioOnly = on;
+    this.#send({ type: 'audio_only', on });
+    void this.#applyVideoSending();
+  }
+
+  /** Turns the video sender's encodings off in audio-only mode, on otherwise. */
+  async #applyVideoSending() {
+    const sender = this.#senders.video;
+    if (!sender) return;
+    const params = sender.getParameters();
+    if (!params.encodings?.length) return;
+    for (const encoding of params.encodings) encoding.active = !this.#audioOnly;
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('giaoban: cannot switch the video sending', err);
+    }
   }
 
   /** Withdraws the request to speak. */
@@ -426,6 +455,9 @@ export class Connection {
       case 'unmute_request':
         this.handlers.unmuteRequest?.();
         break;
+      case 'suggest_audio_only':
+        if (typeof msg.kbps === 'number') this.handlers.suggestAudioOnly?.(msg.kbps);
+        break;
       case 'error': {
         const code = typeof msg.code === 'string' ? msg.code : 'internal';
         const fatal = FATAL_CODES.has(code);
@@ -497,6 +529,10 @@ export class Connection {
     this.#send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
     await pc.setRemoteDescription({ type: 'answer', sdp: await answerSdp });
     if (simulcast) await this.#fitSingleLayer();
+    if (this.#audioOnly) {
+      this.#send({ type: 'audio_only', on: true });
+      await this.#applyVideoSending();
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use giaoban_model::{BriefingId, TrackInfo, TrackKind};
 use str0m::Rtc;
@@ -43,6 +43,10 @@ pub(crate) struct Peer {
     pub view: Option<Vec<String>>,
     /// Latest egress bandwidth estimate towards this peer.
     pub bwe_kbps: Option<u64>,
+    /// Watches the estimate for a link too weak for video.
+    pub low_bandwidth: LowBandwidthWatch,
+    /// The point receives audio only.
+    pub audio_only: bool,
     pub quality: QualityTracker,
     /// When a frame of each kind (audio, video) last arrived from this peer, and was last
     /// written towards it: the trial run's "flows both ways".
@@ -165,6 +169,8 @@ impl Peer {
             egress_nacks: HashMap::new(),
             view: None,
             bwe_kbps: None,
+            low_bandwidth: LowBandwidthWatch::default(),
+            audio_only: false,
             quality: QualityTracker::default(),
             last_in: [None; 2],
             last_out: [None; 2],
@@ -211,5 +217,61 @@ pub(crate) fn track_kind(kind: MediaKind) -> TrackKind {
     match kind {
         MediaKind::Audio => TrackKind::Audio,
         MediaKind::Video => TrackKind::Video,
+    }
+}
+
+/// Says once when an egress estimate has stayed under a threshold for a while.
+#[derive(Debug, Default)]
+pub(crate) struct LowBandwidthWatch {
+    below_kbps: u64,
+    after: Duration,
+    since: Option<Instant>,
+    said: bool,
+}
+
+impl LowBandwidthWatch {
+    pub fn new(below_kbps: u64, after: Duration) -> LowBandwidthWatch {
+        LowBandwidthWatch {
+            below_kbps,
+            after,
+            since: None,
+            said: false,
+        }
+    }
+
+    /// Takes a new estimate; returns it the first time the estimate has stayed under the
+    /// threshold for the whole wait. An estimate at or above the threshold starts the wait over.
+    pub fn observe(&mut self, now: Instant, kbps: u64) -> Option<u64> {
+        if kbps >= self.below_kbps {
+            self.since = None;
+            return None;
+        }
+        let since = *self.since.get_or_insert(now);
+        if !self.said && now.saturating_duration_since(since) >= self.after {
+            self.said = true;
+            return Some(kbps);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod low_bandwidth_tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // any epoch will do for this test
+    fn a_weak_link_is_reported_once_after_the_wait() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut watch = LowBandwidthWatch::new(150, Duration::from_secs(10));
+        assert_eq!(watch.observe(at(0), 120), None);
+        assert_eq!(watch.observe(at(5), 100), None);
+        // Back above the threshold: the wait starts over.
+        assert_eq!(watch.observe(at(6), 400), None);
+        assert_eq!(watch.observe(at(7), 140), None);
+        assert_eq!(watch.observe(at(16), 140), None);
+        assert_eq!(watch.observe(at(17), 130), Some(130));
+        assert_eq!(watch.observe(at(30), 90), None, "said once");
     }
 }

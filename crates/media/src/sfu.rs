@@ -18,7 +18,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
-use crate::peer::{Layer, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
+use crate::peer::{Layer, LowBandwidthWatch, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -91,6 +91,10 @@ pub struct SfuConfig {
     pub high_layer_min_kbps: u64,
     /// Starting egress bandwidth estimate; `None` turns estimation (and pacing) off.
     pub bwe_initial_kbps: Option<u64>,
+    /// An egress estimate under this suggests audio only ([`SfuEvent::LowBandwidth`])...
+    pub audio_only_below_kbps: u64,
+    /// ...once it has stayed there this long.
+    pub audio_only_after: Duration,
 }
 
 impl SfuConfig {
@@ -107,6 +111,8 @@ impl SfuConfig {
             video_send_buffer: 1000,
             high_layer_min_kbps: 600,
             bwe_initial_kbps: Some(2_500),
+            audio_only_below_kbps: 150,
+            audio_only_after: Duration::from_secs(10),
         }
     }
 }
@@ -126,6 +132,10 @@ pub enum SfuEvent {
     /// The media session ended on its own (ICE timeout, DTLS close). The shell should remove
     /// the peer; the client reconnects.
     Disconnected { peer: PeerId },
+    /// The egress estimate towards this peer stayed under
+    /// [`SfuConfig::audio_only_below_kbps`] for [`SfuConfig::audio_only_after`]: suggest it
+    /// receive audio only. Said once per peer.
+    LowBandwidth { peer: PeerId, kbps: u64 },
 }
 
 /// Running totals, for metrics.
@@ -265,6 +275,10 @@ impl Sfu {
             None => Arc::new(room),
         };
         let mut peer = Peer::new(id, room.clone(), label.into(), rtc, now);
+        peer.low_bandwidth = LowBandwidthWatch::new(
+            self.config.audio_only_below_kbps,
+            self.config.audio_only_after,
+        );
         // Subscribe the newcomer to everything already published in the room.
         let members = self.rooms.entry(room).or_default();
         for other in members.iter().filter_map(|m| self.peers.get(m)) {
@@ -443,6 +457,14 @@ impl Sfu {
             self.mark_dirty(id);
         }
         self.drive(now);
+    }
+
+    /// Sends `peer` audio only (`on`), or audio and video again. A point on a weak link
+    /// chooses it; the video it displays then costs nothing on its link.
+    pub fn set_audio_only(&mut self, peer: PeerId, on: bool) {
+        if let Some(peer) = self.peers.get_mut(&peer) {
+            peer.audio_only = on;
+        }
     }
 
     /// Restarts ICE for a peer whose media stopped while its signalling stayed up: the next
@@ -664,7 +686,10 @@ impl Sfu {
                 continue;
             };
             if kind == MediaKind::Video {
-                let layer = if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
+                let layer = if peer.audio_only {
+                    // The point chose sound alone: its link carries no video.
+                    None
+                } else if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
                     Some(Layer::High)
                 } else if on_stage
                     || peer
@@ -948,7 +973,14 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                     );
                 }
                 Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
-                    peer.bwe_kbps = Some(estimate.as_u64() / 1000);
+                    let kbps = estimate.as_u64() / 1000;
+                    peer.bwe_kbps = Some(kbps);
+                    if let Some(kbps) = peer.low_bandwidth.observe(now, kbps) {
+                        events.push_back(SfuEvent::LowBandwidth {
+                            peer: peer.id,
+                            kbps,
+                        });
+                    }
                 }
                 _ => {}
             },

@@ -34,6 +34,9 @@ pub enum ClientMsg {
     RollCallAnswer,
     /// The points whose thumbnails the client displays now.
     View { thumbnails: Vec<String> },
+    /// Receive audio only (`on: true`) on a weak link, or audio and video again. The client
+    /// also stops sending its own video while it is on.
+    AudioOnly { on: bool },
     /// Media stopped while this connection stayed up (a network change, a short outage): the
     /// server answers with an offer carrying new ICE credentials.
     IceRestart,
@@ -70,6 +73,9 @@ pub enum ServerMsg {
     Quality { points: Vec<QualityInfo> },
     /// The host asks this point to switch its microphone on.
     UnmuteRequest,
+    /// The link towards this point has carried under ~150 kbit/s for a while: the server
+    /// suggests audio only (`audio_only`). Sent once per connection.
+    SuggestAudioOnly { kbps: u64 },
     /// Something went wrong. Fatal errors are followed by a close of the connection.
     Error { code: ErrorCode, message: String },
 }

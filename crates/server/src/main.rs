@@ -27,8 +27,8 @@ mod state;
 mod statistics_api;
 #[cfg(test)]
 mod test_app;
-mod turn;
 mod tls;
+mod turn;
 mod udp_batch;
 mod units_api;
 

@@ -27,6 +27,10 @@ pub enum PeerSignal {
     },
     /// The media session died (ICE timeout, DTLS close); the client should reconnect.
     Lost,
+    /// The link towards the point stays too weak for video.
+    LowBandwidth {
+        kbps: u64,
+    },
 }
 
 enum Command {
@@ -48,6 +52,10 @@ enum Command {
     },
     IceRestart {
         peer: PeerId,
+    },
+    AudioOnly {
+        peer: PeerId,
+        on: bool,
     },
     Policy {
         room: BriefingId,
@@ -111,6 +119,11 @@ impl MediaHandle {
             return Err(MediaError::UnknownPeer);
         }
         rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+    }
+
+    /// Sends the peer audio only, or audio and video again.
+    pub fn set_audio_only(&self, peer: PeerId, on: bool) {
+        let _ = self.tx.send(Command::AudioOnly { peer, on });
     }
 
     /// Restarts ICE: the peer's next offer carries new credentials.
@@ -284,6 +297,7 @@ fn handle_command(
             signals.remove(&peer);
             sfu.remove_peer(now, peer);
         }
+        Command::AudioOnly { peer, on } => sfu.set_audio_only(peer, on),
         Command::IceRestart { peer } => {
             if let Err(e) = sfu.restart_ice(now, peer) {
                 debug!(%peer, "ICE restart refused: {e}");
@@ -332,6 +346,12 @@ async fn flush(
                 }
             }
             SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
+            SfuEvent::LowBandwidth { peer, kbps } => {
+                info!(%peer, kbps, "weak link: audio only suggested");
+                if let Some(tx) = signals.get(&peer) {
+                    let _ = tx.send(PeerSignal::LowBandwidth { kbps });
+                }
+            }
             SfuEvent::Disconnected { peer } => {
                 warn!(%peer, "media session lost");
                 if let Some(tx) = signals.get(&peer) {

@@ -178,6 +178,7 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
     let mut published = false;
     let mut pending_view: Option<Vec<String>> = None;
     let mut last_ice_restart: Option<std::time::Instant> = None;
+    let mut audio_only = false;
     while alive {
         tokio::select! {
             incoming = next_message(&mut socket) => match incoming {
@@ -191,6 +192,9 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
                             published = true;
                             if let Some(view) = pending_view.take() {
                                 state.media.set_view(peer, view);
+                            }
+                            if audio_only {
+                                state.media.set_audio_only(peer, true);
                             }
                             alive = send(&mut socket, &ServerMsg::Answer { sdp: answer }).await;
                         }
@@ -206,6 +210,12 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
                         debug!("answer refused: {e}");
                         close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
                         alive = false;
+                    }
+                }
+                Ok(Some(ClientMsg::AudioOnly { on })) => {
+                    audio_only = on;
+                    if published {
+                        state.media.set_audio_only(peer, on);
                     }
                 }
                 Ok(Some(ClientMsg::IceRestart)) if published => {
@@ -266,6 +276,9 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
             signal = sig_rx.recv() => match signal {
                 Some(PeerSignal::Offer { sdp, tracks }) => {
                     alive = send(&mut socket, &ServerMsg::Offer { sdp, tracks }).await;
+                }
+                Some(PeerSignal::LowBandwidth { kbps }) => {
+                    alive = send(&mut socket, &ServerMsg::SuggestAudioOnly { kbps }).await;
                 }
                 Some(PeerSignal::Lost) => {
                     close_with_error(

@@ -286,16 +286,18 @@ export function randomToken() {
  */
 
 /**
- * Makes a self-signed certificate for 127.0.0.1 with `openssl` in `dir` (cert.pem, key.pem).
+ * Makes a self-signed certificate for an IP address (127.0.0.1 by default) with `openssl` in
+ * `dir` (cert.pem, key.pem).
  *
  * @param {string} dir
+ * @param {string} [ip]
  * @returns {Promise<TlsFiles>}
  */
-export async function selfSignedCertificate(dir) {
+export async function selfSignedCertificate(dir, ip = '127.0.0.1') {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`];
   await new Promise((resolve, reject) => {
     execFile('openssl', args, { timeout: seconds(30) }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`openssl could not make a certificate (is the Debian package openssl installed?): ${err.message}\n${stderr}`));
@@ -1147,7 +1149,15 @@ async function collectMedia() {
     if (s.kind === 'video') {
       entry.video = { mid, live, last, framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived ?? 0, frameWidth: s.frameWidth ?? 0 };
     } else if (s.kind === 'audio') {
-      entry.audio = { mid, live, last, packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0 };
+      entry.audio = {
+        mid,
+        live,
+        last,
+        packetsReceived: s.packetsReceived ?? 0,
+        bytesReceived: s.bytesReceived ?? 0,
+        totalSamplesReceived: s.totalSamplesReceived ?? 0,
+        concealedSamples: s.concealedSamples ?? 0,
+      };
     }
   });
 

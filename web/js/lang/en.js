@@ -118,6 +118,11 @@ export default {
   'unmute.request': 'The host asks you to switch your microphone on.',
   'unmute.accept': 'Switch microphone on',
   'unmute.dismiss': 'Not now',
+  'control.audioOnly.on': 'Audio only',
+  'control.audioOnly.off': 'Video again',
+  'audioOnly.suggest': 'The link to this point is weak (about {kbps} kbit/s). Switch to audio only to hear better?',
+  'audioOnly.accept': 'Audio only',
+  'audioOnly.dismiss': 'Keep video',
 
   'rollCall.prompt': 'The host is taking the roll. Press “Present” to confirm that your point attends.',
   'rollCall.present': 'Present',

@@ -119,6 +119,11 @@ export default {
   'unmute.request': 'Điểm cầu chủ trì đề nghị bạn bật micrô.',
   'unmute.accept': 'Bật micrô',
   'unmute.dismiss': 'Để sau',
+  'control.audioOnly.on': 'Chỉ âm thanh',
+  'control.audioOnly.off': 'Nhận lại hình ảnh',
+  'audioOnly.suggest': 'Đường truyền tới điểm cầu yếu (khoảng {kbps} kbit/s). Chuyển sang chỉ âm thanh để nghe rõ hơn?',
+  'audioOnly.accept': 'Chỉ âm thanh',
+  'audioOnly.dismiss': 'Giữ hình ảnh',
 
   'rollCall.prompt': 'Điểm cầu chủ trì đang điểm danh. Bấm “Có mặt” để xác nhận điểm cầu của bạn có mặt.',
   'rollCall.present': 'Có mặt',
