@@ -226,9 +226,11 @@ function ms(value) {
   return value === null ? '—' : t('netcheck.ms', { ms: formatNumber(Math.round(value)) });
 }
 
-/** @param {number | null} value */
+/** @param {number | null} value kbit/s, shown in Mbit/s from 1000 on */
 function kbps(value) {
-  return value === null ? '—' : t('netcheck.kbps', { kbps: formatNumber(Math.round(value)) });
+  if (value === null) return '—';
+  if (value >= 1000) return t('netcheck.mbps', { mbps: formatNumber(value / 1000, { maximumFractionDigits: 1 }) });
+  return t('netcheck.kbps', { kbps: formatNumber(Math.round(value)) });
 }
 
 /** @param {number} fraction */
