@@ -59,13 +59,14 @@ export class NetCheckPanel {
     this.result = null;
     /** @type {{key: MessageKey, params?: Record<string, string | number>} | null} */
     this.error = null;
-    /** 0..1 while measuring, null otherwise */
-    /** @type {number | null} */
+    /** @type {number | null} 0..1 while measuring, null otherwise */
     this.progress = null;
     /** Bumped per run, so a run that outlives a newer one does not show its result. */
     this.seq = 0;
     this.ui.rerun.addEventListener('click', () => void this.run());
     this.ui.close.addEventListener('click', () => this.close());
+    // Escape closes a modal dialog without the button: stop measuring then too.
+    dialog.addEventListener('close', () => this.stop());
     this.render();
   }
 
@@ -81,11 +82,17 @@ export class NetCheckPanel {
   }
 
   close() {
-    this.seq += 1;
-    this.progress = null;
     const d = this.dialog;
     if (d instanceof HTMLDialogElement && typeof d.close === 'function') d.close();
     else d.removeAttribute('open');
+    this.stop();
+  }
+
+  /** Drops a measurement under way: its result is not shown. */
+  stop() {
+    if (this.progress === null) return;
+    this.seq += 1;
+    this.progress = null;
     this.render();
   }
 
