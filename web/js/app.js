@@ -12,6 +12,7 @@ import { t, hasKey, translateDom, bindLangButton, onLangChange, formatDateTime, 
 import { ApiError, Connection, fetchBriefingState, fetchSession, signallingUrl } from './protocol.js';
 import { HostApi } from './host-api.js';
 import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
+import { NetCheckPanel } from './netcheck-panel.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
@@ -128,6 +129,8 @@ const ui = {
   handTopic: find('[data-role=hand-topic]', HTMLInputElement),
   raiseHand: find('[data-action=raise-hand]', HTMLButtonElement),
   handStatus: find('[data-role=hand-status]', HTMLElement),
+  netcheck: find('[data-action=netcheck]', HTMLButtonElement),
+  netcheckDialog: find('[data-role=netcheck]', HTMLElement),
   leave: find('[data-action=leave]', HTMLButtonElement),
   ended: find('[data-role=ended]', HTMLElement),
   endedMessage: find('[data-role=ended-message]', HTMLElement),
@@ -210,6 +213,8 @@ const state = {
   answerPending: undefined,
   /** @type {HostPanel | null} */
   host: null,
+  /** @type {NetCheckPanel | null} created on first use */
+  netcheck: null,
 };
 
 /** @typedef {'page' | 'media' | 'signal' | 'api' | 'action'} ErrorKind */
@@ -308,6 +313,10 @@ function wireControls() {
     renderBriefing();
   });
   ui.leave.addEventListener('click', leave);
+  ui.netcheck.addEventListener('click', () => {
+    state.netcheck ??= new NetCheckPanel({ dialog: ui.netcheckDialog, peerConnection: () => state.conn?.pc ?? null });
+    state.netcheck.open();
+  });
   ui.raiseHand.addEventListener('click', toggleHand);
   ui.handControl.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -455,6 +464,7 @@ function leave() {
  */
 function end(key, canRejoin) {
   stopMedia();
+  state.netcheck?.close();
   state.remoteTracks = [];
   clearInterval(state.speakingTimer);
   state.speakingTimer = undefined;
@@ -1222,6 +1232,7 @@ function renderAll() {
   layout();
   renderBriefing();
   state.host?.renderAll();
+  state.netcheck?.render();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);
 }
 
