@@ -195,7 +195,7 @@ pub async fn start(port: u16, addresses: Vec<MediaAddress>) -> std::io::Result<M
             listener,
             tcp_tx,
             stats.tcp.clone(),
-            media_tcp::Timeouts::default(),
+            media_tcp::Limits::default(),
         ));
     }
     let config = SfuConfig::with_addresses(all);

@@ -55,18 +55,20 @@ pub enum TcpInput {
     },
 }
 
-/// How long a connection may stay silent.
+/// How many connections may be open, and how long one may stay silent.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub struct Limits {
+    pub max_connections: usize,
     /// Before its first frame.
     pub first_frame: Duration,
     /// Between two frames.
     pub idle: Duration,
 }
 
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: MAX_CONNECTIONS,
             first_frame: FIRST_FRAME_TIMEOUT,
             idle: IDLE_TIMEOUT,
         }
@@ -106,9 +108,9 @@ pub async fn accept_loop(
     listener: TcpListener,
     inputs: mpsc::Sender<TcpInput>,
     stats: Arc<TcpStats>,
-    timeouts: Timeouts,
+    limits: Limits,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
@@ -136,7 +138,7 @@ pub async fn accept_loop(
         tokio::spawn(async move {
             stats.connections.fetch_add(1, Ordering::Relaxed);
             debug!(%remote, %local, "media TCP connection");
-            if let Err(e) = serve_connection(stream, local, remote, &inputs, timeouts).await {
+            if let Err(e) = serve_connection(stream, local, remote, &inputs, limits).await {
                 debug!(%remote, "media TCP connection ended: {e}");
             }
             let _ = inputs.send(TcpInput::Closed { local, remote }).await;
@@ -151,7 +153,7 @@ async fn serve_connection(
     local: SocketAddr,
     remote: SocketAddr,
     inputs: &mpsc::Sender<TcpInput>,
-    timeouts: Timeouts,
+    limits: Limits,
 ) -> io::Result<()> {
     let (mut reader, writer) = stream.into_split();
     let (outbound, mut frames) = mpsc::channel::<Vec<u8>>(OUTBOUND_FRAMES);
@@ -176,7 +178,7 @@ async fn serve_connection(
         }
         Ok::<_, io::Error>(())
     });
-    let mut timeout = timeouts.first_frame;
+    let mut timeout = limits.first_frame;
     let result = loop {
         let packet = match tokio::time::timeout(timeout, read_frame(&mut reader)).await {
             Err(_) => {
@@ -188,7 +190,7 @@ async fn serve_connection(
             Ok(Err(e)) => break Err(e),
             Ok(Ok(packet)) => packet,
         };
-        timeout = timeouts.idle;
+        timeout = limits.idle;
         if packet.is_empty() {
             continue;
         }
@@ -248,15 +250,19 @@ mod tests {
     }
 
     fn start() -> (u16, mpsc::Receiver<TcpInput>, Arc<TcpStats>) {
+        start_with(Limits {
+            max_connections: 8,
+            first_frame: Duration::from_millis(300),
+            idle: Duration::from_secs(5),
+        })
+    }
+
+    fn start_with(limits: Limits) -> (u16, mpsc::Receiver<TcpInput>, Arc<TcpStats>) {
         let listener = bind(0).unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = mpsc::channel(16);
         let stats = Arc::new(TcpStats::default());
-        let timeouts = Timeouts {
-            first_frame: Duration::from_millis(300),
-            idle: Duration::from_secs(5),
-        };
-        tokio::spawn(accept_loop(listener, tx, stats.clone(), timeouts));
+        tokio::spawn(accept_loop(listener, tx, stats.clone(), limits));
         (port, rx, stats)
     }
 
@@ -304,6 +310,48 @@ mod tests {
             0,
             "closed by the server"
         );
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_limit_wait_until_one_closes() {
+        let (port, mut rx, stats) = start_with(Limits {
+            max_connections: 2,
+            first_frame: Duration::from_secs(5),
+            idle: Duration::from_secs(5),
+        });
+        let first = connect(port).await;
+        let _second = connect(port).await;
+        for _ in 0..2 {
+            assert!(matches!(next(&mut rx).await, TcpInput::Opened { .. }));
+        }
+        // The kernel completes the third handshake, but the server does not take it up.
+        let _third = connect(port).await;
+        let waited = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await;
+        assert!(waited.is_err(), "a third connection was served: {waited:?}");
+        assert_eq!(stats.connections.load(Ordering::Relaxed), 2);
+        drop(first);
+        assert!(matches!(next(&mut rx).await, TcpInput::Closed { .. }));
+        assert!(matches!(next(&mut rx).await, TcpInput::Opened { .. }));
+    }
+
+    #[tokio::test]
+    async fn garbage_is_framed_and_passed_on_and_the_connection_survives() {
+        let (port, mut rx, _) = start();
+        let mut client = connect(port).await;
+        assert!(matches!(next(&mut rx).await, TcpInput::Opened { .. }));
+        // "GET / HTTP/1.1" read as a frame length: 0x4745 bytes would follow.
+        client.write_all(b"GE").await.unwrap();
+        client.write_all(&vec![0xab; 0x4745]).await.unwrap();
+        let TcpInput::Frame { packet, .. } = next(&mut rx).await else {
+            panic!("expected a frame");
+        };
+        assert_eq!(packet.len(), 0x4745);
+        // An empty frame is skipped; the next one still arrives.
+        client.write_all(&[0, 0, 0, 1, 42]).await.unwrap();
+        let TcpInput::Frame { packet, .. } = next(&mut rx).await else {
+            panic!("expected a frame");
+        };
+        assert_eq!(packet, [42]);
     }
 
     #[tokio::test]
