@@ -182,6 +182,16 @@ impl Store {
             .optional()?)
     }
 
+    /// The points of a briefing whose invitation was revoked. Empty for an unknown briefing.
+    pub fn revoked_points(&self, id: &BriefingId) -> Result<Vec<PointId>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM points WHERE briefing_id = ?1 AND revoked_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([&id.0], |row| row.get(0).map(PointId))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Revokes the invitation of a briefing's point, so that its token is refused from now on.
     ///
     /// Revoking an already revoked point succeeds and keeps the first revocation time.
