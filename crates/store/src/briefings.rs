@@ -680,6 +680,33 @@ mod tests {
     }
 
     #[test]
+    fn revoked_points_lists_only_the_revoked_of_that_briefing() {
+        let (_dir, store) = temp_store();
+        let a = store
+            .create_briefing(&new_briefing("a", "Sở TT&TT", POINTS))
+            .unwrap();
+        let b = store
+            .create_briefing(&new_briefing("b", "Sở TT&TT", POINTS))
+            .unwrap();
+        assert!(store.revoked_points(&a.id).unwrap().is_empty());
+
+        store.revoke_point(&a.id, "UBND thị xã Cửa Lò").unwrap();
+
+        let cualo = store
+            .point_by_name(&a.id, "UBND thị xã Cửa Lò")
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.revoked_points(&a.id).unwrap(), [cualo.id]);
+        assert!(store.revoked_points(&b.id).unwrap().is_empty());
+        assert!(
+            store
+                .revoked_points(&BriefingId("nope".into()))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn revoking_marks_the_point_and_is_idempotent() {
         let (_dir, store) = temp_store();
         let briefing = store
