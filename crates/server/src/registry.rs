@@ -487,8 +487,14 @@ mod tests {
         assert!(registry.open_socket(3).is_none(), "the node is full");
         assert!(registry.enter_briefing(&mut a, &briefing(), 2));
         assert!(registry.enter_briefing(&mut b, &briefing(), 2));
-        assert!(!registry.enter_briefing(&mut c, &briefing(), 2), "the briefing is full");
-        assert!(registry.enter_briefing(&mut c, &other, 2), "another briefing is not");
+        assert!(
+            !registry.enter_briefing(&mut c, &briefing(), 2),
+            "the briefing is full"
+        );
+        assert!(
+            registry.enter_briefing(&mut c, &other, 2),
+            "another briefing is not"
+        );
         drop(a);
 
         let mut d = registry.open_socket(3).unwrap();

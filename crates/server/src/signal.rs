@@ -664,3 +664,7 @@ fn unexpected(msg: &ClientMsg) -> &'static str {
         _ => "of unknown type",
     }
 }
+
+#[cfg(test)]
+#[path = "signal_tests.rs"]
+mod tests;
