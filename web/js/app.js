@@ -38,8 +38,11 @@ const NOTICE_MS = 5000;
 const TRANSIENT_ERROR_MS = 15_000;
 /** How long a raise/lower/answer waits for the state that confirms it before the button frees. */
 const PENDING_MS = 5000;
-/** Error codes about a directing message; the socket stays open after them. */
-const ACTION_ERROR_CODES = new Set(['not_allowed']);
+/**
+ * Error codes about a directing message; the socket stays open after them. `rate_limited`:
+ * clicks came faster than the server takes them; the refused one is dropped, nothing else.
+ */
+const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
 
 /**
  * The tile of one remote point: its video (muted, the sound plays through its own audio

@@ -466,8 +466,10 @@ export class Connection {
           this.#teardown(1000);
           this.#setState('failed');
         }
-        // Errors about a directing message (not_allowed, bad_message) leave the socket open;
-        // other errors are followed by the server closing it, and onclose reconnects.
+        // Errors about a directing message (not_allowed, bad_message, rate_limited) leave the
+        // socket open; other errors are followed by the server closing it, and onclose
+        // reconnects with backoff: after slow_consumer with a fresh state, after
+        // too_many_connections once the server has room again.
         break;
       }
       default:

@@ -403,7 +403,7 @@ async fn read_messages(
 fn server_error(point: &str, code: ErrorCode, message: &str) -> Option<LoadgenError> {
     let point = point.to_string();
     Some(match code {
-        ErrorCode::NotAllowed => return None,
+        ErrorCode::NotAllowed | ErrorCode::RateLimited => return None,
         ErrorCode::Locked => LoadgenError::Locked { point },
         ErrorCode::InvalidToken | ErrorCode::RevokedToken | ErrorCode::Removed => {
             LoadgenError::LinkRefused {

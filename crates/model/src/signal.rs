@@ -166,6 +166,14 @@ pub enum ErrorCode {
     Removed,
     /// The briefing is locked: no new joins.
     Locked,
+    /// The client did not read what the server sent fast enough: its backlog overflowed
+    /// twice in a row. The connection is closed; reconnecting starts afresh.
+    SlowConsumer,
+    /// The client sent messages faster than its rate limit; those over the limit were not
+    /// processed. The connection stays open unless the flood goes on.
+    RateLimited,
+    /// The server or the briefing has as many WebSockets open as it accepts; try later.
+    TooManyConnections,
 }
 
 #[cfg(test)]
@@ -191,6 +199,20 @@ mod tests {
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch"}"#).is_err());
         assert!(
             serde_json::from_str::<ClientMsg>(r#"{"type":"offer","sdp":"x","extra":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn limit_error_codes_are_snake_case() {
+        let codes = [
+            ErrorCode::SlowConsumer,
+            ErrorCode::RateLimited,
+            ErrorCode::TooManyConnections,
+        ];
+        let json = serde_json::to_string(&codes).unwrap();
+        assert_eq!(
+            json,
+            r#"["slow_consumer","rate_limited","too_many_connections"]"#
         );
     }
 

@@ -464,6 +464,7 @@ async fn openapi() -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let s = &state.media.stats;
+    let signal = &state.registry.stats;
     let body = format!(
         "# HELP giaoban_media_datagrams_received_total Datagrams received on the media port.\n\
          # TYPE giaoban_media_datagrams_received_total counter\n\
@@ -485,7 +486,19 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
          giaoban_media_tcp_connections {}\n\
          # HELP giaoban_media_tcp_frames_dropped_total Frames not written to a full or closed TCP connection.\n\
          # TYPE giaoban_media_tcp_frames_dropped_total counter\n\
-         giaoban_media_tcp_frames_dropped_total {}\n",
+         giaoban_media_tcp_frames_dropped_total {}\n\
+         # HELP giaoban_signal_resyncs_total Backlogs of a slow point dropped for a fresh state.\n\
+         # TYPE giaoban_signal_resyncs_total counter\n\
+         giaoban_signal_resyncs_total {}\n\
+         # HELP giaoban_signal_slow_consumers_total Connections closed with slow_consumer.\n\
+         # TYPE giaoban_signal_slow_consumers_total counter\n\
+         giaoban_signal_slow_consumers_total {}\n\
+         # HELP giaoban_signal_rate_limited_total Client messages over a rate limit, not processed.\n\
+         # TYPE giaoban_signal_rate_limited_total counter\n\
+         giaoban_signal_rate_limited_total {}\n\
+         # HELP giaoban_signal_refused_total WebSockets refused with too_many_connections.\n\
+         # TYPE giaoban_signal_refused_total counter\n\
+         giaoban_signal_refused_total {}\n",
         s.datagrams_received.load(Ordering::Relaxed),
         s.datagrams_dropped.load(Ordering::Relaxed),
         s.frames_forwarded.load(Ordering::Relaxed),
@@ -493,6 +506,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.registry.connected(),
         s.tcp.connections.load(Ordering::Relaxed),
         s.tcp_frames_dropped.load(Ordering::Relaxed),
+        signal.resyncs.load(Ordering::Relaxed),
+        signal.slow_consumers.load(Ordering::Relaxed),
+        signal.rate_limited.load(Ordering::Relaxed),
+        signal.refused.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

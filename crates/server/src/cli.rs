@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use giaoban_model::BriefingId;
 use giaoban_store::{NewBriefing, RestoreReport, SecretOutcome, Store, Unit};
@@ -157,6 +158,15 @@ pub struct ServeArgs {
     /// admin cookie's Secure attribute). Without this the X-Forwarded-* headers are ignored.
     #[arg(long, env = "GIAOBAN_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Most signalling WebSockets open at once; more are refused with too_many_connections.
+    #[arg(
+        long,
+        default_value_t = crate::limits::MAX_CONNECTIONS,
+        env = "GIAOBAN_MAX_CONNECTIONS",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_connections: usize,
     /// SMTP server for official mail: smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required
     /// (STARTTLS) or smtps://HOST:PORT (TLS); a login goes before the host, as
     /// smtp://USER:PASSWORD@HOST:PORT. Without it the server sends no mail.

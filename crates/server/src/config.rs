@@ -14,6 +14,7 @@
 //! tls_key = "/etc/giaoban/privkey.pem"
 //! redirect_http = "0.0.0.0:80"
 //! trust_proxy = false
+//! max_connections = 2000
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
 //! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
 //! reminder_minutes = 30
@@ -57,6 +58,7 @@ struct ConfigFile {
     tls_key: Option<PathBuf>,
     redirect_http: Option<SocketAddr>,
     trust_proxy: Option<bool>,
+    max_connections: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     reminder_minutes: Option<u32>,
@@ -107,6 +109,7 @@ impl ConfigFile {
             ),
             ("GIAOBAN_REDIRECT_HTTP", text(self.redirect_http)),
             ("GIAOBAN_TRUST_PROXY", text(self.trust_proxy)),
+            ("GIAOBAN_MAX_CONNECTIONS", text(self.max_connections)),
             ("GIAOBAN_SMTP_URL", self.smtp_url),
             ("GIAOBAN_MAIL_FROM", self.mail_from),
             ("GIAOBAN_REMINDER_MINUTES", text(self.reminder_minutes)),
@@ -284,6 +287,7 @@ mod tests {
 
         assert!(env.contains(&("GIAOBAN_TLS_KEY", "/etc/giaoban/privkey.pem".to_owned())));
         assert!(env.contains(&("GIAOBAN_TRUST_PROXY", "false".to_owned())));
+        assert!(env.contains(&("GIAOBAN_MAX_CONNECTIONS", "2000".to_owned())));
     }
 
     #[test]

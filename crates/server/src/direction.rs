@@ -125,6 +125,12 @@ impl Direction {
         self.act(id, |core, now| Ok(state_msg(core, now)))
     }
 
+    /// The state message for `id` if the briefing is loaded, without telling anyone else: for
+    /// one connection whose backlog was dropped.
+    pub fn current_state(&self, id: &BriefingId) -> Option<ServerMsg> {
+        self.lock().get(id).map(|hub| state_msg(&hub.core, now()))
+    }
+
     /// The state as JSON (the `state` object of `briefing_state`).
     pub fn state_json(&self, id: &BriefingId) -> Result<serde_json::Value, DirectionError> {
         self.act(id, |core, now| {

@@ -18,6 +18,12 @@ use tracing::{debug, info, warn};
 use crate::media_tcp::{self, TcpInput, TcpStats};
 use crate::udp_batch;
 
+/// Most signals waiting for one point's signalling task. The loop makes one offer per
+/// negotiation and a negotiation waits for the client's answer, so a task that keeps up holds
+/// one or two. When the queue is full the loop drops its sender: the task, once it has read
+/// what is queued, closes its connection with `slow_consumer`.
+pub const PEER_SIGNAL_QUEUE: usize = 16;
+
 /// What the media loop tells a point's signalling task.
 #[derive(Debug)]
 pub enum PeerSignal {
@@ -39,7 +45,7 @@ enum Command {
         room: BriefingId,
         label: String,
         offer: String,
-        signals: mpsc::UnboundedSender<PeerSignal>,
+        signals: mpsc::Sender<PeerSignal>,
         reply: oneshot::Sender<Result<String, MediaError>>,
     },
     Answer {
@@ -96,7 +102,7 @@ impl MediaHandle {
         room: BriefingId,
         label: String,
         offer: String,
-        signals: mpsc::UnboundedSender<PeerSignal>,
+        signals: mpsc::Sender<PeerSignal>,
     ) -> Result<String, MediaError> {
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Join {
@@ -217,14 +223,14 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     stats: Arc<MediaStats>,
 ) {
-    let mut signals: HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>> = HashMap::new();
+    let mut signals: HashMap<PeerId, mpsc::Sender<PeerSignal>> = HashMap::new();
     let mut received = udp_batch::RecvBatch::new();
     let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
     let mut stats_at = Instant::now();
     let port = socket.local_addr().map(|a| a.port()).unwrap_or_default();
     let mut tcp = TcpConnections::new();
     loop {
-        flush(&socket, &mut sfu, &signals, &tcp, &stats, &mut queue).await;
+        flush(&socket, &mut sfu, &mut signals, &tcp, &stats, &mut queue).await;
         // Counters visit every peer: refresh them a few times a second, not per wake-up.
         if stats_at.elapsed() >= Duration::from_millis(250) {
             publish_stats(&sfu, &stats);
@@ -270,7 +276,7 @@ async fn run(
 
 fn handle_command(
     sfu: &mut Sfu,
-    signals: &mut HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+    signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
     command: Command,
 ) {
     let now = Instant::now();
@@ -315,7 +321,7 @@ fn handle_command(
 async fn flush(
     socket: &UdpSocket,
     sfu: &mut Sfu,
-    signals: &HashMap<PeerId, mpsc::UnboundedSender<PeerSignal>>,
+    signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
     tcp: &TcpConnections,
     stats: &MediaStats,
     queue: &mut Vec<Transmit>,
@@ -341,25 +347,29 @@ async fn flush(
     while let Some(event) = sfu.poll_event() {
         match event {
             SfuEvent::Offer { peer, sdp, tracks } => {
-                if let Some(tx) = signals.get(&peer) {
-                    let _ = tx.send(PeerSignal::Offer { sdp, tracks });
-                }
+                signal(signals, peer, PeerSignal::Offer { sdp, tracks });
             }
             SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
             SfuEvent::LowBandwidth { peer, kbps } => {
                 info!(%peer, kbps, "weak link: audio only suggested");
-                if let Some(tx) = signals.get(&peer) {
-                    let _ = tx.send(PeerSignal::LowBandwidth { kbps });
-                }
+                signal(signals, peer, PeerSignal::LowBandwidth { kbps });
             }
             SfuEvent::Disconnected { peer } => {
                 warn!(%peer, "media session lost");
-                if let Some(tx) = signals.get(&peer) {
-                    let _ = tx.send(PeerSignal::Lost);
-                }
+                signal(signals, peer, PeerSignal::Lost);
             }
             _ => {}
         }
+    }
+}
+
+/// Queues `msg` for `peer`'s signalling task; cuts the task off when its queue is full (see
+/// [`PEER_SIGNAL_QUEUE`]).
+fn signal(signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>, peer: PeerId, msg: PeerSignal) {
+    let Some(tx) = signals.get(&peer) else { return };
+    if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
+        warn!(%peer, "signalling task does not keep up: cut off");
+        signals.remove(&peer);
     }
 }
 

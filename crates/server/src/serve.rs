@@ -10,11 +10,12 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
 use crate::direction::{self, Direction};
 use crate::https::Transport;
+use crate::limits::SignalLimits;
 use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
 use crate::tls::{self, CurrentCertificate, TlsFiles, TlsListener};
-use crate::{api, media_addresses, media_loop, turn};
+use crate::{api, media_addresses, media_loop, revocation, turn};
 
 /// Setting that records that the first-start admin URL was printed.
 const ADMIN_URL_PRINTED: &str = "admin_url_printed";
@@ -98,6 +99,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::default());
     let direction = Direction::new(store.clone(), media.clone(), registry.clone());
     direction.spawn_tasks();
+    revocation::spawn(store.clone(), registry.clone(), revocation::REVOCATION_POLL);
     let base_url_shared: Arc<str> = base_url.clone().into();
     let mailer = match (&args.smtp_url, &args.mail_from) {
         (Some(smtp_url), Some(from)) => {
@@ -142,6 +144,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         mailer,
         turn,
         transport,
+        limits: SignalLimits {
+            max_connections: args.max_connections,
+            ..SignalLimits::default()
+        },
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {

@@ -1,9 +1,11 @@
 //! One WebSocket per connected point: handshake, SDP relay, presence. See docs/protocol.md.
 
-use std::time::Duration;
+use std::error::Error as _;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use giaoban_briefing::{BriefingError, RollCallAnswer};
 use giaoban_media::PeerId;
@@ -16,8 +18,10 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::direction::{DirectionError, unix_ms};
-use crate::media_loop::PeerSignal;
-use crate::registry::Outbound;
+use crate::limits::SignalLimits;
+use crate::media_loop::{PEER_SIGNAL_QUEUE, PeerSignal};
+use crate::rate::{Limiter, Verdict};
+use crate::registry::{Outbound, Outbox, SocketSlot};
 use crate::state::AppState;
 
 /// Most thumbnails a client may say it displays.
@@ -26,21 +30,46 @@ const MAX_VIEW: usize = 100;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Least time between two ICE restarts a connection may ask for.
 const ICE_RESTART_INTERVAL: Duration = Duration::from_secs(2);
-/// Frames above this are refused by the WebSocket layer itself; between
-/// [`MAX_SIGNAL_MESSAGE_BYTES`] and this, we answer `too_large` before closing.
+/// Frames above this are refused by the WebSocket layer itself from their header, before
+/// their payload is read; between [`MAX_SIGNAL_MESSAGE_BYTES`] and this, after reading them.
+/// Both are answered `too_large` before closing.
 const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
+/// Longest a message may take to be written to a client before the connection counts as
+/// stuck and is dropped. Large: a server offer for a big briefing is hundreds of kilobytes,
+/// and a weak link carries 150 kbit/s.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest the error and close frames that end a connection may take to be written.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a socket whose message was too large stays open after the error, so that a
+/// client still sending the rest can read it instead of meeting a reset connection.
+const TOO_LARGE_LINGER: Duration = Duration::from_secs(1);
+/// Most `m=` lines in a client's publish offer: one audio, one video.
+const MAX_OFFER_MLINES: usize = 2;
 
 /// `GET /ws`.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    // Counted before the upgrade, so that a refused socket costs no handshake or store work.
+    let slot = state.registry.open_socket(state.limits.max_connections);
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| connection(socket, state))
+        .on_upgrade(move |mut socket| async move {
+            match slot {
+                Some(slot) => connection(socket, state, slot).await,
+                None => {
+                    let message = format!(
+                        "this server has {} connections open, its limit; try again later",
+                        state.limits.max_connections
+                    );
+                    close_with_error(&mut socket, ErrorCode::TooManyConnections, message).await;
+                }
+            }
+        })
 }
 
 /// Why a connection ends.
 struct Fatal(ErrorCode, String);
 
-async fn connection(mut socket: WebSocket, state: AppState) {
+async fn connection(mut socket: WebSocket, state: AppState, mut slot: SocketSlot) {
     let invitation = match handshake(&mut socket, &state).await {
         Ok(invitation) => invitation,
         Err(Fatal(code, message)) => {
@@ -48,12 +77,29 @@ async fn connection(mut socket: WebSocket, state: AppState) {
             return;
         }
     };
+    let briefing = &invitation.briefing.id;
+    let invited = match state.store.points(briefing) {
+        Ok(points) => points.len(),
+        Err(e) => {
+            warn!("cannot count the points of {briefing}: {e}");
+            close_with_error(&mut socket, ErrorCode::Internal, "internal error".into()).await;
+            return;
+        }
+    };
+    let max = SignalLimits::per_briefing(invited);
+    if !state.registry.enter_briefing(&mut slot, briefing, max) {
+        let message =
+            format!("this briefing has {max} connections open, its limit; try again later");
+        close_with_error(&mut socket, ErrorCode::TooManyConnections, message).await;
+        return;
+    }
     let span = info_span!(
         "point",
         briefing = %invitation.briefing.id,
         point = %invitation.point.name
     );
     session(socket, state, invitation).instrument(span).await;
+    drop(slot);
 }
 
 async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Invitation, Fatal> {
@@ -132,24 +178,24 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
     };
     let conn_id = state.registry.next_id();
     let peer = PeerId(conn_id);
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
-    let (sig_tx, mut sig_rx) = mpsc::unbounded_channel::<PeerSignal>();
+    // The only sender goes to the media loop with the offer, so that the loop can cut this
+    // connection off by dropping it (see `media_loop::PEER_SIGNAL_QUEUE`).
+    let (sig_tx, mut sig_rx) = mpsc::channel::<PeerSignal>(PEER_SIGNAL_QUEUE);
+    let mut sig_tx = Some(sig_tx);
 
-    let came_online = state.registry.connect(
-        &briefing.id,
-        &point.id,
-        &point.name,
-        point.role,
-        conn_id,
-        out_tx,
-    );
+    let (came_online, outbox) =
+        state
+            .registry
+            .connect(&briefing.id, &point.id, &point.name, point.role, conn_id);
+    let mut link = Link { socket, outbox };
     info!(conn = conn_id, "point connected");
 
     let welcome = match welcome(&state, &briefing, &point) {
         Ok(w) => w,
         Err(e) => {
             warn!("cannot build welcome: {e}");
-            close_with_error(&mut socket, ErrorCode::Internal, "internal error".into()).await;
+            link.close(ErrorCode::Internal, "internal error".into())
+                .await;
             if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
                 state.direction.leave(&briefing.id, &point.name);
             }
@@ -161,9 +207,9 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
             return;
         }
     };
-    let mut alive = send(&mut socket, &welcome).await;
+    let mut alive = link.send(&welcome).await;
     if let Ok(msg) = state.direction.state(&briefing.id) {
-        alive = alive && send(&mut socket, &msg).await;
+        alive = alive && link.send(&msg).await;
     }
     if came_online {
         let presence = ServerMsg::Presence {
@@ -177,121 +223,170 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
 
     let mut published = false;
     let mut pending_view: Option<Vec<String>> = None;
-    let mut last_ice_restart: Option<std::time::Instant> = None;
+    let mut last_ice_restart: Option<Instant> = None;
     let mut audio_only = false;
+    let mut limiters = Limiters::new(&state.limits, Instant::now());
     while alive {
         tokio::select! {
-            incoming = next_message(&mut socket) => match incoming {
-                Ok(Some(ClientMsg::Offer { sdp })) if !published => {
-                    match state
-                        .media
-                        .join(peer, briefing.id.clone(), point.name.clone(), sdp, sig_tx.clone())
-                        .await
-                    {
-                        Ok(answer) => {
-                            published = true;
-                            if let Some(view) = pending_view.take() {
-                                state.media.set_view(peer, view);
+            incoming = next_message(&mut link.socket) => {
+                let msg = match incoming {
+                    Ok(Some(msg)) => msg,
+                    Ok(None) => break,
+                    Err(Fatal(code, message)) => {
+                        link.close(code, message).await;
+                        break;
+                    }
+                };
+                match limiters.check(&msg, Instant::now()) {
+                    Verdict::Pass => {}
+                    verdict => {
+                        state.registry.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        let message = format!("too many {} messages; slow down", kind_of(&msg));
+                        alive = match verdict {
+                            Verdict::Refuse => link.error(ErrorCode::RateLimited, message).await,
+                            Verdict::Flood => {
+                                warn!(conn = conn_id, "message flood: disconnected");
+                                link.close(ErrorCode::RateLimited, message).await;
+                                false
                             }
-                            if audio_only {
-                                state.media.set_audio_only(peer, true);
-                            }
-                            alive = send(&mut socket, &ServerMsg::Answer { sdp: answer }).await;
+                            _ => true,
+                        };
+                        continue;
+                    }
+                }
+                match msg {
+                    ClientMsg::Offer { sdp } if !published => {
+                        if let Err(message) = check_offer_mlines(&sdp) {
+                            link.close(ErrorCode::BadSdp, message).await;
+                            break;
                         }
-                        Err(e) => {
-                            debug!("offer refused: {e}");
-                            close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
+                        let Some(signals) = sig_tx.take() else {
+                            break;
+                        };
+                        match state
+                            .media
+                            .join(peer, briefing.id.clone(), point.name.clone(), sdp, signals)
+                            .await
+                        {
+                            Ok(answer) => {
+                                published = true;
+                                if let Some(view) = pending_view.take() {
+                                    state.media.set_view(peer, view);
+                                }
+                                if audio_only {
+                                    state.media.set_audio_only(peer, true);
+                                }
+                                alive = link.send(&ServerMsg::Answer { sdp: answer }).await;
+                            }
+                            Err(e) => {
+                                debug!("offer refused: {e}");
+                                link.close(ErrorCode::BadSdp, e.to_string()).await;
+                                alive = false;
+                            }
+                        }
+                    }
+                    ClientMsg::Answer { sdp } if published => {
+                        if let Err(e) = state.media.answer(peer, sdp).await {
+                            debug!("answer refused: {e}");
+                            link.close(ErrorCode::BadSdp, e.to_string()).await;
                             alive = false;
                         }
                     }
-                }
-                Ok(Some(ClientMsg::Answer { sdp })) if published => {
-                    if let Err(e) = state.media.answer(peer, sdp).await {
-                        debug!("answer refused: {e}");
-                        close_with_error(&mut socket, ErrorCode::BadSdp, e.to_string()).await;
+                    ClientMsg::AudioOnly { on } => {
+                        audio_only = on;
+                        if published {
+                            state.media.set_audio_only(peer, on);
+                        }
+                    }
+                    ClientMsg::IceRestart if published => {
+                        // Each restart costs an offer and an answer: one per interval at most,
+                        // the rest are ignored (the client retries if media stays down).
+                        if last_ice_restart.is_none_or(|t| t.elapsed() >= ICE_RESTART_INTERVAL) {
+                            last_ice_restart = Some(Instant::now());
+                            state.media.restart_ice(peer);
+                        }
+                    }
+                    ClientMsg::View { thumbnails } => {
+                        if thumbnails.len() > MAX_VIEW {
+                            let message = format!("a view lists at most {MAX_VIEW} points");
+                            alive = link.error(ErrorCode::BadMessage, message).await;
+                        } else if published {
+                            state.media.set_view(peer, thumbnails);
+                        } else {
+                            pending_view = Some(thumbnails);
+                        }
+                    }
+                    ClientMsg::RaiseHand { topic } => {
+                        let result = state.direction.act(&briefing.id, |core, now| {
+                            core.raise_hand(&point.name, topic, now)
+                        });
+                        alive = link.report(result).await;
+                    }
+                    ClientMsg::LowerHand => {
+                        let result = state
+                            .direction
+                            .act(&briefing.id, |core, _| core.lower_hand(&point.name).map(|_| ()));
+                        alive = link.report(result).await;
+                    }
+                    ClientMsg::RollCallAnswer => {
+                        let result = state.direction.act(&briefing.id, |core, now| {
+                            core.answer_roll_call(&point.name, RollCallAnswer::Present, now)
+                        });
+                        alive = link.report(result).await;
+                    }
+                    other => {
+                        let message = format!("unexpected message {}", unexpected(&other));
+                        link.close(ErrorCode::BadMessage, message).await;
                         alive = false;
                     }
                 }
-                Ok(Some(ClientMsg::AudioOnly { on })) => {
-                    audio_only = on;
-                    if published {
-                        state.media.set_audio_only(peer, on);
-                    }
-                }
-                Ok(Some(ClientMsg::IceRestart)) if published => {
-                    // Each restart costs an offer and an answer: one per interval at most,
-                    // the rest are ignored (the client retries if media stays down).
-                    if last_ice_restart.is_none_or(|t| t.elapsed() >= ICE_RESTART_INTERVAL) {
-                        last_ice_restart = Some(std::time::Instant::now());
-                        state.media.restart_ice(peer);
-                    }
-                }
-                Ok(Some(ClientMsg::View { thumbnails })) => {
-                    if thumbnails.len() > MAX_VIEW {
-                        let message = format!("a view lists at most {MAX_VIEW} points");
-                        alive = send_error(&mut socket, ErrorCode::BadMessage, message).await;
-                    } else if published {
-                        state.media.set_view(peer, thumbnails);
-                    } else {
-                        pending_view = Some(thumbnails);
-                    }
-                }
-                Ok(Some(ClientMsg::RaiseHand { topic })) => {
-                    let result = state.direction.act(&briefing.id, |core, now| {
-                        core.raise_hand(&point.name, topic, now)
-                    });
-                    alive = report(&mut socket, result).await;
-                }
-                Ok(Some(ClientMsg::LowerHand)) => {
-                    let result = state
-                        .direction
-                        .act(&briefing.id, |core, _| core.lower_hand(&point.name).map(|_| ()));
-                    alive = report(&mut socket, result).await;
-                }
-                Ok(Some(ClientMsg::RollCallAnswer)) => {
-                    let result = state.direction.act(&briefing.id, |core, now| {
-                        core.answer_roll_call(&point.name, RollCallAnswer::Present, now)
-                    });
-                    alive = report(&mut socket, result).await;
-                }
-                Ok(Some(other)) => {
-                    let message = format!("unexpected message {}", kind_of(&other));
-                    close_with_error(&mut socket, ErrorCode::BadMessage, message).await;
-                    alive = false;
-                }
-                Ok(None) => alive = false,
-                Err(Fatal(code, message)) => {
-                    close_with_error(&mut socket, code, message).await;
-                    alive = false;
-                }
             },
-            outbound = out_rx.recv() => match outbound {
-                Some(Outbound::Send(msg)) => alive = send(&mut socket, &msg).await,
+            outbound = link.outbox.recv() => match outbound {
+                Some(Outbound::Text(text)) => alive = link.write(Message::Text(text)).await,
+                Some(Outbound::Resync) => {
+                    if let Some(msg) = state.direction.current_state(&briefing.id) {
+                        alive = link.send(&msg).await;
+                    }
+                }
                 Some(Outbound::Close(code, message)) => {
-                    close_with_error(&mut socket, code, message).await;
+                    link.close(code, message).await;
                     alive = false;
                 }
                 None => alive = false,
             },
             signal = sig_rx.recv() => match signal {
                 Some(PeerSignal::Offer { sdp, tracks }) => {
-                    alive = send(&mut socket, &ServerMsg::Offer { sdp, tracks }).await;
+                    alive = link.send(&ServerMsg::Offer { sdp, tracks }).await;
                 }
                 Some(PeerSignal::LowBandwidth { kbps }) => {
-                    alive = send(&mut socket, &ServerMsg::SuggestAudioOnly { kbps }).await;
+                    alive = link.send(&ServerMsg::SuggestAudioOnly { kbps }).await;
                 }
                 Some(PeerSignal::Lost) => {
-                    close_with_error(
-                        &mut socket,
+                    link.close(
                         ErrorCode::Internal,
                         "the media connection was lost; reconnect".into(),
                     )
                     .await;
                     alive = false;
                 }
-                None => alive = false,
+                None => {
+                    // The media loop dropped the only sender: this connection left its
+                    // signals unread until their queue was full.
+                    state.registry.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    link.close(
+                        ErrorCode::SlowConsumer,
+                        "this connection did not keep up with the media signalling; reconnect"
+                            .into(),
+                    )
+                    .await;
+                    alive = false;
+                }
             },
         }
+    }
+    // A close asked for while a write was under way (a revocation, a slow consumer).
+    if let Some((code, message)) = link.outbox.take_close() {
+        link.close(code, message).await;
     }
 
     if published {
@@ -313,6 +408,106 @@ async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation)
         warn!("cannot record the leave: {e}");
     }
     info!(conn = conn_id, "point disconnected");
+}
+
+/// A registered connection: its socket and its queue. Every write gives up when the
+/// connection is asked to close, so that a client that stopped reading cannot hold a
+/// revocation or a `slow_consumer` verdict back.
+struct Link {
+    socket: WebSocket,
+    outbox: Outbox,
+}
+
+impl Link {
+    async fn send(&mut self, msg: &ServerMsg) -> bool {
+        match serde_json::to_string(msg) {
+            Ok(text) => self.write(Message::Text(Utf8Bytes::from(text))).await,
+            Err(_) => false,
+        }
+    }
+
+    async fn write(&mut self, message: Message) -> bool {
+        tokio::select! {
+            sent = write(&mut self.socket, message) => sent,
+            () = self.outbox.closing() => false,
+        }
+    }
+
+    /// Sends an error that does not end the connection.
+    async fn error(&mut self, code: ErrorCode, message: String) -> bool {
+        self.send(&ServerMsg::Error { code, message }).await
+    }
+
+    async fn close(&mut self, code: ErrorCode, message: String) {
+        close_with_error(&mut self.socket, code, message).await;
+    }
+
+    /// Reports the outcome of a point's briefing action: nothing on success (the new state is
+    /// broadcast), an error message otherwise.
+    async fn report(&mut self, result: Result<(), DirectionError>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(DirectionError::Briefing(e)) => {
+                let code = match e {
+                    BriefingError::Invalid(_) => ErrorCode::BadMessage,
+                    _ => ErrorCode::NotAllowed,
+                };
+                self.error(code, e.to_string()).await
+            }
+            Err(other) => {
+                warn!("briefing action failed: {other:?}");
+                self.error(ErrorCode::Internal, "internal error".into())
+                    .await
+            }
+        }
+    }
+}
+
+/// The rate limits of one connection, by kind of message.
+struct Limiters {
+    directing: Limiter,
+    sdp: Limiter,
+}
+
+impl Limiters {
+    fn new(limits: &SignalLimits, now: Instant) -> Limiters {
+        Limiters {
+            directing: Limiter::new(limits.directing, now),
+            sdp: Limiter::new(limits.sdp, now),
+        }
+    }
+
+    fn check(&mut self, msg: &ClientMsg, now: Instant) -> Verdict {
+        match msg {
+            ClientMsg::Offer { .. } | ClientMsg::Answer { .. } => self.sdp.check(now),
+            // A second hello ends the connection anyway.
+            ClientMsg::Hello { .. } => Verdict::Pass,
+            _ => self.directing.check(now),
+        }
+    }
+}
+
+/// Refuses a publish offer with more than one audio and one video m-line, before the SDP is
+/// parsed: the media session is sized by what the offer lists.
+fn check_offer_mlines(sdp: &str) -> Result<(), String> {
+    let (mut audio, mut video, mut total) = (0usize, 0usize, 0usize);
+    for line in sdp.lines() {
+        if let Some(media) = line.strip_prefix("m=") {
+            total += 1;
+            if media.starts_with("audio") {
+                audio += 1;
+            } else if media.starts_with("video") {
+                video += 1;
+            }
+        }
+    }
+    if total > MAX_OFFER_MLINES || audio > 1 || video > 1 {
+        return Err(format!(
+            "an offer publishes at most one audio and one video m-line; this one has {total} \
+             m-lines ({audio} audio, {video} video)"
+        ));
+    }
+    Ok(())
 }
 
 fn welcome(
@@ -369,6 +564,12 @@ async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal
             Ok(Message::Ping(_) | Message::Pong(_)) => continue,
             Ok(Message::Close(_)) => return Ok(None),
             Err(e) => {
+                if is_too_long(&e) {
+                    return Err(Fatal(
+                        ErrorCode::TooLarge,
+                        format!("a message may not exceed {MAX_SIGNAL_MESSAGE_BYTES} bytes"),
+                    ));
+                }
                 debug!("websocket error: {e}");
                 return Ok(None);
             }
@@ -377,7 +578,7 @@ async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal
             return Err(Fatal(
                 ErrorCode::TooLarge,
                 format!(
-                    "message of {} bytes exceeds the limit of {MAX_SIGNAL_MESSAGE_BYTES}",
+                    "a message may not exceed {MAX_SIGNAL_MESSAGE_BYTES} bytes; this one has {}",
                     text.len()
                 ),
             ));
@@ -388,26 +589,20 @@ async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal
     }
 }
 
-/// Sends an error that does not end the connection.
-async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: String) -> bool {
-    send(socket, &ServerMsg::Error { code, message }).await
+/// Whether the WebSocket layer refused a frame or message for its size, from its header.
+fn is_too_long(e: &axum::Error) -> bool {
+    e.source()
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
-/// Reports the outcome of a point's briefing action: nothing on success (the new state is
-/// broadcast), an error message otherwise.
-async fn report(socket: &mut WebSocket, result: Result<(), DirectionError>) -> bool {
-    match result {
-        Ok(()) => true,
-        Err(DirectionError::Briefing(e)) => {
-            let code = match e {
-                BriefingError::Invalid(_) => ErrorCode::BadMessage,
-                _ => ErrorCode::NotAllowed,
-            };
-            send_error(socket, code, e.to_string()).await
-        }
-        Err(other) => {
-            warn!("briefing action failed: {other:?}");
-            send_error(socket, ErrorCode::Internal, "internal error".into()).await
+/// Writes one message, giving up after [`SEND_TIMEOUT`].
+async fn write(socket: &mut WebSocket, message: Message) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(sent) => sent.is_ok(),
+        Err(_) => {
+            warn!("a message could not be written for {SEND_TIMEOUT:?}: the client is stuck");
+            false
         }
     }
 }
@@ -416,25 +611,51 @@ async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
     let Ok(text) = serde_json::to_string(msg) else {
         return false;
     };
-    socket.send(Message::Text(text.into())).await.is_ok()
+    write(socket, Message::Text(text.into())).await
 }
 
+/// Sends `code` and closes, within [`CLOSE_TIMEOUT`]: a client that does not read gets
+/// nothing more, and its socket is dropped.
 async fn close_with_error(socket: &mut WebSocket, code: ErrorCode, message: String) {
-    let _ = send(socket, &ServerMsg::Error { code, message }).await;
     let close_code = match code {
         ErrorCode::TooLarge => close_code::SIZE,
         ErrorCode::Internal => close_code::ERROR,
+        ErrorCode::TooManyConnections => close_code::AGAIN,
         _ => close_code::POLICY,
     };
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: close_code,
-            reason: "".into(),
-        })))
-        .await;
+    let closing = async {
+        let _ = send(socket, &ServerMsg::Error { code, message }).await;
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code: close_code,
+                reason: "".into(),
+            })))
+            .await;
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
+    if code == ErrorCode::TooLarge {
+        tokio::time::sleep(TOO_LARGE_LINGER).await;
+    }
 }
 
+/// The kind of a message, for people.
 fn kind_of(msg: &ClientMsg) -> &'static str {
+    match msg {
+        ClientMsg::Hello { .. } => "hello",
+        ClientMsg::Offer { .. } => "offer",
+        ClientMsg::Answer { .. } => "answer",
+        ClientMsg::RaiseHand { .. } => "raise_hand",
+        ClientMsg::LowerHand => "lower_hand",
+        ClientMsg::RollCallAnswer => "roll_call_answer",
+        ClientMsg::View { .. } => "view",
+        ClientMsg::AudioOnly { .. } => "audio_only",
+        ClientMsg::IceRestart => "ice_restart",
+        _ => "unknown",
+    }
+}
+
+/// Why a message is unexpected now, for people.
+fn unexpected(msg: &ClientMsg) -> &'static str {
     match msg {
         ClientMsg::Hello { .. } => "hello",
         ClientMsg::Offer { .. } => "offer (only one per connection)",
@@ -443,3 +664,7 @@ fn kind_of(msg: &ClientMsg) -> &'static str {
         _ => "of unknown type",
     }
 }
+
+#[cfg(test)]
+#[path = "signal_tests.rs"]
+mod tests;

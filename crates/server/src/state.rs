@@ -7,6 +7,7 @@ use giaoban_store::{Store, StoreError};
 use crate::direction::Direction;
 use crate::error::ApiError;
 use crate::https::Transport;
+use crate::limits::SignalLimits;
 use crate::mail::Mailer;
 use crate::media_loop::MediaHandle;
 use crate::registry::Registry;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub turn: Option<Arc<Turn>>,
     /// Whether requests arrive over HTTPS (built-in TLS or a trusted proxy).
     pub transport: Transport,
+    /// Caps on WebSockets and message rates.
+    pub limits: SignalLimits,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
 //! The application in a temporary directory, for the tests of the HTTP API.
 
+use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use tower::ServiceExt;
 use crate::api::ADMIN_COOKIE;
 use crate::direction::Direction;
 use crate::https::Transport;
+use crate::limits::SignalLimits;
 use crate::mail::{MailConfig, Mailer};
 use crate::registry::Registry;
 use crate::state::AppState;
@@ -66,6 +68,8 @@ pub struct TestServer {
     _dir: TempDir,
     pub store: Arc<Store>,
     pub router: axum::Router,
+    /// What the router serves from, for tests that look inside or change the limits.
+    pub state: AppState,
     /// An admin session token (also accepted as a bearer token).
     pub admin: String,
 }
@@ -110,13 +114,43 @@ impl TestServer {
             mailer,
             turn: None,
             transport,
+            limits: SignalLimits::default(),
         };
         TestServer {
             admin: store.admin_session_token(api::unix_now()),
-            router: api::router(state),
+            router: api::router(state.clone()),
+            state,
             store,
             _dir: dir,
         }
+    }
+
+    /// Serves the application with `limits` on a loopback port, for WebSocket tests; with
+    /// `send_buffer`, the accepted sockets get that `SO_SNDBUF`, so that a client that does
+    /// not read fills them after a few messages.
+    pub fn serve(&self, limits: SignalLimits, send_buffer: Option<usize>) -> SocketAddr {
+        let socket = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .unwrap();
+        if let Some(size) = send_buffer {
+            // Accepted sockets inherit the listener's buffer sizes.
+            socket.set_send_buffer_size(size).unwrap();
+        }
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        socket.bind(&any.into()).unwrap();
+        socket.listen(128).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let listener = tokio::net::TcpListener::from_std(socket.into()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = api::router(AppState {
+            limits,
+            ..self.state.clone()
+        });
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        addr
     }
 
     /// Sends a request with an optional bearer token and JSON body.

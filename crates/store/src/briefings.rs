@@ -182,6 +182,16 @@ impl Store {
             .optional()?)
     }
 
+    /// The points of a briefing whose invitation was revoked. Empty for an unknown briefing.
+    pub fn revoked_points(&self, id: &BriefingId) -> Result<Vec<PointId>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM points WHERE briefing_id = ?1 AND revoked_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([&id.0], |row| row.get(0).map(PointId))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Revokes the invitation of a briefing's point, so that its token is refused from now on.
     ///
     /// Revoking an already revoked point succeeds and keeps the first revocation time.
@@ -666,6 +676,33 @@ mod tests {
                 .point_by_name(&BriefingId("nope".into()), "Sở TT&TT")
                 .unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn revoked_points_lists_only_the_revoked_of_that_briefing() {
+        let (_dir, store) = temp_store();
+        let a = store
+            .create_briefing(&new_briefing("a", "Sở TT&TT", POINTS))
+            .unwrap();
+        let b = store
+            .create_briefing(&new_briefing("b", "Sở TT&TT", POINTS))
+            .unwrap();
+        assert!(store.revoked_points(&a.id).unwrap().is_empty());
+
+        store.revoke_point(&a.id, "UBND thị xã Cửa Lò").unwrap();
+
+        let cualo = store
+            .point_by_name(&a.id, "UBND thị xã Cửa Lò")
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.revoked_points(&a.id).unwrap(), [cualo.id]);
+        assert!(store.revoked_points(&b.id).unwrap().is_empty());
+        assert!(
+            store
+                .revoked_points(&BriefingId("nope".into()))
+                .unwrap()
+                .is_empty()
         );
     }
 

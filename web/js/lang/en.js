@@ -86,6 +86,9 @@ export default {
   'signal.not_allowed': 'This cannot be done now.',
   'signal.removed': 'The host removed this point from the briefing. The invitation link is no longer valid.',
   'signal.locked': 'The briefing is locked and accepts no further points. Please contact the host point.',
+  'signal.slow_consumer': 'The connection fell behind the briefing; reconnecting.',
+  'signal.rate_limited': 'Too many actions at once; please wait a moment.',
+  'signal.too_many_connections': 'The server is full right now; retrying.',
   'signal.unknown': 'The server reported an error: {code}.',
 
   'mode.label': 'Mode: {mode}',

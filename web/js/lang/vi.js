@@ -87,6 +87,9 @@ export default {
   'signal.not_allowed': 'Thao tác này không thực hiện được lúc này.',
   'signal.removed': 'Điểm cầu chủ trì đã mời điểm cầu này rời cuộc giao ban. Liên kết mời không còn hiệu lực.',
   'signal.locked': 'Cuộc giao ban đã khóa, không nhận thêm điểm cầu tham gia. Vui lòng liên hệ điểm cầu chủ trì.',
+  'signal.slow_consumer': 'Kết nối bị chậm so với cuộc giao ban; đang kết nối lại.',
+  'signal.rate_limited': 'Thao tác quá nhanh; vui lòng chờ giây lát.',
+  'signal.too_many_connections': 'Máy chủ đang quá tải kết nối; đang thử lại.',
   'signal.unknown': 'Máy chủ báo lỗi: {code}.',
 
   'mode.label': 'Chế độ: {mode}',
