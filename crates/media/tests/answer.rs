@@ -39,7 +39,11 @@ fn every_media_address_is_a_candidate_udp_and_passive_tcp() {
         .filter(|l| l.starts_with("a=candidate:"))
         .collect();
     assert_eq!(candidates.len(), 3, "{answer}");
-    assert!(candidates.iter().any(|c| c.contains("udp") && c.contains("203.0.113.10 50000")));
+    assert!(
+        candidates
+            .iter()
+            .any(|c| c.contains("udp") && c.contains("203.0.113.10 50000"))
+    );
     assert!(candidates.iter().any(|c| c.contains("2001:db8::10 50000")));
     assert!(
         candidates
@@ -54,10 +58,20 @@ fn opus_carries_in_band_fec_and_video_nack_and_rtx() {
     let answer = answer_to_a_browser_like_offer(SfuConfig::new("127.0.0.1:50000".parse().unwrap()));
     // Opus in-band FEC (RFC 7587 §7): a lost packet is rebuilt from the next one.
     assert!(
-        answer.lines().any(|l| l.starts_with("a=fmtp:") && l.contains("useinbandfec=1")),
+        answer
+            .lines()
+            .any(|l| l.starts_with("a=fmtp:") && l.contains("useinbandfec=1")),
         "{answer}"
     );
     // Video losses are repaired by retransmission (RFC 4585 NACK, RFC 4588 RTX).
-    assert!(answer.lines().any(|l| l.starts_with("a=rtcp-fb:") && l.ends_with(" nack")));
-    assert!(answer.lines().any(|l| l.starts_with("a=rtpmap:") && l.contains("rtx/90000")));
+    assert!(
+        answer
+            .lines()
+            .any(|l| l.starts_with("a=rtcp-fb:") && l.ends_with(" nack"))
+    );
+    assert!(
+        answer
+            .lines()
+            .any(|l| l.starts_with("a=rtpmap:") && l.contains("rtx/90000"))
+    );
 }
