@@ -18,6 +18,15 @@ const RAMP_STEP_OVERHEAD_S: f64 = 20.0;
 /// Headless giaoban bridge points for load tests: they join a briefing through its
 /// invitation links exactly like the web client, publish synthetic Opus and VP8, and measure
 /// loss, latency and jitter; with --server-pid, also the server's CPU and memory.
+///
+/// `--scenario join-storm` is signalling only: N points in all, the host first, open their
+/// WebSocket spread over --within seconds, say hello and only read. It reports the time until every point was
+/// welcomed, the signalling each received until the storm settled (--settle-seconds after
+/// the last welcome), /healthz latency polled every 100 ms, and with --server-pid the
+/// server's memory before, at its peak and after everyone left. --flood adds a point sending
+/// raise_hand/lower_hand at --flood-rate for --flood-seconds and a point that never reads.
+/// Example: giaoban-loadgen --giaoban target/release/giaoban --data /tmp/gb
+///   --scenario join-storm --points 300 --within 10 --server-pid PID --server-rss-limit-mb 4096
 #[derive(Debug, Parser)]
 #[command(name = "giaoban-loadgen", version)]
 pub struct Cli {
@@ -29,10 +38,11 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub janus_url: Option<String>,
     /// briefing: host + N points, directed; meeting: N points, open, all see all; fanout:
-    /// 1 publisher + N subscribers.
+    /// 1 publisher + N subscribers; join-storm: N points in all, signalling only.
     #[arg(long, value_enum, default_value_t = Scenario::Briefing)]
     pub scenario: Scenario,
-    /// N: bridge points besides the host (briefing, fanout) or points in all (meeting).
+    /// N: bridge points besides the host (briefing, fanout) or points in all (meeting,
+    /// join-storm).
     #[arg(long, default_value_t = 10)]
     pub points: usize,
 
@@ -99,9 +109,32 @@ pub struct Cli {
     /// Points joining at the same time.
     #[arg(long, default_value_t = 8)]
     pub join_concurrency: usize,
-    /// Seconds one step's points may take to join.
+    /// Seconds one step's points may take to join; join-storm: seconds a point may take from
+    /// its connect to its welcome.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub join_timeout: f64,
+
+    /// join-storm: seconds over which the points open their WebSockets, evenly spread.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub within: f64,
+    /// join-storm: the storm has settled this long after the last welcome (and the flood's
+    /// end); the points' counters are read then.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub settle_seconds: f64,
+    /// join-storm: two more points join first, one sending raise_hand and lower_hand in turn,
+    /// one that says hello and never reads.
+    #[arg(long)]
+    pub flood: bool,
+    /// join-storm --flood: messages per second of the flooding point.
+    #[arg(long, default_value_t = 1000)]
+    pub flood_rate: u32,
+    /// join-storm --flood: the flood stops after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub flood_seconds: f64,
+    /// join-storm: kill the server (SIGKILL, the --server-pid) when its resident memory
+    /// exceeds this many MB, and report it; the run then ends.
+    #[arg(long, value_name = "MB", requires = "server_pid")]
+    pub server_rss_limit_mb: Option<u64>,
 
     /// Pid of the server process: its CPU and memory are read from /proc/PID.
     #[arg(long, value_name = "PID")]
@@ -152,6 +185,30 @@ pub struct Settings {
     pub max_p99_ms: f64,
     pub server_pid: Option<u32>,
     pub json: Option<PathBuf>,
+    /// Figures of the join storm, with `--scenario join-storm`.
+    pub storm: Option<StormSettings>,
+}
+
+/// The validated options of a join storm.
+#[derive(Debug, Clone)]
+pub struct StormSettings {
+    pub within: Duration,
+    pub settle: Duration,
+    /// Messages per second and duration of the flood, with `--flood`.
+    pub flood: Option<(u32, Duration)>,
+    pub server_rss_limit_kb: Option<u64>,
+}
+
+impl Settings {
+    /// Bridge points the run's briefing needs: the scenario's, and the storm's flooder and
+    /// non-reader.
+    pub fn bridge_points(&self) -> usize {
+        let extra = match &self.storm {
+            Some(s) if s.flood.is_some() => 2,
+            _ => 0,
+        };
+        self.scenario.bridge_points(self.n) + extra
+    }
 }
 
 impl Cli {
@@ -224,6 +281,34 @@ impl Cli {
         if self.video_kbps == 0 || self.low_kbps == 0 {
             return bad("bitrates must be at least 1 kbit/s".into());
         }
+        let storm = if self.scenario == Scenario::JoinStorm {
+            if self.ramp {
+                return bad("the join storm does not ramp: run it once per N".into());
+            }
+            if self.flood && self.flood_rate == 0 {
+                return bad("--flood-rate must be at least 1".into());
+            }
+            Some(StormSettings {
+                within: positive("within", self.within)?,
+                settle: positive("settle-seconds", self.settle_seconds)?,
+                flood: if self.flood {
+                    Some((
+                        self.flood_rate,
+                        positive("flood-seconds", self.flood_seconds)?,
+                    ))
+                } else {
+                    None
+                },
+                server_rss_limit_kb: self.server_rss_limit_mb.map(|mb| mb.saturating_mul(1024)),
+            })
+        } else {
+            if self.flood || self.server_rss_limit_mb.is_some() {
+                return bad(
+                    "--flood and --server-rss-limit-mb go with --scenario join-storm".into(),
+                );
+            }
+            None
+        };
         let ramp = self.ramp.then_some(RampLimits {
             step: self.step,
             step_seconds: step_time.as_secs_f64(),
@@ -262,6 +347,7 @@ impl Cli {
             max_p99_ms: self.max_p99_ms,
             server_pid: self.server_pid,
             json: self.json.clone(),
+            storm,
         })
     }
 }
@@ -295,6 +381,44 @@ mod tests {
     fn creating_needs_the_data_dir() {
         let all = ["giaoban-loadgen", "--giaoban", "target/release/giaoban"];
         assert!(Cli::try_parse_from(all).is_err());
+    }
+
+    #[test]
+    fn the_join_storm_counts_its_flooders_among_the_links() {
+        let s = parse(&[
+            "--links",
+            "l.json",
+            "--scenario",
+            "join-storm",
+            "--points",
+            "300",
+        ])
+        .unwrap();
+        assert_eq!(s.bridge_points(), 299);
+        let storm = s.storm.expect("storm settings");
+        assert_eq!(storm.within, Duration::from_secs(10));
+        assert_eq!(storm.flood, None);
+        let s = parse(&[
+            "--links",
+            "l.json",
+            "--scenario",
+            "join-storm",
+            "--points",
+            "5",
+            "--flood",
+        ])
+        .unwrap();
+        assert_eq!(s.bridge_points(), 6);
+        assert_eq!(
+            s.storm.and_then(|s| s.flood),
+            Some((1000, Duration::from_secs(10)))
+        );
+    }
+
+    #[test]
+    fn flooding_belongs_to_the_join_storm() {
+        assert!(parse(&["--links", "l.json", "--flood"]).is_err());
+        assert!(parse(&["--links", "l.json", "--scenario", "join-storm", "--ramp"]).is_err());
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod report;
 mod run;
 mod scenario;
 mod stats;
+mod storm;
+mod storm_report;
 mod target;
 mod udp;
 
@@ -36,6 +38,7 @@ use crate::links::{Invitation, Link};
 use crate::procfs::Process;
 use crate::report::Report;
 use crate::run::RunConfig;
+use crate::storm::{FloodConfig, StormConfig};
 use crate::target::Target;
 
 /// Beyond its duration, a run gets this long to stop before it is abandoned.
@@ -82,6 +85,9 @@ fn run_cli(cli: &Cli) -> anyhow::Result<()> {
             other.link.http
         ));
     }
+    if settings.storm.is_some() {
+        return run_storm(&settings, invitations, http);
+    }
     let target = match (&settings.target, &settings.source) {
         (TargetKind::Janus, LinkSource::Janus(url)) => {
             Target::Janus(JanusTarget::new(url, settings.n)?)
@@ -122,18 +128,99 @@ fn load_invitations(settings: &Settings) -> Result<Vec<Invitation>, LoadgenError
             })
             .collect(),
         LinkSource::File(path) => links::read_links_file(path),
-        LinkSource::Janus(url) => {
-            janus::invitations(url, settings.scenario.bridge_points(settings.n))
-        }
+        LinkSource::Janus(url) => janus::invitations(url, settings.bridge_points()),
         LinkSource::Create {
             giaoban,
             data,
             base_url,
         } => {
-            let points = settings.scenario.bridge_points(settings.n);
+            let points = settings.bridge_points();
             links::create_briefing(giaoban, data, points, base_url.as_deref())
         }
     }
+}
+
+/// Runs a join storm: the host first (it opens the briefing, and observes the storm), then
+/// the bridge points in link order; the flooder and the non-reader are the last two.
+fn run_storm(
+    settings: &Settings,
+    invitations: Vec<Invitation>,
+    http: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let Some(storm) = &settings.storm else {
+        return Err(anyhow!("not a join storm"));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let local = tokio::task::LocalSet::new();
+    let report = local.block_on(&runtime, async {
+        let target = GiaobanTarget::new(http);
+        target.check_reachable().await?;
+        let mut host = None;
+        let mut points = Vec::with_capacity(invitations.len());
+        for mut invitation in invitations {
+            // Bare links are named by the server; a refused one fails the storm before it
+            // starts.
+            if matches!(settings.source, LinkSource::Links(_)) {
+                let identity = target.identify(&invitation).await?;
+                invitation.point = identity.point;
+                invitation.role = identity.role;
+            }
+            match invitation.role {
+                giaoban_model::Role::Host if host.is_none() => host = Some(invitation),
+                giaoban_model::Role::Point => points.push(invitation),
+                _ => {}
+            }
+        }
+        let host = host.ok_or_else(|| {
+            LoadgenError::Setup("no host link: the join storm starts with the host".into())
+        })?;
+        let need = settings.bridge_points();
+        if points.len() < need {
+            return Err(LoadgenError::NotEnoughLinks {
+                have: points.len(),
+                need,
+            });
+        }
+        points.truncate(need);
+        let flood = match storm.flood {
+            Some((rate, duration)) => {
+                let non_reader = points.pop().expect("two links beyond N were counted above");
+                let flooder = points.pop().expect("two links beyond N were counted above");
+                Some(FloodConfig {
+                    flooder,
+                    non_reader,
+                    rate,
+                    duration,
+                })
+            }
+            None => None,
+        };
+        points.insert(0, host);
+        let config = StormConfig {
+            http,
+            points,
+            flood,
+            within: storm.within,
+            join_timeout: settings.join_timeout,
+            settle: storm.settle,
+            server_pid: settings.server_pid,
+            server_rss_limit_kb: storm.server_rss_limit_kb,
+        };
+        let bound = config.bound() + HARD_STOP_GRACE;
+        tokio::time::timeout(bound, storm::run(config))
+            .await
+            .map_err(|_| LoadgenError::Setup(format!("the storm did not stop within {bound:?}")))?
+    })?;
+    print!("{}", storm_report::table(&report));
+    if let Some(path) = &settings.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Checks the server and the links, lays the scenario out and runs it.

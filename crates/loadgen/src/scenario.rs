@@ -7,6 +7,8 @@
 //! - `meeting`: N points in all, the host among them, open mode: everyone heard, everyone's
 //!   grid shows a page of the others.
 //! - `fanout`: the host publishes, N bridge points only receive it.
+//! - `join-storm`: signalling only, no media: N points in all, the host first, say `hello`
+//!   spread over a few seconds and then only read (see `storm.rs`). It has no [`Plan`].
 
 use std::time::Duration;
 
@@ -25,6 +27,7 @@ pub enum Scenario {
     Briefing,
     Meeting,
     Fanout,
+    JoinStorm,
 }
 
 /// Display choices of a scenario.
@@ -53,6 +56,7 @@ impl Scenario {
             Scenario::Briefing => "briefing",
             Scenario::Meeting => "meeting",
             Scenario::Fanout => "fanout",
+            Scenario::JoinStorm => "join-storm",
         }
     }
 
@@ -60,8 +64,8 @@ impl Scenario {
     pub fn bridge_points(self, n: usize) -> usize {
         match self {
             Scenario::Briefing | Scenario::Fanout => n,
-            // The host is one of the meeting's n points.
-            Scenario::Meeting => n.saturating_sub(1),
+            // The host is one of the n points.
+            Scenario::Meeting | Scenario::JoinStorm => n.saturating_sub(1),
         }
     }
 
@@ -73,6 +77,11 @@ impl Scenario {
         pages: Pages,
         floor_every: Duration,
     ) -> Result<Plan, LoadgenError> {
+        if self == Scenario::JoinStorm {
+            return Err(LoadgenError::Setup(
+                "the join storm has no media plan; it runs apart (storm.rs)".into(),
+            ));
+        }
         let host = invitations
             .iter()
             .find(|i| i.role == Role::Host)
@@ -95,7 +104,7 @@ impl Scenario {
         let (host_page, point_page, points_publish) = match self {
             Scenario::Briefing => (pages.page, pages.point_page, true),
             Scenario::Meeting => (pages.page, pages.page, true),
-            Scenario::Fanout => (0, 0, false),
+            Scenario::Fanout | Scenario::JoinStorm => (0, 0, false),
         };
         let spec = |index: usize, invitation: &Invitation, page: usize, publish: bool| PointSpec {
             index,
@@ -115,7 +124,7 @@ impl Scenario {
             mode: match self {
                 Scenario::Briefing => Mode::Directed,
                 Scenario::Meeting => Mode::Open,
-                Scenario::Fanout => Mode::Presentation,
+                Scenario::Fanout | Scenario::JoinStorm => Mode::Presentation,
             },
             floor_every: (self == Scenario::Briefing).then_some(floor_every),
         })

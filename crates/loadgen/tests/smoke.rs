@@ -1,6 +1,8 @@
-//! Smoke run of the load generator against the real server binary: the `briefing` scenario
-//! with 1 host and 10 bridge points for a few seconds on loopback. Every point must connect,
-//! no frame may be lost, and every bridge point must receive the host's audio and video.
+//! Smoke runs of the load generator against the real server binary, a few seconds each on
+//! loopback: the `briefing` scenario with 1 host and 10 bridge points, where every point must
+//! connect, no frame may be lost, and every bridge point must receive the host's audio and
+//! video; and a `join-storm` of a handful of points with a short flood, where everyone must
+//! be welcomed and every figure reported.
 //!
 //! The server binary is `GIAOBAN_BIN`, else `<repo>/target/release/giaoban`; the test fails
 //! when it is missing (build it with `cargo build --release -p giaoban-server`). It is not
@@ -104,6 +106,98 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
             assert_eq!(point["video_sources"], POINTS, "the host's grid: {point}");
         }
     }
+}
+
+#[test]
+fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
+    const STORM_POINTS: usize = 6;
+    let bin = server_binary();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(&bin, data.path());
+    let report_path = data.path().join("storm.json");
+    let output_path = data.path().join("storm.out");
+    let output_file = std::fs::File::create(&output_path).expect("an output file");
+
+    let started = Instant::now();
+    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
+        .arg("--giaoban")
+        .arg(&bin)
+        .arg("--data")
+        .arg(data.path())
+        .args([
+            "--scenario",
+            "join-storm",
+            "--points",
+            &STORM_POINTS.to_string(),
+        ])
+        .args(["--within", "1", "--settle-seconds", "1"])
+        .args(["--flood", "--flood-rate", "100", "--flood-seconds", "1"])
+        .args(["--server-pid", &server.child.id().to_string()])
+        // Far above what a handful of points costs: the limit is exercised, not reached.
+        .args(["--server-rss-limit-mb", "2048"])
+        .arg("--json")
+        .arg(&report_path)
+        .stdout(output_file.try_clone().expect("an output file"))
+        .stderr(output_file)
+        .spawn()
+        .expect("the load generator starts");
+    let status = wait_with_deadline(
+        &mut loadgen,
+        started + Duration::from_secs(30),
+        &output_path,
+    );
+    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
+        server.log()
+    );
+
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
+    )
+    .expect("the report is JSON");
+    assert_eq!(report["stopped_by"], "settled", "{output}");
+    assert_eq!(report["points"], STORM_POINTS);
+    assert_eq!(
+        report["welcomed"], STORM_POINTS,
+        "everyone welcomed\n{output}"
+    );
+    assert_eq!(report["never_welcomed"], 0, "{output}");
+    assert!(report["all_welcomed_s"].is_f64(), "{output}");
+    let observer = &report["observer"];
+    assert_eq!(observer["welcomed"], true, "{output}");
+    // The observer joined first: it hears of every later join and of the flood.
+    assert!(
+        observer["messages"].as_u64().unwrap_or(0) > STORM_POINTS as u64,
+        "the observer heard the storm\n{output}"
+    );
+    assert!(
+        report["received"]["bytes_max"].as_u64().unwrap_or(0) > 0,
+        "{output}"
+    );
+    assert!(
+        report["healthz"]["polls"].as_u64().unwrap_or(0) > 0,
+        "{output}"
+    );
+    assert_eq!(report["healthz"]["failures"], 0, "{output}");
+    let memory = &report["server"];
+    assert!(
+        memory["rss_before_mb"].as_f64().unwrap_or(0.0) > 0.0,
+        "{output}"
+    );
+    assert!(
+        memory["rss_after_mb"].as_f64().unwrap_or(0.0) > 0.0,
+        "{output}"
+    );
+    assert_eq!(memory["killed"], serde_json::Value::Null, "{output}");
+    let flood = &report["flood"];
+    assert!(
+        flood["sent"].as_u64().unwrap_or(0) > 0,
+        "the flood ran\n{output}"
+    );
+    assert_eq!(flood["non_reader_connected"], true, "{output}");
+    assert_eq!(report["errors"], serde_json::json!([]), "{output}");
 }
 
 /// The release server binary; a missing one fails the test with the way to build it.
