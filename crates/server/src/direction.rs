@@ -71,6 +71,13 @@ pub fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Who hears of a change of a briefing's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tell {
+    Everyone,
+    Nobody,
+}
+
 impl Direction {
     pub fn new(store: Arc<Store>, media: MediaHandle, registry: Arc<Registry>) -> Arc<Direction> {
         Arc::new(Direction {
@@ -108,6 +115,17 @@ impl Direction {
         id: &BriefingId,
         f: impl FnOnce(&mut Briefing, Now) -> Result<R, BriefingError>,
     ) -> Result<R, DirectionError> {
+        self.act_telling(id, Tell::Everyone, f)
+    }
+
+    /// [`Direction::act`], saying who hears of the change: everyone gets the new state, or
+    /// nobody when the caller sends a smaller message itself (a presence change).
+    fn act_telling<R>(
+        &self,
+        id: &BriefingId,
+        tell: Tell,
+        f: impl FnOnce(&mut Briefing, Now) -> Result<R, BriefingError>,
+    ) -> Result<R, DirectionError> {
         let mut hubs = self.lock();
         if !hubs.contains_key(id) {
             let hub = self.load(id)?;
@@ -116,13 +134,29 @@ impl Direction {
         let hub = hubs.get_mut(id).ok_or(DirectionError::UnknownBriefing)?;
         let now = now();
         let result = f(&mut hub.core, now);
-        self.after_change(id, hub, now);
+        self.after_change(id, hub, now, tell);
         Ok(result?)
     }
 
-    /// The state message for `id`.
+    /// Reads the briefing's state, loading it on first use; tells nobody (a read changes
+    /// nothing).
+    fn read<R>(
+        &self,
+        id: &BriefingId,
+        f: impl FnOnce(&Briefing, Now) -> R,
+    ) -> Result<R, DirectionError> {
+        let mut hubs = self.lock();
+        if !hubs.contains_key(id) {
+            let hub = self.load(id)?;
+            hubs.insert(id.clone(), hub);
+        }
+        let hub = hubs.get(id).ok_or(DirectionError::UnknownBriefing)?;
+        Ok(f(&hub.core, now()))
+    }
+
+    /// The state message for `id`, for one point (that joins): nobody else is told.
     pub fn state(&self, id: &BriefingId) -> Result<ServerMsg, DirectionError> {
-        self.act(id, |core, now| Ok(state_msg(core, now)))
+        self.read(id, state_msg)
     }
 
     /// The state message for `id` if the briefing is loaded, without telling anyone else: for
@@ -133,14 +167,16 @@ impl Direction {
 
     /// The state as JSON (the `state` object of `briefing_state`).
     pub fn state_json(&self, id: &BriefingId) -> Result<serde_json::Value, DirectionError> {
-        self.act(id, |core, now| {
-            Ok(serde_json::to_value(core.snapshot(now)).unwrap_or_default())
+        self.read(id, |core, now| {
+            serde_json::to_value(core.snapshot(now)).unwrap_or_default()
         })
     }
 
-    /// Point `name` connected (again).
+    /// Point `name` connected (again). Only its presence changes: the caller tells the others
+    /// with a `presence` message, not the whole state (which would make a join storm of N
+    /// points cost N² state messages).
     pub fn join(&self, id: &BriefingId, name: &str) -> Result<(), DirectionError> {
-        self.act(id, |core, now| core.point_joined(name, now))
+        self.act_telling(id, Tell::Nobody, |core, now| core.point_joined(name, now))
     }
 
     /// Point `name` disconnected. Returns its quality summary for the attendance record.
@@ -240,8 +276,8 @@ impl Direction {
         })
     }
 
-    /// Applies a change: records events, updates forwarding, tells every point.
-    fn after_change(&self, id: &BriefingId, hub: &mut Hub, now: Now) {
+    /// Applies a change: records events, updates forwarding, tells the points.
+    fn after_change(&self, id: &BriefingId, hub: &mut Hub, now: Now, tell: Tell) {
         for event in hub.core.take_events() {
             if let Err(e) = self.record(id, hub, event) {
                 warn!(briefing = %id, "cannot record a briefing event: {e}");
@@ -258,8 +294,10 @@ impl Direction {
             stage: hub.core.stage(),
         };
         self.media.set_policy(id.clone(), policy);
-        self.registry
-            .broadcast(id, None, &state_msg(&hub.core, now));
+        if tell == Tell::Everyone {
+            self.registry
+                .broadcast(id, None, &state_msg(&hub.core, now));
+        }
     }
 
     fn record(
@@ -318,7 +356,7 @@ impl Direction {
                 && hub.core.handle_timeout(now)
             {
                 debug!(briefing = %id, "floor time is up");
-                self.after_change(id, hub, now);
+                self.after_change(id, hub, now, Tell::Everyone);
             }
         }
     }
