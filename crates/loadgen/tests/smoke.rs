@@ -1,8 +1,9 @@
 //! Smoke runs of the load generator against the real server binary, a few seconds each on
 //! loopback: the `briefing` scenario with 1 host and 10 bridge points, where every point must
 //! connect, no frame may be lost, and every bridge point must receive the host's audio and
-//! video; and a `join-storm` of a handful of points with a short flood, where everyone must
-//! be welcomed and every figure reported.
+//! video; a `join-storm` of a handful of points with a short flood, where everyone must
+//! be welcomed and every figure reported; and a storm of 300, where a point connected from
+//! the start must receive under 150 kB of signalling in all.
 //!
 //! The server binary is `GIAOBAN_BIN`, else `<repo>/target/release/giaoban`; the test fails
 //! when it is missing (build it with `cargo build --release -p giaoban-server`). It is not
@@ -201,6 +202,73 @@ fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
 }
 
 /// The release server binary; a missing one fails the test with the way to build it.
+/// A join storm of 300 points: everyone is welcomed, and a point connected from the start
+/// receives under 150 kB of signalling in all (a join costs the others a `presence` message,
+/// not the whole briefing state), with the server's memory far from its limit.
+#[test]
+fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
+    const STORM_POINTS: usize = 300;
+    let bin = server_binary();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(&bin, data.path());
+    let report_path = data.path().join("storm.json");
+    let output_path = data.path().join("storm.out");
+    let output_file = std::fs::File::create(&output_path).expect("an output file");
+
+    let started = Instant::now();
+    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
+        .arg("--giaoban")
+        .arg(&bin)
+        .arg("--data")
+        .arg(data.path())
+        .args([
+            "--scenario",
+            "join-storm",
+            "--points",
+            &STORM_POINTS.to_string(),
+        ])
+        .args(["--within", "5", "--settle-seconds", "2"])
+        .args(["--server-pid", &server.child.id().to_string()])
+        .args(["--server-rss-limit-mb", "1024"])
+        .arg("--json")
+        .arg(&report_path)
+        .stdout(output_file.try_clone().expect("an output file"))
+        .stderr(output_file)
+        .spawn()
+        .expect("the load generator starts");
+    let status = wait_with_deadline(
+        &mut loadgen,
+        started + Duration::from_secs(90),
+        &output_path,
+    );
+    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
+        server.log()
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
+    )
+    .expect("the report is JSON");
+    assert_eq!(
+        report["welcomed"], STORM_POINTS,
+        "everyone welcomed\n{output}"
+    );
+    let observer = &report["observer"];
+    assert_eq!(observer["welcomed"], true, "{output}");
+    let bytes = observer["bytes"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        bytes < 150_000,
+        "a connected point received {bytes} bytes while 300 joined\n{output}"
+    );
+    assert_eq!(
+        report["server"]["killed"],
+        serde_json::Value::Null,
+        "{output}"
+    );
+}
+
 fn server_binary() -> PathBuf {
     let bin = std::env::var_os("GIAOBAN_BIN")
         .map(PathBuf::from)
