@@ -5,6 +5,7 @@
 
 import { t, formatTime, formatNumber } from './i18n.js';
 import { ApiError } from './api.js';
+import { limits } from './limits.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').BriefingState} BriefingState */
@@ -15,11 +16,6 @@ import { ApiError } from './api.js';
 /** @typedef {import('./host-api.js').AttendanceRow} AttendanceRow */
 /** @typedef {import('./host-api.js').RecordedAnswer} RecordedAnswer */
 
-/** The longest floor grant the server accepts, in seconds. */
-const MAX_FLOOR_SECONDS = 3600;
-/** Lengths the server accepts for a substitute's name and a reason for absence (characters). */
-const MAX_SUBSTITUTE_CHARS = 120;
-const MAX_REASON_CHARS = 500;
 
 /**
  * @template {Element} T
@@ -93,7 +89,7 @@ export function parseSeconds(value) {
   const text = value.trim();
   if (text === '') return null;
   const n = Number(text);
-  return Number.isInteger(n) && n >= 1 && n <= MAX_FLOOR_SECONDS ? n : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= limits.floor_seconds ? n : NaN;
 }
 
 /**
@@ -509,7 +505,7 @@ export class HostPanel {
     const seconds = document.createElement('input');
     seconds.type = 'number';
     seconds.min = '1';
-    seconds.max = String(MAX_FLOOR_SECONDS);
+    seconds.max = String(limits.floor_seconds);
     seconds.step = '1';
     seconds.inputMode = 'numeric';
     seconds.className = 'input-seconds';
@@ -598,7 +594,7 @@ export class HostPanel {
 
     const substitute = document.createElement('input');
     substitute.type = 'text';
-    substitute.maxLength = MAX_SUBSTITUTE_CHARS;
+    substitute.maxLength = limits.substitute_chars;
     substitute.dataset.role = 'rc-substitute';
     const recordSubstitute = button('rc-substitute', 'btn btn--secondary btn--small');
     recordSubstitute.addEventListener('click', () => {
@@ -613,7 +609,7 @@ export class HostPanel {
 
     const reason = document.createElement('input');
     reason.type = 'text';
-    reason.maxLength = MAX_REASON_CHARS;
+    reason.maxLength = limits.reason_chars;
     reason.dataset.role = 'rc-reason';
     const absent = button('rc-absent', 'btn btn--danger-outline btn--small');
     absent.addEventListener('click', () => {

@@ -7,6 +7,7 @@
 // RTCPeerConnection that publish the same local stream.
 
 import { ApiError, requestJson } from './api.js';
+import { applyLimits, limits } from './limits.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -23,10 +24,6 @@ export const FATAL_CODES = new Set([
   'locked',
 ]);
 
-/** The longest topic of a request to speak, in characters (docs/protocol.md). */
-export const MAX_TOPIC_CHARS = 200;
-/** At most this many names in a `view` message. */
-export const MAX_VIEW_NAMES = 100;
 
 /**
  * Simulcast layers of the published camera (docs/protocol.md, "Simulcast"): `l` at half
@@ -67,8 +64,9 @@ export { ApiError };
 /** @typedef {{briefing: BriefingInfo, point: PointInfo}} SessionInfo */
 /** @typedef {{urls: string[], username: string, credential: string}} IceServer */
 /**
- * @typedef {{briefing: BriefingInfo, point: PointInfo, points: PresenceInfo[], ice_servers?: IceServer[]}} Welcome
- *   `ice_servers`: TURN servers with credentials for this connection (none when absent)
+ * @typedef {{briefing: BriefingInfo, point: PointInfo, points: PresenceInfo[], ice_servers?: IceServer[], limits?: import('./limits.js').Limits}} Welcome
+ *   `ice_servers`: TURN servers with credentials for this connection (none when absent);
+ *   `limits`: what the server accepts
  */
 /** @typedef {{mid: string, point: string, kind: TrackKind}} TrackInfo */
 /** @typedef {TrackInfo & {track: MediaStreamTrack}} RemoteTrack */
@@ -203,13 +201,13 @@ export function normalizeBriefingState(raw) {
 }
 
 /**
- * Cuts a topic to what the server accepts: trimmed, NFC, at most MAX_TOPIC_CHARS characters
+ * Cuts a topic to what the server accepts: trimmed, NFC, at most `limits.topic_chars` characters
  * (Unicode scalar values, as the server counts them).
  * @param {string} topic
  */
 export function clampTopic(topic) {
   const chars = Array.from(topic.normalize('NFC').trim());
-  return chars.slice(0, MAX_TOPIC_CHARS).join('').trim();
+  return chars.slice(0, limits.topic_chars).join('').trim();
 }
 
 /**
@@ -322,7 +320,7 @@ export class Connection {
 
   /**
    * Asks for the floor; raising again keeps the place and updates the topic.
-   * @param {string} [topic] at most MAX_TOPIC_CHARS characters; longer is cut
+   * @param {string} [topic] at most `limits.topic_chars` characters; longer is cut
    */
   sendRaiseHand(topic = '') {
     const text = clampTopic(topic);
@@ -369,7 +367,7 @@ export class Connection {
    * @param {string[]} thumbnails
    */
   sendView(thumbnails) {
-    return this.#send({ type: 'view', thumbnails: thumbnails.slice(0, MAX_VIEW_NAMES) });
+    return this.#send({ type: 'view', thumbnails: thumbnails.slice(0, limits.view_points) });
   }
 
   // --- one attempt: socket, handshake, publish -------------------------------------------
@@ -483,6 +481,7 @@ export class Connection {
    * @param {Welcome} welcome
    */
   #onWelcome(epoch, welcome) {
+    applyLimits(welcome.limits);
     clearTimeout(this.#setupTimer);
     this.#setupTimer = setTimeout(() => {
       if (epoch === this.#epoch) this.#lost();

@@ -8,6 +8,6 @@ mod signal;
 
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
-    BriefingInfo, ClientMsg, ErrorCode, IceServer, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION,
-    PointInfo, PresenceInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
+    BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_SIGNAL_MESSAGE_BYTES,
+    PROTOCOL_VERSION, PointInfo, PresenceInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
 };

@@ -58,6 +58,8 @@ pub enum ServerMsg {
         /// `RTCPeerConnection` (`iceServers`); empty when the server has none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         ice_servers: Vec<IceServer>,
+        /// What the server accepts, for the client's inputs: it keeps no copy of its own.
+        limits: Limits,
     },
     /// The server's answer to the client's publish offer.
     Answer { sdp: String },
@@ -87,6 +89,21 @@ pub struct BriefingInfo {
     pub title: String,
     /// RFC 3339 timestamp of the scheduled start.
     pub scheduled_start: String,
+}
+
+/// The limits of what a client may send, as the server enforces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Characters of a request-to-speak topic.
+    pub topic_chars: usize,
+    /// Points a `view` may list.
+    pub view_points: usize,
+    /// Longest floor grant, in seconds.
+    pub floor_seconds: i64,
+    /// Characters of a roll-call substitute's name.
+    pub substitute_chars: usize,
+    /// Characters of a roll-call absence reason.
+    pub reason_chars: usize,
 }
 
 /// A TURN server and time-limited credentials for it, as `RTCIceServer` takes them.

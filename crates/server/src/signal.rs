@@ -10,8 +10,8 @@ use axum::response::Response;
 use giaoban_briefing::{BriefingError, RollCallAnswer};
 use giaoban_media::PeerId;
 use giaoban_model::{
-    BriefingInfo, ClientMsg, ErrorCode, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo,
-    PresenceInfo, ServerMsg,
+    BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION,
+    PointInfo, PresenceInfo, ServerMsg,
 };
 use giaoban_store::{AuthError, Invitation};
 use tokio::sync::mpsc;
@@ -544,6 +544,13 @@ fn welcome(
             .iter()
             .map(|turn| turn.ice_server(unix_ms() / 1000, &format!("p{}", point.id.0)))
             .collect(),
+        limits: Limits {
+            topic_chars: giaoban_briefing::MAX_TOPIC_CHARS,
+            view_points: MAX_VIEW,
+            floor_seconds: giaoban_briefing::MAX_FLOOR_SECONDS,
+            substitute_chars: giaoban_briefing::MAX_SUBSTITUTE_CHARS,
+            reason_chars: giaoban_briefing::MAX_REASON_CHARS,
+        },
     })
 }
 

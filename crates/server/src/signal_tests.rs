@@ -42,6 +42,17 @@ async fn join(addr: SocketAddr, token: &str) -> Ws {
     let mut ws = hello(addr, token).await;
     let welcome = next(&mut ws).await.expect("a welcome");
     assert_eq!(welcome["type"], "welcome", "{welcome}");
+    // The client learns what the server accepts from the welcome, not from copies.
+    assert_eq!(
+        welcome["limits"]["topic_chars"],
+        giaoban_briefing::MAX_TOPIC_CHARS,
+        "{welcome}"
+    );
+    assert_eq!(
+        welcome["limits"]["floor_seconds"],
+        giaoban_briefing::MAX_FLOOR_SECONDS,
+        "{welcome}"
+    );
     ws
 }
 
