@@ -112,52 +112,24 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
 #[test]
 fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
     const STORM_POINTS: usize = 6;
-    let bin = server_binary();
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let server = Server::start(&bin, data.path());
-    let report_path = data.path().join("storm.json");
-    let output_path = data.path().join("storm.out");
-    let output_file = std::fs::File::create(&output_path).expect("an output file");
-
-    let started = Instant::now();
-    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
-        .arg("--giaoban")
-        .arg(&bin)
-        .arg("--data")
-        .arg(data.path())
-        .args([
-            "--scenario",
-            "join-storm",
-            "--points",
-            &STORM_POINTS.to_string(),
-        ])
-        .args(["--within", "1", "--settle-seconds", "1"])
-        .args(["--flood", "--flood-rate", "100", "--flood-seconds", "1"])
-        .args(["--server-pid", &server.child.id().to_string()])
-        // Far above what a handful of points costs: the limit is exercised, not reached.
-        .args(["--server-rss-limit-mb", "2048"])
-        .arg("--json")
-        .arg(&report_path)
-        .stdout(output_file.try_clone().expect("an output file"))
-        .stderr(output_file)
-        .spawn()
-        .expect("the load generator starts");
-    let status = wait_with_deadline(
-        &mut loadgen,
-        started + Duration::from_secs(30),
-        &output_path,
+    let (report, output) = join_storm(
+        STORM_POINTS,
+        &[
+            "--within",
+            "1",
+            "--settle-seconds",
+            "1",
+            "--flood",
+            "--flood-rate",
+            "100",
+            "--flood-seconds",
+            "1",
+            // Far above what a handful of points costs: the limit is exercised, not reached.
+            "--server-rss-limit-mb",
+            "2048",
+        ],
+        Duration::from_secs(30),
     );
-    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
-    assert!(
-        status.success(),
-        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
-        server.log()
-    );
-
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
-    )
-    .expect("the report is JSON");
     assert_eq!(report["stopped_by"], "settled", "{output}");
     assert_eq!(report["points"], STORM_POINTS);
     assert_eq!(
@@ -208,49 +180,18 @@ fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
 #[test]
 fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
     const STORM_POINTS: usize = 300;
-    let bin = server_binary();
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let server = Server::start(&bin, data.path());
-    let report_path = data.path().join("storm.json");
-    let output_path = data.path().join("storm.out");
-    let output_file = std::fs::File::create(&output_path).expect("an output file");
-
-    let started = Instant::now();
-    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
-        .arg("--giaoban")
-        .arg(&bin)
-        .arg("--data")
-        .arg(data.path())
-        .args([
-            "--scenario",
-            "join-storm",
-            "--points",
-            &STORM_POINTS.to_string(),
-        ])
-        .args(["--within", "5", "--settle-seconds", "2"])
-        .args(["--server-pid", &server.child.id().to_string()])
-        .args(["--server-rss-limit-mb", "1024"])
-        .arg("--json")
-        .arg(&report_path)
-        .stdout(output_file.try_clone().expect("an output file"))
-        .stderr(output_file)
-        .spawn()
-        .expect("the load generator starts");
-    let status = wait_with_deadline(
-        &mut loadgen,
-        started + Duration::from_secs(90),
-        &output_path,
+    let (report, output) = join_storm(
+        STORM_POINTS,
+        &[
+            "--within",
+            "5",
+            "--settle-seconds",
+            "2",
+            "--server-rss-limit-mb",
+            "1024",
+        ],
+        Duration::from_secs(90),
     );
-    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
-    assert!(
-        status.success(),
-        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
-        server.log()
-    );
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
-    )
-    .expect("the report is JSON");
     assert_eq!(
         report["welcomed"], STORM_POINTS,
         "everyone welcomed\n{output}"
@@ -267,6 +208,46 @@ fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
         serde_json::Value::Null,
         "{output}"
     );
+}
+
+/// Runs `giaoban-loadgen --scenario join-storm` with `points` and `args` against a fresh
+/// server, within `deadline`, and returns its JSON report and its output. Fails the test,
+/// with the server's log, when the run fails.
+fn join_storm(points: usize, args: &[&str], deadline: Duration) -> (serde_json::Value, String) {
+    let bin = server_binary();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(&bin, data.path());
+    let report_path = data.path().join("storm.json");
+    let output_path = data.path().join("storm.out");
+    let output_file = std::fs::File::create(&output_path).expect("an output file");
+
+    let started = Instant::now();
+    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
+        .arg("--giaoban")
+        .arg(&bin)
+        .arg("--data")
+        .arg(data.path())
+        .args(["--scenario", "join-storm", "--points", &points.to_string()])
+        .args(args)
+        .args(["--server-pid", &server.child.id().to_string()])
+        .arg("--json")
+        .arg(&report_path)
+        .stdout(output_file.try_clone().expect("an output file"))
+        .stderr(output_file)
+        .spawn()
+        .expect("the load generator starts");
+    let status = wait_with_deadline(&mut loadgen, started + deadline, &output_path);
+    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
+        server.log()
+    );
+    let report = serde_json::from_str(
+        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
+    )
+    .expect("the report is JSON");
+    (report, output)
 }
 
 fn server_binary() -> PathBuf {
