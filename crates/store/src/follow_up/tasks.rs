@@ -167,14 +167,6 @@ impl Store {
         load_tasks(&tx, &ids, briefing)
     }
 
-    /// Only the tasks given at this briefing, by id (what its minutes record).
-    pub fn own_tasks(&self, briefing: &BriefingId) -> Result<Vec<Task>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let ids = own_task_ids(&tx, briefing)?;
-        load_tasks(&tx, &ids, briefing)
-    }
-
     /// Task `id` as seen at `briefing`, if it is its own or carried over to it.
     pub fn visible_task(&self, briefing: &BriefingId, id: i64) -> Result<Option<Task>, StoreError> {
         let mut conn = self.conn();
@@ -574,7 +566,7 @@ mod tests {
             fx.store.visible_task(&briefing.id, task.id).unwrap(),
             Some(task.clone())
         );
-        assert_eq!(fx.store.own_tasks(&briefing.id).unwrap(), [task]);
+        assert_eq!(fx.store.tasks(&briefing.id).unwrap(), [task]);
     }
 
     #[test]
