@@ -22,52 +22,30 @@ const RUN_SECONDS: u64 = 6;
 
 #[test]
 fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
-    let bin = server_binary();
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let server = Server::start(&bin, data.path());
-    let report_path = data.path().join("report.json");
-    let output_path = data.path().join("loadgen.out");
-    let output_file = std::fs::File::create(&output_path).expect("an output file");
-
-    let started = Instant::now();
-    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
-        .arg("--giaoban")
-        .arg(&bin)
-        .arg("--data")
-        .arg(data.path())
-        .args(["--scenario", "briefing", "--points", &POINTS.to_string()])
-        .args(["--duration", &RUN_SECONDS.to_string()])
-        // The web client's layers, at rates that keep the host's page of ten thumbnails
-        // well inside the server's egress estimate.
-        .args(["--simulcast", "--video-kbps", "400", "--low-kbps", "100"])
-        .args(["--server-pid", &server.child.id().to_string()])
-        .arg("--json")
-        .arg(&report_path)
-        .stdout(output_file.try_clone().expect("an output file"))
-        .stderr(output_file)
-        .spawn()
-        .expect("the load generator starts");
-    let status = wait_with_deadline(
-        &mut loadgen,
-        started + Duration::from_secs(RUN_SECONDS + 15),
-        &output_path,
-    );
-    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
-    assert!(
-        status.success(),
-        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
-        server.log()
+    let points = POINTS.to_string();
+    let seconds = RUN_SECONDS.to_string();
+    let (report, output, took) = run_loadgen(
+        &[
+            "--scenario",
+            "briefing",
+            "--points",
+            &points,
+            "--duration",
+            &seconds,
+            // The web client's layers, at rates that keep the host's page of ten thumbnails
+            // well inside the server's egress estimate.
+            "--simulcast",
+            "--video-kbps",
+            "400",
+            "--low-kbps",
+            "100",
+        ],
+        Duration::from_secs(RUN_SECONDS + 15),
     );
     assert!(
-        started.elapsed() < Duration::from_secs(RUN_SECONDS + 10),
-        "the run took {:?}, longer than its duration allows",
-        started.elapsed()
+        took < Duration::from_secs(RUN_SECONDS + 10),
+        "the run took {took:?}, longer than its duration allows"
     );
-
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
-    )
-    .expect("the report is JSON");
     let step = &report["steps"][0];
     assert_eq!(step["expected"], POINTS + 1, "{output}");
     assert_eq!(
@@ -112,9 +90,13 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
 #[test]
 fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
     const STORM_POINTS: usize = 6;
-    let (report, output) = join_storm(
-        STORM_POINTS,
+    let points = STORM_POINTS.to_string();
+    let (report, output, _) = run_loadgen(
         &[
+            "--scenario",
+            "join-storm",
+            "--points",
+            &points,
             "--within",
             "1",
             "--settle-seconds",
@@ -180,9 +162,13 @@ fn join_storm_of_a_handful_welcomes_everyone_and_reports_the_server() {
 #[test]
 fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
     const STORM_POINTS: usize = 300;
-    let (report, output) = join_storm(
-        STORM_POINTS,
+    let points = STORM_POINTS.to_string();
+    let (report, output, _) = run_loadgen(
         &[
+            "--scenario",
+            "join-storm",
+            "--points",
+            &points,
             "--within",
             "5",
             "--settle-seconds",
@@ -210,15 +196,15 @@ fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
     );
 }
 
-/// Runs `giaoban-loadgen --scenario join-storm` with `points` and `args` against a fresh
-/// server, within `deadline`, and returns its JSON report and its output. Fails the test,
+/// Runs `giaoban-loadgen` with `args` against a fresh server (whose pid it is given), within
+/// `deadline`, and returns its JSON report, its output and how long it took. Fails the test,
 /// with the server's log, when the run fails.
-fn join_storm(points: usize, args: &[&str], deadline: Duration) -> (serde_json::Value, String) {
+fn run_loadgen(args: &[&str], deadline: Duration) -> (serde_json::Value, String, Duration) {
     let bin = server_binary();
     let data = tempfile::tempdir().expect("a temporary directory");
     let server = Server::start(&bin, data.path());
-    let report_path = data.path().join("storm.json");
-    let output_path = data.path().join("storm.out");
+    let report_path = data.path().join("report.json");
+    let output_path = data.path().join("loadgen.out");
     let output_file = std::fs::File::create(&output_path).expect("an output file");
 
     let started = Instant::now();
@@ -227,7 +213,6 @@ fn join_storm(points: usize, args: &[&str], deadline: Duration) -> (serde_json::
         .arg(&bin)
         .arg("--data")
         .arg(data.path())
-        .args(["--scenario", "join-storm", "--points", &points.to_string()])
         .args(args)
         .args(["--server-pid", &server.child.id().to_string()])
         .arg("--json")
@@ -237,6 +222,7 @@ fn join_storm(points: usize, args: &[&str], deadline: Duration) -> (serde_json::
         .spawn()
         .expect("the load generator starts");
     let status = wait_with_deadline(&mut loadgen, started + deadline, &output_path);
+    let took = started.elapsed();
     let output = std::fs::read_to_string(&output_path).unwrap_or_default();
     assert!(
         status.success(),
@@ -247,7 +233,7 @@ fn join_storm(points: usize, args: &[&str], deadline: Duration) -> (serde_json::
         &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
     )
     .expect("the report is JSON");
-    (report, output)
+    (report, output, took)
 }
 
 fn server_binary() -> PathBuf {
