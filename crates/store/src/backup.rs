@@ -227,14 +227,7 @@ fn check_giaoban(conn: &Connection, file: &Path) -> Result<i64, StoreError> {
     let version = user_version(conn)?;
     let mut missing = Vec::new();
     for table in GIAOBAN_TABLES {
-        let found: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                [table],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if found.is_none() {
+        if !has_table(conn, table)? {
             missing.push(*table);
         }
     }
@@ -270,20 +263,25 @@ fn check_integrity(conn: &Connection, file: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether the database has a table of this name.
+fn has_table(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
 }
 
 /// The secret a backup carries, if it has the table and the row.
 fn backup_secret(conn: &Connection, file: &Path) -> Result<Option<[u8; SECRET_LEN]>, StoreError> {
-    let has_table: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-            [BACKUP_TABLE],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if has_table.is_none() {
+    if !has_table(conn, BACKUP_TABLE)? {
         return Ok(None);
     }
     let hex: Option<String> = conn
