@@ -252,10 +252,15 @@ fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 /// socket buffer is full. Datagrams the kernel refuses (e.g. an unreachable destination)
 /// are dropped: UDP gives no other guarantee, and str0m retransmits what matters.
 pub async fn send_all(socket: &UdpSocket, queue: &mut Vec<Transmit>) -> io::Result<()> {
+    if queue.is_empty() {
+        return Ok(());
+    }
+    // How addresses are written depends on the socket's family: asked once per flush.
+    let dual_stack = socket.local_addr()?.is_ipv6();
     let mut sent = 0;
     while sent < queue.len() {
         let chunk = &queue[sent..(sent + SEND_BATCH).min(queue.len())];
-        match socket.try_io(Interest::WRITABLE, || send_now(socket, chunk)) {
+        match socket.try_io(Interest::WRITABLE, || send_now(socket, chunk, dual_stack)) {
             Ok(n) => sent += n.max(1),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.writable().await?,
             Err(e) => {
@@ -268,8 +273,7 @@ pub async fn send_all(socket: &UdpSocket, queue: &mut Vec<Transmit>) -> io::Resu
     Ok(())
 }
 
-fn send_now(socket: &UdpSocket, chunk: &[Transmit]) -> io::Result<usize> {
-    let dual_stack = socket.local_addr()?.is_ipv6();
+fn send_now(socket: &UdpSocket, chunk: &[Transmit], dual_stack: bool) -> io::Result<usize> {
     let addrs: Vec<SockAddr> = chunk
         .iter()
         .map(|t| SockAddr::from(on_socket(t.destination, dual_stack)))
