@@ -9,13 +9,19 @@
 //! losses with NACKs, and repacketises per subscriber, keeping a send buffer per subscriber so
 //! NACKs from receivers are answered by retransmission (RTX) without bothering the publisher.
 //! Keyframe requests (PLI/FIR) travel from subscribers to the publisher, throttled.
+//!
+//! [`SlotMunger`] is the rewriting state of one fixed receive slot: whichever source feeds
+//! it, the subscriber sees one RTP stream with continuous sequence numbers, timestamps that
+//! never go backwards and continuous VP8 picture ids, switched on keyframes.
 
 mod error;
 mod peer;
 mod sfu;
+mod slot;
 
 pub use error::MediaError;
 pub use sfu::{
     MediaAddress, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent,
 };
+pub use slot::{Dropped, Munged, SlotConfig, SlotKind, SlotMunger, SlotRequest, SourcePacket};
 pub use str0m::net::{Protocol, Transmit};
