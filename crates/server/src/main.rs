@@ -1,39 +1,25 @@
 //! `giaoban`: the server and its command line.
 
-mod access;
-mod agenda_api;
-mod api;
-mod assets;
+// Layers, each importing only from those below it:
+//   cli                 the command line, its configuration, `serve`
+//   http                routes, auth, one file per resource
+//   state               what the HTTP handlers share
+//   live                one task per briefing, signalling sessions, presence
+//   media_io            the media port: UDP/TCP sockets, the media thread
+//   mail, tls           background workers and the TLS listener
+//   clock, links, record  domain helpers shared by http, mail and cli
 mod cli;
-mod config;
-mod demo;
-mod direction;
-mod documents_api;
-mod error;
-mod follow_up_api;
-mod host_api;
-mod https;
-mod limits;
+mod clock;
+mod http;
+mod links;
+mod live;
 mod mail;
-mod mail_api;
-mod media_addresses;
-mod media_loop;
-mod media_tcp;
-mod minutes_api;
-mod rate;
-mod registry;
-mod reports_api;
-mod revocation;
-mod serve;
-mod signal;
+mod media_io;
+mod record;
 mod state;
-mod statistics_api;
 #[cfg(test)]
 mod test_app;
 mod tls;
-mod turn;
-mod udp_batch;
-mod units_api;
 
 use std::process::ExitCode;
 
@@ -41,7 +27,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().collect();
-    if let Err(e) = config::apply(&args) {
+    if let Err(e) = cli::config::apply(&args) {
         eprintln!("giaoban: {e:#}");
         return ExitCode::FAILURE;
     }

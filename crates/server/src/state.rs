@@ -4,31 +4,22 @@ use std::sync::Arc;
 
 use giaoban_store::{Store, StoreError};
 
-use crate::direction::Direction;
-use crate::error::ApiError;
-use crate::https::Transport;
-use crate::limits::SignalLimits;
+use crate::http::error::ApiError;
+use crate::http::transport::Transport;
+use crate::live::Live;
 use crate::mail::Mailer;
-use crate::media_loop::MediaHandle;
-use crate::registry::Registry;
-use crate::turn::Turn;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
-    pub media: MediaHandle,
-    pub registry: Arc<Registry>,
-    pub direction: Arc<Direction>,
+    /// Live briefings: signalling, presence, media.
+    pub live: Live,
     /// Base of the links, without a trailing slash, e.g. `http://127.0.0.1:8080`.
     pub base_url: Arc<str>,
     /// Official mail; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<Mailer>>,
-    /// TURN servers handed to the points; `None` when none is configured.
-    pub turn: Option<Arc<Turn>>,
     /// Whether requests arrive over HTTPS (built-in TLS or a trusted proxy).
     pub transport: Transport,
-    /// Caps on WebSockets and message rates.
-    pub limits: SignalLimits,
 }
 
 impl AppState {

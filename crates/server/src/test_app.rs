@@ -14,14 +14,16 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-use crate::api::ADMIN_COOKIE;
-use crate::direction::Direction;
-use crate::https::Transport;
-use crate::limits::SignalLimits;
+use crate::clock::unix_now;
+use crate::http::auth::ADMIN_COOKIE;
+use crate::http::{self, transport::Transport};
+use crate::live::Live;
+use crate::live::direction::Direction;
+use crate::live::limits::SignalLimits;
+use crate::live::registry::Registry;
 use crate::mail::{MailConfig, Mailer};
-use crate::registry::Registry;
+use crate::media_io::media_loop;
 use crate::state::AppState;
-use crate::{api, media_loop};
 
 /// Units of the test province, as a spreadsheet saves them (a byte order mark, CRLF): the
 /// Department hosts, two districts and a ward are points. Cửa Lò has two official addresses,
@@ -107,18 +109,21 @@ impl TestServer {
         });
         let state = AppState {
             store: store.clone(),
-            media,
-            registry,
-            direction,
+            live: Live {
+                store: store.clone(),
+                media,
+                registry,
+                direction,
+                turn: None,
+                limits: SignalLimits::default(),
+            },
             base_url,
             mailer,
-            turn: None,
             transport,
-            limits: SignalLimits::default(),
         };
         TestServer {
-            admin: store.admin_session_token(api::unix_now()),
-            router: api::router(state.clone()),
+            admin: store.admin_session_token(unix_now()),
+            router: http::router(state.clone()),
             state,
             store,
             _dir: dir,
@@ -145,10 +150,9 @@ impl TestServer {
         socket.set_nonblocking(true).unwrap();
         let listener = tokio::net::TcpListener::from_std(socket.into()).unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = api::router(AppState {
-            limits,
-            ..self.state.clone()
-        });
+        let mut state = self.state.clone();
+        state.live.limits = limits;
+        let router = http::router(state);
         tokio::spawn(async move { axum::serve(listener, router).await });
         addr
     }

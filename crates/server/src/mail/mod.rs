@@ -383,7 +383,7 @@ impl Mailer {
             MailKind::Invitation => letter::invitation(&facts)?,
             MailKind::Reminder => letter::reminder(&facts)?,
             MailKind::Minutes => {
-                let minutes = crate::minutes_api::assemble(&self.store, &briefing)
+                let minutes = crate::record::assemble(&self.store, &briefing)
                     .map_err(|e| format!("cannot gather the minutes: {e}"))?;
                 let pdf = giaoban_minutes::render_pdf(&minutes).map_err(|e| e.to_string())?;
                 letter::minutes(&facts, pdf)?

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::*;
-use crate::https::Transport;
+use crate::http::transport::Transport;
 use crate::test_app::TestServer;
 
 /// A self-signed certificate for `localhost` valid until the start of `until_year`.

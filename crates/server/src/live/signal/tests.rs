@@ -13,10 +13,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::check_offer_mlines;
-use crate::limits::SignalLimits;
-use crate::rate::Rate;
-use crate::registry::OUTBOUND_QUEUE;
-use crate::revocation;
+use crate::live::limits::SignalLimits;
+use crate::live::rate::Rate;
+use crate::live::registry::OUTBOUND_QUEUE;
+use crate::live::revocation;
 use crate::test_app::TestApp;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -117,7 +117,7 @@ async fn a_point_that_never_reads_is_resynced_then_closed_as_a_slow_consumer() {
     let app = TestApp::new().await;
     // Small socket buffers: the kernel holds a few messages for the idle point, not thousands.
     let addr = app.serve(unlimited(), Some(4096));
-    let registry = app.state.registry.clone();
+    let registry = app.state.live.registry.clone();
     let stats = || {
         (
             registry.stats.resyncs.load(Ordering::Relaxed),
@@ -206,6 +206,7 @@ async fn a_flooding_point_is_told_rate_limited_then_disconnected() {
     assert!(errors.iter().all(|c| c == "rate_limited"), "{errors:?}");
     let limited = app
         .state
+        .live
         .registry
         .stats
         .rate_limited
@@ -243,14 +244,22 @@ async fn the_node_cap_refuses_before_hello() {
     assert_eq!(code, "too_many_connections");
     assert!(message.contains("1 connections"), "{message}");
     assert!(ends(&mut second).await);
-    assert_eq!(app.state.registry.stats.refused.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        app.state
+            .live
+            .registry
+            .stats
+            .refused
+            .load(Ordering::Relaxed),
+        1
+    );
 }
 
 #[tokio::test]
 async fn the_briefing_cap_refuses_after_hello_and_spares_other_briefings() {
     let app = TestApp::new().await;
     let addr = app.serve(SignalLimits::default(), None);
-    let registry = &app.state.registry;
+    let registry = &app.state.live.registry;
     let invited = app.store.points(&app.briefing_id()).unwrap().len();
     // Sockets of the briefing held open elsewhere, up to its cap.
     let held: Vec<_> = (0..SignalLimits::per_briefing(invited))
@@ -328,7 +337,7 @@ async fn a_ten_megabyte_frame_is_answered_too_large() {
 async fn a_revocation_in_the_store_closes_the_live_socket_within_two_seconds() {
     let app = TestApp::new().await;
     let addr = app.serve(SignalLimits::default(), None);
-    let registry = app.state.registry.clone();
+    let registry = app.state.live.registry.clone();
     revocation::spawn(
         app.store.clone(),
         Arc::clone(&registry),

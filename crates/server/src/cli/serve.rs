@@ -1,21 +1,28 @@
 //! `giaoban serve`: wires the store, the media loop and the HTTP server together.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Args;
+use clap::builder::TypedValueParser;
+use giaoban_store::Store;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{self, BASE_URL_SETTING, ServeArgs};
-use crate::direction::{self, Direction};
-use crate::https::Transport;
-use crate::limits::SignalLimits;
+use crate::clock::unix_ms;
+use crate::http::{self, transport::Transport};
+use crate::links::{BASE_URL_SETTING, admin_login_url, normalise_base_url};
+use crate::live::direction::Direction;
+use crate::live::limits::SignalLimits;
+use crate::live::registry::Registry;
+use crate::live::{Live, revocation, turn};
 use crate::mail::{MailConfig, Mailer};
-use crate::registry::Registry;
+use crate::media_io::{addresses as media_addresses, media_loop};
 use crate::state::AppState;
 use crate::tls::{self, CurrentCertificate, TlsFiles, TlsListener};
-use crate::{api, media_addresses, media_loop, revocation, turn};
 
 /// Setting that records that the first-start admin URL was printed.
 const ADMIN_URL_PRINTED: &str = "admin_url_printed";
@@ -60,9 +67,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let scheme = if transport.tls { "https" } else { "http" };
 
-    let store = Arc::new(cli::open_store(&args.data)?);
+    let store = Arc::new(
+        Store::open(&args.data)
+            .with_context(|| format!("cannot open the data directory {}", args.data.display()))?,
+    );
     let base_url = match &args.base_url {
-        Some(b) => cli::normalise_base_url(b)?,
+        Some(b) => normalise_base_url(b)?,
         None => format!("{scheme}://{}", args.listen),
     };
     store.set_setting(BASE_URL_SETTING, &base_url)?;
@@ -89,7 +99,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     // Sessions left open by a crash end at this start.
-    let closed = store.close_open_sessions(direction::unix_ms())?;
+    let closed = store.close_open_sessions(unix_ms())?;
     if closed > 0 {
         info!(
             closed,
@@ -137,17 +147,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let state = AppState {
         store: store.clone(),
-        media,
-        registry,
-        direction,
+        live: Live {
+            store: store.clone(),
+            media,
+            registry,
+            direction,
+            turn,
+            limits: SignalLimits {
+                max_connections: args.max_connections,
+                ..SignalLimits::default()
+            },
+        },
         base_url: base_url_shared,
         mailer,
-        turn,
         transport,
-        limits: SignalLimits {
-            max_connections: args.max_connections,
-            ..SignalLimits::default()
-        },
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -155,7 +168,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         store.set_setting(ADMIN_URL_PRINTED, "1")?;
         println!(
             "First start. One-time admin login: {}",
-            cli::admin_login_url(&base_url, &code)
+            admin_login_url(&base_url, &code)
         );
         println!(
             "(Another one later: giaoban admin-url --data {})",
@@ -163,8 +176,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     if args.demo {
-        let demo = crate::demo::ensure(&store, &base_url)?;
-        crate::demo::print(&demo);
+        let demo = super::demo::ensure(&store, &base_url)?;
+        super::demo::print(&demo);
         println!();
     }
     println!(
@@ -178,7 +191,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     info!(listen = %args.listen, media_port = args.media_port, data = %args.data.display(), tls = transport.tls, "serving");
 
-    let app = api::router(state);
+    let app = http::router(state);
     let main = async {
         match (certificate, tls_files) {
             (Some((current, stamps)), Some(files)) => {
@@ -222,4 +235,136 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Options of `giaoban serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTP server (web client, API, WebSocket).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "GIAOBAN_LISTEN")]
+    pub listen: SocketAddr,
+    /// The one UDP port that carries all media.
+    #[arg(long, default_value_t = 50000, env = "GIAOBAN_MEDIA_PORT")]
+    pub media_port: u16,
+    /// Addresses browsers reach the media port at, each advertised as an ICE candidate:
+    /// `IP`, or `PUBLIC@LOCAL` behind a 1:1 NAT (PUBLIC advertised, the datagrams arrive on
+    /// LOCAL); repeat the flag or separate with commas. [default: the --listen address, or
+    /// every address of the machine when --listen is a wildcard such as 0.0.0.0]
+    #[arg(
+        long,
+        env = "GIAOBAN_PUBLIC_IP",
+        value_delimiter = ',',
+        value_name = "IP|PUBLIC@LOCAL"
+    )]
+    pub public_ip: Vec<crate::media_io::addresses::PublicIp>,
+    /// TURN server for points whose network blocks UDP and TCP to the media port:
+    /// turn:HOST:3478?transport=udp, turn:HOST:3478?transport=tcp or turns:HOST:5349; repeat
+    /// the flag or separate with commas. Needs --turn-secret.
+    #[arg(
+        long,
+        env = "GIAOBAN_TURN_URL",
+        value_delimiter = ',',
+        requires = "turn_secret",
+        value_name = "URL"
+    )]
+    pub turn_url: Vec<crate::live::turn::TurnUrl>,
+    /// The secret shared with the TURN server (coturn: use-auth-secret, static-auth-secret):
+    /// each point gets fresh time-limited credentials made with it.
+    #[arg(
+        long,
+        env = "GIAOBAN_TURN_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// Minutes the TURN credentials of a join stay valid.
+    #[arg(long, env = "GIAOBAN_TURN_TTL_MINUTES", default_value_t = crate::live::turn::DEFAULT_TTL_MINUTES)]
+    pub turn_ttl_minutes: u64,
+    /// Data directory: database, signing secret.
+    #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
+    pub data: PathBuf,
+    /// Base URL of invitation links [default: http://<listen>, or https://<listen> with
+    /// --tls-cert].
+    #[arg(long, env = "GIAOBAN_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Certificate chain (PEM, the server's certificate first) for HTTPS on --listen. Read
+    /// again on SIGHUP and when the file changes.
+    #[arg(
+        long,
+        env = "GIAOBAN_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of the --tls-cert certificate.
+    #[arg(
+        long,
+        env = "GIAOBAN_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen for plain HTTP at ADDR (e.g. 0.0.0.0:80) and redirect every request to
+    /// HTTPS (308, same host, path and query, the port of --listen).
+    #[arg(
+        long,
+        env = "GIAOBAN_REDIRECT_HTTP",
+        requires = "tls_cert",
+        value_name = "ADDR"
+    )]
+    pub redirect_http: Option<SocketAddr>,
+    /// The server is behind a reverse proxy that sets X-Forwarded-Proto: believe it (for the
+    /// admin cookie's Secure attribute). Without this the X-Forwarded-* headers are ignored.
+    #[arg(long, env = "GIAOBAN_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Most signalling WebSockets open at once; more are refused with too_many_connections.
+    #[arg(
+        long,
+        default_value_t = crate::live::limits::MAX_CONNECTIONS,
+        env = "GIAOBAN_MAX_CONNECTIONS",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_connections: usize,
+    /// SMTP server for official mail: smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required
+    /// (STARTTLS) or smtps://HOST:PORT (TLS); a login goes before the host, as
+    /// smtp://USER:PASSWORD@HOST:PORT. Without it the server sends no mail.
+    #[arg(
+        long,
+        env = "GIAOBAN_SMTP_URL",
+        requires = "mail_from",
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of official mail: an address, or "Name <address>".
+    #[arg(long, env = "GIAOBAN_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// Minutes before the scheduled start at which invited units get a reminder; 0 sends none.
+    #[arg(long, default_value_t = 30, env = "GIAOBAN_REMINDER_MINUTES")]
+    pub reminder_minutes: u32,
+    /// Seconds to wait between attempts to send a message, comma-separated; one attempt more
+    /// than waits.
+    #[arg(
+        long,
+        default_value = "1,5",
+        env = "GIAOBAN_MAIL_RETRY_DELAYS",
+        value_name = "SECONDS,..."
+    )]
+    pub mail_retry_delays: crate::mail::RetryDelays,
+    /// Seconds between two looks for briefings due a reminder.
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        env = "GIAOBAN_REMINDER_CHECK_SECONDS",
+        hide = true
+    )]
+    pub reminder_check_seconds: f64,
+    /// Configuration file (TOML) with these options, named as the flags with `_` for `-`
+    /// (e.g. `media_port = 50000`); flags and GIAOBAN_* variables take precedence over it.
+    #[arg(long, env = "GIAOBAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Seed the demo briefings (see `giaoban demo`) into the data dir if they are not there
+    /// yet, and print their links before serving.
+    #[arg(long, env = "GIAOBAN_DEMO")]
+    pub demo: bool,
 }

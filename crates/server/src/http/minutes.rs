@@ -8,18 +8,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use giaoban_minutes::{
-    AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
-};
-use giaoban_model::Role;
-use giaoban_store::{
-    self as store, AttendanceRow, Briefing, ConcernKind, MinutesDetails, Store, StoreError,
-};
+use giaoban_minutes::Minutes;
+use giaoban_store::MinutesDetails;
 
-use crate::access::{Access, json_body};
-use crate::direction::unix_ms;
-use crate::error::ApiError;
-use crate::mail_api::mailer;
+use super::auth::Access;
+use super::error::ApiError;
+use super::extract::json_body;
+use super::mail::mailer;
+use crate::record;
 use crate::state::AppState;
 
 /// Routes under `/api/briefings/{id}/minutes`.
@@ -35,181 +31,10 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Prefixes of a province's People's Committee, whose rest is the place name of the dateline.
-const PROVINCE_PREFIXES: &[&str] = &[
-    "UBND tỉnh ",
-    "UBND thành phố ",
-    "Ủy ban nhân dân tỉnh ",
-    "Ủy ban nhân dân thành phố ",
-];
-
-/// The minutes of `briefing` as the store knows them now.
-///
-/// The organisation is the host point (its unit's name when it is a unit), under the host
-/// unit's parent; the time runs from the first join to the last leave (the scheduled start
-/// when nobody joined); attendance comes from the roll-call when a point answered it and from
-/// the attendance log otherwise. The number, chair and secretary are the host's
-/// [`MinutesDetails`]; so is the place, which is otherwise the host point's name.
-pub(crate) fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreError> {
-    let id = &briefing.id;
-    let details = store.minutes_details(id)?;
-    let points = store.points(id)?;
-    let host = points.iter().find(|p| p.role == Role::Host);
-    let host_name = host.map_or_else(String::new, |p| p.name.clone());
-    let host_unit = match host.and_then(|p| p.unit_code.as_ref()) {
-        Some(code) => store.unit(code.as_str())?,
-        None => None,
-    };
-    let parent = match host_unit.as_ref().and_then(|u| u.parent_code.as_ref()) {
-        Some(code) => store.unit(code.as_str())?,
-        None => None,
-    };
-    let locality = parent.as_ref().and_then(|p| {
-        PROVINCE_PREFIXES
-            .iter()
-            .find_map(|prefix| p.name.strip_prefix(prefix))
-            .map(str::to_owned)
-    });
-
-    let attendance = store.attendance(id, unix_ms())?;
-    let started_at = attendance
-        .iter()
-        .filter_map(|r| r.first_joined_at.as_deref())
-        .min_by_key(|t| store::unix_seconds(t))
-        .map_or_else(|| in_vietnam(&briefing.scheduled_start), in_vietnam);
-    let still_connected = attendance
-        .iter()
-        .any(|r| r.sessions.iter().any(|s| s.left_at.is_none()));
-    let ended_at = if still_connected {
-        String::new()
-    } else {
-        attendance
-            .iter()
-            .filter_map(|r| r.last_left_at.as_deref())
-            .max_by_key(|t| store::unix_seconds(t))
-            .map(in_vietnam)
-            .unwrap_or_default()
-    };
-
-    let agenda = store
-        .agenda(id)?
-        .into_iter()
-        .map(|item| match item.presenter {
-            Some(presenter) if !presenter.trim().is_empty() => {
-                format!("{} ({presenter})", item.title)
-            }
-            _ => item.title,
-        })
-        .collect();
-    let speakers = store
-        .floor_log(id)?
-        .into_iter()
-        .map(|f| SpeakerLine {
-            point: f.point_name,
-            from: in_vietnam(&f.granted_at),
-            to: f.ended_at.as_deref().map(in_vietnam).unwrap_or_default(),
-            topic: None,
-        })
-        .collect();
-    let concerns = store
-        .concerns(id)?
-        .into_iter()
-        .map(|c| ConcernLine {
-            point: c.point,
-            text: match c.kind {
-                ConcernKind::Proposal => format!("Kiến nghị: {}", c.text),
-                ConcernKind::Concern => c.text,
-            },
-            answer: c.answer,
-        })
-        .collect();
-    let conclusions = store.conclusions(id)?.into_iter().map(|c| c.text).collect();
-    // The briefing's own tasks, then those carried over from earlier briefings of the series,
-    // which the follow-up at this briefing reviewed.
-    let tasks = store
-        .tasks(id)?
-        .into_iter()
-        .map(|t| TaskLine {
-            text: if t.carried_over {
-                format!("(Kỳ trước) {}", t.text)
-            } else {
-                t.text
-            },
-            owners: t.owners.into_iter().map(|o| o.name).collect(),
-            deadline: Some(t.deadline),
-            status: match t.status {
-                store::TaskStatus::Open => TaskStatus::Open,
-                store::TaskStatus::InProgress => TaskStatus::InProgress,
-                store::TaskStatus::Done => TaskStatus::Done,
-                store::TaskStatus::Overdue => TaskStatus::Overdue,
-            },
-        })
-        .collect();
-
-    Ok(Minutes {
-        title: briefing.title.clone(),
-        parent_organisation: parent.map(|p| p.name),
-        organisation: host_name.clone(),
-        number: details.number,
-        locality,
-        place: details
-            .place
-            .unwrap_or_else(|| format!("Điểm cầu chủ trì: {host_name}")),
-        started_at,
-        ended_at,
-        host: host_name,
-        chair: details.chair,
-        secretary: details.secretary,
-        attendance: attendance.iter().map(attendance_line).collect(),
-        agenda,
-        speakers,
-        concerns,
-        conclusions,
-        tasks,
-    })
-}
-
-/// An RFC 3339 time in Vietnam time (UTC+7), in which the minutes are written; text that is
-/// not RFC 3339 is kept as it is.
-fn in_vietnam(t: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::parse(t, &Rfc3339)
-        .ok()
-        .and_then(|t| t.to_offset(time::macros::offset!(+7)).format(&Rfc3339).ok())
-        .unwrap_or_else(|| t.to_owned())
-}
-
-/// How one point took part: its roll-call answer if it gave one, else whether it joined.
-fn attendance_line(row: &AttendanceRow) -> AttendanceLine {
-    let status = match row.roll_call.as_ref().map(|r| r.status.as_str()) {
-        Some("present") => AttendanceStatus::Present { detail: None },
-        Some("substitute") => AttendanceStatus::Substitute {
-            detail: row
-                .roll_call
-                .as_ref()
-                .and_then(|r| r.substitute.clone())
-                .unwrap_or_default(),
-        },
-        Some(_) => AttendanceStatus::Absent {
-            detail: row.roll_call.as_ref().and_then(|r| r.reason.clone()),
-        },
-        None if row.sessions.is_empty() => AttendanceStatus::Absent { detail: None },
-        None => AttendanceStatus::Present { detail: None },
-    };
-    AttendanceLine {
-        point: row.point.clone(),
-        status,
-        joined_at: row.first_joined_at.as_deref().map(in_vietnam),
-        left_at: row.last_left_at.as_deref().map(in_vietnam),
-        minutes_present: (row.present_seconds > 0)
-            .then(|| u32::try_from(row.present_seconds.div_ceil(60)).unwrap_or(u32::MAX)),
-    }
-}
-
 /// The minutes of the briefing the host (or the organiser) asks about.
 fn minutes_for(state: &AppState, access: &Access) -> Result<Minutes, ApiError> {
     access.require_host()?;
-    Ok(assemble(&state.store, &access.briefing)?)
+    Ok(record::assemble(&state.store, &access.briefing)?)
 }
 
 async fn json(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
@@ -289,7 +114,7 @@ fn internal(reason: &str) -> ApiError {
 mod tests {
     use std::process::Command;
 
-    use giaoban_store::ConcernKind;
+    use giaoban_store::{self as store, ConcernKind};
     use serde_json::{Value, json};
 
     use super::*;

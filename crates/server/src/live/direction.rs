@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use giaoban_briefing::{Briefing, BriefingError, BriefingEvent, Now, RollCallAnswer};
 use giaoban_media::RoomPolicy;
@@ -12,8 +12,9 @@ use giaoban_model::{BriefingId, PointId, QualityInfo, Role, ServerMsg};
 use giaoban_store::{QualitySummary, RollCallRecord, Store, StoreError};
 use tracing::{debug, warn};
 
-use crate::media_loop::MediaHandle;
-use crate::registry::Registry;
+use super::registry::Registry;
+use crate::clock::{now, unix_ms};
+use crate::media_io::media_loop::MediaHandle;
 
 /// How often floor time limits are checked.
 const TICK: Duration = Duration::from_millis(200);
@@ -54,21 +55,6 @@ pub struct Direction {
     media: MediaHandle,
     registry: Arc<Registry>,
     hubs: Mutex<HashMap<BriefingId, Hub>>,
-}
-
-/// The current time for the sans-IO core.
-pub fn now() -> Now {
-    Now {
-        instant: Instant::now(),
-        unix_ms: unix_ms(),
-    }
-}
-
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Who hears of a change of a briefing's state.

@@ -1,7 +1,7 @@
 //! What one node and one connection may ask of the signalling server. See docs/protocol.md,
 //! "Limits".
 
-use crate::rate::Rate;
+use super::rate::Rate;
 
 /// Most WebSockets open at once on a node, by default (`serve --max-connections`). Each costs
 /// a task, a bounded queue and, once it publishes, a media session: 2,000 is four briefings of

@@ -18,7 +18,7 @@ use serde::Serialize;
 use time::macros::{format_description, offset};
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::minutes_api;
+use crate::record;
 
 /// Setting holding the ids of the demo briefings once seeded ("previous current").
 const DEMO_SETTING: &str = "demo_briefings";
@@ -396,7 +396,7 @@ fn hold_previous(
     let briefing = store
         .briefing(id)?
         .context("the briefing just created is missing")?;
-    let minutes = minutes_api::assemble(store, &briefing)?;
+    let minutes = record::assemble(store, &briefing)?;
     let pdf = giaoban_minutes::render_pdf(&minutes)?;
     store.add_document(
         id,
@@ -622,7 +622,7 @@ mod tests {
         assert!(tasks.iter().any(|t| t.status == TaskStatus::Done));
         assert_eq!(store.documents(&current).unwrap().len(), 1);
         let minutes =
-            minutes_api::assemble(&store, &store.briefing(&previous).unwrap().unwrap()).unwrap();
+            record::assemble(&store, &store.briefing(&previous).unwrap().unwrap()).unwrap();
         assert_eq!(minutes.speakers.len(), 3);
         assert_eq!(minutes.attendance.len(), 7);
         assert_eq!(minutes.tasks.len(), 4);

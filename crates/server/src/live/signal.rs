@@ -4,7 +4,6 @@ use std::error::Error as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use giaoban_briefing::{BriefingError, RollCallAnswer};
@@ -17,12 +16,13 @@ use giaoban_store::{AuthError, Invitation};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::direction::{DirectionError, unix_ms};
-use crate::limits::SignalLimits;
-use crate::media_loop::{PEER_SIGNAL_QUEUE, PeerSignal};
-use crate::rate::{Limiter, Verdict};
-use crate::registry::{Outbound, Outbox, SocketSlot};
-use crate::state::AppState;
+use super::Live;
+use super::direction::DirectionError;
+use super::limits::SignalLimits;
+use super::rate::{Limiter, Verdict};
+use super::registry::{Outbound, Outbox, SocketSlot};
+use crate::clock::unix_ms;
+use crate::media_io::media_loop::{PEER_SIGNAL_QUEUE, PeerSignal};
 
 /// Most thumbnails a client may say it displays.
 const MAX_VIEW: usize = 100;
@@ -47,7 +47,7 @@ const TOO_LARGE_LINGER: Duration = Duration::from_secs(1);
 const MAX_OFFER_MLINES: usize = 2;
 
 /// `GET /ws`.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub fn upgrade(ws: WebSocketUpgrade, state: Live) -> Response {
     // Counted before the upgrade, so that a refused socket costs no handshake or store work.
     let slot = state.registry.open_socket(state.limits.max_connections);
     ws.max_message_size(MAX_FRAME_BYTES)
@@ -69,7 +69,7 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Res
 /// Why a connection ends.
 struct Fatal(ErrorCode, String);
 
-async fn connection(mut socket: WebSocket, state: AppState, mut slot: SocketSlot) {
+async fn connection(mut socket: WebSocket, state: Live, mut slot: SocketSlot) {
     let invitation = match handshake(&mut socket, &state).await {
         Ok(invitation) => invitation,
         Err(Fatal(code, message)) => {
@@ -102,7 +102,7 @@ async fn connection(mut socket: WebSocket, state: AppState, mut slot: SocketSlot
     drop(slot);
 }
 
-async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Invitation, Fatal> {
+async fn handshake(socket: &mut WebSocket, state: &Live) -> Result<Invitation, Fatal> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, next_message(socket))
         .await
         .map_err(|_| {
@@ -145,7 +145,7 @@ async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Invitatio
     })
 }
 
-async fn session(mut socket: WebSocket, state: AppState, invitation: Invitation) {
+async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
     let briefing = invitation.briefing;
     let point = invitation.point;
     if let Err(e) = state.direction.join(&briefing.id, &point.name) {
@@ -511,7 +511,7 @@ fn check_offer_mlines(sdp: &str) -> Result<(), String> {
 }
 
 fn welcome(
-    state: &AppState,
+    state: &Live,
     briefing: &giaoban_store::Briefing,
     point: &giaoban_store::Point,
 ) -> Result<ServerMsg, giaoban_store::StoreError> {
@@ -673,5 +673,4 @@ fn unexpected(msg: &ClientMsg) -> &'static str {
 }
 
 #[cfg(test)]
-#[path = "signal_tests.rs"]
 mod tests;

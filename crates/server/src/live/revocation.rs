@@ -9,7 +9,7 @@ use giaoban_model::ErrorCode;
 use giaoban_store::Store;
 use tracing::warn;
 
-use crate::registry::Registry;
+use super::registry::Registry;
 
 /// How often the store is asked for revoked points: a revocation closes the point's socket
 /// within about this time.

@@ -9,8 +9,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use giaoban_store::MailRecord;
 
-use crate::access::Access;
-use crate::error::ApiError;
+use super::auth::Access;
+use super::error::ApiError;
 use crate::mail::Mailer;
 use crate::state::AppState;
 

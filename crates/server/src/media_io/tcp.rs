@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{debug, info, warn};
 
-use crate::udp_batch::unmapped;
+use super::udp_batch::unmapped;
 
 /// Open TCP media connections at most; more wait in the kernel's backlog until one closes.
 pub const MAX_CONNECTIONS: usize = 1024;

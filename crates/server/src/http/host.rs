@@ -3,22 +3,21 @@
 //! link of the briefing in the path.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use giaoban_briefing::{BriefingError, FloorMode, RollCallAnswer};
-use giaoban_model::{BriefingId, Role, ServerMsg};
-use giaoban_store::Invitation;
+use giaoban_model::{BriefingId, ServerMsg};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::access::{json_body, query};
-use crate::api::{Format, FormatQuery, PointAuth, csv_file};
-use crate::direction::{DirectionError, unix_ms};
-use crate::error::ApiError;
+use super::auth::{HostOf, Member};
+use super::error::ApiError;
+use super::extract::{Format, FormatQuery, csv_file, json_body, query};
+use crate::clock::unix_ms;
+use crate::live::direction::DirectionError;
 use crate::state::AppState;
 
 /// Routes under `/api/briefings/{id}/`.
@@ -44,41 +43,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/attendance", get(attendance))
 }
 
-/// The briefing of the path, if the token is a link of it (any role).
-fn member_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError> {
-    if inv.briefing.id.0 != id {
-        return Err(ApiError::forbidden(
-            "this invitation link is for another briefing",
-        ));
-    }
-    Ok(inv.briefing.id.clone())
-}
-
-/// The briefing of the path, if the token is its host link.
-fn host_of(inv: &Invitation, id: &str) -> Result<BriefingId, ApiError> {
-    let briefing = member_of(inv, id)?;
-    if inv.point.role != Role::Host {
-        return Err(ApiError::forbidden("only the host may do this"));
-    }
-    Ok(briefing)
-}
-
-/// The briefing of the path, when the bearer token is its host link: the guard of every
-/// host action.
-pub(crate) struct HostOf(pub BriefingId);
-
-impl FromRequestParts<AppState> for HostOf {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let PointAuth(inv) = PointAuth::from_request_parts(parts, state).await?;
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found("no such briefing"))?;
-        host_of(&inv, &id).map(HostOf)
-    }
-}
-
 impl From<DirectionError> for ApiError {
     fn from(e: DirectionError) -> ApiError {
         match e {
@@ -99,16 +63,11 @@ impl From<DirectionError> for ApiError {
 }
 
 async fn state_of(state: &AppState, id: &BriefingId) -> Result<Response, ApiError> {
-    Ok(Json(state.direction.state_json(id)?).into_response())
+    Ok(Json(state.live.direction.state_json(id)?).into_response())
 }
 
-async fn state(
-    State(state): State<AppState>,
-    PointAuth(inv): PointAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = member_of(&inv, &id)?;
-    state_of(&state, &id).await
+async fn state(State(state): State<AppState>, Member(inv): Member) -> Result<Response, ApiError> {
+    state_of(&state, &inv.briefing.id).await
 }
 
 #[derive(Deserialize)]
@@ -123,7 +82,7 @@ async fn mode(
     req: Result<Json<ModeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.direction.act(&id, |core, _| {
+    state.live.direction.act(&id, |core, _| {
         core.set_mode(req.mode);
         Ok(())
     })?;
@@ -144,14 +103,14 @@ async fn grant(
     req: Result<Json<GrantBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.direction.act(&id, |core, now| {
+    state.live.direction.act(&id, |core, now| {
         core.grant_floor(&req.point, req.seconds, now)
     })?;
     state_of(&state, &id).await
 }
 
 async fn revoke(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Response, ApiError> {
-    state.direction.act(&id, |core, now| {
+    state.live.direction.act(&id, |core, now| {
         core.revoke_floor(now);
         Ok(())
     })?;
@@ -171,6 +130,7 @@ async fn spotlight(
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
     state
+        .live
         .direction
         .act(&id, |core, _| core.set_spotlight(req.point.as_deref()))?;
     state_of(&state, &id).await
@@ -189,6 +149,7 @@ async fn lower_hand(
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
     state
+        .live
         .direction
         .act(&id, |core, _| core.lower_hand(&req.point).map(|_| ()))?;
     state_of(&state, &id).await
@@ -200,7 +161,7 @@ async fn ask_unmute(
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    let online = state.direction.act(&id, |core, _| {
+    let online = state.live.direction.act(&id, |core, _| {
         if !core.is_invited(&req.point) {
             return Err(BriefingError::UnknownPoint(req.point.clone()));
         }
@@ -208,6 +169,7 @@ async fn ask_unmute(
     })?;
     if !online
         || !state
+            .live
             .registry
             .send_to_name(&id, &req.point, &ServerMsg::UnmuteRequest)
     {
@@ -220,7 +182,7 @@ async fn roll_call_start(
     State(state): State<AppState>,
     HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    state.direction.start_roll_call(&id)?;
+    state.live.direction.start_roll_call(&id)?;
     state_of(&state, &id).await
 }
 
@@ -228,7 +190,7 @@ async fn roll_call_end(
     State(state): State<AppState>,
     HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    state.direction.end_roll_call(&id)?;
+    state.live.direction.end_roll_call(&id)?;
     state_of(&state, &id).await
 }
 
@@ -263,7 +225,7 @@ async fn roll_call_answer(
             ));
         }
     };
-    state.direction.act(&id, |core, now| {
+    state.live.direction.act(&id, |core, now| {
         core.answer_roll_call(&req.point, answer, now)
     })?;
     state_of(&state, &id).await
@@ -281,7 +243,7 @@ async fn lock(
     req: Result<Json<LockBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.direction.set_locked(&id, req.locked)?;
+    state.live.direction.set_locked(&id, req.locked)?;
     state_of(&state, &id).await
 }
 
@@ -291,12 +253,12 @@ async fn remove(
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.direction.remove(&id, &req.point)?;
+    state.live.direction.remove(&id, &req.point)?;
     state_of(&state, &id).await
 }
 
 async fn trial(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Response, ApiError> {
-    let quality = state.media.quality().await;
+    let quality = state.live.media.quality().await;
     let points = state.store.points(&id)?;
     let rows: Vec<serde_json::Value> = points
         .iter()

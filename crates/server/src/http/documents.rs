@@ -17,8 +17,9 @@ use giaoban_store::{Document, DocumentRejection, MAX_DOCUMENT_BYTES, NewDocument
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::access::{Access, item_id, no_item, query};
-use crate::error::{ApiError, too_large_as_json};
+use super::auth::Access;
+use super::error::{ApiError, too_large_as_json};
+use super::extract::{item_id, no_item, query};
 use crate::state::AppState;
 
 /// Routes of this part of the API.

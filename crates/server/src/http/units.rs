@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use giaoban_store::{ImportReport, Unit};
 
-use crate::api::AdminAuth;
-use crate::error::ApiError;
+use super::auth::AdminAuth;
+use super::error::ApiError;
 use crate::state::AppState;
 
 /// Largest units file the API accepts: about 20,000 units, the most one import takes. Larger

@@ -8,8 +8,9 @@ use axum::{Json, Router};
 use giaoban_store::{AgendaItem, NewAgendaItem};
 use serde::Deserialize;
 
-use crate::access::{Access, json_body};
-use crate::error::ApiError;
+use super::auth::Access;
+use super::error::ApiError;
+use super::extract::json_body;
 use crate::state::AppState;
 
 /// Routes of this part of the API.

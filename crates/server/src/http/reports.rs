@@ -12,8 +12,9 @@ use giaoban_store::{Dashboard, NewIndicator, Point, Report};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::access::{Access, json_body};
-use crate::error::ApiError;
+use super::auth::Access;
+use super::error::ApiError;
+use super::extract::json_body;
 use crate::state::AppState;
 
 /// Routes of this part of the API.

@@ -15,8 +15,9 @@ use giaoban_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Access, item_id, json_body, no_item};
-use crate::error::ApiError;
+use super::auth::Access;
+use super::error::ApiError;
+use super::extract::{item_id, json_body, no_item};
 use crate::state::AppState;
 
 /// Routes under `/api/briefings/{id}/`.

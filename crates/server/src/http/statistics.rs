@@ -10,9 +10,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use giaoban_store::{UnitStatistics, statistics_csv};
 
-use crate::access::{Access, query};
-use crate::api::{AdminAuth, Format, FormatQuery, csv_file};
-use crate::error::ApiError;
+use super::auth::Access;
+use super::auth::AdminAuth;
+use super::error::ApiError;
+use super::extract::query;
+use super::extract::{Format, FormatQuery, csv_file};
 use crate::state::AppState;
 
 /// File name of the CSV download.
@@ -62,7 +64,7 @@ mod tests {
     use giaoban_store::NewBriefing;
     use serde_json::{Value, json};
 
-    use crate::api::unix_now;
+    use crate::clock::unix_now;
     use crate::test_app::TestApp;
 
     const HEADER: &str = "\u{feff}Mã đơn vị,Đơn vị,Số cuộc được mời,Số cuộc tham dự,\

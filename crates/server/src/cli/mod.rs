@@ -1,20 +1,21 @@
 //! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin-url`,
 //! `demo`, `backup`, `restore`.
 
+pub mod config;
+pub mod demo;
+mod serve;
+
 use std::collections::HashMap;
 use std::io::Read;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use clap::builder::TypedValueParser;
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
 use giaoban_model::BriefingId;
 use giaoban_store::{NewBriefing, RestoreReport, SecretOutcome, Store, Unit};
-use serde::Serialize;
 
-/// Setting under which `serve` records the base URL its links use.
-pub const BASE_URL_SETTING: &str = "base_url";
+use self::serve::ServeArgs;
+use crate::links::{BASE_URL_SETTING, admin_login_url, create_briefing, normalise_base_url};
 
 /// giaoban — online briefings ("giao ban trực tuyến") linking a host point with many bridge
 /// points, self-hosted in one binary.
@@ -76,138 +77,6 @@ enum Command {
         /// A file written by `giaoban backup`.
         file: PathBuf,
     },
-}
-
-/// Options of `giaoban serve`.
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address of the HTTP server (web client, API, WebSocket).
-    #[arg(long, default_value = "127.0.0.1:8080", env = "GIAOBAN_LISTEN")]
-    pub listen: SocketAddr,
-    /// The one UDP port that carries all media.
-    #[arg(long, default_value_t = 50000, env = "GIAOBAN_MEDIA_PORT")]
-    pub media_port: u16,
-    /// Addresses browsers reach the media port at, each advertised as an ICE candidate:
-    /// `IP`, or `PUBLIC@LOCAL` behind a 1:1 NAT (PUBLIC advertised, the datagrams arrive on
-    /// LOCAL); repeat the flag or separate with commas. [default: the --listen address, or
-    /// every address of the machine when --listen is a wildcard such as 0.0.0.0]
-    #[arg(
-        long,
-        env = "GIAOBAN_PUBLIC_IP",
-        value_delimiter = ',',
-        value_name = "IP|PUBLIC@LOCAL"
-    )]
-    pub public_ip: Vec<crate::media_addresses::PublicIp>,
-    /// TURN server for points whose network blocks UDP and TCP to the media port:
-    /// turn:HOST:3478?transport=udp, turn:HOST:3478?transport=tcp or turns:HOST:5349; repeat
-    /// the flag or separate with commas. Needs --turn-secret.
-    #[arg(
-        long,
-        env = "GIAOBAN_TURN_URL",
-        value_delimiter = ',',
-        requires = "turn_secret",
-        value_name = "URL"
-    )]
-    pub turn_url: Vec<crate::turn::TurnUrl>,
-    /// The secret shared with the TURN server (coturn: use-auth-secret, static-auth-secret):
-    /// each point gets fresh time-limited credentials made with it.
-    #[arg(
-        long,
-        env = "GIAOBAN_TURN_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true
-    )]
-    pub turn_secret: Option<String>,
-    /// Minutes the TURN credentials of a join stay valid.
-    #[arg(long, env = "GIAOBAN_TURN_TTL_MINUTES", default_value_t = crate::turn::DEFAULT_TTL_MINUTES)]
-    pub turn_ttl_minutes: u64,
-    /// Data directory: database, signing secret.
-    #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
-    pub data: PathBuf,
-    /// Base URL of invitation links [default: http://<listen>, or https://<listen> with
-    /// --tls-cert].
-    #[arg(long, env = "GIAOBAN_BASE_URL")]
-    pub base_url: Option<String>,
-    /// Certificate chain (PEM, the server's certificate first) for HTTPS on --listen. Read
-    /// again on SIGHUP and when the file changes.
-    #[arg(
-        long,
-        env = "GIAOBAN_TLS_CERT",
-        requires = "tls_key",
-        value_name = "FILE"
-    )]
-    pub tls_cert: Option<PathBuf>,
-    /// Private key (PEM) of the --tls-cert certificate.
-    #[arg(
-        long,
-        env = "GIAOBAN_TLS_KEY",
-        requires = "tls_cert",
-        value_name = "FILE"
-    )]
-    pub tls_key: Option<PathBuf>,
-    /// Also listen for plain HTTP at ADDR (e.g. 0.0.0.0:80) and redirect every request to
-    /// HTTPS (308, same host, path and query, the port of --listen).
-    #[arg(
-        long,
-        env = "GIAOBAN_REDIRECT_HTTP",
-        requires = "tls_cert",
-        value_name = "ADDR"
-    )]
-    pub redirect_http: Option<SocketAddr>,
-    /// The server is behind a reverse proxy that sets X-Forwarded-Proto: believe it (for the
-    /// admin cookie's Secure attribute). Without this the X-Forwarded-* headers are ignored.
-    #[arg(long, env = "GIAOBAN_TRUST_PROXY")]
-    pub trust_proxy: bool,
-    /// Most signalling WebSockets open at once; more are refused with too_many_connections.
-    #[arg(
-        long,
-        default_value_t = crate::limits::MAX_CONNECTIONS,
-        env = "GIAOBAN_MAX_CONNECTIONS",
-        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
-        value_name = "N"
-    )]
-    pub max_connections: usize,
-    /// SMTP server for official mail: smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required
-    /// (STARTTLS) or smtps://HOST:PORT (TLS); a login goes before the host, as
-    /// smtp://USER:PASSWORD@HOST:PORT. Without it the server sends no mail.
-    #[arg(
-        long,
-        env = "GIAOBAN_SMTP_URL",
-        requires = "mail_from",
-        value_name = "URL"
-    )]
-    pub smtp_url: Option<String>,
-    /// Sender of official mail: an address, or "Name <address>".
-    #[arg(long, env = "GIAOBAN_MAIL_FROM", value_name = "ADDRESS")]
-    pub mail_from: Option<String>,
-    /// Minutes before the scheduled start at which invited units get a reminder; 0 sends none.
-    #[arg(long, default_value_t = 30, env = "GIAOBAN_REMINDER_MINUTES")]
-    pub reminder_minutes: u32,
-    /// Seconds to wait between attempts to send a message, comma-separated; one attempt more
-    /// than waits.
-    #[arg(
-        long,
-        default_value = "1,5",
-        env = "GIAOBAN_MAIL_RETRY_DELAYS",
-        value_name = "SECONDS,..."
-    )]
-    pub mail_retry_delays: crate::mail::RetryDelays,
-    /// Seconds between two looks for briefings due a reminder.
-    #[arg(
-        long,
-        default_value_t = 60.0,
-        env = "GIAOBAN_REMINDER_CHECK_SECONDS",
-        hide = true
-    )]
-    pub reminder_check_seconds: f64,
-    /// Configuration file (TOML) with these options, named as the flags with `_` for `-`
-    /// (e.g. `media_port = 50000`); flags and GIAOBAN_* variables take precedence over it.
-    #[arg(long, env = "GIAOBAN_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Seed the demo briefings (see `giaoban demo`) into the data dir if they are not there
-    /// yet, and print their links before serving.
-    #[arg(long, env = "GIAOBAN_DEMO")]
-    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,27 +159,9 @@ enum UnitsCommand {
     },
 }
 
-/// One join link, as printed by the CLI and returned by the admin API.
-#[derive(Debug, Serialize)]
-pub struct Link {
-    pub point: String,
-    pub role: giaoban_model::Role,
-    pub url: String,
-    /// The unit the point stands for, when it was invited as a unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_code: Option<String>,
-}
-
-/// A created briefing with its links, host first.
-#[derive(Debug, Serialize)]
-pub struct Created {
-    pub id: String,
-    pub links: Vec<Link>,
-}
-
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Briefing(BriefingCommand::Create {
             data,
             title,
@@ -414,11 +265,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(b) => normalise_base_url(&b)?,
                 None => stored_base_url(&store)?,
             };
-            let demo = crate::demo::ensure(&store, &base)?;
+            let demo = demo::ensure(&store, &base)?;
             if json {
                 println!("{}", serde_json::to_string(&demo)?);
             } else {
-                crate::demo::print(&demo);
+                demo::print(&demo);
                 println!(
                     "\nStart the server on this data dir (giaoban serve --data {}) and open a \
                      dossier link.",
@@ -450,29 +301,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
     Store::open(data).with_context(|| format!("cannot open the data directory {}", data.display()))
-}
-
-/// Creates a briefing and its links.
-pub fn create_briefing(store: &Store, new: &NewBriefing, base: &str) -> anyhow::Result<Created> {
-    let briefing = store.create_briefing(new)?;
-    links_of(store, &briefing.id, base).map(|links| Created {
-        id: briefing.id.0.clone(),
-        links,
-    })
-}
-
-/// Links of every point of a briefing, host first.
-pub fn links_of(store: &Store, id: &BriefingId, base: &str) -> anyhow::Result<Vec<Link>> {
-    Ok(store
-        .points(id)?
-        .iter()
-        .map(|p| Link {
-            point: p.name.clone(),
-            role: p.role,
-            url: format!("{base}/j/{}", store.token_for(p)),
-            unit_code: p.unit_code.as_ref().map(ToString::to_string),
-        })
-        .collect())
 }
 
 /// What `giaoban restore` prints.
@@ -574,28 +402,16 @@ fn unit_tree(units: &[Unit]) -> String {
     out
 }
 
-pub fn admin_login_url(base: &str, code: &str) -> String {
-    format!("{base}/admin/login?code={code}")
-}
-
 fn stored_base_url(store: &Store) -> anyhow::Result<String> {
     Ok(store
         .setting(BASE_URL_SETTING)?
         .unwrap_or_else(|| "http://127.0.0.1:8080".to_string()))
 }
 
-/// Checks a base URL and drops a trailing slash.
-pub fn normalise_base_url(url: &str) -> anyhow::Result<String> {
-    let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
-        bail!("base URL must start with http:// or https://, got {url:?}");
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::links::links_of;
 
     fn run_words(words: &[&str]) -> anyhow::Result<()> {
         run(Cli::try_parse_from(words)?)

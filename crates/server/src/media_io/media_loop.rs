@@ -15,8 +15,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::media_tcp::{self, TcpInput, TcpStats};
-use crate::udp_batch;
+use super::tcp::{self as media_tcp, TcpInput, TcpStats};
+use super::udp_batch;
 
 /// Most signals waiting for one point's signalling task. The loop makes one offer per
 /// negotiation and a negotiation waits for the client's answer, so a task that keeps up holds

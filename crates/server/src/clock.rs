@@ -1,0 +1,29 @@
+//! The wall clock, in the forms the rest of the server uses.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use giaoban_briefing::Now;
+
+/// The current time for the sans-IO core.
+pub fn now() -> Now {
+    Now {
+        instant: Instant::now(),
+        unix_ms: unix_ms(),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

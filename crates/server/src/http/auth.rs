@@ -1,0 +1,261 @@
+//! Who calls, and what they may do: every authorisation decision of the HTTP API and every
+//! message that refuses one live here.
+//!
+//! A caller is the organiser (an admin session, by cookie or bearer) or the holder of an
+//! invitation link (its bearer token): [`Caller`]. The extractors narrow it for a handler:
+//! - [`AdminAuth`]: the organiser only;
+//! - [`PointAuth`]: any invitation link, of any briefing;
+//! - [`Member`]: a link of the briefing in the path;
+//! - [`HostOf`]: the host link of the briefing in the path;
+//! - [`Access`]: the organiser or a link of the briefing in the path, which then asks for the
+//!   role it needs ([`Access::require_host`], [`Access::require_point`]).
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use giaoban_model::{BriefingId, Role};
+use giaoban_store::{Briefing, Invitation, Point, Task, UnitCode};
+
+use super::error::ApiError;
+use super::extract::{bearer, cookie};
+use crate::clock::unix_now;
+use crate::state::AppState;
+
+/// The cookie of an admin session.
+pub(crate) const ADMIN_COOKIE: &str = "giaoban_admin";
+
+/// Who is calling.
+pub(crate) enum Caller {
+    /// The organiser, by the admin session.
+    Admin,
+    /// The holder of an invitation link: the host or a point.
+    Link(Box<Invitation>),
+}
+
+impl Caller {
+    /// The organiser by a valid admin session (cookie or bearer), else the invitation link of
+    /// the bearer token.
+    fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+        if admin_session(parts, state) == Some(true) {
+            return Ok(Caller::Admin);
+        }
+        let token = bearer(&parts.headers).ok_or_else(denied::missing_token)?;
+        Ok(Caller::Link(Box::new(state.store.verify_token(token)?)))
+    }
+}
+
+/// `Some(valid)` when the request carries an admin session (cookie, else bearer); `None`
+/// when it carries none.
+fn admin_session(parts: &Parts, state: &AppState) -> Option<bool> {
+    let now = unix_now();
+    let cookie = cookie(&parts.headers, ADMIN_COOKIE);
+    if cookie.is_some_and(|s| state.store.verify_admin_session(s, now)) {
+        return Some(true);
+    }
+    let bearer = bearer(&parts.headers);
+    if bearer.is_some_and(|s| state.store.verify_admin_session(s, now)) {
+        return Some(true);
+    }
+    cookie.or(bearer).map(|_| false)
+}
+
+/// The id in the path (`/api/briefings/{id}/…`).
+async fn path_briefing(parts: &mut Parts, state: &AppState) -> Result<BriefingId, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| denied::no_briefing())?;
+    params
+        .get("id")
+        .map(|id| BriefingId(id.clone()))
+        .ok_or_else(denied::no_briefing)
+}
+
+/// The organiser, authenticated by the session cookie set at `/admin/login` (or the session
+/// as a bearer token).
+pub struct AdminAuth;
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match admin_session(parts, state) {
+            Some(true) => Ok(AdminAuth),
+            Some(false) => Err(denied::invalid_session()),
+            None => Err(denied::no_session()),
+        }
+    }
+}
+
+/// The holder of an invitation link, of any briefing.
+pub struct PointAuth(pub Invitation);
+
+impl FromRequestParts<AppState> for PointAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(denied::missing_token)?;
+        Ok(PointAuth(state.store.verify_token(token)?))
+    }
+}
+
+/// The holder of an invitation link of the briefing in the path (host or point).
+pub struct Member(pub Invitation);
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let PointAuth(inv) = PointAuth::from_request_parts(parts, state).await?;
+        let id = path_briefing(parts, state).await?;
+        if inv.briefing.id != id {
+            return Err(denied::other_briefing());
+        }
+        Ok(Member(inv))
+    }
+}
+
+/// The briefing of the path, when the bearer token is its host link: the guard of every
+/// live host action.
+pub(crate) struct HostOf(pub BriefingId);
+
+impl FromRequestParts<AppState> for HostOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Member(inv) = Member::from_request_parts(parts, state).await?;
+        if inv.point.role != Role::Host {
+            return Err(denied::host_link_only());
+        }
+        Ok(HostOf(inv.briefing.id))
+    }
+}
+
+/// The briefing of the path and who calls it; only built when the caller may see it: the
+/// guard of every path under `/api/briefings/{id}/` that the host, the invited points and the
+/// organiser share.
+pub(crate) struct Access {
+    pub briefing: Briefing,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let id = path_briefing(parts, state).await?;
+        match Caller::identify(parts, state)? {
+            Caller::Admin => {
+                let briefing = state.store.briefing(&id)?.ok_or_else(denied::no_briefing)?;
+                Ok(Access {
+                    briefing,
+                    caller: Caller::Admin,
+                })
+            }
+            Caller::Link(inv) if inv.briefing.id == id => Ok(Access {
+                briefing: inv.briefing.clone(),
+                caller: Caller::Link(inv),
+            }),
+            Caller::Link(_) => Err(denied::other_briefing()),
+        }
+    }
+}
+
+impl Access {
+    /// The briefing's id.
+    pub fn id(&self) -> &BriefingId {
+        &self.briefing.id
+    }
+
+    /// The calling point (host or not); `None` for the organiser.
+    pub fn point(&self) -> Option<&Point> {
+        match &self.caller {
+            Caller::Admin => None,
+            Caller::Link(inv) => Some(&inv.point),
+        }
+    }
+
+    /// The unit the calling point stands for, if any.
+    pub fn unit_code(&self) -> Option<&UnitCode> {
+        self.point().and_then(|p| p.unit_code.as_ref())
+    }
+
+    /// Whether the caller directs the briefing: its host or the organiser.
+    pub fn is_host(&self) -> bool {
+        match &self.caller {
+            Caller::Admin => true,
+            Caller::Link(inv) => inv.point.role == Role::Host,
+        }
+    }
+
+    /// Ok for the host or the organiser; 403 for a point.
+    pub fn require_host(&self) -> Result<(), ApiError> {
+        if self.is_host() {
+            Ok(())
+        } else {
+            Err(denied::host_only())
+        }
+    }
+
+    /// Whether the caller may work on `task` (report progress, attach documents): the host or
+    /// the organiser, or a point whose unit owns it.
+    pub fn may_work_on(&self, task: &Task) -> bool {
+        self.is_host()
+            || self
+                .unit_code()
+                .is_some_and(|unit| task.owners.iter().any(|o| o.code == unit.as_str()))
+    }
+
+    /// The calling point (the host's link included); 403 for the organiser, who is no unit.
+    pub fn require_point(&self) -> Result<&Point, ApiError> {
+        self.point().ok_or_else(denied::point_only)
+    }
+}
+
+/// Every refusal of the API's guards, worded once.
+mod denied {
+    use super::*;
+
+    pub fn no_briefing() -> ApiError {
+        ApiError::not_found("no such briefing")
+    }
+
+    pub fn missing_token() -> ApiError {
+        ApiError::unauthorized("missing Authorization: Bearer <invitation token>")
+    }
+
+    pub fn other_briefing() -> ApiError {
+        ApiError::forbidden("this invitation link is for another briefing")
+    }
+
+    pub fn host_link_only() -> ApiError {
+        ApiError::forbidden("only the host may do this")
+    }
+
+    pub fn host_only() -> ApiError {
+        ApiError::forbidden("only the host or the organiser may do this")
+    }
+
+    pub fn point_only() -> ApiError {
+        ApiError::forbidden(
+            "only an invited point may do this; open the briefing with its invitation link",
+        )
+    }
+
+    pub fn invalid_session() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_session",
+            "the admin session is invalid or expired; log in again",
+        )
+    }
+
+    pub fn no_session() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_session",
+            "log in with the admin login URL first",
+        )
+    }
+}

@@ -1,0 +1,322 @@
+//! HTTP routes: pages, the point API, the admin API, health and metrics.
+
+mod admin;
+mod agenda;
+mod assets;
+pub(crate) mod auth;
+mod documents;
+pub(crate) mod error;
+pub(crate) mod extract;
+mod follow_up;
+mod host;
+mod mail;
+mod minutes;
+mod ops;
+mod reports;
+mod session;
+mod statistics;
+pub mod transport;
+mod units;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderValue, header};
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use self::error::{ApiError, too_large_as_json};
+use self::transport::Transport;
+use crate::live::signal;
+use crate::state::AppState;
+
+/// Request bodies are small JSON documents.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// 413 for a JSON body over [`MAX_BODY_BYTES`].
+pub(crate) fn body_too_large() -> ApiError {
+    ApiError::too_large(format!(
+        "a request body is at most {} KiB",
+        MAX_BODY_BYTES / 1024
+    ))
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let transport = state.transport;
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin") }))
+        .route("/j/{token}", get(|| async { assets::page("index.html") }))
+        .route("/d/{token}", get(|| async { assets::page("dossier.html") }))
+        .route("/assets/{*path}", get(assets::asset))
+        .route("/ws", get(upgrade))
+        .merge(ops::routes())
+        .merge(admin::routes())
+        .merge(session::routes())
+        .merge(host::routes())
+        .merge(mail::routes())
+        .merge(agenda::routes())
+        .merge(reports::routes())
+        .merge(statistics::routes())
+        .merge(follow_up::routes())
+        .merge(minutes::routes())
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(|response| async {
+            too_large_as_json(response, body_too_large)
+        }))
+        // Added after the 256 KiB limit, which applies only to the routes above: a units file
+        // is larger and has its own limit.
+        .merge(units::routes())
+        // Documents have their own, larger limit too.
+        .merge(documents::routes())
+        .layer(axum::middleware::map_response(move |response| async move {
+            security_headers(response, transport)
+        }))
+        .with_state(state)
+}
+
+/// `GET /ws`: a signalling session.
+async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    signal::upgrade(ws, state.live.clone())
+}
+
+fn security_headers(mut response: Response, transport: Transport) -> Response {
+    let headers = response.headers_mut();
+    if let Some((name, value)) = transport.hsts() {
+        headers.insert(name, value);
+    }
+    // Join links carry the token in the path: never leak it in a Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; style-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use serde_json::json;
+
+    use super::transport::Transport;
+    use crate::test_app::TestServer;
+
+    const PLAIN: Transport = Transport {
+        tls: false,
+        trust_proxy: false,
+    };
+    const PROXIED: Transport = Transport {
+        tls: false,
+        trust_proxy: true,
+    };
+    const TLS: Transport = Transport {
+        tls: true,
+        trust_proxy: false,
+    };
+
+    /// `GET path` with `X-Forwarded-Proto: forwarded_proto` if given.
+    fn get(path: &str, forwarded_proto: Option<&str>) -> Request<Body> {
+        let mut request = Request::get(path);
+        if let Some(proto) = forwarded_proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.body(Body::empty()).unwrap()
+    }
+
+    /// The `Set-Cookie` of a login with a fresh code over `transport`.
+    async fn login_cookie(transport: Transport, forwarded_proto: Option<&str>) -> String {
+        let server = TestServer::with_transport(transport).await;
+        let code = server.store.create_admin_login_code().unwrap();
+        let answer = server
+            .send_request(get(&format!("/admin/login?code={code}"), forwarded_proto))
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        answer.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_admin_cookie_is_secure_when_the_browser_came_over_https() {
+        let plain = login_cookie(PLAIN, None).await;
+        let spoofed = login_cookie(PLAIN, Some("https")).await;
+        let proxied_https = login_cookie(PROXIED, Some("https")).await;
+        let proxied_http = login_cookie(PROXIED, Some("http")).await;
+        let proxied_bare = login_cookie(PROXIED, None).await;
+        let tls = login_cookie(TLS, None).await;
+
+        for insecure in [&plain, &spoofed, &proxied_http, &proxied_bare] {
+            assert!(insecure.starts_with("giaoban_admin="), "{insecure}");
+            assert!(!insecure.contains("Secure"), "{insecure}");
+        }
+        for secure in [&proxied_https, &tls] {
+            assert!(secure.ends_with("; Secure"), "{secure}");
+            assert!(secure.contains("HttpOnly; SameSite=Strict"), "{secure}");
+        }
+    }
+
+    #[tokio::test]
+    async fn hsts_is_on_every_response_over_built_in_tls_only() {
+        let tls = TestServer::with_transport(TLS).await;
+        let proxied = TestServer::with_transport(PROXIED).await;
+
+        for path in ["/healthz", "/admin", "/nowhere", "/api/session", "/j/x.y"] {
+            let answer = tls.send_request(get(path, None)).await;
+            assert_eq!(
+                answer.headers[header::STRICT_TRANSPORT_SECURITY],
+                "max-age=31536000",
+                "{path}: {}",
+                answer.status
+            );
+            let answer = proxied.send_request(get(path, Some("https"))).await;
+            assert!(
+                !answer
+                    .headers
+                    .contains_key(header::STRICT_TRANSPORT_SECURITY),
+                "{path} behind a proxy"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_admin_creates_a_briefing_in_a_series_with_a_report_deadline() {
+        let server = TestServer::new().await;
+        let body = json!({
+            "title": "Giao ban quý I",
+            "scheduled_start": "2099-03-31 08:00",
+            "host": "Sở TT&TT",
+            "points": ["UBND huyện Kỳ Sơn"],
+            "series": "giao-ban-quy",
+            "report_deadline": "2099-03-30 17:00",
+        });
+
+        let created = server
+            .send(
+                "POST",
+                "/api/admin/briefings",
+                Some(&server.admin),
+                Some(body.clone()),
+            )
+            .await;
+
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json());
+        let url = created.json()["links"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = url.rsplit_once("/j/").unwrap().1;
+        let session = server.send("GET", "/api/session", Some(token), None).await;
+        assert_eq!(session.json()["briefing"]["series"], "giao-ban-quy");
+        assert_eq!(
+            session.json()["briefing"]["report_deadline"],
+            "2099-03-30T17:00:00+07:00"
+        );
+        assert_eq!(session.json()["point"]["role"], "host");
+
+        let mut past = body;
+        past["report_deadline"] = json!("2001-01-01 08:00");
+        let refused = server
+            .send(
+                "POST",
+                "/api/admin/briefings",
+                Some(&server.admin),
+                Some(past),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.message().contains("in the past"),
+            "{}",
+            refused.message()
+        );
+    }
+
+    /// Every route the server declares, as `(method, path)` with `{*path}` written `{path}`:
+    /// read from the `.route("PATH", get(..).post(..))` calls of this crate's sources.
+    fn declared_routes() -> BTreeSet<(String, String)> {
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut routes = BTreeSet::new();
+        for path in files {
+            let source = std::fs::read_to_string(&path).unwrap();
+            // Only the code above the tests: test modules build requests, not routes.
+            let code = source.split("#[cfg(test)]\nmod tests").next().unwrap();
+            for call in code.split(".route(").skip(1) {
+                let call: String = call.split_whitespace().collect::<Vec<_>>().join(" ");
+                let Some(rest) = call.strip_prefix('"') else {
+                    continue;
+                };
+                let (route, after) = rest.split_once('"').unwrap();
+                // The handlers: up to the parenthesis that closes `.route(`.
+                let mut depth = 1;
+                let end = after
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth == 0
+                    })
+                    .map_or(after.len(), |(i, _)| i);
+                let handlers = &after[..end];
+                let route = route.replace("{*", "{");
+                for method in ["get", "post", "put", "patch", "delete"] {
+                    if handlers.contains(&format!(" {method}("))
+                        || handlers.contains(&format!(",{method}("))
+                        || handlers.contains(&format!(".{method}("))
+                    {
+                        routes.insert((method.to_owned(), route.clone()));
+                    }
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_described_in_the_openapi_document() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
+        let routes = declared_routes();
+        assert!(routes.len() > 40, "too few routes found: {routes:?}");
+
+        let missing: Vec<_> = routes
+            .iter()
+            .filter(|(method, path)| doc["paths"][path.as_str()][method.as_str()].is_null())
+            .collect();
+
+        assert!(missing.is_empty(), "not in docs/openapi.json: {missing:?}");
+    }
+}
