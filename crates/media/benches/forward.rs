@@ -47,7 +47,7 @@ fn forward(c: &mut Criterion) {
             &subscribers,
             |b, _| {
                 // One iteration is one datagram the SFU sends; the time is what the SFU spent
-                // on incoming datagrams (SRTP decrypt, depacketising, forwarding, packetising,
+                // on incoming datagrams (SRTP decrypt, forwarding and rewriting each packet,
                 // SRTP encrypt) while the simulated publisher streams video at a real rate.
                 // Timer work (RTCP reports, pacing) is left out: it does not grow with the
                 // packet rate.

@@ -5,14 +5,18 @@
 //! the current time, and drains datagrams to send ([`Sfu::poll_transmit`]), signalling to
 //! deliver ([`Sfu::poll_event`]) and the next deadline ([`Sfu::poll_timeout`]).
 //!
-//! Media is forwarded at frame level: str0m depacketises what a publisher sends, answers its
-//! losses with NACKs, and repacketises per subscriber, keeping a send buffer per subscriber so
-//! NACKs from receivers are answered by retransmission (RTX) without bothering the publisher.
-//! Keyframe requests (PLI/FIR) travel from subscribers to the publisher, throttled.
+//! Media is forwarded packet by packet (str0m's RTP mode): each packet a publisher sends is
+//! decrypted once, its payload shared by every subscriber, and written to each subscriber's
+//! m-line with that m-line's own sequence numbers, timestamps and VP8 picture ids
+//! ([`SlotMunger`]). str0m answers the publisher's losses with NACKs, and keeps a send buffer
+//! per subscriber so NACKs from receivers are answered by retransmission (RTX) without
+//! bothering the publisher. Keyframe requests (PLI/FIR) travel from subscribers to the
+//! publisher's layer they receive, throttled.
 //!
-//! [`SlotMunger`] is the rewriting state of one fixed receive slot: whichever source feeds
-//! it, the subscriber sees one RTP stream with continuous sequence numbers, timestamps that
-//! never go backwards and continuous VP8 picture ids, switched on keyframes.
+//! [`SlotMunger`] is that rewriting state for one outgoing stream: whichever source or
+//! simulcast layer feeds it, the subscriber sees one RTP stream with continuous sequence
+//! numbers, timestamps that never go backwards and continuous VP8 picture ids, switched on
+//! keyframes.
 
 mod error;
 mod peer;

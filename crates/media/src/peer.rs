@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use giaoban_model::{BriefingId, TrackInfo, TrackKind};
 use str0m::Rtc;
 use str0m::change::SdpPendingOffer;
-use str0m::media::{MediaKind, Mid, Rid};
+use str0m::media::{MediaKind, Mid, Pt, Rid};
 
 use crate::sfu::PeerId;
+use crate::slot::{SlotConfig, SlotMunger};
 
 pub(crate) struct Peer {
     pub id: PeerId,
@@ -131,8 +132,53 @@ pub(crate) struct TrackOut {
     pub state: TrackOutState,
     /// False once the source peer left; the m-line is then stopped at the next negotiation.
     pub source_alive: bool,
-    /// The simulcast layer being forwarded (`Some(None)`: the only layer); `None` while paused.
-    pub forwarding: Option<Option<Rid>>,
+    /// Rewrites the source's packets into this m-line's stream; its sources are the
+    /// simulcast layers (`None`: the only layer).
+    pub munger: SlotMunger<Option<Rid>>,
+    /// The payload type last seen from the source and the one it maps to on this m-line.
+    pub pt_map: Option<(Pt, Pt)>,
+}
+
+impl TrackOut {
+    /// A track of `source` to open towards `subscriber`.
+    pub fn new(
+        subscriber: PeerId,
+        source: PeerId,
+        source_mid: Mid,
+        source_label: Arc<str>,
+        kind: MediaKind,
+    ) -> TrackOut {
+        let config = match kind {
+            MediaKind::Audio => SlotConfig::audio(),
+            MediaKind::Video => SlotConfig::video(),
+        };
+        // Initial numbers differ per stream (RFC 3550 §5.1); they need not be secret, SRTP
+        // protects the stream. The sequence number stays below 65,536: the receiver starts
+        // with a rollover counter of zero (RFC 3711 §3.3.1).
+        let seed = mix(subscriber.0 ^ mix(source.0) ^ mix(u64::from(kind_index(kind) as u8)))
+            ^ source_mid
+                .as_bytes()
+                .iter()
+                .fold(0, |h, b| mix(h ^ u64::from(*b)));
+        TrackOut {
+            source,
+            source_mid,
+            source_label,
+            kind,
+            state: TrackOutState::ToOpen,
+            source_alive: true,
+            munger: SlotMunger::new(config, (seed >> 48) as u16 & 0x7fff, seed as u32),
+            pt_map: None,
+        }
+    }
+}
+
+/// SplitMix64's finaliser: spreads the bits of `x` over the word.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,11 +223,12 @@ impl Peer {
         }
     }
 
-    /// The source of the track this peer receives on `mid`.
-    pub fn source_of(&self, mid: Mid) -> Option<(PeerId, Mid)> {
+    /// The source of the track this peer receives on `mid`, and the simulcast layer that
+    /// feeds it (or the one it waits for).
+    pub fn source_of(&self, mid: Mid) -> Option<(PeerId, Mid, Option<Rid>)> {
         self.tracks_out.iter().find_map(|t| match t.state {
             TrackOutState::Negotiating(m) | TrackOutState::Open(m) if m == mid => {
-                Some((t.source, t.source_mid))
+                Some((t.source, t.source_mid, t.munger.keyframe_source().flatten()))
             }
             _ => None,
         })

@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 use giaoban_model::{BriefingId, TrackInfo};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::media::{
-    Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid,
-};
+use str0m::format::{Codec, PayloadParams};
+use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaKind, Mid, Pt, Rid};
 use str0m::net::{Protocol, Receive, TcpType, Transmit};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
 use crate::peer::{Layer, LowBandwidthWatch, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
+use crate::slot::{SlotRequest, SourcePacket};
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -76,6 +77,9 @@ impl MediaAddress {
         }
     }
 }
+
+/// Simulcast layers learnt per published track at most: browsers send three.
+const MAX_LAYERS: usize = 4;
 
 /// Settings of the media core.
 #[derive(Debug, Clone)]
@@ -144,7 +148,8 @@ pub struct SfuCounters {
     pub datagrams_received: u64,
     /// Datagrams that no peer accepted or that were malformed.
     pub datagrams_dropped: u64,
-    /// Media frames (audio or video) written towards a subscriber.
+    /// Media frames (audio or video) written towards a subscriber: each audio packet, and
+    /// each video packet that ends a frame (RTP marker bit).
     pub frames_forwarded: u64,
     /// Keyframe requests passed on to a publisher.
     pub keyframe_requests: u64,
@@ -152,7 +157,7 @@ pub struct SfuCounters {
     pub nacks_sent: u64,
     /// NACKs subscribers sent to the SFU, answered from its send buffer.
     pub nacks_received: u64,
-    /// Audio frames not forwarded because their point had no right to speak.
+    /// Audio packets (one frame each) not forwarded because their point had no right to speak.
     pub audio_frames_gated: u64,
     /// Simulcast layer switches done on a keyframe.
     pub layer_switches: u64,
@@ -203,11 +208,12 @@ pub struct Sfu {
 }
 
 /// Something a peer's output asks of other peers.
-// Boxing the large variant would cost an allocation per forwarded frame; the actions live in a
+// Boxing the large variant would cost an allocation per forwarded packet; the actions live in a
 // reused buffer, so their size does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Action {
-    Forward(PeerId, MediaData),
+    /// A packet the peer published on this mid and simulcast layer.
+    Forward(PeerId, Mid, Option<Rid>, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Published(PeerId, Mid, MediaKind, Vec<Rid>),
 }
@@ -250,6 +256,14 @@ impl Sfu {
             // A server with a known address needs no connectivity checks of its own
             // (RFC 8445 §2.5): the browser checks, we answer.
             .set_ice_lite(true)
+            // Packets are forwarded as they come, rewritten per receiver (crate::slot), not
+            // depacketised and packetised again for every subscriber.
+            .set_rtp_mode(true)
+            // The forwarding reads VP8 payload descriptors (keyframes, picture ids), so VP8
+            // is the one video codec; every browser has it.
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
             .set_send_buffer_video(self.config.video_send_buffer)
             .set_stats_interval(Some(Duration::from_secs(1)));
         if let Some(kbps) = self.config.bwe_initial_kbps {
@@ -283,15 +297,13 @@ impl Sfu {
         let members = self.rooms.entry(room).or_default();
         for other in members.iter().filter_map(|m| self.peers.get(m)) {
             for track in &other.tracks_in {
-                peer.tracks_out.push(TrackOut {
-                    source: other.id,
-                    source_mid: track.mid,
-                    source_label: other.label.clone(),
-                    kind: track.kind,
-                    state: TrackOutState::ToOpen,
-                    source_alive: true,
-                    forwarding: None,
-                });
+                peer.tracks_out.push(TrackOut::new(
+                    id,
+                    other.id,
+                    track.mid,
+                    other.label.clone(),
+                    track.kind,
+                ));
             }
         }
         members.push(id);
@@ -604,41 +616,49 @@ impl Sfu {
 
     fn apply(&mut self, now: Instant, action: Action) {
         match action {
-            Action::Forward(from, data) => self.forward(now, from, data),
+            Action::Forward(from, mid, rid, packet) => self.forward(now, from, mid, rid, packet),
             Action::KeyframeRequest(from, req) => {
+                // The subscriber asks for the layer its m-line carries now.
                 let source = self.peers.get(&from).and_then(|p| p.source_of(req.mid));
-                if let Some((source, source_mid)) = source {
-                    self.request_keyframe(now, source, source_mid, req.rid, req.kind);
+                if let Some((source, source_mid, layer)) = source {
+                    self.request_keyframe(now, source, source_mid, layer, req.kind);
                 }
             }
             Action::Published(from, mid, kind, rids) => self.published(from, mid, kind, rids),
         }
     }
 
-    fn forward(&mut self, now: Instant, from: PeerId, data: MediaData) {
-        if let Some(rid) = data.rid
-            && let Some(track) = self
-                .peers
-                .get_mut(&from)
-                .and_then(|p| p.tracks_in.iter_mut().find(|t| t.mid == data.mid))
-            && !track.rids.contains(&rid)
-        {
-            // A layer the SDP did not announce: learn it from the media itself.
-            track.rids.push(rid);
-        }
+    fn forward(
+        &mut self,
+        now: Instant,
+        from: PeerId,
+        mid: Mid,
+        rid: Option<Rid>,
+        packet: RtpPacket,
+    ) {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
-        let Some(kind) = publisher
-            .tracks_in
-            .iter()
-            .find(|t| t.mid == data.mid)
-            .map(|t| t.kind)
-        else {
+        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
+        if let Some(rid) = rid
+            && !track.rids.contains(&rid)
+        {
+            if track.rids.len() >= MAX_LAYERS {
+                trace!(peer = %from, %mid, %rid, "layer beyond the simulcast limit dropped");
+                return;
+            }
+            // A layer the SDP did not announce: learn it from the media itself.
+            track.rids.push(rid);
+        }
+        let kind = track.kind;
+        let high_rid = track.rid_for(Layer::High);
+        let low_rid = track.rid_for(Layer::Low);
         publisher.last_in[kind_index(kind)] = Some(now);
-        let Some(track) = publisher.tracks_in.iter().find(|t| t.mid == data.mid) else {
+        let pt = packet.header.payload_type;
+        let Some(params) = publisher.rtc.codec_config().find(|p| p.pt() == pt).copied() else {
+            trace!(peer = %from, %mid, "packet of an unknown payload type dropped");
             return;
         };
         let room = publisher.room.clone();
@@ -654,14 +674,19 @@ impl Sfu {
             return;
         }
         let on_stage = policy.is_some_and(|p| p.stage.iter().any(|s| **s == *publisher.label));
-        let high_rid = track.rid_for(Layer::High);
-        let low_rid = track.rid_for(Layer::Low);
         let label = publisher.label.clone();
-        if !data.contiguous && kind == MediaKind::Video {
-            // Frames were lost beyond what NACK recovered: the decoders downstream need a
-            // fresh keyframe (RFC 4585 §6.3.1).
-            self.request_keyframe(now, from, data.mid, data.rid, KeyframeRequestKind::Pli);
-        }
+        let source_packet = match (kind, params.spec().codec) {
+            (MediaKind::Video, Codec::Vp8) => {
+                SourcePacket::vp8(*packet.seq_no, packet.header.timestamp, &packet.payload)
+            }
+            _ => SourcePacket::plain(*packet.seq_no, packet.header.timestamp),
+        };
+        // Keep RFC 6464 audio levels: receivers draw the speaking indicator from them.
+        let ext_vals = ExtensionValues {
+            audio_level: packet.header.ext_vals.audio_level,
+            voice_activity: packet.header.ext_vals.voice_activity,
+            ..Default::default()
+        };
         let min_high_kbps = self.config.high_layer_min_kbps;
         let mut wanted_keyframes: [Option<Option<Rid>>; 2] = [None, None];
         let Sfu {
@@ -679,13 +704,11 @@ impl Sfu {
                 continue;
             };
             let Some(index) = peer.tracks_out.iter().position(|t| {
-                t.source == from
-                    && t.source_mid == data.mid
-                    && matches!(t.state, TrackOutState::Open(_))
+                t.source == from && t.source_mid == mid && matches!(t.state, TrackOutState::Open(_))
             }) else {
                 continue;
             };
-            if kind == MediaKind::Video {
+            let want = if kind == MediaKind::Video {
                 let layer = if peer.audio_only {
                     // The point chose sound alone: its link carries no video.
                     None
@@ -701,65 +724,78 @@ impl Sfu {
                 } else {
                     None
                 };
-                let out = &mut peer.tracks_out[index];
-                let Some(layer) = layer else {
-                    // Nobody receives video it does not display.
-                    out.forwarding = None;
-                    continue;
-                };
-                let want = match layer {
+                // Nobody receives video it does not display.
+                layer.map(|layer| match layer {
                     Layer::High => high_rid,
                     Layer::Low => low_rid,
-                };
-                if out.forwarding != Some(want) {
-                    if data.rid == want && data.is_keyframe() {
-                        // Switch on a keyframe of the new layer: no frozen picture.
-                        if out.forwarding.is_some() {
-                            counters.layer_switches += 1;
-                        }
-                        out.forwarding = Some(want);
-                    } else {
-                        let slot = usize::from(layer == Layer::Low);
-                        wanted_keyframes[slot] = Some(want);
-                        if out.forwarding != Some(data.rid) {
-                            continue;
-                        }
-                        // Until then the old layer keeps the picture moving.
-                    }
+                })
+            } else {
+                Some(None)
+            };
+            let out = &mut peer.tracks_out[index];
+            if out.munger.target() != want {
+                // A video layer switch waits for a keyframe of the new layer; until then the
+                // old layer keeps the picture moving.
+                if let Some(SlotRequest::Keyframe(layer)) = out.munger.switch_to(now, want) {
+                    wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
                 }
-                if out.forwarding != Some(data.rid) {
-                    continue;
-                }
+            } else if out.munger.poll_timeout().is_some_and(|t| t <= now)
+                && let Some(SlotRequest::Keyframe(layer)) = out.munger.handle_timeout(now)
+            {
+                wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
             }
-            let TrackOutState::Open(mid) = peer.tracks_out[index].state else {
+            let before = out.munger.source();
+            // Packets of other layers, or of the new layer before its keyframe, are dropped.
+            let Ok(munged) = out.munger.on_packet(now, rid, &source_packet) else {
                 continue;
             };
-            let Some(writer) = peer.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer.match_params(data.params) else {
-                continue;
-            };
-            // Keep RFC 6464 audio levels: receivers draw the speaking indicator from them.
-            let writer = match data.ext_vals.audio_level {
-                Some(level) => {
-                    writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false))
-                }
-                None => writer,
-            };
-            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                debug!(peer = %member, "write failed: {e}");
-                continue;
+            if before.is_some() && before != out.munger.source() {
+                counters.layer_switches += 1;
             }
-            counters.frames_forwarded += 1;
+            let TrackOutState::Open(out_mid) = out.state else {
+                continue;
+            };
+            let out_pt = match out.pt_map {
+                Some((from_pt, to_pt)) if from_pt == pt => to_pt,
+                _ => {
+                    let Some(to_pt) = subscriber_pt(&peer.rtc, out_mid, params) else {
+                        trace!(peer = %member, %out_mid, "no matching payload type: not forwarded");
+                        continue;
+                    };
+                    out.pt_map = Some((pt, to_pt));
+                    to_pt
+                }
+            };
+            let mut write = RtpWrite::new(
+                out_pt,
+                munged.seq.into(),
+                munged.timestamp,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .ext_vals(ext_vals.clone())
+            // Video losses towards the subscriber are answered from str0m's send buffer.
+            .nackable(kind == MediaKind::Video);
+            if let Some(patch) = munged.vp8_patch {
+                write = write.vp8_patch(patch);
+            }
+            let mut api = peer.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
+                continue;
+            };
+            stream.write_rtp(write);
+            if kind == MediaKind::Audio || packet.header.marker {
+                counters.frames_forwarded += 1;
+            }
             peer.last_out[kind_index(kind)] = Some(now);
             if !peer.dirty {
                 peer.dirty = true;
                 dirty.push(*member);
             }
         }
-        for rid in wanted_keyframes.into_iter().flatten() {
-            self.request_keyframe(now, from, data.mid, rid, KeyframeRequestKind::Pli);
+        for layer in wanted_keyframes.into_iter().flatten() {
+            self.request_keyframe(now, from, mid, layer, KeyframeRequestKind::Pli);
         }
     }
 
@@ -781,15 +817,8 @@ impl Sfu {
         let members = self.rooms.get(&*room).cloned().unwrap_or_default();
         for member in members.into_iter().filter(|m| *m != from) {
             if let Some(peer) = self.peers.get_mut(&member) {
-                peer.tracks_out.push(TrackOut {
-                    source: from,
-                    source_mid: mid,
-                    source_label: label.clone(),
-                    kind,
-                    state: TrackOutState::ToOpen,
-                    source_alive: true,
-                    forwarding: None,
-                });
+                peer.tracks_out
+                    .push(TrackOut::new(member, from, mid, label.clone(), kind));
                 self.mark_dirty(member);
             }
         }
@@ -820,19 +849,26 @@ impl Sfu {
         {
             return;
         }
-        let Some(mut writer) = peer.rtc.writer(mid) else {
+        let mut api = peer.rtc.direct_api();
+        let Some(stream) = api.stream_rx_by_mid(mid, rid) else {
+            // Nothing of that layer arrived yet: there is no stream to ask.
+            trace!(%source, %mid, ?rid, "keyframe request for a layer not received");
             return;
         };
-        match writer.request_keyframe(rid, kind) {
-            Ok(()) => {
-                track.last_keyframe_request.retain(|(r, _)| *r != rid);
-                track.last_keyframe_request.push((rid, now));
-                self.counters.keyframe_requests += 1;
-                self.mark_dirty(source);
-            }
-            Err(e) => debug!(%source, "keyframe request failed: {e}"),
-        }
+        stream.request_keyframe(kind);
+        track.last_keyframe_request.retain(|(r, _)| *r != rid);
+        track.last_keyframe_request.push((rid, now));
+        self.counters.keyframe_requests += 1;
+        self.mark_dirty(source);
     }
+}
+
+/// The payload type on `mid` of the subscriber's session that carries what `params` describes
+/// in the publisher's.
+fn subscriber_pt(rtc: &Rtc, mid: Mid, params: PayloadParams) -> Option<Pt> {
+    let pt = rtc.codec_config().match_params(params)?.pt();
+    let media = rtc.media(mid)?;
+    (media.remote_pts().is_empty() || media.remote_pts().contains(&pt)).then_some(pt)
 }
 
 /// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
@@ -950,7 +986,20 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                         actions.push(Action::Published(peer.id, added.mid, added.kind, rids));
                     }
                 }
-                Event::MediaData(data) => actions.push(Action::Forward(peer.id, data)),
+                Event::RtpPacket(packet) => {
+                    // Browsers stop sending the mid and rid header extensions once the SSRC is
+                    // known: the stream str0m matched the packet to says which track it is.
+                    let ssrc = packet.header.ssrc;
+                    match peer.rtc.direct_api().stream_rx(&ssrc) {
+                        Some(stream) => actions.push(Action::Forward(
+                            peer.id,
+                            stream.mid(),
+                            stream.rid(),
+                            packet,
+                        )),
+                        None => trace!(peer = %peer.id, %ssrc, "packet of no stream dropped"),
+                    }
+                }
                 Event::KeyframeRequest(req) => actions.push(Action::KeyframeRequest(peer.id, req)),
                 Event::MediaIngressStats(stats) => {
                     // Simulcast layers report separately; the layers of one mid add up.
