@@ -9,6 +9,7 @@ use giaoban_model::{BriefingId, TrackInfo, TrackKind};
 use str0m::Rtc;
 use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
+use str0m::rtp::Ssrc;
 
 use crate::sfu::PeerId;
 use crate::slot::{SlotConfig, SlotMunger};
@@ -101,6 +102,8 @@ pub(crate) struct TrackIn {
     pub last_keyframe_request: Vec<(Option<Rid>, Instant)>,
     /// What each layer (`None`: the only one) carries, as measured on arrival.
     pub rates: Vec<(Option<Rid>, RateMeter)>,
+    /// The SSRC each layer arrives on: a new one means the stream started over.
+    pub ssrcs: Vec<(Option<Rid>, Ssrc)>,
 }
 
 /// Layers measured per track at most; packets of further layers are not measured.
@@ -143,6 +146,25 @@ impl TrackIn {
             rids,
             last_keyframe_request: Vec::new(),
             rates: Vec::new(),
+            ssrcs: Vec::new(),
+        }
+    }
+
+    /// Notes the SSRC a packet of `rid` came on; true when the layer's stream started over on
+    /// a new one (its sequence numbers start anew).
+    pub fn restarted(&mut self, rid: Option<Rid>, ssrc: Ssrc) -> bool {
+        match self.ssrcs.iter_mut().find(|(r, _)| *r == rid) {
+            Some((_, known)) if *known != ssrc => {
+                *known = ssrc;
+                true
+            }
+            Some(_) => false,
+            None => {
+                if self.ssrcs.len() < MEASURED_LAYERS {
+                    self.ssrcs.push((rid, ssrc));
+                }
+                false
+            }
         }
     }
 

@@ -680,6 +680,10 @@ impl Sfu {
             track.rids.push(rid);
         }
         track.record(now, rid, packet.payload.len());
+        let restarted = track.restarted(rid, packet.header.ssrc);
+        if restarted {
+            debug!(peer = %from, %mid, ?rid, ssrc = %packet.header.ssrc, "stream started over");
+        }
         let kind = track.kind;
         let high_rid = track.rid_for(Layer::High);
         let low_rid = track.rid_for(Layer::Low);
@@ -775,6 +779,9 @@ impl Sfu {
                 && let Some(SlotRequest::Keyframe(layer)) = out.munger.handle_timeout(now)
             {
                 wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
+            }
+            if restarted {
+                out.munger.restart(rid);
             }
             let before = out.munger.source();
             // Packets of other layers, or of the new layer before its keyframe, are dropped.

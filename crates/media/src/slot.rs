@@ -190,6 +190,8 @@ struct Active<S> {
     ts_offset: u32,
     picture_id_offset: u16,
     tl0_offset: u8,
+    /// The source's stream started over: anchor again at its next packet.
+    restarted: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -300,6 +302,10 @@ impl<S: Copy + Eq + fmt::Debug> SlotMunger<S> {
         let Some(active) = self.active.as_mut().filter(|a| a.source == source) else {
             return Err(Dropped::NotSelected);
         };
+        if active.restarted {
+            self.start(now, source, packet);
+            return Ok(self.rewrite(now, packet));
+        }
         if packet.seq < active.anchor
             || active.highest.saturating_sub(packet.seq) > self.config.max_seq_jump
         {
@@ -334,6 +340,16 @@ impl<S: Copy + Eq + fmt::Debug> SlotMunger<S> {
             return Some(SlotRequest::Keyframe(pending.source));
         }
         None
+    }
+
+    /// The source started its stream over (a new SSRC: its numbers start anew): its next
+    /// packet continues the slot's numbering as if the slot had switched to it.
+    pub fn restart(&mut self, source: S) {
+        if let Some(active) = self.active.as_mut()
+            && active.source == source
+        {
+            active.restarted = true;
+        }
     }
 
     /// When [`SlotMunger::handle_timeout`] has something to do next.
@@ -400,6 +416,7 @@ impl<S: Copy + Eq + fmt::Debug> SlotMunger<S> {
             ts_offset: timestamp.wrapping_sub(packet.timestamp),
             picture_id_offset,
             tl0_offset,
+            restarted: false,
         });
         if self.segments.len() == SEGMENTS {
             self.segments.pop_front();

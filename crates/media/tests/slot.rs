@@ -428,6 +428,27 @@ fn a_source_that_jumps_far_ahead_continues_from_the_last_number() {
 }
 
 #[test]
+fn a_restarted_source_continues_the_numbering() {
+    let t0 = epoch();
+    let mut slot = SlotMunger::new(SlotConfig::audio(), 300, 0);
+    slot.switch_to(t0, Some(A));
+    for seq in 40_000..40_010u64 {
+        slot.on_packet(t0, A, &SourcePacket::plain(seq, 0)).unwrap();
+    }
+    // The point's stream starts over with a new SSRC and numbers far below.
+    slot.restart(A);
+    slot.restart(B);
+    let now = t0 + Duration::from_millis(20);
+    let out = slot.on_packet(now, A, &SourcePacket::plain(12, 5)).unwrap();
+    assert_eq!((out.seq, out.timestamp), (310, 960));
+    let out = slot
+        .on_packet(now, A, &SourcePacket::plain(13, 965))
+        .unwrap();
+    assert_eq!((out.seq, out.timestamp), (311, 1_920));
+    assert_eq!(slot.source_of(311), Some((A, 13)));
+}
+
+#[test]
 fn malformed_vp8_payloads_are_forwarded_without_rewrite_and_never_switch() {
     let t0 = epoch();
     let mut slot = SlotMunger::new(SlotConfig::video(), 0, 0);
