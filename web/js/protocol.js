@@ -8,8 +8,9 @@
 
 import { ApiError, requestJson } from './api.js';
 import { applyLimits, limits } from './limits.js';
+import { applyStateDelta } from './state.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Error codes after which reconnecting cannot help (docs/protocol.md, "Errors" and "Messages to
@@ -251,6 +252,10 @@ export class Connection {
   #audioOnly = false;
   /** Offers received on any connection: tells whether the server answered an ICE restart. */
   #offersReceived = 0;
+  /** The briefing's state as last received, and the number of the last delta it holds. */
+  /** @type {BriefingState | null} */
+  #briefing = null;
+  #briefingSeq = 0;
 
   /**
    * @param {object} options
@@ -439,12 +444,23 @@ export class Connection {
           this.#enqueue(epoch, () => this.#applyServerOffer(msg.sdp, tracks));
         }
         break;
-      case 'presence':
-        if (typeof msg.point === 'string') this.handlers.presence?.(msg.point, msg.online === true);
-        break;
       case 'briefing_state': {
         const briefing = normalizeBriefingState(msg.state);
-        if (briefing) this.handlers.briefingState?.(briefing);
+        if (briefing) {
+          this.#briefing = briefing;
+          this.#briefingSeq = typeof msg.seq === 'number' ? msg.seq : 0;
+          this.handlers.briefingState?.(briefing);
+        }
+        break;
+      }
+      case 'state_delta': {
+        // A delta numbered at or below the snapshot's is already in it.
+        if (!this.#briefing || typeof msg.seq !== 'number' || msg.seq <= this.#briefingSeq) break;
+        const { state, presence } = applyStateDelta(this.#briefing, msg.delta);
+        this.#briefing = state;
+        this.#briefingSeq = msg.seq;
+        for (const p of presence) this.handlers.presence?.(p.name, p.online);
+        this.handlers.briefingState?.(state);
         break;
       }
       case 'quality':
@@ -471,7 +487,7 @@ export class Connection {
         break;
       }
       default:
-        // A newer server may send more; version 1 clients ignore what they do not know.
+        // A newer server may send more; clients ignore what they do not know.
         break;
     }
   }

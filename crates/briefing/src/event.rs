@@ -1,8 +1,6 @@
 //! The log of what happened, for the minutes and the attendance record.
 
-use serde::{Deserialize, Serialize};
-
-use crate::RollCallAnswer;
+use crate::{FloorEndReason, RollCallAnswer};
 
 /// One entry of the briefing's log, drained with [`Briefing::take_events`].
 ///
@@ -49,53 +47,4 @@ pub enum BriefingEvent {
     },
     /// The roll-call ended.
     RollCallEnded { at_unix_ms: u64 },
-}
-
-/// Why a point's floor ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FloorEndReason {
-    /// The host took it back.
-    Revoked,
-    /// Its time limit ran out.
-    Expired,
-    /// The point disconnected.
-    Left,
-    /// The host gave the floor to another point, or to the same point again with a new limit.
-    Replaced,
-    /// The host removed the point.
-    Removed,
-}
-
-impl FloorEndReason {
-    /// The stable lowercase name used in JSON and in the minutes, e.g. `expired`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FloorEndReason::Revoked => "revoked",
-            FloorEndReason::Expired => "expired",
-            FloorEndReason::Left => "left",
-            FloorEndReason::Replaced => "replaced",
-            FloorEndReason::Removed => "removed",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reason_names_match_their_json() {
-        for reason in [
-            FloorEndReason::Revoked,
-            FloorEndReason::Expired,
-            FloorEndReason::Left,
-            FloorEndReason::Replaced,
-            FloorEndReason::Removed,
-        ] {
-            let json = serde_json::to_string(&reason).expect("a unit variant serialises");
-            assert_eq!(json, format!("\"{}\"", reason.as_str()));
-        }
-    }
 }

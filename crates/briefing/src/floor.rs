@@ -2,26 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::briefing::HOST;
-use crate::{Briefing, BriefingError, BriefingEvent, FloorEndReason, Now};
+use crate::{Briefing, BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now};
 
 /// The longest time limit the host may give with the floor: one hour.
 pub const MAX_FLOOR_SECONDS: i64 = 3600;
-
-/// Who is heard. Audio from a point without the right is not forwarded; video is unaffected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FloorMode {
-    /// Every connected point.
-    Open,
-    /// The host and the point holding the floor.
-    #[default]
-    Directed,
-    /// The host only.
-    Presentation,
-}
 
 /// The bridge point holding the floor.
 #[derive(Debug, Clone)]

@@ -29,11 +29,12 @@ mod testing;
 
 pub use briefing::Briefing;
 pub use error::BriefingError;
-pub use event::{BriefingEvent, FloorEndReason};
-pub use floor::{FloorMode, MAX_FLOOR_SECONDS};
+pub use event::BriefingEvent;
+pub use floor::MAX_FLOOR_SECONDS;
+pub use giaoban_model::{
+    FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,
+    RollCallEntry, RollCallSnapshot, Snapshot,
+};
 pub use hands::MAX_TOPIC_CHARS;
 pub use now::Now;
-pub use roll_call::{MAX_REASON_CHARS, MAX_SUBSTITUTE_CHARS, RollCallAnswer};
-pub use snapshot::{
-    FloorSnapshot, HandSnapshot, PointSnapshot, RollCallEntry, RollCallSnapshot, Snapshot,
-};
+pub use roll_call::{MAX_REASON_CHARS, MAX_SUBSTITUTE_CHARS};

@@ -1,30 +1,11 @@
 //! Roll-call ("điểm danh"): who is present, who attends instead, who is absent and why.
 
-use serde::{Deserialize, Serialize};
-
-use crate::{Briefing, BriefingError, BriefingEvent, Now, text};
+use crate::{Briefing, BriefingError, BriefingEvent, Now, RollCallAnswer, text};
 
 /// The longest name of a substitute, in characters.
 pub const MAX_SUBSTITUTE_CHARS: usize = 120;
 /// The longest reason for an absence, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
-
-/// A point's roll-call answer. In JSON: `{"status": "present"}`,
-/// `{"status": "substitute", "substitute": "…"}` or `{"status": "absent", "reason": "…"}`
-/// (`reason` left out when unknown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum RollCallAnswer {
-    /// The responsible official attends.
-    Present,
-    /// Someone attends instead; `substitute` names them.
-    Substitute { substitute: String },
-    /// Nobody attends.
-    Absent {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-}
 
 /// The current or last roll-call.
 #[derive(Debug, Clone)]

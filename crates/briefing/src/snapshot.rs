@@ -1,76 +1,13 @@
 //! The briefing state as clients see it: the `state` of `briefing_state` messages and of
 //! `GET /api/briefings/{id}/state` (`docs/protocol.md`, "State").
 
-use giaoban_model::Role;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::{Briefing, FloorMode, Now, RollCallAnswer};
-
-/// The whole visible state of a briefing at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub mode: FloorMode,
-    /// `null` when nobody but the host holds the floor.
-    pub floor: Option<FloorSnapshot>,
-    pub spotlight: Option<String>,
-    /// The points every screen shows large, host first.
-    pub stage: Vec<String>,
-    /// Requests to speak, oldest first.
-    pub hands: Vec<HandSnapshot>,
-    pub locked: bool,
-    /// `null` when no roll-call was ever started.
-    pub roll_call: Option<RollCallSnapshot>,
-    /// Every invited point, the host first, then in invitation order.
-    pub points: Vec<PointSnapshot>,
-}
-
-/// The bridge point holding the floor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FloorSnapshot {
-    pub point: String,
-    /// Time left when the snapshot was taken; `null` without a limit. Clients count down from
-    /// the moment they receive it.
-    pub remaining_ms: Option<u64>,
-}
-
-/// One request to speak.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HandSnapshot {
-    pub point: String,
-    pub topic: Option<String>,
-    /// RFC 3339, UTC.
-    pub raised_at: String,
-}
-
-/// The current or last roll-call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RollCallSnapshot {
-    pub active: bool,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    /// The answers given so far, in invitation order.
-    pub answers: Vec<RollCallEntry>,
-}
-
-/// One point's roll-call answer: `{"point": "…", "status": "…", …}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RollCallEntry {
-    pub point: String,
-    #[serde(flatten)]
-    pub answer: RollCallAnswer,
-}
-
-/// One invited point.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PointSnapshot {
-    pub name: String,
-    pub role: Role,
-    pub online: bool,
-    /// Whether its audio is forwarded now ([`Briefing::may_send_audio`]).
-    pub may_speak: bool,
-}
+use crate::{
+    Briefing, FloorSnapshot, HandSnapshot, Now, PointSnapshot, RollCallEntry, RollCallSnapshot,
+    Snapshot,
+};
 
 impl Briefing {
     /// The state to send to clients. `now` only computes the floor's remaining time.
@@ -142,6 +79,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::RollCallAnswer;
     use crate::testing::{CUA_LO, HOST_NAME, Later, NGHI_LOC, START_UNIX_MS, VINH, clock, online};
 
     #[test]

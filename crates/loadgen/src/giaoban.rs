@@ -289,24 +289,20 @@ impl GiaobanSession {
         self.reader.abort();
     }
 
-    /// Queues what the media loop needs of a message; drops the rest (presence, quality).
+    /// Queues what the media loop needs of a message; drops the rest (other state, quality).
     fn keep(&mut self, msg: ServerMsg) {
         match msg {
             ServerMsg::Offer { sdp, tracks } => {
                 self.queued.push_back(SignalEvent::Offer { sdp, tracks })
             }
-            ServerMsg::BriefingState { state } => {
-                let stage = state
-                    .get("stage")
-                    .and_then(|s| s.as_array())
-                    .map(|names| {
-                        names
-                            .iter()
-                            .filter_map(|n| n.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                self.queued.push_back(SignalEvent::Stage(stage));
+            ServerMsg::BriefingState { state, .. } => {
+                self.queued.push_back(SignalEvent::Stage(state.stage));
+            }
+            // A delta carries the whole stage when it changed.
+            ServerMsg::StateDelta { delta, .. } => {
+                if let Some(stage) = delta.stage {
+                    self.queued.push_back(SignalEvent::Stage(stage));
+                }
             }
             _ => {}
         }

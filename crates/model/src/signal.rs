@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Role;
+use crate::{Role, Snapshot, StateDelta};
 
 /// Version of the signalling protocol, sent by both sides in the handshake.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest signalling message accepted from a client. A client's SDP answer lists every
 /// m-line it receives, about 1 kB each, two per other point: 1 MiB covers a briefing of
@@ -66,11 +66,13 @@ pub enum ServerMsg {
     /// A server offer that adds or removes the tracks this client receives. `tracks` lists
     /// every track the client receives after applying it, by media id.
     Offer { sdp: String, tracks: Vec<TrackInfo> },
-    /// A point came online or went offline.
-    Presence { point: String, online: bool },
-    /// The briefing's state: floor mode, floor, stage, hands, roll-call, points. Its schema
-    /// is `giaoban_briefing::Snapshot`, documented in `docs/protocol.md`.
-    BriefingState { state: serde_json::Value },
+    /// The briefing's whole state (floor mode, floor, stage, hands, roll-call, points), to a
+    /// point that joins or whose backlog was dropped. `seq` is the number of the last
+    /// `state_delta` it holds: the client ignores deltas numbered `seq` or lower.
+    BriefingState { seq: u64, state: Snapshot },
+    /// What changed since `state_delta` number `seq - 1`; changes of about 100 ms are sent
+    /// together (a join storm arrives as a few messages).
+    StateDelta { seq: u64, delta: StateDelta },
     /// Connection quality of every connected point; to the host only.
     Quality { points: Vec<QualityInfo> },
     /// The host asks this point to switch its microphone on.

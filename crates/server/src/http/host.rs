@@ -63,7 +63,7 @@ impl From<DirectionError> for ApiError {
 }
 
 async fn state_of(state: &AppState, id: &BriefingId) -> Result<Response, ApiError> {
-    Ok(Json(state.live.direction.state_json(id)?).into_response())
+    Ok(Json(state.live.direction.snapshot(id).await?).into_response())
 }
 
 async fn state(State(state): State<AppState>, Member(inv): Member) -> Result<Response, ApiError> {
@@ -82,10 +82,14 @@ async fn mode(
     req: Result<Json<ModeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.live.direction.act(&id, |core, _| {
-        core.set_mode(req.mode);
-        Ok(())
-    })?;
+    state
+        .live
+        .direction
+        .act(&id, move |core, _| {
+            core.set_mode(req.mode);
+            Ok(())
+        })
+        .await?;
     state_of(&state, &id).await
 }
 
@@ -103,17 +107,25 @@ async fn grant(
     req: Result<Json<GrantBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.live.direction.act(&id, |core, now| {
-        core.grant_floor(&req.point, req.seconds, now)
-    })?;
+    state
+        .live
+        .direction
+        .act(&id, move |core, now| {
+            core.grant_floor(&req.point, req.seconds, now)
+        })
+        .await?;
     state_of(&state, &id).await
 }
 
 async fn revoke(State(state): State<AppState>, HostOf(id): HostOf) -> Result<Response, ApiError> {
-    state.live.direction.act(&id, |core, now| {
-        core.revoke_floor(now);
-        Ok(())
-    })?;
+    state
+        .live
+        .direction
+        .act(&id, move |core, now| {
+            core.revoke_floor(now);
+            Ok(())
+        })
+        .await?;
     state_of(&state, &id).await
 }
 
@@ -132,7 +144,8 @@ async fn spotlight(
     state
         .live
         .direction
-        .act(&id, |core, _| core.set_spotlight(req.point.as_deref()))?;
+        .act(&id, move |core, _| core.set_spotlight(req.point.as_deref()))
+        .await?;
     state_of(&state, &id).await
 }
 
@@ -151,7 +164,8 @@ async fn lower_hand(
     state
         .live
         .direction
-        .act(&id, |core, _| core.lower_hand(&req.point).map(|_| ()))?;
+        .act(&id, move |core, _| core.lower_hand(&req.point).map(|_| ()))
+        .await?;
     state_of(&state, &id).await
 }
 
@@ -161,12 +175,17 @@ async fn ask_unmute(
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    let online = state.live.direction.act(&id, |core, _| {
-        if !core.is_invited(&req.point) {
-            return Err(BriefingError::UnknownPoint(req.point.clone()));
-        }
-        Ok(core.is_online(&req.point))
-    })?;
+    let point = req.point.clone();
+    let online = state
+        .live
+        .direction
+        .act(&id, move |core, _| {
+            if !core.is_invited(&point) {
+                return Err(BriefingError::UnknownPoint(point));
+            }
+            Ok(core.is_online(&point))
+        })
+        .await?;
     if !online
         || !state
             .live
@@ -182,7 +201,7 @@ async fn roll_call_start(
     State(state): State<AppState>,
     HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    state.live.direction.start_roll_call(&id)?;
+    state.live.direction.start_roll_call(&id).await?;
     state_of(&state, &id).await
 }
 
@@ -190,7 +209,7 @@ async fn roll_call_end(
     State(state): State<AppState>,
     HostOf(id): HostOf,
 ) -> Result<Response, ApiError> {
-    state.live.direction.end_roll_call(&id)?;
+    state.live.direction.end_roll_call(&id).await?;
     state_of(&state, &id).await
 }
 
@@ -225,9 +244,13 @@ async fn roll_call_answer(
             ));
         }
     };
-    state.live.direction.act(&id, |core, now| {
-        core.answer_roll_call(&req.point, answer, now)
-    })?;
+    state
+        .live
+        .direction
+        .act(&id, move |core, now| {
+            core.answer_roll_call(&req.point, answer, now)
+        })
+        .await?;
     state_of(&state, &id).await
 }
 
@@ -243,7 +266,7 @@ async fn lock(
     req: Result<Json<LockBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.live.direction.set_locked(&id, req.locked)?;
+    state.live.direction.set_locked(&id, req.locked).await?;
     state_of(&state, &id).await
 }
 
@@ -253,7 +276,7 @@ async fn remove(
     req: Result<Json<PointBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
-    state.live.direction.remove(&id, &req.point)?;
+    state.live.direction.remove(&id, &req.point).await?;
     state_of(&state, &id).await
 }
 

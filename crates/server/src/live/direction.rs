@@ -1,23 +1,38 @@
-//! The briefing logic in the server: one sans-IO [`Briefing`] per active briefing, and what
-//! follows each change — the SFU's forwarding policy, the state sent to every point, the
-//! records kept in the store.
+//! One live task per active briefing. The task owns the sans-IO [`Briefing`] core, the store
+//! rows of what is in progress and the state last sent to the points; HTTP handlers and
+//! signalling sessions send it commands ([`Direction::act`] and friends) and await its reply.
+//!
+//! After each change the task records the core's events in the store (in the task: no lock
+//! is shared with other briefings), updates the SFU's forwarding policy and schedules a
+//! *flush*: at most once per [`COALESCE`] it compares the core's snapshot with the one last
+//! sent and broadcasts the difference as one numbered `state_delta`. A burst of changes (300
+//! points joining) therefore reaches every point as a few small messages. A point that joins,
+//! or whose backlog was dropped, gets the last sent snapshot with its number instead
+//! ([`Direction::state`]); deltas it then receives with that number or lower are older than
+//! what it holds and are ignored (`docs/protocol.md`, "State").
+//!
+//! Timers come from the core's `poll_timeout` and from the pending flush, not from a tick.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use giaoban_briefing::{Briefing, BriefingError, BriefingEvent, Now, RollCallAnswer};
 use giaoban_media::RoomPolicy;
-use giaoban_model::{BriefingId, PointId, QualityInfo, Role, ServerMsg};
+use giaoban_model::{BriefingId, PointId, QualityInfo, Role, ServerMsg, Snapshot, StateDelta};
 use giaoban_store::{QualitySummary, RollCallRecord, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use super::registry::Registry;
 use crate::clock::{now, unix_ms};
 use crate::media_io::media_loop::MediaHandle;
 
-/// How often floor time limits are checked.
-const TICK: Duration = Duration::from_millis(200);
+/// Changes closer together than this go out as one `state_delta`.
+pub const COALESCE: Duration = Duration::from_millis(100);
+/// Commands waiting for one briefing's task. Senders wait when it is full (the HTTP handlers
+/// and sessions are rate-limited; this only smooths a burst).
+const COMMAND_QUEUE: usize = 1024;
 /// How often the host gets quality figures.
 const QUALITY_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -41,27 +56,37 @@ impl From<StoreError> for DirectionError {
     }
 }
 
+/// A command for a briefing's task.
+type Command = Box<dyn FnOnce(&mut Hub) + Send>;
+
+/// What a briefing's task owns.
 struct Hub {
+    id: BriefingId,
     core: Briefing,
     ids: HashMap<String, PointId>,
     /// Store row of the floor grant in progress.
     floor_record: Option<(String, i64)>,
     /// Running sums of RTT and loss per point, for the attendance quality summary.
     quality: HashMap<String, (f64, f64, u32)>,
+    /// The state as the points last heard it, and its number.
+    sent: Snapshot,
+    seq: u64,
+    /// The floor was granted since the last flush (its holder may be the same).
+    floor_changed: bool,
+    last_flush: Option<Instant>,
+    /// When the next flush is due; `None` when nothing changed.
+    flush_at: Option<Instant>,
+    store: Arc<Store>,
+    media: MediaHandle,
+    registry: Arc<Registry>,
 }
 
+/// The handle of every briefing's task.
 pub struct Direction {
     store: Arc<Store>,
     media: MediaHandle,
     registry: Arc<Registry>,
-    hubs: Mutex<HashMap<BriefingId, Hub>>,
-}
-
-/// Who hears of a change of a briefing's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tell {
-    Everyone,
-    Nobody,
+    tasks: Mutex<HashMap<BriefingId, mpsc::Sender<Command>>>,
 }
 
 impl Direction {
@@ -70,20 +95,12 @@ impl Direction {
             store,
             media,
             registry,
-            hubs: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Starts the timers: floor limits and quality reports.
+    /// Starts the quality reports to the hosts.
     pub fn spawn_tasks(self: &Arc<Self>) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(TICK);
-            loop {
-                tick.tick().await;
-                this.handle_timeouts();
-            }
-        });
         let this = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(QUALITY_INTERVAL);
@@ -94,142 +111,162 @@ impl Direction {
         });
     }
 
-    /// Runs `f` on the briefing's state, then applies what changed. Loads the briefing from
-    /// the store on first use.
-    pub fn act<R>(
+    /// Runs `f` on the briefing's core in its task, then records, forwards and tells what
+    /// changed. Loads the briefing from the store on first use.
+    pub async fn act<R: Send + 'static>(
         &self,
         id: &BriefingId,
-        f: impl FnOnce(&mut Briefing, Now) -> Result<R, BriefingError>,
+        f: impl FnOnce(&mut Briefing, Now) -> Result<R, BriefingError> + Send + 'static,
     ) -> Result<R, DirectionError> {
-        self.act_telling(id, Tell::Everyone, f)
-    }
-
-    /// [`Direction::act`], saying who hears of the change: everyone gets the new state, or
-    /// nobody when the caller sends a smaller message itself (a presence change).
-    fn act_telling<R>(
-        &self,
-        id: &BriefingId,
-        tell: Tell,
-        f: impl FnOnce(&mut Briefing, Now) -> Result<R, BriefingError>,
-    ) -> Result<R, DirectionError> {
-        let mut hubs = self.lock();
-        if !hubs.contains_key(id) {
-            let hub = self.load(id)?;
-            hubs.insert(id.clone(), hub);
-        }
-        let hub = hubs.get_mut(id).ok_or(DirectionError::UnknownBriefing)?;
-        let now = now();
-        let result = f(&mut hub.core, now);
-        self.after_change(id, hub, now, tell);
-        Ok(result?)
-    }
-
-    /// Reads the briefing's state, loading it on first use; tells nobody (a read changes
-    /// nothing).
-    fn read<R>(
-        &self,
-        id: &BriefingId,
-        f: impl FnOnce(&Briefing, Now) -> R,
-    ) -> Result<R, DirectionError> {
-        let mut hubs = self.lock();
-        if !hubs.contains_key(id) {
-            let hub = self.load(id)?;
-            hubs.insert(id.clone(), hub);
-        }
-        let hub = hubs.get(id).ok_or(DirectionError::UnknownBriefing)?;
-        Ok(f(&hub.core, now()))
-    }
-
-    /// The state message for `id`, for one point (that joins): nobody else is told.
-    pub fn state(&self, id: &BriefingId) -> Result<ServerMsg, DirectionError> {
-        self.read(id, state_msg)
-    }
-
-    /// The state message for `id` if the briefing is loaded, without telling anyone else: for
-    /// one connection whose backlog was dropped.
-    pub fn current_state(&self, id: &BriefingId) -> Option<ServerMsg> {
-        self.lock().get(id).map(|hub| state_msg(&hub.core, now()))
-    }
-
-    /// The state as JSON (the `state` object of `briefing_state`).
-    pub fn state_json(&self, id: &BriefingId) -> Result<serde_json::Value, DirectionError> {
-        self.read(id, |core, now| {
-            serde_json::to_value(core.snapshot(now)).unwrap_or_default()
+        self.call(id, move |hub| {
+            let now = now();
+            let result = f(&mut hub.core, now);
+            hub.after_change(now);
+            result.map_err(DirectionError::from)
         })
+        .await
     }
 
-    /// Point `name` connected (again). Only its presence changes: the caller tells the others
-    /// with a `presence` message, not the whole state (which would make a join storm of N
-    /// points cost N² state messages).
-    pub fn join(&self, id: &BriefingId, name: &str) -> Result<(), DirectionError> {
-        self.act_telling(id, Tell::Nobody, |core, now| core.point_joined(name, now))
+    /// Runs `f` on the task's whole state and returns its result.
+    async fn call<R: Send + 'static>(
+        &self,
+        id: &BriefingId,
+        f: impl FnOnce(&mut Hub) -> Result<R, DirectionError> + Send + 'static,
+    ) -> Result<R, DirectionError> {
+        let (reply, answer) = oneshot::channel();
+        let command: Command = Box::new(move |hub| {
+            let _ = reply.send(f(hub));
+        });
+        self.task(id)?
+            .send(command)
+            .await
+            .map_err(|_| DirectionError::UnknownBriefing)?;
+        answer.await.map_err(|_| DirectionError::UnknownBriefing)?
+    }
+
+    /// The sender of the briefing's task, started (after loading it) on first use.
+    fn task(&self, id: &BriefingId) -> Result<mpsc::Sender<Command>, DirectionError> {
+        let mut tasks = self.lock();
+        if let Some(tx) = tasks.get(id)
+            && !tx.is_closed()
+        {
+            return Ok(tx.clone());
+        }
+        let hub = self.load(id)?;
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        tokio::spawn(run(hub, rx));
+        tasks.insert(id.clone(), tx.clone());
+        Ok(tx)
+    }
+
+    /// The state message for a point that joins or resynchronises: the state as last sent,
+    /// with its number, the floor's time left as of now.
+    pub async fn state(&self, id: &BriefingId) -> Result<ServerMsg, DirectionError> {
+        self.call(id, |hub| {
+            let mut state = hub.sent.clone();
+            if let (Some(sent), Some(now)) = (&mut state.floor, hub.core.snapshot(now()).floor)
+                && sent.point == now.point
+            {
+                sent.remaining_ms = now.remaining_ms;
+            }
+            Ok(ServerMsg::BriefingState {
+                seq: hub.seq,
+                state,
+            })
+        })
+        .await
+    }
+
+    /// The state as of now, for `GET …/state`; tells nobody (a read changes nothing).
+    pub async fn snapshot(&self, id: &BriefingId) -> Result<Snapshot, DirectionError> {
+        self.call(id, |hub| Ok(hub.core.snapshot(now()))).await
+    }
+
+    /// Point `name` connected (again). The others hear of it in the next `state_delta`.
+    pub async fn join(&self, id: &BriefingId, name: &str) -> Result<(), DirectionError> {
+        let name = name.to_owned();
+        self.act(id, move |core, now| core.point_joined(&name, now))
+            .await
     }
 
     /// Point `name` disconnected. Returns its quality summary for the attendance record.
-    pub fn leave(&self, id: &BriefingId, name: &str) -> Option<QualitySummary> {
-        let mut summary = None;
-        let _ = self.act(id, |core, now| {
-            core.point_left(name, now);
-            Ok(())
-        });
-        if let Some(hub) = self.lock().get_mut(id)
-            && let Some((rtt, loss, n)) = hub.quality.remove(name)
-            && n > 0
-        {
-            summary = Some(QualitySummary {
-                avg_rtt_ms: rtt / f64::from(n),
-                avg_loss: loss / f64::from(n),
-            });
-        }
-        summary
+    pub async fn leave(&self, id: &BriefingId, name: &str) -> Option<QualitySummary> {
+        let name = name.to_owned();
+        self.call(id, move |hub| {
+            let now = now();
+            hub.core.point_left(&name, now);
+            hub.after_change(now);
+            Ok(hub.quality.remove(&name).and_then(|(rtt, loss, n)| {
+                (n > 0).then(|| QualitySummary {
+                    avg_rtt_ms: rtt / f64::from(n),
+                    avg_loss: loss / f64::from(n),
+                })
+            }))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// The host removes `name`: disconnected, link revoked for good.
-    pub fn remove(&self, id: &BriefingId, name: &str) -> Result<(), DirectionError> {
-        self.act(id, |core, now| core.remove_point(name, now))?;
-        self.store.revoke_point(id, name)?;
-        self.registry.kick_name(
-            id,
-            name,
-            giaoban_model::ErrorCode::Removed,
-            "the host removed this point from the briefing",
-        );
-        Ok(())
+    pub async fn remove(&self, id: &BriefingId, name: &str) -> Result<(), DirectionError> {
+        let name = name.to_owned();
+        self.call(id, move |hub| {
+            let now = now();
+            let removed = hub.core.remove_point(&name, now);
+            hub.after_change(now);
+            removed?;
+            hub.store.revoke_point(&hub.id, &name)?;
+            hub.registry.kick_name(
+                &hub.id,
+                &name,
+                giaoban_model::ErrorCode::Removed,
+                "the host removed this point from the briefing",
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Locks or unlocks the briefing.
-    pub fn set_locked(&self, id: &BriefingId, locked: bool) -> Result<(), DirectionError> {
-        self.store.set_locked(id, locked)?;
-        self.act(id, |core, _| {
-            core.set_locked(locked);
+    pub async fn set_locked(&self, id: &BriefingId, locked: bool) -> Result<(), DirectionError> {
+        self.call(id, move |hub| {
+            hub.store.set_locked(&hub.id, locked)?;
+            hub.core.set_locked(locked);
+            hub.after_change(now());
             Ok(())
         })
+        .await
     }
 
     /// Starts a roll-call; previous answers are cleared.
-    pub fn start_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
-        self.store.clear_roll_call(id)?;
-        self.act(id, |core, now| {
-            core.start_roll_call(now);
+    pub async fn start_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
+        self.call(id, |hub| {
+            hub.store.clear_roll_call(&hub.id)?;
+            let now = now();
+            hub.core.start_roll_call(now);
+            hub.after_change(now);
             Ok(())
         })
+        .await
     }
 
     /// Ends the roll-call; points without an answer are recorded absent.
-    pub fn end_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
-        let answers = self.act(id, |core, now| Ok(core.end_roll_call(now)))?;
-        let hubs = self.lock();
-        let Some(hub) = hubs.get(id) else {
-            return Ok(());
-        };
-        let at = unix_ms();
-        for (name, answer) in answers {
-            if let Some(point) = hub.ids.get(&name) {
-                self.store
-                    .record_roll_call(id, point, &record_of(&answer), at)?;
+    pub async fn end_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
+        self.call(id, |hub| {
+            let now = now();
+            let answers = hub.core.end_roll_call(now);
+            hub.after_change(now);
+            let at = unix_ms();
+            for (name, answer) in answers {
+                if let Some(point) = hub.ids.get(&name) {
+                    hub.store
+                        .record_roll_call(&hub.id, point, &record_of(&answer), at)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     fn load(&self, id: &BriefingId) -> Result<Hub, DirectionError> {
@@ -255,96 +292,20 @@ impl Direction {
         }
         let _ = core.take_events();
         Ok(Hub {
+            id: id.clone(),
+            sent: core.snapshot(now),
             core,
             ids: points.into_iter().map(|p| (p.name, p.id)).collect(),
             floor_record: None,
             quality: HashMap::new(),
+            seq: 0,
+            floor_changed: false,
+            last_flush: None,
+            flush_at: None,
+            store: self.store.clone(),
+            media: self.media.clone(),
+            registry: self.registry.clone(),
         })
-    }
-
-    /// Applies a change: records events, updates forwarding, tells the points.
-    fn after_change(&self, id: &BriefingId, hub: &mut Hub, now: Now, tell: Tell) {
-        for event in hub.core.take_events() {
-            if let Err(e) = self.record(id, hub, event) {
-                warn!(briefing = %id, "cannot record a briefing event: {e}");
-            }
-        }
-        let speakers = hub
-            .ids
-            .keys()
-            .filter(|name| hub.core.may_send_audio(name))
-            .cloned()
-            .collect();
-        let policy = RoomPolicy {
-            speakers: Some(speakers),
-            stage: hub.core.stage(),
-        };
-        self.media.set_policy(id.clone(), policy);
-        if tell == Tell::Everyone {
-            self.registry
-                .broadcast(id, None, &state_msg(&hub.core, now));
-        }
-    }
-
-    fn record(
-        &self,
-        id: &BriefingId,
-        hub: &mut Hub,
-        event: BriefingEvent,
-    ) -> Result<(), StoreError> {
-        match event {
-            BriefingEvent::FloorGranted {
-                point,
-                at_unix_ms,
-                seconds,
-            } => {
-                if let Some(pid) = hub.ids.get(&point) {
-                    let row = self
-                        .store
-                        .record_floor_start(id, pid, at_unix_ms, seconds)?;
-                    hub.floor_record = Some((point, row));
-                }
-            }
-            BriefingEvent::FloorEnded {
-                point,
-                at_unix_ms,
-                reason,
-            } => {
-                if let Some((holder, row)) = hub.floor_record.take() {
-                    if holder == point {
-                        let reason = format!("{reason:?}").to_lowercase();
-                        self.store.record_floor_end(row, at_unix_ms, &reason)?;
-                    } else {
-                        hub.floor_record = Some((holder, row));
-                    }
-                }
-            }
-            BriefingEvent::RollCallAnswered {
-                point,
-                answer,
-                at_unix_ms,
-            } => {
-                if let Some(pid) = hub.ids.get(&point) {
-                    self.store
-                        .record_roll_call(id, pid, &record_of(&answer), at_unix_ms)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn handle_timeouts(&self) {
-        let mut hubs = self.lock();
-        let now = now();
-        for (id, hub) in hubs.iter_mut() {
-            if hub.core.poll_timeout().is_some_and(|t| t <= now.instant)
-                && hub.core.handle_timeout(now)
-            {
-                debug!(briefing = %id, "floor time is up");
-                self.after_change(id, hub, now, Tell::Everyone);
-            }
-        }
     }
 
     async fn report_quality(&self) {
@@ -353,43 +314,178 @@ impl Direction {
             return;
         }
         let mut by_room: HashMap<BriefingId, Vec<QualityInfo>> = HashMap::new();
-        {
-            let mut hubs = self.lock();
-            for q in &quality {
-                if let Some(hub) = hubs.get_mut(&q.room)
-                    && let (Some(rtt), Some(loss)) = (q.rtt_ms, q.loss)
-                {
-                    let entry = hub.quality.entry(q.label.clone()).or_default();
+        for q in quality {
+            by_room
+                .entry(q.room.clone())
+                .or_default()
+                .push(QualityInfo {
+                    point: q.label,
+                    rtt_ms: q.rtt_ms,
+                    loss: q.loss,
+                    kbps_in: q.kbps_in,
+                    kbps_out: q.kbps_out,
+                });
+        }
+        for (room, points) in by_room {
+            let Some(task) = self.lock().get(&room).cloned() else {
+                continue;
+            };
+            let sums: Vec<(String, f64, f64)> = points
+                .iter()
+                .filter_map(|p| Some((p.point.clone(), p.rtt_ms?, p.loss?)))
+                .collect();
+            let command: Command = Box::new(move |hub| {
+                for (point, rtt, loss) in sums {
+                    let entry = hub.quality.entry(point).or_default();
                     entry.0 += rtt;
                     entry.1 += loss;
                     entry.2 += 1;
                 }
-                by_room
-                    .entry(q.room.clone())
-                    .or_default()
-                    .push(QualityInfo {
-                        point: q.label.clone(),
-                        rtt_ms: q.rtt_ms,
-                        loss: q.loss,
-                        kbps_in: q.kbps_in,
-                        kbps_out: q.kbps_out,
-                    });
-            }
-        }
-        for (room, points) in by_room {
+            });
+            // A full queue skips one report rather than holding up the others.
+            let _ = task.try_send(command);
             self.registry
                 .send_to_role(&room, Role::Host, &ServerMsg::Quality { points });
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<BriefingId, Hub>> {
-        self.hubs.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, HashMap<BriefingId, mpsc::Sender<Command>>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-fn state_msg(core: &Briefing, now: Now) -> ServerMsg {
-    ServerMsg::BriefingState {
-        state: serde_json::to_value(core.snapshot(now)).unwrap_or_default(),
+/// The task of one briefing: commands in, timers from the core and the pending flush.
+async fn run(mut hub: Hub, mut commands: mpsc::Receiver<Command>) {
+    loop {
+        let wake = [hub.core.poll_timeout(), hub.flush_at]
+            .into_iter()
+            .flatten()
+            .min();
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(command) => command(&mut hub),
+                None => return,
+            },
+            () = sleep_until(wake) => {
+                let now = now();
+                if hub.core.poll_timeout().is_some_and(|t| t <= now.instant)
+                    && hub.core.handle_timeout(now)
+                {
+                    debug!(briefing = %hub.id, "floor time is up");
+                    hub.after_change(now);
+                }
+                if hub.flush_at.is_some_and(|t| t <= now.instant) {
+                    hub.flush(now);
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Hub {
+    /// Applies a change: records events, updates forwarding, schedules telling the points.
+    fn after_change(&mut self, now: Now) {
+        for event in self.core.take_events() {
+            if let Err(e) = self.record(event) {
+                warn!(briefing = %self.id, "cannot record a briefing event: {e}");
+            }
+        }
+        let speakers = self
+            .ids
+            .keys()
+            .filter(|name| self.core.may_send_audio(name))
+            .cloned()
+            .collect();
+        let policy = RoomPolicy {
+            speakers: Some(speakers),
+            stage: self.core.stage(),
+        };
+        self.media.set_policy(self.id.clone(), policy);
+        self.schedule_flush(now);
+    }
+
+    /// The first change after a quiet [`COALESCE`] goes out at once; later ones wait for the
+    /// rest of it.
+    fn schedule_flush(&mut self, now: Now) {
+        if self.flush_at.is_some() {
+            return;
+        }
+        match self.last_flush {
+            Some(last) if now.instant < last + COALESCE => self.flush_at = Some(last + COALESCE),
+            _ => self.flush(now),
+        }
+    }
+
+    /// Sends what changed since the last flush, if anything did.
+    fn flush(&mut self, now: Now) {
+        self.flush_at = None;
+        self.last_flush = Some(now.instant);
+        let state = self.core.snapshot(now);
+        let delta = StateDelta::between(&self.sent, &state, self.floor_changed);
+        self.floor_changed = false;
+        self.sent = state;
+        if delta.is_empty() {
+            return;
+        }
+        self.seq += 1;
+        let msg = ServerMsg::StateDelta {
+            seq: self.seq,
+            delta,
+        };
+        self.registry.broadcast(&self.id, None, &msg);
+    }
+
+    fn record(&mut self, event: BriefingEvent) -> Result<(), StoreError> {
+        match event {
+            BriefingEvent::FloorGranted {
+                point,
+                at_unix_ms,
+                seconds,
+            } => {
+                self.floor_changed = true;
+                if let Some(pid) = self.ids.get(&point) {
+                    let row = self
+                        .store
+                        .record_floor_start(&self.id, pid, at_unix_ms, seconds)?;
+                    self.floor_record = Some((point, row));
+                }
+            }
+            BriefingEvent::FloorEnded {
+                point,
+                at_unix_ms,
+                reason,
+            } => {
+                self.floor_changed = true;
+                if let Some((holder, row)) = self.floor_record.take() {
+                    if holder == point {
+                        self.store
+                            .record_floor_end(row, at_unix_ms, reason.as_str())?;
+                    } else {
+                        self.floor_record = Some((holder, row));
+                    }
+                }
+            }
+            BriefingEvent::RollCallAnswered {
+                point,
+                answer,
+                at_unix_ms,
+            } => {
+                if let Some(pid) = self.ids.get(&point) {
+                    self.store
+                        .record_roll_call(&self.id, pid, &record_of(&answer), at_unix_ms)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -410,5 +506,180 @@ fn record_of(answer: &RollCallAnswer) -> RollCallRecord {
             substitute: None,
             reason: reason.clone(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use giaoban_model::{PointId, Snapshot};
+    use giaoban_store::NewBriefing;
+
+    use super::*;
+    use crate::live::registry::{Outbound, Outbox};
+    use crate::test_app::TestServer;
+
+    /// A briefing of `n` points on a fresh server; its id and the points' names.
+    async fn briefing(n: usize) -> (TestServer, BriefingId, Vec<String>) {
+        let server = TestServer::new().await;
+        let names: Vec<String> = (1..=n).map(|i| format!("Xã {i:03}")).collect();
+        let b = server
+            .store
+            .create_briefing(&NewBriefing {
+                title: "Giao ban tỉnh với xã".into(),
+                scheduled_start: Some("2099-06-30 08:00".into()),
+                host: "Sở".into(),
+                points: names.clone(),
+                ..NewBriefing::default()
+            })
+            .unwrap();
+        (server, b.id, names)
+    }
+
+    /// An observer's queue in the registry, as a signalling session has.
+    fn observe(server: &TestServer, id: &BriefingId) -> Outbox {
+        server.state.live.registry.connect(
+            id,
+            &PointId("observer".into()),
+            "Sở",
+            Role::Host,
+            u64::MAX,
+        )
+    }
+
+    /// The messages waiting in `outbox` now.
+    async fn drain(outbox: &mut Outbox) -> Vec<ServerMsg> {
+        let mut out = Vec::new();
+        while let Ok(Some(next)) =
+            tokio::time::timeout(Duration::from_millis(20), outbox.recv()).await
+        {
+            match next {
+                Outbound::Text(text) => out.push(serde_json::from_str(text.as_str()).unwrap()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        out
+    }
+
+    /// The snapshot and number of a `briefing_state`.
+    fn snapshot_of(msg: ServerMsg) -> (u64, Snapshot) {
+        match msg {
+            ServerMsg::BriefingState { seq, state } => (seq, state),
+            other => panic!("not a state: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_joins_reaches_an_observer_as_a_few_deltas() {
+        let (server, id, names) = briefing(60).await;
+        let direction = &server.state.live.direction;
+        let (seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
+        let mut outbox = observe(&server, &id);
+        for name in &names {
+            direction.join(&id, name).await.unwrap();
+        }
+        tokio::time::sleep(COALESCE * 3).await;
+        let messages = drain(&mut outbox).await;
+        assert!(
+            messages.len() <= names.len() / 4,
+            "{} joins came as {} messages",
+            names.len(),
+            messages.len()
+        );
+        let mut last = seq;
+        for msg in messages {
+            let ServerMsg::StateDelta { seq, delta } = msg else {
+                panic!("only deltas: {msg:?}");
+            };
+            assert_eq!(seq, last + 1, "numbered one by one");
+            last = seq;
+            delta.apply(&mut state);
+        }
+        assert!(state.points.iter().skip(1).all(|p| p.online));
+        assert_eq!(state, direction.snapshot(&id).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn deltas_after_a_snapshot_rebuild_the_state_and_reads_tell_nobody() {
+        let (server, id, names) = briefing(5).await;
+        let direction = &server.state.live.direction;
+        for name in &names[..3] {
+            direction.join(&id, name).await.unwrap();
+        }
+        let mut outbox = observe(&server, &id);
+        tokio::time::sleep(COALESCE * 2).await;
+        drain(&mut outbox).await;
+        let (seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
+
+        let (a, b) = (names[0].clone(), names[1].clone());
+        direction
+            .act(&id, move |core, now| core.raise_hand(&a, None, now))
+            .await
+            .unwrap();
+        direction
+            .act(&id, move |core, now| core.grant_floor(&b, Some(60), now))
+            .await
+            .unwrap();
+        direction.start_roll_call(&id).await.unwrap();
+        let c = names[2].clone();
+        direction
+            .act(&id, move |core, now| {
+                core.answer_roll_call(&c, RollCallAnswer::Present, now)
+            })
+            .await
+            .unwrap();
+        direction.leave(&id, &names[2]).await;
+        direction.set_locked(&id, true).await.unwrap();
+        tokio::time::sleep(COALESCE * 2).await;
+
+        for msg in drain(&mut outbox).await {
+            let ServerMsg::StateDelta { seq: n, delta } = msg else {
+                panic!("only deltas: {msg:?}");
+            };
+            if n > seq {
+                delta.apply(&mut state);
+            }
+        }
+        let now = direction.snapshot(&id).await.unwrap();
+        assert_eq!(state.floor.as_ref().map(|f| &f.point), Some(&names[1]));
+        state.floor = now.floor.clone();
+        assert_eq!(state, now);
+
+        // Reading the state sends nothing to anybody.
+        direction.snapshot(&id).await.unwrap();
+        direction.state(&id).await.unwrap();
+        tokio::time::sleep(COALESCE * 2).await;
+        assert!(drain(&mut outbox).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn floor_time_running_out_is_told_without_a_tick() {
+        let (server, id, names) = briefing(1).await;
+        let direction = &server.state.live.direction;
+        direction.join(&id, &names[0]).await.unwrap();
+        let mut outbox = observe(&server, &id);
+        let name = names[0].clone();
+        direction
+            .act(&id, move |core, now| core.grant_floor(&name, Some(1), now))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1400)).await;
+        let ended = drain(&mut outbox)
+            .await
+            .into_iter()
+            .any(|m| matches!(m, ServerMsg::StateDelta { delta, .. } if delta.floor == Some(None)));
+        assert!(ended, "the floor's end was sent");
+        assert!(direction.snapshot(&id).await.unwrap().floor.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_briefing_is_refused_and_starts_no_task() {
+        let server = TestServer::new().await;
+        let direction = &server.state.live.direction;
+        let id = BriefingId("no-such-briefing".into());
+        assert!(matches!(
+            direction.join(&id, "X").await,
+            Err(DirectionError::UnknownBriefing)
+        ));
+        assert!(direction.lock().is_empty());
     }
 }

@@ -145,7 +145,7 @@ impl Registry {
     }
 
     /// Registers `point`'s connection and returns its queue. An older connection of the same
-    /// point is told it was replaced. The flag says whether the point was offline before.
+    /// point is told it was replaced.
     pub fn connect(
         &self,
         briefing: &BriefingId,
@@ -153,7 +153,7 @@ impl Registry {
         name: &str,
         role: Role,
         id: u64,
-    ) -> (bool, Outbox) {
+    ) -> Outbox {
         let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
         let outlet = Arc::new(Outlet {
             tx,
@@ -173,17 +173,13 @@ impl Registry {
             .entry(briefing.clone())
             .or_default()
             .insert(point.clone(), connection);
-        let came_online = match old {
-            Some(old) => {
-                old.outlet.close(
-                    ErrorCode::Replaced,
-                    "this point connected again from another window",
-                );
-                false
-            }
-            None => true,
-        };
-        (came_online, Outbox { rx, outlet })
+        if let Some(old) = old {
+            old.outlet.close(
+                ErrorCode::Replaced,
+                "this point connected again from another window",
+            );
+        }
+        Outbox { rx, outlet }
     }
 
     /// Unregisters connection `id`, unless a newer one replaced it. Returns whether the point
@@ -394,17 +390,25 @@ mod tests {
     }
 
     fn presence(i: usize) -> ServerMsg {
-        ServerMsg::Presence {
-            point: format!("P{i}"),
-            online: true,
+        ServerMsg::StateDelta {
+            seq: i as u64,
+            delta: giaoban_model::StateDelta {
+                points: vec![giaoban_model::PointSnapshot {
+                    name: format!("P{i}"),
+                    role: Role::Point,
+                    online: true,
+                    may_speak: false,
+                }],
+                ..Default::default()
+            },
         }
     }
 
     /// A registry with a point that reads and one that does not.
     fn two_points() -> (Registry, Outbox, Outbox) {
         let registry = Registry::default();
-        let (_, reader) = registry.connect(&briefing(), &PointId("r".into()), "R", Role::Host, 1);
-        let (_, idle) = registry.connect(&briefing(), &PointId("i".into()), "I", Role::Point, 2);
+        let reader = registry.connect(&briefing(), &PointId("r".into()), "R", Role::Host, 1);
+        let idle = registry.connect(&briefing(), &PointId("i".into()), "I", Role::Point, 2);
         (registry, reader, idle)
     }
 

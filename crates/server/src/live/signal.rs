@@ -148,7 +148,7 @@ async fn handshake(socket: &mut WebSocket, state: &Live) -> Result<Invitation, F
 async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
     let briefing = invitation.briefing;
     let point = invitation.point;
-    if let Err(e) = state.direction.join(&briefing.id, &point.name) {
+    if let Err(e) = state.direction.join(&briefing.id, &point.name).await {
         let (code, message) = match e {
             DirectionError::Briefing(BriefingError::Locked) => (
                 ErrorCode::Locked,
@@ -183,10 +183,9 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
     let (sig_tx, mut sig_rx) = mpsc::channel::<PeerSignal>(PEER_SIGNAL_QUEUE);
     let mut sig_tx = Some(sig_tx);
 
-    let (came_online, outbox) =
-        state
-            .registry
-            .connect(&briefing.id, &point.id, &point.name, point.role, conn_id);
+    let outbox = state
+        .registry
+        .connect(&briefing.id, &point.id, &point.name, point.role, conn_id);
     let mut link = Link { socket, outbox };
     info!(conn = conn_id, "point connected");
 
@@ -197,7 +196,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
             link.close(ErrorCode::Internal, "internal error".into())
                 .await;
             if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
-                state.direction.leave(&briefing.id, &point.name);
+                state.direction.leave(&briefing.id, &point.name).await;
             }
             if let Some(row) = session_row
                 && let Err(e) = state.store.record_leave(row, unix_ms(), None)
@@ -208,17 +207,8 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
         }
     };
     let mut alive = link.send(&welcome).await;
-    if let Ok(msg) = state.direction.state(&briefing.id) {
+    if let Ok(msg) = state.direction.state(&briefing.id).await {
         alive = alive && link.send(&msg).await;
-    }
-    if came_online {
-        let presence = ServerMsg::Presence {
-            point: point.name.clone(),
-            online: true,
-        };
-        state
-            .registry
-            .broadcast(&briefing.id, Some(&point.id), &presence);
     }
 
     let mut published = false;
@@ -317,21 +307,29 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                         }
                     }
                     ClientMsg::RaiseHand { topic } => {
-                        let result = state.direction.act(&briefing.id, |core, now| {
-                            core.raise_hand(&point.name, topic, now)
-                        });
+                        let name = point.name.clone();
+                        let result = state
+                            .direction
+                            .act(&briefing.id, move |core, now| core.raise_hand(&name, topic, now))
+                            .await;
                         alive = link.report(result).await;
                     }
                     ClientMsg::LowerHand => {
+                        let name = point.name.clone();
                         let result = state
                             .direction
-                            .act(&briefing.id, |core, _| core.lower_hand(&point.name).map(|_| ()));
+                            .act(&briefing.id, move |core, _| core.lower_hand(&name).map(|_| ()))
+                            .await;
                         alive = link.report(result).await;
                     }
                     ClientMsg::RollCallAnswer => {
-                        let result = state.direction.act(&briefing.id, |core, now| {
-                            core.answer_roll_call(&point.name, RollCallAnswer::Present, now)
-                        });
+                        let name = point.name.clone();
+                        let result = state
+                            .direction
+                            .act(&briefing.id, move |core, now| {
+                                core.answer_roll_call(&name, RollCallAnswer::Present, now)
+                            })
+                            .await;
                         alive = link.report(result).await;
                     }
                     other => {
@@ -344,7 +342,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
             outbound = link.outbox.recv() => match outbound {
                 Some(Outbound::Text(text)) => alive = link.write(Message::Text(text)).await,
                 Some(Outbound::Resync) => {
-                    if let Some(msg) = state.direction.current_state(&briefing.id) {
+                    if let Ok(msg) = state.direction.state(&briefing.id).await {
                         alive = link.send(&msg).await;
                     }
                 }
@@ -395,12 +393,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
     let mut quality = None;
     if state.registry.disconnect(&briefing.id, &point.id, conn_id) {
         // Only the point's newest connection takes it offline.
-        quality = state.direction.leave(&briefing.id, &point.name);
-        let presence = ServerMsg::Presence {
-            point: point.name.clone(),
-            online: false,
-        };
-        state.registry.broadcast(&briefing.id, None, &presence);
+        quality = state.direction.leave(&briefing.id, &point.name).await;
     }
     if let Some(row) = session_row
         && let Err(e) = state.store.record_leave(row, unix_ms(), quality)

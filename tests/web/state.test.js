@@ -1,0 +1,73 @@
+// Applying the server's `state_delta` messages (web/js/state.js) to a `briefing_state`.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { applyStateDelta } from '../../web/js/state.js';
+
+/** @param {string[]} online */
+function state(online) {
+  return {
+    mode: 'directed',
+    floor: null,
+    spotlight: null,
+    stage: ['Sở'],
+    hands: [],
+    locked: false,
+    roll_call: null,
+    points: ['Sở', 'Vinh', 'Cửa Lò'].map((name) => ({
+      name,
+      role: /** @type {'host' | 'point'} */ (name === 'Sở' ? 'host' : 'point'),
+      online: online.includes(name),
+      may_speak: name === 'Sở',
+    })),
+  };
+}
+
+describe('applyStateDelta', () => {
+  it('changes only what the delta names and reports presence', () => {
+    const before = state(['Sở']);
+    const { state: after, presence } = applyStateDelta(before, {
+      points: [{ name: 'Vinh', role: 'point', online: true, may_speak: false }],
+      locked: true,
+    });
+    assert.deepEqual(presence, [{ name: 'Vinh', online: true }]);
+    assert.equal(after.locked, true);
+    assert.equal(after.points[1].online, true);
+    assert.equal(after.points.length, 3);
+    assert.equal(before.points[1].online, false, 'the old state is not changed');
+    assert.equal(after.mode, 'directed');
+  });
+
+  it('null clears the floor and the spotlight; a missing field keeps them', () => {
+    const withFloor = applyStateDelta(state(['Sở', 'Vinh']), {
+      floor: { point: 'Vinh', remaining_ms: 120000 },
+      spotlight: 'Vinh',
+    }).state;
+    assert.deepEqual(withFloor.floor, { point: 'Vinh', remaining_ms: 120000 });
+    assert.equal(applyStateDelta(withFloor, { locked: true }).state.floor?.point, 'Vinh');
+    const cleared = applyStateDelta(withFloor, { floor: null, spotlight: null }).state;
+    assert.equal(cleared.floor, null);
+    assert.equal(cleared.spotlight, null);
+  });
+
+  it('adds roll-call answers by point and forgets them on a restart', () => {
+    let s = state(['Sở', 'Vinh', 'Cửa Lò']);
+    s = applyStateDelta(s, { roll_call: { active: true, started_at: 't1', restarted: true, answers: [{ point: 'Vinh', status: 'present' }] } }).state;
+    s = applyStateDelta(s, { roll_call: { active: true, started_at: 't1', answers: [{ point: 'Cửa Lò', status: 'absent' }] } }).state;
+    assert.deepEqual(s.roll_call?.answers.map((a) => a.point), ['Vinh', 'Cửa Lò']);
+    const again = applyStateDelta(s, { roll_call: { active: true, started_at: 't1', answers: [{ point: 'Vinh', status: 'present' }] } }).state;
+    assert.equal(again.roll_call?.answers.length, 2, 'applying an answer twice changes nothing');
+    const restarted = applyStateDelta(s, { roll_call: { active: true, started_at: 't2', restarted: true } }).state;
+    assert.deepEqual(restarted.roll_call?.answers, []);
+  });
+
+  it('ignores malformed parts', () => {
+    const before = state(['Sở']);
+    const { state: after, presence } = applyStateDelta(before, { points: [null, { online: true }], hands: [{}], stage: [1, 'Sở'] });
+    assert.deepEqual(presence, []);
+    assert.deepEqual(after.hands, []);
+    assert.deepEqual(after.stage, ['Sở']);
+    assert.deepEqual(applyStateDelta(before, null).state, before);
+  });
+});
