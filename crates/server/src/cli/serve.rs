@@ -18,7 +18,7 @@ use crate::links::{BASE_URL_SETTING, admin_login_url, normalise_base_url};
 use crate::live::direction::Direction;
 use crate::live::limits::SignalLimits;
 use crate::live::registry::Registry;
-use crate::live::{Live, revocation, turn};
+use crate::live::{Live, revocation, trim, turn};
 use crate::mail::{MailConfig, Mailer};
 use crate::media_io::{addresses as media_addresses, media_loop};
 use crate::state::AppState;
@@ -110,6 +110,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let direction = Direction::new(store.clone(), media.clone(), registry.clone());
     direction.spawn_tasks();
     revocation::spawn(store.clone(), registry.clone(), revocation::REVOCATION_POLL);
+    trim::spawn(registry.clone(), trim::TRIM_POLL);
     let base_url_shared: Arc<str> = base_url.clone().into();
     let mailer = match (&args.smtp_url, &args.mail_from) {
         (Some(smtp_url), Some(from)) => {

@@ -7,6 +7,7 @@ pub mod rate;
 pub mod registry;
 pub mod revocation;
 pub mod signal;
+pub mod trim;
 pub mod turn;
 
 use std::sync::Arc;
