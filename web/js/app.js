@@ -9,7 +9,7 @@
 // floor controls) and sends none of the directing messages.
 
 import { t, hasKey, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber } from './i18n.js';
-import { ApiError, Connection, fetchBriefingState, fetchSession, signallingUrl } from './protocol.js';
+import { ApiError, Connection, fetchSession, signallingUrl } from './protocol.js';
 import { HostApi } from './host-api.js';
 import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
 import { NetCheckPanel } from './netcheck-panel.js';
@@ -181,12 +181,8 @@ const state = {
 
   /** @type {BriefingState | null} the last briefing state; null until one arrives */
   briefing: null,
-  /** Whether the current connection speaks the directing protocol (a state arrived on it). */
+  /** Whether the current connection's first state arrived (directing messages wait for it). */
   directing: false,
-  /** Bumped on every welcome; a state fetched over HTTP for an older one is dropped. */
-  welcomeSeq: 0,
-  /** Whether a state came over the socket since the last welcome (it beats the HTTP one). */
-  socketStateSinceWelcome: false,
   /** @type {number | null} performance.now() when the floor's time runs out; null without limit */
   floorDeadline: null,
   /** @type {ReturnType<typeof setInterval> | undefined} */
@@ -412,10 +408,7 @@ function join() {
       presence: onPresence,
       tracks: onTracks,
       error: onServerError,
-      briefingState: (next) => {
-        state.socketStateSinceWelcome = true;
-        applyBriefingState(next, true);
-      },
+      briefingState: (next) => applyBriefingState(next, true),
       quality: onQuality,
       unmuteRequest: onUnmuteRequest,
       suggestAudioOnly: onSuggestAudioOnly,
@@ -678,31 +671,11 @@ function onWelcome(welcome) {
   // A new connection: directing messages wait until it shows it speaks the protocol.
   state.directing = false;
   state.lastView = null;
-  state.socketStateSinceWelcome = false;
-  const seq = ++state.welcomeSeq;
   renderHeader();
   renderRoster();
   reconcileTiles();
   renderBriefing();
-  void fetchStateAfterWelcome(seq, welcome.briefing.id);
-}
-
-/**
- * Reads the state over HTTP once per connection, in case the socket's first state is slow to
- * come. A server without the directing protocol answers with an error: nothing changes then.
- * @param {number} seq
- * @param {string} briefingId
- */
-async function fetchStateAfterWelcome(seq, briefingId) {
-  let fetched = null;
-  try {
-    fetched = await fetchBriefingState(state.token, briefingId);
-  } catch {
-    return;
-  }
-  if (!fetched || seq !== state.welcomeSeq || state.socketStateSinceWelcome || !joined()) return;
-  state.directing = true;
-  applyBriefingState(fetched, false);
+  // The server sends the whole state right after the welcome; directing waits for it.
 }
 
 /**

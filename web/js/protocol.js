@@ -133,19 +133,6 @@ export async function fetchSession(token) {
   return /** @type {SessionInfo} */ (await requestJson('GET', '/api/session', { token }));
 }
 
-/**
- * Reads the briefing's state over HTTP. Servers without the directing protocol answer with an
- * error, which the caller treats as "no state".
- * @param {string} token
- * @param {string} briefingId
- * @returns {Promise<BriefingState | null>} null when the answer is not a state
- * @throws {ApiError}
- */
-export async function fetchBriefingState(token, briefingId) {
-  const path = `/api/briefings/${encodeURIComponent(briefingId)}/state`;
-  return normalizeBriefingState(await requestJson('GET', path, { token }));
-}
-
 const MODES = new Set(['open', 'directed', 'presentation']);
 const ROLL_CALL_STATUSES = new Set(['present', 'substitute', 'absent']);
 
