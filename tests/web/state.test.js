@@ -25,6 +25,14 @@ function state(online) {
 }
 
 describe('applyStateDelta', () => {
+  it('marks points online and offline by name', () => {
+    const before = state(['Sở', 'Cửa Lò']);
+    const { state: after, presence } = applyStateDelta(before, { online: ['Vinh', 'Nobody'], offline: ['Cửa Lò'] });
+    assert.deepEqual(after.points.map((p) => p.online), [true, true, false]);
+    assert.deepEqual(presence, [{ name: 'Vinh', online: true }, { name: 'Cửa Lò', online: false }]);
+    assert.equal(applyStateDelta(after, { online: ['Vinh'] }).presence.length, 0, 'no change, no presence');
+  });
+
   it('changes only what the delta names and reports presence', () => {
     const before = state(['Sở']);
     const { state: after, presence } = applyStateDelta(before, {

@@ -663,12 +663,10 @@ function onConnectionState(connState) {
 /** @param {Welcome} welcome */
 function onWelcome(welcome) {
   state.session = { briefing: welcome.briefing, point: welcome.point };
+  // The roster comes with the whole state, right after the welcome.
   state.roster.clear();
-  for (const p of welcome.points) state.roster.set(p.name, { role: p.role, online: p.online });
-  // The server lists this point online once the socket is accepted; make sure it shows so.
-  const me = state.roster.get(welcome.point.name);
-  if (me) me.online = true;
-  // A new connection: directing messages wait until it shows it speaks the protocol.
+  state.roster.set(welcome.point.name, { role: welcome.point.role, online: true });
+  // A new connection: directing messages wait for its first state.
   state.directing = false;
   state.lastView = null;
   renderHeader();

@@ -61,11 +61,10 @@ export { ApiError };
 /** @typedef {'audio' | 'video'} TrackKind */
 /** @typedef {{id: string, title: string, scheduled_start: string}} BriefingInfo */
 /** @typedef {{name: string, role: Role}} PointInfo */
-/** @typedef {{name: string, role: Role, online: boolean}} PresenceInfo */
 /** @typedef {{briefing: BriefingInfo, point: PointInfo}} SessionInfo */
 /** @typedef {{urls: string[], username: string, credential: string}} IceServer */
 /**
- * @typedef {{briefing: BriefingInfo, point: PointInfo, points: PresenceInfo[], ice_servers?: IceServer[], limits?: import('./limits.js').Limits}} Welcome
+ * @typedef {{briefing: BriefingInfo, point: PointInfo, ice_servers?: IceServer[], limits?: import('./limits.js').Limits}} Welcome
  *   `ice_servers`: TURN servers with credentials for this connection (none when absent);
  *   `limits`: what the server accepts
  */

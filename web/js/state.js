@@ -63,8 +63,8 @@ export function applyStateDelta(state, delta) {
       answers,
     };
   }
-  if (Array.isArray(delta.points) && delta.points.length > 0) {
-    const points = [...state.points];
+  const points = [...state.points];
+  if (Array.isArray(delta.points)) {
     for (const p of delta.points) {
       if (!p || typeof p.name !== 'string') continue;
       /** @type {DeltaPoint} */
@@ -80,7 +80,15 @@ export function applyStateDelta(state, delta) {
       else points.push(entry);
       if (before !== entry.online) presence.push({ name: entry.name, online: entry.online });
     }
-    next.points = points;
   }
+  for (const [key, online] of /** @type {const} */ ([['online', true], ['offline', false]])) {
+    for (const name of Array.isArray(delta[key]) ? delta[key] : []) {
+      const i = points.findIndex((x) => x.name === name);
+      if (i < 0 || points[i].online === online) continue;
+      points[i] = { ...points[i], online };
+      presence.push({ name, online });
+    }
+  }
+  next.points = points;
   return { state: next, presence };
 }

@@ -169,18 +169,21 @@ impl GiaobanTarget {
                 token: invitation.link.token.clone(),
             })
             .await?;
+        // The roster comes with the whole state, which follows the welcome.
         let welcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
             loop {
                 match session.receive().await? {
-                    ServerMsg::Welcome { points, .. } => {
-                        return Ok(points.into_iter().map(|p| p.name).collect());
+                    ServerMsg::BriefingState { state, .. } => {
+                        let names = state.points.iter().map(|p| p.name.clone()).collect();
+                        session.keep(ServerMsg::BriefingState { seq: 0, state });
+                        return Ok(names);
                     }
                     other => session.keep(other),
                 }
             }
         })
         .await
-        .map_err(|_| signalling("no welcome within 15 s".into()))?;
+        .map_err(|_| signalling("no welcome and state within 15 s".into()))?;
         session.roster = welcome?;
         Ok(session)
     }

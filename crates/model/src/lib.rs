@@ -10,7 +10,7 @@ mod state;
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
     BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_SIGNAL_MESSAGE_BYTES,
-    PROTOCOL_VERSION, PointInfo, PresenceInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
+    PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
 };
 pub use state::{
     FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,

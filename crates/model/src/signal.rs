@@ -52,8 +52,6 @@ pub enum ServerMsg {
         version: u32,
         briefing: BriefingInfo,
         point: PointInfo,
-        /// Every invited point of the briefing with its presence, the host first.
-        points: Vec<PresenceInfo>,
         /// TURN servers with credentials for this connection, for the client's
         /// `RTCPeerConnection` (`iceServers`); empty when the server has none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -121,14 +119,6 @@ pub struct IceServer {
 pub struct PointInfo {
     pub name: String,
     pub role: Role,
-}
-
-/// One invited point and whether it is connected now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PresenceInfo {
-    pub name: String,
-    pub role: Role,
-    pub online: bool,
 }
 
 /// Connection quality of one point as the server measures it.

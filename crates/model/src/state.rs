@@ -158,7 +158,12 @@ pub struct StateDelta {
     pub locked: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roll_call: Option<RollCallDelta>,
-    /// Points whose entry changed (presence, right to speak) or that are new, by name.
+    /// Points that came online, and that went offline, with nothing else of theirs changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub online: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offline: Vec<String>,
+    /// Points whose entry changed otherwise (the right to speak) or that are new, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub points: Vec<PointSnapshot>,
 }
@@ -197,6 +202,22 @@ impl StateDelta {
     /// granted again (a new limit).
     pub fn between(old: &Snapshot, new: &Snapshot, floor_changed: bool) -> StateDelta {
         let holder = |s: &Snapshot| s.floor.as_ref().map(|f| f.point.clone());
+        let (mut online, mut offline, mut points) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, p) in new.points.iter().enumerate() {
+            // Entries keep their order; a name elsewhere is a new or moved entry.
+            let was = old.points.get(i).filter(|o| o.name == p.name);
+            match was {
+                Some(o) if o == p => {}
+                Some(o) if o.role == p.role && o.may_speak == p.may_speak => {
+                    if p.online {
+                        online.push(p.name.clone());
+                    } else {
+                        offline.push(p.name.clone());
+                    }
+                }
+                _ => points.push(p.clone()),
+            }
+        }
         StateDelta {
             mode: (old.mode != new.mode).then_some(new.mode),
             floor: (floor_changed || holder(old) != holder(new)).then(|| new.floor.clone()),
@@ -205,12 +226,9 @@ impl StateDelta {
             hands: (old.hands != new.hands).then(|| new.hands.clone()),
             locked: (old.locked != new.locked).then_some(new.locked),
             roll_call: roll_call_delta(old.roll_call.as_ref(), new.roll_call.as_ref()),
-            points: new
-                .points
-                .iter()
-                .filter(|p| !old.points.iter().any(|o| o == *p))
-                .cloned()
-                .collect(),
+            online,
+            offline,
+            points,
         }
     }
 
@@ -261,6 +279,13 @@ impl StateDelta {
             match state.points.iter_mut().find(|p| p.name == point.name) {
                 Some(p) => *p = point.clone(),
                 None => state.points.push(point.clone()),
+            }
+        }
+        for (names, online) in [(&self.online, true), (&self.offline, false)] {
+            for name in names {
+                if let Some(p) = state.points.iter_mut().find(|p| &p.name == name) {
+                    p.online = online;
+                }
             }
         }
     }
@@ -354,11 +379,23 @@ mod tests {
         let old = state(&["Sở"]);
         let new = state(&["Sở", "Vinh"]);
         let delta = round_trip(&old, &new);
-        assert_eq!(delta.points, vec![point("Vinh", true)]);
+        assert_eq!(delta.online, vec!["Vinh".to_owned()]);
         assert_eq!(
             serde_json::to_value(&delta).unwrap(),
-            serde_json::json!({"points": [{"name": "Vinh", "role": "point", "online": true, "may_speak": false}]})
+            serde_json::json!({"online": ["Vinh"]})
         );
+        let left = round_trip(&new, &old);
+        assert_eq!(
+            serde_json::to_value(&left).unwrap(),
+            serde_json::json!({"offline": ["Vinh"]})
+        );
+
+        // The right to speak changes with the floor: the whole entry goes.
+        let mut speaking = new.clone();
+        speaking.points[1].may_speak = true;
+        let delta = round_trip(&new, &speaking);
+        assert_eq!(delta.points, vec![speaking.points[1].clone()]);
+        assert!(delta.online.is_empty());
     }
 
     #[test]

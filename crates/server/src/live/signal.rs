@@ -10,7 +10,7 @@ use giaoban_briefing::{BriefingError, RollCallAnswer};
 use giaoban_media::PeerId;
 use giaoban_model::{
     BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION,
-    PointInfo, PresenceInfo, ServerMsg,
+    PointInfo, ServerMsg,
 };
 use giaoban_store::{AuthError, Invitation};
 use tokio::sync::mpsc;
@@ -508,18 +508,6 @@ fn welcome(
     briefing: &giaoban_store::Briefing,
     point: &giaoban_store::Point,
 ) -> Result<ServerMsg, giaoban_store::StoreError> {
-    let online = state.registry.online(&briefing.id);
-    let points = state
-        .store
-        .points(&briefing.id)?
-        .into_iter()
-        .filter(|p| !p.revoked)
-        .map(|p| PresenceInfo {
-            online: online.contains(&p.name),
-            name: p.name,
-            role: p.role,
-        })
-        .collect();
     Ok(ServerMsg::Welcome {
         version: PROTOCOL_VERSION,
         briefing: BriefingInfo {
@@ -531,7 +519,6 @@ fn welcome(
             name: point.name.clone(),
             role: point.role,
         },
-        points,
         ice_servers: state
             .turn
             .iter()
