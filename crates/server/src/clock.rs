@@ -1,13 +1,14 @@
 //! The wall clock, in the forms the rest of the server uses.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use giaoban_briefing::Now;
 
-/// The current time for the sans-IO core.
+/// The current time for the sans-IO core. The instant is tokio's, which is the system's
+/// monotonic clock except in tests that pause it (virtual time).
 pub fn now() -> Now {
     Now {
-        instant: Instant::now(),
+        instant: tokio::time::Instant::now().into_std(),
         unix_ms: unix_ms(),
     }
 }

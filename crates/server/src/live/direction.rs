@@ -598,6 +598,32 @@ mod tests {
         assert_eq!(state, direction.snapshot(&id).await.unwrap());
     }
 
+    /// Virtual time: joins every 10 ms for 600 ms come as the first join at once, then one
+    /// delta per 100 ms.
+    #[tokio::test(start_paused = true)]
+    async fn joins_every_ten_milliseconds_are_sent_ten_times_a_second() {
+        let (server, id, names) = briefing(60).await;
+        let direction = &server.state.live.direction;
+        direction.state(&id).await.unwrap();
+        let mut outbox = observe(&server, &id);
+        for name in &names {
+            direction.join(&id, name).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(COALESCE * 2).await;
+        let deltas: Vec<usize> = drain(&mut outbox)
+            .await
+            .into_iter()
+            .map(|m| match m {
+                ServerMsg::StateDelta { delta, .. } => delta.online.len(),
+                other => panic!("only deltas: {other:?}"),
+            })
+            .collect();
+        assert_eq!(deltas.iter().sum::<usize>(), names.len(), "{deltas:?}");
+        assert_eq!(deltas[0], 1, "the first join goes out at once: {deltas:?}");
+        assert!((6..=8).contains(&deltas.len()), "{deltas:?}");
+    }
+
     #[tokio::test]
     async fn deltas_after_a_snapshot_rebuild_the_state_and_reads_tell_nobody() {
         let (server, id, names) = briefing(5).await;
