@@ -372,7 +372,7 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     const m = minutes.body;
     assert.equal(m.title, link.briefing);
     assert.deepEqual(m.attendance.map((/** @type {any} */ a) => [a.point, a.status.kind]), [
-      [HOST, 'present'],
+      [HOST, 'host'],
       [VINH, 'present'],
       [CUA_LO, 'present'],
       [HOANG_MAI, 'present'],

@@ -504,6 +504,57 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
     });
   });
 
+  it('roll-call: points answer from their page, the host is not asked, a connected point that did not answer is not absent', async () => {
+    assert.ok(joined, 'not run: the points never all joined (see the first test)');
+    await diagnosed('roll-call', async () => {
+      const host = browsers.of(HOST).page;
+      await host.locator('[data-action=roll-call-start]').click();
+      await api.waitState((s) => s.roll_call?.active === true, { timeout: seconds(10), message: 'a roll-call in progress after the host clicked "Bắt đầu điểm danh"' });
+
+      // Cửa Lò answers from its page; the host's page asks nothing of the host.
+      const prompt = browsers.of(CUA_LO).page.locator('[data-role=roll-call]');
+      await prompt.waitFor({ state: 'visible', timeout: seconds(10) });
+      await browsers.of(CUA_LO).page.locator('[data-action=roll-call-present]').click();
+      assert.equal(await host.locator('[data-role=roll-call]').isVisible(), false, 'the host is not asked to answer the roll-call');
+      const rows = host.locator('[data-role=roll-call-table] tbody tr');
+      /** @type {(string | undefined)[]} */
+      let listed = [];
+      await waitFor(async () => {
+        listed = await rows.evaluateAll((trs) => trs.map((tr) => /** @type {HTMLElement} */ (tr).dataset.point));
+        return JSON.stringify(listed) === JSON.stringify([CUA_LO, NGHI_LOC, VINH, DIEN_CHAU]);
+      }, { message: () => `the host's roll-call table lists the bridge points, not the host: ${JSON.stringify(listed)}` });
+
+      // The host records Vinh's substitute in its table; Nghi Lộc, connected, does not answer.
+      const vinh = host.locator(`[data-role=roll-call-table] tr[data-point="${VINH}"]`);
+      await vinh.locator('[data-role=rc-substitute]').fill('Phó Chủ tịch Trần Văn Bình');
+      await vinh.locator('[data-action=rc-substitute]').click();
+      await api.waitState((s) => s.roll_call?.answers.length === 2, { timeout: seconds(10), message: `answers of ${CUA_LO} and ${VINH}` });
+      await host.locator('[data-action=roll-call-end]').click();
+      const state = await api.waitState((s) => s.roll_call?.active === false, { timeout: seconds(10), message: 'the roll-call ended' });
+      assert.deepEqual(state.roll_call.answers, [
+        { point: CUA_LO, status: 'present' },
+        { point: NGHI_LOC, status: 'no_answer' },
+        { point: VINH, status: 'substitute', substitute: 'Phó Chủ tịch Trần Văn Bình' },
+        { point: DIEN_CHAU, status: 'absent' },
+      ]);
+      const status = (/** @type {string} */ point) => host.locator(`[data-role=roll-call-table] tr[data-point="${point}"] [data-role=rc-status]`);
+      await host.waitForFunction(() => document.querySelector('[data-role=roll-call-table]')?.getAttribute('data-active') === 'false');
+      assert.equal(await status(NGHI_LOC).textContent(), 'Có kết nối, không trả lời');
+      assert.equal(await status(DIEN_CHAU).textContent(), 'Vắng mặt');
+      assert.match(await host.locator('[data-role=roll-call-summary]').textContent() ?? '',
+        /1 có mặt, 1 dự thay, 1 có kết nối nhưng không trả lời, 1 vắng mặt \(tổng 4 điểm cầu/);
+
+      const attendance = await api.ok('GET', '/attendance');
+      assert.deepEqual(attendance.map((/** @type {any} */ r) => [r.point, r.attendance.status]), [
+        [HOST, 'host'],
+        [CUA_LO, 'present'],
+        [NGHI_LOC, 'no_answer'],
+        [VINH, 'substitute'],
+        [DIEN_CHAU, 'absent'],
+      ], 'attendance: the connections confirmed by the roll-call');
+    });
+  });
+
   it('the host API refuses other tokens and bad input; concurrent grants leave one holder', async () => {
     assert.ok(joined, 'not run: the points never all joined (see the first test)');
     await diagnosed('api', async () => {

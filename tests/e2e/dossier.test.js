@@ -248,4 +248,33 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.deepEqual(await page.getByTestId('dashboard-missing').locator('li').allTextContents(), [NGHI_LOC]);
     assert.equal(await page.getByTestId('dashboard-late').getAttribute('data-count'), '0');
   }));
+
+  it('the host gives a task to two units and names the one lead unit explicitly', () => diagnosed('task-lead', async () => {
+    const page = await openDossier(HOST, briefing.tokens[HOST]);
+    await page.getByTestId('tab-followup').click();
+    const form = page.getByTestId('task-new');
+    await form.locator('summary').click();
+    await page.getByTestId('task-text').fill('Số hóa hồ sơ thủ tục hành chính cấp xã');
+    const boxes = page.getByTestId('owner-checkbox');
+    await waitFor(async () => (await boxes.count()) >= 2, { message: 'a checkbox per unit' });
+    // Cửa Lò ticked first: list order must not make it the lead.
+    await form.locator('[data-testid=owner-checkbox][value=UBND-CUALO]').check();
+    await form.locator('[data-testid=owner-checkbox][value=UBND-NGHILOC]').check();
+    await page.getByTestId('task-deadline').fill('2099-12-31');
+    await page.getByTestId('task-create').click();
+    await waitFor(async () => (await visibleText(page.getByTestId('tasks-error'))) !== '', { message: 'the missing lead is refused' });
+    assert.equal(await visibleText(page.getByTestId('tasks-error')), 'Nhiệm vụ có nhiều đơn vị: hãy chọn một đơn vị chủ trì.');
+    assert.equal(await page.getByTestId('task').count(), 0, 'nothing given without a lead');
+
+    await page.getByTestId('owner-lead').selectOption('UBND-NGHILOC');
+    await page.getByTestId('task-create').click();
+    const task = page.getByTestId('task');
+    await waitFor(async () => (await task.count()) === 1, { message: 'the task given' });
+    assert.equal(await visibleText(task.getByTestId('task-lead')), `Chủ trì: ${NGHI_LOC} (UBND-NGHILOC)`);
+    assert.equal(await visibleText(task.getByTestId('task-assist')), `Phối hợp: ${CUA_LO} (UBND-CUALO)`);
+
+    const tasks = await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/tasks`, { token: briefing.tokens[HOST] });
+    assert.equal(tasks.status, 200, tasks.text);
+    assert.deepEqual(tasks.body[0].owners.map((/** @type {any} */ o) => [o.code, o.lead]), [['UBND-NGHILOC', true], ['UBND-CUALO', false]]);
+  }));
 });

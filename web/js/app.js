@@ -1296,8 +1296,9 @@ function renderBriefing() {
   // Roll-call.
   const rc = b?.roll_call ?? null;
   const answer = myAnswer();
-  // Every invited point answers, the host included (unanswered ones are recorded absent).
-  const showRollCall = Boolean(rc?.active) && inRoom;
+  // Every bridge point answers; the host is present by chairing and is not asked. A point
+  // that does not answer is recorded as connected without an answer (absent if it never was).
+  const showRollCall = Boolean(rc?.active) && inRoom && !viewerIsHost();
   ui.rollCall.hidden = !showRollCall;
   ui.rollCall.dataset.answered = String(answer !== null);
   ui.rollCallPresent.hidden = answer !== null;

@@ -153,7 +153,7 @@ export { ApiError };
  * @property {string} briefing_title
  * @property {boolean} carried_over
  * @property {string} text
- * @property {{code: string, name: string}[]} owners
+ * @property {{code: string, name: string, lead: boolean}[]} owners the lead unit first
  * @property {string} deadline `YYYY-MM-DD`
  * @property {TaskStatus} status
  * @property {string | null} done_at
@@ -162,8 +162,8 @@ export { ApiError };
  * @property {Document[]} documents
  */
 
-/** @typedef {{text: string, owners: string[], deadline: string}} TaskDraft */
-/** @typedef {{text?: string, owners?: string[], deadline?: string, status?: ProgressStatus}} TaskPatch */
+/** @typedef {{text: string, owners: string[], lead?: string, deadline: string}} TaskDraft */
+/** @typedef {{text?: string, owners?: string[], lead?: string, deadline?: string, status?: ProgressStatus}} TaskPatch */
 
 /** @typedef {{queued: number, skipped: {point: string, reason: string}[]}} MailResult */
 
@@ -379,7 +379,7 @@ export class DossierApi {
   /**
    * Makes a task of a concern (host); the text defaults to the concern's.
    * @param {number} id
-   * @param {{text?: string, owners: string[], deadline: string}} task
+   * @param {{text?: string, owners: string[], lead?: string, deadline: string}} task
    * @returns {Promise<Task>}
    */
   concernToTask(id, task) {

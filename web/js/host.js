@@ -126,6 +126,7 @@ export function answerText(answer) {
   if (answer.status === 'absent') {
     return answer.reason ? t('rollCall.status.absentReason', { reason: answer.reason }) : t('rollCall.status.absent');
   }
+  if (answer.status === 'no_answer') return t('rollCall.status.noAnswer');
   return answer.status;
 }
 
@@ -539,22 +540,24 @@ export class HostPanel {
     }
     /** @type {Map<string, RollCallEntry>} */
     const answers = new Map(rc.answers.map((a) => [a.point, a]));
-    const counts = { present: 0, substitute: 0, absent: 0 };
+    const counts = { present: 0, substitute: 0, absent: 0, no_answer: 0 };
     for (const a of rc.answers) counts[a.status] += 1;
-    const total = state.points.length;
+    // The host is present by chairing: it is not asked.
+    const asked = state.points.filter((p) => p.role !== 'host');
+    const total = asked.length;
     ui.rollCallSummary.textContent = active
       ? t('host.rollCall.progress', { answered: rc.answers.length, total })
-      : t('host.rollCall.result', { ...counts, total });
+      : t('host.rollCall.result', { ...counts, noAnswer: counts.no_answer, total });
 
     const body = ui.rollCallTable.tBodies[0];
-    const names = new Set(state.points.map((p) => p.name));
+    const names = new Set(asked.map((p) => p.name));
     for (const [name, row] of this.rollCallRows) {
       if (!names.has(name)) {
         row.tr.remove();
         this.rollCallRows.delete(name);
       }
     }
-    state.points.forEach((p, i) => {
+    asked.forEach((p, i) => {
       let row = this.rollCallRows.get(p.name);
       if (!row) {
         row = this.#rollCallRow(p.name);

@@ -78,7 +78,7 @@ export { ApiError };
  * @typedef {{point: string, remaining_ms: number | null}} Floor
  */
 /** @typedef {{point: string, topic: string | null, raised_at: string}} Hand */
-/** @typedef {'present' | 'substitute' | 'absent'} RollCallStatus */
+/** @typedef {'present' | 'substitute' | 'absent' | 'no_answer'} RollCallStatus */
 /**
  * @typedef {{point: string, status: RollCallStatus, substitute?: string | null, reason?: string | null}} RollCallEntry
  */
@@ -133,7 +133,7 @@ export async function fetchSession(token) {
 }
 
 const MODES = new Set(['open', 'directed', 'presentation']);
-const ROLL_CALL_STATUSES = new Set(['present', 'substitute', 'absent']);
+const ROLL_CALL_STATUSES = new Set(['present', 'substitute', 'absent', 'no_answer']);
 
 /**
  * Checks a state from the server and fills in what an older or newer server may leave out, so

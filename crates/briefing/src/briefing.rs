@@ -136,6 +136,15 @@ impl Briefing {
         Ok(())
     }
 
+    /// Notes that the point was connected before this state was built (its connections are
+    /// recorded from before a server restart): a lock lets it back in, and a roll-call it does
+    /// not answer finds it connected, not absent. Unknown names are ignored.
+    pub fn note_connected_before(&mut self, name: &str) {
+        if let Some(&i) = self.by_name.get(name) {
+            self.points[i].joined_before = true;
+        }
+    }
+
     /// Locks the briefing (points that are not connected cannot join) or unlocks it. Points
     /// online stay, and may reconnect.
     pub fn set_locked(&mut self, locked: bool) {

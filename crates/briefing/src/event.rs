@@ -38,8 +38,8 @@ pub enum BriefingEvent {
     },
     /// A roll-call began; earlier answers were cleared.
     RollCallStarted { at_unix_ms: u64 },
-    /// The point's roll-call answer was recorded (including `absent` for points that had not
-    /// answered when the roll-call ended).
+    /// The point's roll-call answer was recorded. The outcomes the end of a roll-call gives
+    /// points that did not answer are not logged: the attendance record derives them.
     RollCallAnswered {
         point: String,
         answer: RollCallAnswer,

@@ -201,14 +201,16 @@ fn step(b: &mut Briefing, model: &mut Model, now: &mut Now, op: Op) {
         Op::Answer(i, answer) => {
             let active = b.roll_call_active();
             let got = b.answer_roll_call(NAMES[i], answer, *now);
-            if !active || i >= INVITED {
+            if !active || i >= INVITED || NAMES[i] == HOST {
                 assert!(got.is_err());
             }
         }
         Op::EndRollCall => {
             let was_started = b.snapshot(*now).roll_call.is_some();
             let answers = b.end_roll_call(*now);
-            assert_eq!(answers.len(), if was_started { INVITED } else { 0 });
+            // Every bridge point has an answer or an outcome; the host is not asked.
+            assert_eq!(answers.len(), if was_started { INVITED - 1 } else { 0 });
+            assert!(answers.iter().all(|(p, _)| p != HOST));
             assert!(!b.roll_call_active());
         }
     }

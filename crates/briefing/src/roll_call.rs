@@ -1,5 +1,12 @@
 //! Roll-call ("điểm danh"): who is present, who attends instead, who is absent and why.
+//!
+//! The host is present by being the host: it is not asked and cannot answer. A roll-call
+//! confirms what the connections show: when it ends, a bridge point that did not answer is
+//! "connected but did not answer" if it has been connected during the briefing, and absent
+//! otherwise. Those outcomes are read from the connections, not answers given, so they are not
+//! logged as answers: the attendance record derives them again from the connection sessions.
 
+use crate::briefing::HOST;
 use crate::{Briefing, BriefingError, BriefingEvent, Now, RollCallAnswer, text};
 
 /// The longest name of a substitute, in characters.
@@ -29,9 +36,10 @@ impl Briefing {
         });
     }
 
-    /// Records a point's answer to the active roll-call, replacing an earlier one. The point
-    /// need not be online: the secretariat records answers given by phone. Text is trimmed;
-    /// a blank reason is none.
+    /// Records a bridge point's answer to the active roll-call, replacing an earlier one. The
+    /// point need not be online: the secretariat records answers given by phone. Text is
+    /// trimmed; a blank reason is none. The host is not asked: its answer is refused, and so
+    /// is [`RollCallAnswer::NoAnswer`], which is an outcome, not an answer.
     pub fn answer_roll_call(
         &mut self,
         name: &str,
@@ -39,6 +47,11 @@ impl Briefing {
         now: Now,
     ) -> Result<(), BriefingError> {
         let i = self.index(name)?;
+        if i == HOST {
+            return Err(BriefingError::NotAllowed(format!(
+                "\"{name}\" is the host: it is present by chairing and does not answer the roll-call"
+            )));
+        }
         let Some(roll_call) = self.roll_call.as_mut().filter(|r| r.active) else {
             return Err(BriefingError::NotAllowed(format!(
                 "no roll-call is in progress, so \"{name}\" cannot answer"
@@ -54,8 +67,10 @@ impl Briefing {
         Ok(())
     }
 
-    /// Ends the roll-call: every invited point without an answer, the host included, is
-    /// recorded absent without a reason. Returns every point's answer in invitation order.
+    /// Ends the roll-call. Every bridge point without an answer gets its outcome:
+    /// [`RollCallAnswer::NoAnswer`] if it has been connected, absent without a reason if it
+    /// never was. The host is left out. Returns the bridge points' answers and outcomes in
+    /// invitation order. Outcomes are not logged as answers (see the module documentation).
     /// The answers stay readable in the snapshot until the next roll-call; ending again
     /// returns them unchanged, and without any roll-call there is nothing to return.
     pub fn end_roll_call(&mut self, now: Now) -> Vec<(String, RollCallAnswer)> {
@@ -64,14 +79,12 @@ impl Briefing {
         };
         if roll_call.active {
             roll_call.active = false;
-            for (point, answer) in self.points.iter().zip(&mut roll_call.answers) {
+            for (point, answer) in self.points.iter().zip(&mut roll_call.answers).skip(1) {
                 if answer.is_none() {
-                    let absent = RollCallAnswer::Absent { reason: None };
-                    *answer = Some(absent.clone());
-                    self.events.push(BriefingEvent::RollCallAnswered {
-                        point: point.name.clone(),
-                        answer: absent,
-                        at_unix_ms: now.unix_ms,
+                    *answer = Some(if point.joined_before {
+                        RollCallAnswer::NoAnswer
+                    } else {
+                        RollCallAnswer::Absent { reason: None }
                     });
                 }
             }
@@ -95,6 +108,9 @@ impl Briefing {
 /// Trims the answer's text and checks its length.
 fn normalise(name: &str, answer: RollCallAnswer) -> Result<RollCallAnswer, BriefingError> {
     match answer {
+        RollCallAnswer::NoAnswer => Err(BriefingError::Invalid(format!(
+            "\"no_answer\" is the outcome for a point that did not answer, not an answer for \"{name}\""
+        ))),
         RollCallAnswer::Present => Ok(RollCallAnswer::Present),
         RollCallAnswer::Substitute { substitute } => {
             match text::optional(Some(substitute), MAX_SUBSTITUTE_CHARS) {
@@ -140,9 +156,14 @@ mod tests {
     }
 
     #[test]
-    fn end_records_missing_answers_as_absent_in_invitation_order() {
-        let mut b = online(&[VINH, NGHI_LOC]);
+    fn end_gives_connected_points_no_answer_and_the_others_absent() {
+        // Cửa Lò was connected and dropped out before the roll-call: it was connected all the
+        // same. Nghi Lộc is connected and answers; Vinh answers by a substitute.
+        let mut b = online(&[VINH, NGHI_LOC, CUA_LO]);
         let t = clock();
+        b.point_left(CUA_LO, t);
+        let mut b2 = briefing();
+        b2.point_joined(HOST_NAME, t).unwrap();
         b.start_roll_call(t);
         assert!(b.roll_call_active());
         b.answer_roll_call(NGHI_LOC, present(), t).unwrap();
@@ -157,32 +178,68 @@ mod tests {
         assert_eq!(
             answers,
             [
-                (HOST_NAME.to_owned(), absent()),
                 (VINH.to_owned(), deputy.clone()),
                 (NGHI_LOC.to_owned(), present()),
-                (CUA_LO.to_owned(), absent()),
-            ]
+                (CUA_LO.to_owned(), RollCallAnswer::NoAnswer),
+            ],
+            "the host is not asked"
         );
-        let events = b.take_events();
-        assert_eq!(events.len(), 3, "two absences and the end: {events:?}");
         assert_eq!(
-            events[1],
-            BriefingEvent::RollCallAnswered {
-                point: CUA_LO.into(),
-                answer: absent(),
+            b.take_events(),
+            [BriefingEvent::RollCallEnded {
                 at_unix_ms: t.unix_ms + 60_000
-            }
+            }],
+            "outcomes are not logged as answers"
         );
 
         // Ended: answers are kept, further answers refused, ending again changes nothing.
         assert!(b.answer_roll_call(CUA_LO, present(), t).is_err());
         assert_eq!(b.end_roll_call(t.after_secs(90)), answers);
         assert!(b.take_events().is_empty());
+
+        // Nobody but the host ever connected: every point is absent.
+        b2.start_roll_call(t);
+        assert!(
+            b2.end_roll_call(t)
+                .iter()
+                .all(|(_, answer)| *answer == absent())
+        );
+    }
+
+    #[test]
+    fn a_point_connected_before_a_restart_did_not_answer() {
+        let mut b = briefing();
+        b.note_connected_before(NGHI_LOC);
+        b.note_connected_before("Xã Nghi Phong"); // ignored
+        b.start_roll_call(clock());
+        let answers = b.end_roll_call(clock());
+        assert_eq!(answers[1], (NGHI_LOC.to_owned(), RollCallAnswer::NoAnswer));
+        assert_eq!(answers[0], (VINH.to_owned(), absent()));
+    }
+
+    #[test]
+    fn the_host_is_not_asked() {
+        let mut b = online(&[VINH]);
+        b.start_roll_call(clock());
+        assert_eq!(
+            b.answer_roll_call(HOST_NAME, present(), clock())
+                .map_err(|e| e.code()),
+            Err("not_allowed")
+        );
+        assert_eq!(
+            b.answer_roll_call(VINH, RollCallAnswer::NoAnswer, clock())
+                .map_err(|e| e.code()),
+            Err("invalid"),
+            "no_answer is an outcome, not an answer"
+        );
+        assert!(b.snapshot(clock()).roll_call.unwrap().answers.is_empty());
+        let answers = b.end_roll_call(clock());
+        assert!(answers.iter().all(|(p, _)| p != HOST_NAME));
     }
 
     #[test]
     fn a_new_roll_call_clears_the_answers() {
-        let mut b = online(&[VINH]);
+        let mut b = briefing();
         b.start_roll_call(clock());
         b.answer_roll_call(VINH, present(), clock()).unwrap();
         b.end_roll_call(clock());
@@ -214,11 +271,11 @@ mod tests {
         .unwrap();
         let answers = b.end_roll_call(clock());
         assert_eq!(
-            answers[1],
+            answers[0],
             (VINH.to_owned(), absent()),
             "blank reason is none"
         );
-        assert_eq!(answers[3], (CUA_LO.to_owned(), present()));
+        assert_eq!(answers[2], (CUA_LO.to_owned(), present()));
     }
 
     #[test]
@@ -250,7 +307,7 @@ mod tests {
             b.answer_roll_call("Xã Nghi Phong", present(), clock()),
             Err(BriefingError::UnknownPoint("Xã Nghi Phong".into()))
         );
-        assert_eq!(b.end_roll_call(clock())[1].1, sub("Trần Thị B"));
+        assert_eq!(b.end_roll_call(clock())[0].1, sub("Trần Thị B"));
     }
 
     #[test]
@@ -264,6 +321,7 @@ mod tests {
             }),
             r#"{"status":"absent","reason":"Ốm"}"#
         );
+        assert_eq!(json(&RollCallAnswer::NoAnswer), r#"{"status":"no_answer"}"#);
         let back: RollCallAnswer = serde_json::from_str(r#"{"status":"absent"}"#).unwrap();
         assert_eq!(back, absent());
     }

@@ -101,9 +101,9 @@ mod tests {
         b.answer_roll_call(VINH, RollCallAnswer::Present, t)
             .unwrap();
         b.answer_roll_call(
-            HOST_NAME,
+            NGHI_LOC,
             RollCallAnswer::Substitute {
-                substitute: "Phó Giám đốc".into(),
+                substitute: "Phó Chủ tịch".into(),
             },
             t,
         )
@@ -120,8 +120,8 @@ mod tests {
                 "hands": [{"point": VINH, "topic": "Kinh phí CNTT", "raised_at": "2026-12-01T01:00:02Z"}],
                 "locked": false,
                 "roll_call": {"active": true, "started_at": "2026-12-01T01:00:00Z", "answers": [
-                    {"point": HOST_NAME, "status": "substitute", "substitute": "Phó Giám đốc"},
                     {"point": VINH, "status": "present"},
+                    {"point": NGHI_LOC, "status": "substitute", "substitute": "Phó Chủ tịch"},
                 ]},
                 "points": [
                     {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true},

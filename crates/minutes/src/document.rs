@@ -168,6 +168,12 @@ fn general(m: &Minutes, blocks: &mut Vec<Block>) {
         blocks.push(labelled("Thư ký", secretary));
     }
     blocks.push(labelled("Thành phần tham dự", attendance_summary(m)));
+    for (label, names) in attendance_groups(m) {
+        blocks.push(Block::Item {
+            label: "-".into(),
+            body: vec![vec![italic(format!("{label}: ")), regular(names)]],
+        });
+    }
     if !m.attendance.is_empty() {
         blocks.push(attendance_table(m));
     }
@@ -321,28 +327,82 @@ fn outcome(m: &Minutes, blocks: &mut Vec<Block>) {
     }
 }
 
+/// The count of each group: the points that took part (the host, present, substitutes and
+/// those connected without answering the roll-call), then those absent.
 fn attendance_summary(m: &Minutes) -> String {
     let total = m.attendance.len();
     if total == 0 {
         return "Không có số liệu điểm danh.".into();
     }
-    let (mut present, mut substitutes, mut absent) = (0, 0, 0);
+    let (mut host, mut present, mut substitutes, mut no_answer, mut absent) = (0, 0, 0, 0, 0);
     for line in &m.attendance {
         match line.status {
+            AttendanceStatus::Host => host += 1,
             AttendanceStatus::Present { .. } => present += 1,
             AttendanceStatus::Substitute { .. } => substitutes += 1,
+            AttendanceStatus::NoAnswer => no_answer += 1,
             AttendanceStatus::Absent { .. } => absent += 1,
         }
     }
-    let mut s = format!("{} trên {total} điểm cầu tham dự", present + substitutes);
+    let attended = host + present + substitutes + no_answer;
+    let mut s = format!("{attended} trên {total} điểm cầu tham dự");
+    let mut parts = Vec::new();
+    if host > 0 {
+        parts.push("điểm cầu chủ trì".to_owned());
+    }
+    if present > 0 {
+        parts.push(format!("{present} điểm cầu có mặt"));
+    }
     if substitutes > 0 {
-        s.push_str(&format!(" ({substitutes} điểm cầu cử người dự thay)"));
+        parts.push(format!("{substitutes} điểm cầu cử người dự thay"));
+    }
+    if no_answer > 0 {
+        parts.push(format!(
+            "{no_answer} điểm cầu có kết nối nhưng không trả lời điểm danh"
+        ));
+    }
+    if !parts.is_empty() {
+        s.push_str(&format!(" (gồm {})", parts.join("; ")));
     }
     if absent > 0 {
         s.push_str(&format!(", {absent} điểm cầu vắng mặt"));
     }
     s.push('.');
     s
+}
+
+/// The points of the groups that are not simply present, named: those represented by a
+/// substitute, those connected without answering, those absent (with their reasons).
+fn attendance_groups(m: &Minutes) -> Vec<(&'static str, String)> {
+    let (mut substitutes, mut no_answer, mut absent) = (Vec::new(), Vec::new(), Vec::new());
+    for line in &m.attendance {
+        let point = text::line(&line.point);
+        match &line.status {
+            AttendanceStatus::Substitute { detail } => {
+                substitutes.push(match text::non_empty(Some(detail)) {
+                    Some(who) => format!("{point} ({who})"),
+                    None => point,
+                });
+            }
+            AttendanceStatus::NoAnswer => no_answer.push(point),
+            AttendanceStatus::Absent { detail } => {
+                absent.push(match text::non_empty(detail.as_deref()) {
+                    Some(why) => format!("{point} ({why})"),
+                    None => point,
+                });
+            }
+            _ => {}
+        }
+    }
+    [
+        ("Dự thay", substitutes),
+        ("Có kết nối, không trả lời điểm danh", no_answer),
+        ("Vắng mặt", absent),
+    ]
+    .into_iter()
+    .filter(|(_, names)| !names.is_empty())
+    .map(|(label, names)| (label, format!("{}.", names.join("; "))))
+    .collect()
 }
 
 fn attendance_table(m: &Minutes) -> Block {
@@ -352,12 +412,14 @@ fn attendance_table(m: &Minutes) -> Block {
         .enumerate()
         .map(|(i, a)| {
             let status = match &a.status {
+                AttendanceStatus::Host => cell(regular("Chủ trì".into())),
                 AttendanceStatus::Present { detail } => {
                     with_detail("Có mặt", text::non_empty(detail.as_deref()))
                 }
                 AttendanceStatus::Substitute { detail } => {
                     with_detail("Dự thay", text::non_empty(Some(detail)))
                 }
+                AttendanceStatus::NoAnswer => cell(regular("Có kết nối, không trả lời".into())),
                 AttendanceStatus::Absent { detail } => {
                     with_detail("Vắng mặt", text::non_empty(detail.as_deref()))
                 }
@@ -383,7 +445,7 @@ fn attendance_table(m: &Minutes) -> Block {
         columns: vec![
             column("STT", 0.07, Align::Center),
             column("Điểm cầu", 0.36, Align::Left),
-            column("Người dự", 0.27, Align::Left),
+            column("Điểm danh", 0.27, Align::Left),
             column("Vào", 0.09, Align::Center),
             column("Ra", 0.09, Align::Center),
             column("Số phút", 0.12, Align::Center),
@@ -491,8 +553,16 @@ mod tests {
 
     #[test]
     fn attendance_is_counted_and_tabled() {
+        let line = |point: &str, status| AttendanceLine {
+            point: point.into(),
+            status,
+            joined_at: None,
+            left_at: None,
+            minutes_present: None,
+        };
         let m = Minutes {
             attendance: vec![
+                line("Sở Khoa học và Công nghệ", AttendanceStatus::Host),
                 AttendanceLine {
                     point: "UBND thị xã Cửa Lò".into(),
                     status: AttendanceStatus::Present { detail: None },
@@ -509,21 +579,35 @@ mod tests {
                     left_at: None,
                     minutes_present: None,
                 },
-                AttendanceLine {
-                    point: "UBND huyện Quế Phong".into(),
-                    status: AttendanceStatus::Absent { detail: None },
-                    joined_at: None,
-                    left_at: None,
-                    minutes_present: None,
-                },
+                line("UBND thị xã Hoàng Mai", AttendanceStatus::NoAnswer),
+                line(
+                    "UBND huyện Quế Phong",
+                    AttendanceStatus::Absent { detail: None },
+                ),
+                line(
+                    "UBND huyện Kỳ Sơn",
+                    AttendanceStatus::Absent {
+                        detail: Some("Mất điện do bão".into()),
+                    },
+                ),
             ],
             ..Minutes::default()
         };
         let doc = Document::from_minutes(&m);
         let text = plain(&doc.blocks);
-        assert!(text.contains(
-            "2 trên 3 điểm cầu tham dự (1 điểm cầu cử người dự thay), 1 điểm cầu vắng mặt."
-        ));
+        assert!(
+            text.contains(
+                "4 trên 6 điểm cầu tham dự (gồm điểm cầu chủ trì; 1 điểm cầu có mặt; \
+                 1 điểm cầu cử người dự thay; 1 điểm cầu có kết nối nhưng không trả lời \
+                 điểm danh), 2 điểm cầu vắng mặt."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\"UBND huyện Nghi Lộc (Bà Lê Thị C).\""));
+        assert!(text.contains("\"UBND thị xã Hoàng Mai.\""));
+        assert!(text.contains("\"UBND huyện Quế Phong; UBND huyện Kỳ Sơn (Mất điện do bão).\""));
+        assert!(text.contains("\"Có kết nối, không trả lời\""));
+        assert!(text.contains("\"Điểm danh\""));
         assert!(text.contains("\"07:58\""));
         assert!(text.contains("\"212\""));
     }

@@ -73,14 +73,17 @@ pub struct AttendanceLine {
     pub minutes_present: Option<u32>,
 }
 
-/// How a point answered the roll-call.
+/// How a point took part: its connections, confirmed by the roll-call.
 ///
-/// Serialised as `{"kind": "present"}`, `{"kind": "substitute", "detail": "…"}` or
+/// Serialised as `{"kind": "host"}`, `{"kind": "present"}`,
+/// `{"kind": "substitute", "detail": "…"}`, `{"kind": "no_answer"}` or
 /// `{"kind": "absent", "detail": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AttendanceStatus {
+    /// The host point, present by chairing.
+    Host,
     /// The invited representative attended.
     Present {
         /// Who attended, e.g. "Ông Trần Văn B, Phó Chủ tịch UBND".
@@ -92,7 +95,10 @@ pub enum AttendanceStatus {
         /// Who attended instead, e.g. "Bà Lê Thị C, Trưởng phòng Văn hóa - Thông tin".
         detail: String,
     },
-    /// Nobody attended.
+    /// The point was connected but did not answer the roll-call ("có kết nối, không trả
+    /// lời").
+    NoAnswer,
+    /// The point was never connected.
     Absent {
         /// The reason given, if any.
         #[serde(default)]

@@ -18,9 +18,10 @@ pub enum FloorMode {
     Presentation,
 }
 
-/// A point's roll-call answer. In JSON: `{"status": "present"}`,
-/// `{"status": "substitute", "substitute": "…"}` or `{"status": "absent", "reason": "…"}`
-/// (`reason` left out when unknown).
+/// A point's roll-call answer, or the outcome for a point that did not answer. In JSON:
+/// `{"status": "present"}`, `{"status": "substitute", "substitute": "…"}`,
+/// `{"status": "absent", "reason": "…"}` (`reason` left out when unknown) or
+/// `{"status": "no_answer"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RollCallAnswer {
@@ -33,6 +34,10 @@ pub enum RollCallAnswer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The point has been connected but did not answer before the roll-call ended ("có kết
+    /// nối, không trả lời"). Only the end of a roll-call gives this outcome; it is not an
+    /// answer a point or the host can give.
+    NoAnswer,
 }
 
 /// Why a point's floor ended.

@@ -5,7 +5,9 @@ use giaoban_minutes::{
     AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
 };
 use giaoban_model::Role;
-use giaoban_store::{self as store, AttendanceRow, Briefing, ConcernKind, Store, StoreError};
+use giaoban_store::{
+    self as store, Attendance, AttendanceRow, Briefing, ConcernKind, Store, StoreError,
+};
 
 use crate::clock::unix_ms;
 
@@ -21,8 +23,8 @@ const PROVINCE_PREFIXES: &[&str] = &[
 ///
 /// The organisation is the host point (its unit's name when it is a unit), under the host
 /// unit's parent; the time runs from the first join to the last leave (the scheduled start
-/// when nobody joined); attendance comes from the roll-call when a point answered it and from
-/// the attendance log otherwise. The number, chair and secretary are the host's
+/// when nobody joined); attendance comes from the connection sessions, confirmed by the
+/// roll-call ([`Attendance`]). The number, chair and secretary are the host's
 /// [`giaoban_store::MinutesDetails`]; so is the place, which is otherwise the host point's name.
 pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreError> {
     let id = &briefing.id;
@@ -153,22 +155,19 @@ fn in_vietnam(t: &str) -> String {
         .unwrap_or_else(|| t.to_owned())
 }
 
-/// How one point took part: its roll-call answer if it gave one, else whether it joined.
+/// How one point took part, as the attendance record derives it.
 fn attendance_line(row: &AttendanceRow) -> AttendanceLine {
-    let status = match row.roll_call.as_ref().map(|r| r.status.as_str()) {
-        Some("present") => AttendanceStatus::Present { detail: None },
-        Some("substitute") => AttendanceStatus::Substitute {
-            detail: row
-                .roll_call
-                .as_ref()
-                .and_then(|r| r.substitute.clone())
-                .unwrap_or_default(),
+    let status = match &row.attendance {
+        Attendance::Host => AttendanceStatus::Host,
+        Attendance::Present => AttendanceStatus::Present { detail: None },
+        Attendance::Substitute { substitute } => AttendanceStatus::Substitute {
+            detail: substitute.clone(),
         },
-        Some(_) => AttendanceStatus::Absent {
-            detail: row.roll_call.as_ref().and_then(|r| r.reason.clone()),
+        Attendance::NoAnswer => AttendanceStatus::NoAnswer,
+        Attendance::Absent { reason } => AttendanceStatus::Absent {
+            detail: reason.clone(),
         },
-        None if row.sessions.is_empty() => AttendanceStatus::Absent { detail: None },
-        None => AttendanceStatus::Present { detail: None },
+        _ => AttendanceStatus::Absent { detail: None },
     };
     AttendanceLine {
         point: row.point.clone(),

@@ -321,11 +321,13 @@ impl TestApp {
         BriefingId(self.id.clone())
     }
 
-    /// A task of `briefing` owned by the units `owners`, due at the end of 2099; its id.
+    /// A task of `briefing` owned by the units `owners`, the first the lead, due at the end
+    /// of 2099; its id.
     pub fn task(&self, briefing: &BriefingId, text: &str, owners: &[&str]) -> i64 {
         let new = NewTask {
             text: text.into(),
             owners: owners.iter().map(|&o| o.into()).collect(),
+            lead: owners.first().map(|&o| o.into()),
             deadline: "2099-12-31".into(),
         };
         self.store.create_task(briefing, &new).unwrap().id

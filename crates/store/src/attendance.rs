@@ -7,8 +7,15 @@
 //! after the point has reconnected): the session counts its connections and ends when the
 //! last one leaves. A point that comes back later starts a new session; sessions that overlap
 //! (data from before this rule) are counted once in the report.
+//!
+//! Each row says how the point took part ([`Attendance`]): attendance comes from the
+//! connection sessions, and a roll-call confirms it. The host is present by chairing; a point
+//! that answered is present or represented by its substitute; a point that was connected, or
+//! held the floor, without answering a roll-call is "connected, no answer" (present when no
+//! roll-call was held); only a point that was never connected is absent, with the reason
+//! given for it if any. A point that spoke is never absent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use giaoban_model::{BriefingId, PointId, Role};
 use rusqlite::{OptionalExtension, params};
@@ -39,6 +46,80 @@ pub struct AttendanceSession {
     pub left_at: Option<String>,
 }
 
+/// How an invited point took part in a briefing. In JSON, tagged by `status`:
+/// `{"status": "host"}`, `{"status": "present"}`,
+/// `{"status": "substitute", "substitute": "…"}`, `{"status": "no_answer"}` or
+/// `{"status": "absent", "reason": "…"}` (`reason` left out when none was given).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Attendance {
+    /// The host point, present by chairing; it is not asked at a roll-call.
+    Host,
+    /// Answered the roll-call as present, or was connected when no roll-call was held.
+    Present,
+    /// Someone attended in the responsible official's place.
+    Substitute { substitute: String },
+    /// Was connected (or held the floor) but did not answer the roll-call ("có kết nối,
+    /// không trả lời").
+    NoAnswer,
+    /// Never connected.
+    Absent {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl Attendance {
+    /// How a point took part, from its role, whether it was ever connected, whether it held
+    /// the floor, whether a roll-call was held, and its answer to it. See the module
+    /// documentation for the rule.
+    pub fn derive(
+        role: Role,
+        connected: bool,
+        spoke: bool,
+        roll_call_held: bool,
+        answer: Option<&RollCallRecord>,
+    ) -> Attendance {
+        if role == Role::Host {
+            return Attendance::Host;
+        }
+        match answer.map(|a| a.status.as_str()) {
+            Some("present") => return Attendance::Present,
+            Some("substitute") => {
+                return Attendance::Substitute {
+                    substitute: answer
+                        .and_then(|a| a.substitute.clone())
+                        .unwrap_or_default(),
+                };
+            }
+            _ => {}
+        }
+        if connected || spoke {
+            if roll_call_held {
+                Attendance::NoAnswer
+            } else {
+                Attendance::Present
+            }
+        } else {
+            Attendance::Absent {
+                reason: answer.and_then(|a| a.reason.clone()),
+            }
+        }
+    }
+
+    /// The Vietnamese label of the report and the minutes, e.g. `Có kết nối, không trả lời`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Attendance::Host => "Chủ trì",
+            Attendance::Present => "Có mặt",
+            Attendance::Substitute { .. } => "Dự thay",
+            Attendance::NoAnswer => "Có kết nối, không trả lời",
+            Attendance::Absent { .. } => "Vắng mặt",
+        }
+    }
+}
+
 /// One invited point's line of the attendance report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttendanceRow {
@@ -56,6 +137,8 @@ pub struct AttendanceRow {
     pub present_seconds: u64,
     /// The point's answer to the latest roll-call, if it gave one.
     pub roll_call: Option<RollCallRecord>,
+    /// How the point took part: its connections confirmed by the roll-call.
+    pub attendance: Attendance,
     /// Mean round-trip time over the sessions with a quality summary, weighted by duration.
     pub avg_rtt_ms: Option<f64>,
     /// Mean packet loss (a fraction) over the same sessions, weighted the same way.
@@ -242,6 +325,20 @@ impl Store {
             }
         }
 
+        let spoke: HashSet<String> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT DISTINCT f.point_id FROM floor_grants f JOIN points p ON p.id = f.point_id
+                 WHERE p.briefing_id = ?1",
+            )?;
+            let rows = stmt.query_map([&briefing.0], |row| row.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let roll_call_started: Option<i64> = tx.query_row(
+            "SELECT roll_call_started_at_ms FROM briefings WHERE id = ?1",
+            [&briefing.0],
+            |row| row.get(0),
+        )?;
+
         let mut answers: HashMap<String, RollCallRecord> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT a.point_id, a.status, a.substitute, a.reason
@@ -254,18 +351,23 @@ impl Store {
             rows.collect::<Result<_, _>>()?
         };
         tx.commit()?;
+        // A database from before the start of roll-calls was noted holds answers (every point
+        // was given one when a roll-call ended) when a roll-call was held.
+        let roll_call_held = roll_call_started.is_some() || !answers.is_empty();
 
         Ok(points
             .into_iter()
             .map(|point| {
                 let spans = sessions.remove(&point.id.0).unwrap_or_default();
-                row_for(
-                    point.name,
+                let answer = answers.remove(&point.id.0);
+                let attendance = Attendance::derive(
                     point.role,
-                    &spans,
-                    answers.remove(&point.id.0),
-                    now,
-                )
+                    !spans.is_empty(),
+                    spoke.contains(&point.id.0),
+                    roll_call_held,
+                    answer.as_ref(),
+                );
+                row_for(point.name, point.role, &spans, answer, attendance, now)
             })
             .collect())
     }
@@ -292,6 +394,7 @@ fn row_for(
     role: Role,
     spans: &[Span],
     roll_call: Option<RollCallRecord>,
+    attendance: Attendance,
     now: i64,
 ) -> AttendanceRow {
     let still_connected = spans.iter().any(|s| s.left.is_none());
@@ -317,6 +420,7 @@ fn row_for(
         },
         present_seconds: present_ms(spans, now) / 1000,
         roll_call,
+        attendance,
         avg_rtt_ms,
         avg_loss,
     }
@@ -408,13 +512,12 @@ pub fn attendance_csv(rows: &[AttendanceRow]) -> String {
             Role::Host => "Chủ trì",
             Role::Point => "Điểm cầu",
         };
-        let roll_call = row.roll_call.as_ref();
-        let status = roll_call.map_or("", |r| match r.status.as_str() {
-            "present" => "Có mặt",
-            "substitute" => "Dự thay",
-            "absent" => "Vắng",
-            other => other,
-        });
+        let status = row.attendance.label();
+        let (substitute, reason) = match &row.attendance {
+            Attendance::Substitute { substitute } => (substitute.as_str(), ""),
+            Attendance::Absent { reason } => ("", reason.as_deref().unwrap_or("")),
+            _ => ("", ""),
+        };
         let minutes = minutes_one_decimal(row.present_seconds);
         let rtt = row
             .avg_rtt_ms
@@ -435,10 +538,8 @@ pub fn attendance_csv(rows: &[AttendanceRow]) -> String {
                 row.last_left_at.as_deref().unwrap_or(""),
                 &minutes,
                 status,
-                roll_call
-                    .and_then(|r| r.substitute.as_deref())
-                    .unwrap_or(""),
-                roll_call.and_then(|r| r.reason.as_deref()).unwrap_or(""),
+                substitute,
+                reason,
                 &rtt,
                 &loss,
             ],
@@ -531,9 +632,167 @@ mod tests {
             last_left_at: None,
             present_seconds: 0,
             roll_call: None,
+            attendance: if role == Role::Host {
+                Attendance::Host
+            } else {
+                Attendance::Absent { reason: None }
+            },
             avg_rtt_ms: None,
             avg_loss: None,
         }
+    }
+
+    fn answer(status: &str, substitute: Option<&str>, reason: Option<&str>) -> RollCallRecord {
+        RollCallRecord {
+            status: status.into(),
+            substitute: substitute.map(Into::into),
+            reason: reason.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn attendance_comes_from_connections_and_the_roll_call_confirms_it() {
+        use Attendance as A;
+        let present = answer("present", None, None);
+        let deputy = answer("substitute", Some("Phó Chủ tịch Lê Văn Hùng"), None);
+        let sick = answer("absent", None, Some("Ốm"));
+        let derive = A::derive;
+        // The host is present by chairing, whatever else is known.
+        assert_eq!(derive(Role::Host, false, false, true, None), A::Host);
+        assert_eq!(derive(Role::Host, true, false, true, Some(&sick)), A::Host);
+        // Answers.
+        assert_eq!(
+            derive(Role::Point, true, false, true, Some(&present)),
+            A::Present
+        );
+        assert_eq!(
+            derive(Role::Point, false, false, true, Some(&deputy)),
+            A::Substitute {
+                substitute: "Phó Chủ tịch Lê Văn Hùng".into()
+            }
+        );
+        // Connected without answering.
+        assert_eq!(derive(Role::Point, true, false, true, None), A::NoAnswer);
+        assert_eq!(derive(Role::Point, true, false, false, None), A::Present);
+        // A point that spoke is never absent, even recorded so.
+        assert_eq!(
+            derive(Role::Point, false, true, true, Some(&sick)),
+            A::NoAnswer
+        );
+        assert_eq!(
+            derive(Role::Point, true, true, true, Some(&sick)),
+            A::NoAnswer
+        );
+        // Never connected: absent, with the reason given.
+        assert_eq!(
+            derive(Role::Point, false, false, true, Some(&sick)),
+            A::Absent {
+                reason: Some("Ốm".into())
+            }
+        );
+        assert_eq!(
+            derive(Role::Point, false, false, false, None),
+            A::Absent { reason: None }
+        );
+    }
+
+    #[test]
+    fn a_roll_call_sorts_the_points_into_their_groups() {
+        let (_dir, store) = temp_store();
+        let points = [
+            "UBND huyện Kỳ Sơn",
+            "UBND thị xã Cửa Lò",
+            "UBND thị xã Hoàng Mai",
+            "Trung tâm Y tế huyện Quỳ Hợp",
+            "UBND huyện Nghi Lộc",
+        ];
+        let (b, p) = briefing_with(&store, &points);
+        // Everyone but Nghi Lộc connects; Hoàng Mai speaks and leaves before the roll-call.
+        for (i, point) in p.iter().enumerate().take(5) {
+            let s = store
+                .record_join(&b.id, &point.id, T0 + i as u64 * SEC)
+                .unwrap();
+            if i == 3 {
+                let grant = store
+                    .record_floor_start(&b.id, &point.id, T0 + 60 * SEC, None)
+                    .unwrap();
+                store
+                    .record_floor_end(grant, T0 + 120 * SEC, "revoked")
+                    .unwrap();
+                store.record_leave(s, T0 + 130 * SEC, None).unwrap();
+            }
+        }
+        store.start_roll_call(&b.id, T0 + 600 * SEC).unwrap();
+        store
+            .record_roll_call(&b.id, &p[1].id, &answer("present", None, None), T0)
+            .unwrap();
+        store
+            .record_roll_call(
+                &b.id,
+                &p[2].id,
+                &answer("substitute", Some("Phó Chủ tịch"), None),
+                T0,
+            )
+            .unwrap();
+        store
+            .record_roll_call(&b.id, &p[5].id, &answer("absent", None, Some("Bão")), T0)
+            .unwrap();
+
+        let rows = store.attendance(&b.id, T0 + 3600 * SEC).unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.point.as_str(), &r.attendance))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Sở TT&TT", &Attendance::Host),
+                ("UBND huyện Kỳ Sơn", &Attendance::Present),
+                (
+                    "UBND thị xã Cửa Lò",
+                    &Attendance::Substitute {
+                        substitute: "Phó Chủ tịch".into()
+                    }
+                ),
+                ("UBND thị xã Hoàng Mai", &Attendance::NoAnswer),
+                ("Trung tâm Y tế huyện Quỳ Hợp", &Attendance::NoAnswer),
+                (
+                    "UBND huyện Nghi Lộc",
+                    &Attendance::Absent {
+                        reason: Some("Bão".into())
+                    }
+                ),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&rows[5].attendance).unwrap(),
+            serde_json::json!({"status": "absent", "reason": "Bão"})
+        );
+
+        // Without a roll-call, connected points are present.
+        let (other, q) = briefing_with(&store, &points);
+        store.record_join(&other.id, &q[1].id, T0).unwrap();
+        let rows = store.attendance(&other.id, T0 + 60 * SEC).unwrap();
+        assert_eq!(rows[1].attendance, Attendance::Present);
+        assert_eq!(rows[2].attendance, Attendance::Absent { reason: None });
+    }
+
+    #[test]
+    fn answers_from_before_the_roll_call_start_was_noted_mean_one_was_held() {
+        // A database of an earlier version recorded every point that had not answered as
+        // absent: a connected one among them did not answer.
+        let (_dir, store) = temp_store();
+        let (b, p) = briefing_with(&store, POINTS);
+        store.record_join(&b.id, &p[1].id, T0).unwrap();
+        for point in &p {
+            store
+                .record_roll_call(&b.id, &point.id, &answer("absent", None, None), T0)
+                .unwrap();
+        }
+        let rows = store.attendance(&b.id, T0 + 60 * SEC).unwrap();
+        assert_eq!(rows[0].attendance, Attendance::Host);
+        assert_eq!(rows[1].attendance, Attendance::NoAnswer);
+        assert_eq!(rows[2].attendance, Attendance::Absent { reason: None });
     }
 
     #[test]
@@ -891,6 +1150,7 @@ mod tests {
         assert_eq!(
             keys(&json[1]),
             [
+                "attendance",
                 "avg_loss",
                 "avg_rtt_ms",
                 "first_joined_at",
@@ -916,12 +1176,14 @@ mod tests {
                 "last_left_at": null,
                 "present_seconds": 90,
                 "roll_call": {"status": "present"},
+                "attendance": {"status": "present"},
                 "avg_rtt_ms": 12.5,
                 "avg_loss": 0.02,
             })
         );
         assert_eq!(json[0]["role"], "host");
         assert_eq!(json[0]["roll_call"], serde_json::Value::Null);
+        assert_eq!(json[0]["attendance"], serde_json::json!({"status": "host"}));
         assert_eq!(json[0]["avg_rtt_ms"], serde_json::Value::Null);
         assert_eq!(json[0]["sessions"], serde_json::json!([]));
     }
@@ -964,20 +1226,20 @@ mod tests {
                 ..absent_row("Sở TT&TT", Role::Host)
             },
             AttendanceRow {
-                roll_call: Some(RollCallRecord {
-                    status: "substitute".into(),
-                    substitute: Some("Phó Chủ tịch Lê Văn Hùng".into()),
-                    reason: None,
-                }),
+                attendance: Attendance::Substitute {
+                    substitute: "Phó Chủ tịch Lê Văn Hùng".into(),
+                },
                 ..absent_row("UBND huyện Kỳ Sơn", Role::Point)
             },
             AttendanceRow {
-                roll_call: Some(RollCallRecord {
-                    status: "absent".into(),
-                    substitute: None,
+                attendance: Attendance::Absent {
                     reason: Some("không tham dự".into()),
-                }),
+                },
                 ..absent_row("UBND thị xã Cửa Lò", Role::Point)
+            },
+            AttendanceRow {
+                attendance: Attendance::NoAnswer,
+                ..absent_row("UBND thị xã Hoàng Mai", Role::Point)
             },
             absent_row("Trung tâm Y tế huyện Quỳ Hợp", Role::Point),
         ];
@@ -988,10 +1250,11 @@ mod tests {
         let expected = [
             "\u{feff}",
             HEADER,
-            "Sở TT&TT,Chủ trì,2,2026-12-01T01:00:00Z,,120.1,Có mặt,,,23,1.25\r\n",
+            "Sở TT&TT,Chủ trì,2,2026-12-01T01:00:00Z,,120.1,Chủ trì,,,23,1.25\r\n",
             "UBND huyện Kỳ Sơn,Điểm cầu,0,,,0.0,Dự thay,Phó Chủ tịch Lê Văn Hùng,,,\r\n",
-            "UBND thị xã Cửa Lò,Điểm cầu,0,,,0.0,Vắng,,không tham dự,,\r\n",
-            "Trung tâm Y tế huyện Quỳ Hợp,Điểm cầu,0,,,0.0,,,,,\r\n",
+            "UBND thị xã Cửa Lò,Điểm cầu,0,,,0.0,Vắng mặt,,không tham dự,,\r\n",
+            "UBND thị xã Hoàng Mai,Điểm cầu,0,,,0.0,\"Có kết nối, không trả lời\",,,,\r\n",
+            "Trung tâm Y tế huyện Quỳ Hợp,Điểm cầu,0,,,0.0,Vắng mặt,,,,\r\n",
         ]
         .concat();
         assert_eq!(csv.as_bytes(), expected.as_bytes());
@@ -1009,11 +1272,9 @@ mod tests {
             absent_row("-1", Role::Point),
             absent_row("@SUM(A1)", Role::Point),
             AttendanceRow {
-                roll_call: Some(RollCallRecord {
-                    status: "absent".into(),
-                    substitute: None,
+                attendance: Attendance::Absent {
                     reason: Some("=1+1, \"họp\"".into()),
-                }),
+                },
                 ..absent_row("UBND huyện Kỳ Sơn", Role::Point)
             },
         ];
@@ -1033,7 +1294,7 @@ mod tests {
         assert!(lines[4].starts_with("'-1,"), "{}", lines[4]);
         assert!(lines[5].starts_with("'@SUM(A1),"), "{}", lines[5]);
         assert!(
-            lines[6].ends_with(",Vắng,,\"'=1+1, \"\"họp\"\"\",,"),
+            lines[6].ends_with(",Vắng mặt,,\"'=1+1, \"\"họp\"\"\",,"),
             "{}",
             lines[6]
         );
@@ -1048,7 +1309,9 @@ mod tests {
         let csv = attendance_csv(&store.attendance(&b.id, T0).unwrap());
 
         assert!(
-            csv.contains("\r\n\"'=HYPERLINK(\"\"http://x\"\"), Cửa Lò\",Điểm cầu,0,,,0.0,,,,,\r\n"),
+            csv.contains(
+                "\r\n\"'=HYPERLINK(\"\"http://x\"\"), Cửa Lò\",Điểm cầu,0,,,0.0,Vắng mặt,,,,\r\n"
+            ),
             "{csv}"
         );
     }

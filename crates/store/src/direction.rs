@@ -54,10 +54,13 @@ pub struct FloorRecord {
 }
 
 impl Store {
-    /// Forgets every roll-call answer of a briefing, for a new roll-call.
+    /// Starts a roll-call of a briefing at `at_ms`: forgets every earlier answer and notes that
+    /// a roll-call was held, so that the attendance record tells a point that was connected
+    /// but did not answer from one that was present without being asked.
     ///
     /// [`StoreError::NotFound`] for an unknown briefing.
-    pub fn clear_roll_call(&self, briefing: &BriefingId) -> Result<(), StoreError> {
+    pub fn start_roll_call(&self, briefing: &BriefingId, at_ms: u64) -> Result<(), StoreError> {
+        let at = unix_ms(at_ms)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         ensure_briefing(&tx, briefing)?;
@@ -65,6 +68,10 @@ impl Store {
             "DELETE FROM roll_call_answers
              WHERE point_id IN (SELECT id FROM points WHERE briefing_id = ?1)",
             [&briefing.0],
+        )?;
+        tx.execute(
+            "UPDATE briefings SET roll_call_started_at_ms = ?2 WHERE id = ?1",
+            params![briefing.0, at],
         )?;
         tx.commit()?;
         Ok(())
@@ -428,7 +435,7 @@ mod tests {
             ]
         );
 
-        store.clear_roll_call(&b.id).unwrap();
+        store.start_roll_call(&b.id, T0).unwrap();
         assert!(store.roll_call(&b.id).unwrap().is_empty());
         store
             .record_roll_call(
@@ -460,7 +467,7 @@ mod tests {
             .record_roll_call(&b.id, &pb[1].id, &present, T0)
             .unwrap();
 
-        store.clear_roll_call(&a.id).unwrap();
+        store.start_roll_call(&a.id, T0).unwrap();
 
         assert!(store.roll_call(&a.id).unwrap().is_empty());
         assert_eq!(store.roll_call(&b.id).unwrap().len(), 1);
@@ -501,7 +508,7 @@ mod tests {
             Err(StoreError::NotFound(_))
         ));
         assert!(matches!(
-            store.clear_roll_call(&unknown),
+            store.start_roll_call(&unknown, T0),
             Err(StoreError::NotFound(_))
         ));
     }

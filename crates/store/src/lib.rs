@@ -59,7 +59,9 @@ pub use agenda::{
     AgendaItem, MAX_AGENDA_ITEMS, MAX_AGENDA_TITLE_CHARS, MAX_DURATION_MINUTES,
     MAX_PRESENTER_CHARS, NewAgendaItem,
 };
-pub use attendance::{AttendanceRow, AttendanceSession, QualitySummary, attendance_csv};
+pub use attendance::{
+    Attendance, AttendanceRow, AttendanceSession, QualitySummary, attendance_csv,
+};
 pub use backup::{BackupReport, RestoreReport, SecretOutcome, backup, restore};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
 pub use direction::{

@@ -255,6 +255,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE attendance_sessions ADD COLUMN connections INTEGER NOT NULL DEFAULT 1;
     ",
+    // 8: when the briefing's latest roll-call started. A point that was connected but did not
+    // answer is "connected, no answer" only if a roll-call was held; NULL means none was (or,
+    // in a database from before this column, that the answers stored tell).
+    "
+    ALTER TABLE briefings ADD COLUMN roll_call_started_at_ms INTEGER NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

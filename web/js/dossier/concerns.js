@@ -175,8 +175,14 @@ export class ConcernsPart {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void busy(submit, async () => {
-        /** @type {{text?: string, owners: string[], deadline: string}} */
+        if (!owners.valid()) {
+          alert.say('dossier.owners.lead.required');
+          return;
+        }
+        const lead = owners.lead();
+        /** @type {{text?: string, owners: string[], lead?: string, deadline: string}} */
         const task = { owners: owners.codes(), deadline: deadline.value };
+        if (lead !== null) task.lead = lead;
         if (text.value.trim() !== '' && text.value.trim() !== c.text) task.text = text.value.trim();
         try {
           await this.ctx.api.concernToTask(c.id, task);

@@ -92,8 +92,13 @@ export class TasksPart {
       this.ui.text.focus();
       return;
     }
+    if (!this.picker.valid()) {
+      this.alert.say('dossier.owners.lead.required');
+      return;
+    }
+    const lead = this.picker.lead();
     try {
-      await this.ctx.api.createTask({ text, owners: this.picker.codes(), deadline: this.ui.deadline.value });
+      await this.ctx.api.createTask({ text, owners: this.picker.codes(), ...(lead === null ? {} : { lead }), deadline: this.ui.deadline.value });
       this.ui.text.value = '';
       this.picker = new OwnersPicker(this.units);
       this.ui.owners.replaceChildren(this.picker.element);
@@ -116,11 +121,20 @@ export class TasksPart {
     head.append(el('span', { className: 'muted', testid: 'task-deadline', text: t('dossier.task.deadline', { date: formatDate(task.deadline) }) }));
     if (task.done_at) head.append(el('span', { className: 'muted', text: t('dossier.task.doneAt', { time: formatWhen(task.done_at) }) }));
 
-    const owners = task.owners.map((o) => `${o.name} (${o.code})`).join(', ');
+    const name = (/** @type {{code: string, name: string}} */ o) => `${o.name} (${o.code})`;
+    // The lead unit is flagged; tasks stored before it was, lead with their first owner.
+    const lead = task.owners.find((o) => o.lead) ?? task.owners[0];
+    const assist = task.owners.filter((o) => o !== lead);
+    const owners = el('p', { className: 'muted', testid: 'task-owners' }, [
+      el('span', { testid: 'task-lead', text: t('dossier.task.lead', { unit: lead ? name(lead) : '—' }) }),
+    ]);
+    if (assist.length > 0) {
+      owners.append('; ', el('span', { testid: 'task-assist', text: t('dossier.task.assist', { units: assist.map(name).join(', ') }) }));
+    }
     const li = el('li', { className: 'item', testid: 'task', data: { taskId: String(task.id), status: task.status, carriedOver: String(task.carried_over) } }, [
       head,
       el('p', { className: 'item__text', text: task.text }),
-      el('p', { className: 'muted', testid: 'task-owners', text: t('dossier.task.owners', { owners: owners || '—' }) }),
+      owners,
     ]);
 
     if (task.progress.length > 0) {

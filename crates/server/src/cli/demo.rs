@@ -271,7 +271,9 @@ fn hold_previous(
         store.record_leave(s, ms(start + Duration::minutes(*to_min)), None)?;
     }
     let roll_call_at = ms(start + Duration::minutes(5));
-    for (point, _, _) in &sessions {
+    store.start_roll_call(id, roll_call_at)?;
+    // The host chairs: it is not asked.
+    for (point, _, _) in sessions.iter().skip(1) {
         let thai_hoa = point_of(&points, "TX-THAIHOA")?.id;
         let answer = if *point == thai_hoa {
             RollCallRecord {
@@ -362,6 +364,7 @@ fn hold_previous(
                    tin - viễn thông tại các xã, phường."
                 .into(),
             owners: vec!["H-NGHILOC".into(), "TX-CUALO".into()],
+            lead: Some("H-NGHILOC".into()),
             deadline: in_days(20),
         },
     )?;
@@ -371,6 +374,7 @@ fn hold_previous(
             text: "Tích hợp 100% dịch vụ công trực tuyến mức độ 3 lên Cổng dịch vụ công của tỉnh."
                 .into(),
             owners: vec!["TP-VINH".into(), "SO-TTTT".into()],
+            lead: Some("SO-TTTT".into()),
             deadline: in_days(45),
         },
     )?;
@@ -379,6 +383,7 @@ fn hold_previous(
         c3.id,
         Some("Bổ sung nhân lực kỹ thuật cho đài truyền thanh thị xã Cửa Lò."),
         &["TX-CUALO".into()],
+        None,
         &in_days(60),
     )?;
     store.create_task(
@@ -388,6 +393,7 @@ fn hold_previous(
                    huyện."
                 .into(),
             owners: vec!["SO-TTTT".into()],
+            lead: None,
             deadline: in_days(75),
         },
     )?;

@@ -77,6 +77,8 @@ struct ConcernTaskBody {
     #[serde(default)]
     text: Option<String>,
     owners: Vec<String>,
+    #[serde(default)]
+    lead: Option<String>,
     deadline: String,
 }
 
@@ -91,6 +93,8 @@ struct ConclusionBody {
 struct TaskBody {
     text: String,
     owners: Vec<String>,
+    #[serde(default)]
+    lead: Option<String>,
     deadline: String,
 }
 
@@ -156,6 +160,7 @@ async fn task_from_concern(
         id,
         body.text.as_deref(),
         &body.owners,
+        body.lead.as_deref(),
         &body.deadline,
     )?;
     tracing::debug!(briefing = %access.id(), concern = id, task = task.id, "task made of a concern");
@@ -215,6 +220,7 @@ async fn create_task(
         &NewTask {
             text: body.text,
             owners: body.owners,
+            lead: body.lead,
             deadline: body.deadline,
         },
     )?;
@@ -289,7 +295,12 @@ mod tests {
                 "POST",
                 &app.path("/tasks"),
                 Some(&app.host),
-                Some(json!({"text": "Triển khai chữ ký số", "owners": owners, "deadline": LATER})),
+                Some(json!({
+                    "text": "Triển khai chữ ký số",
+                    "owners": owners,
+                    "lead": owners.first(),
+                    "deadline": LATER
+                })),
             )
             .await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
@@ -458,7 +469,15 @@ mod tests {
         let app = TestApp::new().await;
         let raised = concern(&app, &app.cualo).await;
         let path = app.path(&format!("/concerns/{}/task", raised["id"]));
-        let body = json!({"owners": ["UBND-CUALO", "UBND-NGHILOC"], "deadline": LATER});
+        let body = json!({"owners": ["UBND-CUALO", "UBND-NGHILOC"], "lead": "UBND-NGHILOC", "deadline": LATER});
+        let without_lead = app
+            .send(
+                "POST",
+                &path,
+                Some(&app.host),
+                Some(json!({"owners": ["UBND-CUALO", "UBND-NGHILOC"], "deadline": LATER})),
+            )
+            .await;
 
         let made = app
             .send("POST", &path, Some(&app.host), Some(body.clone()))
@@ -468,8 +487,22 @@ mod tests {
             .send("GET", &app.path("/concerns"), Some(&app.host), None)
             .await;
 
+        assert_eq!(without_lead.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            without_lead.message().starts_with("lead: "),
+            "{}",
+            without_lead.message()
+        );
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.json());
         let made = made.json();
+        assert_eq!(
+            made["owners"],
+            json!([
+                {"code": "UBND-NGHILOC", "name": "UBND huyện Nghi Lộc", "lead": true},
+                {"code": "UBND-CUALO", "name": "UBND thị xã Cửa Lò", "lead": false},
+            ]),
+            "the lead unit chosen, then the unit that assists"
+        );
         assert_eq!(made["text"], "Đường truyền chập chờn");
         assert_eq!(made["concern_id"], raised["id"]);
         assert_eq!(again.status, StatusCode::CONFLICT);
@@ -565,8 +598,8 @@ mod tests {
         assert_eq!(
             created["owners"],
             json!([
-                {"code": "UBND-CUALO", "name": "UBND thị xã Cửa Lò"},
-                {"code": "UBND-NGHILOC", "name": "UBND huyện Nghi Lộc"},
+                {"code": "UBND-CUALO", "name": "UBND thị xã Cửa Lò", "lead": true},
+                {"code": "UBND-NGHILOC", "name": "UBND huyện Nghi Lộc", "lead": false},
             ])
         );
         assert_eq!(created["deadline"], LATER);

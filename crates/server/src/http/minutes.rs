@@ -230,6 +230,102 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_roll_call_confirms_attendance_and_the_minutes_list_each_group() {
+        // The host and Cửa Lò are connected, Cửa Lò speaks; nobody else connects.
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+        let roll_call = app.path("/roll-call");
+        let answers = app.path("/roll-call/answers");
+        let answer = |point: &str, body: Value| {
+            let mut body = body;
+            body["point"] = json!(point);
+            app.send("POST", &answers, Some(&app.host), Some(body))
+        };
+
+        let start = app.send("POST", &roll_call, Some(&app.host), None).await;
+        let host = answer("Sở Thông tin và Truyền thông", json!({"status": "present"})).await;
+        let named = answer(
+            "Phòng họp dự phòng",
+            json!({"status": "substitute", "substitute": "Bà Lê Thị Cúc"}),
+        )
+        .await;
+        let nghi_loc = answer(
+            "UBND huyện Nghi Lộc",
+            json!({"status": "absent", "reason": "Mất điện do bão"}),
+        )
+        .await;
+        let end = app.send("DELETE", &roll_call, Some(&app.host), None).await;
+
+        assert_eq!(start.status, StatusCode::OK);
+        assert_eq!(host.code(), "not_allowed", "the host is not asked");
+        assert_eq!(named.status, StatusCode::OK, "{}", named.json());
+        assert_eq!(nghi_loc.status, StatusCode::OK);
+        assert_eq!(end.status, StatusCode::OK);
+        assert_eq!(
+            end.json()["roll_call"]["answers"],
+            json!([
+                {"point": "Phòng họp dự phòng", "status": "substitute", "substitute": "Bà Lê Thị Cúc"},
+                {"point": "UBND thị xã Cửa Lò", "status": "no_answer"},
+                {"point": "UBND huyện Nghi Lộc", "status": "absent", "reason": "Mất điện do bão"},
+            ]),
+            "Cửa Lò was connected: it did not answer, it is not absent"
+        );
+
+        let m = app
+            .send("GET", &app.path("/minutes"), Some(&app.host), None)
+            .await
+            .json();
+        let kinds: Vec<_> = m["attendance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["point"].clone(), l["status"].clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    json!("Sở Thông tin và Truyền thông"),
+                    json!({"kind": "host"})
+                ),
+                (
+                    json!("Phòng họp dự phòng"),
+                    json!({"kind": "substitute", "detail": "Bà Lê Thị Cúc"})
+                ),
+                (json!("UBND thị xã Cửa Lò"), json!({"kind": "no_answer"})),
+                (
+                    json!("UBND huyện Nghi Lộc"),
+                    json!({"kind": "absent", "detail": "Mất điện do bão"})
+                ),
+            ]
+        );
+        let csv = app
+            .send(
+                "GET",
+                &app.path("/attendance?format=csv"),
+                Some(&app.host),
+                None,
+            )
+            .await;
+        let csv = String::from_utf8(csv.bytes.to_vec()).unwrap();
+        assert!(csv.contains("\"Có kết nối, không trả lời\""), "{csv}");
+
+        let pdf = app
+            .send("GET", &app.path("/minutes.pdf"), Some(&app.host), None)
+            .await;
+        let text = pdf_text(&pdf.bytes);
+        for expected in [
+            "3 trên 4 điểm cầu tham dự (gồm điểm cầu chủ trì; 1 điểm cầu cử người dự thay; \
+             1 điểm cầu có kết nối nhưng không trả lời điểm danh), 1 điểm cầu vắng mặt.",
+            "Dự thay: Phòng họp dự phòng (Bà Lê Thị Cúc).",
+            "Có kết nối, không trả lời điểm danh: UBND thị xã Cửa Lò.",
+            "Vắng mặt: UBND huyện Nghi Lộc (Mất điện do bão).",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+    }
+
+    #[tokio::test]
     async fn the_pdf_keeps_vietnamese_text_extractable() {
         let app = TestApp::new().await;
         hold_briefing(&app);
@@ -253,6 +349,9 @@ mod tests {
             "UBND thị xã Cửa Lò",
             "UBND huyện Nghi Lộc",
             "Rà soát hệ thống đài truyền thanh cấp xã",
+            // The lead's name wraps in its column.
+            "Chủ trì: UBND huyện",
+            "Phối hợp: UBND thị xã Cửa Lò",
             "Các địa phương hoàn thành chỉ tiêu năm",
         ] {
             assert!(text.contains(expected), "{expected:?} not in {text}");

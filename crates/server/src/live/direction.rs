@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use super::registry::Registry;
-use crate::clock::{now, unix_ms};
+use crate::clock::now;
 use crate::media_io::media_loop::MediaHandle;
 
 /// Changes closer together than this go out as one `state_delta`.
@@ -242,8 +242,8 @@ impl Direction {
     /// Starts a roll-call; previous answers are cleared.
     pub async fn start_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
         self.call(id, |hub| {
-            hub.store.clear_roll_call(&hub.id)?;
             let now = now();
+            hub.store.start_roll_call(&hub.id, now.unix_ms)?;
             hub.core.start_roll_call(now);
             hub.after_change(now);
             Ok(())
@@ -251,19 +251,13 @@ impl Direction {
         .await
     }
 
-    /// Ends the roll-call; points without an answer are recorded absent.
+    /// Ends the roll-call. The answers given are stored as they come; the outcome of a point
+    /// that did not answer is derived from its connections by the attendance record.
     pub async fn end_roll_call(&self, id: &BriefingId) -> Result<(), DirectionError> {
         self.call(id, |hub| {
             let now = now();
-            let answers = hub.core.end_roll_call(now);
+            hub.core.end_roll_call(now);
             hub.after_change(now);
-            let at = unix_ms();
-            for (name, answer) in answers {
-                if let Some(point) = hub.ids.get(&name) {
-                    hub.store
-                        .record_roll_call(&hub.id, point, &record_of(&answer), at)?;
-                }
-            }
             Ok(())
         })
         .await
@@ -289,6 +283,12 @@ impl Direction {
         let now = now();
         for p in points.iter().filter(|p| p.revoked && p.role != Role::Host) {
             let _ = core.remove_point(&p.name, now);
+        }
+        // Connections recorded before this state was built (a restart) count for the roll-call.
+        for row in self.store.attendance(id, now.unix_ms)? {
+            if !row.sessions.is_empty() {
+                core.note_connected_before(&row.point);
+            }
         }
         let _ = core.take_events();
         Ok(Hub {
@@ -478,9 +478,9 @@ impl Hub {
                 answer,
                 at_unix_ms,
             } => {
-                if let Some(pid) = self.ids.get(&point) {
+                if let (Some(pid), Some(record)) = (self.ids.get(&point), record_of(&answer)) {
                     self.store
-                        .record_roll_call(&self.id, pid, &record_of(&answer), at_unix_ms)?;
+                        .record_roll_call(&self.id, pid, &record, at_unix_ms)?;
                 }
             }
             _ => {}
@@ -489,8 +489,10 @@ impl Hub {
     }
 }
 
-fn record_of(answer: &RollCallAnswer) -> RollCallRecord {
-    match answer {
+/// The stored form of an answer; `None` for the outcome of a point that did not answer,
+/// which is derived, not stored.
+fn record_of(answer: &RollCallAnswer) -> Option<RollCallRecord> {
+    Some(match answer {
         RollCallAnswer::Present => RollCallRecord {
             status: "present".into(),
             substitute: None,
@@ -506,7 +508,8 @@ fn record_of(answer: &RollCallAnswer) -> RollCallRecord {
             substitute: None,
             reason: reason.clone(),
         },
-    }
+        RollCallAnswer::NoAnswer => return None,
+    })
 }
 
 #[cfg(test)]

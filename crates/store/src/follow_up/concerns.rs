@@ -146,6 +146,7 @@ impl Store {
         concern: i64,
         text: Option<&str>,
         owners: &[String],
+        lead: Option<&str>,
         deadline: &str,
     ) -> Result<Task, StoreError> {
         let text = text
@@ -172,7 +173,7 @@ impl Store {
                 "concern {concern} already has task {task}"
             )));
         }
-        let owners = tasks::valid_owners(&tx, owners)?;
+        let owners = tasks::valid_owners(&tx, owners, lead)?;
         let text = match text {
             Some(text) => text,
             // A concern holds at most MAX_CONCERN_CHARS, which a task takes as well.
@@ -458,14 +459,14 @@ mod tests {
 
         let foreign = fx
             .store
-            .task_from_concern(&other.id, concern.id, None, &owners, LATER);
+            .task_from_concern(&other.id, concern.id, None, &owners, None, LATER);
         let task = fx
             .store
-            .task_from_concern(&briefing.id, concern.id, Some(" "), &owners, LATER)
+            .task_from_concern(&briefing.id, concern.id, Some(" "), &owners, None, LATER)
             .unwrap();
         let again =
             fx.store
-                .task_from_concern(&briefing.id, concern.id, Some("Lại"), &owners, LATER);
+                .task_from_concern(&briefing.id, concern.id, Some("Lại"), &owners, None, LATER);
 
         assert!(is_not_found(&foreign));
         assert_eq!(task.text, "Mạng chậm ở xã");
@@ -496,6 +497,7 @@ mod tests {
                 concern.id,
                 Some("Lắp đặt camera"),
                 &owners,
+                owners.last().map(String::as_str),
                 deadline,
             )
         };
@@ -510,7 +512,16 @@ mod tests {
         );
         let task = make(&["UBND-CUALO", "UBND-NGHILOC"], LATER).unwrap();
         assert_eq!(task.text, "Lắp đặt camera");
-        assert_eq!(task.owners.len(), 2);
+        let owners: Vec<_> = task
+            .owners
+            .iter()
+            .map(|o| (o.code.as_str(), o.lead))
+            .collect();
+        assert_eq!(
+            owners,
+            [("UBND-NGHILOC", true), ("UBND-CUALO", false)],
+            "the lead named, not the first listed"
+        );
     }
 
     #[test]

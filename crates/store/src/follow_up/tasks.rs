@@ -33,11 +33,13 @@ pub enum TaskStatus {
     Overdue,
 }
 
-/// A unit that owns a task.
+/// A unit that owns a task: the lead unit ("chủ trì"), or one that assists ("phối hợp").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskOwner {
     pub code: String,
     pub name: String,
+    /// Whether this is the task's one lead unit.
+    pub lead: bool,
 }
 
 /// One progress report on a task.
@@ -65,7 +67,7 @@ pub struct Task {
     /// Whether the task belongs to an earlier briefing than the one it is seen from.
     pub carried_over: bool,
     pub text: String,
-    /// In the order given.
+    /// The lead unit first, then those that assist in the order given.
     pub owners: Vec<TaskOwner>,
     /// `YYYY-MM-DD`, Vietnam time.
     pub deadline: String,
@@ -85,6 +87,10 @@ pub struct NewTask {
     pub text: String,
     /// Codes of 1 to [`MAX_TASK_OWNERS`] distinct known units.
     pub owners: Vec<String>,
+    /// The code of the one lead unit ("chủ trì"), chosen explicitly; the other owners assist
+    /// ("phối hợp"). Required when there are several owners; added to them if missing.
+    #[serde(default)]
+    pub lead: Option<String>,
     /// `YYYY-MM-DD`, not before today (Vietnam time).
     pub deadline: String,
 }
@@ -97,6 +103,10 @@ pub struct TaskPatch {
     pub text: Option<String>,
     #[serde(default)]
     pub owners: Option<Vec<String>>,
+    /// A new lead unit, one of the owners (the new ones when `owners` is given). New owners
+    /// without it keep the lead they include; several new owners without the lead need it.
+    #[serde(default)]
+    pub lead: Option<String>,
     /// Checked like a new deadline when it differs from the stored one.
     #[serde(default)]
     pub deadline: Option<String>,
@@ -147,7 +157,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         ensure_briefing(&tx, briefing)?;
-        let owners = valid_owners(&tx, &new.owners)?;
+        let owners = valid_owners(&tx, &new.owners, new.lead.as_deref())?;
         let id = insert_task(&tx, briefing, None, text, &owners, &deadline)?;
         let task = load_task(&tx, id, briefing, &schedule::today_vietnam())?;
         tx.commit()?;
@@ -201,11 +211,26 @@ impl Store {
         if !is_visible(&tx, briefing, id)? {
             return Err(no_task(id));
         }
-        let owners = patch
-            .owners
-            .as_deref()
-            .map(|owners| valid_owners(&tx, owners))
-            .transpose()?;
+        let owners = match (&patch.owners, patch.lead.as_deref()) {
+            (None, None) => None,
+            (Some(owners), Some(lead)) => Some(valid_owners(&tx, owners, Some(lead))?),
+            (Some(owners), None) => {
+                // The lead stays when it is among the new owners.
+                let current = current_lead(&tx, id)?;
+                let lead = current.filter(|c| owners.iter().any(|o| o.trim() == c.as_str()));
+                Some(valid_owners(&tx, owners, lead.as_deref())?)
+            }
+            (None, Some(lead)) => {
+                let current = current_owners(&tx, id)?;
+                if !current.iter().any(|c| c == lead.trim()) {
+                    return Err(StoreError::Invalid(format!(
+                        "lead: unit {} is not one of the task's owners",
+                        quoted(lead.trim())
+                    )));
+                }
+                Some(valid_owners(&tx, &current, Some(lead))?)
+            }
+        };
         if let Some(deadline) = &deadline {
             let stored: String =
                 tx.query_row("SELECT deadline FROM tasks WHERE id = ?1", [id], |row| {
@@ -297,10 +322,13 @@ pub(super) fn valid_deadline(deadline: &str) -> Result<String, StoreError> {
     Ok(deadline)
 }
 
-/// The owner codes checked: 1 to [`MAX_TASK_OWNERS`], well formed, distinct and known.
+/// The owner codes checked: 1 to [`MAX_TASK_OWNERS`], well formed, distinct and known, the
+/// lead unit first. One owner is the lead; of several, the lead must be named, and is added
+/// to them when missing.
 pub(super) fn valid_owners(
     conn: &Connection,
     owners: &[String],
+    lead: Option<&str>,
 ) -> Result<Vec<UnitCode>, StoreError> {
     if owners.is_empty() || owners.len() > MAX_TASK_OWNERS {
         return Err(StoreError::Invalid(format!(
@@ -309,27 +337,70 @@ pub(super) fn valid_owners(
         )));
     }
     let mut known = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM units WHERE code = ?1)")?;
-    let mut seen = HashSet::with_capacity(owners.len());
-    let mut valid = Vec::with_capacity(owners.len());
-    for (i, code) in owners.iter().enumerate() {
-        let position = i + 1;
-        let code = UnitCode::parse(code)
-            .map_err(|m| StoreError::Invalid(format!("owner {position}: {m}")))?;
-        if !seen.insert(code.as_str().to_owned()) {
-            return Err(StoreError::Invalid(format!(
-                "owner {position}: unit {} is listed more than once",
-                quoted(code.as_str())
-            )));
-        }
+    let mut check = |what: &str, code: &str| -> Result<UnitCode, StoreError> {
+        let code =
+            UnitCode::parse(code).map_err(|m| StoreError::Invalid(format!("{what}: {m}")))?;
         if !known.query_row([code.as_str()], |row| row.get::<_, bool>(0))? {
             return Err(StoreError::Invalid(format!(
-                "owner {position}: no unit has the code {}",
+                "{what}: no unit has the code {}",
                 quoted(code.as_str())
             )));
         }
-        valid.push(code);
+        Ok(code)
+    };
+    let mut seen = HashSet::with_capacity(owners.len());
+    let mut valid = Vec::with_capacity(owners.len() + 1);
+    for (i, code) in owners.iter().enumerate() {
+        let what = format!("owner {}", i + 1);
+        let code =
+            UnitCode::parse(code).map_err(|m| StoreError::Invalid(format!("{what}: {m}")))?;
+        if !seen.insert(code.as_str().to_owned()) {
+            return Err(StoreError::Invalid(format!(
+                "{what}: unit {} is listed more than once",
+                quoted(code.as_str())
+            )));
+        }
+        valid.push(check(&what, code.as_str())?);
+    }
+    match lead {
+        Some(lead) => {
+            let lead = check("lead", lead)?;
+            match valid.iter().position(|c| *c == lead) {
+                Some(i) => {
+                    let lead = valid.remove(i);
+                    valid.insert(0, lead);
+                }
+                None if valid.len() < MAX_TASK_OWNERS => valid.insert(0, lead),
+                None => {
+                    return Err(StoreError::Invalid(format!(
+                        "owners: give 1 to {MAX_TASK_OWNERS} unit codes, the lead included"
+                    )));
+                }
+            }
+        }
+        None if valid.len() > 1 => {
+            return Err(StoreError::Invalid(
+                "lead: name the lead unit (chủ trì) of a task with several owners".into(),
+            ));
+        }
+        None => {}
     }
     Ok(valid)
+}
+
+/// The codes of a task's owners, the lead first.
+fn current_owners(conn: &Connection, task: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT unit_code FROM task_owners WHERE task_id = ?1 ORDER BY position")?;
+    let codes = stmt
+        .query_map([task], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(codes)
+}
+
+/// The code of a task's lead unit.
+fn current_lead(conn: &Connection, task: i64) -> Result<Option<String>, StoreError> {
+    Ok(current_owners(conn, task)?.into_iter().next())
 }
 
 /// Stores a new open task with its owners; returns its id.
@@ -384,15 +455,19 @@ pub(super) fn load_task(
         return Ok(None);
     };
 
+    // The owner in the first position is the lead.
     let owners = conn
         .prepare_cached(
-            "SELECT o.unit_code, u.name FROM task_owners o JOIN units u ON u.code = o.unit_code
+            "SELECT o.unit_code, u.name, o.position = (SELECT MIN(position) FROM task_owners
+                                                    WHERE task_id = o.task_id)
+             FROM task_owners o JOIN units u ON u.code = o.unit_code
              WHERE o.task_id = ?1 ORDER BY o.position",
         )?
         .query_map([id], |row| {
             Ok(TaskOwner {
                 code: row.get(0)?,
                 name: row.get(1)?,
+                lead: row.get(2)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -549,11 +624,13 @@ mod tests {
             [
                 TaskOwner {
                     code: "UBND-NGHILOC".into(),
-                    name: "UBND huyện Nghi Lộc".into()
+                    name: "UBND huyện Nghi Lộc".into(),
+                    lead: true,
                 },
                 TaskOwner {
                     code: "UBND-CUALO".into(),
-                    name: "UBND thị xã Cửa Lò".into()
+                    name: "UBND thị xã Cửa Lò".into(),
+                    lead: false,
                 },
             ]
         );
@@ -712,6 +789,7 @@ mod tests {
                 &TaskPatch {
                     text: Some("Việc mới".into()),
                     owners: Some(vec!["UBND-VINH".into(), "UBND-CUALO".into()]),
+                    lead: Some("UBND-VINH".into()),
                     deadline: Some("2098-01-31".into()),
                     status: None,
                 },
@@ -724,6 +802,98 @@ mod tests {
         assert_eq!(
             fx.store.update_task(&briefing.id, id, &patch()).unwrap(),
             changed
+        );
+    }
+
+    #[test]
+    fn a_task_has_exactly_one_lead_unit_chosen_explicitly() {
+        let fx = Fixture::new();
+        let briefing = fx.briefing(None, "2026-12-01 08:00");
+        let create = |owners: &[&str], lead: Option<&str>| {
+            fx.store.create_task(
+                &briefing.id,
+                &NewTask {
+                    lead: lead.map(Into::into),
+                    ..new_task("Số hóa hồ sơ", owners, LATER)
+                },
+            )
+        };
+        let leads = |task: &Task| -> Vec<(String, bool)> {
+            task.owners
+                .iter()
+                .map(|o| (o.code.clone(), o.lead))
+                .collect()
+        };
+        let pairs = |p: &[(&str, bool)]| -> Vec<(String, bool)> {
+            p.iter().map(|&(c, l)| (c.to_owned(), l)).collect()
+        };
+
+        // Several owners need the lead named; one owner is the lead.
+        assert_eq!(
+            invalid(create(&["UBND-CUALO", "UBND-NGHILOC"], None)),
+            "lead: name the lead unit (chủ trì) of a task with several owners"
+        );
+        let alone = create(&["UBND-CUALO"], None).unwrap();
+        assert_eq!(leads(&alone), pairs(&[("UBND-CUALO", true)]));
+        // The lead is the one named, not the first listed; a lead not listed is added.
+        let named = create(&["UBND-CUALO", "UBND-NGHILOC"], Some("UBND-NGHILOC")).unwrap();
+        assert_eq!(
+            leads(&named),
+            pairs(&[("UBND-NGHILOC", true), ("UBND-CUALO", false)])
+        );
+        let added = create(&["UBND-CUALO"], Some("UBND-VINH")).unwrap();
+        assert_eq!(
+            leads(&added),
+            pairs(&[("UBND-VINH", true), ("UBND-CUALO", false)])
+        );
+        assert_eq!(
+            invalid(create(&["UBND-CUALO"], Some("KHONG-CO"))),
+            "lead: no unit has the code \"KHONG-CO\""
+        );
+
+        // A patch changes the lead among the owners, and new owners keep the lead they include.
+        let lead = |code: &str| TaskPatch {
+            lead: Some(code.into()),
+            ..patch()
+        };
+        let moved = fx
+            .store
+            .update_task(&briefing.id, named.id, &lead("UBND-CUALO"))
+            .unwrap();
+        assert_eq!(
+            leads(&moved),
+            pairs(&[("UBND-CUALO", true), ("UBND-NGHILOC", false)])
+        );
+        assert_eq!(
+            invalid(
+                fx.store
+                    .update_task(&briefing.id, named.id, &lead("UBND-VINH"))
+            ),
+            "lead: unit \"UBND-VINH\" is not one of the task's owners"
+        );
+        let owners = |codes: &[&str]| TaskPatch {
+            owners: Some(codes.iter().map(|&c| c.into()).collect()),
+            ..patch()
+        };
+        let kept = fx
+            .store
+            .update_task(
+                &briefing.id,
+                named.id,
+                &owners(&["UBND-VINH", "UBND-CUALO"]),
+            )
+            .unwrap();
+        assert_eq!(
+            leads(&kept),
+            pairs(&[("UBND-CUALO", true), ("UBND-VINH", false)])
+        );
+        assert_eq!(
+            invalid(fx.store.update_task(
+                &briefing.id,
+                named.id,
+                &owners(&["UBND-VINH", "UBND-NGHILOC"])
+            )),
+            "lead: name the lead unit (chủ trì) of a task with several owners"
         );
     }
 

@@ -78,10 +78,12 @@ impl Fixture {
     }
 }
 
+/// A new task whose lead unit is the first of `owners`.
 pub(super) fn new_task(text: &str, owners: &[&str], deadline: &str) -> NewTask {
     NewTask {
         text: text.into(),
         owners: owners.iter().map(|&o| o.into()).collect(),
+        lead: owners.first().map(|&o| o.into()),
         deadline: deadline.into(),
     }
 }
