@@ -29,7 +29,7 @@ const REVENUE = { name: 'Doanh thu dịch vụ bưu chính', measure: 'triệu �
 const ONLINE = { name: 'Thủ tục hành chính trực tuyến toàn trình', measure: 'thủ tục', value: '45', plan: '50' };
 /** The unit reports before this deadline; the host's view of the other unit turns from
  * "not yet due" to "not submitted" once it has passed. */
-const DEADLINE_AHEAD = seconds(15);
+const DEADLINE_AHEAD = seconds(30);
 
 /** @type {Server} */
 let server;
@@ -193,6 +193,29 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.equal(await rows.nth(0).getByTestId('indicator-value').inputValue(), '1130,5');
     assert.equal(await status.getAttribute('data-state'), 'on_time');
     assert.equal(await visibleText(page.getByTestId('report-submit')), 'Cập nhật báo cáo');
+  }));
+
+  it('an empty report is refused on the page and a saved draft is not submitted', () => diagnosed('draft', async () => {
+    const page = await openDossier(NGHI_LOC, briefing.tokens[NGHI_LOC]);
+    await page.getByTestId('tab-report').click();
+    await page.getByTestId('report-form').waitFor({ state: 'visible' });
+    await page.getByTestId('report-submit').click();
+    await waitFor(async () => (await visibleText(page.getByTestId('report-error'))) !== '', { message: 'the empty report refused' });
+    assert.equal(await visibleText(page.getByTestId('report-error')),
+      'Báo cáo trống: hãy nhập nội dung hoặc ít nhất một chỉ tiêu để nộp, hoặc lưu nháp.');
+
+    await page.getByTestId('report-narrative').fill('Đang tổng hợp số liệu của các xã');
+    await page.getByTestId('report-save-draft').click();
+    let status = { state: /** @type {string | null} */ (null), text: '' };
+    await waitFor(async () => (status = await reportStatus(page)).state === 'draft', { message: () => `the draft saved: ${JSON.stringify(status)}` });
+    assert.match((await reportStatus(page)).text, /^Bản nháp lưu lúc .* — chưa nộp$/);
+    assert.equal(await visibleText(page.getByTestId('report-submit')), 'Nộp báo cáo', 'a draft is still to be submitted');
+
+    const pointId = (await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/dashboard`, { token: briefing.tokens[HOST] }))
+      .body.points.find((/** @type {any} */ p) => p.point === NGHI_LOC).point_id;
+    const seen = await getReport(pointId, briefing.tokens[HOST]);
+    assert.equal(seen.status, 404, `the host does not see the draft: ${seen.text}`);
+    // The dashboard test below finds the unit still not submitted.
   }));
 
   it('the host dashboard shows the unit on time with its indicators and the other unit not submitted', () => diagnosed('host', async () => {

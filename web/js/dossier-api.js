@@ -73,11 +73,12 @@ export { ApiError };
  * @property {string} submitted_at the first submission
  * @property {string} updated_at
  * @property {boolean} on_time
+ * @property {boolean} draft saved, not submitted: seen only by the unit, counted nowhere
  */
 
 /**
  * A report as sent: numbers stay as typed (`"1130,5"`), the server reads them.
- * @typedef {{narrative: string, indicators: {name: string, measure: string, value: string, plan?: string}[]}} ReportDraft
+ * @typedef {{narrative: string, indicators: {name: string, measure: string, value: string, plan?: string}[], draft?: boolean}} ReportDraft
  */
 
 /** @typedef {'on_time' | 'late' | 'missing' | 'pending'} ReportStatus */

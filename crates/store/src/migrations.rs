@@ -261,6 +261,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE briefings ADD COLUMN roll_call_started_at_ms INTEGER NULL;
     ",
+    // 9: a report may be a draft, saved but not submitted, which nothing counts. Reports
+    // stored before were all submitted.
+    "
+    ALTER TABLE reports ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -5,6 +5,11 @@
 //! decides whether the report came in on time. Whether it did is computed when read, from the
 //! briefing's report deadline as it stands then.
 //!
+//! A unit may save its report as a draft first: a draft is kept for the unit to finish, but
+//! it is not submitted, so the host's list, the dashboard and the statistics do not count it,
+//! and its first submission is the time it is submitted. A report needs a narrative or at
+//! least one indicator to be submitted; an empty one may only be a draft.
+//!
 //! Indicator values arrive as people type them, in Vietnamese or English habits, so
 //! [`NewIndicator`] carries text and the store parses it (see [`Store::submit_report`]).
 
@@ -78,6 +83,9 @@ pub struct Report {
     pub updated_at: String,
     /// Whether the first submission was at or before the briefing's report deadline.
     pub on_time: bool,
+    /// A draft, saved but not submitted: only the unit itself sees it, and nothing counts it.
+    /// Its `submitted_at` is when it was last saved.
+    pub draft: bool,
 }
 
 /// Where a point's report stands on the dashboard.
@@ -193,6 +201,10 @@ impl Store {
     /// Two indicators of the same name and measure (trimmed, ignoring case) are refused too,
     /// since the dashboard would add them up.
     ///
+    /// A report with neither a narrative nor an indicator is refused: it can only be saved
+    /// as a draft ([`Store::save_report_draft`]). Submitting a draft makes its first
+    /// submission now.
+    ///
     /// [`StoreError::NotFound`] if the point does not exist (any more).
     pub fn submit_report(
         &self,
@@ -200,8 +212,37 @@ impl Store {
         narrative: &str,
         indicators: &[NewIndicator],
     ) -> Result<Report, StoreError> {
+        self.file_report(point, narrative, indicators, false)
+    }
+
+    /// Saves `point`'s report as a draft, checked like [`Store::submit_report`] but possibly
+    /// empty. A draft does not count as submitted. [`StoreError::Conflict`] once the report
+    /// is submitted: a submitted report is changed by submitting it again.
+    pub fn save_report_draft(
+        &self,
+        point: &Point,
+        narrative: &str,
+        indicators: &[NewIndicator],
+    ) -> Result<Report, StoreError> {
+        self.file_report(point, narrative, indicators, true)
+    }
+
+    fn file_report(
+        &self,
+        point: &Point,
+        narrative: &str,
+        indicators: &[NewIndicator],
+        draft: bool,
+    ) -> Result<Report, StoreError> {
         let narrative = crate::text::valid_note("narrative", narrative, MAX_NARRATIVE_CHARS)?;
         let indicators = validate_indicators(indicators)?;
+        if !draft && narrative.is_empty() && indicators.is_empty() {
+            return Err(StoreError::Invalid(
+                "the report is empty: give a narrative or at least one indicator to submit it, \
+                 or save it as a draft"
+                    .into(),
+            ));
+        }
 
         let now = now_utc();
         let mut conn = self.conn();
@@ -214,12 +255,26 @@ impl Store {
         if !exists {
             return Err(no_such_point(&point.briefing_id, &point.id));
         }
+        let submitted: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM reports WHERE point_id = ?1 AND draft = 0)",
+            [&point.id.0],
+            |row| row.get(0),
+        )?;
+        if draft && submitted {
+            return Err(StoreError::Conflict(
+                "the report is already submitted: submit it again to change it".into(),
+            ));
+        }
+        // A draft's submission time is when it was saved; the first submission replaces it.
         tx.execute(
-            "INSERT INTO reports (point_id, narrative, submitted_at, updated_at)
-             VALUES (?1, ?2, ?3, ?3)
+            "INSERT INTO reports (point_id, narrative, submitted_at, updated_at, draft)
+             VALUES (?1, ?2, ?3, ?3, ?4)
              ON CONFLICT (point_id) DO UPDATE
-             SET narrative = excluded.narrative, updated_at = excluded.updated_at",
-            params![point.id.0, narrative, now],
+             SET narrative = excluded.narrative, updated_at = excluded.updated_at,
+                 submitted_at = CASE WHEN reports.draft = 1 THEN excluded.submitted_at
+                                     ELSE reports.submitted_at END,
+                 draft = excluded.draft",
+            params![point.id.0, narrative, now, draft],
         )?;
         tx.execute(
             "DELETE FROM report_indicators WHERE point_id = ?1",
@@ -241,24 +296,25 @@ impl Store {
                 ])?;
             }
         }
-        let report = load_reports(&tx, Scope::Point(&point.id))?
+        let report = load_reports(&tx, Scope::Point(&point.id), true)?
             .pop()
             .expect("the report was stored in this transaction");
         tx.commit()?;
         Ok(report)
     }
 
-    /// The report of a point, if it has submitted one.
+    /// The report of a point, if it has submitted one or saved a draft (see
+    /// [`Report::draft`]).
     pub fn report(&self, point: &PointId) -> Result<Option<Report>, StoreError> {
         let conn = self.conn();
-        Ok(load_reports(&conn, Scope::Point(point))?.pop())
+        Ok(load_reports(&conn, Scope::Point(point), true)?.pop())
     }
 
-    /// Every report filed to a briefing, in invitation order (the host's first, if it filed
-    /// one). Empty for an unknown briefing.
+    /// Every report submitted to a briefing, in invitation order (the host's first, if it
+    /// filed one); drafts are left out. Empty for an unknown briefing.
     pub fn reports(&self, briefing: &BriefingId) -> Result<Vec<Report>, StoreError> {
         let conn = self.conn();
-        load_reports(&conn, Scope::Briefing(briefing))
+        load_reports(&conn, Scope::Briefing(briefing), false)
     }
 
     /// The dashboard of a briefing's reports as of now.
@@ -293,10 +349,11 @@ impl Store {
                 |row| row.get(0),
             )
             .optional()?;
-        let mut reports: HashMap<PointId, Report> = load_reports(&tx, Scope::Briefing(briefing))?
-            .into_iter()
-            .map(|r| (r.point_id.clone(), r))
-            .collect();
+        let mut reports: HashMap<PointId, Report> =
+            load_reports(&tx, Scope::Briefing(briefing), false)?
+                .into_iter()
+                .map(|r| (r.point_id.clone(), r))
+                .collect();
         tx.commit()?;
         let passed = is_past(&deadline);
         let mut dashboard = build_dashboard(deadline, passed, &points, &mut reports);
@@ -466,13 +523,18 @@ enum Scope<'a> {
     Briefing(&'a BriefingId),
 }
 
-/// The reports in `scope` in invitation order, with their indicators.
-fn load_reports(conn: &Connection, scope: Scope<'_>) -> Result<Vec<Report>, StoreError> {
-    // The filter is one of two constant clauses; the id is bound.
+/// The reports in `scope` in invitation order, with their indicators; drafts only if asked.
+fn load_reports(
+    conn: &Connection,
+    scope: Scope<'_>,
+    drafts: bool,
+) -> Result<Vec<Report>, StoreError> {
+    // The filters are constant clauses; the id is bound.
     let (filter, id) = match scope {
         Scope::Point(p) => ("p.id = ?1", &p.0),
         Scope::Briefing(b) => ("p.briefing_id = ?1", &b.0),
     };
+    let draft_filter = if drafts { "" } else { "AND r.draft = 0" };
     let mut indicators: HashMap<PointId, Vec<Indicator>> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(&format!(
@@ -489,25 +551,27 @@ fn load_reports(conn: &Connection, scope: Scope<'_>) -> Result<Vec<Report>, Stor
     }
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, p.name, p.unit_code, r.narrative, r.submitted_at, r.updated_at,
-                COALESCE(b.report_deadline, b.scheduled_start)
+                COALESCE(b.report_deadline, b.scheduled_start), r.draft
          FROM reports r
          JOIN points p ON p.id = r.point_id
          JOIN briefings b ON b.id = p.briefing_id
-         WHERE {filter}
+         WHERE {filter} {draft_filter}
          ORDER BY p.position"
     ))?;
     let rows = stmt.query_map([id], |row| {
         let submitted_at: String = row.get(4)?;
         let deadline: String = row.get(6)?;
+        let draft: bool = row.get(7)?;
         Ok(Report {
             point_id: PointId(row.get(0)?),
             point: row.get(1)?,
             unit_code: row.get(2)?,
             narrative: row.get(3)?,
             indicators: Vec::new(),
-            on_time: not_after(&submitted_at, &deadline),
+            on_time: !draft && not_after(&submitted_at, &deadline),
             submitted_at,
             updated_at: row.get(5)?,
+            draft,
         })
     })?;
     let mut reports: Vec<Report> = rows.collect::<Result<_, _>>()?;
@@ -895,13 +959,50 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_report_is_refused_and_a_draft_does_not_count() {
+        let (_dir, store) = temp_store();
+        let (b, p) = briefing(&store);
+
+        let empty = store.submit_report(&p[2], "  \n ", &[]);
+        assert!(invalid(empty).starts_with("the report is empty"));
+        assert_eq!(store.report(&p[2].id).unwrap(), None, "nothing stored");
+
+        let draft = store
+            .save_report_draft(&p[2], "", &[ind("Trạm BTS", "trạm", "7", None)])
+            .unwrap();
+        assert!(draft.draft);
+        assert!(!draft.on_time);
+        let blank = store.save_report_draft(&p[3], "", &[]).unwrap();
+        assert!(blank.draft, "an empty draft may be saved");
+        // Only the unit sees its draft: the host's list and the dashboard do not count it.
+        assert!(store.report(&p[2].id).unwrap().unwrap().draft);
+        assert!(store.reports(&b.id).unwrap().is_empty());
+        let dashboard = store.dashboard(&b.id).unwrap();
+        assert_eq!(dashboard.submitted, 0);
+        assert!(dashboard.indicators.is_empty());
+
+        // Submitting the draft counts it from then on; a submitted report has no draft.
+        let submitted = store
+            .submit_report(&p[2], "Quý IV", &[ind("Trạm BTS", "trạm", "8", None)])
+            .unwrap();
+        assert!(!submitted.draft);
+        assert!(submitted.submitted_at >= draft.submitted_at);
+        assert_eq!(store.dashboard(&b.id).unwrap().submitted, 1);
+        assert!(matches!(
+            store.save_report_draft(&p[2], "Nháp", &[]),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(!store.report(&p[2].id).unwrap().unwrap().draft);
+    }
+
+    #[test]
     fn a_report_of_an_unknown_point_is_refused() {
         let (_dir, store) = temp_store();
         let (_, p) = briefing(&store);
         let mut ghost = p[2].clone();
         ghost.id = PointId("khongco".into());
 
-        assert!(is_not_found(&store.submit_report(&ghost, "", &[])));
+        assert!(is_not_found(&store.submit_report(&ghost, "Báo cáo", &[])));
         assert_eq!(store.report(&ghost.id).unwrap(), None);
     }
 
@@ -925,8 +1026,8 @@ mod tests {
     fn the_deadline_is_compared_as_an_instant_not_as_text() {
         let (_dir, store) = temp_store();
         let (b, p) = briefing(&store);
-        store.submit_report(&p[2], "", &[]).unwrap();
-        store.submit_report(&p[3], "", &[]).unwrap();
+        store.submit_report(&p[2], "Báo cáo", &[]).unwrap();
+        store.submit_report(&p[3], "Báo cáo", &[]).unwrap();
         // 08:00 in Vietnam is 01:00 UTC: 01:30Z is late although "…T01:30…" < "…T08:00…".
         set(
             &store,
@@ -1159,6 +1260,7 @@ mod tests {
         assert_eq!(
             keys(&report),
             [
+                "draft",
                 "indicators",
                 "narrative",
                 "on_time",

@@ -229,7 +229,7 @@ fn count_invitations(
                 r.submitted_at
          FROM points p
          JOIN briefings b ON b.id = p.briefing_id
-         LEFT JOIN reports r ON r.point_id = p.id
+         LEFT JOIN reports r ON r.point_id = p.id AND r.draft = 0
          WHERE p.role = 'point' AND p.revoked_at IS NULL AND p.unit_code IS NOT NULL",
         index,
         |i, row| {
@@ -382,7 +382,7 @@ mod tests {
 
     /// Files `point`'s report as if at `at`.
     fn report(store: &Store, point: &Point, at: &str) {
-        store.submit_report(point, "", &[]).unwrap();
+        store.submit_report(point, "Báo cáo", &[]).unwrap();
         run(
             store,
             "UPDATE reports SET submitted_at = ?1 WHERE point_id = ?2",

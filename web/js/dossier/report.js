@@ -42,6 +42,7 @@ export class ReportPart {
       rows: byTestId(root, 'report-indicators', HTMLTableSectionElement),
       add: byTestId(root, 'report-add-indicator', HTMLButtonElement),
       submit: byTestId(root, 'report-submit', HTMLButtonElement),
+      saveDraft: byTestId(root, 'report-save-draft', HTMLButtonElement),
     };
     this.alert = new Alert(byTestId(root, 'report-error', HTMLElement));
     /** @type {Report | null} the report as the server has it */
@@ -55,8 +56,9 @@ export class ReportPart {
     this.ui.form.addEventListener('input', () => { this.dirty = true; });
     this.ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
-      void busy(this.ui.submit, () => this.#submit());
+      void busy(this.ui.submit, () => this.#submit(false));
     });
+    this.ui.saveDraft.addEventListener('click', () => void busy(this.ui.saveDraft, () => this.#submit(true)));
     this.ui.add.addEventListener('click', () => {
       const row = this.#addRow(null);
       this.dirty = true;
@@ -83,7 +85,10 @@ export class ReportPart {
     const deadline = formatWhen(session.briefing.report_deadline ?? session.briefing.scheduled_start);
     this.ui.deadline.textContent = deadline ? t('dossier.report.deadline', { time: deadline }) : '';
     const report = this.report;
-    if (report) {
+    if (report?.draft) {
+      this.ui.status.dataset.state = 'draft';
+      this.ui.status.textContent = t('dossier.report.state.draft', { time: formatWhen(report.updated_at) });
+    } else if (report) {
       this.ui.status.dataset.state = report.on_time ? 'on_time' : 'late';
       let text = t(report.on_time ? 'dossier.report.state.onTime' : 'dossier.report.state.late', { time: formatWhen(report.submitted_at) });
       if (report.updated_at && report.updated_at !== report.submitted_at) {
@@ -94,7 +99,10 @@ export class ReportPart {
       this.ui.status.dataset.state = 'none';
       this.ui.status.textContent = this.loaded ? t('dossier.report.state.none') : '';
     }
-    this.ui.submit.textContent = t(report ? 'dossier.report.update' : 'dossier.report.submit');
+    const submitted = report !== null && !report.draft;
+    this.ui.submit.textContent = t(submitted ? 'dossier.report.update' : 'dossier.report.submit');
+    // A submitted report is changed by submitting it again, not by a draft.
+    this.ui.saveDraft.hidden = submitted;
     this.#renderRows();
     this.alert.render();
   }
@@ -177,10 +185,19 @@ export class ReportPart {
     row.percent.dataset.percent = percent === null ? '' : String(percent);
   }
 
-  async #submit() {
+  /** @param {boolean} asDraft save without submitting */
+  async #submit(asDraft) {
     for (const row of this.rows) for (const box of [row.name, row.measure, row.value, row.plan]) box.removeAttribute('aria-invalid');
     this.ui.narrative.removeAttribute('aria-invalid');
     const sent = this.rows.filter((row) => [row.name, row.measure, row.value, row.plan].some((box) => box.value.trim() !== ''));
+    if (!asDraft && sent.length === 0 && this.ui.narrative.value.trim() === '') {
+      // An empty report is not a report: say so here, as the server would.
+      this.ui.narrative.setAttribute('aria-invalid', 'true');
+      this.alert.say('dossier.report.validate.empty');
+      this.ui.narrative.focus();
+      this.render();
+      return;
+    }
     /** @type {import('../dossier-api.js').ReportDraft} */
     const draft = {
       narrative: this.ui.narrative.value,
@@ -191,12 +208,13 @@ export class ReportPart {
         return indicator;
       }),
     };
+    if (asDraft) draft.draft = true;
     try {
       const report = await this.ctx.api.submitReport(this.ctx.session.point.id, draft);
       this.report = report;
       this.#fill(report);
       this.alert.clear();
-      this.ctx.notify(report.on_time ? 'dossier.report.sent.onTime' : 'dossier.report.sent.late');
+      this.ctx.notify(report.draft ? 'dossier.report.draftSaved' : report.on_time ? 'dossier.report.sent.onTime' : 'dossier.report.sent.late');
     } catch (err) {
       this.alert.show(err);
       markInvalid(err, sent, this.ui.narrative);

@@ -35,6 +35,9 @@ struct ReportBody {
     narrative: Option<String>,
     #[serde(default)]
     indicators: Vec<IndicatorBody>,
+    /// Save without submitting: a draft may be empty and counts nowhere.
+    #[serde(default)]
+    draft: bool,
 }
 
 /// One indicator as sent: `value` and `plan` are JSON numbers or numeric strings.
@@ -71,13 +74,19 @@ async fn read(
             "only the host or the point itself may read a report",
         ));
     }
-    let report = state.store.report(&point.id)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_report",
-            format!("{} has not submitted a report", point.name),
-        )
-    })?;
+    // A draft is the unit's own until it submits it.
+    let mine = access.point().map(|p| &p.id) == Some(&point.id);
+    let report = state
+        .store
+        .report(&point.id)?
+        .filter(|r| mine || !r.draft)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_report",
+                format!("{} has not submitted a report", point.name),
+            )
+        })?;
     Ok(Json(report))
 }
 
@@ -105,11 +114,14 @@ async fn submit(
         })
         .collect();
     let narrative = body.narrative.unwrap_or_default();
-    Ok(Json(state.store.submit_report(
-        &point,
-        &narrative,
-        &indicators,
-    )?))
+    let report = if body.draft {
+        state
+            .store
+            .save_report_draft(&point, &narrative, &indicators)?
+    } else {
+        state.store.submit_report(&point, &narrative, &indicators)?
+    };
+    Ok(Json(report))
 }
 
 /// The dashboard of the briefing's reports.
@@ -187,6 +199,37 @@ mod tests {
             .await;
         app.assert_roles("GET", &app.path("/dashboard"), None, &["admin", "host"])
             .await;
+    }
+
+    #[tokio::test]
+    async fn an_empty_report_is_refused_and_a_draft_is_the_units_own() {
+        let app = TestApp::new().await;
+        let path = app.path(&format!("/reports/{}", app.cualo_id));
+        let put = |body: Value| app.send("PUT", &path, Some(&app.cualo), Some(body));
+
+        let empty = put(json!({"narrative": " ", "indicators": []})).await;
+        let draft = put(json!({"narrative": "Đang tổng hợp", "draft": true})).await;
+        let host_reads = app.send("GET", &path, Some(&app.host), None).await;
+        let unit_reads = app.send("GET", &path, Some(&app.cualo), None).await;
+        let dashboard = app
+            .send("GET", &app.path("/dashboard"), Some(&app.host), None)
+            .await;
+        let submitted = put(json!({"narrative": "Báo cáo quý IV"})).await;
+        let draft_again = put(json!({"narrative": "Nháp", "draft": true})).await;
+
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.message().starts_with("the report is empty"));
+        assert_eq!(draft.status, StatusCode::OK, "{}", draft.json());
+        assert_eq!(draft.json()["draft"], true);
+        assert_eq!(
+            host_reads.code(),
+            "no_report",
+            "the host does not see a draft"
+        );
+        assert_eq!(unit_reads.json()["narrative"], "Đang tổng hợp");
+        assert_eq!(dashboard.json()["submitted"], 0, "a draft is not submitted");
+        assert_eq!(submitted.json()["draft"], false);
+        assert_eq!(draft_again.status, StatusCode::CONFLICT);
     }
 
     #[tokio::test]
