@@ -337,6 +337,18 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
       for (const unit of [CUA_LO, DIEN_CHAU, THAI_HOA]) {
         assert.ok(text.includes(unit), `the minutes name ${unit} with its diacritics: ${text.slice(0, 1500)}`);
       }
+      // Beside it, the DOCX for the secretary to edit: a ZIP archive with the same text.
+      const [docx] = await Promise.all([
+        page.waitForEvent('download', { timeout: seconds(15) }),
+        page.getByTestId('minutes-docx').click(),
+      ]);
+      assert.equal(docx.suggestedFilename(), `bien-ban-${demo.current}.docx`);
+      const docxFile = path.join(dir, docx.suggestedFilename());
+      await docx.saveAs(docxFile);
+      const archive = await fs.readFile(docxFile);
+      assert.equal(archive.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a ZIP archive');
+      // Stored without compression, so the document's text is in the bytes as UTF-8.
+      assert.ok(archive.toString('utf8').includes(link.briefing), 'the DOCX names the briefing');
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

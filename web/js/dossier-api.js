@@ -466,6 +466,14 @@ export class DossierApi {
     return requestBlob(`${this.base}/minutes.pdf`, { token: this.token, accept: 'application/pdf' });
   }
 
+  /** @returns {Promise<Blob>} the minutes as a Word document, to edit before signing */
+  minutesDocx() {
+    return requestBlob(`${this.base}/minutes.docx`, {
+      token: this.token,
+      accept: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    });
+  }
+
   /** The file name of the PDF download. */
   get minutesFileName() {
     return `bien-ban-${this.briefingId}.pdf`;

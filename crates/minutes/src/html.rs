@@ -60,7 +60,7 @@ const STYLE: &str = r#"<style>
 @page { size: A4; margin: 20mm 15mm 20mm 30mm; }
 body { margin: 0; background: #f3f3f3; color: #000; }
 .minutes { box-sizing: border-box; max-width: 210mm; margin: 1rem auto; padding: 20mm 15mm 20mm 30mm;
-  background: #fff; font: 13pt/1.35 "Times New Roman", "DejaVu Serif", serif; }
+  background: #fff; font: 13pt/1.35 "Times New Roman", "Liberation Serif", "DejaVu Serif", serif; }
 @media print { body { background: none; } .minutes { margin: 0; padding: 0; max-width: none; } }
 .masthead { display: grid; grid-template-columns: 42% 58%; text-align: center; font-size: 12pt; }
 .masthead p { margin: 0; text-align: center; }

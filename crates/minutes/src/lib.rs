@@ -1,9 +1,11 @@
-//! The minutes ("biên bản") of a giaoban briefing, as a PDF and as a printable HTML page.
+//! The minutes ("biên bản") of a giaoban briefing, as a PDF, as a Word document (DOCX) to edit
+//! before signing, and as a printable HTML page.
 //!
 //! The input is [`Minutes`], plain serde data that the store assembles after a briefing: time,
 //! place, host, attendance from the roll-call, agenda, floor grants, concerns with answers,
 //! conclusions and tasks. [`render_pdf`] lays it out on A4 like a Vietnamese administrative
-//! record; [`render_html`] gives the same content as a page to view and print. Both are pure:
+//! record; [`render_docx`] writes the same as a Word document; [`render_html`] gives the same
+//! content as a page to view and print. All are pure:
 //! no clock, no files, no network; the fonts are compiled in.
 //!
 //! ```
@@ -42,17 +44,19 @@
 //!
 //! # Fonts
 //!
-//! DejaVu Serif (regular, bold, italic) from Debian's `fonts-dejavu-core` and
-//! `fonts-dejavu-extra`, in `fonts/` with its licence: it has a precomposed glyph for every
-//! Vietnamese letter, and a serif face suits a document whose rules prescribe Times New Roman.
+//! Liberation Serif (regular, bold, italic) from Debian's `fonts-liberation2`, in `fonts/`
+//! with its licence: its widths are those of the Times New Roman that Nghị định
+//! 30/2020/NĐ-CP prescribes, and it has a precomposed glyph for every Vietnamese letter.
 
 mod document;
+mod docx;
 mod error;
 mod html;
 mod model;
 mod pdf;
 mod text;
 
+pub use docx::render_docx;
 pub use error::MinutesError;
 pub use html::{escape as escape_html, render_html};
 pub use model::{

@@ -95,7 +95,7 @@ fn fonts_are_embedded_subset_and_mapped_to_unicode() {
 
     let fonts: Vec<&str> = listing
         .lines()
-        .filter(|l| l.contains("DejaVuSerif"))
+        .filter(|l| l.contains("LiberationSerif"))
         .collect();
     assert_eq!(fonts.len(), 3, "{listing}");
     for line in fonts {
@@ -103,7 +103,7 @@ fn fonts_are_embedded_subset_and_mapped_to_unicode() {
         // name type... encoding emb sub uni object-id generation
         let n = cols.len();
         assert_eq!(&cols[n - 5..n - 2], ["yes", "yes", "yes"], "{line}");
-        // A subset's name carries a six-letter tag: ABCDEF+DejaVuSerif.
+        // A subset's name carries a six-letter tag: ABCDEF+LiberationSerif.
         assert_eq!(cols[0].find('+'), Some(6), "{line}");
     }
     assert!(
@@ -111,6 +111,25 @@ fn fonts_are_embedded_subset_and_mapped_to_unicode() {
         "subset fonts keep the file small: {}",
         pdf.len()
     );
+}
+
+/// The embedded fonts are Debian's `fonts-liberation2`, unmodified (`scripts/test` installs
+/// the package).
+#[test]
+fn the_embedded_fonts_are_debians_liberation_serif() {
+    let dir = std::path::Path::new("/usr/share/fonts/truetype/liberation2");
+    let ours = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts");
+    for name in [
+        "LiberationSerif-Regular.ttf",
+        "LiberationSerif-Bold.ttf",
+        "LiberationSerif-Italic.ttf",
+    ] {
+        let debian = std::fs::read(dir.join(name)).unwrap_or_else(|e| {
+            panic!("{name} from fonts-liberation2 (scripts/test installs it): {e}")
+        });
+        let embedded = std::fs::read(ours.join(name)).expect("the crate's font");
+        assert!(debian == embedded, "{name} differs from Debian's");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
-// The minutes, for the host: view the HTML page in a new tab, download the PDF, mail the PDF to
-// the invited units. Every file comes through fetch with the bearer token (a plain link could
-// not carry it), handed to the browser as a blob.
+// The minutes, for the host: view the HTML page in a new tab, download the PDF or the DOCX (to
+// edit before signing), mail the PDF to the invited units. Every file comes through fetch with
+// the bearer token (a plain link could not carry it), handed to the browser as a blob.
 
 import { t, formatNumber, hasKey } from '../i18n.js';
 import { Alert, busy, byTestId, saveBlob } from './common.js';
@@ -20,6 +20,7 @@ export class MinutesPart {
     this.ui = {
       view: byTestId(root, 'minutes-view', HTMLButtonElement),
       pdf: byTestId(root, 'minutes-pdf', HTMLButtonElement),
+      docx: byTestId(root, 'minutes-docx', HTMLButtonElement),
       mail: byTestId(root, 'minutes-mail', HTMLButtonElement),
       status: byTestId(root, 'minutes-status', HTMLElement),
     };
@@ -31,6 +32,16 @@ export class MinutesPart {
       void busy(this.ui.pdf, async () => {
         try {
           saveBlob(await this.ctx.api.minutesPdf(), this.ctx.api.minutesFileName);
+          this.alert.clear();
+        } catch (err) {
+          this.alert.show(err);
+        }
+      }),
+    );
+    this.ui.docx.addEventListener('click', () =>
+      void busy(this.ui.docx, async () => {
+        try {
+          saveBlob(await this.ctx.api.minutesDocx(), this.ctx.api.minutesFileName.replace(/\.pdf$/, '.docx'));
           this.alert.clear();
         } catch (err) {
           this.alert.show(err);

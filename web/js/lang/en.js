@@ -561,6 +561,7 @@ export default {
   'dossier.minutes.hint': 'The minutes are drawn up from the roll-call, the agenda, the concerns, the conclusions and the tasks recorded.',
   'dossier.minutes.view': 'View minutes',
   'dossier.minutes.pdf': 'Download PDF',
+  'dossier.minutes.docx': 'Download DOCX (to edit)',
   'dossier.minutes.mail': 'Send minutes',
   'dossier.minutes.mail.confirm': 'Send the minutes (PDF) to the official mailboxes of the invited units?',
   'dossier.minutes.mail.queued': '{n} messages queued for sending.',

@@ -562,6 +562,7 @@ export default {
   'dossier.minutes.hint': 'Biên bản được lập từ điểm danh, chương trình, kiến nghị, kết luận và nhiệm vụ đã ghi nhận.',
   'dossier.minutes.view': 'Xem biên bản',
   'dossier.minutes.pdf': 'Tải PDF',
+  'dossier.minutes.docx': 'Tải DOCX (để chỉnh sửa)',
   'dossier.minutes.mail': 'Gửi biên bản',
   'dossier.minutes.mail.confirm': 'Gửi biên bản (PDF) tới hộp thư công vụ của các đơn vị được mời?',
   'dossier.minutes.mail.queued': 'Đã đưa {n} thư vào hàng gửi.',

@@ -5,23 +5,25 @@
 
 use std::ops::Range;
 
-use rustybuzz::{Direction, Face, UnicodeBuffer};
+use rustybuzz::ttf_parser::Tag;
+use rustybuzz::{Direction, Face, Feature, UnicodeBuffer};
 
 use crate::document::Style;
 use crate::error::MinutesError;
 
-/// DejaVu Serif: free, covers every precomposed Vietnamese letter, and is a serif face like
-/// the Times New Roman that Decree 30/2020/NĐ-CP prescribes for administrative documents.
-pub(crate) const REGULAR: &[u8] = include_bytes!("../../fonts/DejaVuSerif.ttf");
-pub(crate) const BOLD: &[u8] = include_bytes!("../../fonts/DejaVuSerif-Bold.ttf");
-pub(crate) const ITALIC: &[u8] = include_bytes!("../../fonts/DejaVuSerif-Italic.ttf");
+/// Liberation Serif: free, metric-compatible with the Times New Roman that Decree
+/// 30/2020/NĐ-CP prescribes for administrative documents, and covers every precomposed
+/// Vietnamese letter. From Debian's `fonts-liberation2` (see `fonts/README.md`).
+pub(crate) const REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSerif-Regular.ttf");
+pub(crate) const BOLD: &[u8] = include_bytes!("../../fonts/LiberationSerif-Bold.ttf");
+pub(crate) const ITALIC: &[u8] = include_bytes!("../../fonts/LiberationSerif-Italic.ttf");
 
 /// The font file of each style, with the name used in errors.
 pub(crate) fn data(style: Style) -> (&'static [u8], &'static str) {
     match style {
-        Style::Regular => (REGULAR, "DejaVuSerif.ttf"),
-        Style::Bold => (BOLD, "DejaVuSerif-Bold.ttf"),
-        Style::Italic => (ITALIC, "DejaVuSerif-Italic.ttf"),
+        Style::Regular => (REGULAR, "LiberationSerif-Regular.ttf"),
+        Style::Bold => (BOLD, "LiberationSerif-Bold.ttf"),
+        Style::Italic => (ITALIC, "LiberationSerif-Italic.ttf"),
     }
 }
 
@@ -85,7 +87,11 @@ impl Shaper {
         buffer.push_str(text);
         buffer.guess_segment_properties();
         buffer.set_direction(Direction::LeftToRight);
-        let output = rustybuzz::shape(face, &[], buffer);
+        // Kerning off: Liberation Serif kerns pairs across a space, which would make a line
+        // narrower than the words it was measured from one by one; Word sets Times New Roman
+        // without kerning by default, too.
+        let no_kerning = [Feature::new(Tag::from_bytes(b"kern"), 0, ..)];
+        let output = rustybuzz::shape(face, &no_kerning, buffer);
         let infos = output.glyph_infos();
         let positions = output.glyph_positions();
         let mut glyphs = Vec::with_capacity(infos.len());

@@ -26,13 +26,14 @@ const WIDTH: f32 = PAGE_WIDTH - LEFT - RIGHT;
 /// The page number's baseline, in the top margin.
 const FOLIO_BASELINE: f32 = TOP - 22.0;
 
-/// Type sizes in points. DejaVu Serif is wider than Times New Roman, so 11 pt here sets about
-/// as many words to the line as the decree's 13–14 pt Times.
-const BODY: f32 = 11.0;
-const TABLE: f32 = 9.5;
-const MASTHEAD: f32 = 10.5;
+/// Type sizes in points, as Decree 30/2020/NĐ-CP sets them for Times New Roman (whose widths
+/// Liberation Serif has): the body 13 pt (13–14), tables 11 pt, the agency and motto block
+/// 12–13 pt, the kind of document 14 pt (13–14) and its subject 13 pt (13–14).
+const BODY: f32 = 13.0;
+const TABLE: f32 = 11.0;
+const MASTHEAD: f32 = 12.5;
 const KIND_SIZE: f32 = 14.0;
-const SUBJECT: f32 = 12.0;
+const SUBJECT: f32 = 13.0;
 const LEADING: f32 = 1.3;
 
 const PARA_GAP: f32 = 3.0;
@@ -118,16 +119,9 @@ impl Layout<'_> {
         // Left: the issuing body, a short rule under it, then the number.
         let mut y = top;
         if let Some(parent) = &m.parent {
-            y = self.put(&[regular(parent)], MASTHEAD, LEFT, left_w, Align::Center, y);
+            y = self.put_balanced(&[regular(parent)], MASTHEAD, LEFT, left_w, y);
         }
-        y = self.put(
-            &[bold(&m.organisation)],
-            MASTHEAD,
-            LEFT,
-            left_w,
-            Align::Center,
-            y,
-        );
+        y = self.put_balanced(&[bold(&m.organisation)], MASTHEAD, LEFT, left_w, y);
         let rule = left_w * 0.35;
         self.rule(LEFT + (left_w - rule) / 2.0, y + 2.5, rule);
         if let Some(number) = &m.number {
@@ -442,6 +436,36 @@ impl Layout<'_> {
 
     /// Wrapped lines from `y` down, without page breaks (for blocks known to fit); returns
     /// the y below them.
+    /// [`Layout::put`] centred, with its lines balanced: broken at words as narrow as they can
+    /// be without needing more lines, so that a heading's lines are of like length instead of
+    /// the last word standing alone ("SỞ THÔNG TIN VÀ TRUYỀN / THÔNG" becomes "SỞ THÔNG TIN
+    /// VÀ / TRUYỀN THÔNG").
+    fn put_balanced(&mut self, para: &[Run], size: f32, x: f32, width: f32, y: f32) -> f32 {
+        let count = |w: f32| wrap(self.shaper, para, size, w, w).len();
+        let lines = count(width);
+        let mut narrow = width;
+        if lines > 1 {
+            // The narrowest width that keeps the count, found by bisection.
+            let mut too_narrow = width / lines as f32;
+            for _ in 0..20 {
+                let mid = (too_narrow + narrow) / 2.0;
+                if count(mid) <= lines {
+                    narrow = mid;
+                } else {
+                    too_narrow = mid;
+                }
+            }
+        }
+        let lines = wrap(self.shaper, para, size, narrow, narrow);
+        let n = lines.len();
+        let mut y = y;
+        for (i, line) in lines.iter().enumerate() {
+            self.line(line, x, width, Align::Center, size, i + 1 == n, y);
+            y += size * LEADING;
+        }
+        y
+    }
+
     fn put(&mut self, para: &[Run], size: f32, x: f32, width: f32, align: Align, y: f32) -> f32 {
         let lines = wrap(self.shaper, para, size, width, width);
         let count = lines.len();
@@ -613,6 +637,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_agency_block_breaks_at_words_into_lines_of_like_length() {
+        let shaper = Shaper::new().expect("fonts parse");
+        let masthead = Block::Masthead(crate::document::Masthead {
+            parent: Some("UBND TỈNH NGHỆ AN".into()),
+            organisation: "SỞ THÔNG TIN VÀ TRUYỀN THÔNG".into(),
+            number: None,
+            dateline: None,
+        });
+        let pages = lay_out(&[masthead], &shaper);
+        let lines = texts(&pages[0]);
+        assert!(lines.contains(&"SỞ THÔNG TIN VÀ"), "{lines:?}");
+        assert!(lines.contains(&"TRUYỀN THÔNG"), "{lines:?}");
+        assert!(!lines.contains(&"THÔNG"), "no word alone: {lines:?}");
+        assert!(
+            lines.contains(&"UBND TỈNH NGHỆ AN"),
+            "one line when it fits: {lines:?}"
+        );
     }
 
     #[test]

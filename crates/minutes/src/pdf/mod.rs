@@ -28,7 +28,7 @@ use crate::model::Minutes;
 /// secretary's and chair's signature blocks. Long text wraps and flows onto new pages; table
 /// headings repeat on each page.
 ///
-/// The fonts (DejaVu Serif) are embedded as subsets with a ToUnicode map, so the PDF looks
+/// The fonts (Liberation Serif) are embedded as subsets with a ToUnicode map, so the PDF looks
 /// the same everywhere and its text is extractable (`pdftotext`, search, copy) with every
 /// diacritic as typed. All text is normalised to NFC first. The same minutes always give the
 /// same bytes.

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/minutes", get(json))
         .route("/api/briefings/{id}/minutes.html", get(html))
         .route("/api/briefings/{id}/minutes.pdf", get(pdf))
+        .route("/api/briefings/{id}/minutes.docx", get(docx))
         .route("/api/briefings/{id}/minutes/mail", post(mail))
         .route(
             "/api/briefings/{id}/minutes/details",
@@ -71,6 +72,25 @@ async fn pdf(State(state): State<AppState>, access: Access) -> Result<Response, 
     )
         .into_response())
 }
+
+/// The minutes as a Word document, for the secretary to edit before signing.
+async fn docx(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
+    let minutes = minutes_for(&state, &access)?;
+    let docx = giaoban_minutes::render_docx(&minutes);
+    let disposition = format!("attachment; filename=\"bien-ban-{}.docx\"", access.id().0);
+    Ok((
+        [
+            (header::CONTENT_TYPE, DOCX.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        docx,
+    )
+        .into_response())
+}
+
+/// The media type of a Word document (ECMA-376).
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// Queues the minutes to every invited unit; answers before anything is sent.
 async fn mail(State(state): State<AppState>, access: Access) -> Result<Response, ApiError> {
@@ -172,7 +192,13 @@ mod tests {
     #[tokio::test]
     async fn only_the_host_or_the_organiser_gets_the_minutes() {
         let app = TestApp::new().await;
-        for path in ["/minutes", "/minutes.html", "/minutes.pdf", "/minutes/mail"] {
+        for path in [
+            "/minutes",
+            "/minutes.html",
+            "/minutes.pdf",
+            "/minutes.docx",
+            "/minutes/mail",
+        ] {
             let method = if path.ends_with("mail") {
                 "POST"
             } else {
@@ -355,6 +381,34 @@ mod tests {
             "Các địa phương hoàn thành chỉ tiêu năm",
         ] {
             assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_docx_is_a_word_document_to_download() {
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+
+        let answer = app
+            .send("GET", &app.path("/minutes.docx"), Some(&app.host), None)
+            .await;
+
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.headers[header::CONTENT_TYPE], DOCX);
+        assert!(
+            answer.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains(&format!("bien-ban-{}.docx", app.id))
+        );
+        assert!(answer.bytes.starts_with(b"PK\x03\x04"), "a ZIP archive");
+        // Stored without compression: the text is in the archive as it is.
+        let raw = String::from_utf8_lossy(&answer.bytes);
+        for expected in [
+            "word/document.xml",
+            "Rà soát hệ thống đài truyền thanh cấp xã",
+        ] {
+            assert!(raw.contains(expected), "{expected:?}");
         }
     }
 
