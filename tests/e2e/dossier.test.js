@@ -272,6 +272,52 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.equal(await page.getByTestId('dashboard-late').getAttribute('data-count'), '0');
   }));
 
+  it("the host sets the period's indicators, a unit reports on them and the dashboard adds them up", () => diagnosed('indicator-set', async () => {
+    const BTS = { name: 'Trạm BTS phát sóng 4G', measure: 'trạm' };
+    const host = await openDossier(HOST, briefing.tokens[HOST]);
+    await host.getByTestId('tab-dashboard').click();
+    const section = host.getByTestId('indicator-set-section');
+    await waitFor(async () => (await visibleText(section.getByTestId('indicator-set-empty'))) !== '', { message: 'the empty set shown' });
+    await section.getByTestId('indicator-set-add').click();
+    const def = section.getByTestId('indicator-def').first();
+    await def.getByTestId('indicator-def-name').fill(BTS.name);
+    await def.getByTestId('indicator-def-measure').fill(BTS.measure);
+    await def.locator('[data-testid=indicator-def-plan][data-unit=UBND-CUALO]').fill('12');
+    await def.locator('[data-testid=indicator-def-plan][data-unit=UBND-NGHILOC]').fill('8');
+    await section.getByTestId('indicator-set-save').click();
+    let setError = '';
+    await waitFor(async () => {
+      setError = await visibleText(section.getByTestId('indicator-set-error'));
+      return (await visibleText(host.getByTestId('dossier-notice'))) === 'Đã lưu bộ chỉ tiêu của kỳ.';
+    }, { message: () => `the set saved; indicator-set-error: ${JSON.stringify(setError)}` });
+
+    // The unit's form lists the host's indicator first, its name and plan fixed.
+    const unit = await openDossier(CUA_LO, briefing.tokens[CUA_LO]);
+    await unit.getByTestId('tab-report').click();
+    const rows = unit.getByTestId('report-indicator');
+    await waitFor(async () => (await rows.count()) === 3, { message: 'the set\'s indicator and the unit\'s own two' });
+    const first = rows.first();
+    assert.equal(await first.getAttribute('data-defined'), 'true');
+    assert.equal(await first.getByTestId('indicator-name').inputValue(), BTS.name);
+    assert.equal(await first.getByTestId('indicator-name').getAttribute('readonly'), '');
+    assert.equal(await first.getByTestId('indicator-plan').inputValue(), '12');
+    assert.equal(await first.getByTestId('indicator-remove').isVisible(), false, 'the host\'s indicator cannot be removed');
+    await first.getByTestId('indicator-value').fill('9');
+    assert.equal(await visibleText(first.getByTestId('indicator-percent')), '75%');
+    await unit.getByTestId('report-submit').click();
+    await waitFor(async () => (await visibleText(unit.getByTestId('dossier-notice'))).startsWith('Đã nộp báo cáo'), { message: 'the report updated' });
+
+    // The dashboard lists the set first and adds up what the units gave.
+    await host.getByTestId('dashboard-refresh').click();
+    const total = host.locator(`tfoot td[data-testid=indicator-total][data-indicator=${JSON.stringify(BTS.name)}]`);
+    let shownTotal = '';
+    await waitFor(async () => (shownTotal = await visibleText(total)) === '9', { message: () => `the total of ${BTS.name}: ${JSON.stringify(shownTotal)}` });
+    assert.equal(await visibleText(host.locator(`tfoot td[data-testid=indicator-total-plan][data-indicator=${JSON.stringify(BTS.name)}]`)), '12');
+    assert.equal(await visibleText(host.locator(`tfoot td[data-testid=indicator-total-percent][data-indicator=${JSON.stringify(BTS.name)}]`)), '75%');
+    const dashboard = await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/dashboard`, { token: briefing.tokens[HOST] });
+    assert.deepEqual(dashboard.body.indicators.map((/** @type {any} */ i) => [i.name, i.defined]).slice(0, 1), [[BTS.name, true]]);
+  }));
+
   it('the host gives a task to two units and names the one lead unit explicitly', () => diagnosed('task-lead', async () => {
     const page = await openDossier(HOST, briefing.tokens[HOST]);
     await page.getByTestId('tab-followup').click();

@@ -93,10 +93,25 @@ export { ApiError };
  */
 
 /**
+ * One indicator of the host's set for the period.
+ * @typedef {object} IndicatorDefinition
+ * @property {string} name
+ * @property {string} measure
+ * @property {'sum' | 'mean'} aggregate
+ * @property {Record<string, number>} plans each unit's plan, by unit code
+ */
+
+/**
+ * The set as the host sends it: plans as typed.
+ * @typedef {{name: string, measure: string, aggregate: 'sum' | 'mean', plans: Record<string, string>}} IndicatorDraft
+ */
+
+/**
  * @typedef {object} DashboardIndicator
  * @property {string} name
  * @property {string} measure
- * @property {'sum' | 'mean'} aggregate sums, or means for a rate (measure %)
+ * @property {'sum' | 'mean'} aggregate as the host's set says; else sums, or means for a rate (measure %)
+ * @property {boolean} defined one of the host's indicator set
  * @property {number} total_value
  * @property {number | null} total_plan
  * @property {number | null} percent_of_plan
@@ -336,6 +351,29 @@ export class DossierApi {
   /** @returns {Promise<Report[]>} every submitted report (host) */
   reports() {
     return this.#list('/reports');
+  }
+
+  /** @returns {Promise<IndicatorDefinition[]>} the host's indicator set for the period */
+  indicatorSet() {
+    return this.#json('GET', '/indicators');
+  }
+
+  /**
+   * Replaces the indicator set (host).
+   * @param {IndicatorDraft[]} indicators
+   * @returns {Promise<IndicatorDefinition[]>}
+   */
+  setIndicatorSet(indicators) {
+    return this.#json('PUT', '/indicators', { indicators });
+  }
+
+  /**
+   * The set of the previous briefing of the series (host).
+   * @returns {Promise<{briefing_id: string, indicators: IndicatorDefinition[]}>}
+   * @throws {ApiError} 404 `no_previous_set` when no earlier briefing of the series has one
+   */
+  previousIndicatorSet() {
+    return this.#json('GET', '/indicators/previous');
   }
 
   /** @returns {Promise<Dashboard>} (host) */

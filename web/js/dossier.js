@@ -12,6 +12,7 @@ import { AgendaPart } from './dossier/agenda.js';
 import { DocumentsPart } from './dossier/documents.js';
 import { ReportPart } from './dossier/report.js';
 import { DashboardPart } from './dossier/dashboard.js';
+import { IndicatorSetPart } from './dossier/indicator-set.js';
 import { ConcernsPart } from './dossier/concerns.js';
 import { ConclusionsPart } from './dossier/conclusions.js';
 import { TasksPart } from './dossier/tasks.js';
@@ -88,7 +89,7 @@ async function main() {
   state.parts.set('concerns', [new ConcernsPart(ctx, section('concerns-section'))]);
   state.parts.set('followup', [new ConclusionsPart(ctx, section('conclusions-section')), new TasksPart(ctx, section('tasks-section'))]);
   if (isHost) {
-    state.parts.set('dashboard', [new DashboardPart(ctx, section('dashboard-section'))]);
+    state.parts.set('dashboard', [new IndicatorSetPart(ctx, section('indicator-set-section')), new DashboardPart(ctx, section('dashboard-section'))]);
     state.parts.set('minutes', [new MinutesDetailsPart(ctx, section('minutes-details-section')), new MinutesPart(ctx, section('minutes-section'))]);
   }
 

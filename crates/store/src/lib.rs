@@ -37,6 +37,7 @@ mod documents;
 mod error;
 mod follow_up;
 mod ids;
+mod indicator_set;
 mod lock;
 mod mail_log;
 mod mailbox;
@@ -77,13 +78,14 @@ pub use follow_up::{
     MAX_PROGRESS_NOTE_CHARS, MAX_TASK_CHARS, MAX_TASK_OWNERS, NewTask, Task, TaskOwner, TaskPatch,
     TaskProgress, TaskState, TaskStatus,
 };
+pub use indicator_set::{IndicatorDefinition, NewIndicatorDefinition};
 pub use lock::LOCK_FILE;
 pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, MailStatus};
 pub use minutes_details::{
     MAX_MINUTES_CHAIR_CHARS, MAX_MINUTES_NUMBER_CHARS, MAX_MINUTES_PLACE_CHARS, MinutesDetails,
 };
 pub use reports::{
-    Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
+    Aggregate, Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
     MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, MAX_NARRATIVE_CHARS, NewIndicator,
     PointIndicator, Report, ReportStatus,
 };

@@ -266,6 +266,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE reports ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;
     ",
+    // 10: the host's indicator set of a briefing: what the units report for the period, how
+    // the province's figure is made, and each unit's plan.
+    "
+    CREATE TABLE briefing_indicators (
+        briefing_id TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        measure     TEXT NOT NULL,
+        aggregate   TEXT NOT NULL CHECK (aggregate IN ('sum', 'mean')),
+        PRIMARY KEY (briefing_id, position)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE briefing_indicator_plans (
+        briefing_id TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        unit_code   TEXT NOT NULL,
+        plan        REAL NOT NULL CHECK (plan > 0),
+        PRIMARY KEY (briefing_id, position, unit_code),
+        FOREIGN KEY (briefing_id, position)
+            REFERENCES briefing_indicators (briefing_id, position) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

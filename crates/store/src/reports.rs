@@ -125,7 +125,7 @@ pub struct PointIndicator {
 }
 
 /// How the values of the points are combined into one figure for the province.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// Quantities (money, stations, documents) add up.
@@ -135,8 +135,16 @@ pub enum Aggregate {
 }
 
 impl Aggregate {
+    /// The stable lowercase name used in JSON and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Sum => "sum",
+            Aggregate::Mean => "mean",
+        }
+    }
+
     /// Rates are averaged, everything else summed.
-    fn of_measure(measure: &str) -> Aggregate {
+    pub(crate) fn of_measure(measure: &str) -> Aggregate {
         if measure.trim() == "%" {
             Aggregate::Mean
         } else {
@@ -151,8 +159,11 @@ pub struct DashboardIndicator {
     /// As the first point (in invitation order) that reports it spelled it.
     pub name: String,
     pub measure: String,
-    /// Whether the totals are sums or means (a rate, measure `%`).
+    /// Whether the totals are sums or means: as the host's set says, or for an indicator a
+    /// unit added, a mean for a rate (measure `%`) and a sum otherwise.
     pub aggregate: Aggregate,
+    /// Whether the indicator is one of the host's set for the period.
+    pub defined: bool,
     /// The sum (or the mean, for a rate) of every reporting point's value.
     pub total_value: f64,
     /// The sum (or the mean) of the plans given; `None` if no point gave one.
@@ -171,8 +182,9 @@ pub struct Dashboard {
     pub report_deadline: String,
     /// The invited points other than the host and the revoked ones, in invitation order.
     pub points: Vec<DashboardPoint>,
-    /// Indicators of the same name and measure (trimmed, ignoring case) are one row, in the
-    /// order they first appear.
+    /// The host's set first, in its order, then the indicators units added; indicators of
+    /// the same name and measure (trimmed, ignoring case) are one row, in the order they first
+    /// appear.
     pub indicators: Vec<DashboardIndicator>,
     /// Names of the points that submitted late.
     pub late: Vec<String>,
@@ -235,7 +247,7 @@ impl Store {
         draft: bool,
     ) -> Result<Report, StoreError> {
         let narrative = crate::text::valid_note("narrative", narrative, MAX_NARRATIVE_CHARS)?;
-        let indicators = validate_indicators(indicators)?;
+        let mut indicators = validate_indicators(indicators)?;
         if !draft && narrative.is_empty() && indicators.is_empty() {
             return Err(StoreError::Invalid(
                 "the report is empty: give a narrative or at least one indicator to submit it, \
@@ -264,6 +276,13 @@ impl Store {
             return Err(StoreError::Conflict(
                 "the report is already submitted: submit it again to change it".into(),
             ));
+        }
+        // A value for an indicator of the host's set, given without a plan, takes the host's
+        // plan for the unit.
+        let set = crate::indicator_set::load_set(&tx, &point.briefing_id)?;
+        let unit = point.unit_code.as_ref().map(|c| c.as_str());
+        for i in indicators.iter_mut().filter(|i| i.plan.is_none()) {
+            i.plan = crate::indicator_set::plan_of(&set, unit, i.name, i.measure);
         }
         // A draft's submission time is when it was saved; the first submission replaces it.
         tx.execute(
@@ -349,6 +368,7 @@ impl Store {
                 |row| row.get(0),
             )
             .optional()?;
+        let set = crate::indicator_set::load_set(&tx, briefing)?;
         let mut reports: HashMap<PointId, Report> =
             load_reports(&tx, Scope::Briefing(briefing), false)?
                 .into_iter()
@@ -356,7 +376,7 @@ impl Store {
                 .collect();
         tx.commit()?;
         let passed = is_past(&deadline);
-        let mut dashboard = build_dashboard(deadline, passed, &points, &mut reports);
+        let mut dashboard = build_dashboard(deadline, passed, &points, &set, &mut reports);
         dashboard.host_report = host.and_then(|id| reports.remove(&PointId(id)));
         Ok(dashboard)
     }
@@ -434,13 +454,13 @@ fn indicator_label(number: usize, name: &str) -> String {
 }
 
 /// The key under which indicators count as the same: name and measure trimmed, ignoring case.
-fn same_indicator(name: &str, measure: &str) -> (String, String) {
+pub(crate) fn same_indicator(name: &str, measure: &str) -> (String, String) {
     (name.trim().to_lowercase(), measure.trim().to_lowercase())
 }
 
 /// Parses a number as typed (see [`Store::submit_report`]); the error completes the sentence
 /// "value "…" ".
-fn parse_number(text: &str) -> Result<f64, &'static str> {
+pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
     const NOT_A_NUMBER: &str = "is not a number";
     let s = text.trim();
     let (negative, s) = match s.strip_prefix('-') {
@@ -603,6 +623,7 @@ fn build_dashboard(
     report_deadline: String,
     deadline_passed: bool,
     points: &[Point],
+    set: &[crate::IndicatorDefinition],
     reports: &mut HashMap<PointId, Report>,
 ) -> Dashboard {
     let mut dashboard = Dashboard {
@@ -618,6 +639,23 @@ fn build_dashboard(
     let mut rows: HashMap<(String, String), usize> = HashMap::new();
     // Per row: the values of the points that gave a plan, for the row's percentage.
     let mut planned_values: Vec<f64> = Vec::new();
+    for definition in set {
+        rows.insert(
+            same_indicator(&definition.name, &definition.measure),
+            dashboard.indicators.len(),
+        );
+        dashboard.indicators.push(DashboardIndicator {
+            name: definition.name.clone(),
+            measure: definition.measure.clone(),
+            aggregate: definition.aggregate,
+            defined: true,
+            total_value: 0.0,
+            total_plan: None,
+            percent_of_plan: None,
+            by_point: Vec::new(),
+        });
+        planned_values.push(0.0);
+    }
     for point in points {
         let report = reports.remove(&point.id);
         let status = match &report {
@@ -647,6 +685,7 @@ fn build_dashboard(
                     name: indicator.name.clone(),
                     measure: indicator.measure.clone(),
                     aggregate: Aggregate::of_measure(&indicator.measure),
+                    defined: false,
                     total_value: 0.0,
                     total_plan: None,
                     percent_of_plan: None,
@@ -674,7 +713,7 @@ fn build_dashboard(
         entry.percent_of_plan = entry
             .total_plan
             .and_then(|p| percent(tidy(planned), tidy(p)));
-        if entry.aggregate == Aggregate::Mean {
+        if entry.aggregate == Aggregate::Mean && !entry.by_point.is_empty() {
             let plans = entry.by_point.iter().filter(|p| p.plan.is_some()).count();
             entry.total_value /= entry.by_point.len() as f64;
             entry.total_plan = entry.total_plan.map(|p| p / plans as f64);
@@ -1300,6 +1339,7 @@ mod tests {
             [
                 "aggregate",
                 "by_point",
+                "defined",
                 "measure",
                 "name",
                 "percent_of_plan",

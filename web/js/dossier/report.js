@@ -1,5 +1,6 @@
 // The caller's own report: a narrative and indicator rows (name, measure, value, plan) with the
-// percentage of plan worked out as people type. Numbers are sent as typed ("1130,5"): the
+// percentage of plan worked out as people type. The host's indicator set for the period comes
+// first, its names and the unit's plans filled in; the unit may add indicators of its own. Numbers are sent as typed ("1130,5"): the
 // server reads them and names the indicator it cannot read; that message is shown next to the
 // form and the row is marked.
 
@@ -9,7 +10,8 @@ import { Alert, busy, button, byTestId, el, formatPercent, formatWhen, numberFor
 /** @typedef {import('./common.js').Context} Context */
 /** @typedef {import('./common.js').Part} Part */
 /** @typedef {import('../dossier-api.js').Report} Report */
-/** @typedef {import('../dossier-api.js').Indicator} Indicator */
+/** @typedef {import('../dossier-api.js').IndicatorDefinition} IndicatorDefinition */
+/** @typedef {{name: string, measure: string, value: number | null, plan: number | null}} RowValues */
 
 /**
  * One indicator row of the form.
@@ -21,6 +23,7 @@ import { Alert, busy, button, byTestId, el, formatPercent, formatWhen, numberFor
  * @property {HTMLInputElement} plan
  * @property {HTMLElement} percent
  * @property {HTMLButtonElement} remove
+ * @property {boolean} defined one of the host's set: sent only with a value
  */
 
 /** Most indicators the server takes. */
@@ -49,6 +52,8 @@ export class ReportPart {
     this.report = null;
     /** @type {Row[]} */
     this.rows = [];
+    /** @type {IndicatorDefinition[]} the host's indicator set for the period */
+    this.set = [];
     /** Whether the form holds edits not yet submitted: a reload then leaves it alone. */
     this.dirty = false;
     this.loaded = false;
@@ -69,8 +74,9 @@ export class ReportPart {
 
   async load() {
     try {
-      const report = await this.ctx.api.report(this.ctx.session.point.id);
+      const [report, set] = await Promise.all([this.ctx.api.report(this.ctx.session.point.id), this.ctx.api.indicatorSet()]);
       this.report = report;
+      this.set = set;
       if (!this.dirty) this.#fill(report);
       this.loaded = true;
       this.alert.clear();
@@ -112,16 +118,27 @@ export class ReportPart {
     this.ui.narrative.value = report?.narrative ?? '';
     this.ui.rows.replaceChildren();
     this.rows = [];
-    for (const indicator of report?.indicators ?? []) this.#addRow(indicator);
+    const key = (/** @type {string} */ name, /** @type {string} */ measure) => `${name.trim().toLowerCase()}\u0000${measure.trim().toLowerCase()}`;
+    const given = new Map((report?.indicators ?? []).map((i) => [key(i.name, i.measure), i]));
+    const unit = this.ctx.session.point.unit_code;
+    for (const d of this.set) {
+      const mine = given.get(key(d.name, d.measure));
+      given.delete(key(d.name, d.measure));
+      const plan = unit ? d.plans[unit] ?? null : null;
+      this.#addRow({ name: d.name, measure: d.measure, value: mine?.value ?? null, plan: mine?.plan ?? plan }, plan !== null ? 'plan' : 'name');
+    }
+    for (const indicator of given.values()) this.#addRow(indicator);
     if (this.rows.length === 0) this.#addRow(null);
     this.dirty = false;
   }
 
   /**
-   * @param {Indicator | null} indicator
+   * @param {RowValues | null} indicator
+   * @param {'name' | 'plan' | null} [fixed] for an indicator of the host's set, what the host
+   *   fixed: its name and measure, and the unit's plan when it gave one
    * @returns {Row}
    */
-  #addRow(indicator) {
+  #addRow(indicator, fixed = null) {
     /**
      * @param {string} testid
      * @param {string} value
@@ -147,7 +164,15 @@ export class ReportPart {
       el('td', {}, [remove]),
     ]);
     /** @type {Row} */
-    const row = { tr, name, measure, value, plan, percent, remove };
+    const row = { tr, name, measure, value, plan, percent, remove, defined: fixed !== null };
+    if (fixed !== null) {
+      tr.dataset.defined = 'true';
+      tr.title = t('dossier.report.defined');
+      name.readOnly = true;
+      measure.readOnly = true;
+      plan.readOnly = fixed === 'plan';
+      remove.hidden = true;
+    }
     for (const box of [value, plan]) box.addEventListener('input', () => this.#renderPercent(row));
     for (const box of [name, measure, value, plan]) box.addEventListener('input', () => box.removeAttribute('aria-invalid'));
     remove.addEventListener('click', () => {
@@ -189,7 +214,9 @@ export class ReportPart {
   async #submit(asDraft) {
     for (const row of this.rows) for (const box of [row.name, row.measure, row.value, row.plan]) box.removeAttribute('aria-invalid');
     this.ui.narrative.removeAttribute('aria-invalid');
-    const sent = this.rows.filter((row) => [row.name, row.measure, row.value, row.plan].some((box) => box.value.trim() !== ''));
+    // An indicator of the host's set counts once the unit gives its value.
+    const sent = this.rows.filter((row) =>
+      row.defined ? row.value.value.trim() !== '' : [row.name, row.measure, row.value, row.plan].some((box) => box.value.trim() !== ''));
     if (!asDraft && sent.length === 0 && this.ui.narrative.value.trim() === '') {
       // An empty report is not a report: say so here, as the server would.
       this.ui.narrative.setAttribute('aria-invalid', 'true');

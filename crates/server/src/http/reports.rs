@@ -1,14 +1,19 @@
 //! Unit reports and the host's dashboard of them. See docs/substance.md.
 //!
 //! The host (or the organiser) reads every report and the dashboard; a point files and reads
-//! its own report only. The organiser is no unit and files none.
+//! its own report only. The organiser is no unit and files none. The host sets the period's
+//! indicator set, which every member reads to fill its report.
+
+use std::collections::BTreeMap;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use giaoban_store::{Dashboard, NewIndicator, Point, Report};
+use giaoban_store::{
+    Aggregate, Dashboard, IndicatorDefinition, NewIndicator, NewIndicatorDefinition, Point, Report,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,6 +31,35 @@ pub fn routes() -> Router<AppState> {
             get(read).put(submit),
         )
         .route("/api/briefings/{id}/dashboard", get(dashboard))
+        .route(
+            "/api/briefings/{id}/indicators",
+            get(indicator_set).put(set_indicator_set),
+        )
+        .route(
+            "/api/briefings/{id}/indicators/previous",
+            get(previous_indicator_set),
+        )
+}
+
+/// `PUT .../indicators`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorSetBody {
+    indicators: Vec<DefinitionBody>,
+}
+
+/// One indicator of the set as sent: plans are JSON numbers or numeric strings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefinitionBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    measure: Option<String>,
+    #[serde(default)]
+    aggregate: Option<Aggregate>,
+    #[serde(default)]
+    plans: BTreeMap<String, Value>,
 }
 
 /// `PUT .../reports/{point_id}`.
@@ -124,6 +158,60 @@ async fn submit(
     Ok(Json(report))
 }
 
+/// The period's indicator set, for every member: units fill their reports from it.
+async fn indicator_set(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Vec<IndicatorDefinition>>, ApiError> {
+    Ok(Json(state.store.indicator_set(access.id())?))
+}
+
+/// Replaces the period's indicator set (host).
+async fn set_indicator_set(
+    State(state): State<AppState>,
+    access: Access,
+    body: Result<Json<IndicatorSetBody>, JsonRejection>,
+) -> Result<Json<Vec<IndicatorDefinition>>, ApiError> {
+    access.require_host()?;
+    let body = json_body(body)?;
+    let set: Vec<NewIndicatorDefinition> = body
+        .indicators
+        .into_iter()
+        .map(|d| NewIndicatorDefinition {
+            name: d.name,
+            measure: d.measure.unwrap_or_default(),
+            aggregate: d.aggregate,
+            plans: d
+                .plans
+                .iter()
+                .filter_map(|(unit, plan)| Some((unit.clone(), number_text(plan)?)))
+                .collect(),
+        })
+        .collect();
+    let stored = state.store.set_indicator_set(access.id(), &set)?;
+    tracing::debug!(briefing = %access.id(), indicators = stored.len(), "indicator set replaced");
+    Ok(Json(stored))
+}
+
+/// The set of the previous briefing of the series, for the host to start from; 404
+/// `no_previous_set` when no earlier briefing of the series has one.
+async fn previous_indicator_set(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Value>, ApiError> {
+    access.require_host()?;
+    let Some((from, set)) = state.store.previous_indicator_set(access.id())? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_previous_set",
+            "no earlier briefing of this series has an indicator set",
+        ));
+    };
+    Ok(Json(
+        serde_json::json!({ "briefing_id": from.0, "indicators": set }),
+    ))
+}
+
 /// The dashboard of the briefing's reports.
 async fn dashboard(
     State(state): State<AppState>,
@@ -199,6 +287,84 @@ mod tests {
             .await;
         app.assert_roles("GET", &app.path("/dashboard"), None, &["admin", "host"])
             .await;
+    }
+
+    #[tokio::test]
+    async fn the_host_sets_the_indicator_set_and_every_member_reads_it() {
+        let app = TestApp::new().await;
+        let path = app.path("/indicators");
+        let set = json!({"indicators": [
+            {"name": "Hồ sơ TTHC trực tuyến", "measure": "%", "plans": {"UBND-CUALO": 90, "UBND-NGHILOC": "80,5"}},
+            {"name": "Trạm BTS", "measure": "trạm", "aggregate": "sum", "plans": {"UBND-CUALO": null}},
+        ]});
+
+        app.assert_roles("GET", &path, None, &["admin", "host", "point", "named"])
+            .await;
+        app.assert_roles("PUT", &path, Some(set.clone()), &["admin", "host"])
+            .await;
+        app.assert_roles(
+            "GET",
+            &app.path("/indicators/previous"),
+            None,
+            &["admin", "host"],
+        )
+        .await;
+        let stored = app.send("PUT", &path, Some(&app.host), Some(set)).await;
+        let read = app.send("GET", &path, Some(&app.cualo), None).await;
+        let bad = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.host),
+                Some(
+                    json!({"indicators": [{"name": "A", "plans": {"UBND-CUALO": "85 phần trăm"}}]}),
+                ),
+            )
+            .await;
+        let previous = app
+            .send(
+                "GET",
+                &app.path("/indicators/previous"),
+                Some(&app.host),
+                None,
+            )
+            .await;
+        // Cửa Lò reports on the set without typing the plan.
+        let report = app
+            .send(
+                "PUT",
+                &app.path(&format!("/reports/{}", app.cualo_id)),
+                Some(&app.cualo),
+                Some(json!({"indicators": [{"name": "Hồ sơ TTHC trực tuyến", "measure": "%", "value": 81}]})),
+            )
+            .await;
+        let dashboard = app
+            .send("GET", &app.path("/dashboard"), Some(&app.host), None)
+            .await;
+
+        assert_eq!(stored.status, StatusCode::OK, "{}", stored.json());
+        assert_eq!(
+            stored.json(),
+            json!([
+                {"name": "Hồ sơ TTHC trực tuyến", "measure": "%", "aggregate": "mean",
+                 "plans": {"UBND-CUALO": 90.0, "UBND-NGHILOC": 80.5}},
+                {"name": "Trạm BTS", "measure": "trạm", "aggregate": "sum", "plans": {}},
+            ])
+        );
+        assert_eq!(read.json(), stored.json());
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            bad.message(),
+            "indicator 1: plan \"85 phần trăm\" is not a number"
+        );
+        assert_eq!(previous.status, StatusCode::NOT_FOUND);
+        assert_eq!(previous.code(), "no_previous_set");
+        assert_eq!(report.json()["indicators"][0]["plan"], 90.0);
+        assert_eq!(report.json()["indicators"][0]["percent_of_plan"], 90.0);
+        let rows = &dashboard.json()["indicators"];
+        assert_eq!(rows[0]["defined"], true);
+        assert_eq!(rows[1]["name"], "Trạm BTS");
+        assert_eq!(rows[0]["percent_of_plan"], 90.0);
     }
 
     #[tokio::test]
@@ -471,6 +637,7 @@ mod tests {
                 "name": "Doanh thu",
                 "measure": "tỷ đồng",
                 "aggregate": "sum",
+                "defined": false,
                 "total_value": 150.0,
                 "total_plan": 200.0,
                 "percent_of_plan": 50.0,
