@@ -18,7 +18,7 @@ import { Client, Server, runCli, waitFor } from '../tests/e2e/lib/harness.js';
 import { gotoDossier } from '../tests/e2e/lib/pages.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = path.join(ROOT, 'docs', 'screenshots');
+const OUT = process.env.SCREENSHOTS_DIR ?? path.join(ROOT, 'docs', 'screenshots');
 
 const server = await Server.start({ name: 'screenshots', args: ['--demo'] });
 /** @type {Client | null} */
