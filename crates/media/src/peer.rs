@@ -45,8 +45,6 @@ pub(crate) struct Peer {
     pub view: Option<Vec<String>>,
     /// Latest egress bandwidth estimate towards this peer.
     pub bwe_kbps: Option<u64>,
-    /// The minimum and desired bitrates last given to its estimator.
-    pub bitrate_kbps: Option<(u64, u64)>,
     /// Watches the estimate for a link too weak for video.
     pub low_bandwidth: LowBandwidthWatch,
     /// The point receives audio only.
@@ -100,43 +98,12 @@ pub(crate) struct TrackIn {
     pub rids: Vec<Rid>,
     /// When a keyframe was last requested, per layer.
     pub last_keyframe_request: Vec<(Option<Rid>, Instant)>,
-    /// What each layer (`None`: the only one) carries, as measured on arrival.
-    pub rates: Vec<(Option<Rid>, RateMeter)>,
     /// The SSRC each layer arrives on: a new one means the stream started over.
     pub ssrcs: Vec<(Option<Rid>, Ssrc)>,
 }
 
-/// Layers measured per track at most; packets of further layers are not measured.
-const MEASURED_LAYERS: usize = 4;
-
-/// The rate of one stream over windows of [`RateMeter::WINDOW`].
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct RateMeter {
-    window_start: Option<Instant>,
-    bytes: u64,
-    kbps: Option<u64>,
-}
-
-impl RateMeter {
-    const WINDOW: Duration = Duration::from_secs(1);
-
-    pub fn record(&mut self, now: Instant, bytes: usize) {
-        let start = *self.window_start.get_or_insert(now);
-        self.bytes = self.bytes.saturating_add(bytes as u64);
-        let elapsed = now.saturating_duration_since(start);
-        if elapsed >= RateMeter::WINDOW {
-            let ms = elapsed.as_millis().max(1) as u64;
-            self.kbps = Some(self.bytes.saturating_mul(8) / ms);
-            self.bytes = 0;
-            self.window_start = Some(now);
-        }
-    }
-
-    /// The rate of the last full window.
-    pub fn kbps(&self) -> Option<u64> {
-        self.kbps
-    }
-}
+/// Layers whose SSRC is remembered per track at most.
+const KNOWN_LAYERS: usize = 4;
 
 impl TrackIn {
     pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> TrackIn {
@@ -145,7 +112,6 @@ impl TrackIn {
             kind,
             rids,
             last_keyframe_request: Vec::new(),
-            rates: Vec::new(),
             ssrcs: Vec::new(),
         }
     }
@@ -160,31 +126,12 @@ impl TrackIn {
             }
             Some(_) => false,
             None => {
-                if self.ssrcs.len() < MEASURED_LAYERS {
+                if self.ssrcs.len() < KNOWN_LAYERS {
                     self.ssrcs.push((rid, ssrc));
                 }
                 false
             }
         }
-    }
-
-    /// Counts a packet of `rid` towards its layer's rate.
-    pub fn record(&mut self, now: Instant, rid: Option<Rid>, bytes: usize) {
-        if let Some((_, meter)) = self.rates.iter_mut().find(|(r, _)| *r == rid) {
-            meter.record(now, bytes);
-        } else if self.rates.len() < MEASURED_LAYERS {
-            let mut meter = RateMeter::default();
-            meter.record(now, bytes);
-            self.rates.push((rid, meter));
-        }
-    }
-
-    /// The measured rate of a layer, if a full window of it arrived.
-    pub fn kbps(&self, rid: Option<Rid>) -> Option<u64> {
-        self.rates
-            .iter()
-            .find(|(r, _)| *r == rid)
-            .and_then(|(_, m)| m.kbps())
     }
 }
 
@@ -213,18 +160,6 @@ pub(crate) enum Layer {
     Low,
 }
 
-impl Layer {
-    /// The lesser of what the subscriber would show and what the allocator leaves room for.
-    pub fn capped(wanted: Option<Layer>, allocated: Option<Option<Layer>>) -> Option<Layer> {
-        match (wanted, allocated) {
-            (wanted, None) => wanted,
-            (Some(Layer::High), Some(allocated)) => allocated,
-            (Some(Layer::Low), Some(allocated)) => allocated.map(|_| Layer::Low),
-            (None, Some(_)) => None,
-        }
-    }
-}
-
 pub(crate) struct TrackOut {
     pub source: PeerId,
     pub source_mid: Mid,
@@ -238,9 +173,6 @@ pub(crate) struct TrackOut {
     pub munger: SlotMunger<Option<Rid>>,
     /// The payload type last seen from the source and the one it maps to on this m-line.
     pub pt_map: Option<(Pt, Pt)>,
-    /// The best layer the stream allocator leaves room for (`Some(None)`: paused); `None`
-    /// until the first allocation.
-    pub allocated: Option<Option<Layer>>,
 }
 
 impl TrackOut {
@@ -273,7 +205,6 @@ impl TrackOut {
             source_alive: true,
             munger: SlotMunger::new(config, (seed >> 48) as u16 & 0x7fff, seed as u32),
             pt_map: None,
-            allocated: None,
         }
     }
 }
@@ -320,7 +251,6 @@ impl Peer {
             egress_nacks: HashMap::new(),
             view: None,
             bwe_kbps: None,
-            bitrate_kbps: None,
             low_bandwidth: LowBandwidthWatch::default(),
             audio_only: false,
             quality: QualityTracker::default(),

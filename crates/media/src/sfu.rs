@@ -18,7 +18,6 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
-use crate::allocator::{self, Want};
 use crate::peer::{Layer, LowBandwidthWatch, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
 use crate::slot::{SlotRequest, SourcePacket};
 
@@ -78,17 +77,6 @@ impl MediaAddress {
         }
     }
 }
-
-/// The rate str0m's estimator keeps up with padding, and what it probes for before the first
-/// allocation says what the subscriber's picture takes.
-const MIN_BITRATE_KBPS: u64 = 300;
-const INITIAL_DESIRED_KBPS: u64 = 5_000;
-/// Probing beyond this would take more than a briefing room's picture needs.
-const MAX_DESIRED_KBPS: u64 = 20_000;
-/// Rates assumed for a layer before a full second of it has been measured.
-const ASSUMED_HIGH_KBPS: u64 = 1_000;
-const ASSUMED_LOW_KBPS: u64 = 200;
-const ASSUMED_AUDIO_KBPS: u64 = 40;
 
 /// Simulcast layers learnt per published track at most: browsers send three.
 const MAX_LAYERS: usize = 4;
@@ -228,8 +216,6 @@ enum Action {
     Forward(PeerId, Mid, Option<Rid>, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Published(PeerId, Mid, MediaKind, Vec<Rid>),
-    /// The peer's egress estimate changed: fit its video into it again.
-    Allocate(PeerId),
 }
 
 impl Sfu {
@@ -287,10 +273,8 @@ impl Sfu {
         }
         let mut rtc = builder.build(now);
         if self.config.bwe_initial_kbps.is_some() {
-            rtc.bwe().set_bitrate(
-                Bitrate::kbps(MIN_BITRATE_KBPS),
-                Bitrate::kbps(INITIAL_DESIRED_KBPS),
-            );
+            rtc.bwe()
+                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(5_000));
         }
         for address in &self.config.addresses {
             rtc.add_local_candidate(address.candidate()?);
@@ -513,18 +497,12 @@ impl Sfu {
     /// Sets who may be heard and who is on the stage in `room`.
     pub fn set_room_policy(&mut self, room: &BriefingId, policy: RoomPolicy) {
         self.policies.insert(room.clone(), policy);
-        // The stage changed: its new points get the room the allocator gave the old ones.
-        let members = self.rooms.get(room).cloned().unwrap_or_default();
-        for member in members {
-            self.allocate(member);
-        }
     }
 
     /// Sets the points whose thumbnails `peer` displays (`None`: all of them).
     pub fn set_view(&mut self, peer: PeerId, thumbnails: Option<Vec<String>>) {
-        if let Some(p) = self.peers.get_mut(&peer) {
-            p.view = thumbnails;
-            self.allocate(peer);
+        if let Some(peer) = self.peers.get_mut(&peer) {
+            peer.view = thumbnails;
         }
     }
 
@@ -647,11 +625,6 @@ impl Sfu {
                 }
             }
             Action::Published(from, mid, kind, rids) => self.published(from, mid, kind, rids),
-            Action::Allocate(id) => {
-                if let Some((next_kbps, desired_kbps)) = self.allocate(id) {
-                    self.set_bitrate(id, next_kbps, desired_kbps);
-                }
-            }
         }
     }
 
@@ -679,7 +652,6 @@ impl Sfu {
             // A layer the SDP did not announce: learn it from the media itself.
             track.rids.push(rid);
         }
-        track.record(now, rid, packet.payload.len());
         let restarted = track.restarted(rid, packet.header.ssrc);
         if restarted {
             debug!(peer = %from, %mid, ?rid, ssrc = %packet.header.ssrc, "stream started over");
@@ -741,14 +713,10 @@ impl Sfu {
                 continue;
             };
             let want = if kind == MediaKind::Video {
-                let allocated = peer.tracks_out[index].allocated;
                 let layer = if peer.audio_only {
                     // The point chose sound alone: its link carries no video.
                     None
-                } else if on_stage
-                    && (allocated.is_some()
-                        || peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps))
-                {
+                } else if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
                     Some(Layer::High)
                 } else if on_stage
                     || peer
@@ -760,8 +728,8 @@ impl Sfu {
                 } else {
                     None
                 };
-                // Nobody receives video it does not display, nor more than its link carries.
-                Layer::capped(layer, allocated).map(|layer| match layer {
+                // Nobody receives video it does not display.
+                layer.map(|layer| match layer {
                     Layer::High => high_rid,
                     Layer::Low => low_rid,
                 })
@@ -835,109 +803,6 @@ impl Sfu {
         }
         for layer in wanted_keyframes.into_iter().flatten() {
             self.request_keyframe(now, from, mid, layer, KeyframeRequestKind::Pli);
-        }
-    }
-
-    /// Fits the video `id` receives into its egress estimate (crate::allocator); returns
-    /// the rate of its next step up and what showing everything it wants would take.
-    /// Nothing happens before the first estimate, or with estimation off.
-    fn allocate(&mut self, id: PeerId) -> Option<(Option<u64>, u64)> {
-        let peer = self.peers.get(&id)?;
-        let budget = peer.bwe_kbps?;
-        let policy = self.policies.get(&*peer.room);
-        let may_speak = |label: &str| {
-            policy
-                .and_then(|p| p.speakers.as_ref())
-                .is_none_or(|speakers| speakers.contains(label))
-        };
-        let mut audio_kbps = 0u64;
-        // (priority, index in tracks_out, want)
-        let mut wants: Vec<((u8, usize), usize, Want)> = Vec::new();
-        for (index, out) in peer.tracks_out.iter().enumerate() {
-            if !matches!(out.state, TrackOutState::Open(_)) {
-                continue;
-            }
-            let Some(track) = self
-                .peers
-                .get(&out.source)
-                .and_then(|s| s.tracks_in.iter().find(|t| t.mid == out.source_mid))
-            else {
-                continue;
-            };
-            if out.kind == MediaKind::Audio {
-                if may_speak(&out.source_label) {
-                    audio_kbps += track.kbps(None).unwrap_or(ASSUMED_AUDIO_KBPS);
-                }
-                continue;
-            }
-            if peer.audio_only {
-                continue;
-            }
-            let stage = policy.and_then(|p| p.stage.iter().position(|s| **s == *out.source_label));
-            let page = match &peer.view {
-                None => Some(index),
-                Some(view) => view.iter().position(|s| **s == *out.source_label),
-            };
-            let (priority, layer) = match (stage, page) {
-                (Some(at), _) => ((0, at), Layer::High),
-                (None, Some(at)) => ((1, at), Layer::Low),
-                (None, None) => continue,
-            };
-            let high = track.rid_for(Layer::High);
-            let low = track.rid_for(Layer::Low);
-            let high_kbps = track.kbps(high).unwrap_or(ASSUMED_HIGH_KBPS);
-            let low_kbps = track.kbps(low).unwrap_or(ASSUMED_LOW_KBPS);
-            wants.push((
-                priority,
-                index,
-                Want {
-                    layer,
-                    high_kbps,
-                    // Without simulcast both are the one layer.
-                    low_kbps: if high == low { high_kbps } else { low_kbps },
-                    previous: out.allocated.flatten(),
-                },
-            ));
-        }
-        wants.sort_by_key(|(priority, _, _)| *priority);
-        let only: Vec<Want> = wants.iter().map(|(_, _, w)| *w).collect();
-        let allocation = allocator::allocate(budget, audio_kbps, &only);
-        let peer = self.peers.get_mut(&id)?;
-        for out in &mut peer.tracks_out {
-            if out.kind == MediaKind::Video {
-                // Not displayed, or not yet open: the forwarding decides from the view alone.
-                out.allocated = None;
-            }
-        }
-        for ((_, index, want), layer) in wants.iter().zip(&allocation.layers) {
-            if want.previous != *layer {
-                trace!(%id, ?layer, "allocation changed");
-            }
-            if let Some(out) = peer.tracks_out.get_mut(*index) {
-                out.allocated = Some(*layer);
-            }
-        }
-        Some((allocation.next_kbps, allocation.desired_kbps))
-    }
-
-    /// Keeps `id`'s link at the rate of its next step up, padding what media does not fill,
-    /// so that the estimate can grow into it (an estimate follows what is sent), and tells
-    /// the estimator what showing everything would take, so that it probes towards it.
-    fn set_bitrate(&mut self, id: PeerId, next_kbps: Option<u64>, desired_kbps: u64) {
-        let Some(peer) = self.peers.get_mut(&id) else {
-            return;
-        };
-        let desired = desired_kbps.clamp(MIN_BITRATE_KBPS, MAX_DESIRED_KBPS);
-        // With nothing held back, media alone fills the link: no padding beyond the floor.
-        let minimum = next_kbps
-            .unwrap_or(MIN_BITRATE_KBPS)
-            .clamp(MIN_BITRATE_KBPS, desired);
-        if peer.bitrate_kbps != Some((minimum, desired)) {
-            peer.bitrate_kbps = Some((minimum, desired));
-            peer.rtc
-                .bwe()
-                .set_bitrate(Bitrate::kbps(minimum), Bitrate::kbps(desired));
-            self.mark_dirty(id);
         }
     }
 
@@ -1161,7 +1026,6 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                 Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
                     let kbps = estimate.as_u64() / 1000;
                     peer.bwe_kbps = Some(kbps);
-                    actions.push(Action::Allocate(peer.id));
                     if let Some(kbps) = peer.low_bandwidth.observe(now, kbps) {
                         events.push_back(SfuEvent::LowBandwidth {
                             peer: peer.id,
