@@ -587,7 +587,7 @@ fn push_field(out: &mut String, field: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{new_briefing, temp_store};
+    use crate::test_support::{answer, new_briefing, temp_store};
     use crate::{Briefing, Point};
 
     /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
@@ -639,14 +639,6 @@ mod tests {
             },
             avg_rtt_ms: None,
             avg_loss: None,
-        }
-    }
-
-    fn answer(status: &str, substitute: Option<&str>, reason: Option<&str>) -> RollCallRecord {
-        RollCallRecord {
-            status: status.into(),
-            substitute: substitute.map(Into::into),
-            reason: reason.map(Into::into),
         }
     }
 

@@ -382,7 +382,7 @@ pub(crate) fn no_such_point(briefing: &BriefingId, point: &PointId) -> StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{invalid, new_briefing, temp_store};
+    use crate::test_support::{answer, invalid, new_briefing, temp_store};
     use crate::{Briefing, Point};
 
     /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
@@ -394,14 +394,6 @@ mod tests {
             .unwrap();
         let points = store.points(&briefing.id).unwrap();
         (briefing, points)
-    }
-
-    fn answer(status: &str, substitute: Option<&str>, reason: Option<&str>) -> RollCallRecord {
-        RollCallRecord {
-            status: status.into(),
-            substitute: substitute.map(Into::into),
-            reason: reason.map(Into::into),
-        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use giaoban_model::BriefingId;
 use tempfile::TempDir;
 
-use crate::{NewAgendaItem, NewBriefing, Store, StoreError};
+use crate::{NewAgendaItem, NewBriefing, RollCallRecord, Store, StoreError};
 
 /// A store in a fresh temporary directory, which lives as long as the returned `TempDir`.
 pub(crate) fn temp_store() -> (TempDir, Store) {
@@ -57,3 +57,16 @@ pub(crate) const NGHE_AN: &str = "\u{feff}code,name,parent_code,email\r\n\
     X-NGHITHIET,UBND xã Nghi Thiết,UBND-NGHILOC,nghithiet.nghiloc@nghean.gov.vn\r\n\
     P-HUNGBINH,UBND phường Hưng Bình,UBND-VINH,hungbinh.vinh@nghean.gov.vn\r\n\
     TINH-NA,\"UBND tỉnh Nghệ An\",,\"vpubnd@nghean.gov.vn; ubnd@nghean.gov.vn\"\r\n";
+
+/// A roll-call answer as the store records it.
+pub(crate) fn answer(
+    status: &str,
+    substitute: Option<&str>,
+    reason: Option<&str>,
+) -> RollCallRecord {
+    RollCallRecord {
+        status: status.into(),
+        substitute: substitute.map(Into::into),
+        reason: reason.map(Into::into),
+    }
+}

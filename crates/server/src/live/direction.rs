@@ -563,6 +563,38 @@ mod tests {
         out
     }
 
+    /// Applies the deltas numbered after `seq` that reach `outbox` to `state` until `done`
+    /// holds, waiting at most 5 s; checks they are numbered one by one and leaves `seq` at the
+    /// last. Returns how many messages came.
+    async fn follow(
+        outbox: &mut Outbox,
+        seq: &mut u64,
+        state: &mut Snapshot,
+        done: impl Fn(&Snapshot) -> bool,
+    ) -> usize {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut messages = 0;
+        while !done(state) {
+            let next = tokio::time::timeout_at(deadline, outbox.recv())
+                .await
+                .expect("the change arrives within 5 s");
+            let Some(Outbound::Text(text)) = next else {
+                panic!("unexpected {next:?}");
+            };
+            messages += 1;
+            match serde_json::from_str(text.as_str()).unwrap() {
+                ServerMsg::StateDelta { seq: n, delta } if n > *seq => {
+                    assert_eq!(n, *seq + 1, "numbered one by one");
+                    *seq = n;
+                    delta.apply(state);
+                }
+                ServerMsg::StateDelta { .. } => {}
+                other => panic!("only deltas: {other:?}"),
+            }
+        }
+        messages
+    }
+
     /// The snapshot and number of a `briefing_state`.
     fn snapshot_of(msg: ServerMsg) -> (u64, Snapshot) {
         match msg {
@@ -575,29 +607,20 @@ mod tests {
     async fn a_burst_of_joins_reaches_an_observer_as_a_few_deltas() {
         let (server, id, names) = briefing(60).await;
         let direction = &server.state.live.direction;
-        let (seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
+        let (mut seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
         let mut outbox = observe(&server, &id);
         for name in &names {
             direction.join(&id, name).await.unwrap();
         }
-        tokio::time::sleep(COALESCE * 3).await;
-        let messages = drain(&mut outbox).await;
+        let messages = follow(&mut outbox, &mut seq, &mut state, |s| {
+            s.points.iter().skip(1).all(|p| p.online)
+        })
+        .await;
         assert!(
-            messages.len() <= names.len() / 4,
-            "{} joins came as {} messages",
-            names.len(),
-            messages.len()
+            messages <= names.len() / 4,
+            "{} joins came as {messages} messages",
+            names.len()
         );
-        let mut last = seq;
-        for msg in messages {
-            let ServerMsg::StateDelta { seq, delta } = msg else {
-                panic!("only deltas: {msg:?}");
-            };
-            assert_eq!(seq, last + 1, "numbered one by one");
-            last = seq;
-            delta.apply(&mut state);
-        }
-        assert!(state.points.iter().skip(1).all(|p| p.online));
         assert_eq!(state, direction.snapshot(&id).await.unwrap());
     }
 
@@ -637,7 +660,7 @@ mod tests {
         let mut outbox = observe(&server, &id);
         tokio::time::sleep(COALESCE * 2).await;
         drain(&mut outbox).await;
-        let (seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
+        let (mut seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
 
         let (a, b) = (names[0].clone(), names[1].clone());
         direction
@@ -658,20 +681,18 @@ mod tests {
             .unwrap();
         direction.leave(&id, &names[2]).await;
         direction.set_locked(&id, true).await.unwrap();
-        tokio::time::sleep(COALESCE * 2).await;
 
-        for msg in drain(&mut outbox).await {
-            let ServerMsg::StateDelta { seq: n, delta } = msg else {
-                panic!("only deltas: {msg:?}");
-            };
-            if n > seq {
-                delta.apply(&mut state);
-            }
-        }
         let now = direction.snapshot(&id).await.unwrap();
+        // The floor's time left runs down between two snapshots: compare its holder.
+        let same = |s: &Snapshot| {
+            let mut s = s.clone();
+            if let (Some(mine), Some(theirs)) = (&mut s.floor, &now.floor) {
+                mine.remaining_ms = theirs.remaining_ms;
+            }
+            s == now
+        };
+        follow(&mut outbox, &mut seq, &mut state, same).await;
         assert_eq!(state.floor.as_ref().map(|f| &f.point), Some(&names[1]));
-        state.floor = now.floor.clone();
-        assert_eq!(state, now);
 
         // Reading the state sends nothing to anybody.
         direction.snapshot(&id).await.unwrap();
@@ -686,17 +707,15 @@ mod tests {
         let direction = &server.state.live.direction;
         direction.join(&id, &names[0]).await.unwrap();
         let mut outbox = observe(&server, &id);
+        let (mut seq, mut state) = snapshot_of(direction.state(&id).await.unwrap());
         let name = names[0].clone();
         direction
             .act(&id, move |core, now| core.grant_floor(&name, Some(1), now))
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(1400)).await;
-        let ended = drain(&mut outbox)
-            .await
-            .into_iter()
-            .any(|m| matches!(m, ServerMsg::StateDelta { delta, .. } if delta.floor == Some(None)));
-        assert!(ended, "the floor's end was sent");
+        follow(&mut outbox, &mut seq, &mut state, |s| s.floor.is_some()).await;
+        // Nothing but the core's deadline ends it.
+        follow(&mut outbox, &mut seq, &mut state, |s| s.floor.is_none()).await;
         assert!(direction.snapshot(&id).await.unwrap().floor.is_none());
     }
 
