@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use giaoban_model::{BriefingId, TrackInfo, TrackKind};
+use giaoban_model::{BriefingId, SlotInfo, SlotRole, TrackKind};
 use str0m::Rtc;
 use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
@@ -23,8 +23,12 @@ pub(crate) struct Peer {
     pub rtc: Rtc,
     /// Tracks this peer publishes.
     pub tracks_in: Vec<TrackIn>,
-    /// Tracks of other peers this peer receives.
-    pub tracks_out: Vec<TrackOut>,
+    /// The receive slots, negotiated once, in m-line order.
+    pub slots: Vec<RecvSlot>,
+    /// Slots of other peers that forward (or wait for) this peer's audio and video:
+    /// (subscriber, slot index), by [`kind_index`]. Entries whose slot moved on are dropped
+    /// lazily when a packet finds them.
+    pub feeds: [Vec<(PeerId, usize)>; 2],
     /// Our offer that waits for the peer's answer. At most one at a time.
     pub pending: Option<SdpPendingOffer>,
     /// The client asked for an ICE restart: the next offer carries new ICE credentials.
@@ -160,30 +164,32 @@ pub(crate) enum Layer {
     Low,
 }
 
-pub(crate) struct TrackOut {
-    pub source: PeerId,
-    pub source_mid: Mid,
-    pub source_label: Arc<str>,
+/// A source a slot can carry: a point's track, and the simulcast layer of it (`None`: the
+/// only one).
+pub(crate) type SourceKey = (PeerId, Option<Rid>);
+
+/// One receive slot of a subscriber: an m-line negotiated once, fed by whichever point the
+/// SFU picks for it.
+pub(crate) struct RecvSlot {
+    pub role: SlotRole,
     pub kind: MediaKind,
-    pub state: TrackOutState,
-    /// False once the source peer left; the m-line is then stopped at the next negotiation.
-    pub source_alive: bool,
-    /// Rewrites the source's packets into this m-line's stream; its sources are the
-    /// simulcast layers (`None`: the only layer).
-    pub munger: SlotMunger<Option<Rid>>,
-    /// The payload type last seen from the source and the one it maps to on this m-line.
+    pub state: SlotState,
+    /// The point the SFU wants in this slot now.
+    pub want: Option<PeerId>,
+    /// Rewrites whichever source feeds the slot into the slot's one stream.
+    pub munger: SlotMunger<SourceKey>,
+    /// The payload type last seen from a source and the one it maps to on this m-line.
     pub pt_map: Option<(Pt, Pt)>,
+    /// The point the subscriber was last told this slot carries.
+    pub told: Option<PeerId>,
+    /// The told point changed and the subscriber has not been told yet, with the RTP
+    /// timestamp of the first packet of the new point.
+    pub tell: Option<Option<u32>>,
 }
 
-impl TrackOut {
-    /// A track of `source` to open towards `subscriber`.
-    pub fn new(
-        subscriber: PeerId,
-        source: PeerId,
-        source_mid: Mid,
-        source_label: Arc<str>,
-        kind: MediaKind,
-    ) -> TrackOut {
+impl RecvSlot {
+    /// The `index`th slot of `subscriber`.
+    pub fn new(subscriber: PeerId, index: usize, role: SlotRole, kind: MediaKind) -> RecvSlot {
         let config = match kind {
             MediaKind::Audio => SlotConfig::audio(),
             MediaKind::Video => SlotConfig::video(),
@@ -191,21 +197,45 @@ impl TrackOut {
         // Initial numbers differ per stream (RFC 3550 §5.1); they need not be secret, SRTP
         // protects the stream. The sequence number stays below 65,536: the receiver starts
         // with a rollover counter of zero (RFC 3711 §3.3.1).
-        let seed = mix(subscriber.0 ^ mix(source.0) ^ mix(u64::from(kind_index(kind) as u8)))
-            ^ source_mid
-                .as_bytes()
-                .iter()
-                .fold(0, |h, b| mix(h ^ u64::from(*b)));
-        TrackOut {
-            source,
-            source_mid,
-            source_label,
+        let seed = mix(subscriber.0 ^ mix(index as u64) ^ mix(kind_index(kind) as u64));
+        RecvSlot {
+            role,
             kind,
-            state: TrackOutState::ToOpen,
-            source_alive: true,
+            state: SlotState::ToOpen,
+            want: None,
             munger: SlotMunger::new(config, (seed >> 48) as u16 & 0x7fff, seed as u32),
             pt_map: None,
+            told: None,
+            tell: None,
         }
+    }
+
+    /// The slot's m-line, once negotiated.
+    pub fn mid(&self) -> Option<Mid> {
+        match self.state {
+            SlotState::Open(mid) => Some(mid),
+            _ => None,
+        }
+    }
+
+    /// Whether the slot forwards `source`'s packets now or waits for them.
+    pub fn involves(&self, source: PeerId) -> bool {
+        self.want == Some(source)
+            || self.munger.source().is_some_and(|(p, _)| p == source)
+            || self.munger.pending().is_some_and(|(p, _)| p == source)
+    }
+
+    /// Notes the point whose packets the slot forwards now; true when the subscriber must be
+    /// told (it was not yet).
+    pub fn note_source(&mut self, since_ts: Option<u32>) -> bool {
+        let now = self.munger.source().map(|(p, _)| p);
+        if now == self.told {
+            return false;
+        }
+        self.told = now;
+        let first = self.tell.is_none();
+        self.tell = Some(since_ts.filter(|_| now.is_some()));
+        first
     }
 }
 
@@ -218,17 +248,46 @@ fn mix(mut x: u64) -> u64 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TrackOutState {
+pub(crate) enum SlotState {
     /// Not yet in any offer.
     ToOpen,
     /// In an offer that waits for an answer.
     Negotiating(Mid),
-    /// Negotiated: media flows.
+    /// Negotiated: media can flow.
     Open(Mid),
-    /// To be stopped in the next offer.
-    ToStop(Mid),
-    /// Stopped in an offer that waits for an answer.
-    NegotiatingStop(Mid),
+}
+
+/// How many receive slots of each role a subscriber gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotCounts {
+    /// Points shown large: the host and the floor holder or spotlit point.
+    pub stage: usize,
+    /// Shared screens.
+    pub presentation: usize,
+    /// Thumbnails of the page the client shows.
+    pub page: usize,
+    /// Voices heard at once.
+    pub audio: usize,
+}
+
+impl SlotCounts {
+    /// The slots of a client whose grid page shows `page` thumbnails.
+    pub fn with_page(page: usize) -> SlotCounts {
+        SlotCounts {
+            stage: 2,
+            presentation: 1,
+            page: page.min(giaoban_model::MAX_PAGE_SLOTS),
+            audio: 4,
+        }
+    }
+
+    /// The slots in the order of their m-lines: stage, presentation, page, audio.
+    pub(crate) fn roles(&self) -> impl Iterator<Item = SlotRole> + '_ {
+        std::iter::repeat_n(SlotRole::Stage, self.stage)
+            .chain(std::iter::repeat_n(SlotRole::Presentation, self.presentation))
+            .chain(std::iter::repeat_n(SlotRole::Page, self.page))
+            .chain(std::iter::repeat_n(SlotRole::Audio, self.audio))
+    }
 }
 
 impl Peer {
@@ -239,7 +298,8 @@ impl Peer {
             label,
             rtc,
             tracks_in: Vec::new(),
-            tracks_out: Vec::new(),
+            slots: Vec::new(),
+            feeds: [Vec::new(), Vec::new()],
             pending: None,
             ice_restart: false,
             next_timeout: now,
@@ -259,28 +319,26 @@ impl Peer {
         }
     }
 
-    /// The source of the track this peer receives on `mid`, and the simulcast layer that
-    /// feeds it (or the one it waits for).
-    pub fn source_of(&self, mid: Mid) -> Option<(PeerId, Mid, Option<Rid>)> {
-        self.tracks_out.iter().find_map(|t| match t.state {
-            TrackOutState::Negotiating(m) | TrackOutState::Open(m) if m == mid => {
-                Some((t.source, t.source_mid, t.munger.keyframe_source().flatten()))
-            }
-            _ => None,
-        })
+    /// The source the slot on `mid` forwards (or, while empty, waits for): where a keyframe
+    /// request of this peer for that m-line goes.
+    pub fn source_of(&self, mid: Mid) -> Option<SourceKey> {
+        self.slots
+            .iter()
+            .find(|s| matches!(s.state, SlotState::Negotiating(m) | SlotState::Open(m) if m == mid))
+            .and_then(|s| s.munger.keyframe_source())
     }
 
-    /// Every track this peer receives once its outstanding offer is answered.
-    pub fn track_list(&self) -> Vec<TrackInfo> {
-        self.tracks_out
+    /// The slots, as listed in the offer that opens them.
+    pub fn slot_list(&self) -> Vec<SlotInfo> {
+        self.slots
             .iter()
-            .filter_map(|t| match t.state {
-                TrackOutState::Negotiating(mid) | TrackOutState::Open(mid) => Some(TrackInfo {
+            .filter_map(|s| match s.state {
+                SlotState::Negotiating(mid) | SlotState::Open(mid) => Some(SlotInfo {
                     mid: mid.to_string(),
-                    point: t.source_label.to_string(),
-                    kind: track_kind(t.kind),
+                    kind: track_kind(s.kind),
+                    role: s.role,
                 }),
-                _ => None,
+                SlotState::ToOpen => None,
             })
             .collect()
     }
@@ -288,11 +346,7 @@ impl Peer {
     /// Whether the next negotiation has anything to do.
     pub fn wants_negotiation(&self) -> bool {
         self.pending.is_none()
-            && (self.ice_restart
-                || self.tracks_out.iter().any(|t| {
-                    matches!(t.state, TrackOutState::ToOpen | TrackOutState::ToStop(_))
-                        || (matches!(t.state, TrackOutState::Open(_)) && !t.source_alive)
-                }))
+            && (self.ice_restart || self.slots.iter().any(|s| s.state == SlotState::ToOpen))
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use giaoban_model::{BriefingId, TrackInfo};
+use giaoban_model::{BriefingId, SlotFeed, SlotInfo, SlotRole};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::{Codec, PayloadParams};
@@ -18,8 +18,11 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
-use crate::peer::{Layer, LowBandwidthWatch, Peer, TrackIn, TrackOut, TrackOutState, kind_index};
+use crate::peer::{
+    Layer, LowBandwidthWatch, Peer, RecvSlot, SlotCounts, SlotState, SourceKey, TrackIn, kind_index,
+};
 use crate::slot::{SlotRequest, SourcePacket};
+use crate::speakers::{SpeakerConfig, SpeakerSelector};
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -125,12 +128,15 @@ impl SfuConfig {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SfuEvent {
-    /// Send this offer to the peer and pass its answer to [`Sfu::handle_answer`].
+    /// Send this offer to the peer and pass its answer to [`Sfu::handle_answer`]. The first
+    /// one opens the peer's receive slots (`slots`); an ICE restart's lists none.
     Offer {
         peer: PeerId,
         sdp: String,
-        tracks: Vec<TrackInfo>,
+        slots: Vec<SlotInfo>,
     },
+    /// The points some of the peer's slots carry from now on.
+    Slots { peer: PeerId, feeds: Vec<SlotFeed> },
     /// ICE and DTLS are up: media can flow.
     Connected { peer: PeerId },
     /// The media session ended on its own (ICE timeout, DTLS close). The shell should remove
@@ -161,6 +167,8 @@ pub struct SfuCounters {
     pub audio_frames_gated: u64,
     /// Simulcast layer switches done on a keyframe.
     pub layer_switches: u64,
+    /// Receive slots that switched from one point to another (or started or stopped).
+    pub slot_switches: u64,
 }
 
 /// Who may be heard and who is shown large in one room. Set by the briefing logic.
@@ -197,6 +205,10 @@ pub struct Sfu {
     rooms: HashMap<Arc<BriefingId>, Vec<PeerId>>,
     by_addr: HashMap<SocketAddr, PeerId>,
     policies: HashMap<BriefingId, RoomPolicy>,
+    /// The loudest voices of each room in open mode.
+    voices: HashMap<Arc<BriefingId>, RoomVoices>,
+    /// Peers with slot changes to tell.
+    to_tell: Vec<PeerId>,
     /// Deadlines of the peers, earliest first. An entry is stale when its peer left or has
     /// a newer deadline; stale entries are dropped when they reach the top. This keeps
     /// [`Sfu::poll_timeout`] and [`Sfu::handle_timeout`] from visiting every peer.
@@ -229,6 +241,8 @@ impl Sfu {
             rooms: HashMap::new(),
             by_addr: HashMap::new(),
             policies: HashMap::new(),
+            voices: HashMap::new(),
+            to_tell: Vec::new(),
             timeouts: BinaryHeap::new(),
             dirty: Vec::new(),
             transmits: VecDeque::new(),
@@ -237,8 +251,9 @@ impl Sfu {
         }
     }
 
-    /// Adds a peer from its publish offer and returns our answer. The peer then receives the
-    /// tracks of the other peers of `room` through [`SfuEvent::Offer`]s.
+    /// Adds a peer from its publish offer and returns our answer. The next
+    /// [`SfuEvent::Offer`] opens the peer's receive `slots`; [`SfuEvent::Slots`] then says which
+    /// point of `room` each one carries.
     pub fn add_peer(
         &mut self,
         now: Instant,
@@ -246,6 +261,7 @@ impl Sfu {
         room: BriefingId,
         label: String,
         offer_sdp: &str,
+        slots: SlotCounts,
     ) -> Result<String, MediaError> {
         if self.peers.contains_key(&id) {
             return Err(MediaError::DuplicatePeer);
@@ -293,23 +309,23 @@ impl Sfu {
             self.config.audio_only_below_kbps,
             self.config.audio_only_after,
         );
-        // Subscribe the newcomer to everything already published in the room.
-        let members = self.rooms.entry(room).or_default();
-        for other in members.iter().filter_map(|m| self.peers.get(m)) {
-            for track in &other.tracks_in {
-                peer.tracks_out.push(TrackOut::new(
-                    id,
-                    other.id,
-                    track.mid,
-                    other.label.clone(),
-                    track.kind,
-                ));
-            }
-        }
-        members.push(id);
+        // The receive slots: negotiated in the first offer, never changed after.
+        peer.slots = slots
+            .roles()
+            .enumerate()
+            .map(|(i, role)| {
+                let kind = match role {
+                    SlotRole::Audio => MediaKind::Audio,
+                    _ => MediaKind::Video,
+                };
+                RecvSlot::new(id, i, role, kind)
+            })
+            .collect();
+        self.rooms.entry(room.clone()).or_default().push(id);
         self.peers.insert(id, peer);
         debug!(%id, "peer added");
         self.mark_dirty(id);
+        self.assign_room(now, &room);
         self.drive(now);
         Ok(answer.to_sdp_string())
     }
@@ -329,56 +345,45 @@ impl Sfu {
             .sdp_api()
             .accept_answer(pending, answer)
             .map_err(|e| MediaError::RejectedSdp(e.to_string()))?;
-        let mut opened = Vec::new();
-        for track in &mut peer.tracks_out {
-            if let TrackOutState::Negotiating(mid) = track.state {
-                track.state = TrackOutState::Open(mid);
-                if track.kind == MediaKind::Video {
-                    opened.push((track.source, track.source_mid));
-                }
+        let mut opened = false;
+        for slot in &mut peer.slots {
+            if let SlotState::Negotiating(mid) = slot.state {
+                slot.state = SlotState::Open(mid);
+                opened = true;
             }
         }
-        // A stopped m-line may be recycled by str0m for a later track.
-        peer.tracks_out
-            .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
-        // A new subscriber needs a keyframe to start decoding.
-        for (source, mid) in opened {
-            self.request_keyframe(now, source, mid, None, KeyframeRequestKind::Pli);
+        if opened {
+            // The slots can carry media now: fill them (a video slot asks its source for
+            // the keyframe it starts on).
+            let room = peer.room.clone();
+            self.assign_room(now, &room);
         }
         self.mark_dirty(id);
         self.drive(now);
         Ok(())
     }
 
-    /// Removes a peer; its tracks stop at every receiver.
+    /// Removes a peer; the slots that carried it carry other points, or nothing.
     pub fn remove_peer(&mut self, now: Instant, id: PeerId) {
         let Some(mut peer) = self.peers.remove(&id) else {
             return;
         };
         peer.rtc.disconnect();
         self.by_addr.retain(|_, p| *p != id);
+        if let Some(voices) = self.voices.get_mut(&peer.room) {
+            voices.selector.remove(id);
+            voices.selected.retain(|p| *p != id);
+        }
         if let Some(members) = self.rooms.get_mut(&peer.room) {
             members.retain(|m| *m != id);
-            for other in members.iter() {
-                let Some(other) = self.peers.get_mut(other) else {
-                    continue;
-                };
-                other
-                    .tracks_out
-                    .retain(|t| !(t.source == id && t.state == TrackOutState::ToOpen));
-                for track in other.tracks_out.iter_mut().filter(|t| t.source == id) {
-                    track.source_alive = false;
-                }
-                if !other.dirty {
-                    other.dirty = true;
-                    self.dirty.push(other.id);
-                }
-            }
             if members.is_empty() {
                 self.rooms.remove(&peer.room);
+                self.voices.remove(&peer.room);
             }
         }
         debug!(%id, "peer removed");
+        // The slots that carried it get other points, or nothing.
+        self.assign_room(now, &peer.room);
         self.drive(now);
     }
 
@@ -473,9 +478,12 @@ impl Sfu {
 
     /// Sends `peer` audio only (`on`), or audio and video again. A point on a weak link
     /// chooses it; the video it displays then costs nothing on its link.
-    pub fn set_audio_only(&mut self, peer: PeerId, on: bool) {
-        if let Some(peer) = self.peers.get_mut(&peer) {
-            peer.audio_only = on;
+    pub fn set_audio_only(&mut self, now: Instant, peer: PeerId, on: bool) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.audio_only = on;
+            let room = p.room.clone();
+            self.assign_room(now, &room);
+            self.drive(now);
         }
     }
 
@@ -495,15 +503,38 @@ impl Sfu {
     }
 
     /// Sets who may be heard and who is on the stage in `room`.
-    pub fn set_room_policy(&mut self, room: &BriefingId, policy: RoomPolicy) {
+    pub fn set_room_policy(&mut self, now: Instant, room: &BriefingId, policy: RoomPolicy) {
+        if self.policies.get(room) == Some(&policy) {
+            return;
+        }
         self.policies.insert(room.clone(), policy);
+        if let Some((room, _)) = self.rooms.get_key_value(room) {
+            let room = room.clone();
+            self.assign_room(now, &room);
+            self.drive(now);
+        }
     }
 
-    /// Sets the points whose thumbnails `peer` displays (`None`: all of them).
-    pub fn set_view(&mut self, peer: PeerId, thumbnails: Option<Vec<String>>) {
-        if let Some(peer) = self.peers.get_mut(&peer) {
-            peer.view = thumbnails;
+    /// Sets the points whose thumbnails `peer` displays, in order (`None`: the first points
+    /// of the room). Its page slots carry the first of them that publish video; names beyond
+    /// its page slots, and names of no point in the room, are ignored.
+    pub fn set_view(&mut self, now: Instant, peer: PeerId, thumbnails: Option<Vec<String>>) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.view == thumbnails {
+            return;
         }
+        let page = p.slots.iter().filter(|s| s.role == SlotRole::Page).count();
+        if let Some(view) = &thumbnails
+            && view.len() > page
+        {
+            debug!(%peer, listed = view.len(), page, "view lists more points than page slots: the first are shown");
+        }
+        p.view = thumbnails;
+        let room = p.room.clone();
+        self.assign_room(now, &room);
+        self.drive(now);
     }
 
     /// Connection quality of every peer. Media "flows" when a frame of it passed in the last
@@ -612,19 +643,60 @@ impl Sfu {
                 self.apply(now, action);
             }
         }
+        self.tell_slots();
+    }
+
+    /// Tells every peer whose slots changed source which points they carry now.
+    fn tell_slots(&mut self) {
+        let mut changes = Vec::new();
+        for id in std::mem::take(&mut self.to_tell) {
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            for slot in &mut peer.slots {
+                if let (Some(since_ts), Some(mid)) = (slot.tell, slot.mid()) {
+                    slot.tell = None;
+                    changes.push((id, mid, slot.told, since_ts));
+                }
+            }
+        }
+        let mut feeds: Vec<SlotFeed> = Vec::new();
+        let mut current = None;
+        for (id, mid, told, since_ts) in changes {
+            if current.is_some_and(|c| c != id) {
+                let peer = current.take().expect("checked");
+                self.events.push_back(SfuEvent::Slots {
+                    peer,
+                    feeds: std::mem::take(&mut feeds),
+                });
+            }
+            current = Some(id);
+            feeds.push(SlotFeed {
+                mid: mid.to_string(),
+                point: told
+                    .and_then(|p| self.peers.get(&p))
+                    .map(|p| p.label.to_string()),
+                since_ts,
+            });
+        }
+        if let Some(peer) = current {
+            self.events.push_back(SfuEvent::Slots { peer, feeds });
+        }
     }
 
     fn apply(&mut self, now: Instant, action: Action) {
         match action {
             Action::Forward(from, mid, rid, packet) => self.forward(now, from, mid, rid, packet),
             Action::KeyframeRequest(from, req) => {
-                // The subscriber asks for the layer its m-line carries now.
+                // The subscriber asks for the source and layer its slot carries now.
                 let source = self.peers.get(&from).and_then(|p| p.source_of(req.mid));
-                if let Some((source, source_mid, layer)) = source {
-                    self.request_keyframe(now, source, source_mid, layer, req.kind);
+                if let Some(source) = source {
+                    self.request_keyframe(now, source, req.kind);
                 }
             }
-            Action::Published(from, mid, kind, rids) => self.published(from, mid, kind, rids),
+            Action::Published(from, mid, kind, rids) => {
+                self.published(now, from, mid, kind, rids)
+            }
         }
     }
 
@@ -650,6 +722,7 @@ impl Sfu {
                 return;
             }
             // A layer the SDP did not announce: learn it from the media itself.
+            debug!(peer = %from, %mid, %rid, "simulcast layer not in the offer: learnt from the media");
             track.rids.push(rid);
         }
         let restarted = track.restarted(rid, packet.header.ssrc);
@@ -667,18 +740,20 @@ impl Sfu {
         };
         let room = publisher.room.clone();
         let policy = self.policies.get(&*room);
-        if kind == MediaKind::Audio
-            && policy
+        if kind == MediaKind::Audio {
+            if policy
                 .and_then(|p| p.speakers.as_ref())
                 .is_some_and(|speakers| !speakers.contains(&*publisher.label))
-        {
-            // The briefing gives this point no right to speak: the server, not the client's
-            // mute button, keeps it silent.
-            self.counters.audio_frames_gated += 1;
-            return;
+            {
+                // The briefing gives this point no right to speak: the server, not the
+                // client's mute button, keeps it silent.
+                self.counters.audio_frames_gated += 1;
+                return;
+            }
+            if policy.is_none_or(|p| p.speakers.is_none()) {
+                self.hear(now, &room, from, packet.header.ext_vals.audio_level);
+            }
         }
-        let on_stage = policy.is_some_and(|p| p.stage.iter().any(|s| **s == *publisher.label));
-        let label = publisher.label.clone();
         let source_packet = match (kind, params.spec().codec) {
             (MediaKind::Video, Codec::Vp8) => {
                 SourcePacket::vp8(*packet.seq_no, packet.header.timestamp, &packet.payload)
@@ -693,83 +768,81 @@ impl Sfu {
         };
         let min_high_kbps = self.config.high_layer_min_kbps;
         let mut wanted_keyframes: [Option<Option<Rid>>; 2] = [None, None];
+        let Some(publisher) = self.peers.get_mut(&from) else {
+            return;
+        };
+        let mut feeds = std::mem::take(&mut publisher.feeds[kind_index(kind)]);
         let Sfu {
-            rooms,
             peers,
             dirty,
             counters,
+            to_tell,
             ..
         } = self;
-        let Some(members) = rooms.get(&*room) else {
-            return;
-        };
-        for member in members.iter().filter(|m| **m != from) {
-            let Some(peer) = peers.get_mut(member) else {
-                continue;
+        feeds.retain(|&(member, index)| {
+            let Some(peer) = peers.get_mut(&member) else {
+                return false;
             };
-            let Some(index) = peer.tracks_out.iter().position(|t| {
-                t.source == from && t.source_mid == mid && matches!(t.state, TrackOutState::Open(_))
-            }) else {
-                continue;
+            let high_ok = peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps);
+            let Some(slot) = peer.slots.get_mut(index) else {
+                return false;
             };
-            let want = if kind == MediaKind::Video {
-                let layer = if peer.audio_only {
-                    // The point chose sound alone: its link carries no video.
-                    None
-                } else if on_stage && peer.bwe_kbps.is_none_or(|kbps| kbps >= min_high_kbps) {
-                    Some(Layer::High)
-                } else if on_stage
-                    || peer
-                        .view
-                        .as_ref()
-                        .is_none_or(|v| v.iter().any(|s| **s == *label))
-                {
-                    Some(Layer::Low)
-                } else {
-                    None
+            if slot.kind != kind || !slot.involves(from) {
+                return false;
+            }
+            let Some(out_mid) = slot.mid() else {
+                return true;
+            };
+            if slot.want == Some(from) {
+                let layer = match kind {
+                    MediaKind::Audio => None,
+                    // The stage gets the high layer when the link carries it.
+                    MediaKind::Video if slot.role == SlotRole::Stage && high_ok => high_rid,
+                    MediaKind::Video => low_rid,
                 };
-                // Nobody receives video it does not display.
-                layer.map(|layer| match layer {
-                    Layer::High => high_rid,
-                    Layer::Low => low_rid,
-                })
-            } else {
-                Some(None)
-            };
-            let out = &mut peer.tracks_out[index];
-            if out.munger.target() != want {
-                // A video layer switch waits for a keyframe of the new layer; until then the
-                // old layer keeps the picture moving.
-                if let Some(SlotRequest::Keyframe(layer)) = out.munger.switch_to(now, want) {
-                    wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
+                let want = Some((from, layer));
+                if slot.munger.target() != want {
+                    // A switch waits for a keyframe of the new layer; until then the old one
+                    // keeps the picture moving.
+                    if let Some(SlotRequest::Keyframe((_, layer))) =
+                        slot.munger.switch_to(now, want)
+                    {
+                        wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
+                    }
                 }
-            } else if out.munger.poll_timeout().is_some_and(|t| t <= now)
-                && let Some(SlotRequest::Keyframe(layer)) = out.munger.handle_timeout(now)
+            }
+            if slot.munger.pending().is_some_and(|(p, _)| p == from)
+                && slot.munger.poll_timeout().is_some_and(|t| t <= now)
+                && let Some(SlotRequest::Keyframe((_, layer))) = slot.munger.handle_timeout(now)
             {
                 wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
             }
             if restarted {
-                out.munger.restart(rid);
+                slot.munger.restart((from, rid));
             }
-            let before = out.munger.source();
-            // Packets of other layers, or of the new layer before its keyframe, are dropped.
-            let Ok(munged) = out.munger.on_packet(now, rid, &source_packet) else {
-                continue;
+            let before = slot.munger.source();
+            // Packets of other layers, or of the new source before its keyframe, are dropped.
+            let Ok(munged) = slot.munger.on_packet(now, (from, rid), &source_packet) else {
+                return true;
             };
-            if before.is_some() && before != out.munger.source() {
-                counters.layer_switches += 1;
+            if before != slot.munger.source() {
+                if before.is_some_and(|(p, _)| p == from) {
+                    counters.layer_switches += 1;
+                } else {
+                    counters.slot_switches += 1;
+                    if slot.note_source(Some(munged.timestamp)) {
+                        to_tell.push(member);
+                    }
+                }
             }
-            let TrackOutState::Open(out_mid) = out.state else {
-                continue;
-            };
-            let out_pt = match out.pt_map {
+            let out_pt = match slot.pt_map {
                 Some((from_pt, to_pt)) if from_pt == pt => to_pt,
                 _ => {
                     let Some(to_pt) = subscriber_pt(&peer.rtc, out_mid, params) else {
                         trace!(peer = %member, %out_mid, "no matching payload type: not forwarded");
-                        continue;
+                        return true;
                     };
-                    out.pt_map = Some((pt, to_pt));
+                    slot.pt_map = Some((pt, to_pt));
                     to_pt
                 }
             };
@@ -789,7 +862,7 @@ impl Sfu {
             }
             let mut api = peer.rtc.direct_api();
             let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
-                continue;
+                return true;
             };
             stream.write_rtp(write);
             if kind == MediaKind::Audio || packet.header.marker {
@@ -798,52 +871,235 @@ impl Sfu {
             peer.last_out[kind_index(kind)] = Some(now);
             if !peer.dirty {
                 peer.dirty = true;
-                dirty.push(*member);
+                dirty.push(member);
             }
+            true
+        });
+        if let Some(publisher) = self.peers.get_mut(&from) {
+            // Slots assigned while the packet was forwarded (none today) are kept.
+            let list = &mut publisher.feeds[kind_index(kind)];
+            feeds.append(list);
+            *list = feeds;
         }
         for layer in wanted_keyframes.into_iter().flatten() {
-            self.request_keyframe(now, from, mid, layer, KeyframeRequestKind::Pli);
+            self.request_keyframe(now, (from, layer), KeyframeRequestKind::Pli);
         }
     }
 
-    fn published(&mut self, from: PeerId, mid: Mid, kind: MediaKind, rids: Vec<Rid>) {
+    /// Takes the RFC 6464 level of an audio packet of `from` (open mode): every so often the
+    /// room's loudest voices are chosen again, and the audio slots follow.
+    fn hear(&mut self, now: Instant, room: &Arc<BriefingId>, from: PeerId, level: Option<i8>) {
+        let voices = self
+            .voices
+            .entry(room.clone())
+            .or_insert_with(|| RoomVoices::new(now));
+        // A source that does not tell its level competes as barely audible.
+        let level = level.map_or(SILENT_LEVEL - 1, |l| l.unsigned_abs().min(127));
+        voices.selector.observe(now, from, level);
+        if now < voices.next_selection {
+            return;
+        }
+        voices.next_selection = now + VOICE_SELECTION_INTERVAL;
+        let pinned = self.stage_peers(room);
+        let Some(voices) = self.voices.get_mut(room) else {
+            return;
+        };
+        let selected = voices.selector.select(now, &pinned);
+        if selected != voices.selected {
+            voices.selected = selected;
+            self.assign_room(now, room);
+        }
+    }
+
+    fn published(&mut self, now: Instant, from: PeerId, mid: Mid, kind: MediaKind, rids: Vec<Rid>) {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
-        if publisher.tracks_in.iter().any(|t| t.mid == mid) {
+        if publisher.tracks_in.iter().any(|t| t.mid == mid || t.kind == kind) {
+            // One track of each kind per point; the signalling refuses more.
             return;
         }
         publisher.tracks_in.push(TrackIn::new(mid, kind, rids));
-        let label = publisher.label.clone();
         let room = publisher.room.clone();
-        let members = self.rooms.get(&*room).cloned().unwrap_or_default();
-        for member in members.into_iter().filter(|m| *m != from) {
-            if let Some(peer) = self.peers.get_mut(&member) {
-                peer.tracks_out
-                    .push(TrackOut::new(member, from, mid, label.clone(), kind));
-                self.mark_dirty(member);
+        self.assign_room(now, &room);
+    }
+
+    /// The peers on `room`'s stage, in the policy's order.
+    fn stage_peers(&self, room: &BriefingId) -> Vec<PeerId> {
+        let Some(policy) = self.policies.get(room) else {
+            return Vec::new();
+        };
+        let members = self.rooms.get(room).map(Vec::as_slice).unwrap_or_default();
+        policy
+            .stage
+            .iter()
+            .filter_map(|name| self.newest_named(members, name))
+            .collect()
+    }
+
+    /// The newest member called `name` (a point that reconnects briefly has two).
+    fn newest_named(&self, members: &[PeerId], name: &str) -> Option<PeerId> {
+        members
+            .iter()
+            .rev()
+            .copied()
+            .find(|m| self.peers.get(m).is_some_and(|p| *p.label == *name))
+    }
+
+    /// Decides which point each slot of each member of `room` carries: stage slots the stage,
+    /// page slots the points of the member's view, audio slots the voices. A slot keeps its
+    /// point while that point is still wanted, so that a change moves as little as possible.
+    fn assign_room(&mut self, now: Instant, room: &Arc<BriefingId>) {
+        let Some(members) = self.rooms.get(&**room).cloned() else {
+            return;
+        };
+        let policy = self.policies.get(&**room);
+        let publishes = |p: &PeerId, kind: MediaKind| {
+            self.peers
+                .get(p)
+                .is_some_and(|p| p.tracks_in.iter().any(|t| t.kind == kind))
+        };
+        let stage = self.stage_peers(room);
+        let voices: Vec<PeerId> = match policy.and_then(|p| p.speakers.as_ref()) {
+            // Directed: whoever has the right to speak, the stage first.
+            Some(speakers) => {
+                let mut named: Vec<PeerId> = stage.clone();
+                let mut others: Vec<&String> = speakers.iter().collect();
+                others.sort();
+                named.extend(others.into_iter().filter_map(|n| self.newest_named(&members, n)));
+                dedup(named)
+            }
+            // Open: the stage, then the loudest.
+            None => {
+                let mut named = stage.clone();
+                if let Some(v) = self.voices.get(&**room) {
+                    named.extend(v.selected.iter().copied());
+                }
+                dedup(named)
+            }
+        };
+        let mut plans = Vec::with_capacity(members.len());
+        for &member in &members {
+            let Some(peer) = self.peers.get(&member) else {
+                continue;
+            };
+            let video_ok = !peer.audio_only;
+            let stage_video: Vec<PeerId> = stage
+                .iter()
+                .copied()
+                .filter(|p| video_ok && *p != member && publishes(p, MediaKind::Video))
+                .collect();
+            let listed: Vec<PeerId> = match &peer.view {
+                Some(names) => names
+                    .iter()
+                    .filter_map(|n| self.newest_named(&members, n))
+                    .collect(),
+                None => members.clone(),
+            };
+            let page: Vec<PeerId> = dedup(listed)
+                .into_iter()
+                .filter(|p| {
+                    video_ok
+                        && *p != member
+                        && !stage.contains(p)
+                        && publishes(p, MediaKind::Video)
+                })
+                .collect();
+            let audio: Vec<PeerId> = voices
+                .iter()
+                .copied()
+                .filter(|p| *p != member && publishes(p, MediaKind::Audio))
+                .collect();
+            plans.push((member, [stage_video, Vec::new(), page, audio]));
+        }
+        for (member, wanted) in plans {
+            self.assign_peer(now, member, &wanted);
+        }
+    }
+
+    /// Points the slots of `member` at the `wanted` points of each role (stage,
+    /// presentation, page, audio), keeping the slots whose point is still wanted.
+    fn assign_peer(&mut self, now: Instant, member: PeerId, wanted: &[Vec<PeerId>; 4]) {
+        let Some(peer) = self.peers.get_mut(&member) else {
+            return;
+        };
+        let mut changed: Vec<(usize, Option<PeerId>, usize)> = Vec::new();
+        for (role, wanted) in ROLES.iter().zip(wanted) {
+            let indices: Vec<usize> = (0..peer.slots.len())
+                .filter(|&i| peer.slots[i].role == *role)
+                .collect();
+            let wanted = &wanted[..wanted.len().min(indices.len())];
+            let mut placed: Vec<PeerId> = Vec::with_capacity(wanted.len());
+            let mut free = Vec::new();
+            for &i in &indices {
+                match peer.slots[i].want {
+                    Some(p) if wanted.contains(&p) && !placed.contains(&p) => placed.push(p),
+                    _ => free.push(i),
+                }
+            }
+            let mut newcomers = wanted.iter().filter(|p| !placed.contains(p));
+            for i in free {
+                let next = newcomers.next().copied();
+                if peer.slots[i].want != next {
+                    peer.slots[i].want = next;
+                    changed.push((i, next, kind_index(peer.slots[i].kind)));
+                }
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        let mut keyframes = Vec::new();
+        let mut tell = false;
+        for &(index, want, _) in &changed {
+            let slot = &mut peer.slots[index];
+            match want {
+                None => {
+                    // Nothing to show: stop at once.
+                    slot.munger.switch_to(now, None);
+                    tell |= slot.note_source(None);
+                }
+                // Audio switches on the source's next packet; video asks for a keyframe now,
+                // and the first packet of the source switches the slot to the exact layer.
+                Some(source) if slot.kind == MediaKind::Video && slot.mid().is_some() => {
+                    keyframes.push(source);
+                }
+                Some(_) => {}
+            }
+        }
+        if tell {
+            self.to_tell.push(member);
+        }
+        for &(index, want, kind) in &changed {
+            if let Some(source) = want
+                && let Some(p) = self.peers.get_mut(&source)
+                && !p.feeds[kind].contains(&(member, index))
+            {
+                p.feeds[kind].push((member, index));
+            }
+        }
+        for source in keyframes {
+            let layer = self.peers.get(&source).and_then(|p| {
+                p.tracks_in
+                    .iter()
+                    .find(|t| t.kind == MediaKind::Video)
+                    .map(|t| t.rid_for(Layer::Low))
+            });
+            if let Some(layer) = layer {
+                self.request_keyframe(now, (source, layer), KeyframeRequestKind::Pli);
             }
         }
     }
 
-    fn request_keyframe(
-        &mut self,
-        now: Instant,
-        source: PeerId,
-        mid: Mid,
-        rid: Option<str0m::media::Rid>,
-        kind: KeyframeRequestKind,
-    ) {
+    fn request_keyframe(&mut self, now: Instant, (source, rid): SourceKey, kind: KeyframeRequestKind) {
         let interval = self.config.keyframe_request_interval;
         let Some(peer) = self.peers.get_mut(&source) else {
             return;
         };
-        let Some(track) = peer.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+        let Some(track) = peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video) else {
             return;
         };
-        if track.kind != MediaKind::Video {
-            return;
-        }
+        let mid = track.mid;
         if track
             .last_keyframe_request
             .iter()
@@ -865,6 +1121,54 @@ impl Sfu {
     }
 }
 
+/// The slot roles in the order [`Sfu::assign_peer`] takes its wanted points.
+const ROLES: [SlotRole; 4] = [
+    SlotRole::Stage,
+    SlotRole::Presentation,
+    SlotRole::Page,
+    SlotRole::Audio,
+];
+
+/// RFC 6464 levels (−dBov) at or above this are silence for the choice of voices.
+const SILENT_LEVEL: u8 = 70;
+
+/// How often a room's loudest voices are chosen again.
+const VOICE_SELECTION_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The voices of one room in open mode.
+struct RoomVoices {
+    selector: SpeakerSelector<PeerId>,
+    /// The loudest points now, besides the stage.
+    selected: Vec<PeerId>,
+    next_selection: Instant,
+}
+
+impl RoomVoices {
+    fn new(now: Instant) -> RoomVoices {
+        RoomVoices {
+            // One more than a subscriber's audio slots: a subscriber does not hear itself.
+            selector: SpeakerSelector::new(SpeakerConfig {
+                slots: SlotCounts::with_page(0).audio + 1,
+                silence_dbov: SILENT_LEVEL,
+                ..SpeakerConfig::default()
+            }),
+            selected: Vec::new(),
+            next_selection: now,
+        }
+    }
+}
+
+/// `points` without repeats, in their first order.
+fn dedup(points: Vec<PeerId>) -> Vec<PeerId> {
+    let mut seen = Vec::with_capacity(points.len());
+    for p in points {
+        if !seen.contains(&p) {
+            seen.push(p);
+        }
+    }
+    seen
+}
+
 /// The payload type on `mid` of the subscriber's session that carries what `params` describes
 /// in the publisher's.
 fn subscriber_pt(rtc: &Rtc, mid: Mid, params: PayloadParams) -> Option<Pt> {
@@ -873,42 +1177,27 @@ fn subscriber_pt(rtc: &Rtc, mid: Mid, params: PayloadParams) -> Option<Pt> {
     (media.remote_pts().is_empty() || media.remote_pts().contains(&pt)).then_some(pt)
 }
 
-/// Builds the next offer for `peer`: new tracks to receive, departed tracks to stop.
+/// Builds the next offer for `peer`: its receive slots the first time, new ICE credentials
+/// on a restart.
 fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
-    for track in &mut peer.tracks_out {
-        if let TrackOutState::Open(mid) = track.state
-            && !track.source_alive
-        {
-            track.state = TrackOutState::ToStop(mid);
-        }
-    }
     let mut api = peer.rtc.sdp_api();
     if std::mem::take(&mut peer.ice_restart) {
         // New credentials, the same candidates (RFC 8445 §9): the browser checks again from
         // whatever network it is on now.
         api.ice_restart(true);
     }
-    for track in &mut peer.tracks_out {
-        match track.state {
-            TrackOutState::ToOpen => {
-                // msid identifiers must be SDP tokens (RFC 8830 §2); point names are not, so
-                // the name travels in the signalling message instead.
-                let stream = format!("p{}", track.source.0);
-                let track_id = format!("p{}-{}", track.source.0, track.source_mid);
-                let mid = api.add_media(
-                    track.kind,
-                    Direction::SendOnly,
-                    Some(stream),
-                    Some(track_id),
-                    None,
-                );
-                track.state = TrackOutState::Negotiating(mid);
-            }
-            TrackOutState::ToStop(mid) => {
-                api.stop_media(mid);
-                track.state = TrackOutState::NegotiatingStop(mid);
-            }
-            _ => {}
+    for (index, slot) in peer.slots.iter_mut().enumerate() {
+        if slot.state == SlotState::ToOpen {
+            // msid identifiers must be SDP tokens (RFC 8830 §2): the slot's number. Which
+            // point it carries travels in the signalling.
+            let mid = api.add_media(
+                slot.kind,
+                Direction::SendOnly,
+                Some("giaoban".to_string()),
+                Some(format!("slot{index}")),
+                None,
+            );
+            slot.state = SlotState::Negotiating(mid);
         }
     }
     if !api.has_changes() {
@@ -916,10 +1205,15 @@ fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
     }
     let (offer, pending) = api.apply()?;
     peer.pending = Some(pending);
+    let slots = if peer.slots.iter().any(|s| matches!(s.state, SlotState::Negotiating(_))) {
+        peer.slot_list()
+    } else {
+        Vec::new()
+    };
     Some(SfuEvent::Offer {
         peer: peer.id,
         sdp: offer.to_sdp_string(),
-        tracks: peer.track_list(),
+        slots,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig};
+use giaoban_media::{SlotCounts, MediaAddress, PeerId, Sfu, SfuConfig};
 use giaoban_model::BriefingId;
 use str0m::Rtc;
 use str0m::media::{Direction, MediaKind};
@@ -22,6 +22,7 @@ fn answer_to_a_browser_like_offer(config: SfuConfig) -> String {
         BriefingId("b1".into()),
         "UBND xã Nghi Lộc".into(),
         &offer.to_sdp_string(),
+        SlotCounts::with_page(6),
     )
     .expect("an answer")
 }

@@ -64,10 +64,10 @@ fn points_of_other_briefings_are_never_forwarded() {
     for (me, stranger) in [("A1", "B1"), ("A2", "B2"), ("B1", "A1"), ("B2", "A2")] {
         let c = sim.client(me);
         assert!(
-            c.tracks
-                .values()
-                .all(|(p, _)| !p.starts_with(&stranger[..1]))
+            c.carried().iter().all(|p| !p.starts_with(&stranger[..1])),
+            "{me} has a slot carrying a point of another briefing"
         );
+        assert_eq!(c.mislabelled, 0);
         assert_eq!(c.frames_from(stranger, TrackKind::Video), 0);
         assert_eq!(c.frames_from(stranger, TrackKind::Audio), 0);
     }
@@ -116,8 +116,8 @@ fn leaving_point_streams_stop_and_rejoin_is_seen() {
             "{s} still receives the departed point"
         );
         assert!(
-            c.tracks.values().all(|(p, _)| p != leaver),
-            "{s} still lists a track of the departed point"
+            c.carried().iter().all(|p| p != leaver),
+            "{s} still has a slot carrying the departed point"
         );
     }
     // The same point comes back with a new connection.
@@ -237,6 +237,7 @@ fn audio_of_points_without_the_floor_is_not_forwarded() {
     }));
     let speakers: HashSet<String> = ["host", "p1"].iter().map(|s| s.to_string()).collect();
     sim.sfu.set_room_policy(
+        sim.now,
         &BriefingId("b1".into()),
         RoomPolicy {
             speakers: Some(speakers),
@@ -275,6 +276,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
     }));
     // p1 shows only p2 as a thumbnail; the host is on everyone's stage.
     sim.sfu.set_room_policy(
+        sim.now,
         &BriefingId("b1".into()),
         RoomPolicy {
             speakers: None,
@@ -282,7 +284,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
         },
     );
     let p1 = sim.client("p1").peer;
-    sim.sfu.set_view(p1, Some(vec!["p2".into()]));
+    sim.sfu.set_view(sim.now, p1, Some(vec!["p2".into()]));
     sim.run(Duration::from_millis(200));
     let host_before = sim.client("p1").frames_from("host", TrackKind::Video);
     let p2_before = sim.client("p1").frames_from("p2", TrackKind::Video);
@@ -290,7 +292,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
     assert!(sim.client("p1").frames_from("host", TrackKind::Video) > host_before + 30);
     assert!(sim.client("p1").frames_from("p2", TrackKind::Video) > p2_before + 30);
     // Off the page, p2's video stops.
-    sim.sfu.set_view(p1, Some(vec![]));
+    sim.sfu.set_view(sim.now, p1, Some(vec![]));
     sim.run(Duration::from_millis(200));
     let p2_paused = sim.client("p1").frames_from("p2", TrackKind::Video);
     sim.run(Duration::from_secs(2));
@@ -303,7 +305,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
     sim.run(Duration::from_secs(1));
     assert!(sim.client("p1").frames_from("p2", TrackKind::Audio) > audio + 20);
     // Back on the page: video resumes (from the next keyframe).
-    sim.sfu.set_view(p1, Some(vec!["p2".into()]));
+    sim.sfu.set_view(sim.now, p1, Some(vec!["p2".into()]));
     let ok = sim.run_until(Duration::from_secs(4), |s| {
         s.client("p1").frames_from("p2", TrackKind::Video) > p2_paused + 10
     });
@@ -355,3 +357,4 @@ fn datagrams_to_an_address_that_is_not_a_media_address_are_dropped() {
     );
     assert_eq!(sim.sfu.counters().datagrams_dropped - before, 2);
 }
+

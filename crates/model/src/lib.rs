@@ -10,7 +10,8 @@ mod state;
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
     BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_SIGNAL_MESSAGE_BYTES,
-    PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, TrackInfo, TrackKind,
+    MAX_PAGE_SLOTS, PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, SlotFeed, SlotInfo, SlotRole,
+    TrackKind,
 };
 pub use state::{
     FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Role, Snapshot, StateDelta};
 
 /// Version of the signalling protocol, sent by both sides in the handshake.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest signalling message accepted from a client. A client's SDP answer lists every
 /// m-line it receives, about 1 kB each, two per other point: 1 MiB covers a briefing of
@@ -20,7 +20,13 @@ pub enum ClientMsg {
     /// First message of every connection.
     Hello { version: u32, token: String },
     /// The client's offer to publish its camera and microphone (once per connection).
-    Offer { sdp: String },
+    /// `page` is how many thumbnails its grid shows at once: the number of page slots it
+    /// receives (default by role, at most [`MAX_PAGE_SLOTS`]).
+    Offer {
+        sdp: String,
+        #[serde(default)]
+        page: Option<usize>,
+    },
     /// The client's answer to a server offer.
     Answer { sdp: String },
     /// Ask for the floor, optionally saying about what.
@@ -61,9 +67,13 @@ pub enum ServerMsg {
     },
     /// The server's answer to the client's publish offer.
     Answer { sdp: String },
-    /// A server offer that adds or removes the tracks this client receives. `tracks` lists
-    /// every track the client receives after applying it, by media id.
-    Offer { sdp: String, tracks: Vec<TrackInfo> },
+    /// A server offer. The first one opens the client's receive slots, listed in `slots`;
+    /// later ones (an ICE restart) change no m-line and list none.
+    Offer { sdp: String, slots: Vec<SlotInfo> },
+    /// Which point each listed receive slot carries from now on. A slot's media switches to
+    /// the new point at the packet whose RTP timestamp is `since_ts`: the client labels the
+    /// picture from the frame it shows, never from this message's arrival.
+    Slots { feeds: Vec<SlotFeed> },
     /// The briefing's whole state (floor mode, floor, stage, hands, roll-call, points), to a
     /// point that joins or whose backlog was dropped. `seq` is the number of the last
     /// `state_delta` it holds: the client ignores deltas numbered `seq` or lower.
@@ -132,12 +142,42 @@ pub struct QualityInfo {
     pub kbps_out: u64,
 }
 
-/// One track a client receives: its media id in the SDP and the point it comes from.
+/// Page slots a client may ask for: a 7 × 7 grid.
+pub const MAX_PAGE_SLOTS: usize = 49;
+
+/// One receive slot of a client: an m-line negotiated once, fed by whichever point the server
+/// picks (see [`ServerMsg::Slots`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrackInfo {
+pub struct SlotInfo {
+    /// The media id of the slot's m-line.
     pub mid: String,
-    pub point: String,
     pub kind: TrackKind,
+    pub role: SlotRole,
+}
+
+/// What a receive slot is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotRole {
+    /// A point shown large: the host, the floor holder, the spotlit point (high layer).
+    Stage,
+    /// A shared screen.
+    Presentation,
+    /// A thumbnail of the grid page the client shows (low layer).
+    Page,
+    /// A voice: the host, the floor holder and, in open mode, the loudest points.
+    Audio,
+}
+
+/// The point a receive slot carries from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotFeed {
+    pub mid: String,
+    /// `None`: the slot carries nothing now.
+    pub point: Option<String>,
+    /// RTP timestamp, as the client receives it on the slot, of the first packet of `point`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ts: Option<u32>,
 }
 
 /// Audio or video.
@@ -226,19 +266,59 @@ mod tests {
     }
 
     #[test]
-    fn server_offer_serialises_tracks_with_vietnamese_names() {
+    fn server_offer_lists_slots_and_slot_feeds_name_points() {
         let msg = ServerMsg::Offer {
             sdp: "v=0".into(),
-            tracks: vec![TrackInfo {
+            slots: vec![SlotInfo {
                 mid: "2".into(),
-                point: "UBND thị xã Cửa Lò".into(),
                 kind: TrackKind::Video,
+                role: SlotRole::Page,
             }],
         };
         let json = serde_json::to_string(&msg).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"offer","sdp":"v=0","tracks":[{"mid":"2","point":"UBND thị xã Cửa Lò","kind":"video"}]}"#
+            r#"{"type":"offer","sdp":"v=0","slots":[{"mid":"2","kind":"video","role":"page"}]}"#
+        );
+        let msg = ServerMsg::Slots {
+            feeds: vec![
+                SlotFeed {
+                    mid: "2".into(),
+                    point: Some("UBND thị xã Cửa Lò".into()),
+                    since_ts: Some(4_000_000_000),
+                },
+                SlotFeed {
+                    mid: "3".into(),
+                    point: None,
+                    since_ts: None,
+                },
+            ],
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"slots","feeds":[{"mid":"2","point":"UBND thị xã Cửa Lò","since_ts":4000000000},{"mid":"3","point":null}]}"#
+        );
+    }
+
+    #[test]
+    fn a_publish_offer_may_ask_for_its_page_size() {
+        let msg: ClientMsg =
+            serde_json::from_str(r#"{"type":"offer","sdp":"v=0","page":25}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Offer {
+                sdp: "v=0".into(),
+                page: Some(25)
+            }
+        );
+        let msg: ClientMsg = serde_json::from_str(r#"{"type":"offer","sdp":"v=0"}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Offer {
+                sdp: "v=0".into(),
+                page: None
+            }
         );
     }
 }

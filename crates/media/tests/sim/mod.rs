@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig, SfuEvent};
-use giaoban_model::{BriefingId, TrackKind};
+use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig, SfuEvent, SlotCounts};
+use giaoban_model::{BriefingId, SlotRole, TrackKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use str0m::change::{SdpAnswer, SdpOffer};
@@ -37,11 +37,21 @@ pub struct Client {
     pub rtc: Rtc,
     audio_mid: Mid,
     video_mid: Mid,
-    /// mid → (source point, kind), from the server's offers.
-    pub tracks: HashMap<Mid, (String, TrackKind)>,
-    /// (source point, kind) → frames received.
+    /// The receive slots, from the server's first offer: mid → (role, kind).
+    pub slots: HashMap<Mid, (SlotRole, TrackKind)>,
+    /// What each slot carries, from the server's `Slots` events: mid → (RTP timestamp of
+    /// the first packet, point), oldest first.
+    pub feeds: HashMap<Mid, Vec<(u32, Option<String>)>>,
+    /// (source point, kind) → frames received. The source is read from the frame itself
+    /// (every simulated publisher writes its name into its payloads).
     pub received: HashMap<(String, TrackKind), u64>,
+    /// Frames whose slot, as the server described it at the frame's timestamp, named
+    /// another point than the one that sent it.
+    pub mislabelled: u64,
+    /// Frames of slots the server never described.
+    pub unlabelled: u64,
     pub keyframe_requests: u64,
+    keyframe_wanted: bool,
     pub connected: bool,
     /// Whether this point sends media (subscribers of a fan-out do not).
     pub publishing: bool,
@@ -109,6 +119,11 @@ impl Sim {
 
     /// Joins a new point to `room`: offer, answer, like the browser.
     pub fn join(&mut self, room: &str, name: &str) -> usize {
+        self.join_with(room, name, SlotCounts::with_page(6))
+    }
+
+    /// Joins a new point whose grid page shows `slots.page` thumbnails.
+    pub fn join_with(&mut self, room: &str, name: &str, slots: SlotCounts) -> usize {
         let addr: SocketAddr = format!("127.0.0.1:{}", self.next_port).parse().unwrap();
         self.next_port += 1;
         let peer = PeerId(self.next_peer);
@@ -127,6 +142,7 @@ impl Sim {
                 BriefingId(room.into()),
                 name.into(),
                 &offer.to_sdp_string(),
+                slots,
             )
             .unwrap();
         rtc.sdp_api()
@@ -140,9 +156,13 @@ impl Sim {
             rtc,
             audio_mid,
             video_mid,
-            tracks: HashMap::new(),
+            slots: HashMap::new(),
+            feeds: HashMap::new(),
             received: HashMap::new(),
+            mislabelled: 0,
+            unlabelled: 0,
             keyframe_requests: 0,
+            keyframe_wanted: false,
             connected: false,
             publishing: true,
             next_timeout: self.now,
@@ -277,14 +297,32 @@ impl Sim {
             }
             while let Some(event) = self.sfu.poll_event() {
                 progressed = true;
-                if let SfuEvent::Offer { peer, sdp, tracks } = event {
+                if let SfuEvent::Slots { peer, feeds } = &event {
+                    let Some(client) = self.clients.iter_mut().find(|c| c.peer == *peer) else {
+                        continue;
+                    };
+                    for feed in feeds {
+                        let mid = Mid::from(feed.mid.as_str());
+                        assert!(client.slots.contains_key(&mid), "a feed of an unknown slot");
+                        let timeline = client.feeds.entry(mid).or_default();
+                        timeline.push((feed.since_ts.unwrap_or(0), feed.point.clone()));
+                        // Enough history for the frames still in flight.
+                        if timeline.len() > 8 {
+                            timeline.remove(0);
+                        }
+                    }
+                }
+                if let SfuEvent::Offer { peer, sdp, slots } = event {
                     let Some(client) = self.clients.iter_mut().find(|c| c.peer == peer) else {
                         continue;
                     };
-                    client.tracks = tracks
-                        .into_iter()
-                        .map(|t| (Mid::from(t.mid.as_str()), (t.point, t.kind)))
-                        .collect();
+                    if !slots.is_empty() {
+                        assert!(client.slots.is_empty(), "slots are opened once");
+                        client.slots = slots
+                            .into_iter()
+                            .map(|s| (Mid::from(s.mid.as_str()), (s.role, s.kind)))
+                            .collect();
+                    }
                     let offer = SdpOffer::from_sdp_string(&sdp).unwrap();
                     let answer = client.rtc.sdp_api().accept_offer(offer).unwrap();
                     self.sfu
@@ -326,11 +364,33 @@ impl Client {
         match event {
             Event::Connected => self.connected = true,
             Event::MediaData(data) => {
-                if let Some((point, kind)) = self.tracks.get(&data.mid) {
-                    *self.received.entry((point.clone(), *kind)).or_default() += 1;
+                let Some((_, kind)) = self.slots.get(&data.mid) else {
+                    return;
+                };
+                let Some(sender) = sender_of(*kind, &data.data) else {
+                    return;
+                };
+                let ts = data.time.numer() as u32;
+                // The slot's point at this frame: the last feed that starts at or before it.
+                let label = self.feeds.get(&data.mid).and_then(|timeline| {
+                    timeline
+                        .iter()
+                        .rev()
+                        .find(|(since, _)| ts.wrapping_sub(*since) < u32::MAX / 2)
+                        .map(|(_, point)| point.clone())
+                });
+                match label {
+                    Some(Some(point)) if point == sender => {}
+                    Some(_) => self.mislabelled += 1,
+                    None => self.unlabelled += 1,
                 }
+                *self.received.entry((sender, *kind)).or_default() += 1;
             }
-            Event::KeyframeRequest(_) => self.keyframe_requests += 1,
+            Event::KeyframeRequest(_) => {
+                // Like a browser: the next frame is a keyframe.
+                self.keyframe_requests += 1;
+                self.keyframe_wanted = true;
+            }
             _ => {}
         }
     }
@@ -343,14 +403,30 @@ impl Client {
             .unwrap_or(0)
     }
 
+    /// The points the slots carry now, as the server last described them.
+    pub fn carried(&self) -> Vec<String> {
+        self.feeds
+            .values()
+            .filter_map(|timeline| timeline.last().and_then(|(_, p)| p.clone()))
+            .collect()
+    }
+
+    /// The video slot that carries `point` now, if any.
+    pub fn video_slot_of(&self, point: &str) -> Option<Mid> {
+        self.feeds
+            .iter()
+            .filter(|(mid, _)| self.slots.get(mid).is_some_and(|(_, k)| *k == TrackKind::Video))
+            .find(|(_, timeline)| {
+                timeline
+                    .last()
+                    .is_some_and(|(_, p)| p.as_deref() == Some(point))
+            })
+            .map(|(mid, _)| *mid)
+    }
+
     /// Asks the server for a keyframe of the video it receives from `point`.
     pub fn request_keyframe_from(&mut self, point: &str) -> bool {
-        let Some(mid) = self
-            .tracks
-            .iter()
-            .find(|(_, (p, k))| p == point && *k == TrackKind::Video)
-            .map(|(m, _)| *m)
-        else {
+        let Some(mid) = self.video_slot_of(point) else {
             return false;
         };
         let Some(mut writer) = self.rtc.writer(mid) else {
@@ -365,22 +441,19 @@ impl Client {
         self.ticks += 1;
         let tick = self.ticks; // one tick per millisecond
         if tick.is_multiple_of(20) {
-            write_frame(
-                &mut self.rtc,
-                self.audio_mid,
-                Codec::Opus,
-                now,
-                tick,
-                vec![0xfc; 80],
-            );
+            let mut frame = vec![0xfc; 80];
+            sign(&mut frame, 1, &self.name);
+            write_frame(&mut self.rtc, self.audio_mid, Codec::Opus, now, tick, frame);
         }
         if tick.is_multiple_of(33) {
             let n = self.video_frames_sent;
             self.video_frames_sent += 1;
             let mut frame: Vec<u8> = (0..2400).map(|i| i as u8).collect();
             // A VP8 frame header (RFC 6386 §9.1): bit 0 of the first byte is 0 on keyframes.
-            frame[0] = if n.is_multiple_of(60) { 0x10 } else { 0x11 };
+            let keyframe = n.is_multiple_of(60) || std::mem::take(&mut self.keyframe_wanted);
+            frame[0] = if keyframe { 0x10 } else { 0x11 };
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
+            sign(&mut frame, 10, &self.name);
             write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame);
         }
     }
@@ -402,4 +475,21 @@ fn write_frame(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, tick: u64, d
         _ => MediaTime::new(tick * 90, str0m::media::Frequency::NINETY_KHZ),
     };
     let _ = writer.write(pt, now, time, data);
+}
+
+/// Writes `name` into a payload at `at`: a length byte, then the name.
+fn sign(frame: &mut [u8], at: usize, name: &str) {
+    frame[at] = name.len() as u8;
+    frame[at + 1..at + 1 + name.len()].copy_from_slice(name.as_bytes());
+}
+
+/// The point that sent a frame of `kind`, from what [`sign`] wrote.
+fn sender_of(kind: TrackKind, frame: &[u8]) -> Option<String> {
+    let at = match kind {
+        TrackKind::Audio => 1,
+        TrackKind::Video => 10,
+    };
+    let len = usize::from(*frame.get(at)?);
+    let name = frame.get(at + 1..at + 1 + len)?;
+    String::from_utf8(name.to_vec()).ok()
 }

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use giaoban_briefing::{BriefingError, RollCallAnswer};
-use giaoban_media::PeerId;
+use giaoban_media::{MediaError, PeerId, SlotCounts};
 use giaoban_model::{
-    BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION,
-    PointInfo, ServerMsg,
+    BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_PAGE_SLOTS, MAX_SIGNAL_MESSAGE_BYTES,
+    PROTOCOL_VERSION, PointInfo, Role, ServerMsg,
 };
 use giaoban_store::{AuthError, Invitation};
 use tokio::sync::mpsc;
@@ -245,7 +245,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                     }
                 }
                 match msg {
-                    ClientMsg::Offer { sdp } if !published => {
+                    ClientMsg::Offer { sdp, page } if !published => {
                         if let Err(message) = check_offer_mlines(&sdp) {
                             link.close(ErrorCode::BadSdp, message).await;
                             break;
@@ -253,9 +253,17 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                         let Some(signals) = sig_tx.take() else {
                             break;
                         };
+                        let slots = SlotCounts::with_page(page_slots(point.role, page));
                         match state
                             .media
-                            .join(peer, briefing.id.clone(), point.name.clone(), sdp, signals)
+                            .join(
+                                peer,
+                                briefing.id.clone(),
+                                point.name.clone(),
+                                sdp,
+                                slots,
+                                signals,
+                            )
                             .await
                         {
                             Ok(answer) => {
@@ -270,7 +278,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                             }
                             Err(e) => {
                                 debug!("offer refused: {e}");
-                                link.close(ErrorCode::BadSdp, e.to_string()).await;
+                                link.close(ErrorCode::BadSdp, sdp_refusal(&e)).await;
                                 alive = false;
                             }
                         }
@@ -278,7 +286,7 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                     ClientMsg::Answer { sdp } if published => {
                         if let Err(e) = state.media.answer(peer, sdp).await {
                             debug!("answer refused: {e}");
-                            link.close(ErrorCode::BadSdp, e.to_string()).await;
+                            link.close(ErrorCode::BadSdp, sdp_refusal(&e)).await;
                             alive = false;
                         }
                     }
@@ -353,8 +361,11 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                 None => alive = false,
             },
             signal = sig_rx.recv() => match signal {
-                Some(PeerSignal::Offer { sdp, tracks }) => {
-                    alive = link.send(&ServerMsg::Offer { sdp, tracks }).await;
+                Some(PeerSignal::Offer { sdp, slots }) => {
+                    alive = link.send(&ServerMsg::Offer { sdp, slots }).await;
+                }
+                Some(PeerSignal::Slots { feeds }) => {
+                    alive = link.send(&ServerMsg::Slots { feeds }).await;
                 }
                 Some(PeerSignal::LowBandwidth { kbps }) => {
                     alive = link.send(&ServerMsg::SuggestAudioOnly { kbps }).await;
@@ -654,3 +665,31 @@ fn unexpected(msg: &ClientMsg) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// Page slots a host's grid gets unless its client asks otherwise: a 5 × 5 page.
+pub const HOST_PAGE_SLOTS: usize = 25;
+/// Page slots a bridge point's grid gets unless its client asks otherwise.
+pub const POINT_PAGE_SLOTS: usize = 6;
+
+/// The page slots of a point: what its client asks for, within [`MAX_PAGE_SLOTS`], else the
+/// default of its role.
+fn page_slots(role: Role, asked: Option<usize>) -> usize {
+    let default = match role {
+        Role::Host => HOST_PAGE_SLOTS,
+        _ => POINT_PAGE_SLOTS,
+    };
+    asked.unwrap_or(default).min(MAX_PAGE_SLOTS)
+}
+
+/// What a client is told when its SDP cannot be used: the reason in the server's words, not
+/// the media library's.
+fn sdp_refusal(e: &MediaError) -> String {
+    match e {
+        MediaError::MalformedSdp(_) => "the SDP could not be parsed".into(),
+        MediaError::RejectedSdp(_) => {
+            "the SDP offers nothing this server can use (Opus audio, VP8 video)".into()
+        }
+        MediaError::NoPendingOffer => "no offer of the server waits for an answer".into(),
+        _ => "the media session could not be set up".into(),
+    }
+}

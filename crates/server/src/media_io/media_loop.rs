@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use giaoban_media::{
     MediaAddress, MediaError, PeerId, PeerQuality, Protocol, RoomPolicy, Sfu, SfuConfig, SfuEvent,
-    Transmit,
+    SlotCounts, Transmit,
 };
-use giaoban_model::{BriefingId, TrackInfo};
+use giaoban_model::{BriefingId, SlotFeed, SlotInfo};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -19,17 +19,22 @@ use super::tcp::{self as media_tcp, TcpInput, TcpStats};
 use super::udp_batch;
 
 /// Most signals waiting for one point's signalling task. The loop makes one offer per
-/// negotiation and a negotiation waits for the client's answer, so a task that keeps up holds
-/// one or two. When the queue is full the loop drops its sender: the task, once it has read
-/// what is queued, closes its connection with `slow_consumer`.
-pub const PEER_SIGNAL_QUEUE: usize = 16;
+/// negotiation (a negotiation waits for the client's answer) and one `slots` message per burst
+/// of slot switches, so a task that keeps up holds a few. When the queue is full the loop drops
+/// its sender: the task, once it has read what is queued, closes its connection with
+/// `slow_consumer`.
+pub const PEER_SIGNAL_QUEUE: usize = 64;
 
 /// What the media loop tells a point's signalling task.
 #[derive(Debug)]
 pub enum PeerSignal {
     Offer {
         sdp: String,
-        tracks: Vec<TrackInfo>,
+        slots: Vec<SlotInfo>,
+    },
+    /// Which points some of the point's receive slots carry from now on.
+    Slots {
+        feeds: Vec<SlotFeed>,
     },
     /// The media session died (ICE timeout, DTLS close); the client should reconnect.
     Lost,
@@ -45,6 +50,7 @@ enum Command {
         room: BriefingId,
         label: String,
         offer: String,
+        slots: SlotCounts,
         signals: mpsc::Sender<PeerSignal>,
         reply: oneshot::Sender<Result<String, MediaError>>,
     },
@@ -102,6 +108,7 @@ impl MediaHandle {
         room: BriefingId,
         label: String,
         offer: String,
+        slots: SlotCounts,
         signals: mpsc::Sender<PeerSignal>,
     ) -> Result<String, MediaError> {
         let (reply, rx) = oneshot::channel();
@@ -110,6 +117,7 @@ impl MediaHandle {
             room,
             label,
             offer,
+            slots,
             signals,
             reply,
         };
@@ -286,11 +294,12 @@ fn handle_command(
             room,
             label,
             offer,
+            slots,
             signals: tx,
             reply,
         } => {
             signals.insert(peer, tx);
-            let result = sfu.add_peer(now, peer, room, label, &offer);
+            let result = sfu.add_peer(now, peer, room, label, &offer, slots);
             if result.is_err() {
                 signals.remove(&peer);
             }
@@ -303,14 +312,14 @@ fn handle_command(
             signals.remove(&peer);
             sfu.remove_peer(now, peer);
         }
-        Command::AudioOnly { peer, on } => sfu.set_audio_only(peer, on),
+        Command::AudioOnly { peer, on } => sfu.set_audio_only(now, peer, on),
         Command::IceRestart { peer } => {
             if let Err(e) = sfu.restart_ice(now, peer) {
                 debug!(%peer, "ICE restart refused: {e}");
             }
         }
-        Command::Policy { room, policy } => sfu.set_room_policy(&room, policy),
-        Command::View { peer, thumbnails } => sfu.set_view(peer, Some(thumbnails)),
+        Command::Policy { room, policy } => sfu.set_room_policy(now, &room, policy),
+        Command::View { peer, thumbnails } => sfu.set_view(now, peer, Some(thumbnails)),
         Command::Quality { reply } => {
             let _ = reply.send(sfu.quality(now));
         }
@@ -346,9 +355,10 @@ async fn flush(
     }
     while let Some(event) = sfu.poll_event() {
         match event {
-            SfuEvent::Offer { peer, sdp, tracks } => {
-                signal(signals, peer, PeerSignal::Offer { sdp, tracks });
+            SfuEvent::Offer { peer, sdp, slots } => {
+                signal(signals, peer, PeerSignal::Offer { sdp, slots });
             }
+            SfuEvent::Slots { peer, feeds } => signal(signals, peer, PeerSignal::Slots { feeds }),
             SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
             SfuEvent::LowBandwidth { peer, kbps } => {
                 info!(%peer, kbps, "weak link: audio only suggested");
