@@ -234,7 +234,7 @@ impl RecvSlot {
         }
         self.told = now;
         let first = self.tell.is_none();
-        self.tell = Some(since_ts.filter(|_| now.is_some()));
+        self.tell = Some(since_ts);
         first
     }
 }

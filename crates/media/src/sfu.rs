@@ -1055,9 +1055,11 @@ impl Sfu {
             let slot = &mut peer.slots[index];
             match want {
                 None => {
-                    // Nothing to show: stop at once.
+                    // Nothing to show: stop at once. Frames still on their way are the old
+                    // point's: they come before this timestamp.
+                    let after = slot.munger.timestamp_after();
                     slot.munger.switch_to(now, None);
-                    tell |= slot.note_source(None);
+                    tell |= slot.note_source(after);
                 }
                 // Audio switches on the source's next packet; video asks for a keyframe now,
                 // and the first packet of the source switches the slot to the exact layer.

@@ -251,6 +251,12 @@ impl<S: Copy + Eq + fmt::Debug> SlotMunger<S> {
         self.next_seq
     }
 
+    /// A timestamp after every one sent so far, `None` before the first packet: where a
+    /// receiver can tell "what came before" from "what comes after" a change of source.
+    pub fn timestamp_after(&self) -> Option<u32> {
+        self.last_ts_at.map(|_| self.last_ts.wrapping_add(1))
+    }
+
     /// Points the slot at `source` (`None` empties it). An audio slot switches on the next
     /// packet of the new source and drops the old one at once (two voices never share a
     /// slot). A video slot keeps forwarding the old source until the new one's keyframe and

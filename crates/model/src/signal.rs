@@ -175,7 +175,9 @@ pub struct SlotFeed {
     pub mid: String,
     /// `None`: the slot carries nothing now.
     pub point: Option<String>,
-    /// RTP timestamp, as the client receives it on the slot, of the first packet of `point`.
+    /// RTP timestamp, as the client receives it on the slot, from which on frames are of
+    /// `point` (or, for `None`, from which on nothing comes): frames before it are of the
+    /// point the slot carried before. `None` when the slot never carried anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_ts: Option<u32>,
 }

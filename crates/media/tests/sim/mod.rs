@@ -14,7 +14,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
@@ -50,11 +52,22 @@ pub struct Client {
     pub mislabelled: u64,
     /// Frames of slots the server never described.
     pub unlabelled: u64,
+    /// Video frames received per simulcast layer (the byte the publisher marks it with).
+    pub layers_received: HashMap<u8, u64>,
     pub keyframe_requests: u64,
     keyframe_wanted: bool,
     pub connected: bool,
     /// Whether this point sends media (subscribers of a fan-out do not).
     pub publishing: bool,
+    /// The RFC 6464 level of its audio (−dBov: 0 loudest, 127 silence); `None` sends none.
+    pub audio_level: Option<i8>,
+    /// Simulcast layers it publishes (`h` and `l`, like the browser client), if any.
+    pub layers: Vec<Rid>,
+    /// Server offers received.
+    pub offers: u64,
+    /// Bytes of each video frame it sends (2,400 by default: about 580 kbit/s at 30 frames a
+    /// second, a stage picture; a thumbnail is about a quarter of it).
+    pub video_bytes: usize,
     next_timeout: Instant,
     ticks: u64,
     pub video_frames_sent: u64,
@@ -124,6 +137,20 @@ impl Sim {
 
     /// Joins a new point whose grid page shows `slots.page` thumbnails.
     pub fn join_with(&mut self, room: &str, name: &str, slots: SlotCounts) -> usize {
+        self.join_full(room, name, slots, false)
+    }
+
+    /// Joins a point that publishes two simulcast layers, `h` and `l`, as the browser does.
+    pub fn join_simulcast(&mut self, room: &str, name: &str, slots: SlotCounts) -> usize {
+        self.join_full(room, name, slots, true)
+    }
+
+    fn join_full(&mut self, room: &str, name: &str, slots: SlotCounts, simulcast: bool) -> usize {
+        let layers: Vec<Rid> = if simulcast {
+            vec!["h".into(), "l".into()]
+        } else {
+            Vec::new()
+        };
         let addr: SocketAddr = format!("127.0.0.1:{}", self.next_port).parse().unwrap();
         self.next_port += 1;
         let peer = PeerId(self.next_peer);
@@ -132,7 +159,14 @@ impl Sim {
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
         let mut api = rtc.sdp_api();
         let audio_mid = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-        let video_mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let simulcast = (!layers.is_empty()).then(|| {
+            let mut s = Simulcast::new();
+            for rid in &layers {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        let video_mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, simulcast);
         let (offer, pending) = api.apply().unwrap();
         let answer = self
             .sfu
@@ -161,10 +195,15 @@ impl Sim {
             received: HashMap::new(),
             mislabelled: 0,
             unlabelled: 0,
+            layers_received: HashMap::new(),
             keyframe_requests: 0,
             keyframe_wanted: false,
             connected: false,
             publishing: true,
+            audio_level: None,
+            layers,
+            offers: 0,
+            video_bytes: 2400,
             next_timeout: self.now,
             ticks: 0,
             video_frames_sent: 0,
@@ -316,6 +355,7 @@ impl Sim {
                     let Some(client) = self.clients.iter_mut().find(|c| c.peer == peer) else {
                         continue;
                     };
+                    client.offers += 1;
                     if !slots.is_empty() {
                         assert!(client.slots.is_empty(), "slots are opened once");
                         client.slots = slots
@@ -384,6 +424,9 @@ impl Client {
                     Some(_) => self.mislabelled += 1,
                     None => self.unlabelled += 1,
                 }
+                if *kind == TrackKind::Video {
+                    *self.layers_received.entry(data.data[9]).or_default() += 1;
+                }
                 *self.received.entry((sender, *kind)).or_default() += 1;
             }
             Event::KeyframeRequest(_) => {
@@ -403,11 +446,17 @@ impl Client {
             .unwrap_or(0)
     }
 
-    /// The points the slots carry now, as the server last described them.
+    /// The points the video slots carry now, as the server last described them.
     pub fn carried(&self) -> Vec<String> {
+        self.carried_of(TrackKind::Video)
+    }
+
+    /// The points the slots of `kind` carry now, as the server last described them.
+    pub fn carried_of(&self, kind: TrackKind) -> Vec<String> {
         self.feeds
-            .values()
-            .filter_map(|timeline| timeline.last().and_then(|(_, p)| p.clone()))
+            .iter()
+            .filter(|(mid, _)| self.slots.get(mid).is_some_and(|(_, k)| *k == kind))
+            .filter_map(|(_, timeline)| timeline.last().and_then(|(_, p)| p.clone()))
             .collect()
     }
 
@@ -443,26 +492,52 @@ impl Client {
         if tick.is_multiple_of(20) {
             let mut frame = vec![0xfc; 80];
             sign(&mut frame, 1, &self.name);
-            write_frame(&mut self.rtc, self.audio_mid, Codec::Opus, now, tick, frame);
+            let level = self.audio_level;
+            write_frame(&mut self.rtc, self.audio_mid, Codec::Opus, now, tick, frame, |w| {
+                match level {
+                    Some(l) => w.audio_level(-l.abs(), l < 60),
+                    None => w,
+                }
+            });
         }
         if tick.is_multiple_of(33) {
             let n = self.video_frames_sent;
             self.video_frames_sent += 1;
-            let mut frame: Vec<u8> = (0..2400).map(|i| i as u8).collect();
+            let mut frame: Vec<u8> = (0..self.video_bytes).map(|i| i as u8).collect();
             // A VP8 frame header (RFC 6386 §9.1): bit 0 of the first byte is 0 on keyframes.
             let keyframe = n.is_multiple_of(60) || std::mem::take(&mut self.keyframe_wanted);
             frame[0] = if keyframe { 0x10 } else { 0x11 };
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
             sign(&mut frame, 10, &self.name);
-            write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame);
+            if self.layers.is_empty() {
+                write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame, |w| w);
+            } else {
+                for rid in self.layers.clone() {
+                    let mut frame = frame.clone();
+                    // Which layer, for the test to tell them apart.
+                    frame[9] = rid.as_bytes()[0];
+                    write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame, |w| {
+                        w.rid(rid)
+                    });
+                }
+            }
         }
     }
 }
 
-fn write_frame(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, tick: u64, data: Vec<u8>) {
+fn write_frame(
+    rtc: &mut Rtc,
+    mid: Mid,
+    codec: Codec,
+    now: Instant,
+    tick: u64,
+    data: Vec<u8>,
+    with: impl FnOnce(str0m::media::Writer<'_>) -> str0m::media::Writer<'_>,
+) {
     let Some(writer) = rtc.writer(mid) else {
         return;
     };
+    let writer = with(writer);
     let Some(pt) = writer
         .payload_params()
         .find(|p| p.spec().codec == codec)

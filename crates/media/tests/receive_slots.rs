@@ -1,0 +1,255 @@
+//! Receive slots in simulation: negotiated once, fed by the points the SFU picks, labelled by
+//! the frames that actually arrive.
+
+mod sim;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use giaoban_media::{RoomPolicy, SlotCounts};
+use giaoban_model::{BriefingId, TrackKind};
+use sim::Sim;
+
+fn room() -> BriefingId {
+    BriefingId("b1".into())
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// Whether `me` received at least `min` video frames from each of `others`.
+fn sees(sim: &Sim, me: &str, others: &[String], min: u64) -> bool {
+    let c = sim.client(me);
+    others
+        .iter()
+        .filter(|o| *o != me)
+        .all(|o| c.frames_from(o, TrackKind::Video) >= min)
+}
+
+fn assert_no_mislabel(sim: &Sim) {
+    for c in &sim.clients {
+        assert_eq!(
+            c.mislabelled, 0,
+            "{} showed a frame under another point's name",
+            c.name
+        );
+        assert_eq!(c.unlabelled, 0, "{} got frames of an undescribed slot", c.name);
+    }
+}
+
+#[test]
+fn slots_are_negotiated_once_while_points_join_and_leave() {
+    let mut sim = Sim::new(21);
+    let first = names("p", 3);
+    for n in &first {
+        sim.join("b1", n);
+    }
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        first.iter().all(|me| sees(s, me, &first, 10))
+    }));
+    let all = names("p", 6);
+    for n in &all[3..] {
+        sim.join("b1", n);
+    }
+    let ok = sim.run_until(Duration::from_secs(10), |s| {
+        all.iter().all(|me| sees(s, me, &all, 10))
+    });
+    assert!(ok, "not every point saw every other after three more joined");
+    let leaver = sim.clients.iter().position(|c| c.name == "p2").unwrap();
+    sim.leave(leaver);
+    sim.run(Duration::from_secs(1));
+    for c in &sim.clients {
+        assert_eq!(c.offers, 1, "{} got more than the one offer that opens its slots", c.name);
+        assert_eq!(c.slots.len(), 2 + 1 + 6 + 4);
+        assert!(!c.carried().contains(&"p2".to_string()));
+        assert!(!c.carried_of(TrackKind::Audio).contains(&"p2".to_string()));
+    }
+    assert_no_mislabel(&sim);
+}
+
+#[test]
+fn the_host_pages_through_more_points_than_its_page_holds() {
+    let mut sim = Sim::new(22);
+    sim.join_with("b1", "host", SlotCounts::with_page(4));
+    let points = names("p", 10);
+    for n in &points {
+        sim.join("b1", n);
+        // Thumbnail-sized pictures: four of them fit the host's link.
+        sim.clients.last_mut().unwrap().video_bytes = 600;
+    }
+    let host = sim.client("host").peer;
+    for page in points.chunks(4) {
+        sim.sfu.set_view(sim.now, host, Some(page.to_vec()));
+        sim.run(Duration::from_millis(100));
+        let ok = sim.run_until(Duration::from_secs(3), |s| {
+            let mut shown: Vec<String> = s.client("host").carried();
+            let mut page = page.to_vec();
+            shown.sort();
+            page.sort();
+            shown == page
+        });
+        assert!(ok, "the host's slots do not carry the page {page:?}");
+        let before: Vec<u64> = points
+            .iter()
+            .map(|p| sim.client("host").frames_from(p, TrackKind::Video))
+            .collect();
+        sim.run(Duration::from_secs(1));
+        for (p, before) in points.iter().zip(before) {
+            let got = sim.client("host").frames_from(p, TrackKind::Video) - before;
+            if page.contains(p) {
+                assert!(got >= 20, "{p} is on the page but sent {got} frames in 1 s");
+            } else {
+                assert_eq!(got, 0, "{p} is not on the page but its video arrives");
+            }
+        }
+    }
+    assert_no_mislabel(&sim);
+    assert!(sim.sfu.counters().slot_switches >= 10);
+}
+
+#[test]
+fn a_floor_change_switches_the_stage_slot_within_a_second() {
+    let mut sim = Sim::new(23);
+    for n in ["host", "a", "b", "c"] {
+        sim.join_simulcast("b1", n, SlotCounts::with_page(0));
+    }
+    let stage = |s: &mut Sim, on: &str| {
+        let now = s.now;
+        s.sfu.set_room_policy(
+            now,
+            &room(),
+            RoomPolicy {
+                speakers: None,
+                stage: vec!["host".into(), on.into()],
+            },
+        );
+    };
+    stage(&mut sim, "a");
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.client("c").frames_from("a", TrackKind::Video) > 10
+    }));
+    stage(&mut sim, "b");
+    let switched = sim.now;
+    let ok = sim.run_until(Duration::from_secs(1), |s| {
+        s.client("c").frames_from("b", TrackKind::Video) > 0
+    });
+    assert!(ok, "the stage slot did not switch to b within 1 s");
+    eprintln!("stage switched in {:?}", sim.now - switched);
+    let a = sim.client("c").frames_from("a", TrackKind::Video);
+    sim.run(Duration::from_secs(1));
+    assert_eq!(sim.client("c").frames_from("a", TrackKind::Video), a, "a still arrives");
+    // With a page of no slots, only the stage is seen, at the high layer.
+    let c = sim.client("c");
+    assert!(c.layers_received.get(&b'h').copied().unwrap_or(0) > 30);
+    assert_eq!(c.layers_received.get(&b'l').copied().unwrap_or(0), 0);
+    assert_eq!(c.frames_from("c", TrackKind::Video), 0);
+    assert_no_mislabel(&sim);
+}
+
+#[test]
+fn thumbnails_take_the_low_layer_and_the_stage_the_high_one() {
+    let mut sim = Sim::new(24);
+    for n in ["host", "a", "b"] {
+        sim.join_simulcast("b1", n, SlotCounts::with_page(6));
+    }
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: None,
+            stage: vec!["host".into()],
+        },
+    );
+    sim.run(Duration::from_secs(3));
+    let before = sim.client("a").layers_received.clone();
+    sim.run(Duration::from_secs(2));
+    let a = sim.client("a");
+    let delta = |l: u8| a.layers_received.get(&l).unwrap_or(&0) - before.get(&l).unwrap_or(&0);
+    // a sees the host on stage (high) and b as a thumbnail (low): about 30 frames a second each.
+    assert!(delta(b'h') > 40, "high layer frames: {}", delta(b'h'));
+    assert!(delta(b'l') > 40, "low layer frames: {}", delta(b'l'));
+    assert!(a.frames_from("host", TrackKind::Video) > 0 && a.frames_from("b", TrackKind::Video) > 0);
+    assert_no_mislabel(&sim);
+}
+
+#[test]
+fn the_loudest_voices_fill_the_audio_slots_in_open_mode() {
+    let mut sim = Sim::new(25);
+    let points = names("p", 8);
+    sim.join("b1", "host");
+    for n in &points {
+        sim.join("b1", n);
+    }
+    // Two points speak; the others are silent. The host is pinned by the stage.
+    for c in &mut sim.clients {
+        c.audio_level = Some(match c.name.as_str() {
+            "p3" => 20,
+            "p6" => 25,
+            "host" => 127,
+            _ => 127,
+        });
+    }
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: None,
+            stage: vec!["host".into()],
+        },
+    );
+    sim.run(Duration::from_secs(3));
+    let heard = |s: &Sim, me: &str| -> HashSet<String> {
+        let c = s.client(me);
+        s.clients
+            .iter()
+            .map(|o| o.name.clone())
+            .filter(|o| c.frames_from(o, TrackKind::Audio) > 0)
+            .collect()
+    };
+    for c in &mut sim.clients {
+        c.received.clear();
+    }
+    sim.run(Duration::from_secs(2));
+    let at_p1 = heard(&sim, "p1");
+    let expected: HashSet<String> = ["host", "p3", "p6"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(at_p1, expected, "p1 hears the host and the two speakers");
+    // The speaker does not hear itself; it hears the other one.
+    let at_p3 = heard(&sim, "p3");
+    assert!(at_p3.contains("p6") && !at_p3.contains("p3"));
+    // A third voice, clearly louder, joins without pushing out the others (four slots).
+    sim.clients.iter_mut().find(|c| c.name == "p8").unwrap().audio_level = Some(10);
+    sim.run(Duration::from_secs(1));
+    for c in &mut sim.clients {
+        c.received.clear();
+    }
+    sim.run(Duration::from_secs(2));
+    let at_p1 = heard(&sim, "p1");
+    assert!(at_p1.contains("p8") && at_p1.contains("p3") && at_p1.contains("p6"));
+    assert!(at_p1.len() <= 4, "more voices than audio slots: {at_p1:?}");
+    assert_no_mislabel(&sim);
+}
+
+#[test]
+fn a_view_of_unknown_points_or_beyond_the_page_is_cut_to_what_exists() {
+    let mut sim = Sim::new(26);
+    sim.join_with("b1", "host", SlotCounts::with_page(2));
+    for n in ["a", "b", "c"] {
+        sim.join("b1", n);
+    }
+    let host = sim.client("host").peer;
+    let view = ["nobody", "c", "x", "a", "b"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    sim.sfu.set_view(sim.now, host, Some(view));
+    sim.run(Duration::from_secs(2));
+    let mut carried = sim.client("host").carried();
+    carried.sort();
+    assert_eq!(carried, ["a", "c"], "the first two known points of the view");
+    // The other points are not disturbed.
+    assert!(sees(&sim, "a", &["b".to_string(), "c".to_string()], 10));
+    assert_no_mislabel(&sim);
+}
