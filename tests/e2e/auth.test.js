@@ -158,7 +158,7 @@ async function expectSignalError(sig, code, what) {
  */
 async function helloWith(token) {
   const sig = await SignalClient.connect(server.baseUrl);
-  sig.send({ type: 'hello', version: 2, token });
+  sig.send({ type: 'hello', version: 3, token });
   const welcome = await sig.next({ what: 'welcome' });
   assert.equal(welcome.type, 'welcome', `handshake: expected welcome, got ${JSON.stringify(welcome).slice(0, 300)}`);
   return sig;
@@ -248,7 +248,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
       await closeClient(client);
 
       const sig = await SignalClient.connect(server.baseUrl);
-      sig.send({ type: 'hello', version: 2, token });
+      sig.send({ type: 'hello', version: 3, token });
       await expectSignalError(sig, 'revoked_token', 'hello with a revoked token');
 
       const other = await server.get('/api/session', { token: tokenOf(a.link(CUA_LO).url) });
@@ -280,7 +280,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
         }],
         ['a 2 MiB first message', 'too_large', async () => {
           const sig = await SignalClient.connect(server.baseUrl);
-          sig.send(JSON.stringify({ type: 'hello', version: 2, token: big }));
+          sig.send(JSON.stringify({ type: 'hello', version: 3, token: big }));
           return sig;
         }],
         ['a 2 MiB message after the handshake', 'too_large', async () => {
@@ -290,7 +290,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
         }],
         ['a binary frame', null, async () => {
           const sig = await SignalClient.connect(server.baseUrl);
-          sig.send(Buffer.from(JSON.stringify({ type: 'hello', version: 2, token: nghiLoc })));
+          sig.send(Buffer.from(JSON.stringify({ type: 'hello', version: 3, token: nghiLoc })));
           return sig;
         }],
         ['an unknown message type', 'bad_message', async () => {
@@ -300,7 +300,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
         }],
         ['an unknown field', 'bad_message', async () => {
           const sig = await SignalClient.connect(server.baseUrl);
-          sig.send({ type: 'hello', version: 2, token: nghiLoc, admin: true });
+          sig.send({ type: 'hello', version: 3, token: nghiLoc, admin: true });
           return sig;
         }],
         ['an unsupported version', 'unsupported_version', async () => {
@@ -310,7 +310,7 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
         }],
         ['a forged token', 'invalid_token', async () => {
           const sig = await SignalClient.connect(server.baseUrl);
-          sig.send({ type: 'hello', version: 2, token: forgeToken(nghiLoc) });
+          sig.send({ type: 'hello', version: 3, token: forgeToken(nghiLoc) });
           return sig;
         }],
       ];

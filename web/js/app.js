@@ -13,18 +13,24 @@ import { ApiError, Connection, fetchSession, signallingUrl } from './protocol.js
 import { HostApi } from './host-api.js';
 import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
 import { NetCheckPanel } from './netcheck-panel.js';
+import { SlotTimeline } from './slots.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
 /** @typedef {import('./protocol.js').SessionInfo} SessionInfo */
 /** @typedef {import('./protocol.js').Welcome} Welcome */
-/** @typedef {import('./protocol.js').RemoteTrack} RemoteTrack */
+/** @typedef {import('./protocol.js').SlotTrack} SlotTrack */
+/** @typedef {import('./protocol.js').SlotFeed} SlotFeed */
 /** @typedef {import('./protocol.js').ConnectionState} ConnectionState */
 /** @typedef {import('./protocol.js').BriefingState} BriefingState */
 /** @typedef {import('./protocol.js').QualityReport} QualityReport */
 
-/** Grid tiles per page. */
-const PAGE_SIZE = 25;
+/** Grid tiles per page: the host's 5 × 5, a bridge point's 3 × 2. The server gives as many
+ * page slots (docs/protocol.md, "Receive slots"). */
+const HOST_PAGE_SIZE = 25;
+const POINT_PAGE_SIZE = 6;
+/** An emptied slot's picture is taken down after this, unless a new point's frames came. */
+const SLOT_EMPTY_MS = 300;
 /** The `view` message waits this long for the display to settle. */
 const VIEW_DEBOUNCE_MS = 200;
 /** How often the audio level of the received points is read. */
@@ -45,14 +51,13 @@ const PENDING_MS = 5000;
 const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
 
 /**
- * The tile of one remote point: its video (muted, the sound plays through its own audio
- * element so a stalled picture never silences a speaker), its label, its markers (floor,
- * spotlight, hand) and, for the host, its actions and connection quality.
+ * The tile of one remote point: the picture of the receive slot that carries it now (if
+ * any), its label, its markers (floor, spotlight, hand) and, for the host, its actions and
+ * connection quality. Sound plays through the audio slots, apart from any tile.
  * @typedef {object} Tile
  * @property {string} name
  * @property {HTMLElement} root
- * @property {HTMLVideoElement} video
- * @property {HTMLAudioElement} audio
+ * @property {HTMLElement} frame where a slot's video goes
  * @property {HTMLElement} badge
  * @property {HTMLElement} markers
  * @property {HTMLElement} quality
@@ -61,6 +66,19 @@ const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
  * @property {HTMLButtonElement} grant
  * @property {HTMLButtonElement} askUnmute
  * @property {HTMLButtonElement} remove
+ */
+
+/**
+ * A receive slot's media element. A video slot's element moves to the tile of the point whose
+ * frame it shows, read from each frame's RTP timestamp.
+ * @typedef {object} SlotMedia
+ * @property {string} mid
+ * @property {import('./protocol.js').SlotRole} role
+ * @property {HTMLVideoElement | HTMLAudioElement} el
+ * @property {SlotTimeline} timeline
+ * @property {string | null} shown the point whose frames the element shows now
+ * @property {number | null} lastTs RTP timestamp of the last frame shown
+ * @property {ReturnType<typeof setTimeout> | undefined} emptyTimer
  */
 
 /**
@@ -172,8 +190,8 @@ const state = {
   fatalCode: null,
   /** @type {Map<string, {role: Role, online: boolean}>} every invited point, in the server's order */
   roster: new Map(),
-  /** @type {RemoteTrack[]} */
-  remoteTracks: [],
+  /** @type {Map<string, SlotMedia>} the receive slots of the connection, by media id */
+  slots: new Map(),
   /** @type {Map<string, Tile>} */
   tiles: new Map(),
   /** @type {MessageKey} */
@@ -229,8 +247,14 @@ const state = {
   get state() {
     return state.conn?.state ?? 'idle';
   },
+  /** Every receive slot and the point it carries now: `[{mid, kind, role, point}]`. */
   get tracks() {
-    return state.conn?.tracks ?? [];
+    return [...state.slots.values()].map((s) => ({
+      mid: s.mid,
+      kind: s.el instanceof HTMLVideoElement ? 'video' : 'audio',
+      role: s.role,
+      point: s.el instanceof HTMLVideoElement ? s.shown : s.timeline.latest(),
+    }));
   },
   get roster() {
     return [...state.roster].map(([name, p]) => ({ name, role: p.role, online: p.online }));
@@ -380,7 +404,7 @@ function join() {
   clearError();
   state.fatalCode = null;
   state.roster.clear();
-  state.remoteTracks = [];
+  closeSlots();
   resetBriefing();
   if (state.session.point.role === 'host' && !state.host) {
     state.host = new HostPanel({
@@ -402,11 +426,13 @@ function join() {
     token: state.token,
     stream,
     url: signallingUrl(location),
+    page: pageSize(),
     handlers: {
       state: onConnectionState,
       welcome: onWelcome,
       presence: onPresence,
-      tracks: onTracks,
+      slots: onSlots,
+      feeds: onFeeds,
       error: onServerError,
       briefingState: (next) => applyBriefingState(next, true),
       quality: onQuality,
@@ -461,7 +487,7 @@ function leave() {
 function end(key, canRejoin) {
   stopMedia();
   state.netcheck?.close();
-  state.remoteTracks = [];
+  closeSlots();
   clearInterval(state.speakingTimer);
   state.speakingTimer = undefined;
   clearInterval(state.countdownTimer);
@@ -689,10 +715,148 @@ function onPresence(name, online) {
   reconcileTiles();
 }
 
-/** @param {RemoteTrack[]} tracks */
-function onTracks(tracks) {
-  state.remoteTracks = tracks;
-  reconcileTiles();
+// --- receive slots ---------------------------------------------------------------------
+
+/** Where slot media waits while it shows no tile's point: rendered (so frames keep being
+ * presented and labelled) but out of sight. */
+const slotHolder = (() => {
+  const holder = document.createElement('div');
+  holder.className = 'slot-holder';
+  holder.setAttribute('aria-hidden', 'true');
+  document.body.append(holder);
+  return holder;
+})();
+
+/**
+ * The connection opened its receive slots (or closed them: an empty list).
+ * @param {SlotTrack[]} slots
+ */
+function onSlots(slots) {
+  closeSlots();
+  for (const slot of slots) {
+    const el = document.createElement(slot.kind);
+    el.autoplay = true;
+    el.dataset.slot = slot.mid;
+    if (el instanceof HTMLVideoElement) {
+      el.muted = true;
+      el.playsInline = true;
+      el.setAttribute('playsinline', '');
+      el.setAttribute('muted', '');
+      el.className = 'tile__media';
+    }
+    el.srcObject = new MediaStream([slot.track]);
+    slotHolder.append(el);
+    /** @type {SlotMedia} */
+    const media = { mid: slot.mid, role: slot.role, el, timeline: new SlotTimeline(), shown: null, lastTs: null, emptyTimer: undefined };
+    state.slots.set(slot.mid, media);
+    play(el);
+    if (el instanceof HTMLVideoElement) watchFrames(media, el);
+  }
+}
+
+/** Takes every slot's element down. */
+function closeSlots() {
+  for (const media of state.slots.values()) {
+    clearTimeout(media.emptyTimer);
+    media.el.srcObject = null;
+    media.el.remove();
+  }
+  state.slots.clear();
+  for (const tile of state.tiles.values()) tile.root.classList.add('tile--no-video');
+}
+
+/**
+ * Which points some slots carry from now on.
+ * @param {SlotFeed[]} feeds
+ */
+function onFeeds(feeds) {
+  for (const feed of feeds) {
+    const media = state.slots.get(feed.mid);
+    if (!media) continue;
+    media.timeline.push(feed.since_ts, feed.point);
+    clearTimeout(media.emptyTimer);
+    if (!(media.el instanceof HTMLVideoElement)) continue;
+    if (typeof media.el.requestVideoFrameCallback !== 'function') {
+      // No per-frame timestamps in this browser: follow the messages.
+      placeSlot(media, feed.point);
+    } else if (media.lastTs !== null) {
+      // The frames may have come before the message.
+      const point = media.timeline.pointAt(media.lastTs);
+      if (point !== undefined) placeSlot(media, point);
+    }
+    if (feed.point === null) {
+      // No frame comes after an emptied slot's last one: take the picture down.
+      media.emptyTimer = setTimeout(() => {
+        if (media.timeline.latest() === null) placeSlot(media, null);
+      }, SLOT_EMPTY_MS);
+    }
+  }
+}
+
+/**
+ * Labels each frame a video slot presents from its RTP timestamp, and moves the element to
+ * the tile of the point it shows.
+ * @param {SlotMedia} media
+ * @param {HTMLVideoElement} el
+ */
+function watchFrames(media, el) {
+  if (typeof el.requestVideoFrameCallback !== 'function') return;
+  /** @type {VideoFrameRequestCallback} */
+  const onFrame = (_now, meta) => {
+    if (state.slots.get(media.mid) !== media) return;
+    if (typeof meta.rtpTimestamp === 'number') {
+      media.lastTs = meta.rtpTimestamp;
+      const point = media.timeline.pointAt(meta.rtpTimestamp);
+      if (point !== undefined && point !== media.shown) placeSlot(media, point);
+    }
+    el.requestVideoFrameCallback(onFrame);
+  };
+  el.requestVideoFrameCallback(onFrame);
+}
+
+/** A stage slot's picture wins over a thumbnail's of the same point. */
+const SLOT_RANK = { stage: 0, presentation: 1, page: 2, audio: 3 };
+
+/**
+ * Shows a video slot's element in the tile of `point` (null: nowhere).
+ * @param {SlotMedia} media
+ * @param {string | null} point
+ */
+function placeSlot(media, point) {
+  media.shown = point;
+  if (point === null) delete media.el.dataset.point;
+  else media.el.dataset.point = point;
+  /** @type {HTMLElement} */
+  let target = slotHolder;
+  const tile = point === null ? undefined : state.tiles.get(point);
+  if (tile) {
+    const occupant = tile.frame.querySelector(':scope > video');
+    const rival = occupant ? [...state.slots.values()].find((m) => m.el === occupant) : undefined;
+    if (!rival || rival === media || rival.shown !== point || SLOT_RANK[media.role] < SLOT_RANK[rival.role]) {
+      if (rival && rival !== media) slotHolder.append(rival.el);
+      target = tile.frame;
+    }
+  }
+  if (media.el.parentElement !== target) {
+    target.append(media.el);
+    play(media.el);
+  }
+  if (tile) tile.root.classList.toggle('tile--no-video', !tile.frame.querySelector(':scope > video'));
+  for (const t of state.tiles.values()) {
+    if (t !== tile) t.root.classList.toggle('tile--no-video', !t.frame.querySelector(':scope > video'));
+  }
+}
+
+/** Puts every video slot where its point's tile is now (tiles come and go). */
+function placeSlots() {
+  for (const media of state.slots.values()) {
+    if (media.el instanceof HTMLVideoElement && media.shown !== null) placeSlot(media, media.shown);
+  }
+}
+
+/** Thumbnails per grid page for this point. */
+function pageSize() {
+  return viewerIsHost() ? HOST_PAGE_SIZE : POINT_PAGE_SIZE;
 }
 
 /**
@@ -849,38 +1013,27 @@ function onQuality(points) {
 
 // --- tiles and layout ------------------------------------------------------------------
 
-/** One tile per remote point that is online and has tracks; placement follows the stage. */
+/** One tile per remote point that is online; placement follows the stage. */
 function reconcileTiles() {
-  /** @type {Map<string, {audio: MediaStreamTrack | null, video: MediaStreamTrack | null}>} */
-  const byPoint = new Map();
   const myName = state.session?.point.name;
-  for (const remote of state.remoteTracks) {
-    if (remote.point === myName) continue;
-    if (state.roster.get(remote.point)?.online === false) continue;
-    const media = byPoint.get(remote.point) ?? { audio: null, video: null };
-    media[remote.kind] = remote.track;
-    byPoint.set(remote.point, media);
+  /** @type {Set<string>} */
+  const online = new Set();
+  for (const [name, entry] of state.roster) {
+    if (name !== myName && entry.online) online.add(name);
   }
-
   for (const [name, tile] of state.tiles) {
-    if (!byPoint.has(name)) {
-      tile.video.srcObject = null;
-      tile.audio.srcObject = null;
+    if (!online.has(name)) {
+      // A slot's element inside keeps playing in the holder.
+      for (const el of tile.frame.querySelectorAll(':scope > video')) slotHolder.append(el);
       tile.root.remove();
       state.tiles.delete(name);
       state.speaking.delete(name);
     }
   }
-  for (const [name, media] of byPoint) {
-    let tile = state.tiles.get(name);
-    if (!tile) {
-      tile = createTile(name);
-      state.tiles.set(name, tile);
-    }
-    setTrack(tile.video, media.video);
-    setTrack(tile.audio, media.audio);
-    tile.root.classList.toggle('tile--no-video', media.video === null);
+  for (const name of online) {
+    if (!state.tiles.has(name)) state.tiles.set(name, createTile(name));
   }
+  placeSlots();
   layout();
 }
 
@@ -942,18 +1095,8 @@ function createTile(name) {
 
   const frame = document.createElement('div');
   frame.className = 'tile__video';
-  const video = document.createElement('video');
-  video.dataset.point = name;
-  video.autoplay = true;
-  video.playsInline = true;
-  video.muted = true;
-  video.setAttribute('playsinline', '');
-  video.setAttribute('muted', '');
-  frame.append(video);
-
-  const audio = document.createElement('audio');
-  audio.dataset.point = name;
-  audio.autoplay = true;
+  // Until a slot brings this point's picture.
+  root.classList.add('tile--no-video');
 
   const caption = document.createElement('figcaption');
   caption.className = 'tile__label';
@@ -990,22 +1133,11 @@ function createTile(name) {
   remove.addEventListener('click', () => void state.host?.remove(name, remove));
   actions.append(spotlight, grant, askUnmute, remove);
 
-  root.append(frame, audio, top, actions, caption);
+  root.append(frame, top, actions, caption);
   /** @type {Tile} */
-  const tile = { name, root, video, audio, badge, markers, quality, actions, spotlight, grant, askUnmute, remove };
+  const tile = { name, root, frame, badge, markers, quality, actions, spotlight, grant, askUnmute, remove };
   renderTileMeta(tile);
   return tile;
-}
-
-/**
- * @param {HTMLMediaElement} el
- * @param {MediaStreamTrack | null} track
- */
-function setTrack(el, track) {
-  const current = el.srcObject instanceof MediaStream ? el.srcObject.getTracks()[0] ?? null : null;
-  if (current === track) return;
-  el.srcObject = track ? new MediaStream([track]) : null;
-  if (track) play(el);
 }
 
 /**
@@ -1024,7 +1156,7 @@ function stageNames() {
 
 /**
  * Stage: the points of stageNames(), this point's own picture among them when it is one.
- * Grid: every other tile, in the server's order of points, PAGE_SIZE per page. Own picture
+ * Grid: every other tile, in the server's order of points, pageSize() per page. Own picture
  * at the side when it is not on the stage.
  */
 function layout() {
@@ -1062,15 +1194,16 @@ function layout() {
   // Grid, in the server's order of points, one page at a time.
   const stageSet = new Set(onStage);
   const gridNames = names.filter((n) => !stageSet.has(n));
-  const pages = Math.max(1, Math.ceil(gridNames.length / PAGE_SIZE));
+  const perPage = pageSize();
+  const pages = Math.max(1, Math.ceil(gridNames.length / perPage));
   state.page = Math.min(Math.max(0, state.page), pages - 1);
-  const first = state.page * PAGE_SIZE;
+  const first = state.page * perPage;
   /** @type {string[]} */
   const visible = [];
   gridNames.forEach((name, i) => {
     const tile = /** @type {Tile} */ (state.tiles.get(name));
     moveInto(ui.grid, tile.root, i);
-    const shown = i >= first && i < first + PAGE_SIZE;
+    const shown = i >= first && i < first + perPage;
     tile.root.hidden = !shown;
     if (shown) visible.push(name);
   });
@@ -1157,11 +1290,15 @@ function pollSpeaking() {
   /** @type {Set<string>} */
   const speaking = new Set();
   if (pc) {
-    /** @type {Map<MediaStreamTrack, string>} */
-    const byTrack = new Map();
-    for (const remote of state.remoteTracks) if (remote.kind === 'audio') byTrack.set(remote.track, remote.point);
-    for (const receiver of pc.getReceivers()) {
-      const point = receiver.track ? byTrack.get(receiver.track) : undefined;
+    /** @type {Map<string, string>} media id -> the point its audio slot carries */
+    const byMid = new Map();
+    for (const media of state.slots.values()) {
+      const point = media.timeline.latest();
+      if (media.el instanceof HTMLAudioElement && point !== null) byMid.set(media.mid, point);
+    }
+    for (const transceiver of pc.getTransceivers()) {
+      const receiver = transceiver.receiver;
+      const point = transceiver.mid === null ? undefined : byMid.get(transceiver.mid);
       if (!point || typeof receiver.getSynchronizationSources !== 'function') continue;
       let sources;
       try {

@@ -10,7 +10,7 @@ import { ApiError, requestJson } from './api.js';
 import { applyLimits, limits } from './limits.js';
 import { applyStateDelta } from './state.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Error codes after which reconnecting cannot help (docs/protocol.md, "Errors" and "Messages to
@@ -68,8 +68,14 @@ export { ApiError };
  *   `ice_servers`: TURN servers with credentials for this connection (none when absent);
  *   `limits`: what the server accepts
  */
-/** @typedef {{mid: string, point: string, kind: TrackKind}} TrackInfo */
-/** @typedef {TrackInfo & {track: MediaStreamTrack}} RemoteTrack */
+/** @typedef {'stage' | 'presentation' | 'page' | 'audio'} SlotRole */
+/** A receive slot, negotiated once: see docs/protocol.md, "Receive slots". */
+/** @typedef {{mid: string, kind: TrackKind, role: SlotRole}} SlotInfo */
+/** @typedef {SlotInfo & {track: MediaStreamTrack}} SlotTrack */
+/**
+ * From RTP timestamp `since_ts` on, the slot `mid` carries `point` (null: nothing).
+ * @typedef {{mid: string, point: string | null, since_ts: number | null}} SlotFeed
+ */
 
 /** @typedef {'open' | 'directed' | 'presentation'} FloorMode */
 /**
@@ -113,7 +119,9 @@ export { ApiError };
  * @property {(state: ConnectionState) => void} [state] the connection state changed
  * @property {(welcome: Welcome) => void} [welcome] the server accepted this (re)connection
  * @property {(point: string, online: boolean) => void} [presence] another point came or went
- * @property {(tracks: RemoteTrack[]) => void} [tracks] the full set of received tracks changed
+ * @property {(slots: SlotTrack[]) => void} [slots] the receive slots opened (once per connection),
+ *   or closed (an empty list)
+ * @property {(feeds: SlotFeed[]) => void} [feeds] which points some slots carry from now on
  * @property {(code: string, message: string, fatal: boolean) => void} [error] the server sent an error
  * @property {(state: BriefingState) => void} [briefingState] the briefing's state changed
  * @property {(points: QualityReport[]) => void} [quality] connection quality (host only)
@@ -220,10 +228,10 @@ export class Connection {
   #chain = Promise.resolve();
   /** @type {{resolve: (sdp: string) => void, reject: (err: Error) => void} | null} */
   #pendingAnswer = null;
-  /** @type {Map<string, TrackInfo>} media id -> what the server says it carries */
-  #trackInfo = new Map();
-  /** @type {RemoteTrack[]} */
-  #tracks = [];
+  /** @type {Map<string, SlotInfo>} media id -> the receive slot it is */
+  #slotInfo = new Map();
+  /** @type {SlotTrack[]} */
+  #slots = [];
   /** @type {Partial<Record<TrackKind, RTCRtpSender>>} */
   #senders = {};
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -248,10 +256,12 @@ export class Connection {
    * @param {string} options.token the invitation token
    * @param {MediaStream} options.stream the local camera and microphone
    * @param {string} options.url the signalling WebSocket URL
+   * @param {number} [options.page] thumbnails the grid shows at once: the page slots to ask for
    * @param {ConnectionHandlers} [options.handlers]
    */
-  constructor({ token, stream, url, handlers = {} }) {
+  constructor({ token, stream, url, page, handlers = {} }) {
     this.token = token;
+    this.page = page;
     this.stream = stream;
     this.url = url;
     this.handlers = handlers;
@@ -271,9 +281,9 @@ export class Connection {
     return this.#state;
   }
 
-  /** The tracks received now, after the last applied server offer. */
-  get tracks() {
-    return this.#tracks;
+  /** The receive slots of this connection, once the server's first offer is applied. */
+  get slots() {
+    return this.#slots;
   }
 
   start() {
@@ -426,8 +436,15 @@ export class Connection {
       case 'offer':
         this.#offersReceived += 1;
         if (typeof msg.sdp === 'string') {
-          const tracks = Array.isArray(msg.tracks) ? /** @type {TrackInfo[]} */ (msg.tracks) : null;
-          this.#enqueue(epoch, () => this.#applyServerOffer(msg.sdp, tracks));
+          const slots = Array.isArray(msg.slots) ? normalizeSlots(msg.slots) : [];
+          this.#enqueue(epoch, () => this.#applyServerOffer(msg.sdp, slots));
+        }
+        break;
+      case 'slots':
+        if (Array.isArray(msg.feeds)) {
+          const feeds = normalizeFeeds(msg.feeds);
+          // After the offer that opens the slots: feeds wait on the same chain.
+          this.#enqueue(epoch, async () => this.handlers.feeds?.(feeds));
         }
         break;
       case 'briefing_state': {
@@ -493,7 +510,7 @@ export class Connection {
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers });
     this.#pc = pc;
     this.#senders = {};
-    this.#trackInfo = new Map();
+    this.#slotInfo = new Map();
     pc.onconnectionstatechange = () => {
       if (epoch === this.#epoch) this.#onPeerState(pc.connectionState);
     };
@@ -529,7 +546,10 @@ export class Connection {
     const answerSdp = new Promise((resolve, reject) => {
       this.#pendingAnswer = { resolve, reject };
     });
-    this.#send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
+    /** @type {Record<string, unknown>} */
+    const publish = { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' };
+    if (typeof this.page === 'number') publish.page = this.page;
+    this.#send(publish);
     await pc.setRemoteDescription({ type: 'answer', sdp: await answerSdp });
     if (simulcast) await this.#fitSingleLayer();
     if (this.#audioOnly) {
@@ -560,38 +580,28 @@ export class Connection {
   }
 
   /**
-   * Applies a server offer that adds or stops received m-lines, answers it, and reports the
-   * resulting set of tracks.
+   * Applies a server offer and answers it. The first one opens the receive slots (`slots`);
+   * later ones (ICE restarts) list none and change no m-line.
    * @param {string} sdp
-   * @param {TrackInfo[] | null} tracks the full list after this offer; null keeps the last one
+   * @param {SlotInfo[]} slots
    */
-  async #applyServerOffer(sdp, tracks) {
+  async #applyServerOffer(sdp, slots) {
     const pc = this.#pc;
     if (!pc) return;
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.#send({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
-    if (tracks) this.#trackInfo = new Map(tracks.map((info) => [info.mid, info]));
-    this.#reportTracks();
-  }
-
-  #reportTracks() {
-    /** @type {RemoteTrack[]} */
+    if (slots.length === 0) return;
+    this.#slotInfo = new Map(slots.map((info) => [info.mid, info]));
+    /** @type {SlotTrack[]} */
     const list = [];
-    const pc = this.#pc;
-    if (pc) {
-      for (const transceiver of pc.getTransceivers()) {
-        const mid = transceiver.mid;
-        if (mid === null) continue;
-        const info = this.#trackInfo.get(mid);
-        if (!info) continue;
-        if (transceiver.currentDirection === 'stopped' || transceiver.direction === 'stopped') continue;
-        list.push({ mid, point: info.point, kind: info.kind, track: transceiver.receiver.track });
-      }
+    for (const transceiver of pc.getTransceivers()) {
+      const info = transceiver.mid === null ? undefined : this.#slotInfo.get(transceiver.mid);
+      if (info) list.push({ ...info, track: transceiver.receiver.track });
     }
-    this.#tracks = list;
-    this.handlers.tracks?.(list);
+    this.#slots = list;
+    this.handlers.slots?.(list);
   }
 
   /** @param {RTCPeerConnectionState} state */
@@ -697,10 +707,10 @@ export class Connection {
     }
     this.#pc = null;
     this.#senders = {};
-    this.#trackInfo = new Map();
-    if (this.#tracks.length > 0) {
-      this.#tracks = [];
-      this.handlers.tracks?.([]);
+    this.#slotInfo = new Map();
+    if (this.#slots.length > 0) {
+      this.#slots = [];
+      this.handlers.slots?.([]);
     }
   }
 
@@ -749,4 +759,30 @@ function normalizeQuality(points) {
   return points
     .filter((p) => p && typeof p.point === 'string')
     .map((p) => ({ point: p.point, rtt_ms: num(p.rtt_ms), loss: num(p.loss), kbps_in: num(p.kbps_in), kbps_out: num(p.kbps_out) }));
+}
+
+const SLOT_ROLES = new Set(['stage', 'presentation', 'page', 'audio']);
+
+/**
+ * @param {any[]} slots
+ * @returns {SlotInfo[]}
+ */
+function normalizeSlots(slots) {
+  return slots
+    .filter((s) => s && typeof s.mid === 'string' && (s.kind === 'audio' || s.kind === 'video') && SLOT_ROLES.has(s.role))
+    .map((s) => ({ mid: s.mid, kind: s.kind, role: s.role }));
+}
+
+/**
+ * @param {any[]} feeds
+ * @returns {SlotFeed[]}
+ */
+function normalizeFeeds(feeds) {
+  return feeds
+    .filter((f) => f && typeof f.mid === 'string')
+    .map((f) => ({
+      mid: f.mid,
+      point: typeof f.point === 'string' ? f.point : null,
+      since_ts: typeof f.since_ts === 'number' && Number.isInteger(f.since_ts) ? f.since_ts : null,
+    }));
 }

@@ -284,7 +284,10 @@ impl SlotCounts {
     /// The slots in the order of their m-lines: stage, presentation, page, audio.
     pub(crate) fn roles(&self) -> impl Iterator<Item = SlotRole> + '_ {
         std::iter::repeat_n(SlotRole::Stage, self.stage)
-            .chain(std::iter::repeat_n(SlotRole::Presentation, self.presentation))
+            .chain(std::iter::repeat_n(
+                SlotRole::Presentation,
+                self.presentation,
+            ))
             .chain(std::iter::repeat_n(SlotRole::Page, self.page))
             .chain(std::iter::repeat_n(SlotRole::Audio, self.audio))
     }

@@ -694,9 +694,7 @@ impl Sfu {
                     self.request_keyframe(now, source, req.kind);
                 }
             }
-            Action::Published(from, mid, kind, rids) => {
-                self.published(now, from, mid, kind, rids)
-            }
+            Action::Published(from, mid, kind, rids) => self.published(now, from, mid, kind, rids),
         }
     }
 
@@ -915,7 +913,11 @@ impl Sfu {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
-        if publisher.tracks_in.iter().any(|t| t.mid == mid || t.kind == kind) {
+        if publisher
+            .tracks_in
+            .iter()
+            .any(|t| t.mid == mid || t.kind == kind)
+        {
             // One track of each kind per point; the signalling refuses more.
             return;
         }
@@ -966,7 +968,11 @@ impl Sfu {
                 let mut named: Vec<PeerId> = stage.clone();
                 let mut others: Vec<&String> = speakers.iter().collect();
                 others.sort();
-                named.extend(others.into_iter().filter_map(|n| self.newest_named(&members, n)));
+                named.extend(
+                    others
+                        .into_iter()
+                        .filter_map(|n| self.newest_named(&members, n)),
+                );
                 dedup(named)
             }
             // Open: the stage, then the loudest.
@@ -999,10 +1005,7 @@ impl Sfu {
             let page: Vec<PeerId> = dedup(listed)
                 .into_iter()
                 .filter(|p| {
-                    video_ok
-                        && *p != member
-                        && !stage.contains(p)
-                        && publishes(p, MediaKind::Video)
+                    video_ok && *p != member && !stage.contains(p) && publishes(p, MediaKind::Video)
                 })
                 .collect();
             let audio: Vec<PeerId> = voices
@@ -1093,12 +1096,21 @@ impl Sfu {
         }
     }
 
-    fn request_keyframe(&mut self, now: Instant, (source, rid): SourceKey, kind: KeyframeRequestKind) {
+    fn request_keyframe(
+        &mut self,
+        now: Instant,
+        (source, rid): SourceKey,
+        kind: KeyframeRequestKind,
+    ) {
         let interval = self.config.keyframe_request_interval;
         let Some(peer) = self.peers.get_mut(&source) else {
             return;
         };
-        let Some(track) = peer.tracks_in.iter_mut().find(|t| t.kind == MediaKind::Video) else {
+        let Some(track) = peer
+            .tracks_in
+            .iter_mut()
+            .find(|t| t.kind == MediaKind::Video)
+        else {
             return;
         };
         let mid = track.mid;
@@ -1207,7 +1219,11 @@ fn negotiate(peer: &mut Peer) -> Option<SfuEvent> {
     }
     let (offer, pending) = api.apply()?;
     peer.pending = Some(pending);
-    let slots = if peer.slots.iter().any(|s| matches!(s.state, SlotState::Negotiating(_))) {
+    let slots = if peer
+        .slots
+        .iter()
+        .any(|s| matches!(s.state, SlotState::Negotiating(_)))
+    {
         peer.slot_list()
     } else {
         Vec::new()

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use giaoban_media::{SlotCounts, MediaAddress, PeerId, Sfu, SfuConfig};
+use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig, SlotCounts};
 use giaoban_model::BriefingId;
 use str0m::Rtc;
 use str0m::media::{Direction, MediaKind};

@@ -64,7 +64,10 @@ fn points_of_other_briefings_are_never_forwarded() {
     for (me, stranger) in [("A1", "B1"), ("A2", "B2"), ("B1", "A1"), ("B2", "A2")] {
         let c = sim.client(me);
         assert!(
-            c.carried().iter().chain(&c.carried_of(TrackKind::Audio)).all(|p| !p.starts_with(&stranger[..1])),
+            c.carried()
+                .iter()
+                .chain(&c.carried_of(TrackKind::Audio))
+                .all(|p| !p.starts_with(&stranger[..1])),
             "{me} has a slot carrying a point of another briefing"
         );
         assert_eq!(c.mislabelled, 0);
@@ -116,7 +119,10 @@ fn leaving_point_streams_stop_and_rejoin_is_seen() {
             "{s} still receives the departed point"
         );
         assert!(
-            c.carried().iter().chain(&c.carried_of(TrackKind::Audio)).all(|p| p != leaver),
+            c.carried()
+                .iter()
+                .chain(&c.carried_of(TrackKind::Audio))
+                .all(|p| p != leaver),
             "{s} still has a slot carrying the departed point"
         );
     }
@@ -357,4 +363,3 @@ fn datagrams_to_an_address_that_is_not_a_media_address_are_dropped() {
     );
     assert_eq!(sim.sfu.counters().datagrams_dropped - before, 2);
 }
-

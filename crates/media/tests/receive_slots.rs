@@ -34,7 +34,11 @@ fn assert_no_mislabel(sim: &Sim) {
             "{} showed a frame under another point's name",
             c.name
         );
-        assert_eq!(c.unlabelled, 0, "{} got frames of an undescribed slot", c.name);
+        assert_eq!(
+            c.unlabelled, 0,
+            "{} got frames of an undescribed slot",
+            c.name
+        );
     }
 }
 
@@ -55,12 +59,19 @@ fn slots_are_negotiated_once_while_points_join_and_leave() {
     let ok = sim.run_until(Duration::from_secs(10), |s| {
         all.iter().all(|me| sees(s, me, &all, 10))
     });
-    assert!(ok, "not every point saw every other after three more joined");
+    assert!(
+        ok,
+        "not every point saw every other after three more joined"
+    );
     let leaver = sim.clients.iter().position(|c| c.name == "p2").unwrap();
     sim.leave(leaver);
     sim.run(Duration::from_secs(1));
     for c in &sim.clients {
-        assert_eq!(c.offers, 1, "{} got more than the one offer that opens its slots", c.name);
+        assert_eq!(
+            c.offers, 1,
+            "{} got more than the one offer that opens its slots",
+            c.name
+        );
         assert_eq!(c.slots.len(), 2 + 1 + 6 + 4);
         assert!(!c.carried().contains(&"p2".to_string()));
         assert!(!c.carried_of(TrackKind::Audio).contains(&"p2".to_string()));
@@ -138,7 +149,11 @@ fn a_floor_change_switches_the_stage_slot_within_a_second() {
     eprintln!("stage switched in {:?}", sim.now - switched);
     let a = sim.client("c").frames_from("a", TrackKind::Video);
     sim.run(Duration::from_secs(1));
-    assert_eq!(sim.client("c").frames_from("a", TrackKind::Video), a, "a still arrives");
+    assert_eq!(
+        sim.client("c").frames_from("a", TrackKind::Video),
+        a,
+        "a still arrives"
+    );
     // With a page of no slots, only the stage is seen, at the high layer.
     let c = sim.client("c");
     assert!(c.layers_received.get(&b'h').copied().unwrap_or(0) > 30);
@@ -170,7 +185,9 @@ fn thumbnails_take_the_low_layer_and_the_stage_the_high_one() {
     // a sees the host on stage (high) and b as a thumbnail (low): about 30 frames a second each.
     assert!(delta(b'h') > 40, "high layer frames: {}", delta(b'h'));
     assert!(delta(b'l') > 40, "low layer frames: {}", delta(b'l'));
-    assert!(a.frames_from("host", TrackKind::Video) > 0 && a.frames_from("b", TrackKind::Video) > 0);
+    assert!(
+        a.frames_from("host", TrackKind::Video) > 0 && a.frames_from("b", TrackKind::Video) > 0
+    );
     assert_no_mislabel(&sim);
 }
 
@@ -220,7 +237,11 @@ fn the_loudest_voices_fill_the_audio_slots_in_open_mode() {
     let at_p3 = heard(&sim, "p3");
     assert!(at_p3.contains("p6") && !at_p3.contains("p3"));
     // A third voice, clearly louder, joins without pushing out the others (four slots).
-    sim.clients.iter_mut().find(|c| c.name == "p8").unwrap().audio_level = Some(10);
+    sim.clients
+        .iter_mut()
+        .find(|c| c.name == "p8")
+        .unwrap()
+        .audio_level = Some(10);
     sim.run(Duration::from_secs(1));
     for c in &mut sim.clients {
         c.received.clear();
@@ -248,7 +269,11 @@ fn a_view_of_unknown_points_or_beyond_the_page_is_cut_to_what_exists() {
     sim.run(Duration::from_secs(2));
     let mut carried = sim.client("host").carried();
     carried.sort();
-    assert_eq!(carried, ["a", "c"], "the first two known points of the view");
+    assert_eq!(
+        carried,
+        ["a", "c"],
+        "the first two known points of the view"
+    );
     // The other points are not disturbed.
     assert!(sees(&sim, "a", &["b".to_string(), "c".to_string()], 10));
     assert_no_mislabel(&sim);

@@ -9,9 +9,9 @@ mod state;
 
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
-    BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_SIGNAL_MESSAGE_BYTES,
-    MAX_PAGE_SLOTS, PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, SlotFeed, SlotInfo, SlotRole,
-    TrackKind,
+    BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_PAGE_SLOTS,
+    MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, SlotFeed,
+    SlotInfo, SlotRole, TrackKind,
 };
 pub use state::{
     FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,

@@ -464,7 +464,11 @@ impl Client {
     pub fn video_slot_of(&self, point: &str) -> Option<Mid> {
         self.feeds
             .iter()
-            .filter(|(mid, _)| self.slots.get(mid).is_some_and(|(_, k)| *k == TrackKind::Video))
+            .filter(|(mid, _)| {
+                self.slots
+                    .get(mid)
+                    .is_some_and(|(_, k)| *k == TrackKind::Video)
+            })
             .find(|(_, timeline)| {
                 timeline
                     .last()
@@ -493,12 +497,18 @@ impl Client {
             let mut frame = vec![0xfc; 80];
             sign(&mut frame, 1, &self.name);
             let level = self.audio_level;
-            write_frame(&mut self.rtc, self.audio_mid, Codec::Opus, now, tick, frame, |w| {
-                match level {
+            write_frame(
+                &mut self.rtc,
+                self.audio_mid,
+                Codec::Opus,
+                now,
+                tick,
+                frame,
+                |w| match level {
                     Some(l) => w.audio_level(-l.abs(), l < 60),
                     None => w,
-                }
-            });
+                },
+            );
         }
         if tick.is_multiple_of(33) {
             let n = self.video_frames_sent;
@@ -510,15 +520,29 @@ impl Client {
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
             sign(&mut frame, 10, &self.name);
             if self.layers.is_empty() {
-                write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame, |w| w);
+                write_frame(
+                    &mut self.rtc,
+                    self.video_mid,
+                    Codec::Vp8,
+                    now,
+                    tick,
+                    frame,
+                    |w| w,
+                );
             } else {
                 for rid in self.layers.clone() {
                     let mut frame = frame.clone();
                     // Which layer, for the test to tell them apart.
                     frame[9] = rid.as_bytes()[0];
-                    write_frame(&mut self.rtc, self.video_mid, Codec::Vp8, now, tick, frame, |w| {
-                        w.rid(rid)
-                    });
+                    write_frame(
+                        &mut self.rtc,
+                        self.video_mid,
+                        Codec::Vp8,
+                        now,
+                        tick,
+                        frame,
+                        |w| w.rid(rid),
+                    );
                 }
             }
         }
