@@ -29,6 +29,7 @@ import { SlotTimeline } from './slots.js';
  * page slots (docs/protocol.md, "Receive slots"). */
 const HOST_PAGE_SIZE = 25;
 const POINT_PAGE_SIZE = 6;
+const MAX_PAGE_SIZE = 49;
 /** An emptied slot's picture is taken down after this, unless a new point's frames came. */
 const SLOT_EMPTY_MS = 300;
 /** The `view` message waits this long for the display to settle. */
@@ -854,8 +855,14 @@ function placeSlots() {
   }
 }
 
-/** Thumbnails per grid page for this point. */
+/**
+ * Thumbnails per grid page for this point: `?page=N` in the link (1 to 49, e.g. a hall's
+ * screen that shows 3 × 3), else 25 for the host and 6 for a bridge point. Read at join: the
+ * server gives as many page slots for the whole connection.
+ */
 function pageSize() {
+  const asked = Number(new URLSearchParams(location.search).get('page'));
+  if (Number.isInteger(asked) && asked >= 1 && asked <= MAX_PAGE_SIZE) return asked;
   return viewerIsHost() ? HOST_PAGE_SIZE : POINT_PAGE_SIZE;
 }
 

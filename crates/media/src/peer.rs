@@ -104,7 +104,13 @@ pub(crate) struct TrackIn {
     pub last_keyframe_request: Vec<(Option<Rid>, Instant)>,
     /// The SSRC each layer arrives on: a new one means the stream started over.
     pub ssrcs: Vec<(Option<Rid>, Ssrc)>,
+    /// When a packet of each layer last arrived.
+    pub seen: Vec<(Option<Rid>, Instant)>,
 }
+
+/// A layer that sent nothing for this long is not flowing: a browser drops its top simulcast
+/// layer when its uplink is short or its camera too small.
+const LAYER_IDLE: Duration = Duration::from_secs(1);
 
 /// Layers whose SSRC is remembered per track at most.
 const KNOWN_LAYERS: usize = 4;
@@ -117,7 +123,24 @@ impl TrackIn {
             rids,
             last_keyframe_request: Vec::new(),
             ssrcs: Vec::new(),
+            seen: Vec::new(),
         }
+    }
+
+    /// Notes a packet of layer `rid` at `now`.
+    pub fn saw(&mut self, rid: Option<Rid>, now: Instant) {
+        if let Some((_, at)) = self.seen.iter_mut().find(|(r, _)| *r == rid) {
+            *at = now;
+        } else if self.seen.len() < KNOWN_LAYERS {
+            self.seen.push((rid, now));
+        }
+    }
+
+    /// Whether layer `rid` sent something lately.
+    pub fn flowing(&self, rid: Option<Rid>, now: Instant) -> bool {
+        self.seen
+            .iter()
+            .any(|(r, at)| *r == rid && now.saturating_duration_since(*at) < LAYER_IDLE)
     }
 
     /// Notes the SSRC a packet of `rid` came on; true when the layer's stream started over on

@@ -728,8 +728,12 @@ impl Sfu {
             debug!(peer = %from, %mid, ?rid, ssrc = %packet.header.ssrc, "stream started over");
         }
         let kind = track.kind;
-        let high_rid = track.rid_for(Layer::High);
+        track.saw(rid, now);
         let low_rid = track.rid_for(Layer::Low);
+        // The high layer only while it flows; a stage slot takes the low one meanwhile.
+        let high_rid = Some(track.rid_for(Layer::High))
+            .filter(|h| track.flowing(*h, now))
+            .unwrap_or(low_rid);
         publisher.last_in[kind_index(kind)] = Some(now);
         let pt = packet.header.payload_type;
         let Some(params) = publisher.rtc.codec_config().find(|p| p.pt() == pt).copied() else {

@@ -278,3 +278,33 @@ fn a_view_of_unknown_points_or_beyond_the_page_is_cut_to_what_exists() {
     assert!(sees(&sim, "a", &["b".to_string(), "c".to_string()], 10));
     assert_no_mislabel(&sim);
 }
+
+#[test]
+fn the_stage_takes_the_low_layer_while_the_high_one_does_not_flow() {
+    let mut sim = Sim::new(27);
+    for n in ["host", "a"] {
+        sim.join_simulcast("b1", n, SlotCounts::with_page(0));
+    }
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: None,
+            stage: vec!["host".into()],
+        },
+    );
+    sim.run(Duration::from_secs(2));
+    assert!(sim.client("a").layers_received.get(&b'h').copied().unwrap_or(0) > 20);
+    // The host's uplink gets short: its browser drops the top layer.
+    sim.clients.iter_mut().find(|c| c.name == "host").unwrap().layers = vec!["l".into()];
+    sim.run(Duration::from_secs(2));
+    let low = sim.client("a").layers_received.get(&b'l').copied().unwrap_or(0);
+    sim.run(Duration::from_secs(1));
+    let a = sim.client("a");
+    assert!(
+        a.layers_received.get(&b'l').copied().unwrap_or(0) > low + 20,
+        "the stage did not fall back to the low layer"
+    );
+    assert_no_mislabel(&sim);
+}
