@@ -617,7 +617,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
     });
   });
 
-  it('simulcast: the stage gets the high layer, a thumbnail the low one; a spotlit thumbnail moves up', async () => {
+  it('simulcast: the stage gets the high layer, a thumbnail the low one and its publisher stops the high one; a spotlit thumbnail moves up', async () => {
     assert.ok(joined, 'not run: the points never all joined (see the first test)');
     await diagnosed('simulcast', async () => {
       // Three Chromiums encode; the fourth point leaves (and is the point that tries to come
@@ -665,9 +665,11 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
           `\n  ${sending(HOST)}\n  ${sending(CUA_LO)}`,
       });
 
-      await waitLayers(() => widthAt(HOST) >= 600 && highSent(CUA_LO) >= 600 && widthAt(CUA_LO) > 0 && widthAt(CUA_LO) <= 400,
-        `the host (stage) at ≥ 600 px wide, and ${CUA_LO} (thumbnail) at ≤ 400 px while it sends its h layer at ≥ 600 px`);
-      console.log(`frameWidth at ${VINH}: stage ${widthAt(HOST)}, thumbnail ${widthAt(CUA_LO)} (${CUA_LO} sends h at ${highSent(CUA_LO)})`);
+      /** @param {string} point @returns {boolean | null} whether `point`'s `h` encoding is on */
+      const highActive = (point) => (last[point]?.outbound?.video ?? []).find((/** @type {any} */ l) => l.rid === 'h')?.active ?? null;
+      await waitLayers(() => widthAt(HOST) >= 600 && widthAt(CUA_LO) > 0 && widthAt(CUA_LO) <= 400 && highActive(CUA_LO) === false,
+        `the host (stage) at ≥ 600 px wide, and ${CUA_LO} (a thumbnail everywhere) at ≤ 400 px, its h layer off (nobody receives it)`);
+      console.log(`frameWidth at ${VINH}: stage ${widthAt(HOST)}, thumbnail ${widthAt(CUA_LO)} (${CUA_LO} h layer active: ${highActive(CUA_LO)})`);
 
       const s0 = await viewer.sample();
       await sleep(3000);
@@ -684,7 +686,7 @@ describe('directing a briefing: floor, hands, modes, attendance, simulcast, remo
       assert.equal(spotlit.spotlight, CUA_LO, 'POST /spotlight answers the new state');
       assert.deepEqual(spotlit.stage, [HOST, CUA_LO], 'stage: the host, then the spotlit point');
       await waitStage([VINH], CUA_LO, true, 'once it is spotlit');
-      await waitLayers(() => widthAt(CUA_LO) >= 600, `${CUA_LO}, spotlit, at ≥ 600 px wide`);
+      await waitLayers(() => widthAt(CUA_LO) >= 600 && highSent(CUA_LO) >= 600, `${CUA_LO}, spotlit, sends h again and arrives at ≥ 600 px wide`);
       console.log(`spotlit ${CUA_LO} at ${VINH}: frameWidth ${widthAt(CUA_LO)}`);
 
       const cleared = await api.ok('POST', '/spotlight', { point: null });

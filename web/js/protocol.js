@@ -244,6 +244,12 @@ export class Connection {
   #restartTimer;
   /** Audio only: see `setAudioOnly`. */
   #audioOnly = false;
+  /**
+   * What of this point's media the server says anybody receives (`publish`); null until it
+   * says, and then everything is sent.
+   * @type {{video: boolean, layers: string[], audio: boolean} | null}
+   */
+  #wanted = null;
   /** Offers received on any connection: tells whether the server answered an ICE restart. */
   #offersReceived = 0;
   /** The briefing's state as last received, and the number of the last delta it holds. */
@@ -339,17 +345,37 @@ export class Connection {
     void this.#applyVideoSending();
   }
 
-  /** Turns the video sender's encodings off in audio-only mode, on otherwise. */
+  /**
+   * Sends only what is received: no video in audio-only mode; else the simulcast layers the
+   * server says anybody receives, and audio only when somebody may hear it. Commune uplinks
+   * are thin, and an encoder that does not run costs no CPU either.
+   */
   async #applyVideoSending() {
-    const sender = this.#senders.video;
-    if (!sender) return;
-    const params = sender.getParameters();
-    if (!params.encodings?.length) return;
-    for (const encoding of params.encodings) encoding.active = !this.#audioOnly;
-    try {
-      await sender.setParameters(params);
-    } catch (err) {
-      console.warn('giaoban: cannot switch the video sending', err);
+    const wanted = this.#wanted;
+    /** @type {[TrackKind, (encoding: RTCRtpEncodingParameters) => boolean][]} */
+    const rules = [
+      ['video', (e) => !this.#audioOnly && (!wanted || (wanted.video && (wanted.layers.length === 0 || !e.rid || wanted.layers.includes(e.rid))))],
+      ['audio', () => !wanted || wanted.audio],
+    ];
+    for (const [kind, active] of rules) {
+      const sender = this.#senders[kind];
+      if (!sender) continue;
+      const params = sender.getParameters();
+      if (!params.encodings?.length) continue;
+      let changed = false;
+      for (const encoding of params.encodings) {
+        const on = active(encoding);
+        if (encoding.active !== on) {
+          encoding.active = on;
+          changed = true;
+        }
+      }
+      if (!changed) continue;
+      try {
+        await sender.setParameters(params);
+      } catch (err) {
+        console.warn(`giaoban: cannot switch the ${kind} sending`, err);
+      }
     }
   }
 
@@ -440,6 +466,15 @@ export class Connection {
           this.#enqueue(epoch, () => this.#applyServerOffer(msg.sdp, slots));
         }
         break;
+      case 'publish':
+        this.#wanted = {
+          video: msg.video !== false,
+          layers: Array.isArray(msg.layers) ? msg.layers.filter((/** @type {unknown} */ r) => typeof r === 'string') : [],
+          audio: msg.audio !== false,
+        };
+        // After the publish offer's answer, like every sender change.
+        this.#enqueue(epoch, () => this.#applyVideoSending());
+        break;
       case 'slots':
         if (Array.isArray(msg.feeds)) {
           const feeds = normalizeFeeds(msg.feeds);
@@ -511,6 +546,7 @@ export class Connection {
     this.#pc = pc;
     this.#senders = {};
     this.#slotInfo = new Map();
+    this.#wanted = null;
     pc.onconnectionstatechange = () => {
       if (epoch === this.#epoch) this.#onPeerState(pc.connectionState);
     };

@@ -27,7 +27,7 @@ mod speakers;
 pub use error::MediaError;
 pub use peer::SlotCounts;
 pub use sfu::{
-    MediaAddress, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent,
+    MediaAddress, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent, Wanted,
 };
 pub use slot::{Dropped, Munged, SlotConfig, SlotKind, SlotMunger, SlotRequest, SourcePacket};
 pub use speakers::{SpeakerConfig, SpeakerSelector};

@@ -53,6 +53,8 @@ pub(crate) struct Peer {
     pub low_bandwidth: LowBandwidthWatch,
     /// The point receives audio only.
     pub audio_only: bool,
+    /// What of its media the peer was last told anybody receives.
+    pub wanted: Option<crate::sfu::Wanted>,
     pub quality: QualityTracker,
     /// When a frame of each kind (audio, video) last arrived from this peer, and was last
     /// written towards it: the trial run's "flows both ways".
@@ -339,6 +341,7 @@ impl Peer {
             bwe_kbps: None,
             low_bandwidth: LowBandwidthWatch::default(),
             audio_only: false,
+            wanted: None,
             quality: QualityTracker::default(),
             last_in: [None; 2],
             last_out: [None; 2],

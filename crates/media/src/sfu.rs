@@ -137,6 +137,8 @@ pub enum SfuEvent {
     },
     /// The points some of the peer's slots carry from now on.
     Slots { peer: PeerId, feeds: Vec<SlotFeed> },
+    /// What of the peer's media anybody receives now: it need send only that.
+    Publish { peer: PeerId, wanted: Wanted },
     /// ICE and DTLS are up: media can flow.
     Connected { peer: PeerId },
     /// The media session ended on its own (ICE timeout, DTLS close). The shell should remove
@@ -146,6 +148,15 @@ pub enum SfuEvent {
     /// [`SfuConfig::audio_only_below_kbps`] for [`SfuConfig::audio_only_after`]: suggest it
     /// receive audio only. Said once per peer.
     LowBandwidth { peer: PeerId, kbps: u64 },
+}
+
+/// What of a publisher's media some subscriber receives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Wanted {
+    pub video: bool,
+    /// Simulcast RIDs of the video wanted; empty without simulcast.
+    pub layers: Vec<String>,
+    pub audio: bool,
 }
 
 /// Running totals, for metrics.
@@ -1022,6 +1033,59 @@ impl Sfu {
         for (member, wanted) in plans {
             self.assign_peer(now, member, &wanted);
         }
+        self.tell_publishers(&members, policy_speakers(self.policies.get(&**room)));
+    }
+
+    /// Tells each publisher of `members` what of its media is received, when that changed.
+    fn tell_publishers(&mut self, members: &[PeerId], speakers: Option<HashSet<String>>) {
+        // (high, low) wanted per publisher.
+        let mut video: HashMap<PeerId, (bool, bool)> = HashMap::new();
+        for member in members {
+            let Some(peer) = self.peers.get(member) else {
+                continue;
+            };
+            for slot in peer.slots.iter().filter(|s| s.kind == MediaKind::Video) {
+                let Some(source) = slot.want else { continue };
+                let entry = video.entry(source).or_default();
+                // The low layer also stands in for the high one while that does not flow.
+                entry.1 = true;
+                entry.0 |= slot.role == SlotRole::Stage;
+            }
+        }
+        for member in members {
+            let Some(peer) = self.peers.get_mut(member) else {
+                continue;
+            };
+            if peer.tracks_in.is_empty() {
+                // Nothing published yet: nothing to tell.
+                continue;
+            }
+            let (high, low) = video.get(member).copied().unwrap_or_default();
+            let layers = match peer.tracks_in.iter().find(|t| t.kind == MediaKind::Video) {
+                Some(track) if !track.rids.is_empty() => {
+                    let (h, l) = (track.rid_for(Layer::High), track.rid_for(Layer::Low));
+                    track
+                        .rids
+                        .iter()
+                        .filter(|r| (high && Some(**r) == h) || (low && Some(**r) == l))
+                        .map(|r| r.to_string())
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let wanted = Wanted {
+                video: high || low,
+                layers,
+                audio: speakers.as_ref().is_none_or(|s| s.contains(&*peer.label)),
+            };
+            if peer.wanted.as_ref() != Some(&wanted) {
+                peer.wanted = Some(wanted.clone());
+                self.events.push_back(SfuEvent::Publish {
+                    peer: *member,
+                    wanted,
+                });
+            }
+        }
     }
 
     /// Points the slots of `member` at the `wanted` points of each role (stage,
@@ -1137,6 +1201,11 @@ impl Sfu {
         self.counters.keyframe_requests += 1;
         self.mark_dirty(source);
     }
+}
+
+/// The points with the right to speak in directed mode; `None` in open mode.
+fn policy_speakers(policy: Option<&RoomPolicy>) -> Option<HashSet<String>> {
+    policy.and_then(|p| p.speakers.clone())
 }
 
 /// The slot roles in the order [`Sfu::assign_peer`] takes its wanted points.

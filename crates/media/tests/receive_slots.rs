@@ -295,11 +295,27 @@ fn the_stage_takes_the_low_layer_while_the_high_one_does_not_flow() {
         },
     );
     sim.run(Duration::from_secs(2));
-    assert!(sim.client("a").layers_received.get(&b'h').copied().unwrap_or(0) > 20);
+    assert!(
+        sim.client("a")
+            .layers_received
+            .get(&b'h')
+            .copied()
+            .unwrap_or(0)
+            > 20
+    );
     // The host's uplink gets short: its browser drops the top layer.
-    sim.clients.iter_mut().find(|c| c.name == "host").unwrap().layers = vec!["l".into()];
+    sim.clients
+        .iter_mut()
+        .find(|c| c.name == "host")
+        .unwrap()
+        .layers = vec!["l".into()];
     sim.run(Duration::from_secs(2));
-    let low = sim.client("a").layers_received.get(&b'l').copied().unwrap_or(0);
+    let low = sim
+        .client("a")
+        .layers_received
+        .get(&b'l')
+        .copied()
+        .unwrap_or(0);
     sim.run(Duration::from_secs(1));
     let a = sim.client("a");
     assert!(
@@ -307,4 +323,55 @@ fn the_stage_takes_the_low_layer_while_the_high_one_does_not_flow() {
         "the stage did not fall back to the low layer"
     );
     assert_no_mislabel(&sim);
+}
+
+#[test]
+fn each_publisher_is_told_what_of_its_media_anybody_receives() {
+    let mut sim = Sim::new(28);
+    for n in ["host", "a", "b", "c"] {
+        sim.join_simulcast("b1", n, SlotCounts::with_page(1));
+    }
+    let speakers: HashSet<String> = ["host".to_string()].into();
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: Some(speakers),
+            stage: vec!["host".into()],
+        },
+    );
+    // Every point shows a page of one: whoever it lists first.
+    for (me, shows) in [("host", "a"), ("a", "b"), ("b", "a"), ("c", "a")] {
+        let peer = sim.client(me).peer;
+        sim.sfu.set_view(sim.now, peer, Some(vec![shows.into()]));
+    }
+    sim.run(Duration::from_secs(1));
+    let wanted = |s: &Sim, n: &str| s.client(n).wanted.clone().expect("told");
+    let host = wanted(&sim, "host");
+    assert!(host.video && host.audio);
+    assert_eq!(host.layers, ["h", "l"], "on stage: both layers");
+    let a = wanted(&sim, "a");
+    assert!(
+        a.video && !a.audio,
+        "a is a thumbnail without the right to speak"
+    );
+    assert_eq!(a.layers, ["l"]);
+    let c = wanted(&sim, "c");
+    assert!(!c.video && c.layers.is_empty(), "nobody displays c");
+    // The floor goes to c: it is on stage and heard.
+    let speakers: HashSet<String> = ["host".to_string(), "c".to_string()].into();
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: Some(speakers),
+            stage: vec!["host".into(), "c".into()],
+        },
+    );
+    sim.run(Duration::from_millis(100));
+    let c = wanted(&sim, "c");
+    assert!(c.video && c.audio);
+    assert_eq!(c.layers, ["h", "l"]);
 }

@@ -70,6 +70,15 @@ pub enum ServerMsg {
     /// A server offer. The first one opens the client's receive slots, listed in `slots`;
     /// later ones (an ICE restart) change no m-line and list none.
     Offer { sdp: String, slots: Vec<SlotInfo> },
+    /// What of this point's media anybody receives now: the client sends only that (a point
+    /// nobody displays sends no video; in directed mode a point without the right to speak
+    /// sends no audio). `layers` lists the simulcast RIDs wanted, empty without simulcast.
+    /// Until the first one, a client sends everything.
+    Publish {
+        video: bool,
+        layers: Vec<String>,
+        audio: bool,
+    },
     /// Which point each listed receive slot carries from now on. A slot's media switches to
     /// the new point at the packet whose RTP timestamp is `since_ts`: the client labels the
     /// picture from the frame it shows, never from this message's arrival.

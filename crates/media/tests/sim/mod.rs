@@ -65,6 +65,8 @@ pub struct Client {
     pub layers: Vec<Rid>,
     /// Server offers received.
     pub offers: u64,
+    /// What of its media the server last said anybody receives.
+    pub wanted: Option<giaoban_media::Wanted>,
     /// Bytes of each video frame it sends (2,400 by default: about 580 kbit/s at 30 frames a
     /// second, a stage picture; a thumbnail is about a quarter of it).
     pub video_bytes: usize,
@@ -203,6 +205,7 @@ impl Sim {
             audio_level: None,
             layers,
             offers: 0,
+            wanted: None,
             video_bytes: 2400,
             next_timeout: self.now,
             ticks: 0,
@@ -350,6 +353,11 @@ impl Sim {
                             timeline.remove(0);
                         }
                     }
+                }
+                if let SfuEvent::Publish { peer, wanted } = &event
+                    && let Some(client) = self.clients.iter_mut().find(|c| c.peer == *peer)
+                {
+                    client.wanted = Some(wanted.clone());
                 }
                 if let SfuEvent::Offer { peer, sdp, slots } = event {
                     let Some(client) = self.clients.iter_mut().find(|c| c.peer == peer) else {

@@ -367,6 +367,14 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                 Some(PeerSignal::Slots { feeds }) => {
                     alive = link.send(&ServerMsg::Slots { feeds }).await;
                 }
+                Some(PeerSignal::Publish(wanted)) => {
+                    let msg = ServerMsg::Publish {
+                        video: wanted.video,
+                        layers: wanted.layers,
+                        audio: wanted.audio,
+                    };
+                    alive = link.send(&msg).await;
+                }
                 Some(PeerSignal::LowBandwidth { kbps }) => {
                     alive = link.send(&ServerMsg::SuggestAudioOnly { kbps }).await;
                 }

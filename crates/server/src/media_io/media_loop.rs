@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use giaoban_media::{
     MediaAddress, MediaError, PeerId, PeerQuality, Protocol, RoomPolicy, Sfu, SfuConfig, SfuEvent,
-    SlotCounts, Transmit,
+    SlotCounts, Transmit, Wanted,
 };
 use giaoban_model::{BriefingId, SlotFeed, SlotInfo};
 use tokio::net::UdpSocket;
@@ -36,6 +36,8 @@ pub enum PeerSignal {
     Slots {
         feeds: Vec<SlotFeed>,
     },
+    /// What of the point's media anybody receives now.
+    Publish(Wanted),
     /// The media session died (ICE timeout, DTLS close); the client should reconnect.
     Lost,
     /// The link towards the point stays too weak for video.
@@ -359,6 +361,9 @@ async fn flush(
                 signal(signals, peer, PeerSignal::Offer { sdp, slots });
             }
             SfuEvent::Slots { peer, feeds } => signal(signals, peer, PeerSignal::Slots { feeds }),
+            SfuEvent::Publish { peer, wanted } => {
+                signal(signals, peer, PeerSignal::Publish(wanted))
+            }
             SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
             SfuEvent::LowBandwidth { peer, kbps } => {
                 info!(%peer, kbps, "weak link: audio only suggested");
