@@ -131,10 +131,12 @@ function stageStats(client) {
   return client.page.evaluate(async () => {
     const g = /** @type {any} */ (window).giaoban;
     const mids = new Set(g.tracks.filter((/** @type {any} */ t) => t.role === 'stage').map((/** @type {any} */ t) => t.mid));
-    const sum = { framesDecoded: 0, freezeCount: 0, totalFreezesDuration: 0, pliCount: 0, nackCount: 0 };
+    const sum = { framesDecoded: 0, freezeCount: 0, totalFreezesDuration: 0, pliCount: 0, nackCount: 0, detail: /** @type {any[]} */ ([]) };
     (await g.pc.getStats()).forEach((/** @type {any} */ s) => {
       if (s.type !== 'inbound-rtp' || s.kind !== 'video' || !mids.has(s.mid)) return;
-      for (const k of Object.keys(sum)) sum[/** @type {keyof typeof sum} */ (k)] += s[k] ?? 0;
+      for (const k of ['framesDecoded', 'freezeCount', 'totalFreezesDuration', 'pliCount', 'nackCount']) sum[/** @type {'framesDecoded'} */ (k)] += s[k] ?? 0;
+      const point = g.tracks.find((/** @type {any} */ t) => t.mid === s.mid)?.point ?? null;
+      sum.detail.push({ mid: s.mid, point, frames: s.framesDecoded, freezes: s.freezeCount, frozen: s.totalFreezesDuration, width: s.frameWidth, pli: s.pliCount, nack: s.nackCount });
     });
     return sum;
   });
@@ -282,11 +284,40 @@ describe('receive slots', { timeout: seconds(420) }, () => {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const afterStats = await stageStats(viewer);
       assert.ok(afterStats.framesDecoded > before.framesDecoded + 20, `stage frames decoded ${before.framesDecoded} → ${afterStats.framesDecoded}`);
-      assert.ok(afterStats.totalFreezesDuration - before.totalFreezesDuration < 1, `frozen for ${afterStats.totalFreezesDuration - before.totalFreezesDuration} s`);
+      // The slot that took the granted point: its picture never stood still for a second.
+      const slot = afterStats.detail.find((d) => d.point === granted);
+      assert.ok(slot, `no stage slot carries ${granted}: ${JSON.stringify(afterStats.detail)}`);
+      const frozen = slot.frozen - (before.detail.find((d) => d.mid === slot.mid)?.frozen ?? 0);
+      assert.ok(frozen < 1, `${granted}'s stage picture froze for ${frozen} s: ${JSON.stringify(before.detail)} → ${JSON.stringify(afterStats.detail)}`);
       assert.ok(afterStats.pliCount - before.pliCount <= 10, `${afterStats.pliCount - before.pliCount} keyframe requests`);
       assert.ok(afterStats.nackCount - before.nackCount <= 50, `${afterStats.nackCount - before.nackCount} NACKs`);
       const { wrong } = await checkLabels(viewer);
       assert.deepEqual(wrong, []);
+    });
+  });
+
+  it('in directed mode a point without the right to speak sends no audio at all', async () => {
+    await diagnosed('publish', async () => {
+      const res = await server.request('POST', `/api/briefings/${briefing.id}/mode`, {
+        token: tokenOf(briefing.link(HOST).url),
+        body: { mode: 'directed' },
+      });
+      assert.equal(res.status, 200);
+      const silent = client(POINTS[1]);
+      const sent = async () => (await silent.sample()).outbound?.audio?.packetsSent ?? 0;
+      let growth = -1;
+      await waitFor(async () => {
+        const a = await sent();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        growth = (await sent()) - a;
+        return growth <= 2;
+      }, { timeout: seconds(15), interval: 0, message: () => `${POINTS[1]} still sends audio: +${growth} packets in 1.5 s` });
+      // The floor holder does send.
+      const holder = client(POINTS[3]);
+      const h0 = (await holder.sample()).outbound?.audio?.packetsSent ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const h1 = (await holder.sample()).outbound?.audio?.packetsSent ?? 0;
+      assert.ok(h1 - h0 > 30, `the floor holder sends audio: +${h1 - h0} packets in 1.5 s`);
     });
   });
 });

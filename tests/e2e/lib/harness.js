@@ -802,6 +802,9 @@ export async function sendDatagrams(port, datagrams) {
  *   network namespace); Debian's Chromium by default
  * @property {string[]} [args] more command line flags of the browser
  * @property {boolean} [ignoreHTTPSErrors] accept any certificate (a server's self-signed one)
+ * @property {boolean} [alwaysSendAudio] a client that disobeys: it keeps its microphone's
+ *   encoding active whatever the server's `publish` says (the server must still decide who is
+ *   heard)
  */
 
 export class Client {
@@ -810,7 +813,7 @@ export class Client {
    * @param {LaunchOptions} [opts]
    * @returns {Promise<Client>}
    */
-  static async launch(label, { countPeerConnections = false, ignoreHTTPSErrors = false, executablePath = CHROMIUM_BIN, args = [] } = {}) {
+  static async launch(label, { countPeerConnections = false, ignoreHTTPSErrors = false, executablePath = CHROMIUM_BIN, args = [], alwaysSendAudio = false } = {}) {
     const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-chromium-'));
     let context;
     try {
@@ -827,6 +830,7 @@ export class Client {
       throw new Error(`could not launch Chromium (${CHROMIUM_BIN}) for ${label}: ${err instanceof Error ? err.message : err}`);
     }
     if (countPeerConnections) await context.addInitScript(countPeerConnectionsScript);
+    if (alwaysSendAudio) await context.addInitScript(alwaysSendAudioScript);
     const page = context.pages()[0] ?? (await context.newPage());
     return new Client(label, profileDir, context, page);
   }
@@ -1068,6 +1072,19 @@ export async function openLink(link, opts) {
     throw err;
   }
   return client;
+}
+
+/** Runs in the page before its scripts: audio senders ignore requests to turn their encoding off. */
+function alwaysSendAudioScript() {
+  const proto = /** @type {any} */ (window).RTCRtpSender?.prototype;
+  if (!proto) return;
+  const original = proto.setParameters;
+  proto.setParameters = function (/** @type {any} */ params, /** @type {any[]} */ ...rest) {
+    if (this.track?.kind === 'audio' && Array.isArray(params?.encodings)) {
+      for (const e of params.encodings) e.active = true;
+    }
+    return original.call(this, params, ...rest);
+  };
 }
 
 /** Runs in the page before its scripts: counts peer connections the page creates. */
