@@ -69,10 +69,9 @@ impl Labels {
         self.explain(mid);
     }
 
-    /// `mid` carries `point` from the frame whose RTP timestamp is `since_ts` (a giaoban
-    /// `slots` feed). A feed without `since_ts` (an emptied slot) labels nothing: no frame
-    /// is expected after it, and frames of the previous point still in flight keep their
-    /// label.
+    /// `mid` carries `point` (`None`: nothing) from the frame whose RTP timestamp is
+    /// `since_ts` on (a giaoban `slots` feed); frames before it keep the previous label. A
+    /// feed without `since_ts` (a slot that never carried anything) labels nothing.
     pub fn switch(&mut self, mid: Mid, point: Option<u32>, since_ts: Option<u32>) {
         let Some(ts) = since_ts else {
             return;
@@ -231,11 +230,18 @@ mod tests {
     }
 
     #[test]
-    fn an_emptied_slot_relabels_nothing() {
+    fn an_emptied_slot_labels_nothing_from_its_end_on() {
         let mut l = Labels::default();
         l.switch(mid(), Some(A), Some(0));
+        l.switch(mid(), None, Some(3_000));
+        // A's last frame, arriving after the slot was emptied, keeps A's label.
+        assert_eq!(l.check(mid(), 2_000, A, 0), 0);
+        // A frame past the end is labelled with nobody.
+        l.check(mid(), 3_000, A, 0);
+        assert_eq!(l.settle(GRACE_US), 1);
+        // A feed without a timestamp labels nothing.
         l.switch(mid(), None, None);
-        assert_eq!(l.check(mid(), 100, A, 0), 0);
+        assert_eq!(l.check(mid(), 100, A, GRACE_US), 0);
     }
 
     #[test]
