@@ -10,8 +10,8 @@ use crate::media::PublishConfig;
 use crate::report::RampLimits;
 use crate::scenario::{Pages, Scenario};
 
-/// Most thumbnails a `view` may list (the server's limit).
-const MAX_PAGE: usize = 100;
+/// Most thumbnails a page may show: the page slots a client may ask giaoban for.
+const MAX_PAGE: usize = giaoban_model::MAX_PAGE_SLOTS;
 /// Join and settling time allowed per ramp step in the default duration.
 const RAMP_STEP_OVERHEAD_S: f64 = 20.0;
 
@@ -97,10 +97,11 @@ pub struct Cli {
     #[arg(long, default_value_t = 2.0)]
     pub keyframe_seconds: f64,
 
-    /// Thumbnails per page: the host's grid (briefing), everyone's (meeting).
+    /// Thumbnails per page: the host's grid (briefing), everyone's (meeting); the page slots
+    /// the point asks for in its publish offer.
     #[arg(long, default_value_t = 25)]
     pub page_size: usize,
-    /// Thumbnails a bridge point's grid shows in the briefing scenario.
+    /// Thumbnails a bridge point's grid shows in the briefing scenario (its page slots).
     #[arg(long, default_value_t = 0)]
     pub point_page: usize,
     /// briefing: the host gives the floor to the next point this often, seconds.

@@ -1,7 +1,8 @@
 //! giaoban's signalling, as the web client speaks it (docs/protocol.md, docs/http.md):
 //! `GET /api/session` to learn who a link is, one WebSocket at `/ws` per point (`hello` →
-//! `welcome`, the publish offer → answer, server offers with `tracks` → answers,
-//! `briefing_state`, `view`), and the host API for the floor.
+//! `welcome`, the publish offer with the page size → answer, the server offer that opens the
+//! receive slots → answer, `slots` feeds, `briefing_state` and deltas, `view`), and the host
+//! API for the floor.
 
 use std::cell::OnceCell;
 use std::collections::VecDeque;
@@ -21,7 +22,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::error::LoadgenError;
 use crate::http;
 use crate::links::Invitation;
-use crate::target::{Identity, Mode, SignalEvent};
+use crate::target::{Identity, Mode, SignalEvent, TrackInfo};
 
 /// How long the server may take to welcome a point or answer its offer.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -244,8 +245,13 @@ impl GiaobanTarget {
 }
 
 impl GiaobanSession {
-    pub async fn publish(&mut self, offer: String) -> Result<String, LoadgenError> {
-        self.send(&ClientMsg::Offer { sdp: offer }).await?;
+    /// Sends the publish offer, asking for `page` page slots (the thumbnails of its grid).
+    pub async fn publish(&mut self, offer: String, page: usize) -> Result<String, LoadgenError> {
+        self.send(&ClientMsg::Offer {
+            sdp: offer,
+            page: Some(page),
+        })
+        .await?;
         let point = self.point.clone();
         tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
             loop {
@@ -295,14 +301,48 @@ impl GiaobanSession {
     /// Queues what the media loop needs of a message; drops the rest (other state, quality).
     fn keep(&mut self, msg: ServerMsg) {
         match msg {
-            ServerMsg::Offer { sdp, tracks } => {
-                self.queued.push_back(SignalEvent::Offer { sdp, tracks })
+            // The first offer opens the slots; later ones (ICE restarts) list none and change
+            // no m-line.
+            ServerMsg::Offer { sdp, slots } => {
+                let tracks = (!slots.is_empty()).then(|| {
+                    slots
+                        .into_iter()
+                        .map(|s| TrackInfo {
+                            mid: s.mid,
+                            kind: s.kind,
+                            point: None,
+                        })
+                        .collect()
+                });
+                self.queued.push_back(SignalEvent::Offer { sdp, tracks });
             }
+            ServerMsg::Slots { feeds } => self.queued.push_back(SignalEvent::Slots(feeds)),
             ServerMsg::BriefingState { state, .. } => {
+                let (online, offline) = state
+                    .points
+                    .into_iter()
+                    .partition::<Vec<_>, _>(|p| p.online);
+                self.queued.push_back(SignalEvent::Presence {
+                    online: online.into_iter().map(|p| p.name).collect(),
+                    offline: offline.into_iter().map(|p| p.name).collect(),
+                });
                 self.queued.push_back(SignalEvent::Stage(state.stage));
             }
-            // A delta carries the whole stage when it changed.
+            // A delta carries the whole stage when it changed, and presence by name.
             ServerMsg::StateDelta { delta, .. } => {
+                let mut online = delta.online;
+                let mut offline = delta.offline;
+                for p in delta.points {
+                    if p.online {
+                        online.push(p.name);
+                    } else {
+                        offline.push(p.name);
+                    }
+                }
+                if !online.is_empty() || !offline.is_empty() {
+                    self.queued
+                        .push_back(SignalEvent::Presence { online, offline });
+                }
                 if let Some(stage) = delta.stage {
                     self.queued.push_back(SignalEvent::Stage(stage));
                 }

@@ -27,12 +27,12 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 
-use giaoban_model::{Role, TrackInfo, TrackKind};
+use giaoban_model::{Role, TrackKind};
 use serde_json::{Value, json};
 
 use crate::error::LoadgenError;
 use crate::links::{Invitation, Link};
-use crate::target::{Identity, SignalEvent};
+use crate::target::{Identity, SignalEvent, TrackInfo};
 use api::{Api, HandleEvents};
 
 /// REMB cap of the room, bit/s: far above what the synthetic publisher sends.
@@ -266,12 +266,15 @@ fn offer_event(event: &Value) -> Option<SignalEvent> {
             };
             Some(TrackInfo {
                 mid: s["mid"].as_str()?.to_string(),
-                point: s["feed_display"].as_str()?.to_string(),
                 kind,
+                point: Some(s["feed_display"].as_str()?.to_string()),
             })
         })
         .collect();
-    Some(SignalEvent::Offer { sdp, tracks })
+    Some(SignalEvent::Offer {
+        sdp,
+        tracks: Some(tracks),
+    })
 }
 
 impl JanusSession {
@@ -398,7 +401,11 @@ mod tests {
                 {"type": "video", "active": true, "mid": "1", "feed_display": "pub"},
                 {"type": "data", "active": true, "mid": "2"}]}},
             "jsep": {"type": "offer", "sdp": "v=0\r\n"}});
-        let Some(SignalEvent::Offer { sdp, tracks }) = offer_event(&event) else {
+        let Some(SignalEvent::Offer {
+            sdp,
+            tracks: Some(tracks),
+        }) = offer_event(&event)
+        else {
             panic!("an offer");
         };
         assert_eq!(sdp, "v=0\r\n");
@@ -407,6 +414,6 @@ mod tests {
             (tracks[1].mid.as_str(), tracks[1].kind),
             ("1", TrackKind::Video)
         );
-        assert_eq!(tracks[0].point, "pub");
+        assert_eq!(tracks[0].point.as_deref(), Some("pub"));
     }
 }

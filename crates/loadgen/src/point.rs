@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use giaoban_model::{Role, TrackInfo};
+use giaoban_model::{Role, SlotFeed};
 use serde::Serialize;
 use str0m::config::DtlsCert;
 use str0m::media::Mid;
@@ -17,14 +17,17 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 use crate::error::LoadgenError;
 use crate::links::Invitation;
 use crate::media::{MediaPoint, MediaSetup, PublishConfig};
+use crate::scenario::Plan;
 use crate::stats::{Clock, Window};
-use crate::target::{Session, SignalEvent, Target};
+use crate::target::{Session, SignalEvent, Target, TrackInfo};
 use crate::udp::PointSocket;
 
 /// Largest datagram read; str0m sends at most about 1200 bytes.
 const RECV_BUFFER: usize = 2048;
 /// Datagrams handled per wake-up before the other sources of work get a turn.
 const RECV_BATCH: usize = 64;
+/// The index of a point the server names that this run does not drive: no probe carries it.
+const OUTSIDER: u32 = u32::MAX;
 
 /// What every point of a run shares. One thread, so plain `RefCell`s.
 pub struct Shared {
@@ -37,41 +40,40 @@ pub struct Shared {
     pub watched: String,
     pub events: mpsc::UnboundedSender<PointEvent>,
     pub stop: watch::Receiver<bool>,
-    /// Point names, shared by every point's track table.
-    names: RefCell<HashMap<String, Rc<str>>>,
+    /// The index of every point of the run by name: what probes carry.
+    indices: HashMap<String, u32>,
 }
 
 impl Shared {
+    /// The run of `plan`, whose host is watched.
     pub fn new(
         clock: Clock,
         target: Target,
         publish: PublishConfig,
         cert: DtlsCert,
-        watched: String,
+        plan: &Plan,
         events: mpsc::UnboundedSender<PointEvent>,
         stop: watch::Receiver<bool>,
     ) -> Shared {
+        let points = std::iter::once(&plan.host).chain(&plan.points);
         Shared {
             clock,
             window: RefCell::new(Window::default()),
             target,
             publish,
             cert,
-            watched,
+            watched: plan.host.invitation.point.clone(),
             events,
             stop,
-            names: RefCell::new(HashMap::new()),
+            indices: points
+                .map(|p| (p.invitation.point.clone(), probe_index(p.index)))
+                .collect(),
         }
     }
 
-    fn name(&self, name: &str) -> Rc<str> {
-        let mut names = self.names.borrow_mut();
-        if let Some(n) = names.get(name) {
-            return n.clone();
-        }
-        let n: Rc<str> = Rc::from(name);
-        names.insert(name.to_string(), n.clone());
-        n
+    /// The index probes carry for the point named `name`.
+    fn index(&self, name: &str) -> u32 {
+        self.indices.get(name).copied().unwrap_or(OUTSIDER)
     }
 }
 
@@ -107,7 +109,9 @@ pub struct PointReport {
     pub error: Option<String>,
     pub frames: u64,
     pub lost: u64,
-    /// Frames of a track no offer named, or without a probe.
+    /// Frames whose slot the server said carried another point than the one that sent them.
+    pub mislabelled: u64,
+    /// Frames of an m-line no offer opened, or without a probe.
     pub unknown_frames: u64,
     /// Frames received from the watched publisher (the host).
     pub watched_audio_frames: u64,
@@ -131,6 +135,7 @@ pub async fn run_point(
         error: None,
         frames: 0,
         lost: 0,
+        mislabelled: 0,
         unknown_frames: 0,
         watched_audio_frames: 0,
         watched_video_frames: 0,
@@ -148,13 +153,14 @@ pub async fn run_point(
         });
     }
     if let Some(media) = media {
-        let (frames, lost, unknown) = media.totals();
-        let watched = media.received_from(&shared.watched);
+        let totals = media.totals();
+        let watched = media.received_from(shared.index(&shared.watched));
         let (audio_sources, video_sources) = media.sources();
         report.connected = media.is_connected();
-        report.frames = frames;
-        report.lost = lost;
-        report.unknown_frames = unknown;
+        report.frames = totals.frames;
+        report.lost = totals.lost;
+        report.mislabelled = totals.mislabelled;
+        report.unknown_frames = totals.unknown;
         report.watched_audio_frames = watched.audio;
         report.watched_video_frames = watched.video;
         report.audio_sources = audio_sources;
@@ -184,13 +190,14 @@ async fn live(
             .local_addr()
             .map_err(|e| media_error(e.to_string()))?;
         let watched =
-            (spec.invitation.point != shared.watched).then(|| shared.name(&shared.watched));
+            (spec.invitation.point != shared.watched).then(|| shared.index(&shared.watched));
         let (mut media, offer) = MediaPoint::new(
             Instant::now(),
             MediaSetup {
                 local,
                 cert: shared.cert.clone(),
                 publish: spec.publish.then_some(&shared.publish),
+                index: probe_index(spec.index),
                 phase: spec.phase,
                 watched,
                 host: spec.invitation.role == Role::Host,
@@ -198,7 +205,7 @@ async fn live(
         )
         .map_err(|e| media_error(e.0))?;
         if session.takes_publish_offer() {
-            let answer = session.publish(offer).await?;
+            let answer = session.publish(offer, spec.page).await?;
             media.accept_answer(&answer).map_err(|e| media_error(e.0))?;
         }
         Ok::<_, LoadgenError>((session, socket, media))
@@ -231,7 +238,7 @@ async fn live(
                 .events
                 .send(PointEvent::Connected { index: spec.index });
         }
-        if let Some(thumbnails) = view.changed(&session, &name, &media, spec.page)
+        if let Some(thumbnails) = view.changed(&session, &name, spec.page)
             && let Err(e) = session.view(&thumbnails).await
         {
             break Err(e);
@@ -248,8 +255,7 @@ async fn live(
             }
             event = session.next_event() => match event {
                 Ok(SignalEvent::Offer { sdp, tracks }) => {
-                    view.tracks_changed();
-                    let tracks = track_table(shared, &tracks);
+                    let tracks = tracks.map(|t| track_table(shared, &t));
                     match media.accept_offer(&sdp, tracks) {
                         Ok(answer) => {
                             // Drained before waiting on the socket, as str0m asks.
@@ -263,7 +269,11 @@ async fn live(
                         Err(e) => break Err(media_error(e.0)),
                     }
                 }
+                Ok(SignalEvent::Slots(feeds)) => {
+                    apply_feeds(shared, &mut media, &feeds);
+                }
                 Ok(SignalEvent::Stage(stage)) => view.set_stage(stage),
+                Ok(SignalEvent::Presence { online, offline }) => view.set_presence(online, offline),
                 Err(e) => break Err(e),
             },
             _ = &mut sleep => media.handle_timeout(shared.clock.now()),
@@ -326,22 +336,48 @@ impl Receiving {
     }
 }
 
-/// The m-lines of a server offer, with shared point names.
+/// The index a probe carries for the point of `spec_index`.
+fn probe_index(spec_index: usize) -> u32 {
+    u32::try_from(spec_index).unwrap_or(OUTSIDER)
+}
+
+/// The m-lines of a server offer, with the indices of the points they carry all along.
 fn track_table(
     shared: &Shared,
     tracks: &[TrackInfo],
-) -> Vec<(Mid, Rc<str>, giaoban_model::TrackKind)> {
+) -> Vec<(Mid, giaoban_model::TrackKind, Option<u32>)> {
     tracks
         .iter()
-        .map(|t| (Mid::from(t.mid.as_str()), shared.name(&t.point), t.kind))
+        .map(|t| {
+            let point = t.point.as_deref().map(|p| shared.index(p));
+            (Mid::from(t.mid.as_str()), t.kind, point)
+        })
         .collect()
 }
 
-/// The thumbnails a point displays, as the web client chooses them: the points with tracks
-/// that are not on the stage, in the server's order of points, one page.
+/// Notes which point each slot of a `slots` message carries from which RTP timestamp.
+fn apply_feeds(shared: &Shared, media: &mut MediaPoint, feeds: &[SlotFeed]) {
+    let now = shared.clock.now();
+    let mut window = shared.window.borrow_mut();
+    for feed in feeds {
+        let point = feed.point.as_deref().map(|p| shared.index(p));
+        media.slot_feed(
+            now,
+            Mid::from(feed.mid.as_str()),
+            point,
+            feed.since_ts,
+            &mut window,
+        );
+    }
+}
+
+/// The thumbnails a point displays, as the web client chooses them: one page of the points
+/// online and not on the stage, in the server's order of points. The server fills the
+/// point's page slots with the first of them.
 #[derive(Default)]
 struct ViewState {
     stage: Vec<String>,
+    online: HashSet<String>,
     sent: Option<Vec<String>>,
     dirty: bool,
 }
@@ -354,38 +390,59 @@ impl ViewState {
         }
     }
 
-    fn tracks_changed(&mut self) {
-        self.dirty = true;
+    fn set_presence(&mut self, online: Vec<String>, offline: Vec<String>) {
+        for name in offline {
+            self.dirty |= self.online.remove(&name);
+        }
+        for name in online {
+            self.dirty |= self.online.insert(name);
+        }
     }
 
     /// The new thumbnails, if they differ from what was sent.
-    fn changed(
-        &mut self,
-        session: &Session,
-        me: &str,
-        media: &MediaPoint,
-        page: usize,
-    ) -> Option<Vec<String>> {
+    fn changed(&mut self, session: &Session, me: &str, page: usize) -> Option<Vec<String>> {
         if !self.dirty && self.sent.is_some() {
             return None;
         }
         self.dirty = false;
-        let stage: HashSet<&str> = self.stage.iter().map(String::as_str).collect();
-        let thumbnails: Vec<String> = if page == 0 {
-            Vec::new()
-        } else {
-            session
-                .roster()
-                .iter()
-                .filter(|p| p.as_str() != me && !stage.contains(p.as_str()) && media.receives(p))
-                .take(page)
-                .cloned()
-                .collect()
-        };
+        let thumbnails = self.page(session.roster(), me, page);
         if self.sent.as_ref() == Some(&thumbnails) {
             return None;
         }
         self.sent = Some(thumbnails.clone());
         Some(thumbnails)
+    }
+
+    /// The first `page` points of `roster` that are online, not on the stage and not `me`.
+    fn page(&self, roster: &[String], me: &str, page: usize) -> Vec<String> {
+        let stage: HashSet<&str> = self.stage.iter().map(String::as_str).collect();
+        roster
+            .iter()
+            .filter(|p| p.as_str() != me && !stage.contains(p.as_str()) && self.online.contains(*p))
+            .take(page)
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_page_lists_online_points_off_the_stage_in_roster_order() {
+        let roster = names(&["host", "a", "b", "c", "d", "e"]);
+        let mut view = ViewState::default();
+        view.set_presence(names(&["e", "host", "a", "b", "d"]), names(&["c"]));
+        view.set_stage(names(&["host", "b"]));
+        assert_eq!(view.page(&roster, "host", 2), names(&["a", "d"]));
+        assert_eq!(view.page(&roster, "a", 25), names(&["d", "e"]));
+        view.set_presence(names(&["c"]), names(&["d"]));
+        assert_eq!(view.page(&roster, "host", 25), names(&["a", "c", "e"]));
+        assert_eq!(view.page(&roster, "host", 0), Vec::<String>::new());
     }
 }

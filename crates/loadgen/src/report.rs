@@ -61,6 +61,9 @@ pub struct StepResult {
     /// Gaps explained by forwarding decisions (paused thumbnails, layer switches, gated audio).
     pub pauses: u64,
     pub late: u64,
+    /// Frames whose slot the server said carried another point than the one that sent them
+    /// (as of the frame's RTP timestamp): 0 when the server labels its slots right.
+    pub mislabelled: u64,
     pub loss_percent: Option<f64>,
     /// Audio frames of the host received, as a share of 50 per second per subscriber: far
     /// below 100 % when the server stops forwarding (which no sequence gap shows).
@@ -132,6 +135,8 @@ pub enum Verdict {
     NoMedia,
     /// The host's audio did not reach the subscribers all along.
     Stalled,
+    /// The server labelled frames with another point than the one that sent them.
+    Mislabelled,
 }
 
 impl Verdict {
@@ -143,6 +148,7 @@ impl Verdict {
             Verdict::Incomplete => "incomplete",
             Verdict::NoMedia => "no media",
             Verdict::Stalled => "stalled",
+            Verdict::Mislabelled => "mislabelled",
         }
     }
 }
@@ -164,7 +170,7 @@ pub fn table(report: &Report) -> String {
     // Columns: what, header, width.
     let _ = writeln!(
         out,
-        "{:>4} {:>7} {:>5} {:>5} {:>8} {:>5} {:>7} {:>5} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>5} {:>4}  verdict",
+        "{:>4} {:>7} {:>5} {:>5} {:>8} {:>5} {:>7} {:>5} {:>6} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>4}  verdict",
         "N",
         "up",
         "join",
@@ -175,6 +181,7 @@ pub fn table(report: &Report) -> String {
         "RSS",
         "RSS/pt",
         "loss%",
+        "misl",
         "p50",
         "p99",
         "aud99",
@@ -186,7 +193,7 @@ pub fn table(report: &Report) -> String {
         let server = s.server.as_ref();
         let _ = writeln!(
             out,
-            "{:>4} {:>7} {:>5.1} {:>5.1} {:>8.0} {:>5} {:>7} {:>5} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>5} {:>4}  {}",
+            "{:>4} {:>7} {:>5.1} {:>5.1} {:>8.0} {:>5} {:>7} {:>5} {:>6} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>4}  {}",
             s.n,
             format!("{}/{}", s.connected, s.expected),
             s.join_s,
@@ -197,6 +204,7 @@ pub fn table(report: &Report) -> String {
             opt(server.map(|f| f.rss_mb), 0, "M"),
             opt(server.map(|f| f.rss_kb_per_point / 1024.0), 2, "M"),
             opt(s.loss_percent, 3, ""),
+            s.mislabelled,
             opt(s.latency_p50_ms, 1, ""),
             opt(s.latency_p99_ms, 1, ""),
             opt(s.audio_latency_p99_ms, 1, ""),
@@ -225,7 +233,8 @@ pub fn table(report: &Report) -> String {
         "N: bridge points (meeting: points in all); up: points connected through the window; \
          join: seconds the step's joins took; win: window, s;\negress/s: RTP packets/s the points received from the server; \
          srvCPU, RSS: the server process alone, CPU in % of one core; CPUs/Me: server \
-         CPU-seconds per million egress packets;\nlatency (ms, one way, publisher to \
+         CPU-seconds per million egress packets;\nmisl: frames whose slot the server \
+         labelled with another point than their sender; latency (ms, one way, publisher to \
          subscriber socket): p50/p99 of all frames, aud99 of audio, host99 of what the host \
          receives; jit: RFC 3550 jitter, ms;\nlgCPU: this load generator, % of one core"
     );

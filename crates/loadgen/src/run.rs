@@ -76,7 +76,7 @@ pub async fn run(target: Target, config: RunConfig) -> Result<Report, LoadgenErr
         target,
         config.publish.clone(),
         cert,
-        watched.clone(),
+        &config.plan,
         events_tx,
         stop_rx.clone(),
     ));
@@ -326,6 +326,8 @@ impl Runner {
                 Verdict::Incomplete
             } else if delivery.is_some_and(|d| d < STALL_DELIVERY_PERCENT) {
                 Verdict::Stalled
+            } else if w.mislabelled > 0 {
+                Verdict::Mislabelled
             } else if loss.is_some_and(|l| l * 100.0 > self.limits.0) {
                 Verdict::Loss
             } else if p99.is_some_and(|p| p > self.limits.1) {
@@ -346,6 +348,7 @@ impl Runner {
                 lost: w.lost,
                 pauses: w.pauses,
                 late: w.late,
+                mislabelled: w.mislabelled,
                 loss_percent: loss.map(|l| l * 100.0),
                 host_audio_delivery_percent: delivery,
                 latency_p50_ms: w.latency.quantile_ms(0.5),

@@ -2,8 +2,9 @@
 //!
 //! - `briefing`: the host and N bridge points, directed mode. Everyone receives the stage
 //!   (the host and the floor holder, high layer); the host's grid shows a page of thumbnails
-//!   (low layer); bridge points show `point_page` thumbnails (none by default). The host
-//!   gives the floor to the next bridge point every `floor_every`.
+//!   (low layer); bridge points show `point_page` thumbnails (none by default). Each point
+//!   asks giaoban for as many page slots as its page shows. The host gives the floor to the
+//!   next bridge point every `floor_every`.
 //! - `meeting`: N points in all, the host among them, open mode: everyone heard, everyone's
 //!   grid shows a page of the others.
 //! - `fanout`: the host publishes, N bridge points only receive it.

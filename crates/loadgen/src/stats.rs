@@ -133,6 +133,9 @@ pub struct Window {
     /// Gaps explained by forwarding decisions: a paused thumbnail, a layer switch, audio
     /// gated by the floor. Not loss.
     pub pauses: u64,
+    /// Frames whose m-line the server said carried another point than the probe's sender
+    /// (see `media/labels.rs`); 0 when the server labels its slots right.
+    pub mislabelled: u64,
     /// One-way latency of every frame (publisher write to subscriber depacketisation).
     pub latency: Histogram,
     /// The same, of audio frames only: one packet each, so free of packetisation spread.

@@ -10,16 +10,17 @@
 //!
 //! Specific to a target, behind [`Target`] and [`Session`]:
 //! - who a link is ([`Target::identify`]), joining ([`Target::connect`]), the publish
-//!   offer/answer ([`Session::publish`]), server offers with the list of tracks
-//!   ([`SignalEvent::Offer`]), answers ([`Session::answer`]), the stage and the thumbnails a
-//!   point displays ([`Session::view`]);
+//!   offer/answer with the page size ([`Session::publish`]), server offers with the m-lines
+//!   received ([`SignalEvent::Offer`]), which point each slot carries
+//!   ([`SignalEvent::Slots`]), answers ([`Session::answer`]), the stage, presence and the
+//!   thumbnails a point displays ([`Session::view`]);
 //! - the host's direction of the briefing ([`Target::set_mode`], [`Target::give_floor`]) and
 //!   the server's own counters ([`Target::forwarded_frames`]).
 //!
 //! A second target (Janus VideoRoom, in `janus.rs`) adds one variant to [`Target`] and one to
 //! [`Session`] and fills in the match arms below: its publisher joins a room and sends the
 //! same publish offer; its subscriber's offers arrive as [`SignalEvent::Offer`] with the
-//! tracks named after the feeds' display names; actions Janus does not have (floor modes)
+//! m-lines named after the feeds' display names ([`TrackInfo::point`]); actions Janus does not have (floor modes)
 //! are no-ops, and [`Target::forwarded_frames`] may answer `None`. Outside this file only
 //! the command line changes: a `TargetKind` value in `cli.rs`, its construction in `main.rs`,
 //! and where its [`Invitation`]s come from (Janus has no invitation links: a run would make
@@ -30,7 +31,7 @@ use std::fmt;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use giaoban_model::{Role, TrackInfo};
+use giaoban_model::{Role, SlotFeed, TrackKind};
 
 use crate::error::LoadgenError;
 use crate::giaoban::{GiaobanSession, GiaobanTarget};
@@ -67,14 +68,36 @@ pub struct Identity {
     pub room: String,
 }
 
+/// One m-line a point receives, as a server offer lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackInfo {
+    pub mid: String,
+    pub kind: TrackKind,
+    /// The point it carries all along (Janus: one feed per m-line); `None`: a receive slot
+    /// whose point the server names as it switches ([`SignalEvent::Slots`], giaoban).
+    pub point: Option<String>,
+}
+
 /// What a point's signalling delivers to its media loop.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SignalEvent {
-    /// An offer to apply and answer: the tracks this point receives once it is applied.
-    Offer { sdp: String, tracks: Vec<TrackInfo> },
+    /// An offer to apply and answer. `tracks`: the m-lines this point receives once it is
+    /// applied, when the offer changes them; `None` when it changes none (an ICE restart).
+    Offer {
+        sdp: String,
+        tracks: Option<Vec<TrackInfo>>,
+    },
+    /// Which point some receive slots carry, from which RTP timestamp.
+    Slots(Vec<SlotFeed>),
     /// The points shown large on every screen changed (host first).
     Stage(Vec<String>),
+    /// Points that came online and went offline (after the whole state: every point is in
+    /// one list or the other).
+    Presence {
+        online: Vec<String>,
+        offline: Vec<String>,
+    },
 }
 
 /// The server a run targets.
@@ -167,10 +190,11 @@ impl Session {
         }
     }
 
-    /// Sends the publish offer and waits for the answer.
-    pub async fn publish(&mut self, offer: String) -> Result<String, LoadgenError> {
+    /// Sends the publish offer, asking for `page` thumbnails (giaoban's page slots), and
+    /// waits for the answer.
+    pub async fn publish(&mut self, offer: String, page: usize) -> Result<String, LoadgenError> {
         match self {
-            Session::Giaoban(s) => s.publish(offer).await,
+            Session::Giaoban(s) => s.publish(offer, page).await,
             Session::Janus(s) => s.publish(offer).await,
         }
     }

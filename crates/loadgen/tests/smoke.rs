@@ -1,7 +1,7 @@
 //! Smoke runs of the load generator against the real server binary, a few seconds each on
 //! loopback: the `briefing` scenario with 1 host and 10 bridge points, where every point must
-//! connect, no frame may be lost, and every bridge point must receive the host's audio and
-//! video; a `join-storm` of a handful of points with a short flood, where everyone must
+//! connect, no frame may be lost or carried on a slot the server labelled with another point,
+//! and every bridge point must receive the host's audio and video; a `join-storm` of a handful of points with a short flood, where everyone must
 //! be welcomed and every figure reported; and a storm of 300, where a point connected from
 //! the start must receive under 150 kB of signalling in all.
 //!
@@ -58,6 +58,10 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
         "frames flowed\n{output}"
     );
     assert_eq!(step["lost"], 0, "no frame lost in the window\n{output}");
+    assert_eq!(
+        step["mislabelled"], 0,
+        "every frame came from the point its slot was labelled with\n{output}"
+    );
     let delivery = step["host_audio_delivery_percent"].as_f64().unwrap_or(0.0);
     assert!(
         delivery > 90.0,
@@ -71,6 +75,10 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
         assert_eq!(point["error"], serde_json::Value::Null, "{name}: {point}");
         assert_eq!(point["connected"], true, "{name} connected");
         assert_eq!(point["lost"], 0, "{name} lost frames: {point}");
+        assert_eq!(
+            point["mislabelled"], 0,
+            "{name} mislabelled frames: {point}"
+        );
         if point["role"] == "point" {
             assert!(
                 point["watched_audio_frames"].as_u64().unwrap_or(0) > 0,

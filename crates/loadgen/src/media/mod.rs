@@ -3,12 +3,12 @@
 //! time it must be woken; sockets and the clock belong to [`crate::point`]. Nothing here knows
 //! a server's signalling, so every [`crate::target::Target`] shares it.
 
+mod labels;
 mod probe;
 mod publisher;
 mod receiver;
 
 use std::net::SocketAddr;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use giaoban_model::TrackKind;
@@ -23,7 +23,7 @@ pub use receiver::Received;
 
 use crate::stats::{Moment, Window};
 use publisher::Publisher;
-use receiver::Receiver;
+use receiver::{Frame, Receiver};
 
 /// What a [`MediaPoint`] is made of.
 pub struct MediaSetup<'a> {
@@ -32,14 +32,26 @@ pub struct MediaSetup<'a> {
     pub cert: DtlsCert,
     /// What it sends; `None`: it only receives.
     pub publish: Option<&'a PublishConfig>,
+    /// The point's index in the run, which its probes carry (0: the host).
+    pub index: u32,
     /// Delay of its first frame after connecting, so that publishers do not all send in the
     /// same millisecond.
     pub phase: Duration,
-    /// The publisher every subscriber receives all along (the host): frames of its audio
-    /// are counted apart, to tell a stalled server from a lossless one.
-    pub watched: Option<Rc<str>>,
+    /// The publisher every subscriber receives all along (the host), by index: frames of
+    /// its audio are counted apart, to tell a stalled server from a lossless one.
+    pub watched: Option<u32>,
     /// This point is the host: what it receives is also measured apart.
     pub host: bool,
+}
+
+/// What one point received over the whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub frames: u64,
+    pub lost: u64,
+    pub mislabelled: u64,
+    /// Frames of an m-line no offer opened, or without a probe.
+    pub unknown: u64,
 }
 
 /// Why a media session cannot go on.
@@ -70,6 +82,7 @@ impl MediaPoint {
             local,
             cert,
             publish,
+            index,
             phase,
             watched,
             host,
@@ -106,7 +119,7 @@ impl MediaPoint {
         let point = MediaPoint {
             rtc,
             local,
-            publisher: publish.map(|config| Publisher::new(config, audio_mid, video_mid)),
+            publisher: publish.map(|config| Publisher::new(config, index, audio_mid, video_mid)),
             receiver: Receiver::new(watched, host),
             pending: Some(pending),
             rtc_due: now,
@@ -132,12 +145,14 @@ impl MediaPoint {
             .map_err(|e| MediaFailure(format!("answer refused: {e}")))
     }
 
-    /// Applies a server offer and returns the answer. `tracks` names the source of each
-    /// m-line this point receives.
+    /// Applies a server offer and returns the answer. `receives` lists the m-lines this
+    /// point receives once it is applied, when the offer changes them (`None`: an ICE
+    /// restart), each with its kind and the point it carries all along if the offer names
+    /// one (else the server names it per RTP timestamp: [`MediaPoint::slot_feed`]).
     pub fn accept_offer(
         &mut self,
         sdp: &str,
-        tracks: impl IntoIterator<Item = (Mid, Rc<str>, TrackKind)>,
+        receives: Option<Vec<(Mid, TrackKind, Option<u32>)>>,
     ) -> Result<String, MediaFailure> {
         check_candidates(sdp)?;
         let offer = SdpOffer::from_sdp_string(sdp)
@@ -147,8 +162,24 @@ impl MediaPoint {
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| MediaFailure(format!("offer refused: {e}")))?;
-        self.receiver.set_tracks(tracks);
+        if let Some(mids) = receives {
+            self.receiver.set_mids(mids);
+        }
         Ok(answer.to_sdp_string())
+    }
+
+    /// The server says the slot on `mid` carries point `point` (by index; `None`: nothing)
+    /// from the frame whose RTP timestamp is `since_ts`.
+    pub fn slot_feed(
+        &mut self,
+        now: Moment,
+        mid: Mid,
+        point: Option<u32>,
+        since_ts: Option<u32>,
+        window: &mut Window,
+    ) {
+        self.receiver
+            .slot_feed(mid, point, since_ts, now.wall_us, window);
     }
 
     /// Takes one datagram that arrived at `now` from `source`.
@@ -253,23 +284,20 @@ impl MediaPoint {
         self.failure.as_ref()
     }
 
-    /// Frames received from `source` over the whole run.
-    pub fn received_from(&self, source: &str) -> Received {
+    /// Frames received from point `source` (by index) over the whole run.
+    pub fn received_from(&self, source: u32) -> Received {
         self.receiver.received_from(source)
     }
 
-    /// Whether this point receives any track of `source`.
-    pub fn receives(&self, source: &str) -> bool {
-        self.receiver.has_source(source)
-    }
-
-    /// Frames received and lost, and frames no offer explained, over the whole run.
-    pub fn totals(&self) -> (u64, u64, u64) {
-        (
-            self.receiver.frames,
-            self.receiver.lost,
-            self.receiver.unknown_frames,
-        )
+    /// Frames received, lost, mislabelled, and frames no offer explained, over the whole
+    /// run.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            frames: self.receiver.frames,
+            lost: self.receiver.lost,
+            mislabelled: self.receiver.mislabelled,
+            unknown: self.receiver.unknown_frames,
+        }
     }
 
     /// Sources heard (audio) and seen (video).
@@ -289,9 +317,15 @@ impl MediaPoint {
                 }
             }
             Event::MediaData(data) => {
-                let keyframe = data.is_keyframe();
-                self.receiver
-                    .on_frame(data.mid, &data.data, keyframe, arrived_us, window);
+                let frame = Frame {
+                    mid: data.mid,
+                    // The extended timestamp's low 32 bits: the RTP header's.
+                    rtp_ts: data.time.numer() as u32,
+                    data: &data.data,
+                    keyframe: data.is_keyframe(),
+                    arrived_us,
+                };
+                self.receiver.on_frame(frame, window);
             }
             Event::KeyframeRequest(request) => {
                 window.keyframe_requests += 1;

@@ -58,6 +58,8 @@ struct Layer {
 
 /// Sends the synthetic frames of one point through its `Rtc`.
 pub(crate) struct Publisher {
+    /// This point's index in the run, written in every probe.
+    source: u32,
     audio_mid: Mid,
     video_mid: Mid,
     audio_pt: Option<Pt>,
@@ -76,7 +78,8 @@ pub(crate) struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(config: &PublishConfig, audio_mid: Mid, video_mid: Mid) -> Publisher {
+    /// The publisher of point `source` (its index in the run).
+    pub fn new(config: &PublishConfig, source: u32, audio_mid: Mid, video_mid: Mid) -> Publisher {
         let frame_len = |kbps: u32| {
             let bytes = u64::from(kbps) * 1000 / 8 / 30;
             usize::try_from(bytes)
@@ -95,6 +98,7 @@ impl Publisher {
         let scratch = (0..max_len.max(AUDIO_FRAME_LEN)).map(|i| i as u8).collect();
         let frames_per_keyframe = config.keyframe_interval.as_nanos() / VIDEO_INTERVAL.as_nanos();
         Publisher {
+            source,
             audio_mid,
             video_mid,
             audio_pt: None,
@@ -185,6 +189,7 @@ impl Publisher {
         // TOC byte: CELT-only fullband 20 ms, one frame (RFC 6716 §3.1).
         frame[0] = 0xfc;
         Probe {
+            source: self.source,
             layer: 0,
             seq: self.audio_seq,
             sent_us: now.wall_us,
@@ -225,6 +230,7 @@ impl Publisher {
         frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
         frame[6..10].copy_from_slice(&VP8_SIZE);
         Probe {
+            source: self.source,
             layer: layer.probe_layer,
             seq: layer.seq,
             sent_us: now.wall_us,
@@ -298,7 +304,7 @@ mod tests {
             simulcast_low_kbps: Some(150),
             keyframe_interval: Duration::from_secs(2),
         };
-        let publisher = Publisher::new(&config, Mid::from("0"), Mid::from("1"));
+        let publisher = Publisher::new(&config, 3, Mid::from("0"), Mid::from("1"));
         let lens: Vec<usize> = publisher.layers.iter().map(|l| l.frame_len).collect();
         assert_eq!(lens, vec![625, 3333]);
         assert_eq!(publisher.keyframe_every, 60);
