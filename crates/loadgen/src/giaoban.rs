@@ -317,6 +317,15 @@ impl GiaobanSession {
                 self.queued.push_back(SignalEvent::Offer { sdp, tracks });
             }
             ServerMsg::Slots { feeds } => self.queued.push_back(SignalEvent::Slots(feeds)),
+            ServerMsg::Publish {
+                video,
+                layers,
+                audio,
+            } => self.queued.push_back(SignalEvent::Publish {
+                video,
+                layers,
+                audio,
+            }),
             ServerMsg::BriefingState { state, .. } => {
                 let (online, offline) = state
                     .points

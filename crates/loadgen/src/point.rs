@@ -272,6 +272,9 @@ async fn live(
                 Ok(SignalEvent::Slots(feeds)) => {
                     apply_feeds(shared, &mut media, &feeds);
                 }
+                Ok(SignalEvent::Publish { video, layers, audio }) => {
+                    media.set_wanted(video, &layers, audio);
+                }
                 Ok(SignalEvent::Stage(stage)) => view.set_stage(stage),
                 Ok(SignalEvent::Presence { online, offline }) => view.set_presence(online, offline),
                 Err(e) => break Err(e),

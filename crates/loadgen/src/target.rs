@@ -90,6 +90,12 @@ pub enum SignalEvent {
     },
     /// Which point some receive slots carry, from which RTP timestamp.
     Slots(Vec<SlotFeed>),
+    /// What of this point's media anybody receives: send only that.
+    Publish {
+        video: bool,
+        layers: Vec<String>,
+        audio: bool,
+    },
     /// The points shown large on every screen changed (host first).
     Stage(Vec<String>),
     /// Points that came online and went offline (after the whole state: every point is in

@@ -168,6 +168,13 @@ impl MediaPoint {
         Ok(answer.to_sdp_string())
     }
 
+    /// Sends only what the server says anybody receives (`publish`).
+    pub fn set_wanted(&mut self, video: bool, layers: &[String], audio: bool) {
+        if let Some(publisher) = &mut self.publisher {
+            publisher.set_wanted(video, layers, audio);
+        }
+    }
+
     /// The server says the slot on `mid` carries point `point` (by index; `None`: nothing)
     /// from the frame whose RTP timestamp is `since_ts`.
     pub fn slot_feed(

@@ -48,6 +48,9 @@ impl PublishConfig {
 /// One video layer's state.
 struct Layer {
     rid: Option<Rid>,
+    /// Somebody receives this layer (the server's `publish`); a layer turned off sends
+    /// nothing, as a browser's inactive encoding, and starts again on a keyframe.
+    active: bool,
     /// The value written in the probe's layer byte.
     probe_layer: u8,
     frame_len: usize,
@@ -75,6 +78,8 @@ pub(crate) struct Publisher {
     next_layer: usize,
     /// Frame contents are built here, then copied once into the `Arc` str0m keeps.
     scratch: Vec<u8>,
+    /// Somebody may hear this point (the server's `publish`).
+    audio_active: bool,
 }
 
 impl Publisher {
@@ -113,6 +118,7 @@ impl Publisher {
             layers,
             next_layer: 0,
             scratch,
+            audio_active: true,
         }
     }
 
@@ -127,6 +133,25 @@ impl Publisher {
         match (self.next_audio, self.next_video) {
             (Some(a), Some(v)) => Some(a.min(v)),
             (a, v) => a.or(v),
+        }
+    }
+
+    /// Sends only what the server says anybody receives, as the browser client does: the
+    /// video layers listed (every layer when `layers` is empty), no video when `video` is
+    /// false, audio only when `audio`.
+    pub fn set_wanted(&mut self, video: bool, layers: &[String], audio: bool) {
+        self.audio_active = audio;
+        for layer in &mut self.layers {
+            let on = video
+                && (layers.is_empty()
+                    || layer
+                        .rid
+                        .is_none_or(|rid| layers.iter().any(|l| **l == *rid)));
+            if on && !layer.active {
+                // A layer that starts again starts with a keyframe, as an encoder does.
+                layer.keyframe_requested = true;
+            }
+            layer.active = on;
         }
     }
 
@@ -154,7 +179,9 @@ impl Publisher {
                 .lag
                 .record(micros(now.at.saturating_duration_since(due)));
             self.next_audio = Some(next_after(due, AUDIO_INTERVAL, now.at));
-            self.write_audio(rtc, now);
+            if self.audio_active {
+                self.write_audio(rtc, now);
+            }
             return true;
         }
         if let Some(due) = self.next_video
@@ -214,6 +241,9 @@ impl Publisher {
         let Some(layer) = self.layers.get_mut(self.next_layer) else {
             return;
         };
+        if !layer.active {
+            return;
+        }
         let keyframe = layer.keyframe_requested
             || layer.frames_since_keyframe == 0
             || layer.frames_since_keyframe >= self.keyframe_every;
@@ -252,6 +282,7 @@ impl Layer {
     fn new(rid: Option<Rid>, probe_layer: u8, frame_len: usize) -> Layer {
         Layer {
             rid,
+            active: true,
             probe_layer,
             frame_len,
             seq: 0,
