@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use giaoban_media::{PeerId, Protocol, Sfu, SfuConfig};
+use giaoban_media::{PeerId, Protocol, Sfu, SfuConfig, SlotCounts};
 use giaoban_model::BriefingId;
 use libfuzzer_sys::fuzz_target;
 use str0m::Rtc;
@@ -39,6 +39,7 @@ fn harness() -> Harness {
             BriefingId("b".into()),
             format!("P{id}"),
             &offer.to_sdp_string(),
+            SlotCounts::with_page(6),
         )
         .expect("an answer");
     }
