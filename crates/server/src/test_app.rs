@@ -35,6 +35,9 @@ pub const UNITS: &str = "\u{feff}code,name,parent_code,email\r\n\
     P-NGHITHUY,UBND phường Nghi Thủy,UBND-CUALO,nghithuy.cualo@nghean.gov.vn\r\n\
     UBND-NGHILOC,UBND huyện Nghi Lộc,TINH-NA,\r\n";
 
+/// The base URL of the test server's links, and so its origin.
+pub const BASE_URL: &str = "http://giaoban.test";
+
 /// What a request returned.
 pub struct Answer {
     pub status: StatusCode,
@@ -96,7 +99,7 @@ impl TestServer {
             .unwrap();
         let registry = Arc::new(Registry::default());
         let direction = Direction::new(store.clone(), media.clone(), registry.clone());
-        let base_url: Arc<str> = "http://giaoban.test".into();
+        let base_url: Arc<str> = BASE_URL.into();
         let mailer = smtp_url.map(|url| {
             let config = MailConfig {
                 smtp_url: url.into(),
@@ -183,8 +186,8 @@ impl TestServer {
         self.send_with(method, path, auth, content_type, body).await
     }
 
-    /// Sends a request with an optional admin session in the `giaoban_admin` cookie, as the
-    /// admin page does, and raw body of `content_type`.
+    /// Sends a request with an optional admin session in the `giaoban_admin` cookie and raw
+    /// body of `content_type`, as the admin page does: from the server's own origin.
     pub async fn send_with_cookie(
         &self,
         method: &str,
@@ -193,8 +196,21 @@ impl TestServer {
         content_type: &str,
         body: Option<Vec<u8>>,
     ) -> Answer {
-        let auth = session.map(|s| (header::COOKIE, format!("{ADMIN_COOKIE}={s}")));
-        self.send_with(method, path, auth, content_type, body).await
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ORIGIN, BASE_URL);
+        if let Some(session) = session {
+            request = request.header(header::COOKIE, format!("{ADMIN_COOKIE}={session}"));
+        }
+        let request = match body {
+            Some(bytes) => request
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes)),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        self.send_request(request).await
     }
 
     /// Sends a request as built, through the whole router.

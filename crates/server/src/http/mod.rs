@@ -12,6 +12,7 @@ mod host;
 mod mail;
 mod minutes;
 mod ops;
+mod origin;
 mod reports;
 mod session;
 mod statistics;
@@ -21,8 +22,8 @@ mod units;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderValue, header};
-use axum::response::{Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -45,6 +46,8 @@ pub(crate) fn body_too_large() -> ApiError {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let transport = state.transport;
+    let origin_guard =
+        axum::middleware::from_fn_with_state(state.clone(), origin::same_origin_writes);
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .route("/j/{token}", get(|| async { assets::page("index.html") }))
@@ -71,14 +74,26 @@ pub fn router(state: AppState) -> Router {
         .merge(units::routes())
         // Documents have their own, larger limit too.
         .merge(documents::routes())
+        .layer(origin_guard)
         .layer(axum::middleware::map_response(move |response| async move {
             security_headers(response, transport)
         }))
         .with_state(state)
 }
 
-/// `GET /ws`: a signalling session.
-async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// `GET /ws`: a signalling session; 403 `cross_origin` when a browser opens it from a page of
+/// another site (the point is admitted by its token, but no foreign page has any business
+/// here).
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if origin::foreign_page(&state, &headers, &uri) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign page");
+        return origin::cross_origin().into_response();
+    }
     signal::upgrade(ws, state.live.clone())
 }
 
