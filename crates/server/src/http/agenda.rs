@@ -207,13 +207,16 @@ mod tests {
             ),
             (
                 json!({"items": [{"title": "A", "note": "?"}]}),
-                "Failed to deserialize",
+                "the body does not fit this request: items[0].note: unknown field `note`",
             ),
             (
                 json!({"items": [{"title": "A", "duration_minutes": "10"}]}),
-                "Failed to deserialize",
+                "the body does not fit this request: items[0].duration_minutes: invalid type",
             ),
-            (json!({"agenda": []}), "Failed to deserialize"),
+            (
+                json!({"agenda": []}),
+                "the body does not fit this request: agenda: unknown field `agenda`",
+            ),
         ] {
             let answer = app
                 .send("PUT", &path, Some(&app.host), Some(body.clone()))

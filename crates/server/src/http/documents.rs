@@ -75,7 +75,8 @@ async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::new(e.status(), "invalid", e.body_text())
+            tracing::debug!("request body not read: {e}");
+            ApiError::new(e.status(), "invalid", "the request body could not be read")
         }
     })?;
     // The store checks the file again but refuses it as 422, where this answers 413 and 415.
@@ -594,7 +595,7 @@ mod tests {
                 PDF,
                 422,
                 "invalid",
-                "Failed to deserialize",
+                "the query string does not fit this request: agenda_item_id: invalid digit",
             ),
             (
                 "a.pdf",
@@ -602,7 +603,7 @@ mod tests {
                 PDF,
                 422,
                 "invalid",
-                "Failed to deserialize",
+                "the query string does not fit this request: folder: unknown field `folder`",
             ),
             (
                 "a.pdf",

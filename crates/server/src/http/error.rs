@@ -69,6 +69,38 @@ pub fn too_large_as_json(response: Response, error: fn() -> ApiError) -> Respons
     }
 }
 
+/// `response` in the shape of the API when it is an error in plain text: the rejection of one
+/// of axum's extractors (a path that is not UTF-8, a malformed WebSocket upgrade, …), whose text
+/// names its internals. The text is logged; the client gets a sentence by status.
+pub async fn plain_errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    tracing::debug!(%status, text = %String::from_utf8_lossy(&text), "plain-text error answered as JSON");
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such page"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body is not of a type this request takes",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request is not acceptable"),
+        StatusCode::UPGRADE_REQUIRED => ("upgrade_required", "open this address as a WebSocket"),
+        s if s.is_server_error() => return ApiError::internal().into_response(),
+        _ => ("bad_request", "the request is malformed"),
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});

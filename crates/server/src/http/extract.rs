@@ -33,22 +33,90 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
-/// Parses a JSON body: a body over the limit is 413, any other rejection 422 with the reason.
+/// Parses a JSON body: 415 when it is not declared `application/json`, 413 over the limit, any
+/// other refusal 422 with the reason in words of the API, never the name of a Rust type.
 pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v).map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            body_too_large()
-        } else {
-            ApiError::invalid(e.body_text())
+    body.map(|Json(v)| v).map_err(|e| match &e {
+        JsonRejection::MissingJsonContentType(_) => not_json(),
+        _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::invalid(format!("the body is not valid JSON: {}", reason(&e)))
+        }
+        JsonRejection::JsonDataError(_) => ApiError::invalid(format!(
+            "the body does not fit this request: {}",
+            reason(&e)
+        )),
+        _ => {
+            tracing::debug!("JSON body not read: {e}");
+            ApiError::invalid("the request body could not be read")
         }
     })
 }
 
+/// 415 `unsupported_media_type` for a body that should be JSON.
+pub(crate) fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as JSON with Content-Type: application/json",
+    )
+}
+
 /// Parses the query string, turning every rejection into a 422 with the reason.
 pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(v)| v)
-        .map_err(|e| ApiError::invalid(e.body_text()))
+    query.map(|Query(v)| v).map_err(|e| {
+        ApiError::invalid(format!(
+            "the query string does not fit this request: {}",
+            reason(&e)
+        ))
+    })
+}
+
+/// What serde said was wrong with a value: the innermost error of `rejection` (a field path, the
+/// problem, a line and column), with the names of the server's own types put in general words.
+fn reason(rejection: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = rejection;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    without_type_names(&inner.to_string())
+}
+
+/// `message` with the Rust type names that serde's derived implementations put in their
+/// expectations ("expected struct CreateRequest", "untagged enum Body") replaced by what a
+/// client should send.
+pub(crate) fn without_type_names(message: &str) -> String {
+    // Longest first: "tuple struct X" must not be read as "struct X".
+    const KINDS: [(&str, &str); 7] = [
+        ("internally tagged enum ", "an object of a known type"),
+        ("adjacently tagged enum ", "an object of a known type"),
+        ("untagged enum ", "the accepted forms"),
+        ("tuple struct ", "a list"),
+        ("unit struct ", "null"),
+        ("struct ", "an object"),
+        ("enum ", "one of the accepted values"),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    'scan: while !rest.is_empty() {
+        let word_start = !out.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        for (kind, words) in KINDS {
+            if let Some(after) = rest.strip_prefix(kind).filter(|_| word_start)
+                && after.starts_with(|c: char| c.is_ascii_uppercase())
+            {
+                let name_len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                out.push_str(words);
+                rest = &after[name_len..];
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        out.extend(chars.next());
+        rest = chars.as_str();
+    }
+    out
 }
 
 /// The id of an item of the briefing (a `what`) in a path such as
@@ -105,4 +173,181 @@ pub(crate) fn csv_file(file_name: &str, csv: String) -> Response {
         csv,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use serde_json::json;
+
+    use super::without_type_names;
+    use crate::test_app::{Answer, TestApp, TestServer};
+
+    /// `POST /api/admin/briefings` with the admin session as a bearer and `body` as
+    /// `content_type` (none when `None`).
+    async fn create(server: &TestServer, content_type: Option<&str>, body: &str) -> Answer {
+        let mut request = Request::post("/api/admin/briefings")
+            .header("authorization", format!("Bearer {}", server.admin));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        server
+            .send_request(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// Asserts that `answer` is an error in the API's shape whose message names no Rust type or
+    /// library.
+    fn assert_plain_words(answer: &Answer) {
+        let message = answer.message();
+        assert!(
+            !message.is_empty(),
+            "not in the API's shape: {:?}",
+            answer.bytes
+        );
+        for internal in [
+            "CreateRequest",
+            "struct",
+            "enum ",
+            "Failed to",
+            "serde",
+            "axum",
+            "Expected request",
+        ] {
+            assert!(!message.contains(internal), "{internal:?} in {message:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_not_declared_as_json_is_refused_with_415() {
+        let server = TestServer::new().await;
+        let body = json!({"title": "Giao ban", "host": "Sở TT&TT"}).to_string();
+
+        for content_type in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("json"),
+            None,
+        ] {
+            let answer = create(&server, content_type, &body).await;
+
+            assert_eq!(
+                answer.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{content_type:?}"
+            );
+            assert_eq!(answer.code(), "unsupported_media_type");
+            assert_plain_words(&answer);
+        }
+        assert!(server.store.list_briefings().unwrap().is_empty());
+        let json = create(&server, Some("application/json; charset=utf-8"), &body).await;
+        assert_eq!(json.status, StatusCode::CREATED, "{}", json.json());
+    }
+
+    #[tokio::test]
+    async fn json_errors_say_what_is_wrong_without_naming_rust_types() {
+        let server = TestServer::new().await;
+        let json = Some("application/json");
+
+        let syntax = create(&server, json, r#"{"title": "Giao ban","#).await;
+        let not_an_object = create(&server, json, r#""Giao ban""#).await;
+        let wrong_type = create(&server, json, r#"{"title": 5, "host": "Sở"}"#).await;
+        let typo = create(&server, json, r#"{"titel": "Giao ban", "host": "Sở"}"#).await;
+        let trailing = create(&server, json, r#"{"title": "G", "host": "S"} x"#).await;
+
+        for answer in [&syntax, &not_an_object, &wrong_type, &typo, &trailing] {
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(answer.code(), "invalid");
+            assert_plain_words(answer);
+        }
+        assert!(
+            syntax.message().starts_with("the body is not valid JSON: ")
+                && syntax.message().contains("line 1"),
+            "{}",
+            syntax.message()
+        );
+        assert!(
+            not_an_object.message().contains("expected an object"),
+            "{}",
+            not_an_object.message()
+        );
+        assert!(
+            wrong_type
+                .message()
+                .contains("title: invalid type: integer `5`"),
+            "{}",
+            wrong_type.message()
+        );
+        assert!(
+            typo.message().contains("unknown field `titel`"),
+            "{}",
+            typo.message()
+        );
+        assert!(server.store.list_briefings().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn query_and_path_errors_are_in_the_api_shape() {
+        let app = TestApp::new().await;
+
+        let query = app
+            .send_bytes(
+                "POST",
+                &app.path("/documents?name=a.pdf&task_id=abc"),
+                Some(&app.host),
+                "application/pdf",
+                Some(b"%PDF-1.4\n".to_vec()),
+            )
+            .await;
+        let path = app
+            .send(
+                "POST",
+                "/api/admin/briefings/%FF/revoke",
+                Some(&app.admin),
+                Some(json!({"point": "x"})),
+            )
+            .await;
+        let plain_get_of_ws = app.send("GET", "/ws", None, None).await;
+
+        assert_eq!(query.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(query.message().contains("task_id"), "{}", query.message());
+        assert_eq!(path.status, StatusCode::BAD_REQUEST);
+        assert_eq!(path.code(), "bad_request");
+        assert!(plain_get_of_ws.status.is_client_error());
+        for answer in [&query, &path, &plain_get_of_ws] {
+            assert_plain_words(answer);
+            assert!(!answer.message().contains("UTF-8"), "{}", answer.message());
+            assert!(!answer.message().contains("header"), "{}", answer.message());
+        }
+    }
+
+    #[test]
+    fn type_names_in_serde_messages_become_words() {
+        assert_eq!(
+            without_type_names("invalid type: sequence, expected struct CreateRequest"),
+            "invalid type: sequence, expected an object"
+        );
+        assert_eq!(
+            without_type_names("expected internally tagged enum ClientMessage at line 1"),
+            "expected an object of a known type at line 1"
+        );
+        assert_eq!(
+            without_type_names("data did not match any variant of untagged enum OneOrMany"),
+            "data did not match any variant of the accepted forms"
+        );
+        assert_eq!(
+            without_type_names("invalid length 1, expected tuple struct Pair with 2 elements"),
+            "invalid length 1, expected a list with 2 elements"
+        );
+        assert_eq!(
+            without_type_names("expected enum Role, or struct x, or substruct Y, or `enum A`"),
+            "expected one of the accepted values, or struct x, or substruct Y, or `one of the accepted values`"
+        );
+        assert_eq!(
+            without_type_names("unknown field `narative`, expected `narrative` or `indicators`"),
+            "unknown field `narative`, expected `narrative` or `indicators`"
+        );
+    }
 }

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         // Documents have their own, larger limit too.
         .merge(documents::routes())
         .layer(origin_guard)
+        .layer(axum::middleware::map_response(error::plain_errors_as_json))
         .layer(axum::middleware::map_response(move |response| async move {
             security_headers(response, transport)
         }))

@@ -58,7 +58,8 @@ async fn import(
                 ),
             )
         } else {
-            ApiError::new(e.status(), "invalid", e.body_text())
+            tracing::debug!("request body not read: {e}");
+            ApiError::new(e.status(), "invalid", "the request body could not be read")
         }
     })?;
     let csv = String::from_utf8(body.to_vec()).map_err(|e| {
