@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: Option<Arc<Mailer>>,
     /// Whether requests arrive over HTTPS (built-in TLS or a trusted proxy).
     pub transport: Transport,
+    /// `--metrics-token`: the bearer token that opens `/metrics` to other machines.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {

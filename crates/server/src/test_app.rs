@@ -123,6 +123,7 @@ impl TestServer {
             base_url,
             mailer,
             transport,
+            metrics_token: None,
         };
         TestServer {
             admin: store.admin_session_token(unix_now()),
@@ -156,7 +157,8 @@ impl TestServer {
         let mut state = self.state.clone();
         state.live.limits = limits;
         let router = http::router(state);
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let app = router.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
         addr
     }
 

@@ -371,6 +371,8 @@ export class Server {
     this.baseUrl = `${tls ? 'https' : 'http'}://${this.listen}`;
     /** `fetch` for this server: with `tls`, one that trusts its certificate */
     this.fetch = tls ? fetchTrusting(tls.certPem) : fetch;
+    /** `--metrics-token`: the harness reads /metrics from any address the server listens on */
+    this.metricsToken = randomBytes(16).toString('hex');
     /** more options of `giaoban serve`, after the harness's own */
     this.extraArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, ...args] : args;
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -391,7 +393,7 @@ export class Server {
   /** Starts (or starts again) the process on this server's ports and data dir. */
   async launch() {
     if (this.proc && !this.exitStatus) throw new Error(`server ${this.name} is already running`);
-    const args = ['serve', '--listen', this.listen, '--media-port', String(this.mediaPort), '--data', this.dataDir, ...this.extraArgs];
+    const args = ['serve', '--listen', this.listen, '--media-port', String(this.mediaPort), '--data', this.dataDir, '--metrics-token', this.metricsToken, ...this.extraArgs];
     this.note(`$ ${this.bin} ${args.join(' ')}`);
     const env = { ...process.env };
     env.RUST_LOG ??= 'info,giaoban=debug,giaoban_server=debug,giaoban_media=debug,giaoban_store=debug';
@@ -533,7 +535,7 @@ export class Server {
 
   /** @returns {Promise<string>} the Prometheus text of `/metrics` */
   async metricsText() {
-    const res = await this.get('/metrics');
+    const res = await this.get('/metrics', { token: this.metricsToken });
     if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${res.text.slice(0, 200)}`);
     return res.text;
   }

@@ -14,6 +14,7 @@
 //! tls_key = "/etc/giaoban/privkey.pem"
 //! redirect_http = "0.0.0.0:80"
 //! trust_proxy = false
+//! metrics_token = "a long random string"
 //! max_connections = 2000
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
 //! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
@@ -58,6 +59,7 @@ struct ConfigFile {
     tls_key: Option<PathBuf>,
     redirect_http: Option<SocketAddr>,
     trust_proxy: Option<bool>,
+    metrics_token: Option<String>,
     max_connections: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -109,6 +111,7 @@ impl ConfigFile {
             ),
             ("GIAOBAN_REDIRECT_HTTP", text(self.redirect_http)),
             ("GIAOBAN_TRUST_PROXY", text(self.trust_proxy)),
+            ("GIAOBAN_METRICS_TOKEN", self.metrics_token),
             ("GIAOBAN_MAX_CONNECTIONS", text(self.max_connections)),
             ("GIAOBAN_SMTP_URL", self.smtp_url),
             ("GIAOBAN_MAIL_FROM", self.mail_from),

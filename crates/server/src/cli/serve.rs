@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::Args;
 use clap::builder::TypedValueParser;
 use giaoban_store::Store;
@@ -66,6 +67,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trust_proxy: args.trust_proxy,
     };
     let scheme = if transport.tls { "https" } else { "http" };
+    let metrics_token = metrics_token(args.metrics_token.as_deref())?;
 
     let store = Arc::new(
         Store::open(&args.data)
@@ -162,6 +164,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         base_url: base_url_shared,
         mailer,
         transport,
+        metrics_token,
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -197,10 +200,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         match (certificate, tls_files) {
             (Some((current, stamps)), Some(files)) => {
                 tokio::spawn(tls::reload(files, current.clone(), stamps, TLS_RELOAD_POLL));
-                let listener = TlsListener::new(listener, tls::server_config(current.clone()))?;
-                axum::serve(listener, app).await
+                let listener = TlsListener::new(listener, tls::server_config(current.clone()))?
+                    // Only to give the handlers the peer's address, as below.
+                    .tap_io(|_| ());
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
             }
-            _ => axum::serve(listener, app).await,
+            _ => {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+            }
         }
     };
     let redirect = async {
@@ -215,6 +230,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ = shutdown_signal() => info!("shutting down"),
     }
     Ok(())
+}
+
+/// Shortest `--metrics-token`: a guessable token would open `/metrics` to the Internet.
+const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+/// The `--metrics-token` given, trimmed; an error when it is too short to be a secret.
+fn metrics_token(given: Option<&str>) -> anyhow::Result<Option<Arc<str>>> {
+    match given.map(str::trim) {
+        Some(t) if t.chars().count() < MIN_METRICS_TOKEN_CHARS => anyhow::bail!(
+            "--metrics-token must be at least {MIN_METRICS_TOKEN_CHARS} characters long"
+        ),
+        t => Ok(t.map(Into::into)),
+    }
 }
 
 async fn shutdown_signal() {
@@ -318,6 +346,15 @@ pub struct ServeArgs {
     /// admin cookie's Secure attribute). Without this the X-Forwarded-* headers are ignored.
     #[arg(long, env = "GIAOBAN_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Lets a scraper on another machine read /metrics with `Authorization: Bearer TOKEN`.
+    /// Without it /metrics answers only requests from the machine itself.
+    #[arg(
+        long,
+        env = "GIAOBAN_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// Most signalling WebSockets open at once; more are refused with too_many_connections.
     #[arg(
         long,
@@ -368,4 +405,20 @@ pub struct ServeArgs {
     /// yet, and print their links before serving.
     #[arg(long, env = "GIAOBAN_DEMO")]
     pub demo: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metrics_token;
+
+    #[test]
+    fn a_metrics_token_is_long_enough_to_be_a_secret() {
+        let token = metrics_token(Some(" 0123456789abcdef\n")).unwrap();
+
+        assert_eq!(token.as_deref(), Some("0123456789abcdef"));
+        assert!(metrics_token(None).unwrap().is_none());
+        for short in ["", "   ", "0123456789abcde", " secret "] {
+            assert!(metrics_token(Some(short)).is_err(), "{short:?}");
+        }
+    }
 }

@@ -1,13 +1,17 @@
 //! For operators: the OpenAPI description and the Prometheus metrics.
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use super::error::ApiError;
+use super::extract::bearer;
 use crate::state::AppState;
 
 /// `/healthz`, `/metrics`, `/api/openapi.json`.
@@ -26,7 +30,54 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Who may read `/metrics`: a program on the server's own machine (a loopback peer, not
+/// relaying for anybody), or anybody with `Authorization: Bearer <--metrics-token>`. The
+/// counters say how busy the node is and when briefings run: not for the whole Internet.
+pub(crate) struct MetricsReader;
+
+impl FromRequestParts<AppState> for MetricsReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        if peer.is_some_and(|p| p.ip().is_loopback()) && !relayed(&parts.headers) {
+            return Ok(MetricsReader);
+        }
+        let given = bearer(&parts.headers);
+        match (state.metrics_token.as_deref(), given) {
+            (Some(token), Some(given)) if same_secret(token, given) => Ok(MetricsReader),
+            (Some(_), Some(_)) => Err(ApiError::unauthorized("the metrics token is not valid")),
+            _ => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the metrics are readable from the server's own machine, or with the token of \
+                 --metrics-token",
+            )),
+        }
+    }
+}
+
+/// Whether a proxy relays the request for another client: a reverse proxy on the same machine
+/// connects from loopback, but says for whom in one of these headers.
+fn relayed(headers: &HeaderMap) -> bool {
+    ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|name| headers.contains_key(*name))
+}
+
+/// Compares two secrets in a time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn metrics(_: MetricsReader, State(state): State<AppState>) -> impl IntoResponse {
     let s = &state.live.media.stats;
     let signal = &state.live.registry.stats;
     let body = format!(
@@ -76,4 +127,115 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         signal.refused.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::http;
+    use crate::test_app::TestServer;
+
+    const TOKEN: &str = "0123456789abcdef-metrics";
+
+    /// `GET /metrics` from `peer` (none: a request without a known peer) with `headers`, to a
+    /// server with `--metrics-token` [`TOKEN`] if `with_token`; the status and the body.
+    async fn read_metrics(
+        with_token: bool,
+        peer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let server = TestServer::new().await;
+        let mut state = server.state.clone();
+        state.metrics_token = with_token.then(|| TOKEN.into());
+        let mut request = Request::get("/metrics");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        if let Some(peer) = peer {
+            let peer: SocketAddr = peer.parse().unwrap();
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        let response = http::router(state).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn metrics_are_readable_from_the_machine_itself() {
+        for peer in ["127.0.0.1:40000", "[::1]:40000"] {
+            let (status, body) = read_metrics(false, Some(peer), &[]).await;
+
+            assert_eq!(status, StatusCode::OK, "{peer}: {body}");
+            assert!(body.contains("\ngiaoban_points_connected 0\n"), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn metrics_are_refused_to_others_without_the_token() {
+        let bearer = format!("Bearer {TOKEN}");
+        for (peer, headers) in [
+            (Some("203.0.113.7:40000"), vec![]),
+            // The token is no use when the server has none.
+            (
+                Some("203.0.113.7:40000"),
+                vec![("authorization", bearer.as_str())],
+            ),
+            // A reverse proxy on the machine relaying a client of the Internet.
+            (
+                Some("127.0.0.1:40000"),
+                vec![("x-forwarded-for", "203.0.113.7")],
+            ),
+            (
+                Some("127.0.0.1:40000"),
+                vec![("forwarded", "for=203.0.113.7")],
+            ),
+            (None, vec![]),
+        ] {
+            let (status, body) = read_metrics(false, peer, &headers).await;
+
+            assert_eq!(status, StatusCode::FORBIDDEN, "{peer:?} {headers:?}");
+            assert!(body.contains("\"forbidden\""), "{body}");
+            assert!(!body.contains("giaoban_points_connected"), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn metrics_are_readable_from_anywhere_with_the_token() {
+        let bearer = format!("Bearer {TOKEN}");
+        let relayed = [
+            ("authorization", bearer.as_str()),
+            ("x-forwarded-for", "203.0.113.7"),
+        ];
+
+        let (remote, body) = read_metrics(
+            true,
+            Some("203.0.113.7:40000"),
+            &[("authorization", &bearer)],
+        )
+        .await;
+        let (through_proxy, _) = read_metrics(true, Some("127.0.0.1:40000"), &relayed).await;
+        let (wrong, _) = read_metrics(
+            true,
+            Some("203.0.113.7:40000"),
+            &[("authorization", "Bearer 0123456789abcdef-metricz")],
+        )
+        .await;
+        let (missing, _) = read_metrics(true, Some("203.0.113.7:40000"), &[]).await;
+
+        assert_eq!(remote, StatusCode::OK, "{body}");
+        assert!(body.contains("giaoban_media_datagrams_received_total"));
+        assert_eq!(through_proxy, StatusCode::OK);
+        assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+        assert_eq!(missing, StatusCode::FORBIDDEN);
+    }
 }
