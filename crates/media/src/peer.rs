@@ -306,6 +306,16 @@ impl SlotCounts {
         }
     }
 
+    /// The egress bitrate these slots carry when all are full, in kbit/s: a stage or
+    /// presentation picture at ~900 (the high layer), a thumbnail at ~200 (the low one), a
+    /// voice at ~40, with headroom for retransmissions.
+    pub fn desired_kbps(&self) -> u64 {
+        let kbps = (self.stage + self.presentation) as u64 * 900
+            + self.page as u64 * 200
+            + self.audio as u64 * 40;
+        kbps * 5 / 4
+    }
+
     /// The slots in the order of their m-lines: stage, presentation, page, audio.
     pub(crate) fn roles(&self) -> impl Iterator<Item = SlotRole> + '_ {
         std::iter::repeat_n(SlotRole::Stage, self.stage)

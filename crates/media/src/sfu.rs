@@ -300,8 +300,10 @@ impl Sfu {
         }
         let mut rtc = builder.build(now);
         if self.config.bwe_initial_kbps.is_some() {
+            // Probe for what the slots can carry: a host's page of 25 thumbnails needs far
+            // more than a bridge point's 6.
             rtc.bwe()
-                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(5_000));
+                .set_bitrate(Bitrate::kbps(300), Bitrate::kbps(slots.desired_kbps()));
         }
         for address in &self.config.addresses {
             rtc.add_local_candidate(address.candidate()?);
