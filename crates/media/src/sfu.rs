@@ -295,8 +295,12 @@ impl Sfu {
             .set_stats_interval(Some(Duration::from_secs(1)));
         if let Some(kbps) = self.config.bwe_initial_kbps {
             // Egress estimation from transport-wide feedback decides whether a subscriber
-            // can take the high simulcast layer.
-            builder = builder.enable_bwe(Some(Bitrate::kbps(kbps)));
+            // can take the high simulcast layer. It starts where the slots need it (at
+            // least the configured start): starting lower, the pacer would hold a host's
+            // thumbnails back for seconds while the estimate climbs; a short link is found
+            // out by its losses within a second.
+            let start = kbps.max(slots.desired_kbps());
+            builder = builder.enable_bwe(Some(Bitrate::kbps(start)));
         }
         let mut rtc = builder.build(now);
         if self.config.bwe_initial_kbps.is_some() {
