@@ -7,7 +7,7 @@
 //   live                one task per briefing, signalling sessions, presence
 //   media_io            the media port: UDP/TCP sockets, the media thread
 //   mail, tls           background workers and the TLS listener
-//   clock, links, record  domain helpers shared by http, mail and cli
+//   clock, links, record, wording  domain helpers shared by http, live, mail and cli
 mod cli;
 mod clock;
 mod http;
@@ -20,6 +20,7 @@ mod state;
 #[cfg(test)]
 mod test_app;
 mod tls;
+mod wording;
 
 use std::process::ExitCode;
 

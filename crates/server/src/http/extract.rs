@@ -79,44 +79,7 @@ fn reason(rejection: &(dyn std::error::Error + 'static)) -> String {
     while let Some(source) = inner.source() {
         inner = source;
     }
-    without_type_names(&inner.to_string())
-}
-
-/// `message` with the Rust type names that serde's derived implementations put in their
-/// expectations ("expected struct CreateRequest", "untagged enum Body") replaced by what a
-/// client should send.
-pub(crate) fn without_type_names(message: &str) -> String {
-    // Longest first: "tuple struct X" must not be read as "struct X".
-    const KINDS: [(&str, &str); 7] = [
-        ("internally tagged enum ", "an object of a known type"),
-        ("adjacently tagged enum ", "an object of a known type"),
-        ("untagged enum ", "the accepted forms"),
-        ("tuple struct ", "a list"),
-        ("unit struct ", "null"),
-        ("struct ", "an object"),
-        ("enum ", "one of the accepted values"),
-    ];
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    'scan: while !rest.is_empty() {
-        let word_start = !out.ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        for (kind, words) in KINDS {
-            if let Some(after) = rest.strip_prefix(kind).filter(|_| word_start)
-                && after.starts_with(|c: char| c.is_ascii_uppercase())
-            {
-                let name_len = after
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(after.len());
-                out.push_str(words);
-                rest = &after[name_len..];
-                continue 'scan;
-            }
-        }
-        let mut chars = rest.chars();
-        out.extend(chars.next());
-        rest = chars.as_str();
-    }
-    out
+    crate::wording::without_type_names(&inner.to_string())
 }
 
 /// The id of an item of the briefing (a `what`) in a path such as
@@ -181,8 +144,8 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use serde_json::json;
 
-    use super::without_type_names;
     use crate::test_app::{Answer, TestApp, TestServer};
+    use crate::wording::without_type_names;
 
     /// `POST /api/admin/briefings` with the admin session as a bearer and `body` as
     /// `content_type` (none when `None`).

@@ -589,9 +589,10 @@ async fn next_message(socket: &mut WebSocket) -> Result<Option<ClientMsg>, Fatal
                 ),
             ));
         }
-        return serde_json::from_str(text.as_str())
-            .map(Some)
-            .map_err(|e| Fatal(ErrorCode::BadMessage, format!("invalid message: {e}")));
+        return serde_json::from_str(text.as_str()).map(Some).map_err(|e| {
+            let reason = crate::wording::without_type_names(&e.to_string());
+            Fatal(ErrorCode::BadMessage, format!("invalid message: {reason}"))
+        });
     }
 }
 
