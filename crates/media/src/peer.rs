@@ -55,8 +55,6 @@ pub(crate) struct Peer {
     pub audio_only: bool,
     /// What of its media the peer was last told anybody receives.
     pub wanted: Option<crate::sfu::Wanted>,
-    /// When its thumbnails were last paused or resumed.
-    pub last_allocation: Option<Instant>,
     pub quality: QualityTracker,
     /// When a frame of each kind (audio, video) last arrived from this peer, and was last
     /// written towards it: the trial run's "flows both ways".
@@ -212,8 +210,6 @@ pub(crate) struct RecvSlot {
     /// The told point changed and the subscriber has not been told yet, with the RTP
     /// timestamp of the first packet of the new point.
     pub tell: Option<Option<u32>>,
-    /// A thumbnail the subscriber's link cannot carry now (see `Sfu::allocate`).
-    pub paused: bool,
 }
 
 impl RecvSlot {
@@ -236,7 +232,6 @@ impl RecvSlot {
             pt_map: None,
             told: None,
             tell: None,
-            paused: false,
         }
     }
 
@@ -357,7 +352,6 @@ impl Peer {
             low_bandwidth: LowBandwidthWatch::default(),
             audio_only: false,
             wanted: None,
-            last_allocation: None,
             quality: QualityTracker::default(),
             last_in: [None; 2],
             last_out: [None; 2],
