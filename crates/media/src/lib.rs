@@ -25,10 +25,8 @@ mod slot;
 mod speakers;
 
 pub use error::MediaError;
-pub use peer::SlotCounts;
-pub use sfu::{
-    MediaAddress, PeerId, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent, Wanted,
-};
+pub use peer::{PeerId, SlotCounts, Wanted};
+pub use sfu::{MediaAddress, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent};
 pub use slot::{Dropped, Munged, SlotConfig, SlotKind, SlotMunger, SlotRequest, SourcePacket};
 pub use speakers::{SpeakerConfig, SpeakerSelector};
 pub use str0m::net::{Protocol, Transmit};

@@ -2,6 +2,7 @@
 //! receives.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,8 +12,27 @@ use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::rtp::Ssrc;
 
-use crate::sfu::PeerId;
 use crate::slot::{SlotConfig, SlotMunger};
+
+/// Identifies one signalling connection's media session. The shell assigns it; a point that
+/// reconnects gets a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer-{}", self.0)
+    }
+}
+
+/// What of a publisher's media some subscriber receives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Wanted {
+    pub video: bool,
+    /// Simulcast RIDs of the video wanted; empty without simulcast.
+    pub layers: Vec<String>,
+    pub audio: bool,
+}
 
 pub(crate) struct Peer {
     pub id: PeerId,
@@ -54,7 +74,7 @@ pub(crate) struct Peer {
     /// The point receives audio only.
     pub audio_only: bool,
     /// What of its media the peer was last told anybody receives.
-    pub wanted: Option<crate::sfu::Wanted>,
+    pub wanted: Option<Wanted>,
     pub quality: QualityTracker,
     /// When a frame of each kind (audio, video) last arrived from this peer, and was last
     /// written towards it: the trial run's "flows both ways".

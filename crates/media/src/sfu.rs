@@ -2,7 +2,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
-use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
@@ -19,21 +18,11 @@ use tracing::{debug, trace, warn};
 
 use crate::MediaError;
 use crate::peer::{
-    Layer, LowBandwidthWatch, Peer, RecvSlot, SlotCounts, SlotState, SourceKey, TrackIn, kind_index,
+    Layer, LowBandwidthWatch, Peer, PeerId, RecvSlot, SlotCounts, SlotState, SourceKey, TrackIn,
+    Wanted, kind_index,
 };
 use crate::slot::{SlotRequest, SourcePacket};
 use crate::speakers::{SpeakerConfig, SpeakerSelector};
-
-/// Identifies one signalling connection's media session. The shell assigns it; a point that
-/// reconnects gets a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PeerId(pub u64);
-
-impl fmt::Display for PeerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "peer-{}", self.0)
-    }
-}
 
 /// One address the SFU takes media on: a host ICE candidate of every peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,15 +137,6 @@ pub enum SfuEvent {
     /// [`SfuConfig::audio_only_below_kbps`] for [`SfuConfig::audio_only_after`]: suggest it
     /// receive audio only. Said once per peer.
     LowBandwidth { peer: PeerId, kbps: u64 },
-}
-
-/// What of a publisher's media some subscriber receives.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Wanted {
-    pub video: bool,
-    /// Simulcast RIDs of the video wanted; empty without simulcast.
-    pub layers: Vec<String>,
-    pub audio: bool,
 }
 
 /// Running totals, for metrics.

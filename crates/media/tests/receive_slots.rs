@@ -14,6 +14,19 @@ fn room() -> BriefingId {
     BriefingId("b1".into())
 }
 
+/// Sets who may be heard (`None`: everybody) and who is on the stage in the room.
+fn set_policy(sim: &mut Sim, speakers: Option<&[&str]>, stage: &[&str]) {
+    let now = sim.now;
+    sim.sfu.set_room_policy(
+        now,
+        &room(),
+        RoomPolicy {
+            speakers: speakers.map(|s| s.iter().map(|p| p.to_string()).collect()),
+            stage: stage.iter().map(|p| p.to_string()).collect(),
+        },
+    );
+}
+
 fn names(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i}")).collect()
 }
@@ -125,22 +138,11 @@ fn a_floor_change_switches_the_stage_slot_within_a_second() {
     for n in ["host", "a", "b", "c"] {
         sim.join_simulcast("b1", n, SlotCounts::with_page(0));
     }
-    let stage = |s: &mut Sim, on: &str| {
-        let now = s.now;
-        s.sfu.set_room_policy(
-            now,
-            &room(),
-            RoomPolicy {
-                speakers: None,
-                stage: vec!["host".into(), on.into()],
-            },
-        );
-    };
-    stage(&mut sim, "a");
+    set_policy(&mut sim, None, &["host", "a"]);
     assert!(sim.run_until(Duration::from_secs(5), |s| {
         s.client("c").frames_from("a", TrackKind::Video) > 10
     }));
-    stage(&mut sim, "b");
+    set_policy(&mut sim, None, &["host", "b"]);
     let switched = sim.now;
     let ok = sim.run_until(Duration::from_secs(1), |s| {
         s.client("c").frames_from("b", TrackKind::Video) > 0
@@ -168,15 +170,7 @@ fn thumbnails_take_the_low_layer_and_the_stage_the_high_one() {
     for n in ["host", "a", "b"] {
         sim.join_simulcast("b1", n, SlotCounts::with_page(6));
     }
-    let now = sim.now;
-    sim.sfu.set_room_policy(
-        now,
-        &room(),
-        RoomPolicy {
-            speakers: None,
-            stage: vec!["host".into()],
-        },
-    );
+    set_policy(&mut sim, None, &["host"]);
     sim.run(Duration::from_secs(3));
     let before = sim.client("a").layers_received.clone();
     sim.run(Duration::from_secs(2));
@@ -208,15 +202,7 @@ fn the_loudest_voices_fill_the_audio_slots_in_open_mode() {
             _ => 127,
         });
     }
-    let now = sim.now;
-    sim.sfu.set_room_policy(
-        now,
-        &room(),
-        RoomPolicy {
-            speakers: None,
-            stage: vec!["host".into()],
-        },
-    );
+    set_policy(&mut sim, None, &["host"]);
     sim.run(Duration::from_secs(3));
     let heard = |s: &Sim, me: &str| -> HashSet<String> {
         let c = s.client(me);
@@ -285,15 +271,7 @@ fn the_stage_takes_the_low_layer_while_the_high_one_does_not_flow() {
     for n in ["host", "a"] {
         sim.join_simulcast("b1", n, SlotCounts::with_page(0));
     }
-    let now = sim.now;
-    sim.sfu.set_room_policy(
-        now,
-        &room(),
-        RoomPolicy {
-            speakers: None,
-            stage: vec!["host".into()],
-        },
-    );
+    set_policy(&mut sim, None, &["host"]);
     sim.run(Duration::from_secs(2));
     assert!(
         sim.client("a")
@@ -331,16 +309,7 @@ fn each_publisher_is_told_what_of_its_media_anybody_receives() {
     for n in ["host", "a", "b", "c"] {
         sim.join_simulcast("b1", n, SlotCounts::with_page(1));
     }
-    let speakers: HashSet<String> = ["host".to_string()].into();
-    let now = sim.now;
-    sim.sfu.set_room_policy(
-        now,
-        &room(),
-        RoomPolicy {
-            speakers: Some(speakers),
-            stage: vec!["host".into()],
-        },
-    );
+    set_policy(&mut sim, Some(&["host"]), &["host"]);
     // Every point shows a page of one: whoever it lists first.
     for (me, shows) in [("host", "a"), ("a", "b"), ("b", "a"), ("c", "a")] {
         let peer = sim.client(me).peer;
@@ -360,16 +329,7 @@ fn each_publisher_is_told_what_of_its_media_anybody_receives() {
     let c = wanted(&sim, "c");
     assert!(!c.video && c.layers.is_empty(), "nobody displays c");
     // The floor goes to c: it is on stage and heard.
-    let speakers: HashSet<String> = ["host".to_string(), "c".to_string()].into();
-    let now = sim.now;
-    sim.sfu.set_room_policy(
-        now,
-        &room(),
-        RoomPolicy {
-            speakers: Some(speakers),
-            stage: vec!["host".into(), "c".into()],
-        },
-    );
+    set_policy(&mut sim, Some(&["host", "c"]), &["host", "c"]);
     sim.run(Duration::from_millis(100));
     let c = wanted(&sim, "c");
     assert!(c.video && c.audio);
