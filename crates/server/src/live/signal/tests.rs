@@ -378,3 +378,28 @@ async fn a_revocation_in_the_store_closes_the_live_socket_within_two_seconds() {
     assert!(next(&mut nghiloc).await.is_some());
     assert_eq!(registry.connected(), 2);
 }
+
+#[test]
+fn page_slots_default_by_role_and_stay_within_the_grid_limit() {
+    use giaoban_model::{MAX_PAGE_SLOTS, Role};
+
+    use super::{HOST_PAGE_SLOTS, POINT_PAGE_SLOTS, page_slots};
+    assert_eq!(page_slots(Role::Host, None), HOST_PAGE_SLOTS);
+    assert_eq!(page_slots(Role::Point, None), POINT_PAGE_SLOTS);
+    assert_eq!(page_slots(Role::Point, Some(9)), 9);
+    assert_eq!(page_slots(Role::Host, Some(10_000)), MAX_PAGE_SLOTS);
+}
+
+#[test]
+fn sdp_refusals_are_the_servers_own_words() {
+    use giaoban_media::MediaError;
+
+    use super::sdp_refusal;
+    for e in [
+        MediaError::MalformedSdp("str0m: parse error at a=candidate".into()),
+        MediaError::RejectedSdp("str0m: no matching codec for mid 0".into()),
+    ] {
+        let text = sdp_refusal(&e);
+        assert!(!text.contains("str0m") && !text.contains("mid 0"), "{text}");
+    }
+}
