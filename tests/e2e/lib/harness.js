@@ -143,6 +143,41 @@ export function freeUdpPort() {
   });
 }
 
+/**
+ * Whether `port` can be bound on all addresses over `proto` now.
+ * @param {'tcp' | 'udp'} proto
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
+function bindable(proto, port) {
+  return new Promise((resolve) => {
+    if (proto === 'tcp') {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+    } else {
+      const sock = dgram.createSocket('udp4');
+      sock.once('error', () => resolve(false));
+      sock.bind(port, '0.0.0.0', () => sock.close(() => resolve(true)));
+    }
+  });
+}
+
+/**
+ * A port for a server's media: free over UDP and TCP (ICE-TCP listens on the same number), and
+ * outside the kernel's ephemeral range (32768–60999), where an outgoing connection of any
+ * process could take it between this check and the server's start.
+ * @returns {Promise<number>}
+ */
+export async function freeMediaPort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if ((await bindable('udp', port)) && (await bindable('tcp', port))) return port;
+  }
+  throw new Error('no port free over both UDP and TCP between 20000 and 32000');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server binary
 
@@ -354,7 +389,7 @@ export class Server {
   static async start({ name, args = [], host = '127.0.0.1', tls }) {
     serverBinary();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-data-'));
-    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeUdpPort(), args, host, tls });
+    const server = new Server({ name, dataDir, httpPort: await freeTcpPort(), mediaPort: await freeMediaPort(), args, host, tls });
     await server.launch();
     return server;
   }
