@@ -527,7 +527,17 @@ impl Client {
             frame[0] = if keyframe { 0x10 } else { 0x11 };
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
             sign(&mut frame, 10, &self.name);
-            if self.layers.is_empty() {
+            // One frame per simulcast layer, or the only one without simulcast.
+            let layers: Vec<Option<Rid>> = match self.layers.is_empty() {
+                true => vec![None],
+                false => self.layers.iter().copied().map(Some).collect(),
+            };
+            for rid in layers {
+                let mut frame = frame.clone();
+                if let Some(rid) = rid {
+                    // Which layer, for the test to tell them apart.
+                    frame[9] = rid.as_bytes()[0];
+                }
                 write_frame(
                     &mut self.rtc,
                     self.video_mid,
@@ -535,23 +545,11 @@ impl Client {
                     now,
                     tick,
                     frame,
-                    |w| w,
+                    |w| match rid {
+                        Some(rid) => w.rid(rid),
+                        None => w,
+                    },
                 );
-            } else {
-                for rid in self.layers.clone() {
-                    let mut frame = frame.clone();
-                    // Which layer, for the test to tell them apart.
-                    frame[9] = rid.as_bytes()[0];
-                    write_frame(
-                        &mut self.rtc,
-                        self.video_mid,
-                        Codec::Vp8,
-                        now,
-                        tick,
-                        frame,
-                        |w| w.rid(rid),
-                    );
-                }
             }
         }
     }
