@@ -11,7 +11,9 @@ use giaoban_model::Role;
 use crate::floor::Floor;
 use crate::hands::Hand;
 use crate::roll_call::RollCall;
-use crate::{BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now};
+use crate::{
+    BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now, PresentationEndReason,
+};
 
 /// Index of the host in [`Briefing::points`]; the host is always first.
 pub(crate) const HOST: usize = 0;
@@ -27,7 +29,7 @@ pub struct Briefing {
     /// The host first, then the bridge points in invitation order. Points are never taken out:
     /// a removed point stays, marked, so it can be refused and still appears in the minutes.
     pub(crate) points: Vec<Point>,
-    by_name: HashMap<String, usize>,
+    pub(crate) by_name: HashMap<String, usize>,
     pub(crate) mode: FloorMode,
     pub(crate) floor: Option<Floor>,
     pub(crate) spotlight: Option<usize>,
@@ -35,6 +37,8 @@ pub struct Briefing {
     pub(crate) hands: Vec<Hand>,
     pub(crate) locked: bool,
     pub(crate) roll_call: Option<RollCall>,
+    /// The point presenting its screen, if any.
+    pub(crate) presentation: Option<usize>,
     pub(crate) events: Vec<BriefingEvent>,
 }
 
@@ -47,6 +51,11 @@ pub(crate) struct Point {
     /// Has been connected at some time: a lock does not keep it from coming back after a
     /// dropped connection.
     pub(crate) joined_before: bool,
+    /// Its microphone and camera are on, as the point reports them.
+    pub(crate) mic: bool,
+    pub(crate) camera: bool,
+    /// The host muted it: its audio is not forwarded. Kept across reconnects.
+    pub(crate) muted_by_host: bool,
 }
 
 impl Briefing {
@@ -71,6 +80,7 @@ impl Briefing {
             hands: Vec::new(),
             locked: false,
             roll_call: None,
+            presentation: None,
             events: Vec::new(),
         }
     }
@@ -197,6 +207,9 @@ impl Briefing {
     /// Ends everything that needs the point to be present. The clean-up runs even for a point
     /// already offline so that removal of an offline point leaves nothing behind.
     fn take_offline(&mut self, i: usize, floor_reason: FloorEndReason, now: Now) {
+        if self.presentation == Some(i) {
+            self.end_presentation(PresentationEndReason::Left, now);
+        }
         if self.floor.as_ref().is_some_and(|f| f.point == i) {
             self.end_floor(floor_reason, now);
         }
@@ -205,6 +218,8 @@ impl Briefing {
             self.spotlight = None;
         }
         let point = &mut self.points[i];
+        point.mic = false;
+        point.camera = false;
         if point.online {
             point.online = false;
             self.events.push(BriefingEvent::PointLeft {
@@ -223,6 +238,9 @@ impl Point {
             online: false,
             joined_before: false,
             removed: false,
+            mic: false,
+            camera: false,
+            muted_by_host: false,
         }
     }
 }

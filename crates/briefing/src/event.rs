@@ -1,6 +1,6 @@
 //! The log of what happened, for the minutes and the attendance record.
 
-use crate::{FloorEndReason, RollCallAnswer};
+use crate::{FloorEndReason, PresentationEndReason, RollCallAnswer};
 
 /// One entry of the briefing's log, drained with [`Briefing::take_events`].
 ///
@@ -47,4 +47,12 @@ pub enum BriefingEvent {
     },
     /// The roll-call ended.
     RollCallEnded { at_unix_ms: u64 },
+    /// The point began presenting its screen.
+    PresentationStarted { point: String, at_unix_ms: u64 },
+    /// The point's presentation ended.
+    PresentationEnded {
+        point: String,
+        at_unix_ms: u64,
+        reason: PresentationEndReason,
+    },
 }

@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use crate::briefing::HOST;
-use crate::{Briefing, BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now};
+use crate::{
+    Briefing, BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now, PresentationEndReason,
+};
 
 /// The longest time limit the host may give with the floor: one hour.
 pub const MAX_FLOOR_SECONDS: i64 = 3600;
@@ -57,6 +59,8 @@ impl Briefing {
         };
         self.end_floor(FloorEndReason::Replaced, now);
         self.hands.retain(|h| h.point != i);
+        // Giving the floor means hearing the point: a mute by the host is lifted.
+        self.points[i].muted_by_host = false;
         self.floor = Some(Floor {
             point: i,
             // Cannot overflow for an hour from any real clock; without a deadline the floor
@@ -118,6 +122,9 @@ impl Briefing {
         if i == HOST {
             return true;
         }
+        if point.muted_by_host {
+            return false;
+        }
         match self.mode {
             FloorMode::Open => true,
             FloorMode::Directed => self.floor.as_ref().is_some_and(|f| f.point == i),
@@ -134,6 +141,9 @@ impl Briefing {
     /// Ends the current floor, if any, and logs why.
     pub(crate) fn end_floor(&mut self, reason: FloorEndReason, now: Now) -> Option<String> {
         let floor = self.floor.take()?;
+        if self.presentation == Some(floor.point) {
+            self.end_presentation(PresentationEndReason::FloorEnded, now);
+        }
         let point = self.points[floor.point].name.clone();
         self.events.push(BriefingEvent::FloorEnded {
             point: point.clone(),

@@ -18,6 +18,7 @@ mod floor;
 mod hands;
 mod now;
 mod roll_call;
+mod room;
 mod snapshot;
 mod stage;
 mod text;
@@ -32,7 +33,8 @@ pub use error::BriefingError;
 pub use event::BriefingEvent;
 pub use floor::MAX_FLOOR_SECONDS;
 pub use giaoban_model::{
-    FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,
+    FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, PresentationEndReason,
+    RollCallAnswer,
     RollCallEntry, RollCallSnapshot, Snapshot,
 };
 pub use hands::MAX_TOPIC_CHARS;

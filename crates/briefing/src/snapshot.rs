@@ -57,8 +57,12 @@ impl Briefing {
                     role: p.role,
                     online: p.online,
                     may_speak: self.may_speak(i),
+                    mic: p.mic,
+                    camera: p.camera,
+                    muted_by_host: p.muted_by_host,
                 })
                 .collect(),
+            presentation: self.presenter().map(str::to_owned),
         }
     }
 }
@@ -95,6 +99,8 @@ mod tests {
         let mut b = online(&[VINH, NGHI_LOC]);
         let t = clock();
         b.grant_floor(NGHI_LOC, Some(120), t).unwrap();
+        b.start_presentation(NGHI_LOC, t).unwrap();
+        b.set_devices(VINH, true, true);
         b.raise_hand(VINH, Some("Kinh phí CNTT".into()), t.after_secs(2))
             .unwrap();
         b.start_roll_call(t);
@@ -124,11 +130,12 @@ mod tests {
                     {"point": NGHI_LOC, "status": "substitute", "substitute": "Phó Chủ tịch"},
                 ]},
                 "points": [
-                    {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true},
-                    {"name": VINH, "role": "point", "online": true, "may_speak": false},
-                    {"name": NGHI_LOC, "role": "point", "online": true, "may_speak": true},
-                    {"name": CUA_LO, "role": "point", "online": false, "may_speak": false},
+                    {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true, "mic": false, "camera": false, "muted_by_host": false},
+                    {"name": VINH, "role": "point", "online": true, "may_speak": false, "mic": true, "camera": true, "muted_by_host": false},
+                    {"name": NGHI_LOC, "role": "point", "online": true, "may_speak": true, "mic": false, "camera": false, "muted_by_host": false},
+                    {"name": CUA_LO, "role": "point", "online": false, "may_speak": false, "mic": false, "camera": false, "muted_by_host": false},
                 ],
+                "presentation": NGHI_LOC,
             })
         );
         let text = serde_json::to_string(&state).unwrap();

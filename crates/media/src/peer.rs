@@ -43,12 +43,14 @@ pub(crate) struct Peer {
     pub rtc: Rtc,
     /// Tracks this peer publishes.
     pub tracks_in: Vec<TrackIn>,
+    /// The publish offer's m-line for a shared screen, if it has one.
+    pub screen_mid: Option<Mid>,
     /// The receive slots, negotiated once, in m-line order.
     pub slots: Vec<RecvSlot>,
     /// Slots of other peers that forward (or wait for) this peer's audio and video:
-    /// (subscriber, slot index), by [`kind_index`]. Entries whose slot moved on are dropped
+    /// (subscriber, slot index), by [`feed_index`]. Entries whose slot moved on are dropped
     /// lazily when a packet finds them.
-    pub feeds: [Vec<(PeerId, usize)>; 2],
+    pub feeds: [Vec<(PeerId, usize)>; 3],
     /// Our offer that waits for the peer's answer. At most one at a time.
     pub pending: Option<SdpPendingOffer>,
     /// The client asked for an ICE restart: the next offer carries new ICE credentials.
@@ -90,6 +92,11 @@ pub(crate) fn kind_index(kind: MediaKind) -> usize {
     }
 }
 
+/// Index in [`Peer::feeds`] of a track's subscribers: audio, camera, screen.
+pub(crate) fn feed_index(kind: MediaKind, screen: bool) -> usize {
+    if screen { 2 } else { kind_index(kind) }
+}
+
 /// Connection quality of one peer, derived from str0m's periodic statistics.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct QualityTracker {
@@ -120,6 +127,8 @@ impl QualityTracker {
 pub(crate) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
+    /// A shared screen, not the camera: it feeds presentation slots only.
+    pub screen: bool,
     /// Simulcast layers the publisher sends, if any.
     pub rids: Vec<Rid>,
     /// When a keyframe was last requested, per layer.
@@ -138,10 +147,11 @@ const LAYER_IDLE: Duration = Duration::from_secs(1);
 const KNOWN_LAYERS: usize = 4;
 
 impl TrackIn {
-    pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> TrackIn {
+    pub fn new(mid: Mid, kind: MediaKind, screen: bool, rids: Vec<Rid>) -> TrackIn {
         TrackIn {
             mid,
             kind,
+            screen,
             rids,
             last_keyframe_request: Vec::new(),
             ssrcs: Vec::new(),
@@ -302,8 +312,9 @@ pub(crate) enum SlotState {
     Open(Mid),
 }
 
-/// How many receive slots of each role a subscriber gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How many receive slots of each role a subscriber gets, and which of its own m-lines
+/// carries a shared screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotCounts {
     /// Points shown large: the host and the floor holder or spotlit point.
     pub stage: usize,
@@ -313,6 +324,9 @@ pub struct SlotCounts {
     pub page: usize,
     /// Voices heard at once.
     pub audio: usize,
+    /// The mid of the publish offer's m-line that carries a shared screen, if any: the
+    /// publisher's track on it feeds other peers' presentation slots.
+    pub presentation_mid: Option<String>,
 }
 
 impl SlotCounts {
@@ -323,7 +337,14 @@ impl SlotCounts {
             presentation: 1,
             page: page.min(giaoban_model::MAX_PAGE_SLOTS),
             audio: 4,
+            presentation_mid: None,
         }
+    }
+
+    /// The same, with a shared screen published on the m-line `mid`.
+    pub fn presenting_on(mut self, mid: Option<String>) -> SlotCounts {
+        self.presentation_mid = mid;
+        self
     }
 
     /// The egress bitrate these slots carry when all are full, in kbit/s: a stage or
@@ -357,7 +378,8 @@ impl Peer {
             rtc,
             tracks_in: Vec::new(),
             slots: Vec::new(),
-            feeds: [Vec::new(), Vec::new()],
+            feeds: [Vec::new(), Vec::new(), Vec::new()],
+            screen_mid: None,
             pending: None,
             ice_restart: false,
             next_timeout: now,
@@ -379,12 +401,24 @@ impl Peer {
     }
 
     /// The source the slot on `mid` forwards (or, while empty, waits for): where a keyframe
-    /// request of this peer for that m-line goes.
-    pub fn source_of(&self, mid: Mid) -> Option<SourceKey> {
+    /// request of this peer for that m-line goes; true for a presentation slot (the source's
+    /// screen, not its camera).
+    pub fn source_of(&self, mid: Mid) -> Option<(SourceKey, bool)> {
         self.slots
             .iter()
             .find(|s| matches!(s.state, SlotState::Negotiating(m) | SlotState::Open(m) if m == mid))
-            .and_then(|s| s.munger.keyframe_source())
+            .and_then(|s| {
+                let screen = s.role == SlotRole::Presentation;
+                s.munger.keyframe_source().map(|source| (source, screen))
+            })
+    }
+
+    /// The track of `kind` this peer publishes: its camera or microphone, or (`screen`) its
+    /// shared screen.
+    pub fn track(&self, kind: MediaKind, screen: bool) -> Option<&TrackIn> {
+        self.tracks_in
+            .iter()
+            .find(|t| t.kind == kind && t.screen == screen)
     }
 
     /// The slots, as listed in the offer that opens them.

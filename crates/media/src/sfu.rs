@@ -19,7 +19,7 @@ use tracing::{debug, trace, warn};
 use crate::MediaError;
 use crate::peer::{
     Layer, LowBandwidthWatch, Peer, PeerId, RecvSlot, SlotCounts, SlotState, SourceKey, TrackIn,
-    Wanted, kind_index,
+    Wanted, feed_index, kind_index,
 };
 use crate::slot::{SlotRequest, SourcePacket};
 use crate::speakers::{SpeakerConfig, SpeakerSelector};
@@ -169,6 +169,8 @@ pub struct RoomPolicy {
     pub speakers: Option<HashSet<String>>,
     /// Points every subscriber shows large: forwarded at the high layer.
     pub stage: Vec<String>,
+    /// The point whose shared screen every presentation slot carries.
+    pub presentation: Option<String>,
 }
 
 /// Connection quality of one peer, for the host's grid and the trial run.
@@ -302,6 +304,7 @@ impl Sfu {
             None => Arc::new(room),
         };
         let mut peer = Peer::new(id, room.clone(), label.into(), rtc, now);
+        peer.screen_mid = slots.presentation_mid.as_deref().map(Mid::from);
         peer.low_bandwidth = LowBandwidthWatch::new(
             self.config.audio_only_below_kbps,
             self.config.audio_only_after,
@@ -687,8 +690,8 @@ impl Sfu {
             Action::KeyframeRequest(from, req) => {
                 // The subscriber asks for the source and layer its slot carries now.
                 let source = self.peers.get(&from).and_then(|p| p.source_of(req.mid));
-                if let Some(source) = source {
-                    self.request_keyframe(now, source, req.kind);
+                if let Some((source, screen)) = source {
+                    self.request_keyframe(now, source, screen, req.kind);
                 }
             }
             Action::Published(from, mid, kind, rids) => self.published(now, from, mid, kind, rids),
@@ -725,6 +728,7 @@ impl Sfu {
             debug!(peer = %from, %mid, ?rid, ssrc = %packet.header.ssrc, "stream started over");
         }
         let kind = track.kind;
+        let screen = track.screen;
         track.saw(rid, now);
         let low_rid = track.rid_for(Layer::Low);
         // The high layer only while it flows; a stage slot takes the low one meanwhile.
@@ -770,7 +774,7 @@ impl Sfu {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
-        let mut feeds = std::mem::take(&mut publisher.feeds[kind_index(kind)]);
+        let mut feeds = std::mem::take(&mut publisher.feeds[feed_index(kind, screen)]);
         let Sfu {
             peers,
             dirty,
@@ -786,7 +790,10 @@ impl Sfu {
             let Some(slot) = peer.slots.get_mut(index) else {
                 return false;
             };
-            if slot.kind != kind || !slot.involves(from) {
+            if slot.kind != kind
+                || (slot.role == SlotRole::Presentation) != screen
+                || !slot.involves(from)
+            {
                 return false;
             }
             let Some(out_mid) = slot.mid() else {
@@ -876,12 +883,12 @@ impl Sfu {
         });
         if let Some(publisher) = self.peers.get_mut(&from) {
             // Slots assigned while the packet was forwarded (none today) are kept.
-            let list = &mut publisher.feeds[kind_index(kind)];
+            let list = &mut publisher.feeds[feed_index(kind, screen)];
             feeds.append(list);
             *list = feeds;
         }
         for layer in wanted_keyframes.into_iter().flatten() {
-            self.request_keyframe(now, (from, layer), KeyframeRequestKind::Pli);
+            self.request_keyframe(now, (from, layer), screen, KeyframeRequestKind::Pli);
         }
     }
 
@@ -914,15 +921,22 @@ impl Sfu {
         let Some(publisher) = self.peers.get_mut(&from) else {
             return;
         };
+        let screen = publisher.screen_mid == Some(mid);
+        if screen && kind != MediaKind::Video {
+            return;
+        }
         if publisher
             .tracks_in
             .iter()
-            .any(|t| t.mid == mid || t.kind == kind)
+            .any(|t| t.mid == mid || (t.kind == kind && t.screen == screen))
         {
-            // One track of each kind per point; the signalling refuses more.
+            // One microphone, one camera and one screen per point; the signalling refuses
+            // more.
             return;
         }
-        publisher.tracks_in.push(TrackIn::new(mid, kind, rids));
+        publisher
+            .tracks_in
+            .push(TrackIn::new(mid, kind, screen, rids));
         let room = publisher.room.clone();
         self.assign_room(now, &room);
     }
@@ -950,7 +964,8 @@ impl Sfu {
     }
 
     /// Decides which point each slot of each member of `room` carries: stage slots the stage,
-    /// page slots the points of the member's view, audio slots the voices. A slot keeps its
+    /// page slots the points of the member's view, the presentation slot the presenter's
+    /// screen, audio slots the voices. A slot keeps its
     /// point while that point is still wanted, so that a change moves as little as possible.
     fn assign_room(&mut self, now: Instant, room: &Arc<BriefingId>) {
         let Some(members) = self.rooms.get(&**room).cloned() else {
@@ -960,8 +975,16 @@ impl Sfu {
         let publishes = |p: &PeerId, kind: MediaKind| {
             self.peers
                 .get(p)
-                .is_some_and(|p| p.tracks_in.iter().any(|t| t.kind == kind))
+                .is_some_and(|p| p.track(kind, false).is_some())
         };
+        let presenter: Option<PeerId> = policy
+            .and_then(|p| p.presentation.as_deref())
+            .and_then(|name| self.newest_named(&members, name))
+            .filter(|p| {
+                self.peers
+                    .get(p)
+                    .is_some_and(|p| p.track(MediaKind::Video, true).is_some())
+            });
         let stage = self.stage_peers(room);
         let voices: Vec<PeerId> = match policy.and_then(|p| p.speakers.as_ref()) {
             // Directed: whoever has the right to speak, the stage first.
@@ -1014,7 +1037,11 @@ impl Sfu {
                 .copied()
                 .filter(|p| *p != member && publishes(p, MediaKind::Audio))
                 .collect();
-            plans.push((member, [stage_video, Vec::new(), page, audio]));
+            let presentation: Vec<PeerId> = presenter
+                .filter(|p| video_ok && *p != member)
+                .into_iter()
+                .collect();
+            plans.push((member, [stage_video, presentation, page, audio]));
         }
         for (member, wanted) in plans {
             self.assign_peer(now, member, &wanted);
@@ -1030,7 +1057,11 @@ impl Sfu {
             let Some(peer) = self.peers.get(member) else {
                 continue;
             };
-            for slot in peer.slots.iter().filter(|s| s.kind == MediaKind::Video) {
+            let cameras = peer
+                .slots
+                .iter()
+                .filter(|s| s.kind == MediaKind::Video && s.role != SlotRole::Presentation);
+            for slot in cameras {
                 let Some(source) = slot.want else { continue };
                 let entry = video.entry(source).or_default();
                 // The low layer also stands in for the high one while that does not flow.
@@ -1047,7 +1078,7 @@ impl Sfu {
                 continue;
             }
             let (high, low) = video.get(member).copied().unwrap_or_default();
-            let layers = match peer.tracks_in.iter().find(|t| t.kind == MediaKind::Video) {
+            let layers = match peer.track(MediaKind::Video, false) {
                 Some(track) if !track.rids.is_empty() => {
                     let (h, l) = (track.rid_for(Layer::High), track.rid_for(Layer::Low));
                     track
@@ -1099,7 +1130,9 @@ impl Sfu {
                 let next = newcomers.next().copied();
                 if peer.slots[i].want != next {
                     peer.slots[i].want = next;
-                    changed.push((i, next, kind_index(peer.slots[i].kind)));
+                    let slot = &peer.slots[i];
+                    let feed = feed_index(slot.kind, slot.role == SlotRole::Presentation);
+                    changed.push((i, next, feed));
                 }
             }
         }
@@ -1121,7 +1154,7 @@ impl Sfu {
                 // Audio switches on the source's next packet; video asks for a keyframe now,
                 // and the first packet of the source switches the slot to the exact layer.
                 Some(source) if slot.kind == MediaKind::Video && slot.mid().is_some() => {
-                    keyframes.push(source);
+                    keyframes.push((source, slot.role == SlotRole::Presentation));
                 }
                 Some(_) => {}
             }
@@ -1137,15 +1170,13 @@ impl Sfu {
                 p.feeds[kind].push((member, index));
             }
         }
-        for source in keyframes {
+        for (source, screen) in keyframes {
             let layer = self.peers.get(&source).and_then(|p| {
-                p.tracks_in
-                    .iter()
-                    .find(|t| t.kind == MediaKind::Video)
+                p.track(MediaKind::Video, screen)
                     .map(|t| t.rid_for(Layer::Low))
             });
             if let Some(layer) = layer {
-                self.request_keyframe(now, (source, layer), KeyframeRequestKind::Pli);
+                self.request_keyframe(now, (source, layer), screen, KeyframeRequestKind::Pli);
             }
         }
     }
@@ -1154,6 +1185,7 @@ impl Sfu {
         &mut self,
         now: Instant,
         (source, rid): SourceKey,
+        screen: bool,
         kind: KeyframeRequestKind,
     ) {
         let interval = self.config.keyframe_request_interval;
@@ -1163,7 +1195,7 @@ impl Sfu {
         let Some(track) = peer
             .tracks_in
             .iter_mut()
-            .find(|t| t.kind == MediaKind::Video)
+            .find(|t| t.kind == MediaKind::Video && t.screen == screen)
         else {
             return;
         };

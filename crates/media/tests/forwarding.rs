@@ -248,6 +248,7 @@ fn audio_of_points_without_the_floor_is_not_forwarded() {
         RoomPolicy {
             speakers: Some(speakers),
             stage: vec!["host".into()],
+            presentation: None,
         },
     );
     sim.run(Duration::from_millis(200)); // frames already in flight land
@@ -287,6 +288,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
         RoomPolicy {
             speakers: None,
             stage: vec!["host".into()],
+            presentation: None,
         },
     );
     let p1 = sim.client("p1").peer;

@@ -23,6 +23,7 @@ fn set_policy(sim: &mut Sim, speakers: Option<&[&str]>, stage: &[&str]) {
         RoomPolicy {
             speakers: speakers.map(|s| s.iter().map(|p| p.to_string()).collect()),
             stage: stage.iter().map(|p| p.to_string()).collect(),
+            presentation: None,
         },
     );
 }
@@ -334,4 +335,87 @@ fn each_publisher_is_told_what_of_its_media_anybody_receives() {
     let c = wanted(&sim, "c");
     assert!(c.video && c.audio);
     assert_eq!(c.layers, ["h", "l"]);
+}
+
+#[test]
+fn the_presenters_screen_fills_every_other_presentation_slot_and_only_those() {
+    let mut sim = Sim::new(29);
+    sim.join_presenter("b1", "host");
+    sim.join_presenter("b1", "p1");
+    sim.join("b1", "p2");
+    sim.join("b1", "p3");
+    let present = |sim: &mut Sim, who: Option<&str>| {
+        let now = sim.now;
+        sim.sfu.set_room_policy(
+            now,
+            &room(),
+            RoomPolicy {
+                speakers: None,
+                stage: vec!["host".into(), "p1".into()],
+                presentation: who.map(str::to_owned),
+            },
+        );
+    };
+    present(&mut sim, Some("p1"));
+    sim.client_mut("p1").presenting = true;
+    let others = ["host", "p2", "p3"];
+    let shown = sim.run_until(Duration::from_secs(10), |s| {
+        others
+            .iter()
+            .all(|o| s.client(o).screens_received.get("p1").copied().unwrap_or(0) >= 30)
+    });
+    assert!(shown, "every other point receives p1's screen");
+    assert!(
+        sim.client("p1").screens_received.is_empty(),
+        "the presenter is not sent its own screen"
+    );
+    for o in others {
+        assert!(
+            sim.client(o).frames_from("p1", TrackKind::Video) > 30,
+            "{o} still sees p1's camera on the stage"
+        );
+    }
+
+    // The presentation ends: the slots go empty and say so.
+    present(&mut sim, None);
+    sim.run(Duration::from_secs(1));
+    let before: Vec<u64> = others
+        .iter()
+        .map(|o| sim.client(o).screens_received["p1"])
+        .collect();
+    sim.run(Duration::from_secs(2));
+    for (o, n) in others.iter().zip(before) {
+        assert_eq!(
+            sim.client(o).screens_received["p1"],
+            n,
+            "{o} still receives a screen after the presentation ended"
+        );
+        let c = sim.client(o);
+        let slot = c
+            .slots
+            .iter()
+            .find(|(_, (role, _))| *role == giaoban_model::SlotRole::Presentation)
+            .map(|(mid, _)| *mid)
+            .expect("a presentation slot");
+        assert_eq!(
+            c.feeds[&slot].last().map(|(_, p)| p.clone()),
+            Some(None),
+            "{o} was told its presentation slot is empty"
+        );
+    }
+
+    // The host presents next, in the same slots.
+    sim.client_mut("p1").presenting = false;
+    sim.client_mut("host").presenting = true;
+    present(&mut sim, Some("host"));
+    let shown = sim.run_until(Duration::from_secs(10), |s| {
+        ["p1", "p2", "p3"]
+            .iter()
+            .all(|o| s.client(o).screens_received.get("host").copied().unwrap_or(0) >= 30)
+    });
+    assert!(shown, "every point receives the host's screen");
+    for c in &sim.clients {
+        assert_eq!(c.crossed, 0, "{} got a frame in a slot of the wrong role", c.name);
+    }
+    assert_no_mislabel(&sim);
 }

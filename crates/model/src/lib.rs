@@ -9,11 +9,11 @@ mod state;
 
 pub use ids::{BriefingId, PointId, Role};
 pub use signal::{
-    BriefingInfo, ClientMsg, ErrorCode, IceServer, Limits, MAX_PAGE_SLOTS,
+    BriefingInfo, ClientMsg, CommentInfo, ErrorCode, IceServer, Limits, MAX_PAGE_SLOTS,
     MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, SlotFeed,
     SlotInfo, SlotRole, TrackKind,
 };
 pub use state::{
-    FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, RollCallAnswer,
-    RollCallDelta, RollCallEntry, RollCallSnapshot, Snapshot, StateDelta,
+    FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, PresentationEndReason,
+    RollCallAnswer, RollCallDelta, RollCallEntry, RollCallSnapshot, Snapshot, StateDelta,
 };

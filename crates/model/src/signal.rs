@@ -22,10 +22,15 @@ pub enum ClientMsg {
     /// The client's offer to publish its camera and microphone (once per connection).
     /// `page` is how many thumbnails its grid shows at once: the number of page slots it
     /// receives (default by role, at most [`MAX_PAGE_SLOTS`]).
+    ///
+    /// An offer may carry a second video m-line for screen sharing; `presentation` names its
+    /// mid. It sends nothing until the point presents.
     Offer {
         sdp: String,
         #[serde(default)]
         page: Option<usize>,
+        #[serde(default)]
+        presentation: Option<String>,
     },
     /// The client's answer to a server offer.
     Answer { sdp: String },
@@ -46,6 +51,17 @@ pub enum ClientMsg {
     /// Media stopped while this connection stayed up (a network change, a short outage): the
     /// server answers with an offer carrying new ICE credentials.
     IceRestart,
+    /// The point's microphone and camera are on or off now (shown to everybody).
+    Devices { mic: bool, camera: bool },
+    /// Start (`on: true`) or stop presenting the screen sent on the offer's `presentation`
+    /// m-line. Allowed to the host and to the floor holder, one presenter at a time.
+    Present { on: bool },
+    /// A written comment to the host, or to everybody (`to_all`) when the host allows it.
+    Comment {
+        text: String,
+        #[serde(default)]
+        to_all: bool,
+    },
 }
 
 /// A message from the server to a client.
@@ -94,6 +110,9 @@ pub enum ServerMsg {
     Quality { points: Vec<QualityInfo> },
     /// The host asks this point to switch its microphone on.
     UnmuteRequest,
+    /// Written comments this point may read, new or changed (answered, pinned): the host gets
+    /// all of them, a point its own and those shown to everybody. On joining, all so far.
+    Comments { comments: Vec<CommentInfo> },
     /// The link towards this point has carried under ~150 kbit/s for a while: the server
     /// suggests audio only (`audio_only`). Sent once per connection.
     SuggestAudioOnly { kbps: u64 },
@@ -123,6 +142,26 @@ pub struct Limits {
     pub substitute_chars: usize,
     /// Characters of a roll-call absence reason.
     pub reason_chars: usize,
+    /// Characters of a written comment.
+    pub comment_chars: usize,
+}
+
+/// A written comment as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentInfo {
+    pub id: i64,
+    /// The point that wrote it.
+    pub point: String,
+    pub text: String,
+    /// Shown to every point, not only the host.
+    pub to_all: bool,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub pinned: bool,
+    /// The host's answer, if any.
+    pub answer: Option<String>,
+    /// The concern or proposal of the dossier made from it, if any.
+    pub concern: Option<i64>,
 }
 
 /// A TURN server and time-limited credentials for it, as `RTCIceServer` takes them.
@@ -320,7 +359,8 @@ mod tests {
             msg,
             ClientMsg::Offer {
                 sdp: "v=0".into(),
-                page: Some(25)
+                page: Some(25),
+                presentation: None,
             }
         );
         let msg: ClientMsg = serde_json::from_str(r#"{"type":"offer","sdp":"v=0"}"#).unwrap();
@@ -328,7 +368,8 @@ mod tests {
             msg,
             ClientMsg::Offer {
                 sdp: "v=0".into(),
-                page: None
+                page: None,
+                presentation: None,
             }
         );
     }

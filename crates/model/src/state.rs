@@ -40,6 +40,33 @@ pub enum RollCallAnswer {
     NoAnswer,
 }
 
+/// Why a presentation (a shared screen) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PresentationEndReason {
+    /// The presenter stopped it.
+    Stopped,
+    /// The host stopped it.
+    StoppedByHost,
+    /// The presenter's floor ended.
+    FloorEnded,
+    /// The presenter disconnected or was removed.
+    Left,
+}
+
+impl PresentationEndReason {
+    /// The stable lowercase name used in JSON and in the record, e.g. `stopped_by_host`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresentationEndReason::Stopped => "stopped",
+            PresentationEndReason::StoppedByHost => "stopped_by_host",
+            PresentationEndReason::FloorEnded => "floor_ended",
+            PresentationEndReason::Left => "left",
+        }
+    }
+}
+
 /// Why a point's floor ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +113,9 @@ pub struct Snapshot {
     pub roll_call: Option<RollCallSnapshot>,
     /// Every invited point, the host first, then in invitation order.
     pub points: Vec<PointSnapshot>,
+    /// The point presenting its screen (the presentation slot carries it), `null` when none.
+    #[serde(default)]
+    pub presentation: Option<String>,
 }
 
 /// The bridge point holding the floor.
@@ -132,6 +162,15 @@ pub struct PointSnapshot {
     pub online: bool,
     /// Whether its audio is forwarded now ([`Briefing::may_send_audio`]).
     pub may_speak: bool,
+    /// Its microphone is on, as the point reports it (false while offline).
+    #[serde(default)]
+    pub mic: bool,
+    /// Its camera is on, as the point reports it (false while offline).
+    #[serde(default)]
+    pub camera: bool,
+    /// The host muted it: its audio is not forwarded whatever the mode.
+    #[serde(default)]
+    pub muted_by_host: bool,
 }
 
 /// What changed in a briefing's state since the message numbered `seq - 1`: the `delta` of
@@ -161,6 +200,13 @@ pub struct StateDelta {
     pub hands: Option<Vec<HandSnapshot>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
+    /// The presenter; `null` ends the presentation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub presentation: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roll_call: Option<RollCallDelta>,
     /// Points that came online, and that went offline, with nothing else of theirs changed.
@@ -213,7 +259,7 @@ impl StateDelta {
             let was = old.points.get(i).filter(|o| o.name == p.name);
             match was {
                 Some(o) if o == p => {}
-                Some(o) if o.role == p.role && o.may_speak == p.may_speak => {
+                Some(o) if *o == PointSnapshot { online: o.online, ..p.clone() } => {
                     if p.online {
                         online.push(p.name.clone());
                     } else {
@@ -230,6 +276,8 @@ impl StateDelta {
             stage: (old.stage != new.stage).then(|| new.stage.clone()),
             hands: (old.hands != new.hands).then(|| new.hands.clone()),
             locked: (old.locked != new.locked).then_some(new.locked),
+            presentation: (old.presentation != new.presentation)
+                .then(|| new.presentation.clone()),
             roll_call: roll_call_delta(old.roll_call.as_ref(), new.roll_call.as_ref()),
             online,
             offline,
@@ -261,6 +309,9 @@ impl StateDelta {
         }
         if let Some(locked) = self.locked {
             state.locked = locked;
+        }
+        if let Some(presentation) = &self.presentation {
+            state.presentation.clone_from(presentation);
         }
         if let Some(delta) = &self.roll_call {
             let call = state.roll_call.get_or_insert_with(|| RollCallSnapshot {
@@ -334,6 +385,9 @@ mod tests {
             },
             online,
             may_speak: name == "Sở",
+            mic: false,
+            camera: false,
+            muted_by_host: false,
         }
     }
 
@@ -350,6 +404,7 @@ mod tests {
                 .iter()
                 .map(|n| point(n, online.contains(n)))
                 .collect(),
+            presentation: None,
         }
     }
 

@@ -39,6 +39,15 @@ pub struct Client {
     pub rtc: Rtc,
     audio_mid: Mid,
     video_mid: Mid,
+    /// The m-line of its shared screen, if it joined able to present.
+    screen_mid: Option<Mid>,
+    /// Sends screen frames (marked `S` in byte 9) on `screen_mid`.
+    pub presenting: bool,
+    /// Screen frames received in presentation slots, by presenter.
+    pub screens_received: HashMap<String, u64>,
+    /// Frames in a slot of the wrong role: a screen in a camera slot or a camera in the
+    /// presentation slot.
+    pub crossed: u64,
     /// The receive slots, from the server's first offer: mid → (role, kind).
     pub slots: HashMap<Mid, (SlotRole, TrackKind)>,
     /// What each slot carries, from the server's `Slots` events: mid → (RTP timestamp of
@@ -139,15 +148,27 @@ impl Sim {
 
     /// Joins a new point whose grid page shows `slots.page` thumbnails.
     pub fn join_with(&mut self, room: &str, name: &str, slots: SlotCounts) -> usize {
-        self.join_full(room, name, slots, false)
+        self.join_full(room, name, slots, false, false)
     }
 
     /// Joins a point that publishes two simulcast layers, `h` and `l`, as the browser does.
     pub fn join_simulcast(&mut self, room: &str, name: &str, slots: SlotCounts) -> usize {
-        self.join_full(room, name, slots, true)
+        self.join_full(room, name, slots, true, false)
     }
 
-    fn join_full(&mut self, room: &str, name: &str, slots: SlotCounts, simulcast: bool) -> usize {
+    /// Joins a point whose offer has a second video m-line for a shared screen.
+    pub fn join_presenter(&mut self, room: &str, name: &str) -> usize {
+        self.join_full(room, name, SlotCounts::with_page(6), false, true)
+    }
+
+    fn join_full(
+        &mut self,
+        room: &str,
+        name: &str,
+        slots: SlotCounts,
+        simulcast: bool,
+        screen: bool,
+    ) -> usize {
         let layers: Vec<Rid> = if simulcast {
             vec!["h".into(), "l".into()]
         } else {
@@ -169,7 +190,10 @@ impl Sim {
             s
         });
         let video_mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, simulcast);
+        let screen_mid =
+            screen.then(|| api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
         let (offer, pending) = api.apply().unwrap();
+        let slots = slots.presenting_on(screen_mid.map(|m| m.to_string()));
         let answer = self
             .sfu
             .add_peer(
@@ -192,6 +216,10 @@ impl Sim {
             rtc,
             audio_mid,
             video_mid,
+            screen_mid,
+            presenting: false,
+            screens_received: HashMap::new(),
+            crossed: 0,
             slots: HashMap::new(),
             feeds: HashMap::new(),
             received: HashMap::new(),
@@ -412,9 +440,13 @@ impl Client {
         match event {
             Event::Connected => self.connected = true,
             Event::MediaData(data) => {
-                let Some((_, kind)) = self.slots.get(&data.mid) else {
+                let Some((role, kind)) = self.slots.get(&data.mid) else {
                     return;
                 };
+                let screen_frame = *kind == TrackKind::Video && data.data.get(9) == Some(&b'S');
+                if screen_frame != (*role == SlotRole::Presentation) {
+                    self.crossed += 1;
+                }
                 let Some(sender) = sender_of(*kind, &data.data) else {
                     return;
                 };
@@ -432,7 +464,9 @@ impl Client {
                     Some(_) => self.mislabelled += 1,
                     None => self.unlabelled += 1,
                 }
-                if *kind == TrackKind::Video {
+                if screen_frame {
+                    *self.screens_received.entry(sender.clone()).or_default() += 1;
+                } else if *kind == TrackKind::Video {
                     *self.layers_received.entry(data.data[9]).or_default() += 1;
                 }
                 *self.received.entry((sender, *kind)).or_default() += 1;
@@ -532,6 +566,13 @@ impl Client {
                 true => vec![None],
                 false => self.layers.iter().copied().map(Some).collect(),
             };
+            if self.presenting
+                && let Some(mid) = self.screen_mid
+            {
+                let mut frame = frame.clone();
+                frame[9] = b'S';
+                write_frame(&mut self.rtc, mid, Codec::Vp8, now, tick, frame, |w| w);
+            }
             for rid in layers {
                 let mut frame = frame.clone();
                 if let Some(rid) = rid {

@@ -407,6 +407,7 @@ impl Hub {
         let policy = RoomPolicy {
             speakers: Some(speakers),
             stage: self.core.stage(),
+            presentation: self.core.presenter().map(str::to_owned),
         };
         self.media.set_policy(self.id.clone(), policy);
         self.schedule_flush(now);

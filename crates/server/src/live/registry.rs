@@ -399,6 +399,9 @@ mod tests {
                     role: Role::Point,
                     online: true,
                     may_speak: false,
+                    mic: false,
+                    camera: false,
+                    muted_by_host: false,
                 }],
                 ..Default::default()
             },
