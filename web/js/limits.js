@@ -9,6 +9,7 @@
  * @property {number} floor_seconds longest floor grant, in seconds
  * @property {number} substitute_chars characters of a roll-call substitute's name
  * @property {number} reason_chars characters of a roll-call absence reason
+ * @property {number} comment_chars characters of a written comment
  */
 
 /** @type {Limits} */
@@ -18,6 +19,7 @@ export const limits = {
   floor_seconds: 0,
   substitute_chars: 0,
   reason_chars: 0,
+  comment_chars: 0,
 };
 
 /**

@@ -102,6 +102,11 @@ export { ApiError };
  * @property {boolean} locked
  * @property {RollCall | null} roll_call
  * @property {StatePoint[]} points every invited point
+ * @property {string | null} presentation the point presenting its screen, if any
+ */
+/**
+ * A written comment: see docs/protocol.md, "Written comments".
+ * @typedef {{id: number, point: string, text: string, to_all: boolean, at: string, pinned: boolean, answer: string | null, concern: number | null}} Comment
  */
 /**
  * Connection quality of one point, sent to the host every 2 seconds.
@@ -126,6 +131,7 @@ export { ApiError };
  * @property {(state: BriefingState) => void} [briefingState] the briefing's state changed
  * @property {(points: QualityReport[]) => void} [quality] connection quality (host only)
  * @property {() => void} [unmuteRequest] the host asks this point to switch its microphone on
+ * @property {(comments: Comment[]) => void} [comments] written comments, new or changed
  * @property {(kbps: number) => void} [suggestAudioOnly] the link to this point is too weak for
  *   video: the server suggests audio only
  */
@@ -183,6 +189,7 @@ export function normalizeBriefingState(raw) {
       .filter((h) => h && typeof h.point === 'string')
       .map((h) => ({ point: h.point, topic: str(h.topic), raised_at: str(h.raised_at) ?? '' })),
     locked: s.locked === true,
+    presentation: str(s.presentation),
     roll_call: rollCall,
     points: list(s.points)
       .filter((p) => p && typeof p.name === 'string')
@@ -193,6 +200,30 @@ export function normalizeBriefingState(raw) {
         may_speak: p.may_speak !== false,
       })),
   };
+}
+
+/**
+ * Checks the comments of a `comments` message; entries without an id, point or text are left
+ * out.
+ * @param {unknown[]} raw
+ * @returns {Comment[]}
+ */
+export function normalizeComments(raw) {
+  const str = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : null);
+  const int = (/** @type {unknown} */ v) => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+  return raw
+    .filter((c) => c && typeof c === 'object')
+    .map((/** @type {any} */ c) => ({
+      id: int(c.id) ?? -1,
+      point: str(c.point) ?? '',
+      text: str(c.text) ?? '',
+      to_all: c.to_all === true,
+      at: str(c.at) ?? '',
+      pinned: c.pinned === true,
+      answer: str(c.answer),
+      concern: int(c.concern),
+    }))
+    .filter((c) => c.id >= 0 && c.point !== '' && c.text !== '');
 }
 
 /**
@@ -232,8 +263,14 @@ export class Connection {
   #slotInfo = new Map();
   /** @type {SlotTrack[]} */
   #slots = [];
-  /** @type {Partial<Record<TrackKind, RTCRtpSender>>} */
+  /** @type {Partial<Record<TrackKind | 'screen', RTCRtpSender>>} */
   #senders = {};
+  /** The shared screen, while presenting: kept across reconnections. */
+  /** @type {MediaStreamTrack | null} */
+  #screen = null;
+  /** The microphone and camera state last reported, sent again on each welcome. */
+  /** @type {{mic: boolean, camera: boolean} | null} */
+  #devices = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #retryTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -318,6 +355,63 @@ export class Connection {
       const track = stream.getTracks().find((t) => t.kind === kind) ?? null;
       if (sender && sender.track !== track) await sender.replaceTrack(track);
     }
+  }
+
+  /**
+   * Presents `track` (a shared screen from getDisplayMedia) to the briefing, or stops with
+   * null. The server refuses a point without the floor, or while another point presents: its
+   * error arrives through the `error` handler, and the caller stops the capture.
+   * @param {MediaStreamTrack | null} track
+   */
+  async present(track) {
+    this.#screen = track;
+    if (track) track.contentHint = 'detail';
+    await this.#sendScreen(track);
+    return this.#send({ type: 'present', on: track !== null });
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  async #sendScreen(track) {
+    const sender = this.#senders.screen;
+    if (!sender) return;
+    await sender.replaceTrack(track);
+    if (!track) return;
+    // Text must stay sharp: full resolution, few frames, up to 2.5 Mbit/s.
+    const params = sender.getParameters();
+    if (params.encodings?.length) {
+      params.encodings[0].maxBitrate = 2_500_000;
+      params.encodings[0].maxFramerate = 15;
+      params.encodings[0].scaleResolutionDownBy = 1;
+      params.degradationPreference = 'maintain-resolution';
+      await sender.setParameters(params).catch((err) => console.warn('giaoban: screen parameters not applied', err));
+    }
+  }
+
+  /** Whether this connection presents a screen now (as far as the client knows). */
+  get presenting() {
+    return this.#screen !== null;
+  }
+
+  /**
+   * Tells everybody whether this point's microphone and camera are on; sent again after each
+   * reconnection.
+   * @param {boolean} mic
+   * @param {boolean} camera
+   */
+  sendDevices(mic, camera) {
+    this.#devices = { mic, camera };
+    return this.#send({ type: 'devices', mic, camera });
+  }
+
+  /**
+   * Sends a written comment to the host (or to everybody with `toAll`, when the host allows).
+   * @param {string} text at most `limits.comment_chars` characters
+   * @param {boolean} [toAll]
+   */
+  sendComment(text, toAll = false) {
+    const clean = Array.from(text.normalize('NFC').trim()).slice(0, limits.comment_chars || 2000).join('');
+    if (!clean) return false;
+    return this.#send({ type: 'comment', text: clean, to_all: toAll });
   }
 
   // --- directing the briefing (docs/protocol.md, "Messages from a point") ----------------
@@ -507,6 +601,9 @@ export class Connection {
       case 'unmute_request':
         this.handlers.unmuteRequest?.();
         break;
+      case 'comments':
+        if (Array.isArray(msg.comments)) this.handlers.comments?.(normalizeComments(msg.comments));
+        break;
       case 'suggest_audio_only':
         if (typeof msg.kbps === 'number') this.handlers.suggestAudioOnly?.(msg.kbps);
         break;
@@ -551,6 +648,7 @@ export class Connection {
       if (epoch === this.#epoch) this.#onPeerState(pc.connectionState);
     };
     this.handlers.welcome?.(welcome);
+    if (this.#devices) this.#send({ type: 'devices', ...this.#devices });
     this.#enqueue(epoch, () => this.#publish(pc));
   }
 
@@ -577,6 +675,10 @@ export class Connection {
       transceiver ??= pc.addTransceiver(track ?? kind, init);
       this.#senders[kind] = transceiver.sender;
     }
+    // A third m-line for a shared screen: it sends nothing until `present` gives it a track,
+    // so presenting needs no renegotiation.
+    const screen = pc.addTransceiver('video', { direction: 'sendonly' });
+    this.#senders.screen = screen.sender;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const answerSdp = new Promise((resolve, reject) => {
@@ -585,8 +687,10 @@ export class Connection {
     /** @type {Record<string, unknown>} */
     const publish = { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' };
     if (typeof this.page === 'number') publish.page = this.page;
+    if (screen.mid) publish.presentation = screen.mid;
     this.#send(publish);
     await pc.setRemoteDescription({ type: 'answer', sdp: await answerSdp });
+    if (this.#screen) await this.#sendScreen(this.#screen);
     if (simulcast) await this.#fitSingleLayer();
     if (this.#audioOnly) {
       this.#send({ type: 'audio_only', on: true });

@@ -42,6 +42,7 @@ export function applyStateDelta(state, delta) {
       }));
   }
   if (typeof delta.locked === 'boolean') next.locked = delta.locked;
+  if ('presentation' in delta) next.presentation = typeof delta.presentation === 'string' ? delta.presentation : null;
   const call = delta.roll_call;
   if (call && typeof call === 'object') {
     const answers = call.restarted || !state.roll_call ? [] : [...state.roll_call.answers];

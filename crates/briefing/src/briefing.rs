@@ -39,6 +39,8 @@ pub struct Briefing {
     pub(crate) roll_call: Option<RollCall>,
     /// The point presenting its screen, if any.
     pub(crate) presentation: Option<usize>,
+    /// Points may write comments to everybody.
+    pub(crate) comments_to_all: bool,
     pub(crate) events: Vec<BriefingEvent>,
 }
 
@@ -81,6 +83,7 @@ impl Briefing {
             locked: false,
             roll_call: None,
             presentation: None,
+            comments_to_all: false,
             events: Vec::new(),
         }
     }

@@ -95,6 +95,16 @@ impl Briefing {
         self.end_presentation(PresentationEndReason::StoppedByHost, now)
     }
 
+    /// Lets points write comments to everybody (`true`), or only to the host.
+    pub fn set_comments_to_all(&mut self, allowed: bool) {
+        self.comments_to_all = allowed;
+    }
+
+    /// Whether points may write comments to everybody.
+    pub fn comments_to_all(&self) -> bool {
+        self.comments_to_all
+    }
+
     /// The point presenting now, if any.
     pub fn presenter(&self) -> Option<&str> {
         self.presentation.map(|i| self.points[i].name.as_str())

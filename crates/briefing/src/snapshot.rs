@@ -63,6 +63,7 @@ impl Briefing {
                 })
                 .collect(),
             presentation: self.presenter().map(str::to_owned),
+            comments_to_all: self.comments_to_all,
         }
     }
 }
@@ -136,6 +137,7 @@ mod tests {
                     {"name": CUA_LO, "role": "point", "online": false, "may_speak": false, "mic": false, "camera": false, "muted_by_host": false},
                 ],
                 "presentation": NGHI_LOC,
+                "comments_to_all": false,
             })
         );
         let text = serde_json::to_string(&state).unwrap();

@@ -116,6 +116,9 @@ pub struct Snapshot {
     /// The point presenting its screen (the presentation slot carries it), `null` when none.
     #[serde(default)]
     pub presentation: Option<String>,
+    /// Points may address written comments to everybody, not only to the host.
+    #[serde(default)]
+    pub comments_to_all: bool,
 }
 
 /// The bridge point holding the floor.
@@ -208,6 +211,8 @@ pub struct StateDelta {
     )]
     pub presentation: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments_to_all: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roll_call: Option<RollCallDelta>,
     /// Points that came online, and that went offline, with nothing else of theirs changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -278,6 +283,8 @@ impl StateDelta {
             locked: (old.locked != new.locked).then_some(new.locked),
             presentation: (old.presentation != new.presentation)
                 .then(|| new.presentation.clone()),
+            comments_to_all: (old.comments_to_all != new.comments_to_all)
+                .then_some(new.comments_to_all),
             roll_call: roll_call_delta(old.roll_call.as_ref(), new.roll_call.as_ref()),
             online,
             offline,
@@ -312,6 +319,9 @@ impl StateDelta {
         }
         if let Some(presentation) = &self.presentation {
             state.presentation.clone_from(presentation);
+        }
+        if let Some(to_all) = self.comments_to_all {
+            state.comments_to_all = to_all;
         }
         if let Some(delta) = &self.roll_call {
             let call = state.roll_call.get_or_insert_with(|| RollCallSnapshot {
@@ -405,6 +415,7 @@ mod tests {
                 .map(|n| point(n, online.contains(n)))
                 .collect(),
             presentation: None,
+            comments_to_all: false,
         }
     }
 

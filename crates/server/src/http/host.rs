@@ -1,5 +1,5 @@
-//! The host's HTTP API: floor mode, floor, spotlight, hands, roll-call, lock, remove, trial
-//! run, attendance. See docs/http.md. Every handler checks that the bearer token is the host
+//! The host's HTTP API: floor mode, floor, spotlight, hands, mute, presentation, roll-call,
+//! lock, remove, trial run, attendance. See docs/http.md. Every handler checks that the bearer token is the host
 //! link of the briefing in the path.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -29,6 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/briefings/{id}/spotlight", post(spotlight))
         .route("/api/briefings/{id}/hands/lower", post(lower_hand))
         .route("/api/briefings/{id}/ask-unmute", post(ask_unmute))
+        .route("/api/briefings/{id}/mute", post(mute))
+        .route(
+            "/api/briefings/{id}/presentation",
+            axum::routing::delete(stop_presentation),
+        )
         .route(
             "/api/briefings/{id}/roll-call",
             post(roll_call_start).delete(roll_call_end),
@@ -176,6 +181,7 @@ async fn ask_unmute(
 ) -> Result<Response, ApiError> {
     let req = json_body(req)?;
     let point = req.point.clone();
+    // Lifts a mute by the host, if any: the point decides whether to switch on.
     let online = state
         .live
         .direction
@@ -183,7 +189,11 @@ async fn ask_unmute(
             if !core.is_invited(&point) {
                 return Err(BriefingError::UnknownPoint(point));
             }
-            Ok(core.is_online(&point))
+            if !core.is_online(&point) {
+                return Ok(false);
+            }
+            core.ask_unmute(&point)?;
+            Ok(true)
         })
         .await?;
     if !online
@@ -194,6 +204,47 @@ async fn ask_unmute(
     {
         return Err(BriefingError::NotConnected(req.point).into_api());
     }
+    state_of(&state, &id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MuteBody {
+    point: String,
+    muted: bool,
+}
+
+/// `POST /mute`: the host mutes a point (or lifts its mute) in any floor mode. The server stops
+/// forwarding its audio; the point's page learns it from the state (`muted_by_host`).
+async fn mute(
+    State(state): State<AppState>,
+    HostOf(id): HostOf,
+    req: Result<Json<MuteBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let req = json_body(req)?;
+    state
+        .live
+        .direction
+        .act(&id, move |core, _| {
+            core.set_muted_by_host(&req.point, req.muted)
+        })
+        .await?;
+    state_of(&state, &id).await
+}
+
+/// `DELETE /presentation`: the host stops whoever presents (nothing happens when nobody does).
+async fn stop_presentation(
+    State(state): State<AppState>,
+    HostOf(id): HostOf,
+) -> Result<Response, ApiError> {
+    state
+        .live
+        .direction
+        .act(&id, move |core, now| {
+            core.stop_presentation_by_host(now);
+            Ok(())
+        })
+        .await?;
     state_of(&state, &id).await
 }
 

@@ -43,8 +43,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a socket whose message was too large stays open after the error, so that a
 /// client still sending the rest can read it instead of meeting a reset connection.
 const TOO_LARGE_LINGER: Duration = Duration::from_secs(1);
-/// Most `m=` lines in a client's publish offer: one audio, one video.
-const MAX_OFFER_MLINES: usize = 2;
 
 /// `GET /ws`.
 pub fn upgrade(ws: WebSocketUpgrade, state: Live) -> Response {
@@ -245,15 +243,16 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                     }
                 }
                 match msg {
-                    ClientMsg::Offer { sdp, page } if !published => {
-                        if let Err(message) = check_offer_mlines(&sdp) {
+                    ClientMsg::Offer { sdp, page, presentation } if !published => {
+                        if let Err(message) = check_offer_mlines(&sdp, presentation.is_some()) {
                             link.close(ErrorCode::BadSdp, message).await;
                             break;
                         }
                         let Some(signals) = sig_tx.take() else {
                             break;
                         };
-                        let slots = SlotCounts::with_page(page_slots(point.role, page));
+                        let slots = SlotCounts::with_page(page_slots(point.role, page))
+                            .presenting_on(presentation);
                         match state
                             .media
                             .join(
@@ -327,6 +326,32 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                         let result = state
                             .direction
                             .act(&briefing.id, move |core, _| core.lower_hand(&name).map(|_| ()))
+                            .await;
+                        alive = link.report(result).await;
+                    }
+                    ClientMsg::Devices { mic, camera } => {
+                        let name = point.name.clone();
+                        let result = state
+                            .direction
+                            .act(&briefing.id, move |core, _| {
+                                core.set_devices(&name, mic, camera);
+                                Ok(())
+                            })
+                            .await;
+                        alive = link.report(result).await;
+                    }
+                    ClientMsg::Present { on } => {
+                        let name = point.name.clone();
+                        let result = state
+                            .direction
+                            .act(&briefing.id, move |core, now| {
+                                if on {
+                                    core.start_presentation(&name, now)
+                                } else {
+                                    core.stop_presentation(&name, now);
+                                    Ok(())
+                                }
+                            })
                             .await;
                         alive = link.report(result).await;
                     }
@@ -499,9 +524,15 @@ impl Limiters {
     }
 }
 
-/// Refuses a publish offer with more than one audio and one video m-line, before the SDP is
-/// parsed: the media session is sized by what the offer lists.
-fn check_offer_mlines(sdp: &str) -> Result<(), String> {
+/// Refuses a publish offer with more than one audio and one video m-line (two video m-lines
+/// when the second carries a shared screen), before the SDP is parsed: the media session is
+/// sized by what the offer lists.
+fn check_offer_mlines(sdp: &str, screen: bool) -> Result<(), String> {
+    let (max_video, allowed) = if screen {
+        (2, "one audio and two video m-lines (camera and screen)")
+    } else {
+        (1, "one audio and one video m-line")
+    };
     let (mut audio, mut video, mut total) = (0usize, 0usize, 0usize);
     for line in sdp.lines() {
         if let Some(media) = line.strip_prefix("m=") {
@@ -513,10 +544,10 @@ fn check_offer_mlines(sdp: &str) -> Result<(), String> {
             }
         }
     }
-    if total > MAX_OFFER_MLINES || audio > 1 || video > 1 {
+    if total > 1 + max_video || audio > 1 || video > max_video {
         return Err(format!(
-            "an offer publishes at most one audio and one video m-line; this one has {total} \
-             m-lines ({audio} audio, {video} video)"
+            "an offer publishes at most {allowed}; this one has {total} m-lines ({audio} \
+             audio, {video} video)"
         ));
     }
     Ok(())
@@ -549,6 +580,7 @@ fn welcome(
             floor_seconds: giaoban_briefing::MAX_FLOOR_SECONDS,
             substitute_chars: giaoban_briefing::MAX_SUBSTITUTE_CHARS,
             reason_chars: giaoban_briefing::MAX_REASON_CHARS,
+            comment_chars: 2000,
         },
     })
 }
@@ -657,6 +689,9 @@ fn kind_of(msg: &ClientMsg) -> &'static str {
         ClientMsg::View { .. } => "view",
         ClientMsg::AudioOnly { .. } => "audio_only",
         ClientMsg::IceRestart => "ice_restart",
+        ClientMsg::Devices { .. } => "devices",
+        ClientMsg::Present { .. } => "present",
+        ClientMsg::Comment { .. } => "comment",
         _ => "unknown",
     }
 }

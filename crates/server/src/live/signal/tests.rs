@@ -319,10 +319,15 @@ fn offers_are_counted_by_m_line_kind() {
     let two_audio = "v=0\nm=audio 9 X 0\nm=audio 9 X 0\n";
     let three = "m=audio 9 X 0\nm=video 9 X 0\nm=application 9 X 0\n";
 
-    assert!(check_offer_mlines(two).is_ok());
-    assert!(check_offer_mlines("v=0\r\n").is_ok());
-    assert!(check_offer_mlines(two_audio).is_err());
-    assert!(check_offer_mlines(three).is_err());
+    let screen = "m=audio 9 X 0\nm=video 9 X 0\nm=video 9 X 0\n";
+
+    assert!(check_offer_mlines(two, false).is_ok());
+    assert!(check_offer_mlines("v=0\r\n", false).is_ok());
+    assert!(check_offer_mlines(two_audio, false).is_err());
+    assert!(check_offer_mlines(three, false).is_err());
+    assert!(check_offer_mlines(three, true).is_err(), "a screen is video");
+    assert!(check_offer_mlines(screen, false).is_err());
+    assert!(check_offer_mlines(screen, true).is_ok());
 }
 
 #[tokio::test]
