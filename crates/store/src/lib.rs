@@ -2,8 +2,9 @@
 //!
 //! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with the units of
 //! the province, briefings, their invited points, what directing them leaves behind (attendance
-//! sessions, roll-call answers, the floor log, the lock), what the host writes on the minutes,
-//! the log of official mail sent to units, settings and admin login codes, and
+//! sessions, roll-call answers, the floor log, the lock), the written comments of the points,
+//! what the host writes on the minutes, the log of official mail sent to units, settings and
+//! admin login codes, and
 //! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
 //! Every open store holds `giaoban.lock` shared; [`restore`] takes it exclusively to replace
 //! the database with one saved by [`backup`].
@@ -32,6 +33,7 @@ mod agenda;
 mod attendance;
 mod backup;
 mod briefings;
+mod comments;
 mod direction;
 mod documents;
 mod error;
@@ -65,6 +67,9 @@ pub use attendance::{
 };
 pub use backup::{BackupReport, RestoreReport, SecretOutcome, backup, restore};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
+pub use comments::{
+    Comment, MAX_COMMENT_ANSWER_CHARS, MAX_COMMENT_CHARS, MAX_COMMENTS_PER_BRIEFING,
+};
 pub use direction::{
     FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
 };
