@@ -310,6 +310,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX comments_by_concern ON comments (concern_id)
         WHERE concern_id IS NOT NULL;
     ",
+    // 12: screen presentations, for the minutes to say who presented and when. Like the floor
+    // log: times are Unix milliseconds, and an end comes with its reason.
+    "
+    CREATE TABLE presentations (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id   TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        point_id      TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms   INTEGER NULL CHECK (ended_at_ms >= started_at_ms),
+        end_reason    TEXT NULL,
+        CHECK ((ended_at_ms IS NULL) = (end_reason IS NULL))
+    );
+    CREATE INDEX presentations_by_briefing ON presentations (briefing_id, started_at_ms);
+    CREATE INDEX presentations_by_point ON presentations (point_id);
+    CREATE INDEX presentations_open ON presentations (id) WHERE ended_at_ms IS NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
