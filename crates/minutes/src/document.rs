@@ -199,7 +199,7 @@ fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
     }
 
     blocks.push(Block::Subheading("2. Phát biểu tại các điểm cầu".into()));
-    none_if_empty(blocks, m.speakers.is_empty());
+    none_if_empty(blocks, m.speakers.is_empty() && m.presentations.is_empty());
     if !m.speakers.is_empty() {
         let rows = m
             .speakers
@@ -230,6 +230,9 @@ fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
             rows,
         });
     }
+    if !m.presentations.is_empty() {
+        blocks.push(presentations(m));
+    }
 
     blocks.push(Block::Subheading(
         "3. Ý kiến, kiến nghị của các điểm cầu".into(),
@@ -251,18 +254,79 @@ fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
         if answer.is_empty() {
             body.push(vec![italic("Chưa trả lời.".into())]);
         }
-        for (j, p) in answer.into_iter().enumerate() {
-            body.push(if j == 0 {
-                vec![italic("Trả lời: ".into()), regular(p)]
-            } else {
-                vec![regular(p)]
-            });
-        }
+        push_answer(&mut body, answer);
         blocks.push(Block::Item {
             label: format!("{})", i + 1),
             body,
         });
     }
+
+    comments(m, blocks);
+}
+
+/// The written comments, each with its author, time and the host's answer if any.
+fn comments(m: &Minutes, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Subheading("4. Ý kiến bằng văn bản".into()));
+    none_if_empty(blocks, m.comments.is_empty());
+    for (i, c) in m.comments.iter().enumerate() {
+        let point = text::line(&c.point);
+        let author = match text::non_empty(Some(&c.sent_at)) {
+            Some(at) => format!("{point} ({}): ", text::clock(&at)),
+            None => format!("{point}: "),
+        };
+        let mut body: Vec<Para> = Vec::new();
+        let mut comment = text::paragraphs(&c.text).into_iter();
+        body.push(vec![
+            bold(author),
+            regular(comment.next().unwrap_or_default()),
+        ]);
+        body.extend(comment.map(|p| vec![regular(p)]));
+        let answer = c
+            .answer
+            .as_deref()
+            .map(text::paragraphs)
+            .unwrap_or_default();
+        push_answer(&mut body, answer);
+        blocks.push(Block::Item {
+            label: format!("{})", i + 1),
+            body,
+        });
+    }
+}
+
+/// The host's answer, its first paragraph led by "Trả lời: ".
+fn push_answer(body: &mut Vec<Para>, answer: Vec<String>) {
+    for (j, p) in answer.into_iter().enumerate() {
+        body.push(if j == 0 {
+            vec![italic("Trả lời: ".into()), regular(p)]
+        } else {
+            vec![regular(p)]
+        });
+    }
+}
+
+/// One sentence naming who presented their screen and when, in the speakers' time format:
+/// "Trình chiếu màn hình: UBND thị xã Cửa Lò (08:15 – 08:27); …".
+fn presentations(m: &Minutes) -> Block {
+    let shown: Vec<String> = m
+        .presentations
+        .iter()
+        .map(|p| {
+            let from = text::clock(&p.from);
+            let to = text::clock(&p.to);
+            let when = match (from.is_empty(), to.is_empty()) {
+                (false, false) => format!(" ({from} – {to})"),
+                (false, true) => format!(" (từ {from})"),
+                (true, false) => format!(" (đến {to})"),
+                (true, true) => String::new(),
+            };
+            format!("{}{when}", text::line(&p.point))
+        })
+        .collect();
+    Block::Paragraph(vec![
+        italic("Trình chiếu màn hình: ".into()),
+        regular(format!("{}.", shown.join("; "))),
+    ])
 }
 
 /// III. Conclusions and the tasks that follow from them.
@@ -522,7 +586,9 @@ fn italic(text: String) -> Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AttendanceLine, TaskLine, TaskStatus};
+    use crate::model::{
+        AttendanceLine, CommentLine, PresentationLine, SpeakerLine, TaskLine, TaskStatus,
+    };
 
     fn plain(blocks: &[Block]) -> String {
         format!("{blocks:?}")
@@ -547,8 +613,150 @@ mod tests {
                 "III. Kết luận và nhiệm vụ"
             ]
         );
+        let subheadings: Vec<&str> = doc
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Subheading(h) => Some(h.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            subheadings,
+            [
+                "1. Chương trình",
+                "2. Phát biểu tại các điểm cầu",
+                "3. Ý kiến, kiến nghị của các điểm cầu",
+                "4. Ý kiến bằng văn bản",
+                "1. Kết luận",
+                "2. Nhiệm vụ trọng tâm"
+            ]
+        );
+        let nones = doc
+            .blocks
+            .iter()
+            .filter(|b| **b == Block::Paragraph(vec![italic("Không có.".into())]))
+            .count();
+        assert_eq!(nones, subheadings.len());
         assert!(matches!(doc.blocks.last(), Some(Block::Signatures(s)) if s.len() == 2));
         assert_eq!(doc.title, "Biên bản");
+    }
+
+    #[test]
+    fn presentations_follow_the_speakers_in_their_time_format() {
+        let at = |hm: &str| format!("2025-07-15T{hm}:00+07:00");
+        let m = Minutes {
+            speakers: vec![SpeakerLine {
+                point: "UBND thị xã Cửa Lò".into(),
+                from: at("08:10"),
+                to: at("08:30"),
+                topic: None,
+            }],
+            presentations: vec![
+                PresentationLine {
+                    point: "UBND thị xã Cửa Lò".into(),
+                    from: at("08:15"),
+                    to: at("08:27"),
+                },
+                PresentationLine {
+                    point: " UBND huyện\nNghi Lộc ".into(),
+                    from: at("09:02"),
+                    to: String::new(),
+                },
+            ],
+            ..Minutes::default()
+        };
+
+        let blocks = Document::from_minutes(&m).blocks;
+
+        let speakers = blocks
+            .iter()
+            .position(|b| matches!(b, Block::Subheading(h) if h.starts_with("2. ")))
+            .expect("the speakers' subsection");
+        assert!(matches!(blocks[speakers + 1], Block::Table { .. }));
+        assert_eq!(
+            blocks[speakers + 2],
+            Block::Paragraph(vec![
+                italic("Trình chiếu màn hình: ".into()),
+                regular(
+                    "UBND thị xã Cửa Lò (08:15 – 08:27); UBND huyện Nghi Lộc (từ 09:02).".into()
+                ),
+            ])
+        );
+        assert!(plain(&blocks).contains("\"08:10 – 08:30\""));
+    }
+
+    #[test]
+    fn presentations_alone_are_not_none() {
+        let m = Minutes {
+            presentations: vec![PresentationLine {
+                point: "Sở TT&TT".into(),
+                from: "08:15".into(),
+                to: "08:20".into(),
+            }],
+            ..Minutes::default()
+        };
+
+        let text = plain(&Document::from_minutes(&m).blocks);
+
+        assert!(text.contains("Sở TT&TT (08:15 – 08:20)."), "{text}");
+        assert_eq!(text.matches("Không có.").count(), 5, "{text}");
+    }
+
+    #[test]
+    fn comments_name_their_point_and_time_and_the_answer() {
+        let m = Minutes {
+            comments: vec![
+                CommentLine {
+                    point: "UBND thị xã Cửa Lò".into(),
+                    sent_at: "2025-07-15T08:21:30+07:00".into(),
+                    text: "Đề nghị gửi lại tài liệu.\nBản cũ bị lỗi phông.".into(),
+                    answer: Some("Văn phòng Sở đã gửi lại.".into()),
+                },
+                CommentLine {
+                    point: "UBND huyện Nghi Lộc".into(),
+                    sent_at: String::new(),
+                    text: "Mất tiếng điểm cầu chủ trì".into(),
+                    answer: Some("  ".into()),
+                },
+            ],
+            ..Minutes::default()
+        };
+
+        let blocks = Document::from_minutes(&m).blocks;
+
+        let items: Vec<&Block> = blocks
+            .iter()
+            .skip_while(|b| !matches!(b, Block::Subheading(h) if h == "4. Ý kiến bằng văn bản"))
+            .skip(1)
+            .take_while(|b| matches!(b, Block::Item { .. }))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                &Block::Item {
+                    label: "1)".into(),
+                    body: vec![
+                        vec![
+                            bold("UBND thị xã Cửa Lò (08:21): ".into()),
+                            regular("Đề nghị gửi lại tài liệu.".into()),
+                        ],
+                        vec![regular("Bản cũ bị lỗi phông.".into())],
+                        vec![
+                            italic("Trả lời: ".into()),
+                            regular("Văn phòng Sở đã gửi lại.".into()),
+                        ],
+                    ],
+                },
+                &Block::Item {
+                    label: "2)".into(),
+                    body: vec![vec![
+                        bold("UBND huyện Nghi Lộc: ".into()),
+                        regular("Mất tiếng điểm cầu chủ trì".into()),
+                    ]],
+                },
+            ]
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! before signing, and as a printable HTML page.
 //!
 //! The input is [`Minutes`], plain serde data that the store assembles after a briefing: time,
-//! place, host, attendance from the roll-call, agenda, floor grants, concerns with answers,
-//! conclusions and tasks. [`render_pdf`] lays it out on A4 like a Vietnamese administrative
+//! place, host, attendance from the roll-call, agenda, floor grants and screen presentations,
+//! concerns with answers, written comments with answers, conclusions and tasks. [`render_pdf`] lays it out on A4 like a Vietnamese administrative
 //! record; [`render_docx`] writes the same as a Word document; [`render_html`] gives the same
 //! content as a page to view and print. All are pure:
 //! no clock, no files, no network; the fonts are compiled in.
@@ -60,6 +60,7 @@ pub use docx::render_docx;
 pub use error::MinutesError;
 pub use html::{escape as escape_html, render_html};
 pub use model::{
-    AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
+    AttendanceLine, AttendanceStatus, CommentLine, ConcernLine, Minutes, PresentationLine,
+    SpeakerLine, TaskLine, TaskStatus,
 };
 pub use pdf::render_pdf;

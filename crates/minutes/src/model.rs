@@ -47,8 +47,13 @@ pub struct Minutes {
     pub agenda: Vec<String>,
     /// Who had the floor and when, in order.
     pub speakers: Vec<SpeakerLine>,
+    /// Who presented their screen and when, in order.
+    pub presentations: Vec<PresentationLine>,
     /// Concerns and proposals raised, with the host's answers.
     pub concerns: Vec<ConcernLine>,
+    /// Written comments ("ý kiến bằng văn bản") the points sent during the briefing, in the
+    /// order they arrived, with the host's answers.
+    pub comments: Vec<CommentLine>,
     /// The host's conclusions, one paragraph each.
     pub conclusions: Vec<String>,
     /// Key tasks for the next period.
@@ -118,6 +123,33 @@ pub struct SpeakerLine {
     /// What it spoke about, if recorded.
     #[serde(default)]
     pub topic: Option<String>,
+}
+
+/// One screen presentation: a point that showed its screen, from when to when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresentationLine {
+    /// The point that presented.
+    pub point: String,
+    /// When it started presenting (RFC 3339 or text).
+    pub from: String,
+    /// When it stopped (RFC 3339 or text); empty if it never did.
+    #[serde(default)]
+    pub to: String,
+}
+
+/// A written comment sent by a point, and the host's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentLine {
+    /// The point that wrote it.
+    pub point: String,
+    /// When it was sent (RFC 3339 or text).
+    #[serde(default)]
+    pub sent_at: String,
+    /// The comment as written.
+    pub text: String,
+    /// The host's answer; `None` while unanswered.
+    #[serde(default)]
+    pub answer: Option<String>,
 }
 
 /// A concern or proposal raised by a point, and the host's answer.
@@ -203,5 +235,23 @@ mod tests {
         assert!(m.tasks.is_empty());
         let t: TaskLine = serde_json::from_str(r#"{"text":"Kiểm tra"}"#).expect("valid JSON");
         assert_eq!(t.status, TaskStatus::Open);
+    }
+
+    #[test]
+    fn minutes_from_before_comments_and_presentations_still_read() {
+        let json = r#"{"title":"Giao ban","speakers":[{"point":"A","from":"08:00","to":"08:10"}],
+                       "concerns":[{"point":"A","text":"Ý kiến"}]}"#;
+
+        let m: Minutes = serde_json::from_str(json).expect("valid JSON");
+
+        assert_eq!(m.speakers.len(), 1);
+        assert!(m.comments.is_empty());
+        assert!(m.presentations.is_empty());
+        let c: CommentLine =
+            serde_json::from_str(r#"{"point":"A","text":"Xin tài liệu"}"#).expect("valid JSON");
+        assert_eq!((c.sent_at.as_str(), c.answer), ("", None));
+        let p: PresentationLine =
+            serde_json::from_str(r#"{"point":"A","from":"08:15"}"#).expect("valid JSON");
+        assert_eq!(p.to, "");
     }
 }

@@ -60,6 +60,13 @@ fn the_docx_is_a_valid_archive_with_the_minutes_text() {
         "I. Thời gian, địa điểm, thành phần",
         "III. Kết luận và nhiệm vụ",
         support::CONCERN,
+        "Trình chiếu màn hình:",
+        support::PRESENTED,
+        "4. Ý kiến bằng văn bản",
+        "UBND huyện Diễn Châu (08:31):",
+        support::COMMENT,
+        "Trả lời:",
+        support::COMMENT_ANSWER,
         "THƯ KÝ",
         "CHỦ TRÌ",
     ] {

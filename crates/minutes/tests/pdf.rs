@@ -27,6 +27,10 @@ fn extracted_text_has_title_units_and_tasks_with_diacritics() {
         "Từ 08 giờ 00 phút đến 11 giờ 30 phút, ngày 12 tháng 7 năm 2024",
         support::CONCERN,
         "Bà Nguyễn Thị Thu Hà, Chuyên viên Văn phòng Sở",
+        &format!("Trình chiếu màn hình: {}", support::PRESENTED),
+        "4. Ý kiến bằng văn bản",
+        &format!("UBND huyện Diễn Châu (08:31): {}", support::COMMENT),
+        &format!("Trả lời: {}", support::COMMENT_ANSWER),
     ] {
         assert_contains(&text, expected);
     }

@@ -260,8 +260,9 @@ impl Store {
     /// are the sessions of a process that died without recording the leaves. Returns how many
     /// sessions it closed.
     ///
-    /// Floor grants left open the same way are ended too, with the reason
-    /// [`FLOOR_END_RESTART`]. A session that started after `at_ms` is closed at its start.
+    /// Floor grants and screen presentations left open the same way are ended too, with the
+    /// reason [`FLOOR_END_RESTART`]. A session, grant or presentation that started after
+    /// `at_ms` is closed at its start.
     pub fn close_open_sessions(&self, at_ms: u64) -> Result<usize, StoreError> {
         let at = unix_ms(at_ms)?;
         let mut conn = self.conn();
@@ -273,6 +274,11 @@ impl Store {
         )?;
         tx.execute(
             "UPDATE floor_grants SET ended_at_ms = MAX(granted_at_ms, ?1), end_reason = ?2
+             WHERE ended_at_ms IS NULL",
+            params![at, FLOOR_END_RESTART],
+        )?;
+        tx.execute(
+            "UPDATE presentations SET ended_at_ms = MAX(started_at_ms, ?1), end_reason = ?2
              WHERE ended_at_ms IS NULL",
             params![at, FLOOR_END_RESTART],
         )?;
@@ -1068,7 +1074,7 @@ mod tests {
     }
 
     #[test]
-    fn sessions_and_floor_grants_left_open_by_a_crash_are_closed() {
+    fn sessions_floor_grants_and_presentations_left_open_by_a_crash_are_closed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let (b, p) = briefing_with(&store, POINTS);
@@ -1085,6 +1091,19 @@ mod tests {
         store.record_join(&b.id, &p[3].id, T0 + 900 * SEC).unwrap();
         store
             .record_floor_start(&b.id, &p[2].id, T0 + 40 * SEC, Some(60))
+            .unwrap();
+        store
+            .record_presentation_start(&b.id, &p[2].id, T0 + 45 * SEC)
+            .unwrap();
+        let stopped = store
+            .record_presentation_start(&b.id, &p[1].id, T0 + 50 * SEC)
+            .unwrap();
+        store
+            .record_presentation_end(stopped, T0 + 55 * SEC, "stopped")
+            .unwrap();
+        // Started "after" the restart time: closed at its own start.
+        store
+            .record_presentation_start(&b.id, &p[3].id, T0 + 900 * SEC)
             .unwrap();
         drop(store);
 
@@ -1107,6 +1126,20 @@ mod tests {
         let floor = store.floor_log(&b.id).unwrap();
         assert_eq!(floor[0].ended_at.as_deref(), Some("2026-12-01T01:10:00Z"));
         assert_eq!(floor[0].end_reason.as_deref(), Some(FLOOR_END_RESTART));
+        let ends: Vec<_> = store
+            .presentations(&b.id)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.ended_at.unwrap(), s.end_reason.unwrap()))
+            .collect();
+        assert_eq!(
+            ends,
+            [
+                ("2026-12-01T01:10:00Z".into(), FLOOR_END_RESTART.into()),
+                ("2026-12-01T01:00:55Z".into(), "stopped".into()),
+                ("2026-12-01T01:15:00Z".into(), FLOOR_END_RESTART.into()),
+            ]
+        );
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub const MAX_REASON_CHARS: usize = 500;
 /// Longest reason for the end of a floor grant, in characters.
 pub const MAX_FLOOR_END_REASON_CHARS: usize = 100;
 
-/// The end reason [`Store::close_open_sessions`] gives floor grants left open by a crash.
+/// The end reason [`Store::close_open_sessions`] gives floor grants and screen presentations
+/// left open by a crash.
 pub const FLOOR_END_RESTART: &str = "server_restart";
 
 /// One point's answer to a roll-call ("điểm danh").

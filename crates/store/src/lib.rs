@@ -2,9 +2,10 @@
 //!
 //! A [`Store`] owns one data directory: the SQLite database `giaoban.sqlite3` with the units of
 //! the province, briefings, their invited points, what directing them leaves behind (attendance
-//! sessions, roll-call answers, the floor log, the lock), what the host writes on the minutes,
-//! the log of official mail sent to units, settings and admin login codes, and
-//! `secret.key`, which signs the invitation tokens of points and the sessions of the admin.
+//! sessions, roll-call answers, the floor log, screen presentations, the lock), the written
+//! comments of the points, what the host writes on the minutes, the log of official mail sent
+//! to units, settings and admin login codes, and `secret.key`, which signs the invitation
+//! tokens of points and the sessions of the admin.
 //! Every open store holds `giaoban.lock` shared; [`restore`] takes it exclusively to replace
 //! the database with one saved by [`backup`].
 //!
@@ -32,6 +33,7 @@ mod agenda;
 mod attendance;
 mod backup;
 mod briefings;
+mod comments;
 mod direction;
 mod documents;
 mod error;
@@ -43,6 +45,7 @@ mod mail_log;
 mod mailbox;
 mod migrations;
 mod minutes_details;
+mod presentations;
 mod reports;
 mod schedule;
 mod secret;
@@ -65,6 +68,9 @@ pub use attendance::{
 };
 pub use backup::{BackupReport, RestoreReport, SecretOutcome, backup, restore};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};
+pub use comments::{
+    Comment, MAX_COMMENT_ANSWER_CHARS, MAX_COMMENT_CHARS, MAX_COMMENTS_PER_BRIEFING,
+};
 pub use direction::{
     FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
 };
@@ -84,6 +90,7 @@ pub use mail_log::{MAX_MAIL_ERROR_CHARS, MailAttempt, MailKind, MailRecord, Mail
 pub use minutes_details::{
     MAX_MINUTES_CHAIR_CHARS, MAX_MINUTES_NUMBER_CHARS, MAX_MINUTES_PLACE_CHARS, MinutesDetails,
 };
+pub use presentations::{MAX_PRESENTATION_END_REASON_CHARS, PresentationRecord};
 pub use reports::{
     Aggregate, Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
     MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, MAX_NARRATIVE_CHARS, NewIndicator,

@@ -288,6 +288,44 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             REFERENCES briefing_indicators (briefing_id, position) ON DELETE CASCADE
     ) WITHOUT ROWID;
     ",
+    // 11: written comments ("ý kiến bằng văn bản") that points send during a live briefing,
+    // with the host's answer and the concern made from one. Times are Unix milliseconds, like
+    // the other live records. A concern comes from at most one comment.
+    "
+    CREATE TABLE comments (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id    TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        point_id       TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        text           TEXT NOT NULL,
+        to_all         INTEGER NOT NULL CHECK (to_all IN (0, 1)),
+        created_at_ms  INTEGER NOT NULL,
+        pinned         INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+        answer         TEXT NULL,
+        answered_at_ms INTEGER NULL,
+        concern_id     INTEGER NULL REFERENCES concerns (id) ON DELETE SET NULL,
+        CHECK ((answer IS NULL) = (answered_at_ms IS NULL))
+    );
+    CREATE INDEX comments_by_briefing ON comments (briefing_id, id);
+    CREATE INDEX comments_by_point ON comments (point_id);
+    CREATE UNIQUE INDEX comments_by_concern ON comments (concern_id)
+        WHERE concern_id IS NOT NULL;
+    ",
+    // 12: screen presentations, for the minutes to say who presented and when. Like the floor
+    // log: times are Unix milliseconds, and an end comes with its reason.
+    "
+    CREATE TABLE presentations (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id   TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        point_id      TEXT NOT NULL REFERENCES points (id) ON DELETE CASCADE,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms   INTEGER NULL CHECK (ended_at_ms >= started_at_ms),
+        end_reason    TEXT NULL,
+        CHECK ((ended_at_ms IS NULL) = (end_reason IS NULL))
+    );
+    CREATE INDEX presentations_by_briefing ON presentations (briefing_id, started_at_ms);
+    CREATE INDEX presentations_by_point ON presentations (point_id);
+    CREATE INDEX presentations_open ON presentations (id) WHERE ended_at_ms IS NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

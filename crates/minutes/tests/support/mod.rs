@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use giaoban_minutes::{
-    AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
+    AttendanceLine, AttendanceStatus, CommentLine, ConcernLine, Minutes, PresentationLine,
+    SpeakerLine, TaskLine, TaskStatus,
 };
 
 pub const UNITS: [&str; 10] = [
@@ -30,6 +31,16 @@ pub const TASKS: [&str; 5] = [
 ];
 
 pub const CONCERN: &str = "Dịch vụ công trực tuyến mức độ 3 chưa tích hợp lên cổng";
+
+pub const COMMENT: &str =
+    "Đề nghị Sở gửi lại bộ số liệu chỉ tiêu chuyển đổi số qua hộp thư công vụ";
+
+pub const COMMENT_ANSWER: &str = "Văn phòng Sở đã gửi lúc 09:00.";
+
+/// What the minutes print after "Trình chiếu màn hình: " for [`nghe_an`]'s screen
+/// presentations.
+pub const PRESENTED: &str =
+    "Sở Thông tin và Truyền thông (08:12 – 08:40); UBND thị xã Cửa Lò (09:04 – 09:10).";
 
 fn at(hm: &str) -> String {
     format!("2024-07-12T{hm}:00+07:00")
@@ -121,6 +132,32 @@ pub fn nghe_an() -> Minutes {
                 from: at("09:20"),
                 to: at("09:31"),
                 topic: None,
+            },
+        ],
+        presentations: vec![
+            PresentationLine {
+                point: "Sở Thông tin và Truyền thông".into(),
+                from: at("08:12"),
+                to: at("08:40"),
+            },
+            PresentationLine {
+                point: UNITS[1].into(),
+                from: at("09:04"),
+                to: at("09:10"),
+            },
+        ],
+        comments: vec![
+            CommentLine {
+                point: UNITS[5].into(),
+                sent_at: at("08:31"),
+                text: COMMENT.into(),
+                answer: Some(COMMENT_ANSWER.into()),
+            },
+            CommentLine {
+                point: UNITS[6].into(),
+                sent_at: at("09:15"),
+                text: "Điểm cầu huyện Quỳnh Lưu nghe rõ, hình ảnh tốt.".into(),
+                answer: None,
             },
         ],
         concerns: vec![

@@ -80,29 +80,18 @@ impl Store {
         text: &str,
         agenda_item_id: Option<i64>,
     ) -> Result<Concern, StoreError> {
-        let text = valid_text("text", text, MAX_CONCERN_CHARS)?;
-
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(item) = agenda_item_id {
-            ensure_on_agenda(&tx, &point.briefing_id, item)?;
-        }
-        tx.execute(
-            "INSERT INTO concerns (briefing_id, point_id, agenda_item_id, kind, text, raised_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                point.briefing_id.0,
-                point.id.0,
-                agenda_item_id,
-                kind.as_str(),
-                text,
-                schedule::now_utc(),
-            ],
+        let concern = insert_concern(
+            &tx,
+            &point.briefing_id,
+            &point.id,
+            kind,
+            text,
+            agenda_item_id,
         )?;
-        let id = tx.last_insert_rowid();
-        let concern = load_concern(&tx, &point.briefing_id, id)?;
         tx.commit()?;
-        concern.ok_or_else(|| no_concern(id))
+        Ok(concern)
     }
 
     /// The concerns and proposals of a briefing, oldest first. Empty for an unknown briefing.
@@ -240,6 +229,36 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Records a concern of `point` inside the caller's transaction, checking it as
+/// [`Store::raise_concern`] does. The point must be one of the briefing's.
+pub(crate) fn insert_concern(
+    tx: &Connection,
+    briefing: &BriefingId,
+    point: &PointId,
+    kind: ConcernKind,
+    text: &str,
+    agenda_item_id: Option<i64>,
+) -> Result<Concern, StoreError> {
+    let text = valid_text("text", text, MAX_CONCERN_CHARS)?;
+    if let Some(item) = agenda_item_id {
+        ensure_on_agenda(tx, briefing, item)?;
+    }
+    tx.execute(
+        "INSERT INTO concerns (briefing_id, point_id, agenda_item_id, kind, text, raised_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            briefing.0,
+            point.0,
+            agenda_item_id,
+            kind.as_str(),
+            text,
+            schedule::now_utc(),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    load_concern(tx, briefing, id)?.ok_or_else(|| no_concern(id))
 }
 
 /// Selects the columns [`concern_from_row`] reads, from `concerns c`.

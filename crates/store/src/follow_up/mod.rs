@@ -11,6 +11,7 @@ mod tasks;
 #[cfg(test)]
 mod testing;
 
+pub(crate) use concerns::insert_concern;
 pub use concerns::{Concern, ConcernKind, Conclusion};
 pub use tasks::{NewTask, Task, TaskOwner, TaskPatch, TaskProgress, TaskState, TaskStatus};
 
