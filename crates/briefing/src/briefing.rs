@@ -11,9 +11,7 @@ use giaoban_model::Role;
 use crate::floor::Floor;
 use crate::hands::Hand;
 use crate::roll_call::RollCall;
-use crate::{
-    BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now, PresentationEndReason,
-};
+use crate::{BriefingError, BriefingEvent, FloorEndReason, FloorMode, Now, PresentationEndReason};
 
 /// Index of the host in [`Briefing::points`]; the host is always first.
 pub(crate) const HOST: usize = 0;

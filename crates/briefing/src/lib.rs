@@ -34,8 +34,7 @@ pub use event::BriefingEvent;
 pub use floor::MAX_FLOOR_SECONDS;
 pub use giaoban_model::{
     FloorEndReason, FloorMode, FloorSnapshot, HandSnapshot, PointSnapshot, PresentationEndReason,
-    RollCallAnswer,
-    RollCallEntry, RollCallSnapshot, Snapshot,
+    RollCallAnswer, RollCallEntry, RollCallSnapshot, Snapshot,
 };
 pub use hands::MAX_TOPIC_CHARS;
 pub use now::Now;

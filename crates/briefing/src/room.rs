@@ -130,8 +130,8 @@ impl Briefing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{HOST_NAME, Later, NGHI_LOC, VINH, clock, online};
     use crate::FloorMode;
+    use crate::testing::{HOST_NAME, Later, NGHI_LOC, VINH, clock, online};
 
     #[test]
     fn a_host_mute_silences_a_point_in_open_mode_until_lifted() {

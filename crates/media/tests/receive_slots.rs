@@ -409,13 +409,22 @@ fn the_presenters_screen_fills_every_other_presentation_slot_and_only_those() {
     sim.client_mut("host").presenting = true;
     present(&mut sim, Some("host"));
     let shown = sim.run_until(Duration::from_secs(10), |s| {
-        ["p1", "p2", "p3"]
-            .iter()
-            .all(|o| s.client(o).screens_received.get("host").copied().unwrap_or(0) >= 30)
+        ["p1", "p2", "p3"].iter().all(|o| {
+            s.client(o)
+                .screens_received
+                .get("host")
+                .copied()
+                .unwrap_or(0)
+                >= 30
+        })
     });
     assert!(shown, "every point receives the host's screen");
     for c in &sim.clients {
-        assert_eq!(c.crossed, 0, "{} got a frame in a slot of the wrong role", c.name);
+        assert_eq!(
+            c.crossed, 0,
+            "{} got a frame in a slot of the wrong role",
+            c.name
+        );
     }
     assert_no_mislabel(&sim);
 }

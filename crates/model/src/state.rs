@@ -264,7 +264,13 @@ impl StateDelta {
             let was = old.points.get(i).filter(|o| o.name == p.name);
             match was {
                 Some(o) if o == p => {}
-                Some(o) if *o == PointSnapshot { online: o.online, ..p.clone() } => {
+                Some(o)
+                    if *o
+                        == PointSnapshot {
+                            online: o.online,
+                            ..p.clone()
+                        } =>
+                {
                     if p.online {
                         online.push(p.name.clone());
                     } else {
@@ -281,8 +287,7 @@ impl StateDelta {
             stage: (old.stage != new.stage).then(|| new.stage.clone()),
             hands: (old.hands != new.hands).then(|| new.hands.clone()),
             locked: (old.locked != new.locked).then_some(new.locked),
-            presentation: (old.presentation != new.presentation)
-                .then(|| new.presentation.clone()),
+            presentation: (old.presentation != new.presentation).then(|| new.presentation.clone()),
             comments_to_all: (old.comments_to_all != new.comments_to_all)
                 .then_some(new.comments_to_all),
             roll_call: roll_call_delta(old.roll_call.as_ref(), new.roll_call.as_ref()),

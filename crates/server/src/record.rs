@@ -2,7 +2,8 @@
 //! the official mail and the demo.
 
 use giaoban_minutes::{
-    AttendanceLine, AttendanceStatus, ConcernLine, Minutes, SpeakerLine, TaskLine, TaskStatus,
+    AttendanceLine, AttendanceStatus, CommentLine, ConcernLine, Minutes, PresentationLine,
+    SpeakerLine, TaskLine, TaskStatus,
 };
 use giaoban_model::Role;
 use giaoban_store::{
@@ -87,6 +88,25 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
             topic: None,
         })
         .collect();
+    let presentations = store
+        .presentations(id)?
+        .into_iter()
+        .map(|p| PresentationLine {
+            point: p.point_name,
+            from: in_vietnam(&p.started_at),
+            to: p.ended_at.as_deref().map(in_vietnam).unwrap_or_default(),
+        })
+        .collect();
+    let comments = store
+        .comments(id)?
+        .into_iter()
+        .map(|c| CommentLine {
+            point: c.point_name,
+            sent_at: in_vietnam(&crate::clock::rfc3339_ms(c.created_at_ms)),
+            text: c.text,
+            answer: c.answer,
+        })
+        .collect();
     let concerns = store
         .concerns(id)?
         .into_iter()
@@ -139,7 +159,9 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
         attendance: attendance.iter().map(attendance_line).collect(),
         agenda,
         speakers,
+        presentations,
         concerns,
+        comments,
         conclusions,
         tasks,
     })

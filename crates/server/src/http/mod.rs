@@ -4,6 +4,7 @@ mod admin;
 mod agenda;
 mod assets;
 pub(crate) mod auth;
+mod comments;
 mod documents;
 pub(crate) mod error;
 pub(crate) mod extract;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(session::routes())
         .merge(host::routes())
+        .merge(comments::routes())
         .merge(mail::routes())
         .merge(agenda::routes())
         .merge(reports::routes())

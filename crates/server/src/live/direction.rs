@@ -66,6 +66,8 @@ struct Hub {
     ids: HashMap<String, PointId>,
     /// Store row of the floor grant in progress.
     floor_record: Option<(String, i64)>,
+    /// The presentation running, with its row in the store.
+    presentation_record: Option<(String, i64)>,
     /// Running sums of RTT and loss per point, for the attendance quality summary.
     quality: HashMap<String, (f64, f64, u32)>,
     /// The state as the points last heard it, and its number.
@@ -297,6 +299,7 @@ impl Direction {
             core,
             ids: points.into_iter().map(|p| (p.name, p.id)).collect(),
             floor_record: None,
+            presentation_record: None,
             quality: HashMap::new(),
             seq: 0,
             floor_changed: false,
@@ -471,6 +474,28 @@ impl Hub {
                             .record_floor_end(row, at_unix_ms, reason.as_str())?;
                     } else {
                         self.floor_record = Some((holder, row));
+                    }
+                }
+            }
+            BriefingEvent::PresentationStarted { point, at_unix_ms } => {
+                if let Some(pid) = self.ids.get(&point) {
+                    let row = self
+                        .store
+                        .record_presentation_start(&self.id, pid, at_unix_ms)?;
+                    self.presentation_record = Some((point, row));
+                }
+            }
+            BriefingEvent::PresentationEnded {
+                point,
+                at_unix_ms,
+                reason,
+            } => {
+                if let Some((presenter, row)) = self.presentation_record.take() {
+                    if presenter == point {
+                        self.store
+                            .record_presentation_end(row, at_unix_ms, reason.as_str())?;
+                    } else {
+                        self.presentation_record = Some((presenter, row));
                     }
                 }
             }

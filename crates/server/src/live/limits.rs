@@ -27,6 +27,13 @@ pub const SDP_RATE: Rate = Rate {
     burst: 100,
 };
 
+/// Written comments one connection may send: a person types one in several seconds; a burst
+/// of five covers a few sent in a row.
+pub const COMMENT_RATE: Rate = Rate {
+    per_second: 0.5,
+    burst: 5,
+};
+
 /// The limits of the signalling server.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SignalLimits {
@@ -34,6 +41,7 @@ pub struct SignalLimits {
     pub max_connections: usize,
     pub directing: Rate,
     pub sdp: Rate,
+    pub comments: Rate,
 }
 
 impl Default for SignalLimits {
@@ -42,6 +50,7 @@ impl Default for SignalLimits {
             max_connections: MAX_CONNECTIONS,
             directing: DIRECTING_RATE,
             sdp: SDP_RATE,
+            comments: COMMENT_RATE,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The live briefing: one task per briefing that owns its state, the signalling session of
 //! every connected point, presence, limits, and what reaches the media thread.
 
+pub mod comments;
 pub mod direction;
 pub mod limits;
 pub mod rate;

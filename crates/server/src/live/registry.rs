@@ -261,6 +261,14 @@ impl Registry {
         true
     }
 
+    /// The role of the connected point called `name`; `None` when it is not connected.
+    pub fn role_of_name(&self, briefing: &BriefingId, name: &str) -> Option<Role> {
+        lock(&self.briefings)
+            .get(briefing)
+            .and_then(|points| points.values().find(|c| c.name == name))
+            .map(|c| c.role)
+    }
+
     /// Closes the connection of the point called `name`.
     pub fn kick_name(&self, briefing: &BriefingId, name: &str, code: ErrorCode, message: &str) {
         if let Some(conn) = lock(&self.briefings)

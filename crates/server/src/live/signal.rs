@@ -9,18 +9,18 @@ use axum::response::Response;
 use giaoban_briefing::{BriefingError, RollCallAnswer};
 use giaoban_media::{MediaError, PeerId, SlotCounts};
 use giaoban_model::{
-    BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_PAGE_SLOTS, MAX_SIGNAL_MESSAGE_BYTES,
-    PROTOCOL_VERSION, PointInfo, Role, ServerMsg,
+    BriefingId, BriefingInfo, ClientMsg, ErrorCode, Limits, MAX_PAGE_SLOTS,
+    MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo, Role, ServerMsg,
 };
-use giaoban_store::{AuthError, Invitation};
+use giaoban_store::{AuthError, Invitation, Point, StoreError};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use super::Live;
 use super::direction::DirectionError;
 use super::limits::SignalLimits;
 use super::rate::{Limiter, Verdict};
 use super::registry::{Outbound, Outbox, SocketSlot};
+use super::{Live, comments};
 use crate::clock::unix_ms;
 use crate::media_io::media_loop::{PEER_SIGNAL_QUEUE, PeerSignal};
 
@@ -208,6 +208,13 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
     if let Ok(msg) = state.direction.state(&briefing.id).await {
         alive = alive && link.send(&msg).await;
     }
+    match comments::readable(&state.store, &briefing.id, &point.name, point.role) {
+        Ok(list) if !list.is_empty() => {
+            alive = alive && link.send(&ServerMsg::Comments { comments: list }).await;
+        }
+        Ok(_) => {}
+        Err(e) => warn!("cannot read the comments: {e}"),
+    }
 
     let mut published = false;
     let mut pending_view: Option<Vec<String>> = None;
@@ -354,6 +361,12 @@ async fn session(mut socket: WebSocket, state: Live, invitation: Invitation) {
                             })
                             .await;
                         alive = link.report(result).await;
+                    }
+                    ClientMsg::Comment { text, to_all } => {
+                        alive = match comment(&state, &briefing.id, &point, &text, to_all).await {
+                            Ok(()) => true,
+                            Err((code, message)) => link.error(code, message).await,
+                        };
                     }
                     ClientMsg::RollCallAnswer => {
                         let name = point.name.clone();
@@ -504,6 +517,7 @@ impl Link {
 struct Limiters {
     directing: Limiter,
     sdp: Limiter,
+    comments: Limiter,
 }
 
 impl Limiters {
@@ -511,15 +525,71 @@ impl Limiters {
         Limiters {
             directing: Limiter::new(limits.directing, now),
             sdp: Limiter::new(limits.sdp, now),
+            comments: Limiter::new(limits.comments, now),
         }
     }
 
     fn check(&mut self, msg: &ClientMsg, now: Instant) -> Verdict {
         match msg {
             ClientMsg::Offer { .. } | ClientMsg::Answer { .. } => self.sdp.check(now),
+            ClientMsg::Comment { .. } => self.comments.check(now),
             // A second hello ends the connection anyway.
             ClientMsg::Hello { .. } => Verdict::Pass,
             _ => self.directing.check(now),
+        }
+    }
+}
+
+/// Stores a point's written comment and tells those who may read it.
+async fn comment(
+    state: &Live,
+    briefing: &BriefingId,
+    point: &Point,
+    text: &str,
+    to_all: bool,
+) -> Result<(), (ErrorCode, String)> {
+    let refused = |message: &str| (ErrorCode::NotAllowed, message.to_owned());
+    if to_all {
+        let open = state
+            .direction
+            .act(briefing, |core, _| Ok(core.comments_to_all()))
+            .await
+            .unwrap_or(false);
+        if !open {
+            return Err(refused(
+                "the host has not opened comments to everybody: send it to the host",
+            ));
+        }
+    }
+    let written = state
+        .store
+        .count_comments(briefing, &point.id)
+        .map_err(|e| comment_refusal(&e))?;
+    if written >= comments::MAX_COMMENTS_PER_POINT {
+        return Err(refused(&format!(
+            "a point writes at most {} comments in a briefing",
+            comments::MAX_COMMENTS_PER_POINT
+        )));
+    }
+    let stored = state
+        .store
+        .add_comment(briefing, &point.id, text, to_all, unix_ms())
+        .map_err(|e| comment_refusal(&e))?;
+    comments::tell(&state.registry, briefing, &stored);
+    Ok(())
+}
+
+/// A comment the store refused, in words for the point.
+fn comment_refusal(e: &StoreError) -> (ErrorCode, String) {
+    match e {
+        StoreError::Invalid(m) => (ErrorCode::BadMessage, m.clone()),
+        StoreError::Conflict(m) | StoreError::NotFound(m) => (ErrorCode::NotAllowed, m.clone()),
+        other => {
+            warn!("cannot store a comment: {other}");
+            (
+                ErrorCode::Internal,
+                "the comment could not be stored".into(),
+            )
         }
     }
 }
@@ -580,7 +650,7 @@ fn welcome(
             floor_seconds: giaoban_briefing::MAX_FLOOR_SECONDS,
             substitute_chars: giaoban_briefing::MAX_SUBSTITUTE_CHARS,
             reason_chars: giaoban_briefing::MAX_REASON_CHARS,
-            comment_chars: 2000,
+            comment_chars: giaoban_store::MAX_COMMENT_CHARS,
         },
     })
 }

@@ -325,7 +325,10 @@ fn offers_are_counted_by_m_line_kind() {
     assert!(check_offer_mlines("v=0\r\n", false).is_ok());
     assert!(check_offer_mlines(two_audio, false).is_err());
     assert!(check_offer_mlines(three, false).is_err());
-    assert!(check_offer_mlines(three, true).is_err(), "a screen is video");
+    assert!(
+        check_offer_mlines(three, true).is_err(),
+        "a screen is video"
+    );
     assert!(check_offer_mlines(screen, false).is_err());
     assert!(check_offer_mlines(screen, true).is_ok());
 }
