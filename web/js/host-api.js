@@ -102,6 +102,50 @@ export class HostApi {
     return this.#change('POST', '/ask-unmute', { point });
   }
 
+  /**
+   * Mutes a point's microphone at the server (its audio is no longer forwarded), or lifts it.
+   * @param {string} point
+   * @param {boolean} muted
+   */
+  mute(point, muted) {
+    return this.#change('POST', '/mute', { point, muted });
+  }
+
+  /** Stops whoever presents a screen. */
+  stopPresentation() {
+    return this.#change('DELETE', '/presentation');
+  }
+
+  /** @param {boolean} allowed whether points may write comments to everybody */
+  setCommentsToAll(allowed) {
+    return this.#change('POST', '/comments-to-all', { allowed });
+  }
+
+  /**
+   * @param {number} id
+   * @param {string} answer
+   */
+  answerComment(id, answer) {
+    return requestJson('POST', `${this.base}/comments/${id}/answer`, { token: this.token, body: { answer } });
+  }
+
+  /**
+   * @param {number} id
+   * @param {boolean} pinned
+   */
+  pinComment(id, pinned) {
+    return requestJson('POST', `${this.base}/comments/${id}/pin`, { token: this.token, body: { pinned } });
+  }
+
+  /**
+   * Files a comment as a concern or proposal of the dossier.
+   * @param {number} id
+   * @param {'concern' | 'proposal'} kind
+   */
+  commentToConcern(id, kind) {
+    return requestJson('POST', `${this.base}/comments/${id}/concern`, { token: this.token, body: { kind } });
+  }
+
   startRollCall() {
     return this.#change('POST', '/roll-call');
   }

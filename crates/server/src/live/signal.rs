@@ -614,7 +614,7 @@ fn check_offer_mlines(sdp: &str, screen: bool) -> Result<(), String> {
             }
         }
     }
-    if total > 1 + max_video || audio > 1 || video > max_video {
+    if total > audio + video || audio > 1 || video > max_video {
         return Err(format!(
             "an offer publishes at most {allowed}; this one has {total} m-lines ({audio} \
              audio, {video} video)"
