@@ -223,9 +223,10 @@ describe('receive slots', { timeout: seconds(420) }, () => {
       await allOf(first.map(join));
       await everyPointSeesEveryOther(first);
       for (const p of first) firstCounts.set(p, await transceivers(client(p)));
-      // Two sending, and the slots: 2 stage + 1 presentation + page + 4 audio.
-      assert.equal(firstCounts.get(HOST), 2 + 2 + 1 + HOST_PAGE + 4);
-      assert.equal(firstCounts.get(POINTS[0]), 2 + 2 + 1 + 6 + 4);
+      // Three sending (microphone, camera, screen), and the slots: 2 stage + 1 presentation +
+      // page + 4 audio.
+      assert.equal(firstCounts.get(HOST), 3 + 2 + 1 + HOST_PAGE + 4);
+      assert.equal(firstCounts.get(POINTS[0]), 3 + 2 + 1 + 6 + 4);
 
       await allOf(POINTS.slice(2).map(join));
       await everyPointSeesEveryOther(EVERYONE);
