@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { normalizeBriefingState } from '../../web/js/protocol.js';
 import { applyStateDelta } from '../../web/js/state.js';
 
 /** @param {string[]} online */
@@ -20,6 +21,9 @@ function state(online) {
       role: /** @type {'host' | 'point'} */ (name === 'Sở' ? 'host' : 'point'),
       online: online.includes(name),
       may_speak: name === 'Sở',
+      mic: null,
+      camera: null,
+      muted_by_host: null,
     })),
   };
 }
@@ -77,5 +81,37 @@ describe('applyStateDelta', () => {
     assert.deepEqual(after.hands, []);
     assert.deepEqual(after.stage, ['Sở']);
     assert.deepEqual(applyStateDelta(before, null).state, before);
+  });
+
+  it('reads the microphone and camera state of changed points; a missing field is unknown', () => {
+    const before = state(['Sở', 'Vinh']);
+    const { state: after } = applyStateDelta(before, {
+      points: [
+        { name: 'Vinh', role: 'point', online: true, may_speak: false, mic: false, camera: true, muted_by_host: true },
+        { name: 'Cửa Lò', role: 'point', online: true, may_speak: false, mic: 'yes' },
+      ],
+    });
+    const vinh = after.points.find((p) => p.name === 'Vinh');
+    assert.deepEqual([vinh?.mic, vinh?.camera, vinh?.muted_by_host], [false, true, true]);
+    const cuaLo = after.points.find((p) => p.name === 'Cửa Lò');
+    assert.deepEqual([cuaLo?.mic, cuaLo?.camera, cuaLo?.muted_by_host], [null, null, null], 'not a boolean: unknown');
+  });
+});
+
+describe('normalizeBriefingState', () => {
+  it('keeps mic, camera and muted_by_host when the server sends them, null otherwise', () => {
+    const s = normalizeBriefingState({
+      mode: 'directed',
+      stage: ['Sở'],
+      points: [
+        { name: 'Sở', role: 'host', online: true, may_speak: true, mic: true, camera: false, muted_by_host: false },
+        { name: 'Vinh', role: 'point', online: true, may_speak: false },
+      ],
+    });
+    assert.ok(s);
+    assert.deepEqual(s.points.map((p) => [p.name, p.mic, p.camera, p.muted_by_host]), [
+      ['Sở', true, false, false],
+      ['Vinh', null, null, null],
+    ]);
   });
 });

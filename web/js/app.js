@@ -14,6 +14,12 @@ import { HostApi } from './host-api.js';
 import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
 import { NetCheckPanel } from './netcheck-panel.js';
 import { SlotTimeline } from './slots.js';
+import { GridFitter, gridSizeChoices, pageSizeFor } from './layout.js';
+import { Projector } from './projector.js';
+import { QualityMeter } from './quality-meter.js';
+import { MicLevel, SpeakerChoice } from './lobby-audio.js';
+import { renderMediaState } from './media-state.js';
+import { RosterSearch, wireSidePanel } from './side-panel.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
@@ -60,6 +66,7 @@ const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
  * @property {HTMLElement} root
  * @property {HTMLElement} frame where a slot's video goes
  * @property {HTMLElement} badge
+ * @property {HTMLElement} media the microphone and camera state (media-state.js)
  * @property {HTMLElement} markers
  * @property {HTMLElement} quality
  * @property {HTMLElement} actions
@@ -137,7 +144,12 @@ const ui = {
   pageNext: find('[data-action=page-next]', HTMLButtonElement),
   selfTile: find('[data-role=self-tile]', HTMLElement),
   selfSlot: find('[data-role=self-slot]', HTMLElement),
-  side: find('.room__side', HTMLElement),
+  selfHolder: find('[data-role=self-holder]', HTMLElement),
+  gridBox: find('[data-role=grid-box]', HTMLElement),
+  gridSize: find('[data-role=grid-size]', HTMLSelectElement),
+  gridSizeField: find('[data-role=grid-size-field]', HTMLElement),
+  mutedByHost: find('[data-role=muted-by-host]', HTMLElement),
+  floorTimer: find('[data-role=floor-timer]', HTMLElement),
   roster: find('[data-role=roster]', HTMLElement),
   rosterCount: find('[data-role=roster-count]', HTMLElement),
   toggleMic: find('[data-action=toggle-mic]', HTMLButtonElement),
@@ -208,6 +220,8 @@ const state = {
   countdownTimer: undefined,
   /** The grid page shown, from 0. */
   page: 0,
+  /** @type {number | null} thumbnails per page the host chose; null: as many as fit */
+  gridChoice: null,
   /** @type {string[]} names of the points whose grid tiles are visible now */
   thumbnails: [],
   /** @type {string | null} the thumbnails last sent in `view` on this connection (JSON) */
@@ -236,6 +250,30 @@ const state = {
 };
 
 /** @typedef {'page' | 'media' | 'signal' | 'api' | 'action'} ErrorKind */
+
+/** The room's parts that keep to themselves (layout.js, projector.js, quality-meter.js, …). */
+const room = {
+  grid: new GridFitter(ui.gridBox, ui.grid, () => layout()),
+  projector: new Projector({
+    button: find('[data-action=projector]', HTMLButtonElement),
+    caption: find('[data-role=stage-caption]', HTMLElement),
+    speaker: find('[data-role=stage-speaker]', HTMLElement),
+    countdown: find('[data-role=stage-countdown]', HTMLElement),
+    allowed: () => state.view === 'room',
+  }),
+  quality: new QualityMeter({
+    root: find('[data-role=my-quality]', HTMLElement),
+    text: find('[data-role=my-quality-text]', HTMLElement),
+    peerConnection: () => state.conn?.pc ?? null,
+  }),
+  micLevel: new MicLevel(find('[data-role=mic-level]', HTMLElement)),
+  speakers: new SpeakerChoice(find('[data-role=speaker-field]', HTMLElement), find('[data-role=speaker-select]', HTMLSelectElement)),
+  rosterSearch: new RosterSearch(
+    find('[data-role=roster-search]', HTMLInputElement),
+    find('[data-role=roster]', HTMLElement),
+    find('[data-role=roster-none]', HTMLElement),
+  ),
+};
 
 // Test and support handle: `window.giaoban.pc.getStats()` from the e2e tests.
 /** @type {any} */ (window).giaoban = {
@@ -279,6 +317,7 @@ main();
 async function main() {
   translateDom();
   bindLangButton(ui.lang);
+  wireSidePanel(document);
   onLangChange(renderAll);
   wireControls();
   renderControls();
@@ -358,6 +397,10 @@ function wireControls() {
     renderBriefing();
   });
   ui.pagePrev.addEventListener('click', () => turnPage(-1));
+  ui.gridSize.addEventListener('change', () => {
+    state.gridChoice = Number(ui.gridSize.value) || null;
+    layout();
+  });
   ui.pageNext.addEventListener('click', () => turnPage(1));
   ui.rejoin.addEventListener('click', () => {
     clearError();
@@ -419,6 +462,8 @@ function join() {
     });
   }
   showView('room');
+  room.micLevel.detach();
+  renderGridSizes();
   placeSelf();
   layout();
   renderRoster();
@@ -445,6 +490,7 @@ function join() {
   conn.start();
   renderBriefing();
   state.speakingTimer = setInterval(pollSpeaking, SPEAKING_INTERVAL_MS);
+  room.quality.start();
 }
 
 /** Forgets everything about directing: a new join starts as with a server that does not direct. */
@@ -486,6 +532,8 @@ function leave() {
  * @param {boolean} canRejoin
  */
 function end(key, canRejoin) {
+  room.projector.set(false);
+  room.quality.stop();
   stopMedia();
   state.netcheck?.close();
   closeSlots();
@@ -613,6 +661,7 @@ function applyTrackSwitches() {
 }
 
 function stopMedia() {
+  room.micLevel.detach();
   state.acquireSeq += 1;
   for (const track of state.stream?.getTracks() ?? []) track.stop();
   state.stream = null;
@@ -623,6 +672,7 @@ function stopMedia() {
 function showSelf() {
   if (ui.self.srcObject !== state.stream) ui.self.srcObject = state.stream;
   play(ui.self);
+  if (state.view === 'lobby') room.micLevel.attach(state.stream);
 }
 
 function updateJoin() {
@@ -645,6 +695,7 @@ function renderDevices() {
     state.stream?.getTracks().find((tr) => tr.kind === kind)?.getSettings().deviceId ?? '';
   fillSelect(ui.cameraSelect, 'videoinput', current('video'), 'device.camera');
   fillSelect(ui.micSelect, 'audioinput', current('audio'), 'device.microphone');
+  room.speakers.render(state.devices);
 }
 
 /**
@@ -747,6 +798,7 @@ function onSlots(slots) {
     }
     el.srcObject = new MediaStream([slot.track]);
     slotHolder.append(el);
+    room.speakers.applyTo(el);
     /** @type {SlotMedia} */
     const media = { mid: slot.mid, role: slot.role, el, timeline: new SlotTimeline(), shown: null, lastTs: null, emptyTimer: undefined };
     state.slots.set(slot.mid, media);
@@ -853,6 +905,20 @@ function placeSlots() {
   for (const media of state.slots.values()) {
     if (media.el instanceof HTMLVideoElement && media.shown !== null) placeSlot(media, media.shown);
   }
+}
+
+/** The host's choice of thumbnails per page, within the page slots asked for at join. */
+function renderGridSizes() {
+  const host = viewerIsHost() && state.view === 'room';
+  ui.gridSizeField.hidden = !host;
+  if (!host) return;
+  const choices = gridSizeChoices(pageSize());
+  const chosen = state.gridChoice ?? choices[choices.length - 1];
+  ui.gridSize.replaceChildren(...choices.map((n) => {
+    const option = new Option(t('grid.sizeOption', { n }), String(n));
+    option.selected = n === chosen;
+    return option;
+  }));
 }
 
 /**
@@ -1064,7 +1130,9 @@ function iconButton(action, path) {
   b.type = 'button';
   b.className = 'tile__action';
   b.dataset.action = action;
-  b.append(icon(path));
+  const text = document.createElement('span');
+  text.className = 'tile__action-label';
+  b.append(icon(path), text);
   return b;
 }
 
@@ -1112,7 +1180,10 @@ function createTile(name) {
   label.textContent = name;
   const badge = document.createElement('span');
   badge.className = 'badge badge--host';
-  caption.append(label, badge);
+  const media = document.createElement('span');
+  media.className = 'media-state';
+  media.dataset.role = 'media-state';
+  caption.append(label, badge, media);
 
   // Top left: the host's quality badge, then the floor, spotlight and hand markers.
   const top = document.createElement('div');
@@ -1142,7 +1213,7 @@ function createTile(name) {
 
   root.append(frame, top, actions, caption);
   /** @type {Tile} */
-  const tile = { name, root, frame, badge, markers, quality, actions, spotlight, grant, askUnmute, remove };
+  const tile = { name, root, frame, badge, media, markers, quality, actions, spotlight, grant, askUnmute, remove };
   renderTileMeta(tile);
   return tile;
 }
@@ -1186,12 +1257,16 @@ function layout() {
       if (tile) stageEls.push(tile.root);
     }
   }
+  // Own camera: a small preview over the stage's corner, never beside a speaker on it. Only the
+  // host with nobody else on the stage sees itself there, as the others see it.
+  const selfIndex = stageEls.indexOf(ui.selfTile);
+  if (selfIndex >= 0 && stageEls.length > 1) stageEls.splice(selfIndex, 1);
   for (const child of [...ui.stage.querySelectorAll(':scope > .tile')]) {
     if (stageEls.includes(/** @type {HTMLElement} */ (child))) continue;
-    if (child === ui.selfTile) moveInto(ui.side, ui.selfTile, 0);
+    if (child === ui.selfTile) moveInto(ui.selfHolder, ui.selfTile, 0);
     else ui.grid.append(child);
   }
-  if (!stageEls.includes(ui.selfTile)) moveInto(ui.side, ui.selfTile, 0);
+  if (!stageEls.includes(ui.selfTile)) moveInto(ui.selfHolder, ui.selfTile, 0);
   stageEls.forEach((el, i) => moveInto(ui.stage, el, i));
   ui.selfTile.classList.toggle('tile--featured', stageEls.includes(ui.selfTile));
   for (const [name, tile] of state.tiles) tile.root.classList.toggle('tile--featured', stageEls.includes(tile.root));
@@ -1201,7 +1276,8 @@ function layout() {
   // Grid, in the server's order of points, one page at a time.
   const stageSet = new Set(onStage);
   const gridNames = names.filter((n) => !stageSet.has(n));
-  const perPage = pageSize();
+  const slots = pageSize();
+  const perPage = pageSizeFor({ chosen: state.gridChoice ?? slots, slots, capacity: room.grid.capacity(slots) });
   const pages = Math.max(1, Math.ceil(gridNames.length / perPage));
   state.page = Math.min(Math.max(0, state.page), pages - 1);
   const first = state.page * perPage;
@@ -1225,6 +1301,7 @@ function layout() {
   ui.pagePrev.disabled = state.page === 0;
   ui.pageNext.disabled = state.page >= pages - 1;
   ui.room.classList.toggle('room--host', viewerIsHost());
+  room.grid.arrange(visible.length);
 
   for (const tile of state.tiles.values()) renderTileMeta(tile);
 
@@ -1351,6 +1428,9 @@ function renderAll() {
   renderBriefing();
   state.host?.renderAll();
   state.netcheck?.render();
+  room.projector.render();
+  room.quality.render();
+  renderGridSizes();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);
 }
 
@@ -1429,6 +1509,8 @@ function renderBriefing() {
   // This point's audio is not forwarded to the others.
   const mine = b?.points.find((p) => p.name === me);
   ui.speakNotice.hidden = !b || !mine || mine.may_speak !== false;
+  // The host switched this point's microphone off.
+  ui.mutedByHost.hidden = !inRoom || mine?.muted_by_host !== true;
   // It holds the floor but its microphone is off here.
   ui.micOffNotice.hidden = !b || b.floor?.point !== me || state.micOn || !inRoom;
 
@@ -1481,6 +1563,7 @@ function renderCountdown() {
     delete ui.countdown.dataset.low;
     clearInterval(state.countdownTimer);
     state.countdownTimer = undefined;
+    mirrorCountdown();
     return;
   }
   const ms = Math.max(0, deadline - performance.now());
@@ -1492,6 +1575,24 @@ function renderCountdown() {
     clearInterval(state.countdownTimer);
     state.countdownTimer = undefined;
   }
+  mirrorCountdown();
+}
+
+/** The floor's countdown also in the host's panel, and over the stage in the projector view. */
+function mirrorCountdown() {
+  const running = !ui.countdown.hidden;
+  ui.floorTimer.hidden = !running;
+  ui.floorTimer.textContent = ui.countdown.textContent;
+  ui.floorTimer.dataset.low = ui.countdown.dataset.low ?? 'false';
+  const b = state.briefing;
+  const holder = b?.floor?.point ?? null;
+  const shown = holder ?? b?.spotlight ?? stageNames()[0] ?? null;
+  room.projector.update({
+    point: shown,
+    chair: holder === null && shown !== null && state.roster.get(shown)?.role === 'host',
+    countdown: running ? ui.countdown.textContent : null,
+    low: ui.countdown.dataset.low === 'true',
+  });
 }
 
 /**
@@ -1520,7 +1621,9 @@ function renderTileMeta(tile) {
   const floor = b?.floor?.point === name;
   const spotlit = b?.spotlight === name;
   const hand = Boolean(b?.hands.some((h) => h.point === name));
-  const maySpeak = b?.points.find((p) => p.name === name)?.may_speak;
+  const entry = b?.points.find((p) => p.name === name);
+  const maySpeak = entry?.may_speak;
+  renderMediaState(tile.media, entry);
   tile.root.dataset.floor = String(floor);
   tile.root.dataset.spotlight = String(spotlit);
   tile.root.dataset.hand = String(hand);
@@ -1539,12 +1642,13 @@ function renderTileMeta(tile) {
   if (hostView) {
     tile.actions.setAttribute('aria-label', t('tile.actions', { point: name }));
     const host = isHost;
-    setAction(tile.spotlight, spotlit ? t('tile.spotlight.off', { point: name }) : t('tile.spotlight.on', { point: name }));
+    setAction(tile.spotlight, spotlit ? t('tile.spotlight.off', { point: name }) : t('tile.spotlight.on', { point: name }),
+      spotlit ? t('tile.spotlight.off.short') : t('tile.spotlight.on.short'));
     tile.spotlight.setAttribute('aria-pressed', String(spotlit));
-    setAction(tile.grant, t('tile.grant', { point: name }));
+    setAction(tile.grant, t('tile.grant', { point: name }), t('tile.grant.short'));
     tile.grant.hidden = host;
-    setAction(tile.askUnmute, t('tile.askUnmute', { point: name }));
-    setAction(tile.remove, t('tile.remove', { point: name }));
+    setAction(tile.askUnmute, t('tile.askUnmute', { point: name }), t('tile.askUnmute.short'));
+    setAction(tile.remove, t('tile.remove', { point: name }), t('tile.remove.short'));
     tile.remove.hidden = host;
   }
   renderQuality(tile);
@@ -1552,11 +1656,14 @@ function renderTileMeta(tile) {
 
 /**
  * @param {HTMLButtonElement} button
- * @param {string} label
+ * @param {string} label what it does, to whom
+ * @param {string} text the words shown next to its icon
  */
-function setAction(button, label) {
+function setAction(button, label, text) {
   button.setAttribute('aria-label', label);
   button.title = label;
+  const words = button.querySelector('.tile__action-label');
+  if (words && words.textContent !== text) words.textContent = text;
 }
 
 /**
@@ -1610,7 +1717,8 @@ function renderRoster() {
     li.dataset.floor = String(floor);
     li.dataset.spotlight = String(spotlit);
     li.dataset.speaking = String(state.speaking.has(name));
-    const maySpeak = b?.points.find((p) => p.name === name)?.may_speak;
+    const point = b?.points.find((p) => p.name === name);
+    const maySpeak = point?.may_speak;
     if (maySpeak !== undefined) li.dataset.maySpeak = String(maySpeak);
 
     const dot = document.createElement('span');
@@ -1625,6 +1733,13 @@ function renderRoster() {
     status.className = 'roster__status';
     status.textContent = entry.online ? t('roster.online') : t('roster.offline');
     meta.append(status);
+    if (entry.online) {
+      const media = document.createElement('span');
+      media.className = 'media-state';
+      media.dataset.role = 'media-state';
+      renderMediaState(media, point);
+      meta.append(media);
+    }
     if (entry.role === 'host') meta.append(badge(t('badge.host'), 'badge--host'));
     if (name === myName) meta.append(badge(t('badge.you'), 'badge--you'));
     if (floor) meta.append(badge(t('marker.floor'), 'badge--floor'));
@@ -1639,6 +1754,7 @@ function renderRoster() {
     items.push(li);
   }
   ui.roster.replaceChildren(...items);
+  room.rosterSearch.apply();
   ui.rosterCount.textContent = state.roster.size > 0 ? t('roster.count', { online, total: state.roster.size }) : '';
 }
 

@@ -279,7 +279,7 @@ export class HostPanel {
    * @param {HTMLButtonElement} [from]
    */
   async remove(point, from) {
-    const ok = await this.confirm(t('host.remove.confirm', { point }), t('host.remove.confirmButton'));
+    const ok = await this.confirm(t('host.remove.confirm', { point }), t('host.remove.confirmButton'), 'confirm-remove');
     if (!ok) return;
     await this.#run(from, () => this.api.remove(point), 'host.done.removed', { point });
   }
@@ -288,15 +288,17 @@ export class HostPanel {
    * Asks a yes/no question in a modal dialog.
    * @param {string} message
    * @param {string} confirmLabel the text of the button that goes ahead
+   * @param {string} [action] the `data-action` of that button, naming what it confirms
    * @returns {Promise<boolean>}
    */
-  confirm(message, confirmLabel) {
+  confirm(message, confirmLabel, action = 'confirm') {
     const dialog = this.ui.dialog;
     if (!(dialog instanceof HTMLDialogElement) || typeof dialog.showModal !== 'function') {
       return Promise.resolve(window.confirm(message));
     }
     this.ui.dialogMessage.textContent = message;
     this.ui.dialogConfirm.textContent = confirmLabel;
+    this.ui.dialogConfirm.dataset.action = action;
     return new Promise((resolve) => {
       const done = () => {
         dialog.removeEventListener('close', done);

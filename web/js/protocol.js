@@ -8,7 +8,7 @@
 
 import { ApiError, requestJson } from './api.js';
 import { applyLimits, limits } from './limits.js';
-import { applyStateDelta } from './state.js';
+import { applyStateDelta, optionalBool } from './state.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -89,7 +89,11 @@ export { ApiError };
  * @typedef {{point: string, status: RollCallStatus, substitute?: string | null, reason?: string | null}} RollCallEntry
  */
 /** @typedef {{active: boolean, started_at: string | null, answers: RollCallEntry[]}} RollCall */
-/** @typedef {{name: string, role: Role, online: boolean, may_speak: boolean}} StatePoint */
+/**
+ * A point's entry in the state. `mic` (its microphone is on), `camera` (its camera is on) and
+ * `muted_by_host` (the host switched its microphone off) are null when the server does not say.
+ * @typedef {{name: string, role: Role, online: boolean, may_speak: boolean, mic: boolean | null, camera: boolean | null, muted_by_host: boolean | null}} StatePoint
+ */
 /**
  * The state of `briefing_state` and of `GET /api/briefings/{id}/state` (docs/protocol.md,
  * "Directing the briefing").
@@ -198,6 +202,9 @@ export function normalizeBriefingState(raw) {
         role: p.role === 'host' ? 'host' : 'point',
         online: p.online === true,
         may_speak: p.may_speak !== false,
+        mic: optionalBool(p.mic),
+        camera: optionalBool(p.camera),
+        muted_by_host: optionalBool(p.muted_by_host),
       })),
   };
 }

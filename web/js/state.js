@@ -3,9 +3,19 @@
 // Plain functions without the browser, so that Node's test runner can check them.
 
 /**
- * A point's entry in the state.
- * @typedef {{name: string, role: 'host' | 'point', online: boolean, may_speak: boolean}} DeltaPoint
+ * A point's entry in the state. `mic`, `camera` and `muted_by_host` are null when the server
+ * does not send them (a server without them, or an entry that leaves them out).
+ * @typedef {{name: string, role: 'host' | 'point', online: boolean, may_speak: boolean, mic: boolean | null, camera: boolean | null, muted_by_host: boolean | null}} DeltaPoint
  */
+
+/**
+ * A boolean the server may leave out: null (unknown) unless it is a boolean.
+ * @param {unknown} value
+ * @returns {boolean | null}
+ */
+export function optionalBool(value) {
+  return typeof value === 'boolean' ? value : null;
+}
 
 /**
  * Applies one `state_delta`'s `delta` to `state` (already normalised), returning the new state
@@ -74,6 +84,9 @@ export function applyStateDelta(state, delta) {
         role: p.role === 'host' ? 'host' : 'point',
         online: p.online === true,
         may_speak: p.may_speak === true,
+        mic: optionalBool(p.mic),
+        camera: optionalBool(p.camera),
+        muted_by_host: optionalBool(p.muted_by_host),
       };
       const i = points.findIndex((x) => x.name === p.name);
       const before = i >= 0 ? points[i].online : false;

@@ -1,0 +1,80 @@
+// Screenshots of the briefing room for docs/screenshots/: a host and six bridge points with
+// Chromium's fake cameras, two points asking to speak and one holding the floor.
+//
+//   node tests/e2e/screenshots.mjs [output dir]     (scripts/screenshots runs it)
+//
+// Needs the server binary (GIAOBAN_BIN, or target/release/giaoban) and Chromium, as the e2e tests.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { HostApi, REPO_ROOT, seconds, waitFor } from './lib/harness.js';
+import { HOST, POINTS, openRoom } from './lib/room.js';
+
+const out = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'docs', 'screenshots'));
+mkdirSync(out, { recursive: true });
+
+const SIZES = /** @type {const} */ ([[1366, 768], [1920, 1080]]);
+/** The point whose screen is shown. */
+const VIEWER = POINTS[0];
+const SPEAKER = POINTS[2];
+
+const room = await openRoom({ name: 'screenshots' });
+try {
+  const host = room.browsers.of(HOST).page;
+  const viewer = room.browsers.of(VIEWER).page;
+  const api = new HostApi(room.server, room.briefing);
+
+  // Two points ask to speak, one with a topic; the host gives the floor to a third.
+  for (const [point, topic] of [[POINTS[3], 'Tiến độ số hóa hồ sơ một cửa'], [POINTS[5], '']]) {
+    const page = room.browsers.of(point).page;
+    if (topic) await page.fill('[data-role=hand-topic]', topic);
+    await page.click('[data-action=raise-hand]');
+  }
+  await api.waitState((s) => s.hands.length === 2, { timeout: seconds(10), message: 'two hands raised' });
+  await api.ok('POST', '/floor', { point: SPEAKER, seconds: 300 });
+
+  for (const page of [host, viewer]) {
+    await waitFor(() => page.evaluate((speaker) => {
+      const video = document.querySelector(`[data-role=stage] video[data-point="${speaker}"]`);
+      return video instanceof HTMLVideoElement && video.videoWidth > 0;
+    }, SPEAKER), { timeout: seconds(30), message: `the speaker's picture on the stage` });
+  }
+  // The own connection quality is read every 2 s.
+  await waitFor(() => host.evaluate(() => document.querySelector('[data-role=my-quality]')?.getAttribute('data-level') !== 'unknown'), {
+    timeout: seconds(15),
+    message: 'the host\'s own connection quality measured',
+  });
+
+  for (const [width, height] of SIZES) {
+    for (const [who, page] of /** @type {const} */ ([['host', host], ['point', viewer]])) {
+      await page.setViewportSize({ width, height });
+      await settle(page);
+      const file = path.join(out, `room-${who}-${width}.png`);
+      await page.screenshot({ path: file });
+      console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
+    }
+  }
+
+  // The hall's projector: the point's screen, full HD, in the projector view.
+  await viewer.setViewportSize({ width: 1920, height: 1080 });
+  await viewer.keyboard.press('f');
+  await viewer.waitForFunction(() => document.body.classList.contains('projector'));
+  await settle(viewer);
+  const file = path.join(out, 'projector.png');
+  await viewer.screenshot({ path: file });
+  console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
+} finally {
+  await room.close();
+}
+
+/**
+ * Waits for the layout to follow a new window size and for every visible picture to play.
+ * @param {import('playwright-core').Page} page
+ */
+async function settle(page) {
+  await page.waitForTimeout(600);
+  await waitFor(() => page.evaluate(() => [...document.querySelectorAll('[data-tile]:not([hidden]) video, [data-role=self]')]
+    .every((v) => v instanceof HTMLVideoElement && v.videoWidth > 0)), { timeout: seconds(15), interval: 250, message: 'every visible picture playing' })
+    .catch(() => {});
+}
