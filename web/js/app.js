@@ -14,6 +14,8 @@ import { HostApi } from './host-api.js';
 import { HostPanel, answerText, formatLoss, formatRtt } from './host.js';
 import { NetCheckPanel } from './netcheck-panel.js';
 import { SlotTimeline } from './slots.js';
+import { Presenter } from './present.js';
+import { CommentsPanel } from './comments.js';
 import { GridFitter, gridSizeChoices, pageSizeFor } from './layout.js';
 import { Projector } from './projector.js';
 import { QualityMeter } from './quality-meter.js';
@@ -73,6 +75,7 @@ const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
  * @property {HTMLButtonElement} spotlight
  * @property {HTMLButtonElement} grant
  * @property {HTMLButtonElement} askUnmute
+ * @property {HTMLButtonElement} mute
  * @property {HTMLButtonElement} remove
  */
 
@@ -149,6 +152,10 @@ const ui = {
   gridSize: find('[data-role=grid-size]', HTMLSelectElement),
   gridSizeField: find('[data-role=grid-size-field]', HTMLElement),
   mutedByHost: find('[data-role=muted-by-host]', HTMLElement),
+  present: find('[data-action=present]', HTMLButtonElement),
+  presentationHolder: find('[data-role=presentation-holder]', HTMLElement),
+  commentToAllField: find('[data-role=comment-to-all-field]', HTMLElement),
+  commentToAll: find('[data-role=comment-to-all]', HTMLInputElement),
   floorTimer: find('[data-role=floor-timer]', HTMLElement),
   roster: find('[data-role=roster]', HTMLElement),
   rosterCount: find('[data-role=roster-count]', HTMLElement),
@@ -275,6 +282,30 @@ const room = {
   ),
 };
 
+/** Screen sharing: see present.js. */
+const presenter = new Presenter({
+  connection: () => state.conn,
+  me: () => state.session?.point.name ?? null,
+  isHost: viewerIsHost,
+  notify: (key) => showNotice(key),
+  render: () => {
+    renderPresent();
+    renderPresenterPreview();
+  },
+});
+
+/** Written comments: see comments.js. */
+const comments = new CommentsPanel({
+  list: find('[data-role=comments]', HTMLElement),
+  input: find('[data-role=comment-input]', HTMLTextAreaElement),
+  send: find('[data-action=send-comment]', HTMLButtonElement),
+  toAll: ui.commentToAll,
+  connection: () => state.conn,
+  hostApi: () => state.host?.api ?? null,
+  onError: showApiError,
+  notify: (key) => showNotice(key),
+});
+
 // Test and support handle: `window.giaoban.pc.getStats()` from the e2e tests.
 /** @type {any} */ (window).giaoban = {
   get pc() {
@@ -309,6 +340,10 @@ const room = {
   /** The points marked as speaking now. */
   get speaking() {
     return [...state.speaking];
+  },
+  /** Whether this page shares its screen now. */
+  get presenting() {
+    return presenter.presenting;
   },
 };
 
@@ -395,6 +430,17 @@ function wireControls() {
   ui.dismissUnmute.addEventListener('click', () => {
     state.unmuteRequested = false;
     renderBriefing();
+  });
+  ui.present.addEventListener('click', () => {
+    const other = presenter.presenter;
+    if (!presenter.presenting && viewerIsHost() && other !== null && other !== state.session?.point.name) {
+      void state.host?.stopPresentation(ui.present);
+    } else {
+      void presenter.toggle();
+    }
+  });
+  ui.commentToAll.addEventListener('change', () => {
+    if (viewerIsHost()) void state.host?.setCommentsToAll(ui.commentToAll.checked);
   });
   ui.pagePrev.addEventListener('click', () => turnPage(-1));
   ui.gridSize.addEventListener('change', () => {
@@ -484,9 +530,13 @@ function join() {
       quality: onQuality,
       unmuteRequest: onUnmuteRequest,
       suggestAudioOnly: onSuggestAudioOnly,
+      comments: (list) => comments.onComments(list),
     },
   });
   state.conn = conn;
+  comments.reset();
+  // Sent with the welcome of this and every later connection.
+  conn.sendDevices(state.micOn, state.cameraOn);
   conn.start();
   renderBriefing();
   state.speakingTimer = setInterval(pollSpeaking, SPEAKING_INTERVAL_MS);
@@ -657,6 +707,7 @@ function applyTrackSwitches() {
   for (const track of state.stream?.getTracks() ?? []) {
     track.enabled = track.kind === 'audio' ? state.micOn : state.cameraOn;
   }
+  state.conn?.sendDevices(state.micOn, state.cameraOn);
   renderControls();
 }
 
@@ -795,6 +846,7 @@ function onSlots(slots) {
       el.setAttribute('playsinline', '');
       el.setAttribute('muted', '');
       el.className = 'tile__media';
+      if (slot.role === 'presentation') el.dataset.role = 'presentation';
     }
     el.srcObject = new MediaStream([slot.track]);
     slotHolder.append(el);
@@ -879,6 +931,10 @@ function placeSlot(media, point) {
   media.shown = point;
   if (point === null) delete media.el.dataset.point;
   else media.el.dataset.point = point;
+  if (media.role === 'presentation') {
+    placePresentation(media.el, point);
+    return;
+  }
   /** @type {HTMLElement} */
   let target = slotHolder;
   const tile = point === null ? undefined : state.tiles.get(point);
@@ -898,6 +954,66 @@ function placeSlot(media, point) {
   for (const t of state.tiles.values()) {
     if (t !== tile) t.root.classList.toggle('tile--no-video', !t.frame.querySelector(':scope > video'));
   }
+}
+
+/**
+ * Shows the presentation slot's picture large on the stage (the speakers small beside it),
+ * or takes it down (null).
+ * @param {HTMLMediaElement} el
+ * @param {string | null} point
+ */
+function placePresentation(el, point) {
+  const target = point === null ? slotHolder : ui.presentationHolder;
+  if (el.parentElement !== target) {
+    target.append(el);
+    play(el);
+  }
+  renderPresenterPreview();
+}
+
+/**
+ * The stage in presentation mode while a presentation shows: another point's screen from
+ * the slot, or this page's own screen as a preview.
+ */
+function renderPresenterPreview() {
+  let preview = /** @type {HTMLVideoElement | null} */ (ui.presentationHolder.querySelector('video[data-role=presentation-preview]'));
+  const own = presenter.track;
+  if (own) {
+    if (!preview) {
+      preview = document.createElement('video');
+      preview.dataset.role = 'presentation-preview';
+      preview.muted = true;
+      preview.autoplay = true;
+      preview.playsInline = true;
+      preview.className = 'tile__media';
+      ui.presentationHolder.append(preview);
+    }
+    if (!(preview.srcObject instanceof MediaStream) || preview.srcObject.getVideoTracks()[0] !== own) {
+      preview.srcObject = new MediaStream([own]);
+      play(preview);
+    }
+  } else if (preview) {
+    preview.srcObject = null;
+    preview.remove();
+  }
+  const showing = Boolean(ui.presentationHolder.querySelector('video[data-role=presentation], video[data-role=presentation-preview]'));
+  ui.presentationHolder.hidden = !showing;
+  ui.stage.classList.toggle('stage--presenting', showing);
+}
+
+/**
+ * The share button: the host and the floor holder may present; while another point presents,
+ * the host's button stops it.
+ */
+function renderPresent() {
+  const inRoom = state.view === 'room' && state.directing;
+  const presenting = presenter.presenting;
+  const other = presenter.presenter !== null && presenter.presenter !== state.session?.point.name ? presenter.presenter : null;
+  const hostStops = viewerIsHost() && other !== null;
+  ui.present.hidden = !inRoom || !(presenting || hostStops || presenter.mayPresent());
+  ui.present.setAttribute('aria-pressed', String(presenting));
+  const label = ui.present.querySelector('[data-role=label]') ?? ui.present;
+  label.textContent = presenting ? t('present.stop') : hostStops ? t('present.stopOther', { point: other }) : t('present.start');
 }
 
 /** Puts every video slot where its point's tile is now (tiles come and go). */
@@ -943,6 +1059,7 @@ function onServerError(code, _message, fatal) {
   if (hasKey(key)) setError(key, kind, undefined, code);
   else setError('signal.unknown', kind, { code }, code);
   if (fatal) state.fatalCode = code;
+  if (code === 'not_allowed') presenter.onRefused();
   if (kind === 'action') {
     // The raise, lower or answer was refused: free its button at once.
     clearTimeout(state.handPending);
@@ -966,6 +1083,9 @@ function applyBriefingState(next, fromSocket) {
   }
   const myName = state.session?.point.name;
   state.briefing = next;
+  presenter.onState(next);
+  comments.setToAllAllowed(next.comments_to_all === true);
+  if (viewerIsHost()) ui.commentToAll.checked = next.comments_to_all === true;
   state.floorDeadline =
     next.floor && next.floor.remaining_ms !== null ? performance.now() + next.floor.remaining_ms : null;
 
@@ -1117,6 +1237,7 @@ const ICONS = {
   grant: 'M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2z',
   askUnmute:
     'M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 7.97v8.05c1.48-.73 2.5-2.25 2.5-4.02zM14 3.23v2.06c2.89.86 5 3.54 5 6.71s-2.11 5.85-5 6.71v2.06c4.01-.91 7-4.49 7-8.77s-2.99-7.86-7-8.77z',
+  mute: 'M19 11h-1.7c0 .74-.16 1.43-.43 2.05l1.23 1.23c.56-.98.9-2.09.9-3.28zm-4.02.17c0-.06.02-.11.02-.17V5c0-1.66-1.34-3-3-3S9 3.34 9 5v.18l5.98 5.99zM4.27 3 3 4.27l6.01 6.01V11c0 1.66 1.33 3 2.99 3 .22 0 .44-.03.65-.08l1.66 1.66c-.71.33-1.5.52-2.31.52-2.76 0-5.3-2.1-5.3-5.1H5c0 3.41 2.72 6.23 6 6.72V21h2v-3.28c.91-.13 1.77-.45 2.54-.9L19.73 21 21 19.73 4.27 3z',
   remove: 'M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z',
 };
 
@@ -1203,17 +1324,19 @@ function createTile(name) {
   const spotlight = iconButton('spotlight', ICONS.spotlight);
   const grant = iconButton('grant', ICONS.grant);
   const askUnmute = iconButton('ask-unmute', ICONS.askUnmute);
+  const mute = iconButton('mute', ICONS.mute);
   const remove = iconButton('remove', ICONS.remove);
   remove.classList.add('tile__action--danger');
   spotlight.addEventListener('click', () => void state.host?.toggleSpotlight(name, spotlight));
   grant.addEventListener('click', () => void state.host?.grant(name, grant));
   askUnmute.addEventListener('click', () => void state.host?.askUnmute(name, askUnmute));
+  mute.addEventListener('click', () => void state.host?.mute(name, true, mute));
   remove.addEventListener('click', () => void state.host?.remove(name, remove));
-  actions.append(spotlight, grant, askUnmute, remove);
+  actions.append(spotlight, grant, mute, askUnmute, remove);
 
   root.append(frame, top, actions, caption);
   /** @type {Tile} */
-  const tile = { name, root, frame, badge, media, markers, quality, actions, spotlight, grant, askUnmute, remove };
+  const tile = { name, root, frame, badge, media, markers, quality, actions, spotlight, grant, askUnmute, mute, remove };
   renderTileMeta(tile);
   return tile;
 }
@@ -1490,6 +1613,13 @@ function renderBriefing() {
   const inRoom = state.view === 'room';
   const me = state.session?.point.name ?? '';
   const isHost = viewerIsHost();
+  renderPresent();
+  if (isHost) {
+    // The host's box allows comments to everybody.
+    ui.commentToAllField.hidden = !inRoom || !b;
+    const text = ui.commentToAllField.querySelector('span');
+    if (text) text.textContent = t('comments.allowToAll');
+  }
   ui.briefingBar.hidden = !b;
   ui.room.dataset.directing = String(Boolean(b));
 
@@ -1648,6 +1778,9 @@ function renderTileMeta(tile) {
     setAction(tile.grant, t('tile.grant', { point: name }), t('tile.grant.short'));
     tile.grant.hidden = host;
     setAction(tile.askUnmute, t('tile.askUnmute', { point: name }), t('tile.askUnmute.short'));
+    setAction(tile.mute, t('mute.actionLabel', { point: name }), t('mute.action'));
+    const entry = b?.points.find((p) => p.name === name);
+    tile.mute.hidden = host || entry?.muted_by_host === true;
     setAction(tile.remove, t('tile.remove', { point: name }), t('tile.remove.short'));
     tile.remove.hidden = host;
   }

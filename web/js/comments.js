@@ -78,7 +78,7 @@ export class CommentsPanel {
       return;
     }
     this.input.setCustomValidity('');
-    const toAll = Boolean(this.toAll && !this.toAll.hidden && this.toAll.checked);
+    const toAll = Boolean(this.hostApi() === null && this.toAll && !this.toAll.hidden && this.toAll.checked);
     if (conn.sendComment(text, toAll)) this.input.value = '';
   }
 
@@ -87,9 +87,10 @@ export class CommentsPanel {
    * @param {boolean} allowed
    */
   setToAllAllowed(allowed) {
-    if (!this.toAll) return;
+    // On the host's page the same box is the switch that allows it (app.js).
+    if (!this.toAll || this.hostApi() !== null) return;
     const label = this.toAll.closest('label');
-    const hidden = !allowed || this.hostApi() !== null;
+    const hidden = !allowed;
     this.toAll.hidden = hidden;
     if (label) label.hidden = hidden;
     if (hidden) this.toAll.checked = false;
@@ -98,14 +99,7 @@ export class CommentsPanel {
   render() {
     const host = this.hostApi();
     const items = [...this.#comments.values()].sort((a, b) => Number(b.pinned) - Number(a.pinned) || a.id - b.id);
-    const nodes = items.map((c) => this.#item(c, host));
-    if (nodes.length === 0) {
-      const empty = document.createElement('li');
-      empty.className = 'comments__empty muted';
-      empty.textContent = t('comments.empty');
-      nodes.push(empty);
-    }
-    this.list.replaceChildren(...nodes);
+    this.list.replaceChildren(...items.map((c) => this.#item(c, host)));
   }
 
   /**

@@ -274,6 +274,32 @@ export class HostPanel {
   }
 
   /**
+   * Mutes `point` at the server (its audio is no longer forwarded), or lifts the mute.
+   * @param {string} point
+   * @param {boolean} muted
+   * @param {HTMLButtonElement} [from]
+   */
+  mute(point, muted, from) {
+    return this.#run(from, () => this.api.mute(point, muted), muted ? 'host.done.muted' : 'host.done.unmuted', { point });
+  }
+
+  /**
+   * Stops whoever presents a screen.
+   * @param {HTMLButtonElement} [from]
+   */
+  stopPresentation(from) {
+    return this.#run(from, () => this.api.stopPresentation());
+  }
+
+  /**
+   * Lets points write comments to everybody, or only to the host.
+   * @param {boolean} allowed
+   */
+  setCommentsToAll(allowed) {
+    return this.#run(undefined, () => this.api.setCommentsToAll(allowed));
+  }
+
+  /**
    * Removes `point` for good, after the host confirms.
    * @param {string} point
    * @param {HTMLButtonElement} [from]

@@ -107,6 +107,7 @@ export { ApiError };
  * @property {RollCall | null} roll_call
  * @property {StatePoint[]} points every invited point
  * @property {string | null} presentation the point presenting its screen, if any
+ * @property {boolean} comments_to_all points may write comments to everybody
  */
 /**
  * A written comment: see docs/protocol.md, "Written comments".
@@ -194,6 +195,7 @@ export function normalizeBriefingState(raw) {
       .map((h) => ({ point: h.point, topic: str(h.topic), raised_at: str(h.raised_at) ?? '' })),
     locked: s.locked === true,
     presentation: str(s.presentation),
+    comments_to_all: s.comments_to_all === true,
     roll_call: rollCall,
     points: list(s.points)
       .filter((p) => p && typeof p.name === 'string')

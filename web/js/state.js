@@ -22,7 +22,7 @@ export function optionalBool(value) {
  * and the points whose presence changed. Parts the delta leaves out are kept; `null` in
  * `floor` and `spotlight` clears them; `points` and roll-call answers are replaced by name.
  * Applying a delta that the state already holds changes nothing.
- * @template {{floor: any, spotlight: string | null, mode: string, stage: string[], hands: any[], locked: boolean, roll_call: any, points: DeltaPoint[]}} S
+ * @template {{floor: any, spotlight: string | null, mode: string, stage: string[], hands: any[], locked: boolean, roll_call: any, points: DeltaPoint[], presentation?: string | null, comments_to_all?: boolean}} S
  * @param {S} state
  * @param {any} delta
  * @returns {{state: S, presence: {name: string, online: boolean}[]}}
@@ -53,6 +53,7 @@ export function applyStateDelta(state, delta) {
   }
   if (typeof delta.locked === 'boolean') next.locked = delta.locked;
   if ('presentation' in delta) next.presentation = typeof delta.presentation === 'string' ? delta.presentation : null;
+  if (typeof delta.comments_to_all === 'boolean') next.comments_to_all = delta.comments_to_all;
   const call = delta.roll_call;
   if (call && typeof call === 'object') {
     const answers = call.restarted || !state.roll_call ? [] : [...state.roll_call.answers];
