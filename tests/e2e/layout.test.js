@@ -13,10 +13,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { HostApi, holdsFor, seconds, waitFor, withDiagnostics } from './lib/harness.js';
+import { HostApi, holdsFor, openLink, seconds, waitFor, withDiagnostics } from './lib/harness.js';
 import { HOST, POINTS, openRoom } from './lib/room.js';
 
 const SMALL = { width: 1366, height: 768 };
+/** Invited; its page stays in the lobby. */
+const LATECOMER = 'UBND xã Thanh Chương';
 
 /** @type {import('./lib/room.js').Room} */
 let room;
@@ -114,7 +116,7 @@ const POINT_CONTROLS = [
 
 describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, () => {
   before(async () => {
-    room = await openRoom({ name: 'layout' });
+    room = await openRoom({ name: 'layout', invited: [LATECOMER] });
     api = new HostApi(room.server, room.briefing);
     for (const client of room.browsers.all()) await client.page.setViewportSize(SMALL);
   });
@@ -203,6 +205,30 @@ describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, ()
       await point.keyboard.press('Escape');
       await point.waitForFunction(() => !document.body.classList.contains('projector'), null, { timeout: seconds(5) });
       await expectInSight(room.browsers.of(POINTS[0]), POINT_CONTROLS, 'after the projector view');
+    });
+  });
+
+  it('the lobby shows the microphone\'s level and offers the speakers', async () => {
+    await diagnosed('lobby', async () => {
+      const client = await openLink(room.briefing.link(LATECOMER));
+      room.browsers.open.set(LATECOMER, client);
+      const page = client.page;
+      await page.locator('[data-action=join]:not([disabled])').waitFor({ timeout: seconds(20) });
+      // Chromium's fake microphone beeps once a second: the meter moves with it.
+      /** @type {number[]} */
+      const levels = [];
+      await waitFor(async () => {
+        levels.push(Number(await page.getAttribute('[data-role=mic-level]', 'aria-valuenow')));
+        return levels.some((l) => l > 0);
+      }, { timeout: seconds(10), interval: 100, message: () => `the microphone level above 0 at some moment: ${levels.slice(-20).join(',')}` });
+      const outputs = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audiooutput' && d.deviceId !== 'default').length);
+      const options = await page.locator('[data-role=speaker-select] option').count();
+      if (outputs > 0) {
+        assert.equal(await page.locator('[data-role=speaker-select]').isVisible(), true, 'the speaker choice, with audio outputs present');
+        assert.equal(options, outputs + 1, 'one option per output, and the system default');
+      } else {
+        assert.equal(await page.locator('[data-role=speaker-field]').isVisible(), false, 'no speaker choice without outputs');
+      }
     });
   });
 
