@@ -5,7 +5,8 @@
 //   field are all in sight, not covered and not scrolled away inside a panel; granting the
 //   floor keeps it so, and the host's own camera stays a small picture.
 // - The page size the host chooses limits the thumbnails shown and what `view` reports.
-// - A point's page does not scroll either; its bar and its comment field are in sight.
+// - A point's page does not scroll either; its bar and its comment field are in sight. Both
+//   pages fit at 1920×1080 too.
 // - The projector view: the button and F (not while typing) switch `body.projector`, the stage
 //   fills the window, Esc leaves.
 // - Removing a point asks first: cancelling leaves it in the briefing, confirming removes it.
@@ -17,6 +18,7 @@ import { HostApi, holdsFor, openLink, seconds, waitFor, withDiagnostics } from '
 import { HOST, POINTS, openRoom } from './lib/room.js';
 
 const SMALL = { width: 1366, height: 768 };
+const FULL_HD = { width: 1920, height: 1080 };
 /** Invited; its page stays in the lobby. */
 const LATECOMER = 'UBND xã Thanh Chương';
 
@@ -175,6 +177,22 @@ describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, ()
   it('a point\'s page at 1366×768 shows the stage, its bar and the comments without scrolling', async () => {
     await diagnosed('point', async () => {
       await expectInSight(room.browsers.of(POINTS[0]), POINT_CONTROLS, 'a bridge point');
+    });
+  });
+
+  it('at 1920×1080 the host\'s and a point\'s pages fit one screen too', async () => {
+    await diagnosed('full-hd', async () => {
+      const host = room.browsers.of(HOST);
+      const point = room.browsers.of(POINTS[0]);
+      try {
+        await host.page.setViewportSize(FULL_HD);
+        await point.page.setViewportSize(FULL_HD);
+        await expectInSight(host, HOST_CONTROLS, 'at 1920×1080');
+        await expectInSight(point, POINT_CONTROLS, 'at 1920×1080');
+      } finally {
+        await host.page.setViewportSize(SMALL);
+        await point.page.setViewportSize(SMALL);
+      }
     });
   });
 
