@@ -5,7 +5,8 @@
 //   field are all in sight, not covered and not scrolled away inside a panel; granting the
 //   floor keeps it so, and the host's own camera stays a small picture.
 // - The page size the host chooses limits the thumbnails shown and what `view` reports.
-// - A point's page does not scroll either; its bar and its comment field are in sight.
+// - A point's page does not scroll either; its bar and its comment field are in sight. Both
+//   pages fit at 1920×1080 too.
 // - The projector view: the button and F (not while typing) switch `body.projector`, the stage
 //   fills the window, Esc leaves.
 // - Removing a point asks first: cancelling leaves it in the briefing, confirming removes it.
@@ -13,10 +14,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { HostApi, holdsFor, seconds, waitFor, withDiagnostics } from './lib/harness.js';
+import { HostApi, holdsFor, openLink, seconds, waitFor, withDiagnostics } from './lib/harness.js';
 import { HOST, POINTS, openRoom } from './lib/room.js';
 
 const SMALL = { width: 1366, height: 768 };
+const FULL_HD = { width: 1920, height: 1080 };
+/** Invited; its page stays in the lobby. */
+const LATECOMER = 'UBND xã Thanh Chương';
 
 /** @type {import('./lib/room.js').Room} */
 let room;
@@ -114,7 +118,7 @@ const POINT_CONTROLS = [
 
 describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, () => {
   before(async () => {
-    room = await openRoom({ name: 'layout' });
+    room = await openRoom({ name: 'layout', invited: [LATECOMER] });
     api = new HostApi(room.server, room.briefing);
     for (const client of room.browsers.all()) await client.page.setViewportSize(SMALL);
   });
@@ -176,6 +180,22 @@ describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, ()
     });
   });
 
+  it('at 1920×1080 the host\'s and a point\'s pages fit one screen too', async () => {
+    await diagnosed('full-hd', async () => {
+      const host = room.browsers.of(HOST);
+      const point = room.browsers.of(POINTS[0]);
+      try {
+        await host.page.setViewportSize(FULL_HD);
+        await point.page.setViewportSize(FULL_HD);
+        await expectInSight(host, HOST_CONTROLS, 'at 1920×1080');
+        await expectInSight(point, POINT_CONTROLS, 'at 1920×1080');
+      } finally {
+        await host.page.setViewportSize(SMALL);
+        await point.page.setViewportSize(SMALL);
+      }
+    });
+  });
+
   it('the projector view shows the stage alone on the whole window; F switches it, not while typing; Esc leaves', async () => {
     await diagnosed('projector', async () => {
       const host = room.browsers.of(HOST).page;
@@ -203,6 +223,30 @@ describe('the room fits a meeting hall\'s screen', { timeout: seconds(300) }, ()
       await point.keyboard.press('Escape');
       await point.waitForFunction(() => !document.body.classList.contains('projector'), null, { timeout: seconds(5) });
       await expectInSight(room.browsers.of(POINTS[0]), POINT_CONTROLS, 'after the projector view');
+    });
+  });
+
+  it('the lobby shows the microphone\'s level and offers the speakers', async () => {
+    await diagnosed('lobby', async () => {
+      const client = await openLink(room.briefing.link(LATECOMER));
+      room.browsers.open.set(LATECOMER, client);
+      const page = client.page;
+      await page.locator('[data-action=join]:not([disabled])').waitFor({ timeout: seconds(20) });
+      // Chromium's fake microphone beeps once a second: the meter moves with it.
+      /** @type {number[]} */
+      const levels = [];
+      await waitFor(async () => {
+        levels.push(Number(await page.getAttribute('[data-role=mic-level]', 'aria-valuenow')));
+        return levels.some((l) => l > 0);
+      }, { timeout: seconds(10), interval: 100, message: () => `the microphone level above 0 at some moment: ${levels.slice(-20).join(',')}` });
+      const outputs = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audiooutput' && d.deviceId !== 'default').length);
+      const options = await page.locator('[data-role=speaker-select] option').count();
+      if (outputs > 0) {
+        assert.equal(await page.locator('[data-role=speaker-select]').isVisible(), true, 'the speaker choice, with audio outputs present');
+        assert.equal(options, outputs + 1, 'one option per output, and the system default');
+      } else {
+        assert.equal(await page.locator('[data-role=speaker-field]').isVisible(), false, 'no speaker choice without outputs');
+      }
     });
   });
 

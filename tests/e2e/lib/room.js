@@ -28,10 +28,11 @@ export const POINTS = [
  * Starts a server, creates a briefing with HOST and `points`, and opens and joins every page;
  * resolves once the host's page shows a tile for every point and every page has a state.
  *
- * @param {{ name: string, points?: string[] }} opts
+ * @param {{ name: string, points?: string[], invited?: string[] }} opts `invited`: more points
+ *   invited to the briefing whose pages are not opened
  * @returns {Promise<Room>}
  */
-export async function openRoom({ name, points = POINTS }) {
+export async function openRoom({ name, points = POINTS, invited = [] }) {
   const server = await Server.start({ name });
   /** @type {PointBrowsers | null} */
   let browsers = null;
@@ -40,7 +41,7 @@ export async function openRoom({ name, points = POINTS }) {
     await server.dispose();
   };
   try {
-    const briefing = await createBriefing({ dataDir: server.dataDir, title: TITLE, host: HOST, points, baseUrl: server.baseUrl });
+    const briefing = await createBriefing({ dataDir: server.dataDir, title: TITLE, host: HOST, points: [...points, ...invited], baseUrl: server.baseUrl });
     browsers = new PointBrowsers(briefing);
     const open = /** @type {PointBrowsers} */ (browsers);
     await open.openAndJoin(HOST);
