@@ -50,12 +50,12 @@ function diagnosed(name, fn) {
 }
 
 /**
- * Runs in the page: the presentation element, if any: whose screen and how wide.
+ * Runs in the page: the presentation shown on the stage, if any: whose screen and how wide.
  * @returns {{point: string | null, width: number, playing: boolean} | null}
  */
 function presentationShown() {
-  const video = /** @type {HTMLVideoElement | null} */ (document.querySelector('video[data-role=presentation]'));
-  if (!video || !video.isConnected || video.closest('[hidden]')) return null;
+  const video = /** @type {HTMLVideoElement | null} */ (document.querySelector('[data-role=presentation-holder] video[data-role=presentation]'));
+  if (!video || video.closest('[hidden]')) return null;
   return { point: video.dataset.point ?? null, width: video.videoWidth, playing: !video.paused && video.currentTime > 0 };
 }
 
@@ -119,15 +119,15 @@ describe('the live room', { timeout: seconds(300) }, () => {
         }, { timeout: seconds(30), message: () => `${viewer} plays ${P1}'s screen at >= 1280 px wide; shown ${JSON.stringify(shown)}` });
       }
 
-      // One presentation at a time: the host's own try is refused, and its page stops sharing.
-      await client(HOST).page.click('[data-action=present]', { timeout: seconds(10) });
-      await waitFor(async () => (await client(HOST).page.evaluate(() => /** @type {any} */ (window).giaoban.presenting)) === false, {
-        timeout: seconds(15),
-        message: 'the host page gives up sharing when the server refuses a second presentation',
-      });
+      // One presentation at a time: a second presenter, even the host, is refused.
+      await client(HOST).page.evaluate(() => /** @type {any} */ (window).giaoban.ws.send(JSON.stringify({ type: 'present', on: true })));
+      await waitFor(() => client(HOST).received('error', 'not_allowed'), { timeout: seconds(10), message: 'the host is refused while a point presents' });
       assert.equal((await host.state()).presentation, P1, `${P1} still presents`);
 
-      await host.ok('DELETE', '/presentation');
+      // The host's share button now stops the point's presentation.
+      const button = client(HOST).page.locator('[data-action=present]');
+      assert.match((await button.textContent()) ?? '', new RegExp(P1));
+      await button.click();
       await waitFor(async () => (await client(P1).page.evaluate(() => /** @type {any} */ (window).giaoban.presenting)) === false, {
         timeout: seconds(10),
         message: `${P1}'s page stops sharing when the host ends the presentation`,
@@ -136,6 +136,7 @@ describe('the live room', { timeout: seconds(300) }, () => {
         timeout: seconds(10),
         message: `${P2} takes the presentation down`,
       });
+      assert.equal((await host.state()).presentation, null);
       const minutes = await host.ok('GET', '/minutes');
       assert.ok(minutes.presentations.some((/** @type {any} */ p) => p.point === P1 && p.to), `the minutes list ${P1}'s presentation: ${JSON.stringify(minutes.presentations)}`);
       p3.close();
