@@ -250,6 +250,8 @@ impl GiaobanSession {
         self.send(&ClientMsg::Offer {
             sdp: offer,
             page: Some(page),
+            // The simulated points share no screen.
+            presentation: None,
         })
         .await?;
         let point = self.point.clone();
