@@ -31,6 +31,11 @@ enum Op {
     StartRollCall,
     Answer(usize, RollCallAnswer),
     EndRollCall,
+    Mute(usize, bool),
+    AskUnmute(usize),
+    Present(usize),
+    StopPresenting(usize),
+    StopPresentationByHost,
 }
 
 fn name() -> impl Strategy<Value = usize> {
@@ -88,6 +93,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::StartRollCall),
         1 => (name(), answer()).prop_map(|(n, a)| Op::Answer(n, a)),
         1 => Just(Op::EndRollCall),
+        2 => (name(), any::<bool>()).prop_map(|(n, m)| Op::Mute(n, m)),
+        1 => name().prop_map(Op::AskUnmute),
+        2 => name().prop_map(Op::Present),
+        1 => name().prop_map(Op::StopPresenting),
+        1 => Just(Op::StopPresentationByHost),
     ]
 }
 
@@ -100,6 +110,8 @@ struct Model {
     locked: bool,
     /// Points that were connected at some time (a lock lets them back in).
     joined_before: HashSet<&'static str>,
+    /// Points the host muted (lifted by asking to unmute or by the floor).
+    muted: HashSet<&'static str>,
 }
 
 impl Model {
@@ -157,6 +169,7 @@ fn step(b: &mut Briefing, model: &mut Model, now: &mut Now, op: Op) {
             let got = b.grant_floor(n, seconds, *now);
             assert_eq!(got.is_ok(), ok, "grant {n} {seconds:?}: {got:?}");
             if ok {
+                model.muted.remove(n);
                 assert_eq!(b.floor_holder(), Some(n));
                 assert!(!b.hands().any(|h| h == n), "grant lowers the hand");
                 assert_eq!(b.poll_timeout().is_some(), seconds.is_some());
@@ -205,6 +218,55 @@ fn step(b: &mut Briefing, model: &mut Model, now: &mut Now, op: Op) {
                 assert!(got.is_err());
             }
         }
+        Op::Mute(i, muted) => {
+            let n = NAMES[i];
+            let ok = i != 0 && i < INVITED;
+            assert_eq!(b.set_muted_by_host(n, muted).is_ok(), ok, "mute {n}");
+            if ok && muted {
+                model.muted.insert(n);
+            } else if ok {
+                model.muted.remove(n);
+            }
+        }
+        Op::AskUnmute(i) => {
+            let n = NAMES[i];
+            let ok = i < INVITED && model.online.contains(n);
+            assert_eq!(b.ask_unmute(n).is_ok(), ok, "ask {n} to unmute");
+            if ok {
+                model.muted.remove(n);
+            }
+        }
+        Op::Present(i) => {
+            let n = NAMES[i];
+            let before = b.presenter().map(str::to_owned);
+            let allowed = i < INVITED
+                && model.online.contains(n)
+                && (n == HOST || b.floor_holder() == Some(n))
+                && before.as_deref().is_none_or(|p| p == n);
+            assert_eq!(
+                b.start_presentation(n, *now).is_ok(),
+                allowed,
+                "present {n}"
+            );
+            if allowed {
+                assert_eq!(b.presenter(), Some(n));
+            } else {
+                assert_eq!(b.presenter().map(str::to_owned), before);
+            }
+        }
+        Op::StopPresenting(i) => {
+            let n = NAMES[i];
+            let was = b.presenter() == Some(n);
+            assert_eq!(b.stop_presentation(n, *now), was);
+            if was {
+                assert_eq!(b.presenter(), None);
+            }
+        }
+        Op::StopPresentationByHost => {
+            let before = b.presenter().map(str::to_owned);
+            assert_eq!(b.stop_presentation_by_host(*now), before);
+            assert_eq!(b.presenter(), None);
+        }
         Op::EndRollCall => {
             let was_started = b.snapshot(*now).roll_call.is_some();
             let answers = b.end_roll_call(*now);
@@ -233,10 +295,19 @@ fn check_invariants(b: &Briefing, model: &Model, now: Now) {
     for n in NAMES {
         let rule = model.online.contains(n)
             && !model.removed.contains(n)
+            && (n == HOST || !model.muted.contains(n))
             && (n == HOST
                 || b.mode() == FloorMode::Open
                 || (b.mode() == FloorMode::Directed && holder == Some(n)));
         assert_eq!(b.may_send_audio(n), rule, "may_send_audio({n})");
+    }
+
+    if let Some(p) = b.presenter() {
+        assert!(model.online.contains(p), "the presenter {p} is offline");
+        assert!(
+            p == HOST || holder == Some(p),
+            "the presenter {p} is neither the host nor the floor holder"
+        );
     }
 
     let hands: Vec<&str> = b.hands().collect();
@@ -307,5 +378,29 @@ proptest! {
             }
         }
         prop_assert_eq!(holder.as_deref(), b.floor_holder());
+    }
+
+    #[test]
+    fn every_presentation_start_has_one_end(ops in proptest::collection::vec(op(), 1..80)) {
+        let mut b = Briefing::new(HOST, NAMES[1..INVITED].iter().map(|n| n.to_string()));
+        let mut model = Model::default();
+        let mut now = clock();
+        for op in ops {
+            step(&mut b, &mut model, &mut now, op);
+        }
+        let mut presenter: Option<String> = None;
+        for event in b.take_events() {
+            match event {
+                crate::BriefingEvent::PresentationStarted { point, .. } => {
+                    prop_assert_eq!(presenter.take(), None);
+                    presenter = Some(point);
+                }
+                crate::BriefingEvent::PresentationEnded { point, .. } => {
+                    prop_assert_eq!(presenter.take(), Some(point));
+                }
+                _ => {}
+            }
+        }
+        prop_assert_eq!(presenter.as_deref(), b.presenter());
     }
 }
