@@ -1,10 +1,11 @@
-//! Documents of a briefing: PDF, DOCX and XLSX files uploaded by the host or the points,
-//! optionally tied to an agenda item or attached to a task as a progress document.
+//! Documents of a briefing: PDF, office documents, spreadsheets and slides (Microsoft Office,
+//! old and new, and OpenDocument) uploaded by the host or the points, optionally tied to an
+//! agenda item or attached to a task as a progress document.
 //!
 //! The content is kept in the database, so that a backup of the one database file holds
-//! everything. Only the three types the units exchange are accepted, and a file must be what
-//! its extension says: the first bytes are checked, so that an executable renamed to `.pdf`
-//! is refused.
+//! everything. Only the types the units exchange are accepted, and a file must be what its
+//! extension says: the first bytes are checked, so that an executable renamed to `.pdf` is
+//! refused.
 
 use std::fmt::Write as _;
 
@@ -68,7 +69,7 @@ pub enum DocumentRejection {
     /// Over [`MAX_DOCUMENT_BYTES`].
     #[error("a document is at most {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024))]
     TooLarge,
-    /// Not a PDF, DOCX or XLSX file, or not what its extension says.
+    /// Not an accepted type ([`ACCEPTED_EXTENSIONS`]), or not what its extension says.
     #[error("{0}")]
     UnsupportedType(String),
     /// A bad file name, or an empty file.
@@ -80,8 +81,9 @@ pub enum DocumentRejection {
 ///
 /// The name (surrounding whitespace ignored) must be 1 to [`MAX_FILE_NAME_CHARS`] characters
 /// without `/`, `\` or control characters; the content 1 to [`MAX_DOCUMENT_BYTES`] bytes of a
-/// PDF (`.pdf`, starting `%PDF-`) or of a DOCX or XLSX file (`.docx`, `.xlsx`, a ZIP archive
-/// starting `PK\x03\x04`).
+/// PDF (`.pdf`, starting `%PDF-`), of an Office Open XML or OpenDocument file (`.docx`,
+/// `.xlsx`, `.pptx`, `.odt`, `.ods`, `.odp`: a ZIP archive starting `PK\x03\x04`) or of a
+/// legacy Office file (`.doc`, `.xls`, `.ppt`: a compound file starting `D0 CF 11 E0`).
 pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, DocumentRejection> {
     let name = file_name.trim();
     if name.is_empty() {
@@ -120,7 +122,7 @@ pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, D
         .unwrap_or_default();
     let Some(kind) = KINDS.iter().find(|k| k.extension == extension) else {
         return Err(DocumentRejection::UnsupportedType(format!(
-            "{} is not a PDF, DOCX or XLSX file; only .pdf, .docx and .xlsx are accepted",
+            "{} is not an accepted document; accepted are {ACCEPTED_EXTENSIONS}",
             quoted(name)
         )));
     };
@@ -291,8 +293,17 @@ struct Kind {
     magic: &'static [u8],
 }
 
-/// DOCX and XLSX are Office Open XML packages, which are ZIP archives (ECMA-376 Part 2); a ZIP
-/// starts with a local file header, `PK\x03\x04` (PKWARE APPNOTE 4.3.7).
+/// The accepted extensions, for messages.
+pub const ACCEPTED_EXTENSIONS: &str =
+    ".pdf, .docx, .xlsx, .pptx, .doc, .xls, .ppt, .odt, .ods and .odp";
+
+/// ZIP's local file header, `PK\x03\x04` (PKWARE APPNOTE 4.3.7): how Office Open XML packages
+/// (ECMA-376 Part 2) and OpenDocument packages (ODF 1.2 Part 3) start.
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// The compound file header of legacy Office files ([MS-CFB] 2.2).
+const CFB_MAGIC: &[u8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1";
+
 const KINDS: &[Kind] = &[
     Kind {
         extension: "pdf",
@@ -305,13 +316,55 @@ const KINDS: &[Kind] = &[
         extension: "docx",
         label: "DOCX",
         content_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        magic: b"PK\x03\x04",
+        magic: ZIP_MAGIC,
     },
     Kind {
         extension: "xlsx",
         label: "XLSX",
         content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        magic: b"PK\x03\x04",
+        magic: ZIP_MAGIC,
+    },
+    Kind {
+        extension: "pptx",
+        label: "PPTX",
+        content_type: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        magic: ZIP_MAGIC,
+    },
+    Kind {
+        extension: "doc",
+        label: "DOC",
+        content_type: "application/msword",
+        magic: CFB_MAGIC,
+    },
+    Kind {
+        extension: "xls",
+        label: "XLS",
+        content_type: "application/vnd.ms-excel",
+        magic: CFB_MAGIC,
+    },
+    Kind {
+        extension: "ppt",
+        label: "PPT",
+        content_type: "application/vnd.ms-powerpoint",
+        magic: CFB_MAGIC,
+    },
+    Kind {
+        extension: "odt",
+        label: "ODT",
+        content_type: "application/vnd.oasis.opendocument.text",
+        magic: ZIP_MAGIC,
+    },
+    Kind {
+        extension: "ods",
+        label: "ODS",
+        content_type: "application/vnd.oasis.opendocument.spreadsheet",
+        magic: ZIP_MAGIC,
+    },
+    Kind {
+        extension: "odp",
+        label: "ODP",
+        content_type: "application/vnd.oasis.opendocument.presentation",
+        magic: ZIP_MAGIC,
     },
 ];
 
@@ -410,6 +463,19 @@ mod tests {
         assert_eq!(check_document(" Báo cáo.PDF ", PDF), Ok("application/pdf"));
         assert_eq!(check_document("Kế hoạch.docx", ZIP), Ok(DOCX_TYPE));
         assert_eq!(check_document("Số liệu.XLSX", ZIP), Ok(XLSX_TYPE));
+        let cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest".as_slice();
+        for (name, content, expected) in [
+            ("Báo cáo.pptx", ZIP, "presentationml"),
+            ("Báo cáo cũ.doc", cfb, "application/msword"),
+            ("Số liệu cũ.xls", cfb, "application/vnd.ms-excel"),
+            ("Trình chiếu cũ.ppt", cfb, "application/vnd.ms-powerpoint"),
+            ("Văn bản.odt", ZIP, "opendocument.text"),
+            ("Bảng tính.ods", ZIP, "opendocument.spreadsheet"),
+            ("Trình chiếu.odp", ZIP, "opendocument.presentation"),
+        ] {
+            let got = check_document(name, content);
+            assert!(got.as_ref().is_ok_and(|t| t.contains(expected)), "{name}: {got:?}");
+        }
     }
 
     #[test]
@@ -428,14 +494,19 @@ mod tests {
             (
                 "setup.exe",
                 b"MZ\x90\x00".as_slice(),
-                "\"setup.exe\" is not a PDF",
+                "\"setup.exe\" is not an accepted document",
             ),
             (
                 "Báo cáo.doc",
-                b"\xd0\xcf\x11\xe0".as_slice(),
-                "\"Báo cáo.doc\" is not",
+                ZIP,
+                "\"Báo cáo.doc\" is not really a DOC file",
             ),
-            ("pdf", PDF, "\"pdf\" is not a PDF"),
+            (
+                "Trình chiếu.pptx",
+                b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".as_slice(),
+                "\"Trình chiếu.pptx\" is not really a PPTX file",
+            ),
+            ("pdf", PDF, "\"pdf\" is not an accepted document"),
             ("Báo cáo.pdf.exe", PDF, "\"Báo cáo.pdf.exe\" is not"),
         ] {
             match check_document(name, content) {
@@ -577,7 +648,7 @@ mod tests {
         let too_large = vec![b'%'; MAX_DOCUMENT_BYTES + 1];
 
         for (new, expected) in [
-            (new("setup.exe", b"MZ"), "\"setup.exe\" is not a PDF"),
+            (new("setup.exe", b"MZ"), "\"setup.exe\" is not an accepted document"),
             (new("a.pdf", &too_large), "a document is at most 20 MiB"),
             (new("a/b.pdf", PDF), "the file name \"a/b.pdf\""),
             (

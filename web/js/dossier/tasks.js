@@ -203,7 +203,7 @@ export class TasksPart {
     const note = el('input', { testid: 'task-progress-note', attrs: { type: 'text', maxlength: '2000', autocomplete: 'off' } });
     const send = el('button', { className: 'btn btn--primary btn--small', testid: 'task-progress-submit', text: t('dossier.task.progress.submit') });
     send.type = 'submit';
-    const file = el('input', { testid: 'task-attach-file', attrs: { type: 'file', accept: '.pdf,.docx,.xlsx' } });
+    const file = el('input', { testid: 'task-attach-file', attrs: { type: 'file', accept: '.pdf,.docx,.xlsx,.pptx,.doc,.xls,.ppt,.odt,.ods,.odp' } });
     const attach = el('button', { className: 'btn btn--secondary btn--small', testid: 'task-attach', text: t('dossier.task.attach') });
     attach.type = 'button';
     const alert = inlineAlert('task-progress-error');

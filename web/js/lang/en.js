@@ -413,7 +413,7 @@ export default {
   'dossier.error.conflict': 'This cannot be done now: {detail}',
   'dossier.error.mailNotConfigured': 'This server is not set up to send email. Contact the system administrator.',
   'dossier.error.tooLarge': 'The file is too large (at most 20 MiB): {detail}',
-  'dossier.error.unsupportedType': 'This type of file is not accepted (PDF, DOCX and XLSX only): {detail}',
+  'dossier.error.unsupportedType': 'This type of file is not accepted (PDF, Word, Excel, PowerPoint or OpenDocument only): {detail}',
   'dossier.error.invalid': 'Some data is not valid: {detail}',
   'dossier.error.server': 'The server ran into a problem (code {status}): {detail}',
 
@@ -443,7 +443,7 @@ export default {
   'dossier.documents.col.size': 'Size',
   'dossier.documents.col.by': 'Uploaded by',
   'dossier.documents.col.at': 'Time',
-  'dossier.documents.file': 'Choose a file (PDF, DOCX, XLSX; at most 20 MiB)',
+  'dossier.documents.file': 'Choose a file (PDF, Word, Excel, PowerPoint, OpenDocument; at most 20 MiB)',
   'dossier.documents.item': 'Agenda item',
   'dossier.documents.upload': 'Upload',
   'dossier.documents.uploaded': '“{name}” is uploaded.',

@@ -414,7 +414,7 @@ export default {
   'dossier.error.conflict': 'Không thực hiện được lúc này: {detail}',
   'dossier.error.mailNotConfigured': 'Máy chủ chưa được cấu hình gửi thư điện tử. Hãy liên hệ quản trị hệ thống.',
   'dossier.error.tooLarge': 'Tệp quá lớn (tối đa 20 MiB): {detail}',
-  'dossier.error.unsupportedType': 'Loại tệp không được chấp nhận (chỉ nhận PDF, DOCX, XLSX): {detail}',
+  'dossier.error.unsupportedType': 'Loại tệp không được chấp nhận (chỉ nhận PDF, Word, Excel, PowerPoint, OpenDocument): {detail}',
   'dossier.error.invalid': 'Dữ liệu chưa hợp lệ: {detail}',
   'dossier.error.server': 'Máy chủ gặp sự cố (mã {status}): {detail}',
 
@@ -444,7 +444,7 @@ export default {
   'dossier.documents.col.size': 'Dung lượng',
   'dossier.documents.col.by': 'Người tải lên',
   'dossier.documents.col.at': 'Thời gian',
-  'dossier.documents.file': 'Chọn tệp (PDF, DOCX, XLSX; tối đa 20 MiB)',
+  'dossier.documents.file': 'Chọn tệp (PDF, Word, Excel, PowerPoint, OpenDocument; tối đa 20 MiB)',
   'dossier.documents.item': 'Thuộc mục chương trình',
   'dossier.documents.upload': 'Tải lên',
   'dossier.documents.uploaded': 'Đã tải lên “{name}”.',
