@@ -1,5 +1,6 @@
 // Screenshots of the briefing room for docs/screenshots/: a host and six bridge points with
-// Chromium's fake cameras, two points asking to speak and one holding the floor.
+// Chromium's fake cameras, two points asking to speak and one holding the floor, then sharing
+// its screen.
 //
 //   node tests/e2e/screenshots.mjs [output dir]     (scripts/screenshots runs it)
 //
@@ -19,7 +20,10 @@ const SIZES = /** @type {const} */ ([[1366, 768], [1920, 1080]]);
 const VIEWER = POINTS[0];
 const SPEAKER = POINTS[2];
 
-const room = await openRoom({ name: 'screenshots' });
+/** Headless Chromium shares a fake screen without asking. */
+const SCREEN_ARGS = ['--auto-select-desktop-capture-source=Entire screen', '--enable-usermedia-screen-capturing'];
+
+const room = await openRoom({ name: 'screenshots', launch: { args: SCREEN_ARGS } });
 try {
   const host = room.browsers.of(HOST).page;
   const viewer = room.browsers.of(VIEWER).page;
@@ -64,6 +68,27 @@ try {
   const file = path.join(out, 'projector.png');
   await viewer.screenshot({ path: file });
   console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
+
+  // The speaker shares its screen: the presentation fills the stage, the speaker small beside.
+  await viewer.keyboard.press('Escape');
+  await room.browsers.of(SPEAKER).page.click('[data-action=present]');
+  for (const page of [host, viewer]) {
+    await waitFor(() => page.evaluate(() => {
+      const video = document.querySelector('[data-role=presentation-holder] video[data-role=presentation]');
+      return video instanceof HTMLVideoElement && video.videoWidth >= 1280;
+    }), { timeout: seconds(30), message: 'the presentation on the stage' });
+  }
+  await host.setViewportSize({ width: 1366, height: 768 });
+  await settle(host);
+  const presenting = path.join(out, 'room-presentation-1366.png');
+  await host.screenshot({ path: presenting });
+  console.log(`wrote ${path.relative(REPO_ROOT, presenting)}`);
+  await viewer.keyboard.press('f');
+  await viewer.waitForFunction(() => document.body.classList.contains('projector'));
+  await settle(viewer);
+  const projected = path.join(out, 'projector-presentation.png');
+  await viewer.screenshot({ path: projected });
+  console.log(`wrote ${path.relative(REPO_ROOT, projected)}`);
 } finally {
   await room.close();
 }

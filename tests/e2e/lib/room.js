@@ -32,7 +32,7 @@ export const POINTS = [
  *   invited to the briefing whose pages are not opened
  * @returns {Promise<Room>}
  */
-export async function openRoom({ name, points = POINTS, invited = [] }) {
+export async function openRoom({ name, points = POINTS, invited = [], launch = {} }) {
   const server = await Server.start({ name });
   /** @type {PointBrowsers | null} */
   let browsers = null;
@@ -42,7 +42,7 @@ export async function openRoom({ name, points = POINTS, invited = [] }) {
   };
   try {
     const briefing = await createBriefing({ dataDir: server.dataDir, title: TITLE, host: HOST, points: [...points, ...invited], baseUrl: server.baseUrl });
-    browsers = new PointBrowsers(briefing);
+    browsers = new PointBrowsers(briefing, launch);
     const open = /** @type {PointBrowsers} */ (browsers);
     await open.openAndJoin(HOST);
     await allOf(points.map((p) => open.openAndJoin(p)));
