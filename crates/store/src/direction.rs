@@ -20,6 +20,23 @@ pub const MAX_REASON_CHARS: usize = 500;
 /// Longest reason for the end of a floor grant, in characters.
 pub const MAX_FLOOR_END_REASON_CHARS: usize = 100;
 
+/// A table of spans of time that start and end once, with a reason for the end: floor grants,
+/// presentations.
+pub(crate) struct Span {
+    pub table: &'static str,
+    pub start_column: &'static str,
+    /// What one row is, for messages: "floor grant".
+    pub what: &'static str,
+    pub max_reason_chars: usize,
+}
+
+const FLOOR_GRANTS: Span = Span {
+    table: "floor_grants",
+    start_column: "granted_at_ms",
+    what: "floor grant",
+    max_reason_chars: MAX_FLOOR_END_REASON_CHARS,
+};
+
 /// The end reason [`Store::close_open_sessions`] gives floor grants and screen presentations
 /// left open by a crash.
 pub const FLOOR_END_RESTART: &str = "server_restart";
@@ -176,28 +193,45 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown grant, [`StoreError::Invalid`] for a blank or
     /// overlong reason.
     pub fn record_floor_end(&self, id: i64, at_ms: u64, reason: &str) -> Result<(), StoreError> {
+        self.end_span(&FLOOR_GRANTS, id, at_ms, reason)
+    }
+
+    /// Ends a logged span (see [`Span`]) once: a later end is ignored, an end before the start
+    /// is recorded as the start.
+    pub(crate) fn end_span(
+        &self,
+        span: &Span,
+        id: i64,
+        at_ms: u64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(StoreError::Invalid(
-                "the end reason of a floor grant must not be empty".into(),
-            ));
+            return Err(StoreError::Invalid(format!(
+                "the end reason of a {} must not be empty",
+                span.what
+            )));
         }
-        check_line("end reason", reason, MAX_FLOOR_END_REASON_CHARS)?;
+        check_line("end reason", reason, span.max_reason_chars)?;
         let at = unix_ms(at_ms)?;
         let conn = self.conn();
+        let (table, start) = (span.table, span.start_column);
         conn.execute(
-            "UPDATE floor_grants SET ended_at_ms = MAX(granted_at_ms, ?2), end_reason = ?3
-             WHERE id = ?1 AND ended_at_ms IS NULL",
+            &format!(
+                "UPDATE {table} SET ended_at_ms = MAX({start}, ?2), end_reason = ?3
+                 WHERE id = ?1 AND ended_at_ms IS NULL"
+            ),
             params![id, at, reason],
         )?;
         let exists: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM floor_grants WHERE id = ?1)",
+            &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"),
             [id],
             |row| row.get(0),
         )?;
         if !exists {
             return Err(StoreError::NotFound(format!(
-                "there is no floor grant {id}"
+                "there is no {} {id}",
+                span.what
             )));
         }
         Ok(())

@@ -474,7 +474,10 @@ mod tests {
             ("Trình chiếu.odp", ZIP, "opendocument.presentation"),
         ] {
             let got = check_document(name, content);
-            assert!(got.as_ref().is_ok_and(|t| t.contains(expected)), "{name}: {got:?}");
+            assert!(
+                got.as_ref().is_ok_and(|t| t.contains(expected)),
+                "{name}: {got:?}"
+            );
         }
     }
 
@@ -648,7 +651,10 @@ mod tests {
         let too_large = vec![b'%'; MAX_DOCUMENT_BYTES + 1];
 
         for (new, expected) in [
-            (new("setup.exe", b"MZ"), "\"setup.exe\" is not an accepted document"),
+            (
+                new("setup.exe", b"MZ"),
+                "\"setup.exe\" is not an accepted document",
+            ),
             (new("a.pdf", &too_large), "a document is at most 20 MiB"),
             (new("a/b.pdf", PDF), "the file name \"a/b.pdf\""),
             (

@@ -9,13 +9,19 @@ use rusqlite::{Row, params};
 use serde::Serialize;
 
 use crate::direction::{
-    ensure_briefing, no_such_point, rfc3339, stored_ms, stored_optional_ms, unix_ms,
+    Span, ensure_briefing, no_such_point, rfc3339, stored_ms, stored_optional_ms, unix_ms,
 };
-use crate::text::check_line;
 use crate::{Store, StoreError};
 
 /// Longest reason for the end of a presentation, in characters.
 pub const MAX_PRESENTATION_END_REASON_CHARS: usize = 100;
+
+const PRESENTATIONS: Span = Span {
+    table: "presentations",
+    start_column: "started_at_ms",
+    what: "presentation",
+    max_reason_chars: MAX_PRESENTATION_END_REASON_CHARS,
+};
 
 /// One screen presentation, for the minutes of a briefing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,31 +73,7 @@ impl Store {
         at_ms: u64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(StoreError::Invalid(
-                "the end reason of a presentation must not be empty".into(),
-            ));
-        }
-        check_line("end reason", reason, MAX_PRESENTATION_END_REASON_CHARS)?;
-        let at = unix_ms(at_ms)?;
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE presentations SET ended_at_ms = MAX(started_at_ms, ?2), end_reason = ?3
-             WHERE id = ?1 AND ended_at_ms IS NULL",
-            params![id, at, reason],
-        )?;
-        let exists: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM presentations WHERE id = ?1)",
-            [id],
-            |row| row.get(0),
-        )?;
-        if !exists {
-            return Err(StoreError::NotFound(format!(
-                "there is no presentation {id}"
-            )));
-        }
-        Ok(())
+        self.end_span(&PRESENTATIONS, id, at_ms, reason)
     }
 
     /// Every screen presentation of a briefing, the earliest first.
