@@ -8,7 +8,8 @@
 //   comment too long, to everybody without the host's leave, or a flood of them is refused
 //   and the connection carries on;
 // - the host mutes a point in open mode: the server stops forwarding its audio (the others'
-//   getStats show it), its page says so, and asking it to unmute lifts the mute.
+//   getStats show it), its page says so, and asking it to unmute lifts the mute;
+// - a presenter that leaves mid-presentation ends it for everyone, and the record says why.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -204,6 +205,27 @@ describe('the live room', { timeout: seconds(300) }, () => {
       const again = await client(P2).watchAudioFrom(P1, { timeout: seconds(20) });
       assert.notEqual((await again.arrived()).at, null, `${P2} hears ${P1} again once the mute is lifted`);
       await host.setMode('directed');
+    });
+  });
+
+  it('a presenter leaving mid-presentation ends it for everyone', async () => {
+    await diagnosed('presenter-leaves', async () => {
+      await host.ok('POST', '/floor', { point: P2 });
+      await client(P2).page.click('[data-action=present]', { timeout: seconds(10) });
+      await waitFor(async () => (await client(HOST).page.evaluate(presentationShown))?.point === P2, {
+        timeout: seconds(30),
+        message: `the host sees ${P2}'s screen`,
+      });
+      await client(P2).close();
+      clients.delete(P2);
+      await host.waitState((s) => s.presentation === null && s.floor === null, { message: `${P2}'s presentation and floor end when it leaves` });
+      await waitFor(async () => (await client(HOST).page.evaluate(presentationShown)) === null, {
+        timeout: seconds(10),
+        message: 'the host takes the presentation down',
+      });
+      const minutes = await host.ok('GET', '/minutes');
+      assert.ok(minutes.presentations.some((/** @type {any} */ p) => p.point === P2 && p.to), `the minutes close ${P2}'s presentation: ${JSON.stringify(minutes.presentations)}`);
+      assert.equal(await client(HOST).connectionState(), 'connected', 'the briefing goes on');
     });
   });
 });
