@@ -51,7 +51,9 @@ pub(crate) struct Point {
     /// Has been connected at some time: a lock does not keep it from coming back after a
     /// dropped connection.
     pub(crate) joined_before: bool,
-    /// Its microphone and camera are on, as the point reports them.
+    /// Its microphone and camera are on, as the point last reported them; on until it says
+    /// otherwise (a client joins with both on), kept while it is offline, so that a point
+    /// coming back as it left changes nothing but its presence.
     pub(crate) mic: bool,
     pub(crate) camera: bool,
     /// The host muted it: its audio is not forwarded. Kept across reconnects.
@@ -219,8 +221,6 @@ impl Briefing {
             self.spotlight = None;
         }
         let point = &mut self.points[i];
-        point.mic = false;
-        point.camera = false;
         if point.online {
             point.online = false;
             self.events.push(BriefingEvent::PointLeft {
@@ -239,8 +239,8 @@ impl Point {
             online: false,
             joined_before: false,
             removed: false,
-            mic: false,
-            camera: false,
+            mic: true,
+            camera: true,
             muted_by_host: false,
         }
     }

@@ -6,7 +6,8 @@ use crate::{Briefing, BriefingError, BriefingEvent, Now, PresentationEndReason};
 
 impl Briefing {
     /// The point's own report of its devices: whether its microphone and camera are on. Only
-    /// shown to others; forwarding does not depend on it. Unknown names are ignored.
+    /// shown to others; forwarding does not depend on it. Kept while the point is offline.
+    /// Unknown names are ignored.
     pub fn set_devices(&mut self, name: &str, mic: bool, camera: bool) {
         if let Some(&i) = self.by_name.get(name) {
             let point = &mut self.points[i];
@@ -132,6 +133,22 @@ mod tests {
     use super::*;
     use crate::FloorMode;
     use crate::testing::{HOST_NAME, Later, NGHI_LOC, VINH, clock, online};
+
+    #[test]
+    fn a_point_back_as_it_left_changes_only_its_presence() {
+        let mut b = online(&[VINH]);
+        let before = b.snapshot(clock());
+        b.set_devices(VINH, true, true); // what every client reports after joining
+        b.point_left(VINH, clock());
+        b.point_joined(VINH, clock()).unwrap();
+        b.set_devices(VINH, true, true);
+        assert_eq!(b.snapshot(clock()), before);
+        b.set_devices(VINH, false, true);
+        b.point_left(VINH, clock());
+        let offline = b.snapshot(clock());
+        let vinh = offline.points.iter().find(|p| p.name == VINH).unwrap();
+        assert!(!vinh.online && !vinh.mic, "the last report is kept while offline");
+    }
 
     #[test]
     fn a_host_mute_silences_a_point_in_open_mode_until_lifted() {

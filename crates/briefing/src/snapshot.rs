@@ -101,7 +101,7 @@ mod tests {
         let t = clock();
         b.grant_floor(NGHI_LOC, Some(120), t).unwrap();
         b.start_presentation(NGHI_LOC, t).unwrap();
-        b.set_devices(VINH, true, true);
+        b.set_devices(VINH, true, false);
         b.raise_hand(VINH, Some("Kinh phí CNTT".into()), t.after_secs(2))
             .unwrap();
         b.start_roll_call(t);
@@ -131,10 +131,10 @@ mod tests {
                     {"point": NGHI_LOC, "status": "substitute", "substitute": "Phó Chủ tịch"},
                 ]},
                 "points": [
-                    {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true, "mic": false, "camera": false, "muted_by_host": false},
-                    {"name": VINH, "role": "point", "online": true, "may_speak": false, "mic": true, "camera": true, "muted_by_host": false},
-                    {"name": NGHI_LOC, "role": "point", "online": true, "may_speak": true, "mic": false, "camera": false, "muted_by_host": false},
-                    {"name": CUA_LO, "role": "point", "online": false, "may_speak": false, "mic": false, "camera": false, "muted_by_host": false},
+                    {"name": HOST_NAME, "role": "host", "online": true, "may_speak": true, "mic": true, "camera": true, "muted_by_host": false},
+                    {"name": VINH, "role": "point", "online": true, "may_speak": false, "mic": true, "camera": false, "muted_by_host": false},
+                    {"name": NGHI_LOC, "role": "point", "online": true, "may_speak": true, "mic": true, "camera": true, "muted_by_host": false},
+                    {"name": CUA_LO, "role": "point", "online": false, "may_speak": false, "mic": true, "camera": true, "muted_by_host": false},
                 ],
                 "presentation": NGHI_LOC,
                 "comments_to_all": false,

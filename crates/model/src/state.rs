@@ -165,10 +165,11 @@ pub struct PointSnapshot {
     pub online: bool,
     /// Whether its audio is forwarded now ([`Briefing::may_send_audio`]).
     pub may_speak: bool,
-    /// Its microphone is on, as the point reports it (false while offline).
+    /// Its microphone is on, as the point last reported it: on until it says otherwise (a
+    /// client joins with both on), unchanged while it is offline.
     #[serde(default)]
     pub mic: bool,
-    /// Its camera is on, as the point reports it (false while offline).
+    /// Its camera is on, as the point last reported it (like `mic`).
     #[serde(default)]
     pub camera: bool,
     /// The host muted it: its audio is not forwarded whatever the mode.
