@@ -147,7 +147,10 @@ mod tests {
         b.point_left(VINH, clock());
         let offline = b.snapshot(clock());
         let vinh = offline.points.iter().find(|p| p.name == VINH).unwrap();
-        assert!(!vinh.online && !vinh.mic, "the last report is kept while offline");
+        assert!(
+            !vinh.online && !vinh.mic,
+            "the last report is kept while offline"
+        );
     }
 
     #[test]
