@@ -593,11 +593,8 @@ fn push_field(out: &mut String, field: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{answer, new_briefing, temp_store};
-    use crate::{Briefing, Point};
+    use crate::test_support::{T0, answer, briefing_with, temp_store};
 
-    /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
-    const T0: u64 = 1_796_086_800_000;
     const SEC: u64 = 1000;
 
     const POINTS: &[&str] = &[
@@ -605,14 +602,6 @@ mod tests {
         "UBND thị xã Cửa Lò",
         "Trung tâm Y tế huyện Quỳ Hợp",
     ];
-
-    fn briefing_with(store: &Store, points: &[&str]) -> (Briefing, Vec<Point>) {
-        let briefing = store
-            .create_briefing(&new_briefing("Giao ban", "Sở TT&TT", points))
-            .unwrap();
-        let points = store.points(&briefing.id).unwrap();
-        (briefing, points)
-    }
 
     fn quality(avg_rtt_ms: f64, avg_loss: f64) -> Option<QualitySummary> {
         Some(QualitySummary {

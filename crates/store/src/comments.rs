@@ -281,19 +281,7 @@ fn no_comment(id: i64) -> StoreError {
 mod tests {
     use super::*;
     use crate::schedule::MAX_UNIX_MS;
-    use crate::test_support::{invalid, is_not_found, new_briefing, temp_store};
-    use crate::{Briefing, Point};
-
-    /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
-    const T0: u64 = 1_796_086_800_000;
-
-    fn briefing_with(store: &Store, points: &[&str]) -> (Briefing, Vec<Point>) {
-        let briefing = store
-            .create_briefing(&new_briefing("Giao ban", "Sở TT&TT", points))
-            .unwrap();
-        let points = store.points(&briefing.id).unwrap();
-        (briefing, points)
-    }
+    use crate::test_support::{T0, briefing_with, invalid, is_not_found, temp_store};
 
     #[test]
     fn comments_are_trimmed_and_listed_in_arrival_order() {

@@ -417,19 +417,7 @@ pub(crate) fn no_such_point(briefing: &BriefingId, point: &PointId) -> StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{answer, invalid, new_briefing, temp_store};
-    use crate::{Briefing, Point};
-
-    /// 2026-12-01T01:00:00Z, 08:00 in Vietnam.
-    const T0: u64 = 1_796_086_800_000;
-
-    fn briefing_with(store: &Store, points: &[&str]) -> (Briefing, Vec<Point>) {
-        let briefing = store
-            .create_briefing(&new_briefing("Giao ban", "Sở TT&TT", points))
-            .unwrap();
-        let points = store.points(&briefing.id).unwrap();
-        (briefing, points)
-    }
+    use crate::test_support::{T0, answer, briefing_with, invalid, temp_store};
 
     #[test]
     fn roll_call_answers_are_upserted_in_invitation_order_and_cleared() {

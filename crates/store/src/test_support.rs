@@ -3,7 +3,7 @@
 use giaoban_model::BriefingId;
 use tempfile::TempDir;
 
-use crate::{NewAgendaItem, NewBriefing, RollCallRecord, Store, StoreError};
+use crate::{Briefing, NewAgendaItem, NewBriefing, Point, RollCallRecord, Store, StoreError};
 
 /// A store in a fresh temporary directory, which lives as long as the returned `TempDir`.
 pub(crate) fn temp_store() -> (TempDir, Store) {
@@ -21,6 +21,18 @@ pub(crate) fn new_briefing(title: &str, host: &str, points: &[&str]) -> NewBrief
         points: points.iter().map(|&p| p.into()).collect(),
         ..NewBriefing::default()
     }
+}
+
+/// 2026-12-01T01:00:00Z, 08:00 in Vietnam: the start of [`new_briefing`]'s briefings.
+pub(crate) const T0: u64 = 1_796_086_800_000;
+
+/// A briefing chaired by "Sở TT&TT" with `points`, and its points, the host first.
+pub(crate) fn briefing_with(store: &Store, points: &[&str]) -> (Briefing, Vec<Point>) {
+    let briefing = store
+        .create_briefing(&new_briefing("Giao ban", "Sở TT&TT", points))
+        .unwrap();
+    let points = store.points(&briefing.id).unwrap();
+    (briefing, points)
 }
 
 /// The message of a [`StoreError::Invalid`]; panics on anything else.
