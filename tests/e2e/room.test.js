@@ -177,6 +177,25 @@ describe('the live room', { timeout: seconds(300) }, () => {
       const fromP3 = comments.filter((/** @type {any} */ c) => c.point === P3).length;
       assert.ok(fromP3 >= 1 && fromP3 <= 6, `the comment rate limit lets a burst through, not a flood: ${fromP3} stored`);
       p3.close();
+
+      // Once the host allows it, a comment to everybody reaches every page, and points are
+      // offered the choice.
+      await host.ok('POST', '/comments-to-all', { allowed: true });
+      await waitFor(() => client(P2).page.evaluate(() => document.querySelector('[data-role=comment-to-all]')?.hidden === false), {
+        timeout: seconds(10),
+        message: `${P2} is offered to write to everybody`,
+      });
+      const toAll = 'Gửi tất cả các điểm cầu: lịch tiếp công dân tuần sau';
+      const p3again = await signalAs(P3);
+      p3again.send({ type: 'comment', text: toAll, to_all: true });
+      for (const reader of [P1, P2]) {
+        await waitFor(async () => (await client(reader).page.$$eval('[data-role=comments] [data-comment] .comment__text', (els) => els.map((e) => e.textContent))).includes(toAll), {
+          timeout: seconds(10),
+          message: `${reader} reads the comment to everybody`,
+        });
+      }
+      p3again.close();
+      await host.ok('POST', '/comments-to-all', { allowed: false });
       // The briefing went on: the host's page still has its media.
       assert.equal(await client(HOST).connectionState(), 'connected');
     });
