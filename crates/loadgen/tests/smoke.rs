@@ -2,7 +2,8 @@
 //! loopback: the `briefing` scenario with 1 host and 10 bridge points, where every point must
 //! connect, no frame may be lost or carried on a slot the server labelled with another point,
 //! and every bridge point must receive the host's audio and video; a `join-storm` of a handful of points with a short flood, where everyone must
-//! be welcomed and every figure reported; and a storm of 300, where a point connected from
+//! be welcomed and every figure reported; two briefings at once on a server with two media
+//! threads, each on its own thread and neither losing a frame; and a storm of 300, where a point connected from
 //! the start must receive under 150 kB of signalling in all.
 //!
 //! The server binary is `GIAOBAN_BIN`, else `<repo>/target/release/giaoban`; the test fails
@@ -210,38 +211,152 @@ fn join_storm_of_300_costs_a_connected_point_under_150_kb() {
 fn run_loadgen(args: &[&str], deadline: Duration) -> (serde_json::Value, String, Duration) {
     let bin = server_binary();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = Server::start(&bin, data.path());
-    let report_path = data.path().join("report.json");
-    let output_path = data.path().join("loadgen.out");
-    let output_file = std::fs::File::create(&output_path).expect("an output file");
+    let server = Server::start(&bin, data.path(), &[]);
+    let run = Loadgen::start(&bin, data.path(), &server, "run", args);
+    run.finish(deadline, &server)
+}
 
-    let started = Instant::now();
-    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
-        .arg("--giaoban")
-        .arg(&bin)
-        .arg("--data")
-        .arg(data.path())
-        .args(args)
-        .args(["--server-pid", &server.child.id().to_string()])
-        .arg("--json")
-        .arg(&report_path)
-        .stdout(output_file.try_clone().expect("an output file"))
-        .stderr(output_file)
-        .spawn()
-        .expect("the load generator starts");
-    let status = wait_with_deadline(&mut loadgen, started + deadline, &output_path);
-    let took = started.elapsed();
-    let output = std::fs::read_to_string(&output_path).unwrap_or_default();
-    assert!(
-        status.success(),
-        "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
-        server.log()
-    );
-    let report = serde_json::from_str(
-        &std::fs::read_to_string(&report_path).expect("the JSON report was written"),
-    )
-    .expect("the report is JSON");
-    (report, output, took)
+/// Two briefings on a server with two media threads, run at once: each briefing is placed on
+/// a thread of its own, both threads forward media, and neither briefing loses a frame.
+#[test]
+fn two_briefings_run_on_two_media_threads_and_lose_nothing() {
+    const PER_BRIEFING: usize = 5;
+    let bin = server_binary();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(&bin, data.path(), &["--media-threads", "2"]);
+    let points = PER_BRIEFING.to_string();
+    let seconds = RUN_SECONDS.to_string();
+    let args = [
+        "--scenario",
+        "briefing",
+        "--points",
+        &points,
+        "--duration",
+        &seconds,
+        "--simulcast",
+        "--video-kbps",
+        "400",
+        "--low-kbps",
+        "100",
+    ];
+    let runs: Vec<Loadgen> = ["first", "second"]
+        .into_iter()
+        .map(|name| Loadgen::start(&bin, data.path(), &server, name, &args))
+        .collect();
+    for run in runs {
+        let (report, output, _) = run.finish(Duration::from_secs(RUN_SECONDS + 25), &server);
+        let step = &report["steps"][0];
+        assert_eq!(
+            step["connected"],
+            PER_BRIEFING + 1,
+            "everyone connected\n{output}"
+        );
+        assert!(
+            step["frames"].as_u64().unwrap_or(0) > 0,
+            "frames flowed\n{output}"
+        );
+        assert_eq!(step["lost"], 0, "no frame lost\n{output}");
+        assert_eq!(
+            step["mislabelled"], 0,
+            "no frame under another name\n{output}"
+        );
+    }
+    // Each media thread spent CPU time: each carried one of the briefings.
+    let busy = media_thread_ticks(server.child.id());
+    assert_eq!(busy.len(), 2, "two media threads: {busy:?}");
+    for (thread, ticks) in &busy {
+        assert!(*ticks > 0, "{thread} forwarded nothing: {busy:?}");
+    }
+}
+
+/// CPU time (clock ticks) of each media thread of process `pid`, by thread name.
+fn media_thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let mut threads = Vec::new();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's threads");
+    for task in tasks.map_while(Result::ok) {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let name = name.trim();
+        // "gb-media-0", "gb-media-1", …; the receive thread is "gb-media-rx".
+        if !name.starts_with("gb-media-") || name == "gb-media-rx" {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // After the command in parentheses: state, then utime and stime are the 12th and
+        // 13th fields.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        threads.push((name.to_owned(), ticks(11) + ticks(12)));
+    }
+    threads.sort();
+    threads
+}
+
+/// A `giaoban-loadgen` run under way.
+struct Loadgen {
+    child: Child,
+    started: Instant,
+    report_path: PathBuf,
+    output_path: PathBuf,
+}
+
+impl Loadgen {
+    /// Starts a run with `args` against `server`; `name` tells its files apart.
+    fn start(bin: &Path, data: &Path, server: &Server, name: &str, args: &[&str]) -> Loadgen {
+        let report_path = data.join(format!("{name}.json"));
+        let output_path = data.join(format!("{name}.out"));
+        let output_file = std::fs::File::create(&output_path).expect("an output file");
+        let child = Command::new(env!("CARGO_BIN_EXE_giaoban-loadgen"))
+            .arg("--giaoban")
+            .arg(bin)
+            .arg("--data")
+            .arg(data)
+            .args(args)
+            .args(["--server-pid", &server.child.id().to_string()])
+            .arg("--json")
+            .arg(&report_path)
+            .stdout(output_file.try_clone().expect("an output file"))
+            .stderr(output_file)
+            .spawn()
+            .expect("the load generator starts");
+        Loadgen {
+            child,
+            started: Instant::now(),
+            report_path,
+            output_path,
+        }
+    }
+
+    /// Waits for the run (within `deadline` of its start) and returns its report, its output
+    /// and how long it took; fails the test, with the server's log, when it fails.
+    fn finish(
+        mut self,
+        deadline: Duration,
+        server: &Server,
+    ) -> (serde_json::Value, String, Duration) {
+        let status =
+            wait_with_deadline(&mut self.child, self.started + deadline, &self.output_path);
+        let took = self.started.elapsed();
+        let output = std::fs::read_to_string(&self.output_path).unwrap_or_default();
+        assert!(
+            status.success(),
+            "giaoban-loadgen failed ({status}):\n{output}\nserver log:\n{}",
+            server.log()
+        );
+        let report = serde_json::from_str(
+            &std::fs::read_to_string(&self.report_path).expect("the JSON report was written"),
+        )
+        .expect("the report is JSON");
+        (report, output, took)
+    }
 }
 
 fn server_binary() -> PathBuf {
@@ -266,7 +381,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &Path, data: &Path) -> Server {
+    fn start(bin: &Path, data: &Path, extra: &[&str]) -> Server {
         let http = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free TCP port");
@@ -280,6 +395,7 @@ impl Server {
             .args(["--media-port", &media.port().to_string()])
             .arg("--data")
             .arg(data)
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(log)

@@ -94,9 +94,14 @@ impl TestServer {
     async fn start(smtp_url: Option<&str>, transport: Transport) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        let media = media_loop::start(0, vec![MediaAddress::udp("127.0.0.1:9".parse().unwrap())])
-            .await
-            .unwrap();
+        // Two media threads, so that every test crosses the receive thread's dispatch.
+        let media = media_loop::start(
+            0,
+            vec![MediaAddress::udp("127.0.0.1:9".parse().unwrap())],
+            2,
+        )
+        .await
+        .unwrap();
         let registry = Arc::new(Registry::default());
         let direction = Direction::new(store.clone(), media.clone(), registry.clone());
         let base_url: Arc<str> = BASE_URL.into();

@@ -5,6 +5,7 @@
 //! ```toml
 //! listen = "0.0.0.0:8080"
 //! media_port = 50000
+//! media_threads = 2                # default: one per CPU core
 //! public_ip = ["203.0.113.10"]     # or "203.0.113.10@10.0.0.5" behind a 1:1 NAT
 //! turn_url = ["turn:turn.example.gov.vn:3478?transport=udp", "turns:turn.example.gov.vn:5349"]
 //! turn_secret = "the static-auth-secret of coturn"
@@ -49,6 +50,7 @@ const MAX_CONFIG_BYTES: u64 = 64 * 1024;
 struct ConfigFile {
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
+    media_threads: Option<u16>,
     public_ip: Option<OneOrMany>,
     turn_url: Option<OneOrMany>,
     turn_secret: Option<String>,
@@ -95,6 +97,7 @@ impl ConfigFile {
         [
             ("GIAOBAN_LISTEN", text(self.listen)),
             ("GIAOBAN_MEDIA_PORT", text(self.media_port)),
+            ("GIAOBAN_MEDIA_THREADS", text(self.media_threads)),
             ("GIAOBAN_PUBLIC_IP", self.public_ip.map(OneOrMany::joined)),
             ("GIAOBAN_TURN_URL", self.turn_url.map(OneOrMany::joined)),
             ("GIAOBAN_TURN_SECRET", self.turn_secret),
@@ -229,7 +232,8 @@ mod tests {
     #[test]
     fn values_become_the_environment_of_their_flags_unless_set() {
         let (_dir, path) = write(
-            "listen = \"0.0.0.0:8080\"\nmedia_port = 50001\ndata = \"/var/lib/giaoban\"\n\
+            "listen = \"0.0.0.0:8080\"\nmedia_port = 50001\nmedia_threads = 3\n\
+             data = \"/var/lib/giaoban\"\n\
              mail_from = \"Sở TT&TT <giaoban@example.gov.vn>\"\ndemo = true\n",
         );
 
@@ -240,6 +244,7 @@ mod tests {
             [
                 ("GIAOBAN_LISTEN", "0.0.0.0:8080".to_owned()),
                 ("GIAOBAN_MEDIA_PORT", "50001".to_owned()),
+                ("GIAOBAN_MEDIA_THREADS", "3".to_owned()),
                 (
                     "GIAOBAN_MAIL_FROM",
                     "Sở TT&TT <giaoban@example.gov.vn>".to_owned()

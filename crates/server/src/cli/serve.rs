@@ -85,7 +85,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|a| a.advertised.ip().to_string())
         .collect();
-    let media = media_loop::start(args.media_port, media_addresses)
+    let media_threads = args.media_threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let media = media_loop::start(args.media_port, media_addresses, media_threads)
         .await
         .with_context(|| format!("cannot open the media port {}", args.media_port))?;
 
@@ -275,6 +278,10 @@ pub struct ServeArgs {
     /// The one UDP port that carries all media.
     #[arg(long, default_value_t = 50000, env = "GIAOBAN_MEDIA_PORT")]
     pub media_port: u16,
+    /// Media threads, each carrying whole briefings (1 to 64) [default: one per CPU core].
+    #[arg(long, env = "GIAOBAN_MEDIA_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=crate::media_io::media_loop::MAX_MEDIA_THREADS as i64))]
+    pub media_threads: Option<u16>,
     /// Addresses browsers reach the media port at, each advertised as an ICE candidate:
     /// `IP`, or `PUBLIC@LOCAL` behind a 1:1 NAT (PUBLIC advertised, the datagrams arrive on
     /// LOCAL); repeat the flag or separate with commas. [default: the --listen address, or

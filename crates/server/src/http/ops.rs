@@ -93,6 +93,12 @@ async fn metrics(_: MetricsReader, State(state): State<AppState>) -> impl IntoRe
          # HELP giaoban_media_peers Media sessions, connected or connecting.\n\
          # TYPE giaoban_media_peers gauge\n\
          giaoban_media_peers {}\n\
+         # HELP giaoban_media_threads Media threads, each carrying whole briefings.\n\
+         # TYPE giaoban_media_threads gauge\n\
+         giaoban_media_threads {}\n\
+         # HELP giaoban_media_shard_overflows_total Batches of datagrams dropped because their media thread was behind.\n\
+         # TYPE giaoban_media_shard_overflows_total counter\n\
+         giaoban_media_shard_overflows_total {}\n\
          # HELP giaoban_points_connected Points with an open signalling connection.\n\
          # TYPE giaoban_points_connected gauge\n\
          giaoban_points_connected {}\n\
@@ -118,6 +124,8 @@ async fn metrics(_: MetricsReader, State(state): State<AppState>) -> impl IntoRe
         s.datagrams_dropped.load(Ordering::Relaxed),
         s.frames_forwarded.load(Ordering::Relaxed),
         s.peers.load(Ordering::Relaxed),
+        state.live.media.threads(),
+        s.shard_overflows.load(Ordering::Relaxed),
         state.live.registry.connected(),
         s.tcp.connections.load(Ordering::Relaxed),
         s.tcp_frames_dropped.load(Ordering::Relaxed),

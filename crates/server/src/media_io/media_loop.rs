@@ -1,9 +1,15 @@
-//! The IO shell around the media core: one UDP socket, one task, the clock.
+//! The IO shell around the media core: the media port, the media threads and the clock.
+//!
+//! Each media thread runs one [`Sfu`] holding whole briefings (a briefing never spans two
+//! threads: its points forward to each other), on a single-threaded runtime of its own. A
+//! briefing is placed on the thread with the fewest points when it first needs one. One
+//! receive thread reads the port and hands each thread its datagrams ([`super::dispatch`]
+//! says why); each thread sends on the shared socket itself.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use giaoban_media::{
@@ -13,9 +19,11 @@ use giaoban_media::{
 use giaoban_model::{BriefingId, SlotFeed, SlotInfo};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
-use super::tcp::{self as media_tcp, TcpInput, TcpStats};
+use super::dispatch::{self, Inbound, RouteUpdate, SHARD_QUEUE};
+use super::route::sdp_ufrag;
+use super::tcp::{self as media_tcp, TcpStats};
 use super::udp_batch;
 
 /// Most signals waiting for one point's signalling task. The loop makes one offer per
@@ -84,7 +92,7 @@ enum Command {
     },
 }
 
-/// Counters published by the media loop for `/metrics`.
+/// Counters published by the media threads for `/metrics`, summed over the threads.
 #[derive(Default)]
 pub struct MediaStats {
     pub datagrams_received: AtomicU64,
@@ -93,17 +101,106 @@ pub struct MediaStats {
     pub peers: AtomicU64,
     /// Frames for a TCP connection that was full or gone.
     pub tcp_frames_dropped: AtomicU64,
+    /// Batches of datagrams dropped because their media thread's queue was full.
+    pub shard_overflows: AtomicU64,
     pub tcp: Arc<TcpStats>,
 }
 
-/// A cheap handle to the media loop.
+/// Most media threads, whatever the machine: beyond this the receive thread is the limit.
+pub const MAX_MEDIA_THREADS: usize = 64;
+
+/// A cheap handle to the media threads.
 #[derive(Clone)]
 pub struct MediaHandle {
-    tx: mpsc::UnboundedSender<Command>,
+    inner: Arc<Shards>,
     pub stats: Arc<MediaStats>,
 }
 
+/// The media threads and which briefing lives on which.
+struct Shards {
+    commands: Vec<mpsc::UnboundedSender<Command>>,
+    placement: Mutex<Placement>,
+}
+
+/// Briefings pinned to media threads, and the points on each thread.
+///
+/// A briefing is placed when it first needs a thread (its policy or its first point) on the
+/// thread with the fewest points (then the fewest briefings), and stays there: its policy lives
+/// in that thread's SFU. A briefing's entry is a few bytes, kept for the server's lifetime.
+#[derive(Default)]
+struct Placement {
+    rooms: HashMap<BriefingId, usize>,
+    peers: HashMap<PeerId, usize>,
+    /// Points per thread.
+    load: Vec<usize>,
+    /// Briefings per thread.
+    rooms_on: Vec<usize>,
+}
+
+impl Placement {
+    fn new(threads: usize) -> Placement {
+        Placement {
+            load: vec![0; threads],
+            rooms_on: vec![0; threads],
+            ..Placement::default()
+        }
+    }
+
+    fn room(&mut self, room: &BriefingId) -> usize {
+        if let Some(&shard) = self.rooms.get(room) {
+            return shard;
+        }
+        let shard = (0..self.load.len())
+            .min_by_key(|&i| (self.load[i], self.rooms_on[i]))
+            .unwrap_or(0);
+        self.rooms.insert(room.clone(), shard);
+        self.rooms_on[shard] += 1;
+        shard
+    }
+
+    fn add_peer(&mut self, peer: PeerId, room: &BriefingId) -> usize {
+        let shard = self.room(room);
+        if let Some(old) = self.peers.insert(peer, shard) {
+            self.load[old] -= 1;
+        }
+        self.load[shard] += 1;
+        shard
+    }
+
+    fn remove_peer(&mut self, peer: PeerId) -> Option<usize> {
+        let shard = self.peers.remove(&peer)?;
+        self.load[shard] -= 1;
+        Some(shard)
+    }
+}
+
 impl MediaHandle {
+    fn placement(&self) -> std::sync::MutexGuard<'_, Placement> {
+        // Placement is changed by whole statements; a panic elsewhere cannot leave it torn.
+        self.inner
+            .placement
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn send(&self, shard: usize, command: Command) -> bool {
+        self.inner
+            .commands
+            .get(shard)
+            .is_some_and(|tx| tx.send(command).is_ok())
+    }
+
+    /// Sends a command about `peer` to its thread; a point that is not there is ignored.
+    fn send_to_peer(&self, peer: PeerId, command: Command) -> bool {
+        let shard = self.placement().peers.get(&peer).copied();
+        shard.is_some_and(|shard| self.send(shard, command))
+    }
+
+    /// How many media threads run.
+    pub fn threads(&self) -> usize {
+        self.inner.commands.len()
+    }
+
     pub async fn join(
         &self,
         peer: PeerId,
@@ -113,6 +210,7 @@ impl MediaHandle {
         slots: SlotCounts,
         signals: mpsc::Sender<PeerSignal>,
     ) -> Result<String, MediaError> {
+        let shard = self.placement().add_peer(peer, &room);
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Join {
             peer,
@@ -123,15 +221,21 @@ impl MediaHandle {
             signals,
             reply,
         };
-        if self.tx.send(cmd).is_err() {
-            return Err(MediaError::UnknownPeer);
+        let result = if self.send(shard, cmd) {
+            rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+        } else {
+            Err(MediaError::UnknownPeer)
+        };
+        // A refused join leaves no point behind; a duplicate is the point already there.
+        if result.is_err() && !matches!(result, Err(MediaError::DuplicatePeer)) {
+            self.placement().remove_peer(peer);
         }
-        rx.await.unwrap_or(Err(MediaError::UnknownPeer))
+        result
     }
 
     pub async fn answer(&self, peer: PeerId, sdp: String) -> Result<(), MediaError> {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Answer { peer, sdp, reply }).is_err() {
+        if !self.send_to_peer(peer, Command::Answer { peer, sdp, reply }) {
             return Err(MediaError::UnknownPeer);
         }
         rx.await.unwrap_or(Err(MediaError::UnknownPeer))
@@ -139,42 +243,57 @@ impl MediaHandle {
 
     /// Sends the peer audio only, or audio and video again.
     pub fn set_audio_only(&self, peer: PeerId, on: bool) {
-        let _ = self.tx.send(Command::AudioOnly { peer, on });
+        self.send_to_peer(peer, Command::AudioOnly { peer, on });
     }
 
     /// Restarts ICE: the peer's next offer carries new credentials.
     pub fn restart_ice(&self, peer: PeerId) {
-        let _ = self.tx.send(Command::IceRestart { peer });
+        self.send_to_peer(peer, Command::IceRestart { peer });
     }
 
     pub fn leave(&self, peer: PeerId) {
-        let _ = self.tx.send(Command::Leave { peer });
+        if let Some(shard) = self.placement().remove_peer(peer) {
+            self.send(shard, Command::Leave { peer });
+        }
     }
 
     /// Sets who may be heard and who is on the stage in `room`.
     pub fn set_policy(&self, room: BriefingId, policy: RoomPolicy) {
-        let _ = self.tx.send(Command::Policy { room, policy });
+        let shard = self.placement().room(&room);
+        self.send(shard, Command::Policy { room, policy });
     }
 
     /// Sets the thumbnails `peer` displays.
     pub fn set_view(&self, peer: PeerId, thumbnails: Vec<String>) {
-        let _ = self.tx.send(Command::View { peer, thumbnails });
+        self.send_to_peer(peer, Command::View { peer, thumbnails });
     }
 
-    /// Connection quality of every peer.
+    /// Connection quality of every peer, on every thread.
     pub async fn quality(&self) -> Vec<PeerQuality> {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Quality { reply }).is_err() {
-            return Vec::new();
+        let mut replies = Vec::new();
+        for shard in 0..self.threads() {
+            let (reply, rx) = oneshot::channel();
+            if self.send(shard, Command::Quality { reply }) {
+                replies.push(rx);
+            }
         }
-        rx.await.unwrap_or_default()
+        let mut all = Vec::new();
+        for rx in replies {
+            all.extend(rx.await.unwrap_or_default());
+        }
+        all
     }
 }
 
-/// Binds the media port, UDP and TCP, on every local address and starts the loop,
-/// advertising `addresses` (UDP; their ports are the media port) and a passive TCP candidate
-/// beside each.
-pub async fn start(port: u16, addresses: Vec<MediaAddress>) -> std::io::Result<MediaHandle> {
+/// Binds the media port, UDP and TCP, on every local address and starts `threads` media
+/// threads (at least 1, at most [`MAX_MEDIA_THREADS`]) and the receive thread, advertising
+/// `addresses` (UDP; their ports are the media port) and a passive TCP candidate beside each.
+pub async fn start(
+    port: u16,
+    addresses: Vec<MediaAddress>,
+    threads: usize,
+) -> std::io::Result<MediaHandle> {
+    let threads = threads.clamp(1, MAX_MEDIA_THREADS);
     let socket = udp_batch::bind_media_socket(port)?;
     let local = socket.local_addr()?;
     let listener = match media_tcp::bind(local.port()) {
@@ -202,8 +321,7 @@ pub async fn start(port: u16, addresses: Vec<MediaAddress>) -> std::io::Result<M
     for a in &all {
         info!(advertised = %a.advertised, local = %a.local, protocol = ?a.protocol, "media address");
     }
-    info!(%local, "media port open");
-    let (tx, rx) = mpsc::unbounded_channel();
+    info!(%local, threads, "media port open");
     let (tcp_tx, tcp_rx) = mpsc::channel(TCP_INPUTS);
     let stats = Arc::new(MediaStats::default());
     if let Some(listener) = listener {
@@ -215,166 +333,262 @@ pub async fn start(port: u16, addresses: Vec<MediaAddress>) -> std::io::Result<M
         ));
     }
     let config = SfuConfig::with_addresses(all);
-    tokio::spawn(run(socket, tcp_rx, Sfu::new(config), rx, stats.clone()));
-    Ok(MediaHandle { tx, stats })
+    let tcp = Arc::new(Mutex::new(TcpConnections::new()));
+    let (routes_tx, routes_rx) = mpsc::unbounded_channel();
+    let mut commands = Vec::with_capacity(threads);
+    let mut inbound = Vec::with_capacity(threads);
+    for index in 0..threads {
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (inbound_tx, inbound_rx) = mpsc::channel(SHARD_QUEUE);
+        let shard = Shard {
+            index,
+            inbound: inbound_rx,
+            commands: command_rx,
+            routes: routes_tx.clone(),
+            tcp: tcp.clone(),
+            stats: stats.clone(),
+        };
+        let sfu = Sfu::new(config.clone());
+        let send_socket = socket.try_clone()?;
+        spawn_thread(format!("gb-media-{index}"), move || {
+            let socket = udp_batch::SendSocket::new(send_socket)?;
+            Ok(shard.run(socket, sfu))
+        })?;
+        commands.push(command_tx);
+        inbound.push(inbound_tx);
+    }
+    // The receive thread stops when the last media thread, holding the last sender, stops.
+    drop(routes_tx);
+    let stats_rx = stats.clone();
+    spawn_thread("gb-media-rx".into(), move || {
+        let socket = UdpSocket::from_std(socket)?;
+        Ok(dispatch::run(
+            socket, tcp_rx, routes_rx, inbound, tcp, stats_rx,
+        ))
+    })?;
+    Ok(MediaHandle {
+        inner: Arc::new(Shards {
+            commands,
+            placement: Mutex::new(Placement::new(threads)),
+        }),
+        stats,
+    })
 }
 
-/// Frames of all TCP connections waiting for the media loop; a full queue slows the
+/// Starts a thread running the future that `make` builds, on a runtime of its own.
+fn spawn_thread<F>(
+    name: String,
+    make: impl FnOnce() -> std::io::Result<F> + Send + 'static,
+) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let thread_name = name.clone();
+    std::thread::Builder::new().name(name).spawn(move || {
+        let _guard = runtime.enter();
+        match make() {
+            Ok(future) => runtime.block_on(future),
+            Err(e) => error!(thread = %thread_name, "media thread cannot start: {e}"),
+        }
+    })?;
+    Ok(())
+}
+
+/// Frames of all TCP connections waiting for the receive thread; a full queue slows the
 /// connections' reading (TCP flow control), it loses nothing.
 const TCP_INPUTS: usize = 1024;
 
 /// The open TCP media connections, by (local, remote) address.
-type TcpConnections = HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>;
+pub type TcpConnections = HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>;
 
-async fn run(
-    socket: UdpSocket,
-    mut tcp_inputs: mpsc::Receiver<TcpInput>,
-    mut sfu: Sfu,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+/// Batches of datagrams a media thread takes before it flushes what they produced.
+const BATCHES_PER_FLUSH: usize = 8;
+
+/// One media thread: an SFU holding some briefings, and its ends of the channels.
+struct Shard {
+    index: usize,
+    inbound: mpsc::Receiver<Inbound>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    routes: mpsc::UnboundedSender<RouteUpdate>,
+    tcp: Arc<Mutex<TcpConnections>>,
     stats: Arc<MediaStats>,
-) {
-    let mut signals: HashMap<PeerId, mpsc::Sender<PeerSignal>> = HashMap::new();
-    let mut received = udp_batch::RecvBatch::new();
-    let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
-    let mut stats_at = Instant::now();
-    let port = socket.local_addr().map(|a| a.port()).unwrap_or_default();
-    let mut tcp = TcpConnections::new();
-    loop {
-        flush(&socket, &mut sfu, &mut signals, &tcp, &stats, &mut queue).await;
-        // Counters visit every peer: refresh them a few times a second, not per wake-up.
-        if stats_at.elapsed() >= Duration::from_millis(250) {
-            publish_stats(&sfu, &stats);
-            stats_at = Instant::now();
-        }
-        let deadline = sfu
-            .poll_timeout()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
-        tokio::select! {
-            result = udp_batch::recv(&socket, &mut received) => match result {
-                Ok(_) => {
+}
+
+impl Shard {
+    /// Runs until the handle is gone. `socket` is the media port, for sending.
+    async fn run(mut self, socket: udp_batch::SendSocket, mut sfu: Sfu) {
+        let mut signals: HashMap<PeerId, mpsc::Sender<PeerSignal>> = HashMap::new();
+        let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
+        let mut stats_at = Instant::now();
+        let mut published = Published::default();
+        loop {
+            self.flush(&socket, &mut sfu, &mut signals, &mut queue)
+                .await;
+            // Counters visit every peer: refresh them a few times a second, not per wake-up.
+            if stats_at.elapsed() >= Duration::from_millis(250) {
+                published.publish(&sfu, &self.stats);
+                stats_at = Instant::now();
+            }
+            let deadline = sfu
+                .poll_timeout()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            tokio::select! {
+                batch = self.inbound.recv() => {
+                    let Some(batch) = batch else { break };
                     let now = Instant::now();
-                    for r in received.iter(port) {
-                        sfu.handle_datagram(now, Protocol::Udp, r.source, r.destination, r.contents);
+                    take(&mut sfu, now, &batch);
+                    // More that waits goes in the same flush.
+                    for _ in 1..BATCHES_PER_FLUSH {
+                        let Ok(batch) = self.inbound.try_recv() else { break };
+                        take(&mut sfu, now, &batch);
                     }
                 }
-                // ICMP errors (port unreachable of a departed peer) surface here on Linux.
-                Err(e) => debug!("media socket receive error: {e}"),
-            },
-            Some(input) = tcp_inputs.recv() => match input {
-                TcpInput::Opened { local, remote, outbound } => {
-                    tcp.insert((local, remote), outbound);
+                command = self.commands.recv() => {
+                    let Some(command) = command else { break };
+                    self.handle_command(&mut sfu, &mut signals, command);
                 }
-                TcpInput::Frame { local, remote, packet } => {
-                    sfu.handle_datagram(Instant::now(), Protocol::Tcp, remote, local, &packet);
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
+                    sfu.handle_timeout(Instant::now());
                 }
-                TcpInput::Closed { local, remote } => {
-                    tcp.remove(&(local, remote));
-                }
-            },
-            command = commands.recv() => {
-                let Some(command) = command else {
-                    return;
-                };
-                handle_command(&mut sfu, &mut signals, command);
-            }
-            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
-                sfu.handle_timeout(Instant::now());
             }
         }
+        // The handle is gone: the server stops.
+        published.retract(&self.stats);
     }
-}
 
-fn handle_command(
-    sfu: &mut Sfu,
-    signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
-    command: Command,
-) {
-    let now = Instant::now();
-    match command {
-        Command::Join {
-            peer,
-            room,
-            label,
-            offer,
-            slots,
-            signals: tx,
-            reply,
-        } => {
-            signals.insert(peer, tx);
-            let result = sfu.add_peer(now, peer, room, label, &offer, slots);
-            if result.is_err() {
+    fn handle_command(
+        &self,
+        sfu: &mut Sfu,
+        signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
+        command: Command,
+    ) {
+        let now = Instant::now();
+        match command {
+            Command::Join {
+                peer,
+                room,
+                label,
+                offer,
+                slots,
+                signals: tx,
+                reply,
+            } => {
+                signals.insert(peer, tx);
+                let result = sfu.add_peer(now, peer, room, label, &offer, slots);
+                match &result {
+                    // The receive thread learns the point's fragment before the point can
+                    // use it: the answer is not sent yet.
+                    Ok(answer) => self.route(peer, answer),
+                    Err(_) => {
+                        signals.remove(&peer);
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::Answer { peer, sdp, reply } => {
+                let _ = reply.send(sfu.handle_answer(now, peer, &sdp));
+            }
+            Command::Leave { peer } => {
                 signals.remove(&peer);
+                sfu.remove_peer(now, peer);
+                let _ = self.routes.send(RouteUpdate::Gone { peer });
             }
-            let _ = reply.send(result);
-        }
-        Command::Answer { peer, sdp, reply } => {
-            let _ = reply.send(sfu.handle_answer(now, peer, &sdp));
-        }
-        Command::Leave { peer } => {
-            signals.remove(&peer);
-            sfu.remove_peer(now, peer);
-        }
-        Command::AudioOnly { peer, on } => sfu.set_audio_only(now, peer, on),
-        Command::IceRestart { peer } => {
-            if let Err(e) = sfu.restart_ice(now, peer) {
-                debug!(%peer, "ICE restart refused: {e}");
+            Command::AudioOnly { peer, on } => sfu.set_audio_only(now, peer, on),
+            Command::IceRestart { peer } => {
+                if let Err(e) = sfu.restart_ice(now, peer) {
+                    debug!(%peer, "ICE restart refused: {e}");
+                }
+            }
+            Command::Policy { room, policy } => sfu.set_room_policy(now, &room, policy),
+            Command::View { peer, thumbnails } => sfu.set_view(now, peer, Some(thumbnails)),
+            Command::Quality { reply } => {
+                let _ = reply.send(sfu.quality(now));
             }
         }
-        Command::Policy { room, policy } => sfu.set_room_policy(now, &room, policy),
-        Command::View { peer, thumbnails } => sfu.set_view(now, peer, Some(thumbnails)),
-        Command::Quality { reply } => {
-            let _ = reply.send(sfu.quality(now));
+    }
+
+    /// Tells the receive thread that checks with the ICE fragment of `sdp` are `peer`'s.
+    fn route(&self, peer: PeerId, sdp: &str) {
+        match sdp_ufrag(sdp) {
+            Some(ufrag) => {
+                let _ = self.routes.send(RouteUpdate::Ufrag {
+                    peer,
+                    shard: self.index,
+                    ufrag: ufrag.to_owned(),
+                });
+            }
+            None => {
+                warn!(%peer, "an SDP of ours without an ICE fragment: the point cannot connect")
+            }
+        }
+    }
+
+    /// Sends what the media core produced, in batches, and delivers its signalling.
+    async fn flush(
+        &self,
+        socket: &udp_batch::SendSocket,
+        sfu: &mut Sfu,
+        signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
+        queue: &mut Vec<Transmit>,
+    ) {
+        let mut tcp = None;
+        while let Some(t) = sfu.poll_transmit() {
+            if t.proto == Protocol::Udp {
+                queue.push(t);
+                continue;
+            }
+            // A full connection loses the frame as UDP would lose the datagram; a connection
+            // that is gone, likewise.
+            let connections = tcp.get_or_insert_with(|| dispatch::lock(&self.tcp));
+            let sent = connections
+                .get(&(t.source, t.destination))
+                .is_some_and(|conn| conn.try_send(t.contents.into()).is_ok());
+            if !sent {
+                self.stats
+                    .tcp_frames_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        drop(tcp);
+        if let Err(e) = udp_batch::send_all(socket, queue).await {
+            warn!("media socket send error: {e}");
+            queue.clear();
+        }
+        while let Some(event) = sfu.poll_event() {
+            match event {
+                SfuEvent::Offer { peer, sdp, slots } => {
+                    // An ICE restart's offer carries new credentials.
+                    self.route(peer, &sdp);
+                    signal(signals, peer, PeerSignal::Offer { sdp, slots });
+                }
+                SfuEvent::Slots { peer, feeds } => {
+                    signal(signals, peer, PeerSignal::Slots { feeds })
+                }
+                SfuEvent::Publish { peer, wanted } => {
+                    signal(signals, peer, PeerSignal::Publish(wanted))
+                }
+                SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
+                SfuEvent::LowBandwidth { peer, kbps } => {
+                    info!(%peer, kbps, "weak link: audio only suggested");
+                    signal(signals, peer, PeerSignal::LowBandwidth { kbps });
+                }
+                SfuEvent::Disconnected { peer } => {
+                    warn!(%peer, "media session lost");
+                    signal(signals, peer, PeerSignal::Lost);
+                }
+                _ => {}
+            }
         }
     }
 }
 
-/// Sends what the media core produced, in batches, and delivers its signalling.
-async fn flush(
-    socket: &UdpSocket,
-    sfu: &mut Sfu,
-    signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
-    tcp: &TcpConnections,
-    stats: &MediaStats,
-    queue: &mut Vec<Transmit>,
-) {
-    while let Some(t) = sfu.poll_transmit() {
-        if t.proto == Protocol::Udp {
-            queue.push(t);
-            continue;
-        }
-        // A full connection loses the frame as UDP would lose the datagram; a connection
-        // that is gone, likewise.
-        let sent = tcp
-            .get(&(t.source, t.destination))
-            .is_some_and(|conn| conn.try_send(t.contents.into()).is_ok());
-        if !sent {
-            stats.tcp_frames_dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    if let Err(e) = udp_batch::send_all(socket, queue).await {
-        warn!("media socket send error: {e}");
-        queue.clear();
-    }
-    while let Some(event) = sfu.poll_event() {
-        match event {
-            SfuEvent::Offer { peer, sdp, slots } => {
-                signal(signals, peer, PeerSignal::Offer { sdp, slots });
-            }
-            SfuEvent::Slots { peer, feeds } => signal(signals, peer, PeerSignal::Slots { feeds }),
-            SfuEvent::Publish { peer, wanted } => {
-                signal(signals, peer, PeerSignal::Publish(wanted))
-            }
-            SfuEvent::Connected { peer } => debug!(%peer, "media connected"),
-            SfuEvent::LowBandwidth { peer, kbps } => {
-                info!(%peer, kbps, "weak link: audio only suggested");
-                signal(signals, peer, PeerSignal::LowBandwidth { kbps });
-            }
-            SfuEvent::Disconnected { peer } => {
-                warn!(%peer, "media session lost");
-                signal(signals, peer, PeerSignal::Lost);
-            }
-            _ => {}
-        }
+/// Gives the media core a batch of datagrams.
+fn take(sfu: &mut Sfu, now: Instant, batch: &Inbound) {
+    for d in batch.iter() {
+        sfu.handle_datagram(now, d.protocol, d.source, d.destination, d.contents);
     }
 }
 
@@ -388,18 +602,76 @@ fn signal(signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>, peer: PeerId,
     }
 }
 
-fn publish_stats(sfu: &Sfu, stats: &MediaStats) {
-    let c = sfu.counters();
-    stats
-        .datagrams_received
-        .store(c.datagrams_received, Ordering::Relaxed);
-    stats
-        .datagrams_dropped
-        .store(c.datagrams_dropped, Ordering::Relaxed);
-    stats
-        .frames_forwarded
-        .store(c.frames_forwarded, Ordering::Relaxed);
-    stats
-        .peers
-        .store(sfu.peer_count() as u64, Ordering::Relaxed);
+/// What one media thread has added to the shared [`MediaStats`] so far.
+#[derive(Default)]
+struct Published {
+    received: u64,
+    dropped: u64,
+    forwarded: u64,
+    peers: u64,
+}
+
+impl Published {
+    /// Adds what changed since the last call.
+    fn publish(&mut self, sfu: &Sfu, stats: &MediaStats) {
+        let c = sfu.counters();
+        let peers = sfu.peer_count() as u64;
+        stats
+            .datagrams_received
+            .fetch_add(c.datagrams_received - self.received, Ordering::Relaxed);
+        stats
+            .datagrams_dropped
+            .fetch_add(c.datagrams_dropped - self.dropped, Ordering::Relaxed);
+        stats
+            .frames_forwarded
+            .fetch_add(c.frames_forwarded - self.forwarded, Ordering::Relaxed);
+        // The gauge moves by the difference, down as well as up (the addition wraps).
+        stats
+            .peers
+            .fetch_add(peers.wrapping_sub(self.peers), Ordering::Relaxed);
+        *self = Published {
+            received: c.datagrams_received,
+            dropped: c.datagrams_dropped,
+            forwarded: c.frames_forwarded,
+            peers,
+        };
+    }
+
+    /// Takes this thread's points out of the gauge.
+    fn retract(&self, stats: &MediaStats) {
+        stats.peers.fetch_sub(self.peers, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(name: &str) -> BriefingId {
+        BriefingId(name.to_owned())
+    }
+
+    #[test]
+    fn briefings_spread_over_threads_and_stay_where_they_are() {
+        let mut p = Placement::new(2);
+        // Policies arrive before points: two briefings take one thread each.
+        let (a, b, c) = (room("a"), room("b"), room("c"));
+        assert_eq!(p.room(&a), 0);
+        assert_eq!(p.room(&b), 1);
+        // A briefing's points all go where it is.
+        for i in 0..10 {
+            assert_eq!(p.add_peer(PeerId(i), &a), 0);
+        }
+        assert_eq!(p.add_peer(PeerId(100), &b), 1);
+        // A new briefing goes to the thread with fewer points.
+        assert_eq!(p.room(&c), 1);
+        assert_eq!(p.load, vec![10, 1]);
+        // Points leaving do not move a briefing.
+        for i in 0..10 {
+            assert_eq!(p.remove_peer(PeerId(i)), Some(0));
+        }
+        assert_eq!(p.remove_peer(PeerId(5)), None);
+        assert_eq!(p.add_peer(PeerId(1), &a), 0);
+        assert_eq!(p.load, vec![1, 1]);
+    }
 }

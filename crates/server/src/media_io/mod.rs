@@ -1,7 +1,10 @@
 //! The media port: one UDP socket and its ICE-TCP twin on the same port number, the addresses
-//! they advertise, and the thread that runs the SFU between them.
+//! they advertise, the receive thread that sorts datagrams by briefing, and the media threads
+//! that run the SFU.
 
 pub mod addresses;
+pub mod dispatch;
 pub mod media_loop;
+pub mod route;
 pub mod tcp;
 pub mod udp_batch;

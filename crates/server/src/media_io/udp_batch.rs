@@ -20,6 +20,7 @@ use std::os::fd::AsRawFd;
 use giaoban_media::Transmit;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::net::UdpSocket;
 
 /// Datagrams read per `recvmmsg` call.
@@ -36,8 +37,10 @@ const CONTROL_BUF: usize = 64;
 const SOCKET_BUFFER_BYTES: usize = 4 << 20;
 
 /// The media socket: UDP on `port` of every local address, IPv6 and IPv4 when the machine
-/// has IPv6, IPv4 alone otherwise, reporting each datagram's local address.
-pub fn bind_media_socket(port: u16) -> io::Result<UdpSocket> {
+/// has IPv6, IPv4 alone otherwise, reporting each datagram's local address. Non-blocking; each
+/// media thread registers its own handle of it ([`std::net::UdpSocket::try_clone`]) with its
+/// own runtime.
+pub fn bind_media_socket(port: u16) -> io::Result<std::net::UdpSocket> {
     let socket = match dual_stack_socket(port) {
         Ok(socket) => socket,
         Err(e) => {
@@ -53,7 +56,7 @@ pub fn bind_media_socket(port: u16) -> io::Result<UdpSocket> {
     let _ = socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES);
     let _ = socket.set_send_buffer_size(SOCKET_BUFFER_BYTES);
     socket.set_nonblocking(true)?;
-    UdpSocket::from_std(socket.into())
+    Ok(socket.into())
 }
 
 fn dual_stack_socket(port: u16) -> io::Result<Socket> {
@@ -248,21 +251,42 @@ fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
     }
 }
 
+/// The media port as one media thread sends on it: registered for writability only, so that
+/// the datagrams arriving on the port (read by the receive thread) do not wake every media
+/// thread's runtime.
+pub struct SendSocket {
+    fd: AsyncFd<std::net::UdpSocket>,
+    dual_stack: bool,
+}
+
+impl SendSocket {
+    /// Registers `socket` (non-blocking, e.g. a [`std::net::UdpSocket::try_clone`] of the media
+    /// port) with the current runtime.
+    pub fn new(socket: std::net::UdpSocket) -> io::Result<SendSocket> {
+        // How addresses are written depends on the socket's family.
+        let dual_stack = socket.local_addr()?.is_ipv6();
+        // SAFETY: the AsyncFd owns the socket, so its descriptor stays open for as long as it
+        // is registered (AsyncFd deregisters it before dropping the socket).
+        let fd = unsafe { AsyncFd::register_with_interest(socket, Interest::WRITABLE) }
+            .map_err(io::Error::from)?;
+        Ok(SendSocket { fd, dual_stack })
+    }
+}
+
 /// Sends every datagram of `queue`, [`SEND_BATCH`] per system call, waiting while the
 /// socket buffer is full. Datagrams the kernel refuses (e.g. an unreachable destination)
 /// are dropped: UDP gives no other guarantee, and str0m retransmits what matters.
-pub async fn send_all(socket: &UdpSocket, queue: &mut Vec<Transmit>) -> io::Result<()> {
-    if queue.is_empty() {
-        return Ok(());
-    }
-    // How addresses are written depends on the socket's family: asked once per flush.
-    let dual_stack = socket.local_addr()?.is_ipv6();
+pub async fn send_all(socket: &SendSocket, queue: &mut Vec<Transmit>) -> io::Result<()> {
     let mut sent = 0;
     while sent < queue.len() {
         let chunk = &queue[sent..(sent + SEND_BATCH).min(queue.len())];
-        match socket.try_io(Interest::WRITABLE, || send_now(socket, chunk, dual_stack)) {
+        match send_now(socket.fd.get_ref(), chunk, socket.dual_stack) {
             Ok(n) => sent += n.max(1),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.writable().await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Full: wait until the kernel says there is room again.
+                let mut ready = socket.fd.writable().await?;
+                ready.clear_ready();
+            }
             Err(e) => {
                 tracing::debug!("media send failed: {e}");
                 sent += 1; // skip the datagram the kernel refused
@@ -273,7 +297,11 @@ pub async fn send_all(socket: &UdpSocket, queue: &mut Vec<Transmit>) -> io::Resu
     Ok(())
 }
 
-fn send_now(socket: &UdpSocket, chunk: &[Transmit], dual_stack: bool) -> io::Result<usize> {
+fn send_now(
+    socket: &std::net::UdpSocket,
+    chunk: &[Transmit],
+    dual_stack: bool,
+) -> io::Result<usize> {
     let addrs: Vec<SockAddr> = chunk
         .iter()
         .map(|t| SockAddr::from(on_socket(t.destination, dual_stack)))
@@ -394,7 +422,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_address_of_each_datagram_is_reported_and_replies_leave_from_it() {
-        let media = bind_media_socket(0).unwrap();
+        let std_media = bind_media_socket(0).unwrap();
+        let sender = SendSocket::new(std_media.try_clone().unwrap()).unwrap();
+        let media = UdpSocket::from_std(std_media).unwrap();
         let port = media.local_addr().unwrap().port();
         let mut batch = RecvBatch::new();
         for local in ["127.0.0.1", "127.0.0.2", "::1"] {
@@ -421,7 +451,7 @@ mod tests {
                 destination: peer.local_addr().unwrap(),
                 contents: b"pong".to_vec().into(),
             }];
-            send_all(&media, &mut queue).await.unwrap();
+            send_all(&sender, &mut queue).await.unwrap();
             let mut buf = [0u8; 16];
             peer.set_read_timeout(Some(std::time::Duration::from_secs(5)))
                 .unwrap();
