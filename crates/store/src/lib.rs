@@ -4,8 +4,8 @@
 //! the province, briefings, their invited points, what directing them leaves behind (attendance
 //! sessions, roll-call answers, the floor log, screen presentations, the lock), the written
 //! comments of the points, what the host writes on the minutes, the log of official mail sent
-//! to units, settings and admin login codes, and `secret.key`, which signs the invitation
-//! tokens of points and the sessions of the admin.
+//! to units, settings, admin accounts, login codes and sessions, the audit log of admin and host
+//! actions, and `secret.key`, which signs the invitation tokens of points.
 //! Every open store holds `giaoban.lock` shared; [`restore`] takes it exclusively to replace
 //! the database with one saved by [`backup`].
 //!
@@ -28,9 +28,11 @@
 //! # }
 //! ```
 
+mod accounts;
 mod admin;
 mod agenda;
 mod attendance;
+mod audit;
 mod backup;
 mod briefings;
 mod comments;
@@ -58,13 +60,20 @@ mod tokens;
 mod units;
 mod units_csv;
 
-pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS};
+pub use accounts::{
+    AdminAccount, LoginRefusal, MAX_ADMIN_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
+};
+pub use admin::{ADMIN_CODE_TTL_SECS, ADMIN_SESSION_TTL_SECS, AdminSession};
 pub use agenda::{
     AgendaItem, MAX_AGENDA_ITEMS, MAX_AGENDA_TITLE_CHARS, MAX_DURATION_MINUTES,
     MAX_PRESENTER_CHARS, NewAgendaItem,
 };
 pub use attendance::{
     Attendance, AttendanceRow, AttendanceSession, QualitySummary, attendance_csv,
+};
+pub use audit::{
+    ActorKind, AuditEntry, AuditFilter, AuditRecord, MAX_AUDIT_DETAILS_BYTES,
+    MAX_AUDIT_FIELD_CHARS, MAX_AUDIT_ROWS, audit_csv,
 };
 pub use backup::{BackupReport, RestoreReport, SecretOutcome, backup, restore};
 pub use briefings::{Briefing, MAX_NAME_CHARS, MAX_POINTS, MAX_TITLE_CHARS, NewBriefing, Point};

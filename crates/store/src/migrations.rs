@@ -326,6 +326,41 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX presentations_by_point ON presentations (point_id);
     CREATE INDEX presentations_open ON presentations (id) WHERE ended_at_ms IS NULL;
     ",
+    // 13: admin accounts with argon2id password hashes, server-side admin sessions (only the
+    // SHA-256 of a session's token is stored; a session without an admin was opened with a
+    // one-time login code) and the audit log of admin and host actions. The audit log keeps
+    // the briefing id as text, not a reference, so that deleting a briefing keeps its record.
+    "
+    CREATE TABLE admins (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash   TEXT NOT NULL,
+        created_at_unix INTEGER NOT NULL,
+        disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+    );
+    CREATE TABLE admin_sessions (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash      TEXT NOT NULL UNIQUE,
+        admin_id        INTEGER NULL REFERENCES admins (id) ON DELETE CASCADE,
+        created_at_unix INTEGER NOT NULL,
+        expires_at_unix INTEGER NOT NULL,
+        last_seen_unix  INTEGER NOT NULL,
+        revoked         INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
+    );
+    CREATE INDEX admin_sessions_by_admin ON admin_sessions (admin_id);
+    CREATE INDEX admin_sessions_by_expiry ON admin_sessions (expires_at_unix);
+    CREATE TABLE audit_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms       INTEGER NOT NULL,
+        actor_kind  TEXT NOT NULL CHECK (actor_kind IN ('admin', 'host', 'system')),
+        actor_name  TEXT NULL,
+        briefing_id TEXT NULL,
+        action      TEXT NOT NULL,
+        details     TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_by_time ON audit_log (at_ms);
+    CREATE INDEX audit_log_by_briefing ON audit_log (briefing_id, at_ms);
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

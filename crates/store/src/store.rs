@@ -19,7 +19,7 @@ pub const DB_FILE: &str = "giaoban.sqlite3";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// giaoban's persistent state in one data directory: the SQLite database and the secret that
-/// signs invitation tokens and admin sessions.
+/// signs invitation tokens.
 ///
 /// One `Store` is shared by all tasks of a process (it is `Sync`; calls are serialised on one
 /// connection). Several processes may open the same directory at once; SQLite's locking keeps
@@ -160,7 +160,11 @@ mod tests {
         store
             .set_setting("base_url", "http://127.0.0.1:8080")
             .unwrap();
-        let session = store.admin_session_token(1_800_000_000);
+        let code = store.create_admin_login_code_at(1_800_000_000).unwrap();
+        let session = store
+            .open_code_session(&code, 1_800_000_000)
+            .unwrap()
+            .unwrap();
         drop(store);
 
         let store = Store::open(dir.path()).unwrap();
@@ -171,7 +175,12 @@ mod tests {
             assert_eq!(&store.verify_token(token).unwrap().point, point);
             assert_eq!(&store.token_for(point), token);
         }
-        assert!(store.verify_admin_session(&session, 1_800_000_000));
+        assert!(
+            store
+                .admin_session(&session, 1_800_000_000)
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
             store.setting("base_url").unwrap().as_deref(),
             Some("http://127.0.0.1:8080")
