@@ -1,10 +1,11 @@
 //! State shared by the HTTP handlers and the signalling tasks.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use giaoban_store::{Store, StoreError};
 
 use crate::http::error::ApiError;
+use crate::http::throttle::LoginThrottle;
 use crate::http::transport::Transport;
 use crate::live::Live;
 use crate::mail::Mailer;
@@ -22,9 +23,18 @@ pub struct AppState {
     pub transport: Transport,
     /// `--metrics-token`: the bearer token that opens `/metrics` to other machines.
     pub metrics_token: Option<Arc<str>>,
+    /// Failed admin logins per name and per address.
+    pub login_throttle: Arc<Mutex<LoginThrottle>>,
 }
 
 impl AppState {
+    /// The login throttle, for one check or count: never held across I/O.
+    pub fn throttle(&self) -> MutexGuard<'_, LoginThrottle> {
+        self.login_throttle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Runs a store call that moves much data (a whole document, a units file) on a blocking
     /// thread, off the async workers.
     pub async fn blocking<T: Send + 'static>(

@@ -129,9 +129,10 @@ impl TestServer {
             mailer,
             transport,
             metrics_token: None,
+            login_throttle: Default::default(),
         };
         TestServer {
-            admin: store.admin_session_token(unix_now()),
+            admin: admin_session(&store),
             router: http::router(state.clone()),
             state,
             store,
@@ -427,4 +428,15 @@ impl TestApp {
             }
         }
     }
+}
+
+/// A session opened with a one-time login code, as an operator would open one.
+pub fn admin_session(store: &Store) -> String {
+    let code = store
+        .create_admin_login_code()
+        .expect("create a login code");
+    store
+        .open_code_session(&code, unix_now())
+        .expect("open a session")
+        .expect("a fresh code opens a session")
 }

@@ -168,6 +168,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         mailer,
         transport,
         metrics_token,
+        login_throttle: Default::default(),
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {

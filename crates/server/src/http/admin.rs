@@ -1,83 +1,27 @@
-//! The organiser's pages and API: login, the list of briefings, creating them, revoking links.
+//! The organiser's API: the list of briefings, creating them, revoking links. Logging in is
+//! [`super::login`]'s.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use giaoban_model::{BriefingId, ErrorCode, Role};
 use giaoban_store::NewBriefing;
 use serde::{Deserialize, Serialize};
 
-use super::assets;
-use super::auth::{ADMIN_COOKIE, AdminAuth};
+use super::auth::AdminAuth;
 use super::error::ApiError;
-use super::extract::{cookie, json_body};
-use crate::clock::unix_now;
+use super::extract::json_body;
 use crate::links;
 use crate::state::AppState;
 
-/// The admin page, its login and `/api/admin/…`.
+/// `/api/admin/briefings…`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(page))
-        .route("/admin/login", get(login))
         .route("/api/admin/briefings", get(list).post(create))
         .route("/api/admin/briefings/{id}/revoke", post(revoke))
-}
-
-async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match cookie(&headers, ADMIN_COOKIE) {
-        Some(s) if state.store.verify_admin_session(s, unix_now()) => assets::page("admin.html"),
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            "<!doctype html><meta charset=utf-8><title>giaoban</title>\
-             <p>Chưa đăng nhập. Mở liên kết đăng nhập quản trị do máy chủ in ra \
-             (<code>giaoban admin-url</code>).</p>\
-             <p>Not logged in. Open the admin login URL printed by the server \
-             (<code>giaoban admin-url</code>).</p>",
-        )
-            .into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    code: Option<String>,
-}
-
-async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<LoginQuery>,
-) -> Result<Response, ApiError> {
-    let code = q.code.unwrap_or_default();
-    if code.is_empty() || code.len() > 256 || !state.store.redeem_admin_login_code(&code)? {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_login_code",
-            "this login link is invalid, expired or already used; run `giaoban admin-url` for a new one",
-        ));
-    }
-    let session = state.store.admin_session_token(unix_now());
-    // Secure keeps the session off plain HTTP; over plain HTTP a browser would drop such a
-    // cookie, so it is set only when the browser did connect over HTTPS.
-    let secure = if state.transport.is_https(&headers) {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{ADMIN_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        giaoban_store::ADMIN_SESSION_TTL_SECS
-    );
-    let mut response = Redirect::to("/admin").into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
 }
 
 #[derive(Serialize)]

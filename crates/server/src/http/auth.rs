@@ -2,7 +2,8 @@
 //! message that refuses one live here.
 //!
 //! A caller is the organiser (an admin session, by cookie or bearer) or the holder of an
-//! invitation link (its bearer token): [`Caller`]. The extractors narrow it for a handler:
+//! invitation link (its bearer token): [`Caller`]. The guards that admit an admin or a host
+//! note them for the audit log ([`super::actor`]). The extractors narrow it for a handler:
 //! - [`AdminAuth`]: the organiser only;
 //! - [`PointAuth`]: any invitation link, of any briefing;
 //! - [`Member`]: a link of the briefing in the path;
@@ -13,11 +14,12 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use giaoban_model::{BriefingId, Role};
-use giaoban_store::{Briefing, Invitation, Point, Task, UnitCode};
+use giaoban_store::{ActorKind, AdminSession, Briefing, Invitation, Point, Store, Task, UnitCode};
 
+use super::actor::{Actor, note};
 use super::error::ApiError;
 use super::extract::{bearer, cookie};
 use crate::clock::unix_now;
@@ -28,8 +30,8 @@ pub(crate) const ADMIN_COOKIE: &str = "giaoban_admin";
 
 /// Who is calling.
 pub(crate) enum Caller {
-    /// The organiser, by the admin session.
-    Admin,
+    /// The organiser, by an admin session.
+    Admin(AdminSession),
     /// The holder of an invitation link: the host or a point.
     Link(Box<Invitation>),
 }
@@ -38,27 +40,60 @@ impl Caller {
     /// The organiser by a valid admin session (cookie or bearer), else the invitation link of
     /// the bearer token.
     fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-        if admin_session(parts, state) == Some(true) {
-            return Ok(Caller::Admin);
+        if let SessionCheck::Open(session) = admin_session(parts, state)? {
+            return Ok(Caller::Admin(session));
         }
         let token = bearer(&parts.headers).ok_or_else(denied::missing_token)?;
         Ok(Caller::Link(Box::new(state.store.verify_token(token)?)))
     }
 }
 
-/// `Some(valid)` when the request carries an admin session (cookie, else bearer); `None`
-/// when it carries none.
-fn admin_session(parts: &Parts, state: &AppState) -> Option<bool> {
+/// What the admin session of a request is.
+pub(crate) enum SessionCheck {
+    /// The request carries none.
+    Absent,
+    /// It carries a cookie or bearer that is no open session.
+    Invalid,
+    Open(AdminSession),
+}
+
+/// The admin session of a request: its cookie, else its bearer token.
+pub(crate) fn admin_session(parts: &Parts, state: &AppState) -> Result<SessionCheck, ApiError> {
+    session_of_headers(&parts.headers, state)
+}
+
+/// [`admin_session`] from the headers alone, for the pages.
+pub(crate) fn session_of_headers(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<SessionCheck, ApiError> {
     let now = unix_now();
-    let cookie = cookie(&parts.headers, ADMIN_COOKIE);
-    if cookie.is_some_and(|s| state.store.verify_admin_session(s, now)) {
-        return Some(true);
+    let cookie = cookie(headers, ADMIN_COOKIE);
+    if let Some(token) = cookie
+        && let Some(session) = state.store.admin_session(token, now)?
+    {
+        return Ok(SessionCheck::Open(session));
     }
-    let bearer = bearer(&parts.headers);
-    if bearer.is_some_and(|s| state.store.verify_admin_session(s, now)) {
-        return Some(true);
+    let bearer = bearer(headers);
+    if let Some(token) = bearer
+        && Store::looks_like_admin_session(token)
+        && let Some(session) = state.store.admin_session(token, now)?
+    {
+        return Ok(SessionCheck::Open(session));
     }
-    cookie.or(bearer).map(|_| false)
+    Ok(match cookie.or(bearer) {
+        Some(_) => SessionCheck::Invalid,
+        None => SessionCheck::Absent,
+    })
+}
+
+/// The audit log's name for an admin session.
+fn admin_actor(session: &AdminSession) -> Actor {
+    Actor {
+        kind: ActorKind::Admin,
+        name: session.admin.clone(),
+        briefing: None,
+    }
 }
 
 /// The id in the path (`/api/briefings/{id}/…`).
@@ -72,18 +107,21 @@ async fn path_briefing(parts: &mut Parts, state: &AppState) -> Result<BriefingId
         .ok_or_else(denied::no_briefing)
 }
 
-/// The organiser, authenticated by the session cookie set at `/admin/login` (or the session
-/// as a bearer token).
-pub struct AdminAuth;
+/// The organiser, authenticated by the session cookie set at login (or the session token as
+/// a bearer token), with the session.
+pub struct AdminAuth(pub AdminSession);
 
 impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match admin_session(parts, state) {
-            Some(true) => Ok(AdminAuth),
-            Some(false) => Err(denied::invalid_session()),
-            None => Err(denied::no_session()),
+        match admin_session(parts, state)? {
+            SessionCheck::Open(session) => {
+                note(parts, admin_actor(&session));
+                Ok(AdminAuth(session))
+            }
+            SessionCheck::Invalid => Err(denied::invalid_session()),
+            SessionCheck::Absent => Err(denied::no_session()),
         }
     }
 }
@@ -111,6 +149,9 @@ impl FromRequestParts<AppState> for Member {
         let id = path_briefing(parts, state).await?;
         if inv.briefing.id != id {
             return Err(denied::other_briefing());
+        }
+        if inv.point.role == Role::Host {
+            note(parts, host_actor(&inv));
         }
         Ok(Member(inv))
     }
@@ -146,17 +187,29 @@ impl FromRequestParts<AppState> for Access {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let id = path_briefing(parts, state).await?;
         match Caller::identify(parts, state)? {
-            Caller::Admin => {
+            Caller::Admin(session) => {
                 let briefing = state.store.briefing(&id)?.ok_or_else(denied::no_briefing)?;
+                note(
+                    parts,
+                    Actor {
+                        briefing: Some(id.0),
+                        ..admin_actor(&session)
+                    },
+                );
                 Ok(Access {
                     briefing,
-                    caller: Caller::Admin,
+                    caller: Caller::Admin(session),
                 })
             }
-            Caller::Link(inv) if inv.briefing.id == id => Ok(Access {
-                briefing: inv.briefing.clone(),
-                caller: Caller::Link(inv),
-            }),
+            Caller::Link(inv) if inv.briefing.id == id => {
+                if inv.point.role == Role::Host {
+                    note(parts, host_actor(&inv));
+                }
+                Ok(Access {
+                    briefing: inv.briefing.clone(),
+                    caller: Caller::Link(inv),
+                })
+            }
             Caller::Link(_) => Err(denied::other_briefing()),
         }
     }
@@ -171,7 +224,7 @@ impl Access {
     /// The calling point (host or not); `None` for the organiser.
     pub fn point(&self) -> Option<&Point> {
         match &self.caller {
-            Caller::Admin => None,
+            Caller::Admin(_) => None,
             Caller::Link(inv) => Some(&inv.point),
         }
     }
@@ -184,7 +237,7 @@ impl Access {
     /// Whether the caller directs the briefing: its host or the organiser.
     pub fn is_host(&self) -> bool {
         match &self.caller {
-            Caller::Admin => true,
+            Caller::Admin(_) => true,
             Caller::Link(inv) => inv.point.role == Role::Host,
         }
     }
@@ -210,6 +263,15 @@ impl Access {
     /// The calling point (the host's link included); 403 for the organiser, who is no unit.
     pub fn require_point(&self) -> Result<&Point, ApiError> {
         self.point().ok_or_else(denied::point_only)
+    }
+}
+
+/// The audit log's name for the host of a briefing.
+fn host_actor(inv: &Invitation) -> Actor {
+    Actor {
+        kind: ActorKind::Host,
+        name: Some(inv.point.name.clone()),
+        briefing: Some(inv.briefing.id.0.clone()),
     }
 }
 
@@ -255,7 +317,7 @@ mod denied {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "no_session",
-            "log in with the admin login URL first",
+            "log in first: open /admin/login",
         )
     }
 }

@@ -111,6 +111,11 @@ pub(crate) enum Format {
 }
 
 impl FormatQuery {
+    /// The `?format=` of a larger query.
+    pub fn new(format: Option<String>) -> FormatQuery {
+        FormatQuery { format }
+    }
+
     /// The form asked for, JSON when none is; 422 for anything but `json` and `csv`.
     pub fn format(&self) -> Result<Format, ApiError> {
         match self.format.as_deref() {

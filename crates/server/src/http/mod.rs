@@ -1,8 +1,11 @@
 //! HTTP routes: pages, the point API, the admin API, health and metrics.
 
+mod accounts;
+mod actor;
 mod admin;
 mod agenda;
 mod assets;
+mod audit;
 pub(crate) mod auth;
 mod comments;
 mod documents;
@@ -10,6 +13,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 mod follow_up;
 mod host;
+mod login;
 mod mail;
 mod minutes;
 mod ops;
@@ -17,6 +21,7 @@ mod origin;
 mod reports;
 mod session;
 mod statistics;
+pub(crate) mod throttle;
 pub mod transport;
 mod units;
 
@@ -49,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     let transport = state.transport;
     let origin_guard =
         axum::middleware::from_fn_with_state(state.clone(), origin::same_origin_writes);
+    let audit_log = axum::middleware::from_fn_with_state(state.clone(), audit::middleware);
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .route("/j/{token}", get(|| async { assets::page("index.html") }))
@@ -56,6 +62,9 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::asset))
         .route("/ws", get(upgrade))
         .merge(ops::routes())
+        .merge(login::routes())
+        .merge(accounts::routes())
+        .merge(audit::routes())
         .merge(admin::routes())
         .merge(session::routes())
         .merge(host::routes())
@@ -76,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(units::routes())
         // Documents have their own, larger limit too.
         .merge(documents::routes())
+        .layer(audit_log)
         .layer(origin_guard)
         .layer(axum::middleware::map_response(error::plain_errors_as_json))
         .layer(axum::middleware::map_response(move |response| async move {
