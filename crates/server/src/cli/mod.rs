@@ -1,6 +1,7 @@
-//! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin-url`,
-//! `demo`, `backup`, `restore`.
+//! The command line: `serve`, `briefing create|revoke`, `units import|list`, `admin
+//! add|list|disable|enable|passwd|setup-link`, `admin-url`, `demo`, `backup`, `restore`.
 
+mod admin;
 pub mod config;
 pub mod demo;
 mod serve;
@@ -36,7 +37,11 @@ enum Command {
     /// Keep the province's units ("đơn vị"): import them from CSV, list them.
     #[command(subcommand)]
     Units(UnitsCommand),
-    /// Print a fresh one-time admin login URL.
+    /// Admin accounts: add one (the first one too), list, disable, enable, set a password.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Print a fresh one-time admin login URL: it logs in without an account, enough to
+    /// create the first one.
     AdminUrl {
         /// Data directory of the server.
         #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
@@ -248,6 +253,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin(command) => admin::run(command, &mut std::io::stdin().lock()),
         Command::AdminUrl { data } => {
             let store = open_store(&data)?;
             let base = stored_base_url(&store)?;

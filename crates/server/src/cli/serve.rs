@@ -179,7 +179,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             admin_login_url(&base_url, &code)
         );
         println!(
-            "(Another one later: giaoban admin-url --data {})",
+            "(Another one later: giaoban admin-url --data {0}. Create an admin account with a \
+             password: giaoban admin add --data {0} NAME)",
             args.data.display()
         );
     }
