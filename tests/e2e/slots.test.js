@@ -235,6 +235,11 @@ describe('receive slots', { timeout: seconds(420) }, () => {
       }
       const offers = await client(POINTS[0]).page.evaluate(() => /** @type {any} */ (window).giaoban.tracks.length);
       assert.equal(offers, 2 + 1 + 6 + 4, 'one slot list, opened once');
+      // Every page asks its microphone for Opus DTX, in the last negotiation too.
+      for (const p of EVERYONE) {
+        const remote = await client(p).page.evaluate(() => /** @type {any} */ (window).giaoban.pc.currentRemoteDescription?.sdp ?? '');
+        assert.match(remote, /a=fmtp:\d+ [^\r\n]*usedtx=1/, `${p}: the remote description asks for DTX`);
+      }
     });
   });
 

@@ -8,6 +8,7 @@
 
 import { ApiError, requestJson } from './api.js';
 import { applyLimits, limits } from './limits.js';
+import { withOpusDtx } from './sdp.js';
 import { applyStateDelta, optionalBool } from './state.js';
 
 export const PROTOCOL_VERSION = 3;
@@ -698,7 +699,8 @@ export class Connection {
     if (typeof this.page === 'number') publish.page = this.page;
     if (screen.mid) publish.presentation = screen.mid;
     this.#send(publish);
-    await pc.setRemoteDescription({ type: 'answer', sdp: await answerSdp });
+    // Silent points send almost no audio (Opus DTX).
+    await pc.setRemoteDescription({ type: 'answer', sdp: withOpusDtx(await answerSdp) });
     if (this.#screen) await this.#sendScreen(this.#screen);
     if (simulcast) await this.#fitSingleLayer();
     if (this.#audioOnly) {
@@ -737,7 +739,8 @@ export class Connection {
   async #applyServerOffer(sdp, slots) {
     const pc = this.#pc;
     if (!pc) return;
-    await pc.setRemoteDescription({ type: 'offer', sdp });
+    // The server's offers keep asking for Opus DTX, or the microphone would stop using it.
+    await pc.setRemoteDescription({ type: 'offer', sdp: withOpusDtx(sdp) });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.#send({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
