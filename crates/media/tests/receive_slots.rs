@@ -428,3 +428,41 @@ fn the_presenters_screen_fills_every_other_presentation_slot_and_only_those() {
     }
     assert_no_mislabel(&sim);
 }
+
+#[test]
+fn a_point_that_never_answers_its_offer_costs_only_itself() {
+    let mut sim = Sim::new(31);
+    sim.join("b", "a");
+    sim.join("b", "b");
+    // "stuck" takes the server's offer of its receive slots and never answers it.
+    sim.unanswered.insert("stuck".into());
+    sim.join("b", "stuck");
+    sim.join("b", "d");
+    let everyone: Vec<String> = ["a", "b", "stuck", "d"].map(String::from).to_vec();
+    let answered: Vec<String> = ["a", "b", "d"].map(String::from).to_vec();
+    let ok = sim.run_until(Duration::from_secs(10), |s| {
+        answered.iter().all(|me| sees(s, me, &everyone, 10))
+    });
+    assert!(
+        ok,
+        "the points that answered see everyone, the stuck one included"
+    );
+    let stuck = sim.client("stuck");
+    assert_eq!(
+        stuck.offers, 1,
+        "the stuck point was offered its slots once"
+    );
+    assert!(
+        stuck.received.is_empty(),
+        "without an answer it receives nothing: {:?}",
+        stuck.received
+    );
+    // A later join still reaches everyone who answered.
+    sim.join("b", "e");
+    let with_e: Vec<String> = ["a", "b", "d", "e"].map(String::from).to_vec();
+    let ok = sim.run_until(Duration::from_secs(10), |s| {
+        with_e.iter().all(|me| sees(s, me, &with_e, 10))
+    });
+    assert!(ok, "a join after the stuck point is seen and sees");
+    assert_no_mislabel(&sim);
+}

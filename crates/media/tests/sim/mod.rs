@@ -92,6 +92,8 @@ pub struct Sim {
     rng: StdRng,
     /// Probability that a datagram is lost, each direction.
     pub loss: f64,
+    /// Points that never answer the server's offers (a stuck or hostile browser).
+    pub unanswered: std::collections::HashSet<String>,
     pub latency: Duration,
     next_peer: u64,
     next_port: u16,
@@ -132,6 +134,7 @@ impl Sim {
             wire: Vec::new(),
             rng: StdRng::seed_from_u64(seed),
             loss: 0.0,
+            unanswered: std::collections::HashSet::new(),
             latency: Duration::from_millis(10),
             next_peer: 1,
             next_port: 40000,
@@ -398,6 +401,9 @@ impl Sim {
                             .into_iter()
                             .map(|s| (Mid::from(s.mid.as_str()), (s.role, s.kind)))
                             .collect();
+                    }
+                    if self.unanswered.contains(&client.name) {
+                        continue;
                     }
                     let offer = SdpOffer::from_sdp_string(&sdp).unwrap();
                     let answer = client.rtc.sdp_api().accept_offer(offer).unwrap();
