@@ -67,6 +67,7 @@ const ACTION_ERROR_CODES = new Set(['not_allowed', 'rate_limited']);
  * @property {string} name
  * @property {HTMLElement} root
  * @property {HTMLElement} frame where a slot's video goes
+ * @property {HTMLElement} paused says the picture is paused for lack of bandwidth
  * @property {HTMLElement} badge
  * @property {HTMLElement} media the microphone and camera state (media-state.js)
  * @property {HTMLElement} markers
@@ -212,6 +213,8 @@ const state = {
   roster: new Map(),
   /** @type {Map<string, SlotMedia>} the receive slots of the connection, by media id */
   slots: new Map(),
+  /** @type {Map<string, string>} slots paused because the link is short: media id -> point */
+  pausedSlots: new Map(),
   /** @type {Map<string, Tile>} */
   tiles: new Map(),
   /** @type {MessageKey} */
@@ -859,8 +862,18 @@ function onSlots(slots) {
   }
 }
 
+/** Marks the tiles whose thumbnail is paused for lack of bandwidth. */
+function renderPaused() {
+  const paused = new Set(state.pausedSlots.values());
+  for (const [name, tile] of state.tiles) {
+    tile.paused.hidden = !paused.has(name);
+    tile.paused.textContent = t('tile.paused');
+  }
+}
+
 /** Takes every slot's element down. */
 function closeSlots() {
+  state.pausedSlots.clear();
   for (const media of state.slots.values()) {
     clearTimeout(media.emptyTimer);
     media.el.srcObject = null;
@@ -878,8 +891,17 @@ function onFeeds(feeds) {
   for (const feed of feeds) {
     const media = state.slots.get(feed.mid);
     if (!media) continue;
-    media.timeline.push(feed.since_ts, feed.point);
     clearTimeout(media.emptyTimer);
+    if (feed.paused && feed.point !== null) {
+      // The link cannot carry this thumbnail now: its tile says so, without a picture.
+      media.timeline.push(feed.since_ts, null);
+      state.pausedSlots.set(feed.mid, feed.point);
+      if (media.el instanceof HTMLVideoElement) placeSlot(media, null);
+      renderPaused();
+      continue;
+    }
+    if (state.pausedSlots.delete(feed.mid)) renderPaused();
+    media.timeline.push(feed.since_ts, feed.point);
     if (!(media.el instanceof HTMLVideoElement)) continue;
     if (typeof media.el.requestVideoFrameCallback !== 'function') {
       // No per-frame timestamps in this browser: follow the messages.
@@ -1227,6 +1249,7 @@ function reconcileTiles() {
     if (!state.tiles.has(name)) state.tiles.set(name, createTile(name));
   }
   placeSlots();
+  renderPaused();
   layout();
 }
 
@@ -1293,6 +1316,10 @@ function createTile(name) {
   frame.className = 'tile__video';
   // Until a slot brings this point's picture.
   root.classList.add('tile--no-video');
+  const paused = document.createElement('span');
+  paused.className = 'tile__paused';
+  paused.dataset.role = 'paused';
+  paused.hidden = true;
 
   const caption = document.createElement('figcaption');
   caption.className = 'tile__label';
@@ -1334,9 +1361,9 @@ function createTile(name) {
   remove.addEventListener('click', () => void state.host?.remove(name, remove));
   actions.append(spotlight, grant, mute, askUnmute, remove);
 
-  root.append(frame, top, actions, caption);
+  root.append(frame, paused, top, actions, caption);
   /** @type {Tile} */
-  const tile = { name, root, frame, badge, media, markers, quality, actions, spotlight, grant, askUnmute, mute, remove };
+  const tile = { name, root, frame, paused, badge, media, markers, quality, actions, spotlight, grant, askUnmute, mute, remove };
   renderTileMeta(tile);
   return tile;
 }
@@ -1547,6 +1574,7 @@ function renderAll() {
   renderControls();
   renderConnection();
   renderRoster();
+  renderPaused();
   layout();
   renderBriefing();
   state.host?.renderAll();

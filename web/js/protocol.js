@@ -75,7 +75,8 @@ export { ApiError };
 /** @typedef {SlotInfo & {track: MediaStreamTrack}} SlotTrack */
 /**
  * From RTP timestamp `since_ts` on, the slot `mid` carries `point` (null: nothing).
- * @typedef {{mid: string, point: string | null, since_ts: number | null}} SlotFeed
+ * `paused`: the slot is for `point` but the link cannot carry it now.
+ * @typedef {{mid: string, point: string | null, since_ts: number | null, paused: boolean}} SlotFeed
  */
 
 /** @typedef {'open' | 'directed' | 'presentation'} FloorMode */
@@ -936,5 +937,6 @@ function normalizeFeeds(feeds) {
       mid: f.mid,
       point: typeof f.point === 'string' ? f.point : null,
       since_ts: typeof f.since_ts === 'number' && Number.isInteger(f.since_ts) ? f.since_ts : null,
+      paused: f.paused === true,
     }));
 }

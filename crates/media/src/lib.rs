@@ -18,6 +18,7 @@
 //! numbers, timestamps that never go backwards and continuous VP8 picture ids, switched on
 //! keyframes.
 
+mod allocator;
 mod error;
 mod peer;
 mod sfu;

@@ -77,6 +77,10 @@ pub(crate) struct Peer {
     pub audio_only: bool,
     /// What of its media the peer was last told anybody receives.
     pub wanted: Option<Wanted>,
+    /// When its thumbnails were last paused or resumed.
+    pub last_allocation: Option<Instant>,
+    /// Whether its link shows that it is full (a low estimate alone pauses nothing).
+    pub congestion: crate::allocator::Congestion,
     pub quality: QualityTracker,
     /// When a frame of each kind (audio, video) last arrived from this peer, and was last
     /// written towards it: the trial run's "flows both ways".
@@ -240,6 +244,8 @@ pub(crate) struct RecvSlot {
     /// The told point changed and the subscriber has not been told yet, with the RTP
     /// timestamp of the first packet of the new point.
     pub tell: Option<Option<u32>>,
+    /// A thumbnail the subscriber's link cannot carry now (see `Sfu::allocate`).
+    pub paused: bool,
 }
 
 impl RecvSlot {
@@ -262,6 +268,7 @@ impl RecvSlot {
             pt_map: None,
             told: None,
             tell: None,
+            paused: false,
         }
     }
 
@@ -394,6 +401,8 @@ impl Peer {
             low_bandwidth: LowBandwidthWatch::default(),
             audio_only: false,
             wanted: None,
+            last_allocation: None,
+            congestion: crate::allocator::Congestion::default(),
             quality: QualityTracker::default(),
             last_in: [None; 2],
             last_out: [None; 2],

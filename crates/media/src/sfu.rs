@@ -17,6 +17,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
+use crate::allocator::{self, AUDIO_KBPS, HIGH_KBPS, LOW_KBPS, RESUME_AFTER};
 use crate::peer::{
     Layer, LowBandwidthWatch, Peer, PeerId, RecvSlot, SlotCounts, SlotState, SourceKey, TrackIn,
     Wanted, feed_index, kind_index,
@@ -221,6 +222,8 @@ enum Action {
     Forward(PeerId, Mid, Option<Rid>, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Published(PeerId, Mid, MediaKind, Vec<Rid>),
+    /// The peer's egress estimate changed: fit its thumbnails into it.
+    Allocate(PeerId),
 }
 
 impl Sfu {
@@ -656,13 +659,18 @@ impl Sfu {
             for slot in &mut peer.slots {
                 if let (Some(since_ts), Some(mid)) = (slot.tell, slot.mid()) {
                     slot.tell = None;
-                    changes.push((id, mid, slot.told, since_ts));
+                    // A paused slot names the point it waits to show.
+                    let (point, paused) = match slot.paused {
+                        true => (slot.want, true),
+                        false => (slot.told, false),
+                    };
+                    changes.push((id, mid, point, since_ts, paused));
                 }
             }
         }
         let mut feeds: Vec<SlotFeed> = Vec::new();
         let mut current = None;
-        for (id, mid, told, since_ts) in changes {
+        for (id, mid, told, since_ts, paused) in changes {
             if current.is_some_and(|c| c != id) {
                 let peer = current.take().expect("checked");
                 self.events.push_back(SfuEvent::Slots {
@@ -677,6 +685,7 @@ impl Sfu {
                     .and_then(|p| self.peers.get(&p))
                     .map(|p| p.label.to_string()),
                 since_ts,
+                paused,
             });
         }
         if let Some(peer) = current {
@@ -695,6 +704,95 @@ impl Sfu {
                 }
             }
             Action::Published(from, mid, kind, rids) => self.published(now, from, mid, kind, rids),
+            Action::Allocate(id) => self.allocate(now, id),
+        }
+    }
+
+    /// Fits what `id` receives into its egress estimate: audio first, then the stage (at the
+    /// high layer when the estimate allows), then as many thumbnails as the rest carries, the
+    /// first of its view first; the others are paused and the client says so (the rule:
+    /// [`allocator::thumbnails`]).
+    fn allocate(&mut self, now: Instant, id: PeerId) {
+        let high_min = self.config.high_layer_min_kbps;
+        let Some(peer) = self.peers.get(&id) else {
+            return;
+        };
+        let Some(kbps) = peer.bwe_kbps else {
+            return;
+        };
+        let mut used = 0;
+        for slot in peer.slots.iter().filter(|s| s.want.is_some()) {
+            used += match slot.role {
+                SlotRole::Audio => AUDIO_KBPS,
+                SlotRole::Page => 0,
+                _ if kbps >= high_min => HIGH_KBPS,
+                _ => LOW_KBPS,
+            };
+        }
+        // Page slots with a point, the first of the view first.
+        let rank = |p: PeerId| {
+            let label = self.peers.get(&p).map(|p| p.label.clone());
+            peer.view
+                .as_ref()
+                .and_then(|v| v.iter().position(|n| Some(&**n) == label.as_deref()))
+                .unwrap_or(usize::MAX)
+        };
+        let mut page: Vec<(usize, usize)> = peer
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                (s.role == SlotRole::Page).then_some(s.want.map(|w| (rank(w), i)))?
+            })
+            .collect();
+        page.sort_unstable();
+        let active = page.iter().filter(|(_, i)| !peer.slots[*i].paused).count();
+        let may_resume = peer
+            .last_allocation
+            .is_none_or(|t| now.saturating_duration_since(t) >= RESUME_AFTER);
+        let by_estimate = allocator::thumbnails(kbps, used, page.len(), active, may_resume);
+        let target = allocator::gated(
+            by_estimate,
+            page.len(),
+            active,
+            peer.congestion.congested(now),
+            peer.congestion.calm_for(now),
+            may_resume,
+        );
+        if target == active
+            && page
+                .iter()
+                .take(target)
+                .all(|(_, i)| !peer.slots[*i].paused)
+        {
+            return;
+        }
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        peer.last_allocation = Some(now);
+        let mut tell = false;
+        for (n, (_, index)) in page.iter().enumerate() {
+            let slot = &mut peer.slots[*index];
+            let pause = n >= target;
+            if pause == slot.paused {
+                continue;
+            }
+            slot.paused = pause;
+            if pause {
+                debug!(peer = %id, slot = index, kbps, "thumbnail paused: the link is short");
+                let after = slot.munger.timestamp_after();
+                slot.munger.switch_to(now, None);
+                slot.note_source(after);
+                // Said even when the slot had not started: the tile says why it is empty.
+                slot.tell = Some(after);
+                tell = true;
+            } else {
+                debug!(peer = %id, slot = index, kbps, "thumbnail resumed");
+            }
+        }
+        if tell {
+            self.to_tell.push(id);
         }
     }
 
@@ -799,6 +897,10 @@ impl Sfu {
             let Some(out_mid) = slot.mid() else {
                 return true;
             };
+            if slot.paused {
+                // The link is short: this thumbnail waits (see `allocate`).
+                return true;
+            }
             if slot.want == Some(from) {
                 let layer = match kind {
                     MediaKind::Audio => None,
@@ -1044,7 +1146,9 @@ impl Sfu {
             plans.push((member, [stage_video, presentation, page, audio]));
         }
         for (member, wanted) in plans {
-            self.assign_peer(now, member, &wanted);
+            if self.assign_peer(now, member, &wanted) {
+                self.allocate(now, member);
+            }
         }
         self.tell_publishers(&members, policy_speakers(self.policies.get(&**room)));
     }
@@ -1106,10 +1210,11 @@ impl Sfu {
     }
 
     /// Points the slots of `member` at the `wanted` points of each role (stage,
-    /// presentation, page, audio), keeping the slots whose point is still wanted.
-    fn assign_peer(&mut self, now: Instant, member: PeerId, wanted: &[Vec<PeerId>; 4]) {
+    /// presentation, page, audio), keeping the slots whose point is still wanted. Returns
+    /// whether any slot changed.
+    fn assign_peer(&mut self, now: Instant, member: PeerId, wanted: &[Vec<PeerId>; 4]) -> bool {
         let Some(peer) = self.peers.get_mut(&member) else {
-            return;
+            return false;
         };
         let mut changed: Vec<(usize, Option<PeerId>, usize)> = Vec::new();
         for (role, wanted) in ROLES.iter().zip(wanted) {
@@ -1130,6 +1235,9 @@ impl Sfu {
                 let next = newcomers.next().copied();
                 if peer.slots[i].want != next {
                     peer.slots[i].want = next;
+                    if next.is_none() {
+                        peer.slots[i].paused = false;
+                    }
                     let slot = &peer.slots[i];
                     let feed = feed_index(slot.kind, slot.role == SlotRole::Presentation);
                     changed.push((i, next, feed));
@@ -1137,7 +1245,7 @@ impl Sfu {
             }
         }
         if changed.is_empty() {
-            return;
+            return false;
         }
         let mut keyframes = Vec::new();
         let mut tell = false;
@@ -1179,6 +1287,7 @@ impl Sfu {
                 self.request_keyframe(now, (source, layer), screen, KeyframeRequestKind::Pli);
             }
         }
+        true
     }
 
     fn request_keyframe(
@@ -1419,6 +1528,8 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                 }
                 Event::PeerStats(stats) => {
                     let rtt = stats.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                    peer.congestion.observe(now, stats.egress_loss_fraction);
+                    actions.push(Action::Allocate(peer.id));
                     peer.quality.on_peer_stats(
                         stats.timestamp,
                         stats.peer_bytes_rx,
@@ -1429,6 +1540,7 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                 Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
                     let kbps = estimate.as_u64() / 1000;
                     peer.bwe_kbps = Some(kbps);
+                    actions.push(Action::Allocate(peer.id));
                     if let Some(kbps) = peer.low_bandwidth.observe(now, kbps) {
                         events.push_back(SfuEvent::LowBandwidth {
                             peer: peer.id,

@@ -466,3 +466,46 @@ fn a_point_that_never_answers_its_offer_costs_only_itself() {
     assert!(ok, "a join after the stuck point is seen and sees");
     assert_no_mislabel(&sim);
 }
+
+#[test]
+fn a_short_link_pauses_thumbnails_and_they_come_back() {
+    let mut sim = Sim::new(29);
+    sim.join_with("b1", "host", SlotCounts::with_page(8));
+    let points = names("p", 8);
+    for n in &points {
+        sim.join("b1", n);
+    }
+    sim.run(Duration::from_secs(3));
+    assert!(
+        sim.client("host").paused.is_empty(),
+        "paused on a good link"
+    );
+    // The host's link loses a third of what is sent: its estimate falls.
+    sim.loss = 0.3;
+    let ok = sim.run_until(Duration::from_secs(20), |s| {
+        !s.client("host").paused.is_empty()
+    });
+    let kbps = sim
+        .sfu
+        .quality(sim.now)
+        .iter()
+        .find(|q| q.label == "host")
+        .map(|q| q.kbps_out);
+    assert!(
+        ok,
+        "no thumbnail paused on a lossy link (host egress {kbps:?} kbit/s)"
+    );
+    // Paused slots name their point and carry no frames.
+    let paused: Vec<String> = sim.client("host").paused.values().cloned().collect();
+    assert!(paused.iter().all(|p| points.contains(p)));
+    sim.loss = 0.0;
+    let ok = sim.run_until(Duration::from_secs(60), |s| {
+        s.client("host").paused.is_empty()
+    });
+    assert!(
+        ok,
+        "thumbnails did not come back: {:?}",
+        sim.client("host").paused
+    );
+    assert_no_mislabel(&sim);
+}

@@ -228,6 +228,10 @@ pub struct SlotFeed {
     /// point the slot carried before. `None` when the slot never carried anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_ts: Option<u32>,
+    /// The slot is for `point`, but the client's link cannot carry it now: the picture is
+    /// paused until it can (the client says so on the tile).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// Audio or video.
@@ -336,11 +340,13 @@ mod tests {
                     mid: "2".into(),
                     point: Some("UBND thị xã Cửa Lò".into()),
                     since_ts: Some(4_000_000_000),
+                    paused: false,
                 },
                 SlotFeed {
                     mid: "3".into(),
                     point: None,
                     since_ts: None,
+                    paused: false,
                 },
             ],
         };

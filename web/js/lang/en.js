@@ -60,6 +60,7 @@ export default {
   'room.waitingPoints': 'No other point is sending video yet.',
   'room.self': 'Your camera',
   'room.cameraOff': 'Camera is off',
+  'tile.paused': 'Picture paused: low bandwidth',
   'roster.heading': 'Bridge points',
   'roster.count': '{online} of {total} online',
   'roster.online': 'Online',

@@ -60,6 +60,7 @@ export default {
   'room.waitingPoints': 'Chưa có điểm cầu nào khác gửi hình ảnh.',
   'room.self': 'Hình ảnh của bạn',
   'room.cameraOff': 'Camera đang tắt',
+  'tile.paused': 'Tạm dừng hình vì băng thông thấp',
   'roster.heading': 'Danh sách điểm cầu',
   'roster.count': '{online}/{total} đang trực tuyến',
   'roster.online': 'Trực tuyến',

@@ -61,6 +61,8 @@ pub struct Client {
     pub mislabelled: u64,
     /// Frames of slots the server never described.
     pub unlabelled: u64,
+    /// Slots the server said are paused for this link now: mid → point.
+    pub paused: HashMap<Mid, String>,
     /// Video frames received per simulcast layer (the byte the publisher marks it with).
     pub layers_received: HashMap<u8, u64>,
     pub keyframe_requests: u64,
@@ -228,6 +230,7 @@ impl Sim {
             received: HashMap::new(),
             mislabelled: 0,
             unlabelled: 0,
+            paused: HashMap::new(),
             layers_received: HashMap::new(),
             keyframe_requests: 0,
             keyframe_wanted: false,
@@ -377,6 +380,14 @@ impl Sim {
                     for feed in feeds {
                         let mid = Mid::from(feed.mid.as_str());
                         assert!(client.slots.contains_key(&mid), "a feed of an unknown slot");
+                        match (&feed.point, feed.paused) {
+                            (Some(point), true) => {
+                                client.paused.insert(mid, point.clone());
+                            }
+                            _ => {
+                                client.paused.remove(&mid);
+                            }
+                        }
                         let timeline = client.feeds.entry(mid).or_default();
                         timeline.push((feed.since_ts.unwrap_or(0), feed.point.clone()));
                         // Enough history for the frames still in flight.
