@@ -425,6 +425,46 @@ describe('a newcomer runs the demo and sees a complete briefing', { timeout: sec
     assert.deepEqual(client.console.filter((line) => line.includes('pageerror')), [], 'no script errors on the page');
   }));
 
+  it('the secretary notes what a speaker said and the minutes print it under "Nội dung"', () => diagnosed('speech-note', async () => {
+    const link = linkOf(demo.previous, HOST);
+    const page = await openDossier(link);
+    const speeches = page.getByTestId('speech');
+    await openTab(page, 'minutes', async () => (await speeches.count()) === 3,
+      async () => ({ speeches: await speeches.allTextContents(), error: await visibleText(page.getByTestId('speeches-error')) }));
+    const speaker = speeches.nth(1);
+    const pointName = /** @type {string} */ (await speaker.locator('strong').textContent());
+    const note = speaker.getByTestId('speech-note');
+    await note.fill('  Xã đã phủ sóng 4G toàn bộ các thôn;\nđề nghị hỗ trợ kinh phí đài truyền thanh.  ');
+    await speaker.getByTestId('speech-note-save').click();
+    let problem = '';
+    await waitFor(async () => {
+      problem = await visibleText(page.getByTestId('speech').nth(1).getByTestId('speech-note-error'));
+      return (await page.getByTestId('speech').nth(1).getAttribute('data-noted')) === 'true';
+    }, { message: () => `the note saved; error: ${JSON.stringify(problem)}` });
+    assert.equal(await page.getByTestId('speech').nth(1).getByTestId('speech-note').inputValue(),
+      'Xã đã phủ sóng 4G toàn bộ các thôn;\nđề nghị hỗ trợ kinh phí đài truyền thanh.', 'the form shows what was stored');
+
+    const token = dossierToken(link.dossier);
+    const minutes = await server.get(`/api/briefings/${encodeURIComponent(demo.previous)}/minutes`, { token });
+    assert.equal(minutes.status, 200, minutes.text);
+    const noted = minutes.body.speakers.filter((/** @type {any} */ s) => s.topic?.startsWith('Xã đã phủ sóng 4G'));
+    assert.deepEqual(noted.map((/** @type {any} */ s) => s.point), [pointName]);
+    const pdf = await server.get(`/api/briefings/${encodeURIComponent(demo.previous)}/minutes.pdf`, { token });
+    assert.equal(pdf.status, 200, pdf.text.slice(0, 300));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'giaoban-e2e-demo-'));
+    try {
+      const file = path.join(dir, 'bien-ban.pdf');
+      await fs.writeFile(file, pdf.bytes);
+      const text = (await pdfText(file)).normalize('NFC').replace(/\s+/g, ' ');
+      for (const expected of ['Xã đã phủ sóng 4G', 'đài truyền thanh.']) {
+        assert.ok(text.includes(expected), `${JSON.stringify(expected)} in the minutes: ${text.slice(text.indexOf('2. Phát biểu'), text.indexOf('2. Phát biểu') + 1200)}`);
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(client.console.filter((line) => line.includes('pageerror')), [], 'no script errors on the page');
+  }));
+
   // Last quarter's briefing ran from 08:00 to 10:05 Vietnam time (01:00–03:05 UTC); the minutes
   // give its times as they were read in the province.
   it("last quarter's minutes give the times of day in Vietnam time", async () => {

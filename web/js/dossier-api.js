@@ -193,6 +193,16 @@ export { ApiError };
  */
 
 /**
+ * One turn at the floor, with the secretary's note of what was said.
+ * @typedef {object} Speech
+ * @property {number} id
+ * @property {string} point_name
+ * @property {string} granted_at RFC 3339
+ * @property {string | null} ended_at RFC 3339; `null` while the point holds the floor
+ * @property {string | null} note
+ */
+
+/**
  * @typedef {object} UnitStatistics
  * @property {string} unit_code
  * @property {string} unit
@@ -492,6 +502,21 @@ export class DossierApi {
    */
   async setMinutesDetails(details) {
     return detailsOf(await this.#json('PUT', '/minutes/details', details));
+  }
+
+  /** @returns {Promise<Speech[]>} every turn at the floor, the earliest first */
+  speeches() {
+    return this.#json('GET', '/minutes/speeches');
+  }
+
+  /**
+   * Writes the secretary's note of one turn at the floor; a blank note clears it.
+   * @param {number} id
+   * @param {string} note
+   * @returns {Promise<Speech>} as stored
+   */
+  setSpeechNote(id, note) {
+    return this.#json('PUT', `/minutes/speeches/${encodeURIComponent(String(id))}`, { note });
   }
 
   /** @returns {Promise<Blob>} the minutes as an HTML page */

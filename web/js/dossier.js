@@ -18,6 +18,7 @@ import { ConclusionsPart } from './dossier/conclusions.js';
 import { TasksPart } from './dossier/tasks.js';
 import { MinutesPart } from './dossier/minutes.js';
 import { MinutesDetailsPart } from './dossier/minutes-details.js';
+import { SpeechesPart } from './dossier/speeches.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./dossier-api.js').DossierSession} DossierSession */
@@ -90,7 +91,7 @@ async function main() {
   state.parts.set('followup', [new ConclusionsPart(ctx, section('conclusions-section')), new TasksPart(ctx, section('tasks-section'))]);
   if (isHost) {
     state.parts.set('dashboard', [new IndicatorSetPart(ctx, section('indicator-set-section')), new DashboardPart(ctx, section('dashboard-section'))]);
-    state.parts.set('minutes', [new MinutesDetailsPart(ctx, section('minutes-details-section')), new MinutesPart(ctx, section('minutes-section'))]);
+    state.parts.set('minutes', [new MinutesDetailsPart(ctx, section('minutes-details-section')), new SpeechesPart(ctx, section('speeches-section')), new MinutesPart(ctx, section('minutes-section'))]);
   }
 
   wireTabs(isHost);

@@ -214,9 +214,14 @@ fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
                         text::clock(&s.from),
                         text::clock(&s.to)
                     ))),
-                    text::non_empty(s.topic.as_deref())
-                        .map(|t| cell(regular(t)))
-                        .unwrap_or_default(),
+                    // The secretary's note may run to several paragraphs.
+                    s.topic
+                        .as_deref()
+                        .map(text::paragraphs)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| vec![regular(p)])
+                        .collect(),
                 ]
             })
             .collect();
@@ -684,6 +689,47 @@ mod tests {
             ])
         );
         assert!(plain(&blocks).contains("\"08:10 – 08:30\""));
+    }
+
+    #[test]
+    fn the_note_of_a_speech_fills_its_content_one_paragraph_per_line() {
+        let m = Minutes {
+            speakers: vec![
+                SpeakerLine {
+                    point: "UBND phường Trường Vinh".into(),
+                    from: "08:10".into(),
+                    to: "08:20".into(),
+                    topic: Some(
+                        "Báo cáo kết quả chuyển đổi số.\n\n Đề nghị hỗ trợ kinh phí. ".into(),
+                    ),
+                },
+                SpeakerLine {
+                    point: "UBND xã Hưng Nguyên".into(),
+                    from: "08:20".into(),
+                    to: "08:25".into(),
+                    topic: Some(" \n ".into()),
+                },
+            ],
+            ..Minutes::default()
+        };
+
+        let blocks = Document::from_minutes(&m).blocks;
+
+        let rows = blocks
+            .iter()
+            .find_map(|b| match b {
+                Block::Table { columns, rows } if columns[3].title == "Nội dung" => Some(rows),
+                _ => None,
+            })
+            .expect("the speakers' table");
+        assert_eq!(
+            rows[0][3],
+            vec![
+                vec![regular("Báo cáo kết quả chuyển đổi số.".into())],
+                vec![regular("Đề nghị hỗ trợ kinh phí.".into())],
+            ]
+        );
+        assert!(rows[1][3].is_empty(), "a blank note leaves the cell empty");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! The document is drawn from the same [`Document`] as the PDF and the page, in Times New
 //! Roman 13 pt on A4 with the margins of Nghị định 30/2020/NĐ-CP (top and bottom 20 mm, left
-//! 30 mm, right 15 mm). A DOCX file is a ZIP archive of XML parts; this one has five parts,
+//! 30 mm, right 15 mm), the page number centred in the top margin from the second page on, as
+//! the Decree asks. A DOCX file is a ZIP archive of XML parts; this one has six parts,
 //! stored without compression (every reader accepts it, and the text is a few kilobytes), so
 //! the archive is written here in full rather than pulling in a ZIP library.
 
@@ -22,6 +23,7 @@ pub fn render_docx(m: &Minutes) -> Vec<u8> {
     zip.add("_rels/.rels", ROOT_RELS.as_bytes());
     zip.add("word/_rels/document.xml.rels", DOCUMENT_RELS.as_bytes());
     zip.add("word/styles.xml", STYLES.as_bytes());
+    zip.add("word/header1.xml", PAGE_NUMBER_HEADER.as_bytes());
     zip.add("word/document.xml", document_xml(&doc).as_bytes());
     zip.finish()
 }
@@ -38,7 +40,7 @@ const KIND: u32 = 28;
 fn document_xml(doc: &Document) -> String {
     let mut x = String::from(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>"#,
     );
     for block in &doc.blocks {
         match block {
@@ -76,7 +78,8 @@ fn document_xml(doc: &Document) -> String {
         }
     }
     x.push_str(
-        r#"<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="851" w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr></w:body></w:document>"#,
+        // `titlePg` gives the first page its own header, which is left empty: no number there.
+        r#"<w:sectPr><w:headerReference w:type="default" r:id="rId2"/><w:titlePg/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="851" w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr></w:body></w:document>"#,
     );
     x
 }
@@ -393,13 +396,17 @@ fn escape(text: &str) -> String {
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/></Types>"#;
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/></Types>"#;
 
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
 
 const DOCUMENT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/></Relationships>"#;
+
+/// The header of every page but the first: the page number (a `PAGE` field), centred, 13 pt.
+const PAGE_NUMBER_HEADER: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>2</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:hdr>"#;
 
 /// Times New Roman 13 pt everywhere, in Vietnamese, single-spaced.
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -510,6 +517,18 @@ mod tests {
         assert!(docx.starts_with(b"PK\x03\x04"));
         let end = docx.len() - 22;
         assert_eq!(&docx[end..end + 4], b"PK\x05\x06");
-        assert_eq!(u16::from_le_bytes([docx[end + 10], docx[end + 11]]), 5);
+        assert_eq!(u16::from_le_bytes([docx[end + 10], docx[end + 11]]), 6);
+    }
+
+    #[test]
+    fn pages_after_the_first_are_numbered_in_the_header() {
+        let docx = render_docx(&Minutes::default());
+        let raw = String::from_utf8_lossy(&docx);
+
+        assert!(raw.contains("word/header1.xml"));
+        assert!(raw.contains("<w:instrText xml:space=\"preserve\"> PAGE </w:instrText>"));
+        assert!(raw.contains(r#"<w:headerReference w:type="default" r:id="rId2"/><w:titlePg/>"#));
+        assert!(raw.contains(r#"Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml""#));
+        assert!(raw.contains(r#"PartName="/word/header1.xml""#));
     }
 }

@@ -120,7 +120,8 @@ pub struct SpeakerLine {
     pub from: String,
     /// When the floor was taken back (RFC 3339 or text).
     pub to: String,
-    /// What it spoke about, if recorded.
+    /// What it said, as the secretary noted it, if recorded; printed under "Nội dung", one
+    /// paragraph per line.
     #[serde(default)]
     pub topic: Option<String>,
 }

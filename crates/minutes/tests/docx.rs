@@ -16,7 +16,8 @@ z = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))
 bad = z.testzip()
 assert bad is None, bad
 assert sorted(z.namelist()) == sorted(["[Content_Types].xml", "_rels/.rels",
-    "word/_rels/document.xml.rels", "word/styles.xml", "word/document.xml"]), z.namelist()
+    "word/_rels/document.xml.rels", "word/styles.xml", "word/header1.xml",
+    "word/document.xml"]), z.namelist()
 for name in z.namelist():
     xml.dom.minidom.parseString(z.read(name))  # well-formed XML
 doc = z.read("word/document.xml").decode("utf-8")

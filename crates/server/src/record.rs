@@ -85,7 +85,7 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
             point: f.point_name,
             from: in_vietnam(&f.granted_at),
             to: f.ended_at.as_deref().map(in_vietnam).unwrap_or_default(),
-            topic: None,
+            topic: f.note,
         })
         .collect();
     let presentations = store

@@ -6,12 +6,12 @@
 
 use giaoban_model::{BriefingId, PointId};
 use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::quoted;
 use crate::schedule::{MAX_UNIX_MS, utc_from_unix_ms};
-use crate::text::check_line;
+use crate::text::{check_line, valid_note};
 use crate::{MAX_NAME_CHARS, Store, StoreError};
 
 /// Longest reason of a roll-call answer, in characters.
@@ -19,6 +19,9 @@ pub const MAX_REASON_CHARS: usize = 500;
 
 /// Longest reason for the end of a floor grant, in characters.
 pub const MAX_FLOOR_END_REASON_CHARS: usize = 100;
+
+/// Longest note of what was said during a floor grant, in characters.
+pub const MAX_FLOOR_NOTE_CHARS: usize = 4000;
 
 /// A table of spans of time that start and end once, with a reason for the end: floor grants,
 /// presentations.
@@ -60,6 +63,8 @@ pub(crate) const ROLL_CALL_STATUSES: &[&str] = &["present", "substitute", "absen
 /// One grant of the floor, for the minutes of a briefing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FloorRecord {
+    /// The grant's number, which [`Store::set_floor_note`] takes.
+    pub id: i64,
     pub point_name: String,
     /// RFC 3339 in UTC.
     pub granted_at: String,
@@ -69,6 +74,8 @@ pub struct FloorRecord {
     pub seconds_limit: Option<u32>,
     /// Why the grant ended, as the server recorded it; `None` while it lasts.
     pub end_reason: Option<String>,
+    /// The secretary's note of what the point said; `None` until written.
+    pub note: Option<String>,
 }
 
 impl Store {
@@ -245,24 +252,51 @@ impl Store {
         let tx = conn.transaction()?;
         ensure_briefing(&tx, briefing)?;
         let log: Vec<_> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT p.name, f.granted_at_ms, f.ended_at_ms, f.seconds_limit, f.end_reason
-                 FROM floor_grants f JOIN points p ON p.id = f.point_id
-                 WHERE p.briefing_id = ?1 ORDER BY f.granted_at_ms, f.id",
-            )?;
-            let rows = stmt.query_map([&briefing.0], |row| {
-                Ok(FloorRecord {
-                    point_name: row.get(0)?,
-                    granted_at: timestamp(row, 1)?,
-                    ended_at: optional_timestamp(row, 2)?,
-                    seconds_limit: row.get(3)?,
-                    end_reason: row.get(4)?,
-                })
-            })?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "{FLOOR_RECORD_SELECT} WHERE p.briefing_id = ?1 ORDER BY f.granted_at_ms, f.id"
+            ))?;
+            let rows = stmt.query_map([&briefing.0], floor_record)?;
             rows.collect::<Result<_, _>>()?
         };
         tx.commit()?;
         Ok(log)
+    }
+
+    /// Writes the secretary's note of what was said during floor grant `id` of a briefing and
+    /// returns the grant as stored. The note is trimmed; a blank one clears it. It may span
+    /// lines, up to [`MAX_FLOOR_NOTE_CHARS`] characters.
+    ///
+    /// [`StoreError::NotFound`] for an unknown briefing or a grant of another briefing,
+    /// [`StoreError::Invalid`] for an overlong note or one with control characters.
+    pub fn set_floor_note(
+        &self,
+        briefing: &BriefingId,
+        id: i64,
+        note: &str,
+    ) -> Result<FloorRecord, StoreError> {
+        let note = valid_note("note", note, MAX_FLOOR_NOTE_CHARS)?;
+        let note = (!note.is_empty()).then_some(note);
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_briefing(&tx, briefing)?;
+        let changed = tx.execute(
+            "UPDATE floor_grants SET note = ?3
+             WHERE id = ?2 AND point_id IN (SELECT id FROM points WHERE briefing_id = ?1)",
+            params![briefing.0, id, note],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!(
+                "there is no floor grant {id} in briefing {}",
+                quoted(&briefing.0)
+            )));
+        }
+        let record = tx.query_row(
+            &format!("{FLOOR_RECORD_SELECT} WHERE f.id = ?1"),
+            [id],
+            floor_record,
+        )?;
+        tx.commit()?;
+        Ok(record)
     }
 
     /// Locks a briefing (no new joins) or unlocks it. The lock lasts across restarts.
@@ -290,6 +324,23 @@ impl Store {
             .optional()?
             .ok_or_else(|| no_such_briefing(briefing))
     }
+}
+
+/// The columns of a [`FloorRecord`], for [`floor_record`]; a `WHERE` follows.
+const FLOOR_RECORD_SELECT: &str =
+    "SELECT f.id, p.name, f.granted_at_ms, f.ended_at_ms, f.seconds_limit, f.end_reason, f.note
+     FROM floor_grants f JOIN points p ON p.id = f.point_id";
+
+fn floor_record(row: &Row<'_>) -> rusqlite::Result<FloorRecord> {
+    Ok(FloorRecord {
+        id: row.get(0)?,
+        point_name: row.get(1)?,
+        granted_at: timestamp(row, 2)?,
+        ended_at: optional_timestamp(row, 3)?,
+        seconds_limit: row.get(4)?,
+        end_reason: row.get(5)?,
+        note: row.get(6)?,
+    })
 }
 
 /// `answer` trimmed, with blank texts dropped, if it is acceptable.
@@ -551,18 +602,22 @@ mod tests {
             store.floor_log(&b.id).unwrap(),
             [
                 FloorRecord {
+                    id: first,
                     point_name: "UBND huyện Kỳ Sơn".into(),
                     granted_at: "2026-12-01T01:01:00Z".into(),
                     ended_at: Some("2026-12-01T01:03:00Z".into()),
                     seconds_limit: Some(120),
                     end_reason: Some("expired".into()),
+                    note: None,
                 },
                 FloorRecord {
+                    id: later,
                     point_name: "UBND thị xã Cửa Lò".into(),
                     granted_at: "2026-12-01T01:05:00Z".into(),
                     ended_at: None,
                     seconds_limit: None,
                     end_reason: None,
+                    note: None,
                 },
             ]
         );
@@ -598,6 +653,71 @@ mod tests {
                 .map(drop),
         );
         assert_eq!(store.floor_log(&a.id).unwrap()[0].ended_at, None);
+    }
+
+    #[test]
+    fn a_floor_note_is_kept_trimmed_and_cleared_when_blank() {
+        let (_dir, store) = temp_store();
+        let (b, p) = briefing_with(&store, &["UBND xã Hưng Nguyên", "UBND phường Vinh Hưng"]);
+        let grant = store.record_floor_start(&b.id, &p[1].id, T0, None).unwrap();
+        let other = store
+            .record_floor_start(&b.id, &p[2].id, T0 + 1, None)
+            .unwrap();
+
+        let set = store
+            .set_floor_note(
+                &b.id,
+                grant,
+                "  Báo cáo tiến độ chuyển đổi số.\nĐề nghị hỗ trợ đường truyền.  ",
+            )
+            .unwrap();
+
+        let expected = "Báo cáo tiến độ chuyển đổi số.\nĐề nghị hỗ trợ đường truyền.";
+        assert_eq!((set.id, set.note.as_deref()), (grant, Some(expected)));
+        let log = store.floor_log(&b.id).unwrap();
+        assert_eq!(log[0].note.as_deref(), Some(expected));
+        assert_eq!(log[1].note, None, "the other grant keeps no note");
+
+        store.set_floor_note(&b.id, grant, " \n ").unwrap();
+        assert_eq!(store.floor_log(&b.id).unwrap()[0].note, None);
+        assert_eq!(store.floor_log(&b.id).unwrap()[1].id, other);
+    }
+
+    #[test]
+    fn a_bad_floor_note_or_a_grant_of_another_briefing_changes_nothing() {
+        let (_dir, store) = temp_store();
+        let (a, pa) = briefing_with(&store, &["A"]);
+        let (b, _) = briefing_with(&store, &["A"]);
+        let grant = store
+            .record_floor_start(&a.id, &pa[1].id, T0, None)
+            .unwrap();
+        store.set_floor_note(&a.id, grant, "Ý kiến").unwrap();
+        assert!(
+            store
+                .set_floor_note(&a.id, grant, &"ử".repeat(MAX_FLOOR_NOTE_CHARS))
+                .is_ok()
+        );
+        store.set_floor_note(&a.id, grant, "Ý kiến").unwrap();
+
+        let long = invalid(
+            store
+                .set_floor_note(&a.id, grant, &"a".repeat(MAX_FLOOR_NOTE_CHARS + 1))
+                .map(drop),
+        );
+        let control = invalid(store.set_floor_note(&a.id, grant, "Ý\u{7}kiến").map(drop));
+        let elsewhere = store.set_floor_note(&b.id, grant, "Ý kiến khác");
+        let unknown = store.set_floor_note(&a.id, grant + 99, "Ý kiến khác");
+        let no_briefing = store.set_floor_note(&BriefingId("nope".into()), grant, "x");
+
+        assert_eq!(long, "note must be at most 4000 characters");
+        assert_eq!(control, "note must not contain control characters");
+        for result in [elsewhere, unknown, no_briefing] {
+            assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        }
+        assert_eq!(
+            store.floor_log(&a.id).unwrap()[0].note.as_deref(),
+            Some("Ý kiến")
+        );
     }
 
     #[test]

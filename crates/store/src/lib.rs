@@ -81,7 +81,8 @@ pub use comments::{
     Comment, MAX_COMMENT_ANSWER_CHARS, MAX_COMMENT_CHARS, MAX_COMMENTS_PER_BRIEFING,
 };
 pub use direction::{
-    FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_REASON_CHARS, RollCallRecord,
+    FLOOR_END_RESTART, FloorRecord, MAX_FLOOR_END_REASON_CHARS, MAX_FLOOR_NOTE_CHARS,
+    MAX_REASON_CHARS, RollCallRecord,
 };
 pub use documents::{
     Document, DocumentRejection, MAX_DOCUMENT_BYTES, MAX_FILE_NAME_CHARS, NewDocument,

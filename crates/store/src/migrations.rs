@@ -361,6 +361,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_by_time ON audit_log (at_ms);
     CREATE INDEX audit_log_by_briefing ON audit_log (briefing_id, at_ms);
     ",
+    // 14: the secretary's note of what a point said while it held the floor, printed in the
+    // "Nội dung" column of the minutes' speeches.
+    "
+    ALTER TABLE floor_grants ADD COLUMN note TEXT NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

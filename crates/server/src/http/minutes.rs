@@ -1,19 +1,21 @@
 //! The minutes ("biên bản") of a briefing: gathered from the store, served as JSON, as a page
 //! and as a PDF, and mailed to the invited units; the host fills in the details the briefing
-//! does not record (number, place, chair, secretary). See docs/substance.md ("Minutes").
+//! does not record (number, place, chair, secretary) and the secretary's note of what each
+//! speaker said. See docs/substance.md ("Minutes").
 
-use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use giaoban_minutes::Minutes;
-use giaoban_store::MinutesDetails;
+use giaoban_store::{FloorRecord, MinutesDetails};
+use serde::Deserialize;
 
 use super::auth::Access;
 use super::error::ApiError;
-use super::extract::json_body;
+use super::extract::{item_id, json_body};
 use super::mail::mailer;
 use crate::record;
 use crate::state::AppState;
@@ -29,6 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/briefings/{id}/minutes/details",
             get(details).put(set_details),
+        )
+        .route("/api/briefings/{id}/minutes/speeches", get(speeches))
+        .route(
+            "/api/briefings/{id}/minutes/speeches/{grant}",
+            put(set_speech_note),
         )
 }
 
@@ -119,6 +126,37 @@ async fn set_details(
     let details = state.store.set_minutes_details(access.id(), &body)?;
     tracing::debug!(briefing = %access.id(), "minutes details set");
     Ok(Json(details))
+}
+
+/// Every floor grant of the briefing, the earliest first, with the secretary's notes.
+async fn speeches(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<Vec<FloorRecord>>, ApiError> {
+    access.require_host()?;
+    Ok(Json(state.store.floor_log(access.id())?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    note: String,
+}
+
+/// Writes the secretary's note of what was said during one floor grant; a blank note clears
+/// it. Answers the grant as stored.
+async fn set_speech_note(
+    State(state): State<AppState>,
+    access: Access,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: Result<Json<NoteBody>, JsonRejection>,
+) -> Result<Json<FloorRecord>, ApiError> {
+    access.require_host()?;
+    let grant = item_id(path, "floor grant")?;
+    let body = json_body(body)?;
+    let record = state.store.set_floor_note(access.id(), grant, &body.note)?;
+    tracing::debug!(briefing = %access.id(), grant, "speech note set");
+    Ok(Json(record))
 }
 
 fn internal(reason: &str) -> ApiError {
@@ -543,6 +581,98 @@ mod tests {
             "Bà Trần Thị Bình",
             "Hội trường tầng 3",
         ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_host_or_the_organiser_reads_and_notes_the_speeches() {
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+        let grant = app.store.floor_log(&app.briefing_id()).unwrap()[0].id;
+
+        app.assert_roles(
+            "GET",
+            &app.path("/minutes/speeches"),
+            None,
+            &["admin", "host"],
+        )
+        .await;
+        app.assert_roles(
+            "PUT",
+            &app.path(&format!("/minutes/speeches/{grant}")),
+            Some(json!({"note": "Ý kiến"})),
+            &["admin", "host"],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn the_secretarys_note_of_a_speech_fills_its_content_in_the_minutes() {
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+        let list = app
+            .send("GET", &app.path("/minutes/speeches"), Some(&app.host), None)
+            .await;
+        let grant = list.json()[0]["id"].as_i64().unwrap();
+        let note_path = app.path(&format!("/minutes/speeches/{grant}"));
+
+        let set = app
+            .send(
+                "PUT",
+                &note_path,
+                Some(&app.host),
+                Some(
+                    json!({"note": "  Báo cáo kết quả chuyển đổi số; đề nghị bổ sung \
+                                     kinh phí nâng cấp đường truyền.  "}),
+                ),
+            )
+            .await;
+        let unknown = app
+            .send(
+                "PUT",
+                &app.path(&format!("/minutes/speeches/{}", grant + 50)),
+                Some(&app.host),
+                Some(json!({"note": "x"})),
+            )
+            .await;
+        let not_a_number = app
+            .send(
+                "PUT",
+                &app.path("/minutes/speeches/abc"),
+                Some(&app.host),
+                Some(json!({"note": "x"})),
+            )
+            .await;
+        let too_long = app
+            .send(
+                "PUT",
+                &note_path,
+                Some(&app.host),
+                Some(json!({"note": "a".repeat(4001)})),
+            )
+            .await;
+        let m = app
+            .send("GET", &app.path("/minutes"), Some(&app.host), None)
+            .await
+            .json();
+        let pdf = app
+            .send("GET", &app.path("/minutes.pdf"), Some(&app.host), None)
+            .await;
+
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.json()[0]["point_name"], "UBND thị xã Cửa Lò");
+        assert_eq!(list.json()[0]["note"], Value::Null);
+        assert_eq!(set.status, StatusCode::OK, "{}", set.json());
+        let note = "Báo cáo kết quả chuyển đổi số; đề nghị bổ sung kinh phí nâng cấp đường truyền.";
+        assert_eq!(set.json()["note"], note);
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert_eq!(not_a_number.status, StatusCode::NOT_FOUND);
+        assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(m["speakers"][0]["topic"], note);
+        let text = pdf_text(&pdf.bytes);
+        for expected in ["Báo cáo kết quả chuyển đổi", "nâng cấp đường truyền."]
+        {
             assert!(text.contains(expected), "{expected:?} not in {text}");
         }
     }
