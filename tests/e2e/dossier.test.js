@@ -138,7 +138,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     };
     await fillRow(0, { ...REVENUE, value: 'khoảng một nghìn' });
     await fillRow(1, ONLINE);
-    assert.equal(await visibleText(rows.nth(1).getByTestId('indicator-percent')), '90%', 'live % of plan of 45 / 50');
+    assert.equal(await visibleText(rows.nth(1).getByTestId('indicator-percent')), '90,0%', 'live % of plan of 45 / 50');
     assert.equal(await visibleText(rows.nth(0).getByTestId('indicator-percent')), '—', 'no % for a value that is not a number');
 
     // Act: submit; the server refuses it.
@@ -241,9 +241,9 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.match(await visibleText(unitCell(CUA_LO, REVENUE.name)), /^1\.130,5/);
     assert.equal(await visibleText(unitCell(NGHI_LOC, REVENUE.name)), '—');
     assert.equal(await visibleText(footCell('indicator-total', REVENUE.name)), '1.130,5');
-    assert.equal(await visibleText(footCell('indicator-total-plan', REVENUE.name)), '1.200');
+    assert.equal(await visibleText(footCell('indicator-total-plan', REVENUE.name)), '1.200,0', 'triệu đồng: one decimal');
     assert.equal(await visibleText(footCell('indicator-total-percent', REVENUE.name)), '94,2%');
-    assert.equal(await visibleText(footCell('indicator-total-percent', ONLINE.name)), '90%');
+    assert.equal(await visibleText(footCell('indicator-total-percent', ONLINE.name)), '90,0%');
     const bars = page.locator('[data-testid=dashboard-chart-svg] g[data-indicator]');
     assert.deepEqual(await bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-indicator'), g.getAttribute('data-percent')])), [
       [REVENUE.name, '94.2'],
@@ -303,7 +303,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     assert.equal(await first.getByTestId('indicator-plan').inputValue(), '12');
     assert.equal(await first.getByTestId('indicator-remove').isVisible(), false, 'the host\'s indicator cannot be removed');
     await first.getByTestId('indicator-value').fill('9');
-    assert.equal(await visibleText(first.getByTestId('indicator-percent')), '75%');
+    assert.equal(await visibleText(first.getByTestId('indicator-percent')), '75,0%');
     await unit.getByTestId('report-submit').click();
     await waitFor(async () => (await visibleText(unit.getByTestId('dossier-notice'))).startsWith('Đã nộp báo cáo'), { message: 'the report updated' });
 
@@ -313,7 +313,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     let shownTotal = '';
     await waitFor(async () => (shownTotal = await visibleText(total)) === '9', { message: () => `the total of ${BTS.name}: ${JSON.stringify(shownTotal)}` });
     assert.equal(await visibleText(host.locator(`tfoot td[data-testid=indicator-total-plan][data-indicator=${JSON.stringify(BTS.name)}]`)), '12');
-    assert.equal(await visibleText(host.locator(`tfoot td[data-testid=indicator-total-percent][data-indicator=${JSON.stringify(BTS.name)}]`)), '75%');
+    assert.equal(await visibleText(host.locator(`tfoot td[data-testid=indicator-total-percent][data-indicator=${JSON.stringify(BTS.name)}]`)), '75,0%');
     const dashboard = await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/dashboard`, { token: briefing.tokens[HOST] });
     assert.deepEqual(dashboard.body.indicators.map((/** @type {any} */ i) => [i.name, i.defined]).slice(0, 1), [[BTS.name, true]]);
   }));

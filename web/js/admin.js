@@ -4,7 +4,8 @@
 // The admin cookie (HttpOnly) was set by /admin/login; same-origin fetches carry it.
 // Names and titles are user input: they only ever reach the page through textContent.
 
-import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber } from './i18n.js';
+import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber, locale } from './i18n.js';
+import { formatFraction } from './numbers.js';
 import { ApiError, requestBlob, requestJson, readApiError } from './api.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
@@ -818,7 +819,7 @@ function renderStatistics() {
       code.textContent = ` (${s.unit_code})`;
       name.append(code);
       row.append(name);
-      const rate = s.attendance_rate === null ? '—' : formatNumber(s.attendance_rate, { style: 'percent', maximumFractionDigits: 1 });
+      const rate = formatFraction(s.attendance_rate, locale());
       for (const [key, text] of /** @type {[string, string][]} */ ([
         ['invited', count(s.briefings_invited)],
         ['attended', count(s.briefings_attended)],

@@ -3,7 +3,8 @@
 // actions of the host's grid call the same methods. Point names, topics, substitutes and
 // reasons are user input: they only ever reach the page through textContent.
 
-import { t, formatTime, formatNumber } from './i18n.js';
+import { t, formatTime, locale } from './i18n.js';
+import { formatFraction } from './numbers.js';
 import { ApiError } from './api.js';
 import { limits } from './limits.js';
 
@@ -110,9 +111,7 @@ export function formatRtt(ms) {
 
 /** @param {number | null | undefined} fraction */
 export function formatLoss(fraction) {
-  return typeof fraction === 'number'
-    ? formatNumber(fraction, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 })
-    : '—';
+  return formatFraction(fraction, locale());
 }
 
 /**

@@ -3,7 +3,8 @@
 // verdict, what to ask the network administrator, and the figures behind them. "Chạy lại"
 // measures again. Any point can run it, the host included, during the trial run or anytime.
 
-import { t, formatNumber } from './i18n.js';
+import { t, formatNumber, locale } from './i18n.js';
+import { formatFraction } from './numbers.js';
 import { MEASURE_MS, THRESHOLDS, runNetCheck } from './netcheck.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
@@ -242,5 +243,5 @@ function kbps(value) {
 
 /** @param {number} fraction */
 function percent(fraction) {
-  return formatNumber(fraction, { style: 'percent', maximumFractionDigits: 1 });
+  return formatFraction(fraction, locale());
 }

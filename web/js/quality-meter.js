@@ -2,7 +2,8 @@
 // weak or poor and why, read from the peer connection's statistics every 2 seconds. The
 // arithmetic is in quality.js.
 
-import { t, formatNumber } from './i18n.js';
+import { t, locale } from './i18n.js';
+import { formatFraction } from './numbers.js';
 import { classifyQuality, linkFigures } from './quality.js';
 
 /** @typedef {import('./quality.js').Quality} Quality */
@@ -96,5 +97,5 @@ function reasonText(q) {
 
 /** @param {number} fraction */
 function percent(fraction) {
-  return formatNumber(fraction, { style: 'percent', maximumFractionDigits: 1 });
+  return formatFraction(fraction, locale());
 }

@@ -4,7 +4,8 @@
 // Everything typed by people (names, titles, report text) reaches the page through
 // textContent or attribute values only.
 
-import { t, formatNumber, formatDateTime } from '../i18n.js';
+import { t, formatNumber, formatDateTime, locale } from '../i18n.js';
+import { formatMeasured, formatPercentValue } from '../numbers.js';
 import { ApiError } from '../dossier-api.js';
 
 /** @typedef {import('../i18n.js').MessageKey} MessageKey */
@@ -249,23 +250,25 @@ export function numberForInput(value) {
 }
 
 /**
- * A measured value for reading (grouped, the language's decimal mark), `—` when absent.
+ * A value of an indicator for reading, rounded by its measure's rule (web/js/numbers.js):
+ * grouped, the language's decimal mark, `—` when absent.
  * @param {number | null | undefined} value
+ * @param {string | null | undefined} measure
+ * @param {'sum' | 'mean' | null} [aggregate] how the province's figure of the indicator is made
  * @returns {string}
  */
-export function formatValue(value) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  return formatNumber(value, { maximumFractionDigits: 4 });
+export function formatValue(value, measure, aggregate = null) {
+  return formatMeasured(value, measure, { aggregate, locale: locale() });
 }
 
 /**
- * A percentage of plan (the server's, already rounded to one decimal), `—` when absent.
+ * A percentage of plan (the server's, already rounded to one decimal) with one decimal, `—`
+ * when absent.
  * @param {number | null | undefined} percent e.g. 94.2
  * @returns {string}
  */
 export function formatPercent(percent) {
-  if (percent === null || percent === undefined || !Number.isFinite(percent)) return '—';
-  return formatNumber(percent / 100, { style: 'percent', maximumFractionDigits: 1 });
+  return formatPercentValue(percent, locale());
 }
 
 /**

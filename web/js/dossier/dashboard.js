@@ -188,9 +188,9 @@ export class DashboardPart {
               cell.classList.add('muted');
               return cell;
             }
-            cell.append(el('span', { text: formatValue(entry.value) }));
+            cell.append(el('span', { text: formatValue(entry.value, ind.measure, ind.aggregate) }));
             if (entry.plan !== null) {
-              cell.append(el('span', { className: 'cell-note', text: t('dossier.dashboard.planNote', { plan: formatValue(entry.plan), percent: formatPercent(entry.percent_of_plan) }) }));
+              cell.append(el('span', { className: 'cell-note', text: t('dossier.dashboard.planNote', { plan: formatValue(entry.plan, ind.measure, ind.aggregate), percent: formatPercent(entry.percent_of_plan) }) }));
             }
             return cell;
           }),
@@ -209,12 +209,12 @@ export class DashboardPart {
     table.tFoot?.replaceChildren(
       footRow(t('dossier.dashboard.province'), 'indicator-table__total', (ind) =>
         el('td', { className: 'num', testid: 'indicator-total', data: { indicator: ind.name, measure: ind.measure, aggregate: ind.aggregate } }, [
-          el('span', { text: formatValue(ind.total_value) }),
+          el('span', { text: formatValue(ind.total_value, ind.measure, ind.aggregate) }),
           ...(ind.aggregate === 'mean' ? [el('span', { className: 'cell-note', text: t('dossier.dashboard.mean') })] : []),
         ]),
       ),
       footRow(t('dossier.report.col.plan'), 'indicator-table__plan', (ind) =>
-        el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan), data: { indicator: ind.name, measure: ind.measure } }),
+        el('td', { className: 'num', testid: 'indicator-total-plan', text: formatValue(ind.total_plan, ind.measure, ind.aggregate), data: { indicator: ind.name, measure: ind.measure } }),
       ),
       footRow(t('dossier.report.col.percent'), 'indicator-table__percent', (ind) =>
         el('td', { className: 'num', testid: 'indicator-total-percent', text: formatPercent(ind.percent_of_plan), data: { indicator: ind.name, measure: ind.measure } }),
@@ -275,8 +275,8 @@ function reportView(report, heading, action) {
     el('tr', {}, [
       el('th', { text: i.name, attrs: { scope: 'row' } }),
       el('td', { text: i.measure }),
-      el('td', { className: 'num', text: formatValue(i.value) }),
-      el('td', { className: 'num', text: formatValue(i.plan) }),
+      el('td', { className: 'num', text: formatValue(i.value, i.measure) }),
+      el('td', { className: 'num', text: formatValue(i.plan, i.measure) }),
       el('td', { className: 'num', text: formatPercent(i.percent_of_plan) }),
     ]),
   );
@@ -322,32 +322,38 @@ function nameList(list, names) {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-/** Chart geometry, in viewBox units. */
-const LABEL_WIDTH = 280;
-const BAR_WIDTH = 380;
-const VALUE_WIDTH = 90;
-const ROW_HEIGHT = 30;
-const BAR_HEIGHT = 18;
-const TOP = 8;
+/** Chart geometry, in viewBox units. Each row is the indicator's name on a line of its own, then
+ * its bar, then its percentage in a column of its own: no text is drawn over a bar, over the
+ * 100 % mark or over another text, however long the names. */
+const BAR_WIDTH = 560;
+const GAP = 14;
+const VALUE_WIDTH = 96;
+const WIDTH = BAR_WIDTH + GAP + VALUE_WIDTH;
+const LABEL_HEIGHT = 20;
+const BAR_HEIGHT = 20;
+const ROW_GAP = 12;
+const ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP;
+/** Room above the rows for the 100 % mark's label. */
+const TOP = 22;
 /** Bars longer than this percentage are cut (and say so): 100 % stays readable. */
 const SCALE_CAP = 200;
-/** Labels longer than this are cut; the full name is the bar's tooltip. */
-const LABEL_CHARS = 38;
+/** Names longer than this are cut; the full name is the row's tooltip. */
+const LABEL_CHARS = 70;
 
 /**
- * A horizontal bar per indicator: the percentage of plan, with a line at 100 %. Drawn with SVG
- * attributes and classes only (the page's CSP allows no inline styles).
+ * A horizontal bar per indicator: the percentage of plan, with a mark at 100 % on each bar,
+ * labelled once above the rows. Drawn with SVG attributes and classes only (the page's CSP
+ * allows no inline styles).
  * @param {DashboardIndicator[]} indicators each with a percentage
  * @returns {SVGSVGElement}
  */
 function percentChart(indicators) {
   const max = Math.min(SCALE_CAP, Math.max(100, ...indicators.map((i) => i.percent_of_plan ?? 0)));
   const scale = BAR_WIDTH / max;
-  const width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH;
-  const height = TOP * 2 + ROW_HEIGHT * indicators.length;
+  const height = TOP + ROW_HEIGHT * indicators.length;
 
   const svg = svgEl('svg', {
-    viewBox: `0 0 ${width} ${height}`,
+    viewBox: `0 0 ${WIDTH} ${height}`,
     width: '100%',
     role: 'img',
     'aria-label': t('dossier.dashboard.chart'),
@@ -356,33 +362,41 @@ function percentChart(indicators) {
   });
   svg.dataset.testid = 'dashboard-chart-svg';
 
-  // The 100 % line first: the bars and their values are drawn over it.
-  const x100 = LABEL_WIDTH + 100 * scale;
-  svg.append(svgEl('line', { x1: x100.toFixed(1), x2: x100.toFixed(1), y1: '2', y2: String(height - 2), class: 'chart__target' }));
+  const x100 = (100 * scale).toFixed(1);
+  const anchor = 100 * scale > BAR_WIDTH - 60 ? 'end' : 'middle';
+  const targetLabel = svgEl('text', { x: x100, y: String(TOP - 8), class: 'chart__target-label', 'text-anchor': anchor });
+  targetLabel.dataset.testid = 'dashboard-chart-target-label';
+  targetLabel.textContent = t('dossier.dashboard.chart.target', { percent: formatPercent(100) });
+  svg.append(targetLabel);
 
   indicators.forEach((ind, index) => {
     const percent = ind.percent_of_plan ?? 0;
-    const y = TOP + index * ROW_HEIGHT;
+    const top = TOP + index * ROW_HEIGHT;
+    const barY = top + LABEL_HEIGHT;
     const label = ind.measure ? `${ind.name} (${ind.measure})` : ind.name;
     const g = svgEl('g', { class: 'chart__row' });
     g.dataset.indicator = ind.name;
     g.dataset.percent = String(percent);
     const title = svgEl('title', {});
     title.textContent = `${label}: ${formatPercent(percent)}`;
-    const text = svgEl('text', { x: String(LABEL_WIDTH - 8), y: String(y + BAR_HEIGHT - 4), class: 'chart__label', 'text-anchor': 'end' });
+    // A little in from the edge: the overhang of a glyph such as "T" stays inside the chart.
+    const text = svgEl('text', { x: '3', y: String(barY - 5), class: 'chart__label' });
     text.textContent = label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
     const length = Math.max(0, Math.min(percent, SCALE_CAP) * scale);
     const bar = svgEl('rect', {
-      x: String(LABEL_WIDTH),
-      y: String(y),
+      x: '0',
+      y: String(barY),
       width: length.toFixed(1),
       height: String(BAR_HEIGHT),
       rx: '2',
       class: percent >= 100 ? 'chart__bar chart__bar--reached' : 'chart__bar',
     });
-    const value = svgEl('text', { x: String(LABEL_WIDTH + length + 6), y: String(y + BAR_HEIGHT - 4), class: 'chart__value' });
-    value.textContent = percent > SCALE_CAP ? `${formatPercent(percent)} ▸` : formatPercent(percent);
-    g.append(title, text, bar, value);
+    // The 100 % mark across this bar only, drawn over it; the name above stays clear.
+    const target = svgEl('line', { x1: x100, x2: x100, y1: String(barY - 2), y2: String(barY + BAR_HEIGHT + 2), class: 'chart__target' });
+    target.dataset.testid = 'dashboard-chart-target';
+    const value = svgEl('text', { x: String(WIDTH), y: String(barY + BAR_HEIGHT - 5), class: 'chart__value', 'text-anchor': 'end' });
+    value.textContent = percent > SCALE_CAP ? `▸ ${formatPercent(percent)}` : formatPercent(percent);
+    g.append(title, text, bar, target, value);
     svg.append(g);
   });
 

@@ -536,6 +536,7 @@ export default {
   'dossier.dashboard.province': 'Province',
   'dossier.dashboard.planNote': 'plan {plan} · {percent}',
   'dossier.dashboard.chart': 'Achievement as a percentage of plan',
+  'dossier.dashboard.chart.target': 'Plan {percent}',
 
   'dossier.concerns.heading': 'Concerns and proposals of the units',
   'dossier.concerns.kind': 'Kind',

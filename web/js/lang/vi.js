@@ -537,6 +537,7 @@ export default {
   'dossier.dashboard.province': 'Toàn tỉnh',
   'dossier.dashboard.planNote': 'KH {plan} · {percent}',
   'dossier.dashboard.chart': 'Tỷ lệ thực hiện so với kế hoạch',
+  'dossier.dashboard.chart.target': 'Kế hoạch {percent}',
 
   'dossier.concerns.heading': 'Kiến nghị, đề xuất của các đơn vị',
   'dossier.concerns.kind': 'Loại',
