@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Makes the screenshots in docs/screenshots/ from the demo: the first page of last quarter's
-// minutes (the PDF, rendered by pdftoppm from poppler-utils) and the host's reports dashboard
+// Makes the screenshots in docs/screenshots/ from the demo: the first page of the previous
+// briefing's minutes (the PDF, rendered by pdftoppm from poppler-utils) and the host's reports dashboard
 // of the upcoming briefing at 1920 × 1080 in Debian's Chromium. Run after a release build:
 //
 //   node scripts/screenshots.mjs
@@ -26,10 +26,10 @@ let client = null;
 try {
   await waitFor(() => server.stdout.includes('giaoban listening on'), { message: 'the server listening' });
   const demo = JSON.parse((await runCli(['demo', '--data', server.dataDir, '--json'])).trim());
-  const half = demo.links.length / 2;
-  // The current briefing's links come first, each briefing's host first.
+  // The current briefing's links come first, then the previous one's, each briefing's host first.
   const current = demo.links[0];
-  const previous = demo.links[half];
+  const previous = demo.links.find((/** @type {{briefing: string}} */ l) => l.briefing !== current.briefing);
+  if (!previous) throw new Error('the demo has no previous briefing');
   const token = (/** @type {string} */ url) => decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
   await fs.mkdir(OUT, { recursive: true });
 
