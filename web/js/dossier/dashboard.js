@@ -136,7 +136,12 @@ export class DashboardPart {
       this.open = null;
       this.#renderReport();
     });
-    box.replaceChildren(...reportView(report, t('dossier.dashboard.reportOf', { point: report.point }), close));
+    box.replaceChildren(...reportView(report, t('dossier.dashboard.reportOf', { point: report.point }), close, this.#aggregates()));
+  }
+
+  /** @returns {Map<string, 'sum' | 'mean'>} how the dashboard combines each indicator */
+  #aggregates() {
+    return new Map((this.dashboard?.indicators ?? []).map((i) => [indicatorKey(i.name, i.measure), i.aggregate]));
   }
 
   /** The host's own report: the figures it presents, apart from the units' totals. */
@@ -144,7 +149,7 @@ export class DashboardPart {
     const report = this.dashboard?.host_report ?? null;
     const box = this.ui.hostReport;
     box.hidden = report === null;
-    box.replaceChildren(...(report ? reportView(report, t('dossier.dashboard.hostReport', { point: report.point }), null) : []));
+    box.replaceChildren(...(report ? reportView(report, t('dossier.dashboard.hostReport', { point: report.point }), null, this.#aggregates()) : []));
   }
 
   /**
@@ -263,20 +268,32 @@ function folded(text) {
 }
 
 /**
+ * Indicators of the same name and measure, compared trimmed and ignoring case, are one row of
+ * the dashboard (docs/substance.md).
+ * @param {string} name
+ * @param {string} measure
+ */
+function indicatorKey(name, measure) {
+  return `${name.trim().toLowerCase()}\u0000${measure.trim().toLowerCase()}`;
+}
+
+/**
  * A report as a heading, its submission time, the narrative and the table of indicators.
  *
  * @param {Report} report
  * @param {string} heading
  * @param {HTMLElement | null} action a button beside the heading
+ * @param {Map<string, 'sum' | 'mean'>} aggregates how the dashboard combines each indicator (by
+ *   name and measure), so that a report rounds its figures as the dashboard does
  * @returns {HTMLElement[]}
  */
-function reportView(report, heading, action) {
+function reportView(report, heading, action, aggregates) {
   const rows = report.indicators.map((i) =>
     el('tr', {}, [
       el('th', { text: i.name, attrs: { scope: 'row' } }),
       el('td', { text: i.measure }),
-      el('td', { className: 'num', text: formatValue(i.value, i.measure) }),
-      el('td', { className: 'num', text: formatValue(i.plan, i.measure) }),
+      el('td', { className: 'num', text: formatValue(i.value, i.measure, aggregates.get(indicatorKey(i.name, i.measure)) ?? null) }),
+      el('td', { className: 'num', text: formatValue(i.plan, i.measure, aggregates.get(indicatorKey(i.name, i.measure)) ?? null) }),
       el('td', { className: 'num', text: formatPercent(i.percent_of_plan) }),
     ]),
   );
