@@ -7,8 +7,8 @@
 // - the dashboard's chart draws no text over another text or over the 100 % mark, and cuts
 //   none at the chart's edge;
 // - every figure of an indicator shows the same number of decimals (the rule of its measure),
-//   in the Vietnamese format, and the notes under them are at least 14 px and dark enough to
-//   read on a projector (contrast of 7:1 or more).
+//   in the Vietnamese format, and the notes under them and the labels of the province's rows
+//   are at least 14 px and dark enough to read on a projector (contrast of 7:1 or more).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -142,7 +142,7 @@ function gridFigures() {
     const figure = (cell.querySelector('span') ?? cell).textContent?.trim() ?? '';
     if (figure !== '—') (columns[name] ??= []).push(figure);
   }
-  const notes = Array.from(document.querySelectorAll('[data-testid=dashboard-section] .cell-note')).filter((n) => n.getClientRects().length > 0).map((n) => {
+  const notes = Array.from(document.querySelectorAll('[data-testid=dashboard-section] .cell-note, [data-testid=dashboard-indicators] tfoot th')).filter((n) => n.getClientRects().length > 0).map((n) => {
     const style = getComputedStyle(n);
     const [l1, l2] = [luminance(rgb(style.color)), luminance(background(n))].sort((a, b) => b - a);
     return { text: n.textContent?.trim() ?? '', px: parseFloat(style.fontSize), contrast: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 10) / 10 };
