@@ -4,10 +4,12 @@
 //! *host* point with any number of bridge *points*.
 
 mod ids;
+mod problem;
 mod signal;
 mod state;
 
 pub use ids::{BriefingId, PointId, Role};
+pub use problem::{Field, FieldPath, Param, Problem, ProblemCode};
 pub use signal::{
     BriefingInfo, ClientMsg, CommentInfo, ErrorCode, IceServer, Limits, MAX_PAGE_SLOTS,
     MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, PointInfo, QualityInfo, ServerMsg, SlotFeed,

@@ -6,11 +6,11 @@ use std::sync::OnceLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use giaoban_model::{Field, Problem, ProblemCode};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
 
 use crate::admin::to_sql;
-use crate::error::quoted;
 use crate::schedule::utc_from_unix_ms;
 use crate::store::now_unix;
 use crate::text::check_line;
@@ -69,10 +69,11 @@ impl Store {
             |row| row.get(0),
         )?;
         if taken {
-            return Err(StoreError::Conflict(format!(
-                "an admin named {} exists already",
-                quoted(name)
-            )));
+            return Err(StoreError::Conflict(
+                Problem::new(ProblemCode::AlreadyExists)
+                    .at(Field::Name)
+                    .with("value", name),
+            ));
         }
         conn.execute(
             "INSERT INTO admins (name, password_hash, created_at_unix) VALUES (?1, ?2, ?3)",
@@ -200,12 +201,18 @@ fn hash_password(password: &str) -> Result<String, StoreError> {
     check_password(password)?;
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| StoreError::Invalid(format!("the password could not be hashed: {e}")))?;
+    let not_hashed = |e: argon2::password_hash::Error| {
+        StoreError::Invalid(
+            Problem::new(ProblemCode::Invalid)
+                .at(Field::Password)
+                .with("detail", format!("the password could not be hashed: {e}")),
+        )
+    };
+    let salt = SaltString::encode_b64(&salt).map_err(not_hashed)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| StoreError::Invalid(format!("the password could not be hashed: {e}")))
+        .map_err(not_hashed)
 }
 
 /// Whether `password` matches the PHC string `hash`; `false` for a hash that does not parse.
@@ -228,14 +235,18 @@ fn dummy_hash() -> &'static str {
 
 fn check_password(password: &str) -> Result<(), StoreError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "the password must have at least {MIN_PASSWORD_CHARS} characters"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooShort)
+                .at(Field::Password)
+                .with("min", MIN_PASSWORD_CHARS),
+        ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(StoreError::Invalid(format!(
-            "the password must have at most {MAX_PASSWORD_BYTES} bytes"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooManyBytes)
+                .at(Field::Password)
+                .with("max", MAX_PASSWORD_BYTES),
+        ));
     }
     Ok(())
 }
@@ -243,16 +254,14 @@ fn check_password(password: &str) -> Result<(), StoreError> {
 fn valid_name(name: &str) -> Result<&str, StoreError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(StoreError::Invalid(
-            "the admin name must not be empty".into(),
-        ));
+        return Err(crate::text::empty(Field::Name));
     }
-    check_line("admin name", name, MAX_ADMIN_NAME_CHARS)?;
+    check_line(Field::Name, name, MAX_ADMIN_NAME_CHARS)?;
     Ok(name)
 }
 
 fn no_admin(name: &str) -> StoreError {
-    StoreError::NotFound(format!("there is no admin named {}", quoted(name.trim())))
+    StoreError::NotFound(Problem::new(ProblemCode::NoSuchAdmin).with("value", name.trim()))
 }
 
 fn account_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AdminAccount> {
@@ -383,7 +392,7 @@ mod tests {
         assert!(invalid(store.create_admin("bình", "ngắn")).contains("at least 8"));
         assert!(invalid(store.create_admin("  ", PASSWORD)).contains("empty"));
         assert!(invalid(store.create_admin("a\nb", PASSWORD)).contains("control"));
-        assert!(invalid(store.create_admin(&"x".repeat(65), PASSWORD)).contains("longer"));
+        assert!(invalid(store.create_admin(&"x".repeat(65), PASSWORD)).contains("at most 64"));
         let names: Vec<_> = store
             .admins()
             .unwrap()

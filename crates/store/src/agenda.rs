@@ -7,12 +7,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use giaoban_model::BriefingId;
+use giaoban_model::{BriefingId, Field, FieldPath, Problem, ProblemCode};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::direction::ensure_briefing;
-use crate::text::check_line;
+use crate::text::{check_line, empty};
 use crate::{Store, StoreError};
 
 /// Most items on one agenda.
@@ -85,17 +85,19 @@ impl Store {
         for (i, item) in valid.iter().enumerate() {
             let Some(id) = item.id else { continue };
             if !stored.contains(&id) {
-                return Err(StoreError::Invalid(format!(
-                    "item {}: id {id} is not on this briefing's agenda",
-                    i + 1
-                )));
+                return Err(StoreError::Invalid(
+                    Problem::new(ProblemCode::NotOnAgenda)
+                        .at(FieldPath::of(Field::Agenda).at(i + 1).then(Field::Id))
+                        .with("value", id),
+                ));
             }
             if let Some(first) = kept.insert(id, i) {
-                return Err(StoreError::Invalid(format!(
-                    "item {}: id {id} is already item {}",
-                    i + 1,
-                    first + 1
-                )));
+                return Err(StoreError::Invalid(
+                    Problem::new(ProblemCode::Duplicate)
+                        .at(FieldPath::of(Field::Agenda).at(i + 1).then(Field::Id))
+                        .with("value", id)
+                        .with("first", first + 1),
+                ));
             }
         }
 
@@ -150,9 +152,11 @@ pub(crate) fn ensure_on_agenda(
     if on_agenda(conn, briefing, item)? {
         Ok(())
     } else {
-        Err(StoreError::Invalid(format!(
-            "agenda_item_id {item} is not on this briefing's agenda"
-        )))
+        Err(StoreError::Invalid(
+            Problem::new(ProblemCode::NotOnAgenda)
+                .at(Field::AgendaItem)
+                .with("value", item),
+        ))
     }
 }
 
@@ -184,32 +188,28 @@ struct ValidItem<'a> {
 
 fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
     if items.len() > MAX_AGENDA_ITEMS {
-        return Err(StoreError::Invalid(format!(
-            "an agenda has at most {MAX_AGENDA_ITEMS} items; got {}",
-            items.len()
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooMany)
+                .at(Field::Agenda)
+                .with("max", MAX_AGENDA_ITEMS)
+                .with("count", items.len()),
+        ));
     }
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let n = i + 1;
+            let at = FieldPath::of(Field::Agenda).at(i + 1);
             let title = item.title.trim();
             if title.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "item {n}: title must not be empty"
-                )));
+                return Err(empty(at.then(Field::Title)));
             }
-            check_line(
-                format_args!("item {n}: title"),
-                title,
-                MAX_AGENDA_TITLE_CHARS,
-            )?;
+            check_line(at.clone().then(Field::Title), title, MAX_AGENDA_TITLE_CHARS)?;
             let presenter = match item.presenter.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(presenter) => {
                     check_line(
-                        format_args!("item {n}: presenter"),
+                        at.clone().then(Field::Presenter),
                         presenter,
                         MAX_PRESENTER_CHARS,
                     )?;
@@ -219,10 +219,13 @@ fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
             if let Some(minutes) = item.duration_minutes
                 && !(1..=MAX_DURATION_MINUTES).contains(&minutes)
             {
-                return Err(StoreError::Invalid(format!(
-                    "item {n}: duration_minutes {minutes} is out of range; give 1 to \
-                     {MAX_DURATION_MINUTES} minutes, or none"
-                )));
+                return Err(StoreError::Invalid(
+                    Problem::new(ProblemCode::OutOfRange)
+                        .at(at.then(Field::Duration))
+                        .with("value", minutes)
+                        .with("min", 1)
+                        .with("max", MAX_DURATION_MINUTES),
+                ));
             }
             Ok(ValidItem {
                 id: item.id,
@@ -385,11 +388,14 @@ mod tests {
 
         assert_eq!(
             unknown,
-            format!("item 3: id {foreign} is not on this briefing's agenda")
+            format!("agenda item 3, id: {foreign} is not on this briefing's agenda")
         );
         assert_eq!(
             repeated,
-            format!("item 2: id {} is already item 1", before[0].id)
+            format!(
+                "agenda item 2, id: {} is given more than once",
+                before[0].id
+            )
         );
         assert_eq!(store.agenda(&id).unwrap(), before);
         assert!(!exists(&store, &id, foreign));
@@ -407,19 +413,19 @@ mod tests {
         for (items, expected) in [
             (
                 vec![item("A"), item(" ")],
-                "item 2: title must not be empty",
+                "agenda item 2, title: must not be empty",
             ),
-            (vec![item(&long_title)], "item 1: title"),
+            (vec![item(&long_title)], "agenda item 1, title:"),
             (
                 vec![item("Khai\nmạc")],
-                "item 1: title \"Khai\\nmạc\" must not",
+                "agenda item 1, title: must not contain",
             ),
             (
                 vec![NewAgendaItem {
                     presenter: Some(long_presenter),
                     ..item("A")
                 }],
-                "item 1: presenter",
+                "agenda item 1, presenter:",
             ),
             (
                 vec![
@@ -430,18 +436,18 @@ mod tests {
                         ..item("C")
                     },
                 ],
-                "item 3: duration_minutes 0 is out of range",
+                "agenda item 3, duration in minutes: 0 is out of range",
             ),
             (
                 vec![NewAgendaItem {
                     duration_minutes: Some(MAX_DURATION_MINUTES + 1),
                     ..item("A")
                 }],
-                "item 1: duration_minutes 601",
+                "agenda item 1, duration in minutes: 601",
             ),
             (
                 vec![item("A"); MAX_AGENDA_ITEMS + 1],
-                "an agenda has at most 100 items; got 101",
+                "agenda item: at most 100, not 101",
             ),
         ] {
             let message = invalid(store.set_agenda(&id, &items));

@@ -170,7 +170,7 @@ impl Store {
             |row| row.get(0),
         )?;
         if !known {
-            return Err(no_such_point(briefing, point));
+            return Err(no_such_point(point));
         }
         // The latest session that is open or ended within the window.
         let latest: Option<i64> = tx
@@ -250,9 +250,7 @@ impl Store {
         if exists {
             Ok(())
         } else {
-            Err(StoreError::NotFound(format!(
-                "there is no attendance session {session}"
-            )))
+            Err(crate::text::no_such(giaoban_model::Field::Session, session))
         }
     }
 

@@ -219,10 +219,10 @@ fn vietnam_time(at_ms: i64) -> String {
 fn day_start_ms(date: &str) -> Result<i64, StoreError> {
     let day =
         Date::parse(date.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
-            StoreError::Invalid(format!(
-                "date {} is not a date; expected YYYY-MM-DD such as 2026-12-31",
-                crate::error::quoted(date)
-            ))
+            StoreError::Invalid(
+                giaoban_model::Problem::new(giaoban_model::ProblemCode::NotADay)
+                    .with("value", date.trim()),
+            )
         })?;
     let start = day.with_time(Time::MIDNIGHT).assume_offset(offset!(+7));
     Ok(start.unix_timestamp().saturating_mul(1000))
@@ -351,7 +351,7 @@ mod tests {
                 from_date: Some("hôm qua".into()),
                 ..all()
             }))
-            .contains("YYYY-MM-DD")
+            .contains("is not a date such as 31/12/2026")
         );
     }
 

@@ -77,14 +77,14 @@ pub enum SecretOutcome {
 pub fn backup(data_dir: &Path, file: &Path, force: bool) -> Result<BackupReport, StoreError> {
     let db = data_dir.join(DB_FILE);
     if !db.is_file() {
-        return Err(StoreError::NotFound(format!(
+        return Err(StoreError::Refused(format!(
             "there is no giaoban database in {} (looked for {})",
             data_dir.display(),
             db.display()
         )));
     }
     if !force && fs::symlink_metadata(file).is_ok() {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::Refused(format!(
             "{} exists; choose another name, or pass --force to replace it",
             file.display()
         )));
@@ -138,7 +138,7 @@ pub fn backup(data_dir: &Path, file: &Path, force: bool) -> Result<BackupReport,
 /// that the server's own user can open them.
 pub fn restore(data_dir: &Path, file: &Path) -> Result<RestoreReport, StoreError> {
     if !file.is_file() {
-        return Err(StoreError::NotFound(format!(
+        return Err(StoreError::Refused(format!(
             "there is no backup file {}",
             file.display()
         )));
@@ -242,7 +242,7 @@ fn check_giaoban(conn: &Connection, file: &Path) -> Result<i64, StoreError> {
     }
     let supported = i64::try_from(MIGRATIONS.len()).expect("the number of migrations fits");
     if version > supported {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Refused(format!(
             "{} has schema version {version}, newer than the {supported} this giaoban knows; \
              restore it with the giaoban version that made it, or a newer one",
             file.display()
@@ -255,7 +255,7 @@ fn check_giaoban(conn: &Connection, file: &Path) -> Result<i64, StoreError> {
 fn check_integrity(conn: &Connection, file: &Path) -> Result<(), StoreError> {
     let result: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
     if result != "ok" {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Refused(format!(
             "{} is damaged (SQLite integrity check: {result})",
             file.display()
         )));
@@ -293,7 +293,7 @@ fn backup_secret(conn: &Connection, file: &Path) -> Result<Option<[u8; SECRET_LE
         .optional()?;
     hex.map(|hex| {
         secret::hex_decode(hex.trim()).ok_or_else(|| {
-            StoreError::Invalid(format!(
+            StoreError::Refused(format!(
                 "{} carries a damaged signing secret; it was not made by giaoban backup",
                 file.display()
             ))
@@ -303,7 +303,7 @@ fn backup_secret(conn: &Connection, file: &Path) -> Result<Option<[u8; SECRET_LE
 }
 
 fn not_giaoban(file: &Path, detail: &str) -> StoreError {
-    StoreError::Invalid(format!(
+    StoreError::Refused(format!(
         "{} is not a giaoban database ({detail})",
         file.display()
     ))
@@ -327,7 +327,7 @@ fn set_aside_database(data_dir: &Path, stamp: &str) -> Result<Option<PathBuf>, S
     }
     let kept = data_dir.join(format!("{DB_FILE}.before-restore-{stamp}"));
     if kept.exists() {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::Refused(format!(
             "{} exists already; try again in a second",
             kept.display()
         )));
@@ -373,7 +373,7 @@ impl Temporary {
     /// SQLite).
     fn beside(target: &Path) -> Result<Temporary, StoreError> {
         let name = target.file_name().ok_or_else(|| {
-            StoreError::Invalid(format!("{} does not name a file", target.display()))
+            StoreError::Refused(format!("{} does not name a file", target.display()))
         })?;
         let path = target.with_file_name(format!(
             ".{}.{}.tmp",
@@ -462,7 +462,15 @@ mod tests {
 
     use super::*;
     use crate::Store;
-    use crate::test_support::{invalid, new_briefing, temp_store};
+    use crate::test_support::{new_briefing, temp_store};
+
+    /// The message of a [`StoreError::Refused`]; panics on anything else.
+    fn refused<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
+        match result {
+            Err(StoreError::Refused(message)) => message,
+            other => panic!("expected Refused, got {other:?}"),
+        }
+    }
 
     fn briefing_in(store: &Store, title: &str) {
         store
@@ -604,7 +612,7 @@ mod tests {
         let forced = backup(dir.path(), &file, true);
 
         assert!(
-            matches!(refused, Err(StoreError::Conflict(_))),
+            matches!(refused, Err(StoreError::Refused(_))),
             "{refused:?}"
         );
         assert!(forced.is_ok(), "{forced:?}");
@@ -619,7 +627,7 @@ mod tests {
 
         let result = backup(empty.path(), &empty.path().join("b.db"), false);
 
-        assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        assert!(matches!(result, Err(StoreError::Refused(_))), "{result:?}");
     }
 
     #[test]
@@ -636,8 +644,8 @@ mod tests {
             .execute_batch("CREATE TABLE t (x); PRAGMA user_version = 3;")
             .unwrap();
 
-        let text = invalid(restore(dir.path(), &text));
-        let other = invalid(restore(dir.path(), &other));
+        let text = refused(restore(dir.path(), &text));
+        let other = refused(restore(dir.path(), &other));
         let missing = restore(dir.path(), &out.path().join("missing.db"));
 
         assert!(
@@ -650,7 +658,7 @@ mod tests {
         );
         assert!(other.contains("briefings"), "{other}");
         assert!(
-            matches!(missing, Err(StoreError::NotFound(_))),
+            matches!(missing, Err(StoreError::Refused(_))),
             "{missing:?}"
         );
         assert_untouched(dir.path());
@@ -669,7 +677,7 @@ mod tests {
             .execute_batch("PRAGMA user_version = 999")
             .unwrap();
 
-        let message = invalid(restore(dir.path(), &file));
+        let message = refused(restore(dir.path(), &file));
 
         assert!(message.contains("schema version 999"), "{message}");
         assert_untouched(dir.path());

@@ -8,10 +8,10 @@ use rusqlite::types::Type;
 use rusqlite::{ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::error::quoted;
 use crate::ids::{BRIEFING_ID_LEN, POINT_ID_LEN, random_id};
-use crate::text::check_line;
+use crate::text::{check_line, empty, invalid};
 use crate::{Store, StoreError, UnitCode, schedule};
+use giaoban_model::{Field, FieldPath, Problem, ProblemCode};
 
 /// Longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -109,7 +109,13 @@ impl Store {
                 briefing.report_deadline,
             ],
         )
-        .map_err(|e| conflict_or(e, || format!("briefing id {} is taken", briefing.id)))?;
+        .map_err(|e| {
+            conflict_or(e, || {
+                Problem::new(ProblemCode::AlreadyExists)
+                    .at(Field::Id)
+                    .with("value", briefing.id.0.as_str())
+            })
+        })?;
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO points (id, briefing_id, name, role, position, unit_code)
@@ -126,7 +132,11 @@ impl Store {
                         point.unit.as_ref().map(UnitCode::as_str),
                     ])
                     .map_err(|e| {
-                        conflict_or(e, || format!("point name {} is taken", quoted(&point.name)))
+                        conflict_or(e, || {
+                            Problem::new(ProblemCode::AlreadyExists)
+                                .at(Field::PointName)
+                                .with("value", point.name.as_ref())
+                        })
                     })?;
             }
         }
@@ -221,13 +231,9 @@ impl Store {
             |row| row.get(0),
         )?;
         Err(StoreError::NotFound(if briefing_exists {
-            format!(
-                "briefing {} has no point named {}",
-                quoted(&id.0),
-                quoted(name)
-            )
+            Problem::new(ProblemCode::NoSuchPoint).with("value", name)
         } else {
-            format!("there is no briefing {}", quoted(&id.0))
+            Problem::new(ProblemCode::NoSuchBriefing).with("value", id.0.as_str())
         }))
     }
 }
@@ -259,24 +265,25 @@ struct NewPoint<'a> {
 }
 
 fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
-    let invalid = |message: String| StoreError::Invalid(message);
-
     let title = new.title.trim();
     if title.is_empty() {
-        return Err(invalid("title must not be empty".into()));
+        return Err(empty(Field::Title));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(invalid(format!(
-            "title must be at most {MAX_TITLE_CHARS} characters"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooLong)
+                .at(Field::Title)
+                .with("max", MAX_TITLE_CHARS),
+        ));
     }
     if title.chars().any(char::is_control) {
-        return Err(invalid("title must not contain control characters".into()));
+        return Err(invalid(ProblemCode::ControlCharacters, Field::Title));
     }
 
     let scheduled_start = match new.scheduled_start.as_deref().map(str::trim) {
         None | Some("") => schedule::now_utc(),
-        Some(start) => schedule::normalise(start).map_err(invalid)?,
+        Some(start) => schedule::normalise(start)
+            .map_err(|p| StoreError::Invalid(p.at(Field::ScheduledStart)))?,
     };
 
     // Checked before looking at the names so that a huge list is refused cheaply.
@@ -286,30 +293,34 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
         .saturating_add(new.units.len())
         .saturating_add(1);
     if count > MAX_POINTS {
-        return Err(invalid(format!(
-            "a briefing has at most {MAX_POINTS} points, the host included; got {count}"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooMany)
+                .at(Field::Points)
+                .with("max", MAX_POINTS)
+                .with("count", count),
+        ));
     }
 
     let mut points = Vec::with_capacity(count);
     let host = match new.host_unit.as_deref().map(str::trim) {
-        None | Some("") => Invitee::Named(validate_name("host name", &new.host)?),
+        None | Some("") => Invitee::Named(validate_name(Field::Host.into(), &new.host)?),
         Some(code) => {
             if !new.host.trim().is_empty() {
-                return Err(invalid(
-                    "give the host either by name or as a unit, not both".into(),
-                ));
+                return Err(invalid(ProblemCode::HostTwice, Field::Host));
             }
-            Invitee::Unit(UnitCode::parse(code).map_err(|m| invalid(format!("host unit: {m}")))?)
+            Invitee::Unit(
+                UnitCode::parse(code).map_err(|p| StoreError::Invalid(p.at(Field::HostUnit)))?,
+            )
         }
     };
     points.push((host, Role::Host));
     for (i, name) in new.points.iter().enumerate() {
-        let field = format!("name of point {}", i + 1);
-        points.push((Invitee::Named(validate_name(&field, name)?), Role::Point));
+        let field = FieldPath::of(Field::Points).at(i + 1);
+        points.push((Invitee::Named(validate_name(field, name)?), Role::Point));
     }
     for (i, code) in new.units.iter().enumerate() {
-        let code = UnitCode::parse(code).map_err(|m| invalid(format!("unit {}: {m}", i + 1)))?;
+        let code = UnitCode::parse(code)
+            .map_err(|p| StoreError::Invalid(p.at(FieldPath::of(Field::Units).at(i + 1))))?;
         points.push((Invitee::Unit(code), Role::Point));
     }
 
@@ -319,14 +330,16 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
             && !seen.insert(code)
         {
             let host_too = matches!(&points[0].0, Invitee::Unit(host) if host == code);
-            return Err(invalid(if host_too {
-                format!(
-                    "unit {} is the host and cannot also be a point",
-                    quoted(code.as_str())
-                )
+            let code_of = if host_too {
+                ProblemCode::HostAndPoint
             } else {
-                format!("unit {} is invited more than once", quoted(code.as_str()))
-            }));
+                ProblemCode::Duplicate
+            };
+            return Err(StoreError::Invalid(
+                Problem::new(code_of)
+                    .at(Field::Units)
+                    .with("value", code.as_str()),
+            ));
         }
     }
 
@@ -338,11 +351,13 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
         None | Some("") => None,
         Some(deadline) => {
             let deadline = schedule::normalise(deadline)
-                .map_err(|m| invalid(format!("report deadline: {m}")))?;
+                .map_err(|p| StoreError::Invalid(p.at(Field::ReportDeadline)))?;
             if schedule::is_past(&deadline) {
-                return Err(invalid(format!(
-                    "report deadline {deadline} is in the past"
-                )));
+                return Err(StoreError::Invalid(
+                    Problem::new(ProblemCode::InThePast)
+                        .at(Field::ReportDeadline)
+                        .with("value", deadline),
+                ));
             }
             Some(deadline)
         }
@@ -377,10 +392,11 @@ fn resolve_units<'a>(
                     .query_row([code.as_str()], |row| row.get(0))
                     .optional()?;
                 let Some(name) = name else {
-                    return Err(StoreError::Invalid(format!(
-                        "no unit has the code {}; import the units first",
-                        quoted(code.as_str())
-                    )));
+                    return Err(StoreError::Invalid(
+                        Problem::new(ProblemCode::UnknownUnit)
+                            .at(Field::Units)
+                            .with("value", code.as_str()),
+                    ));
                 };
                 NewPoint {
                     name: Cow::Owned(name),
@@ -394,15 +410,11 @@ fn resolve_units<'a>(
     let mut seen = HashSet::with_capacity(resolved.len());
     for point in &resolved {
         if !seen.insert(point.name.as_ref()) {
-            let of_unit = match &point.unit {
-                Some(code) => format!(" (the name of unit {})", quoted(code.as_str())),
-                None => String::new(),
-            };
-            return Err(StoreError::Invalid(format!(
-                "point name {}{of_unit} appears more than once; names must be unique within a \
-                 briefing, the host's included",
-                quoted(&point.name)
-            )));
+            return Err(StoreError::Invalid(
+                Problem::new(ProblemCode::Duplicate)
+                    .at(Field::PointName)
+                    .with("value", point.name.as_ref()),
+            ));
         }
     }
     Ok(resolved)
@@ -413,31 +425,31 @@ pub const MAX_SERIES_CHARS: usize = 80;
 
 fn validate_series(series: &str) -> Result<&str, StoreError> {
     if series.chars().count() > MAX_SERIES_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "series must be at most {MAX_SERIES_CHARS} characters"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooLong)
+                .at(Field::Series)
+                .with("max", MAX_SERIES_CHARS),
+        ));
     }
     if series.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
-            "series must not contain control characters".into(),
-        ));
+        return Err(invalid(ProblemCode::ControlCharacters, Field::Series));
     }
     Ok(series)
 }
 
-fn validate_name<'a>(field: &str, name: &'a str) -> Result<&'a str, StoreError> {
+fn validate_name(field: FieldPath, name: &str) -> Result<&str, StoreError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(StoreError::Invalid(format!("{field} must not be empty")));
+        return Err(empty(field));
     }
     check_line(field, name, MAX_NAME_CHARS)?;
     Ok(name)
 }
 
 /// Maps a uniqueness violation to [`StoreError::Conflict`] and passes other errors through.
-fn conflict_or(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+fn conflict_or(e: rusqlite::Error, problem: impl FnOnce() -> Problem) -> StoreError {
     match e.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(message()),
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(problem()),
         _ => StoreError::Sqlite(e),
     }
 }
@@ -475,6 +487,7 @@ pub(crate) fn point_from_row(row: &Row<'_>) -> rusqlite::Result<Point> {
 mod tests {
     use super::*;
     use crate::test_support::{NGHE_AN, invalid, new_briefing, temp_store};
+    use giaoban_model::ProblemCode;
 
     const POINTS: &[&str] = &[
         "UBND thị xã Cửa Lò",
@@ -608,11 +621,11 @@ mod tests {
         let long = "x".repeat(MAX_NAME_CHARS + 1);
 
         for (host, points, field) in [
-            ("", &[][..], "host name"),
-            ("A", &["B", "  "][..], "point 2"),
+            ("", &[][..], "host:"),
+            ("A", &["B", "  "][..], "point 2:"),
             ("A", &["B\nC"][..], "control"),
             ("A", &["B\u{7f}"][..], "control"),
-            ("A", &[long.as_str()][..], "longer"),
+            ("A", &[long.as_str()][..], "at most"),
         ] {
             let message = invalid(store.create_briefing(&new_briefing("t", host, points)));
             assert!(message.contains(field), "{message}");
@@ -647,7 +660,7 @@ mod tests {
 
         let message = invalid(store.create_briefing(&new));
 
-        assert!(message.contains("scheduled start"), "{message}");
+        assert!(message.starts_with("start: \"mùng 1"), "{message}");
     }
 
     #[test]
@@ -741,11 +754,11 @@ mod tests {
         let unknown_briefing = store.revoke_point(&BriefingId("nope".into()), "Sở TT&TT");
 
         assert!(
-            matches!(&unknown_point, Err(StoreError::NotFound(m)) if m.contains("Kỳ Sơn")),
+            matches!(&unknown_point, Err(StoreError::NotFound(m)) if m.code() == ProblemCode::NoSuchPoint && m.to_string().contains("Kỳ Sơn")),
             "{unknown_point:?}"
         );
         assert!(
-            matches!(&unknown_briefing, Err(StoreError::NotFound(m)) if m.contains("nope")),
+            matches!(&unknown_briefing, Err(StoreError::NotFound(m)) if m.code() == ProblemCode::NoSuchBriefing),
             "{unknown_briefing:?}"
         );
     }
@@ -783,13 +796,13 @@ mod tests {
         new.report_deadline = Some("2020-01-01 08:00".into());
         let past = store.create_briefing(&new).unwrap_err();
         assert!(
-            matches!(&past, StoreError::Invalid(m) if m.contains("in the past")),
+            matches!(&past, StoreError::Invalid(m) if m.to_string().contains("in the past")),
             "{past:?}"
         );
         new.report_deadline = Some("mai".into());
         let garbage = store.create_briefing(&new).unwrap_err();
         assert!(
-            matches!(&garbage, StoreError::Invalid(m) if m.starts_with("report deadline")),
+            matches!(&garbage, StoreError::Invalid(m) if m.to_string().starts_with("report deadline")),
             "{garbage:?}"
         );
     }
@@ -868,11 +881,11 @@ mod tests {
             (|n| n.units.push("SỞ".into()), "unit 3: \"SỞ\""),
             (
                 |n| n.units.push("UBND-CUALO".into()),
-                "unit \"UBND-CUALO\" is invited more than once",
+                "unit: \"UBND-CUALO\" is given more than once",
             ),
             (
                 |n| n.units.push("SO-TTTT".into()),
-                "unit \"SO-TTTT\" is the host and cannot also be a point",
+                "unit: unit \"SO-TTTT\" is the host and cannot also be a point",
             ),
             (
                 |n| n.host = "Sở TT&TT".into(),
@@ -880,8 +893,7 @@ mod tests {
             ),
             (
                 |n| n.points.push("UBND thị xã Cửa Lò".into()),
-                "point name \"UBND thị xã Cửa Lò\" (the name of unit \"UBND-CUALO\") appears \
-                 more than once",
+                "point name: \"UBND thị xã Cửa Lò\" is given more than once",
             ),
         ] {
             let mut new = by_units();

@@ -5,14 +5,14 @@
 //! escapes. Who may read a comment (the host and its author, or everyone when the author asked
 //! for it with `to_all`) is decided at the HTTP edge.
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, PointId, Problem, ProblemCode};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::direction::{no_such_point, stored_ms, unix_ms};
 use crate::follow_up::insert_concern;
-use crate::text::valid_text;
+use crate::text::{no_such, valid_text};
 use crate::{Concern, ConcernKind, Store, StoreError};
 
 /// Longest comment, in characters.
@@ -60,7 +60,7 @@ impl Store {
         to_all: bool,
         at_ms: u64,
     ) -> Result<Comment, StoreError> {
-        let text = valid_text("text", text, MAX_COMMENT_CHARS)?;
+        let text = valid_text(Field::Text, text, MAX_COMMENT_CHARS)?;
         let at = unix_ms(at_ms)?;
 
         let mut conn = self.conn();
@@ -71,7 +71,7 @@ impl Store {
             |row| row.get(0),
         )?;
         if !known {
-            return Err(no_such_point(briefing, point));
+            return Err(no_such_point(point));
         }
         let count: usize = tx.query_row(
             "SELECT COUNT(*) FROM comments WHERE briefing_id = ?1",
@@ -79,10 +79,9 @@ impl Store {
             |row| row.get(0),
         )?;
         if count >= MAX_COMMENTS_PER_BRIEFING {
-            return Err(StoreError::Conflict(format!(
-                "a briefing holds at most {MAX_COMMENTS_PER_BRIEFING} comments, and this one is \
-                 full"
-            )));
+            return Err(StoreError::Conflict(
+                Problem::new(ProblemCode::CommentsFull).with("max", MAX_COMMENTS_PER_BRIEFING),
+            ));
         }
         tx.execute(
             "INSERT INTO comments (briefing_id, point_id, text, to_all, created_at_ms)
@@ -137,7 +136,7 @@ impl Store {
         answer: &str,
         at_ms: u64,
     ) -> Result<Comment, StoreError> {
-        let answer = valid_text("answer", answer, MAX_COMMENT_ANSWER_CHARS)?;
+        let answer = valid_text(Field::Answer, answer, MAX_COMMENT_ANSWER_CHARS)?;
         let at = unix_ms(at_ms)?;
         self.update_comment(
             briefing,
@@ -191,9 +190,11 @@ impl Store {
             return Err(no_comment(id));
         };
         if let Some(concern) = existing {
-            return Err(StoreError::Conflict(format!(
-                "comment {id} already became concern {concern}"
-            )));
+            return Err(StoreError::Conflict(
+                Problem::new(ProblemCode::AlreadyConcern)
+                    .with("comment", id)
+                    .with("concern", concern),
+            ));
         }
         // A comment holds at most MAX_COMMENT_CHARS, which a concern takes as well.
         let concern = insert_concern(&tx, briefing, &PointId(point), kind, &text, None)?;
@@ -274,14 +275,14 @@ fn load_comment(
 }
 
 fn no_comment(id: i64) -> StoreError {
-    StoreError::NotFound(format!("there is no comment {id} in this briefing"))
+    no_such(Field::Comment, id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schedule::MAX_UNIX_MS;
-    use crate::test_support::{T0, briefing_with, invalid, is_not_found, temp_store};
+    use crate::test_support::{T0, briefing_with, invalid, is_not_found, problem, temp_store};
 
     #[test]
     fn comments_are_trimmed_and_listed_in_arrival_order() {
@@ -333,19 +334,19 @@ mod tests {
         let (b, p) = briefing_with(&store, &["A"]);
         let add = |text: &str| store.add_comment(&b.id, &p[1].id, text, false, T0);
 
-        assert_eq!(invalid(add("")), "text must not be empty");
-        assert_eq!(invalid(add(" \n\t ")), "text must not be empty");
+        assert_eq!(invalid(add("")), "text: must not be empty");
+        assert_eq!(invalid(add(" \n\t ")), "text: must not be empty");
         assert_eq!(
             invalid(add(&"ử".repeat(MAX_COMMENT_CHARS + 1))),
-            "text must be at most 2000 characters"
+            "text: must be at most 2000 characters"
         );
         assert_eq!(
             invalid(add("a\u{7}b")),
-            "text must not contain control characters"
+            "text: must not contain control characters"
         );
-        assert!(
-            invalid(store.add_comment(&b.id, &p[1].id, "Ý kiến", false, MAX_UNIX_MS + 1))
-                .contains("after the year 9999")
+        assert_eq!(
+            problem(store.add_comment(&b.id, &p[1].id, "Ý kiến", false, MAX_UNIX_MS + 1)).code(),
+            ProblemCode::OutOfRange
         );
         assert!(store.comments(&b.id).unwrap().is_empty());
         assert_eq!(
@@ -440,7 +441,7 @@ mod tests {
         );
         assert_eq!(
             invalid(store.answer_comment(&b.id, comment.id, "  ", T0)),
-            "answer must not be empty"
+            "answer: must not be empty"
         );
         assert_eq!(
             invalid(store.answer_comment(
@@ -449,7 +450,7 @@ mod tests {
                 &"a".repeat(MAX_COMMENT_ANSWER_CHARS + 1),
                 T0
             )),
-            "answer must be at most 2000 characters"
+            "answer: must be at most 2000 characters"
         );
         assert_eq!(store.comment(&b.id, comment.id).unwrap(), Some(second));
     }
@@ -487,8 +488,8 @@ mod tests {
         assert_eq!(concern.text, "Đề nghị hỗ trợ kinh phí");
         assert_eq!(concern.agenda_item_id, None);
         match again {
-            Err(StoreError::Conflict(message)) => assert_eq!(
-                message,
+            Err(StoreError::Conflict(problem)) => assert_eq!(
+                problem.to_string(),
                 format!(
                     "comment {} already became concern {}",
                     comment.id, concern.id
@@ -529,8 +530,9 @@ mod tests {
         let refused = store.add_comment(&b.id, &p[1].id, "Thêm", false, T0);
 
         match refused {
-            Err(StoreError::Conflict(message)) => {
-                assert!(message.contains("at most 5000 comments"), "{message}");
+            Err(StoreError::Conflict(problem)) => {
+                assert_eq!(problem.code(), ProblemCode::CommentsFull);
+                assert!(problem.to_string().contains("at most 5000 comments"));
             }
             other => panic!("expected Conflict, got {other:?}"),
         }

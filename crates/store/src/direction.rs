@@ -4,14 +4,13 @@
 //! The live state (hands, spotlight, the floor's countdown) lives in the server; the store keeps
 //! only what must survive a restart or goes into the attendance report.
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, PointId, Problem, ProblemCode};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::quoted;
 use crate::schedule::{MAX_UNIX_MS, utc_from_unix_ms};
-use crate::text::{check_line, valid_note};
+use crate::text::{check_line, empty, invalid, no_such, valid_note};
 use crate::{MAX_NAME_CHARS, Store, StoreError};
 
 /// Longest reason of a roll-call answer, in characters.
@@ -28,15 +27,15 @@ pub const MAX_FLOOR_NOTE_CHARS: usize = 4000;
 pub(crate) struct Span {
     pub table: &'static str,
     pub start_column: &'static str,
-    /// What one row is, for messages: "floor grant".
-    pub what: &'static str,
+    /// What one row is, for problems: [`Field::FloorGrant`].
+    pub what: Field,
     pub max_reason_chars: usize,
 }
 
 const FLOOR_GRANTS: Span = Span {
     table: "floor_grants",
     start_column: "granted_at_ms",
-    what: "floor grant",
+    what: Field::FloorGrant,
     max_reason_chars: MAX_FLOOR_END_REASON_CHARS,
 };
 
@@ -137,7 +136,7 @@ impl Store {
             ],
         )?;
         if changed == 0 {
-            return Err(no_such_point(briefing, point));
+            return Err(no_such_point(point));
         }
         Ok(())
     }
@@ -187,7 +186,7 @@ impl Store {
             params![briefing.0, point.0, at, seconds],
         )?;
         if changed == 0 {
-            return Err(no_such_point(briefing, point));
+            return Err(no_such_point(point));
         }
         Ok(conn.last_insert_rowid())
     }
@@ -214,12 +213,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "the end reason of a {} must not be empty",
-                span.what
-            )));
+            return Err(empty(Field::Reason));
         }
-        check_line("end reason", reason, span.max_reason_chars)?;
+        check_line(Field::Reason, reason, span.max_reason_chars)?;
         let at = unix_ms(at_ms)?;
         let conn = self.conn();
         let (table, start) = (span.table, span.start_column);
@@ -236,10 +232,7 @@ impl Store {
             |row| row.get(0),
         )?;
         if !exists {
-            return Err(StoreError::NotFound(format!(
-                "there is no {} {id}",
-                span.what
-            )));
+            return Err(no_such(span.what, id));
         }
         Ok(())
     }
@@ -274,7 +267,7 @@ impl Store {
         id: i64,
         note: &str,
     ) -> Result<FloorRecord, StoreError> {
-        let note = valid_note("note", note, MAX_FLOOR_NOTE_CHARS)?;
+        let note = valid_note(Field::Note, note, MAX_FLOOR_NOTE_CHARS)?;
         let note = (!note.is_empty()).then_some(note);
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -285,10 +278,7 @@ impl Store {
             params![briefing.0, id, note],
         )?;
         if changed == 0 {
-            return Err(StoreError::NotFound(format!(
-                "there is no floor grant {id} in briefing {}",
-                quoted(&briefing.0)
-            )));
+            return Err(no_such(Field::FloorGrant, id));
         }
         let record = tx.query_row(
             &format!("{FLOOR_RECORD_SELECT} WHERE f.id = ?1"),
@@ -347,10 +337,12 @@ fn floor_record(row: &Row<'_>) -> rusqlite::Result<FloorRecord> {
 fn validate_answer(answer: &RollCallRecord) -> Result<RollCallRecord, StoreError> {
     let status = answer.status.trim();
     if !ROLL_CALL_STATUSES.contains(&status) {
-        return Err(StoreError::Invalid(format!(
-            "roll-call status {} is not one of present, substitute, absent",
-            quoted(&answer.status)
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::BadChoice)
+                .at(Field::Status)
+                .with("value", answer.status.as_str())
+                .with("choices", ROLL_CALL_STATUSES.join(", ")),
+        ));
     }
     let non_blank = |text: &Option<String>| {
         text.as_deref()
@@ -362,22 +354,18 @@ fn validate_answer(answer: &RollCallRecord) -> Result<RollCallRecord, StoreError
     let reason = non_blank(&answer.reason);
     match (status, &substitute) {
         ("substitute", None) => {
-            return Err(StoreError::Invalid(
-                "a substitute answer needs the name of who attends instead".into(),
-            ));
+            return Err(invalid(ProblemCode::SubstituteName, Field::Substitute));
         }
         ("present" | "absent", Some(_)) => {
-            return Err(StoreError::Invalid(format!(
-                "a substitute's name only goes with status substitute, not {status}"
-            )));
+            return Err(invalid(ProblemCode::SubstituteOnly, Field::Substitute));
         }
         _ => {}
     }
     if let Some(name) = &substitute {
-        check_line("substitute's name", name, MAX_NAME_CHARS)?;
+        check_line(Field::Substitute, name, MAX_NAME_CHARS)?;
     }
     if let Some(reason) = &reason {
-        check_line("reason", reason, MAX_REASON_CHARS)?;
+        check_line(Field::Reason, reason, MAX_REASON_CHARS)?;
     }
     Ok(RollCallRecord {
         status: status.to_owned(),
@@ -398,9 +386,13 @@ pub(crate) fn roll_call_from_row(row: &Row<'_>, first: usize) -> rusqlite::Resul
 /// `at_ms` as stored, if RFC 3339 can express it.
 pub(crate) fn unix_ms(at_ms: u64) -> Result<i64, StoreError> {
     if at_ms > MAX_UNIX_MS {
-        return Err(StoreError::Invalid(format!(
-            "time {at_ms} ms is after the year 9999"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::OutOfRange)
+                .at(Field::Time)
+                .with("value", at_ms)
+                .with("min", 0)
+                .with("max", MAX_UNIX_MS),
+        ));
     }
     Ok(i64::try_from(at_ms).expect("MAX_UNIX_MS fits in an i64"))
 }
@@ -454,15 +446,13 @@ pub(crate) fn ensure_briefing(conn: &Connection, briefing: &BriefingId) -> Resul
 }
 
 pub(crate) fn no_such_briefing(briefing: &BriefingId) -> StoreError {
-    StoreError::NotFound(format!("there is no briefing {}", quoted(&briefing.0)))
+    StoreError::NotFound(
+        Problem::new(ProblemCode::NoSuchBriefing).with("value", briefing.0.as_str()),
+    )
 }
 
-pub(crate) fn no_such_point(briefing: &BriefingId, point: &PointId) -> StoreError {
-    StoreError::NotFound(format!(
-        "briefing {} has no point {}",
-        quoted(&briefing.0),
-        quoted(&point.0)
-    ))
+pub(crate) fn no_such_point(point: &PointId) -> StoreError {
+    StoreError::NotFound(Problem::new(ProblemCode::NoSuchPoint).with("value", point.0.as_str()))
 }
 
 #[cfg(test)]
@@ -550,7 +540,7 @@ mod tests {
             (answer("substitute", None, None), "substitute"),
             (answer("substitute", Some(" "), None), "substitute"),
             (answer("present", Some("Ông Nam"), None), "substitute"),
-            (answer("absent", None, Some(&long_reason)), "longer"),
+            (answer("absent", None, Some(&long_reason)), "at most"),
             (answer("absent", None, Some("ốm\ncông tác")), "control"),
         ] {
             let message = invalid(store.record_roll_call(&b.id, &p[1].id, &bad, T0));

@@ -9,14 +9,14 @@
 
 use std::fmt::Write as _;
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, PointId, Problem, ProblemCode};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::agenda::ensure_on_agenda;
 use crate::direction::{ensure_briefing, no_such_point};
-use crate::error::quoted;
+use crate::text::no_such;
 use crate::{Store, StoreError, schedule};
 
 /// Largest document accepted, in bytes.
@@ -71,10 +71,10 @@ pub enum DocumentRejection {
     TooLarge,
     /// Not an accepted type ([`ACCEPTED_EXTENSIONS`]), or not what its extension says.
     #[error("{0}")]
-    UnsupportedType(String),
+    UnsupportedType(Problem),
     /// A bad file name, or an empty file.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
 }
 
 /// Checks a file offered as a document and returns its media type.
@@ -88,32 +88,34 @@ pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, D
     let name = file_name.trim();
     if name.is_empty() {
         return Err(DocumentRejection::Invalid(
-            "the file name must not be empty".into(),
+            Problem::new(ProblemCode::Empty).at(Field::FileName),
         ));
     }
     if name.chars().count() > MAX_FILE_NAME_CHARS {
-        return Err(DocumentRejection::Invalid(format!(
-            "the file name {} is longer than {MAX_FILE_NAME_CHARS} characters",
-            quoted(name)
-        )));
+        return Err(DocumentRejection::Invalid(
+            Problem::new(ProblemCode::TooLong)
+                .at(Field::FileName)
+                .with("max", MAX_FILE_NAME_CHARS)
+                .with("value", name),
+        ));
     }
     if name
         .chars()
         .any(|c| c == '/' || c == '\\' || c.is_control())
     {
-        return Err(DocumentRejection::Invalid(format!(
-            "the file name {} must not contain \"/\", \"\\\" or control characters",
-            quoted(name)
-        )));
+        return Err(DocumentRejection::Invalid(
+            Problem::new(ProblemCode::BadFileName)
+                .at(Field::FileName)
+                .with("value", name),
+        ));
     }
     if content.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentRejection::TooLarge);
     }
     if content.is_empty() {
-        return Err(DocumentRejection::Invalid(format!(
-            "the file {} is empty",
-            quoted(name)
-        )));
+        return Err(DocumentRejection::Invalid(
+            Problem::new(ProblemCode::EmptyFile).with("file", name),
+        ));
     }
 
     let extension = name
@@ -121,17 +123,18 @@ pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, D
         .map(|(_, ext)| ext.to_ascii_lowercase())
         .unwrap_or_default();
     let Some(kind) = KINDS.iter().find(|k| k.extension == extension) else {
-        return Err(DocumentRejection::UnsupportedType(format!(
-            "{} is not an accepted document; accepted are {ACCEPTED_EXTENSIONS}",
-            quoted(name)
-        )));
+        return Err(DocumentRejection::UnsupportedType(
+            Problem::new(ProblemCode::BadFileType)
+                .with("file", name)
+                .with("accepted", ACCEPTED_EXTENSIONS),
+        ));
     };
     if !content.starts_with(kind.magic) {
-        return Err(DocumentRejection::UnsupportedType(format!(
-            "{} is not really a {} file: its content does not start like one",
-            quoted(name),
-            kind.label
-        )));
+        return Err(DocumentRejection::UnsupportedType(
+            Problem::new(ProblemCode::BadFileContent)
+                .with("file", name)
+                .with("kind", kind.label),
+        ));
     }
     Ok(kind.content_type)
 }
@@ -148,8 +151,15 @@ impl Store {
         briefing: &BriefingId,
         new: &NewDocument<'_>,
     ) -> Result<Document, StoreError> {
-        let content_type = check_document(new.file_name, new.content)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let content_type = check_document(new.file_name, new.content).map_err(|e| match e {
+            DocumentRejection::TooLarge => StoreError::Invalid(
+                Problem::new(ProblemCode::FileTooLarge)
+                    .with("max", MAX_DOCUMENT_BYTES / (1024 * 1024)),
+            ),
+            DocumentRejection::UnsupportedType(p) | DocumentRejection::Invalid(p) => {
+                StoreError::Invalid(p)
+            }
+        })?;
         let file_name = new.file_name.trim();
         let size = i64::try_from(new.content.len()).expect("at most MAX_DOCUMENT_BYTES bytes");
         let sha256 = hex_sha256(new.content);
@@ -168,7 +178,7 @@ impl Store {
                 |row| row.get(0),
             )?;
             if !exists {
-                return Err(StoreError::NotFound(format!("there is no task {task}")));
+                return Err(no_such(Field::Task, task));
             }
         }
         let uploaded_by = match new.uploaded_by {
@@ -181,7 +191,7 @@ impl Store {
                         |row| row.get(0),
                     )
                     .optional()?;
-                Some(name.ok_or_else(|| no_such_point(briefing, point))?)
+                Some(name.ok_or_else(|| no_such_point(point))?)
             }
         };
         tx.execute(
@@ -275,10 +285,7 @@ impl Store {
             params![id, briefing.0],
         )?;
         if deleted == 0 {
-            return Err(StoreError::NotFound(format!(
-                "briefing {} has no document {id}",
-                quoted(&briefing.0)
-            )));
+            return Err(no_such(Field::Document, id));
         }
         Ok(())
     }
@@ -295,7 +302,7 @@ struct Kind {
 
 /// The accepted extensions, for messages.
 pub const ACCEPTED_EXTENSIONS: &str =
-    ".pdf, .docx, .xlsx, .pptx, .doc, .xls, .ppt, .odt, .ods and .odp";
+    ".pdf, .docx, .xlsx, .pptx, .doc, .xls, .ppt, .odt, .ods, .odp";
 
 /// ZIP's local file header, `PK\x03\x04` (PKWARE APPNOTE 4.3.7): how Office Open XML packages
 /// (ECMA-376 Part 2) and OpenDocument packages (ODF 1.2 Part 3) start.
@@ -487,12 +494,12 @@ mod tests {
             (
                 "Báo cáo.pdf",
                 ZIP,
-                "\"Báo cáo.pdf\" is not really a PDF file",
+                "\"Báo cáo.pdf\" does not hold what its name says (\"PDF\")",
             ),
             (
                 "Kế hoạch.docx",
                 PDF,
-                "\"Kế hoạch.docx\" is not really a DOCX file",
+                "\"Kế hoạch.docx\" does not hold what its name says (\"DOCX\")",
             ),
             (
                 "setup.exe",
@@ -502,19 +509,22 @@ mod tests {
             (
                 "Báo cáo.doc",
                 ZIP,
-                "\"Báo cáo.doc\" is not really a DOC file",
+                "\"Báo cáo.doc\" does not hold what its name says (\"DOC\")",
             ),
             (
                 "Trình chiếu.pptx",
                 b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".as_slice(),
-                "\"Trình chiếu.pptx\" is not really a PPTX file",
+                "\"Trình chiếu.pptx\" does not hold what its name says (\"PPTX\")",
             ),
             ("pdf", PDF, "\"pdf\" is not an accepted document"),
             ("Báo cáo.pdf.exe", PDF, "\"Báo cáo.pdf.exe\" is not"),
         ] {
             match check_document(name, content) {
                 Err(DocumentRejection::UnsupportedType(message)) => {
-                    assert!(message.starts_with(expected), "{name}: {message}");
+                    assert!(
+                        message.to_string().starts_with(expected),
+                        "{name}: {message}"
+                    );
                 }
                 other => panic!("{name}: expected UnsupportedType, got {other:?}"),
             }
@@ -525,23 +535,19 @@ mod tests {
     fn bad_names_and_empty_files_are_invalid() {
         let long = format!("{}.pdf", "ả".repeat(MAX_FILE_NAME_CHARS - 3));
         for (name, content, expected) in [
-            ("  ", PDF, "the file name must not be empty"),
+            ("  ", PDF, "file name: must not be empty"),
             (
                 "../giaoban.sqlite3.pdf",
                 PDF,
-                "the file name \"../giaoban.sqlite3.pdf\" must not",
+                "file name: \"../giaoban.sqlite3.pdf\" must not",
             ),
             (
                 "C:\\Báo cáo.pdf",
                 PDF,
-                "the file name \"C:\\\\Báo cáo.pdf\" must not",
+                "file name: \"C:\\\\Báo cáo.pdf\" must not",
             ),
-            (
-                "Báo\ncáo.pdf",
-                PDF,
-                "the file name \"Báo\\ncáo.pdf\" must not",
-            ),
-            (&long, PDF, "the file name"),
+            ("Báo\ncáo.pdf", PDF, "file name: \"Báo\\ncáo.pdf\" must not"),
+            (&long, PDF, "file name: must be at most"),
             (
                 "Báo cáo.pdf",
                 b"".as_slice(),
@@ -550,7 +556,10 @@ mod tests {
         ] {
             match check_document(name, content) {
                 Err(DocumentRejection::Invalid(message)) => {
-                    assert!(message.starts_with(expected), "{name:?}: {message}");
+                    assert!(
+                        message.to_string().starts_with(expected),
+                        "{name:?}: {message}"
+                    );
                 }
                 other => panic!("{name:?}: expected Invalid, got {other:?}"),
             }
@@ -655,19 +664,19 @@ mod tests {
                 new("setup.exe", b"MZ"),
                 "\"setup.exe\" is not an accepted document",
             ),
-            (new("a.pdf", &too_large), "a document is at most 20 MiB"),
-            (new("a/b.pdf", PDF), "the file name \"a/b.pdf\""),
+            (new("a.pdf", &too_large), "a file is at most 20 MiB"),
+            (new("a/b.pdf", PDF), "file name: \"a/b.pdf\""),
             (
                 NewDocument {
                     agenda_item_id: Some(foreign_item),
                     ..new("a.pdf", PDF)
                 },
-                "agenda_item_id",
+                "agenda item: ",
             ),
         ] {
             match store.add_document(&id, &new) {
                 Err(StoreError::Invalid(message)) => {
-                    assert!(message.starts_with(expected), "{message}");
+                    assert!(message.to_string().starts_with(expected), "{message}");
                 }
                 other => panic!("expected Invalid, got {other:?}"),
             }

@@ -1,19 +1,23 @@
 //! Errors of the store and of token verification.
 
+use giaoban_model::Problem;
+
 /// Why a store operation failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The input was not acceptable; the message names the field and is fit to show to the
-    /// organiser who typed it.
+    /// The input was not acceptable; the problem names the field.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
     /// Something the request names does not exist.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Problem),
     /// The request collides with something that already exists.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Problem),
+    /// A backup or restore cannot go ahead; the message is for the operator at the shell.
+    #[error("{0}")]
+    Refused(String),
     /// The data directory holds a database written by a newer giaoban.
     #[error(
         "the database has schema version {found}, newer than the {supported} this giaoban knows; \
@@ -55,26 +59,4 @@ pub enum AuthError {
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// `s` quoted for an error message, cut short so that a huge input cannot make a huge message.
-pub(crate) fn quoted(s: &str) -> String {
-    const MAX_CHARS: usize = 120;
-    match s.char_indices().nth(MAX_CHARS) {
-        None => format!("{s:?}"),
-        Some((cut, _)) => format!("{:?}…", &s[..cut]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_keeps_short_text_and_cuts_long_text() {
-        assert_eq!(quoted("Cửa Lò\n"), "\"Cửa Lò\\n\"");
-        let long = quoted(&"ử".repeat(100_000));
-        assert!(long.ends_with("\"…"));
-        assert_eq!(long.chars().count(), 120 + 3);
-    }
 }

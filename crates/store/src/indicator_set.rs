@@ -8,17 +8,16 @@
 //! rather than guessed from the measure. The set of the previous briefing of the series can be
 //! read to start from it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use giaoban_model::BriefingId;
+use giaoban_model::{BriefingId, Field, FieldPath, Problem, ProblemCode};
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::direction::ensure_briefing;
-use crate::error::quoted;
 use crate::reports::{
-    Aggregate, MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, parse_number,
-    same_indicator,
+    Aggregate, MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, number_problem,
+    parse_number, same_indicator,
 };
 use crate::{Store, StoreError, schedule};
 
@@ -78,10 +77,12 @@ impl Store {
         set: &[NewIndicatorDefinition],
     ) -> Result<Vec<IndicatorDefinition>, StoreError> {
         if set.len() > MAX_INDICATORS {
-            return Err(StoreError::Invalid(format!(
-                "an indicator set has at most {MAX_INDICATORS} indicators, not {}",
-                set.len()
-            )));
+            return Err(StoreError::Invalid(
+                Problem::new(ProblemCode::TooMany)
+                    .at(Field::Indicators)
+                    .with("max", MAX_INDICATORS)
+                    .with("count", set.len()),
+            ));
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -93,27 +94,28 @@ impl Store {
             let rows = stmt.query_map([&briefing.0], |row| row.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
-        let mut seen = HashSet::new();
+        let mut seen = HashMap::new();
         tx.execute(
             "DELETE FROM briefing_indicators WHERE briefing_id = ?1",
             [&briefing.0],
         )?;
         for (i, new) in set.iter().enumerate() {
-            let label = format!("indicator {}", i + 1);
+            let at = FieldPath::of(Field::Indicators).at(i + 1);
             let name = new.name.trim();
             if name.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "{label}: the name must not be empty"
-                )));
+                return Err(crate::text::empty(at.then(Field::Name)));
             }
-            crate::text::check_line(format!("{label}: name"), name, MAX_INDICATOR_NAME_CHARS)?;
+            crate::text::check_line(at.clone().then(Field::Name), name, MAX_INDICATOR_NAME_CHARS)?;
             let measure = new.measure.trim();
-            crate::text::check_line(format!("{label}: measure"), measure, MAX_MEASURE_CHARS)?;
-            if !seen.insert(same_indicator(name, measure)) {
-                return Err(StoreError::Invalid(format!(
-                    "{label}: another indicator has the same name and measure"
-                )));
+            crate::text::check_line(at.clone().then(Field::Measure), measure, MAX_MEASURE_CHARS)?;
+            if let Some(first) = seen.get(&same_indicator(name, measure)) {
+                return Err(StoreError::Invalid(
+                    Problem::new(ProblemCode::SameIndicator)
+                        .at(at)
+                        .with("first", *first),
+                ));
             }
+            seen.insert(same_indicator(name, measure), i + 1);
             let aggregate = new
                 .aggregate
                 .unwrap_or_else(|| Aggregate::of_measure(measure));
@@ -129,20 +131,18 @@ impl Store {
                 if plan.is_empty() {
                     continue;
                 }
+                let field = at.clone().then(Field::Plans);
                 if !units.contains(unit) {
-                    return Err(StoreError::Invalid(format!(
-                        "{label}: plan for unit {}, which is not invited to this briefing",
-                        quoted(unit)
-                    )));
+                    return Err(StoreError::Invalid(
+                        Problem::new(ProblemCode::NotInvited)
+                            .at(field)
+                            .with("value", unit),
+                    ));
                 }
-                let value = parse_number(plan).map_err(|why| {
-                    StoreError::Invalid(format!("{label}: plan {} {why}", quoted(plan)))
-                })?;
+                let value =
+                    parse_number(plan).map_err(|code| number_problem(code, field.clone(), plan))?;
                 if value <= 0.0 {
-                    return Err(StoreError::Invalid(format!(
-                        "{label}: plan must be greater than 0, not {}",
-                        quoted(plan)
-                    )));
+                    return Err(number_problem(ProblemCode::NotPositive, field, plan));
                 }
                 tx.execute(
                     "INSERT INTO briefing_indicator_plans (briefing_id, position, unit_code, plan)
@@ -390,23 +390,23 @@ mod tests {
 
         assert_eq!(
             refuse(&[define(" ", "", &[])]),
-            "indicator 1: the name must not be empty"
+            "indicator 1, name: must not be empty"
         );
         assert_eq!(
             refuse(&[define("A", "", &[]), define(" a ", "", &[])]),
-            "indicator 2: another indicator has the same name and measure"
+            "indicator 2: indicator 1 has the same name and measure; give each indicator once"
         );
         assert_eq!(
             refuse(&[define("A", "", &[("UBND-VINH", "5")])]),
-            "indicator 1: plan for unit \"UBND-VINH\", which is not invited to this briefing"
+            "indicator 1, plan for unit: unit \"UBND-VINH\" is not invited to this briefing"
         );
         assert_eq!(
             refuse(&[define("A", "", &[("UBND-CUALO", "85 phần trăm")])]),
-            "indicator 1: plan \"85 phần trăm\" is not a number"
+            "indicator 1, plan for unit: \"85 phần trăm\" is not a number"
         );
         assert_eq!(
             refuse(&[define("A", "", &[("UBND-CUALO", "0")])]),
-            "indicator 1: plan must be greater than 0, not \"0\""
+            "indicator 1, plan for unit: must be greater than 0, not \"0\""
         );
         assert_eq!(
             store.indicator_set(&b.id).unwrap()[0].name,

@@ -182,7 +182,10 @@ impl Store {
             params![id, status.as_str(), error, schedule::now_utc()],
         )?;
         if changed == 0 {
-            return Err(StoreError::NotFound(format!("no mail with id {id}")));
+            return Err(StoreError::NotFound(
+                giaoban_model::Problem::new(giaoban_model::ProblemCode::NoSuchMail)
+                    .with("value", id),
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! Kept like the floor log (see `direction.rs`): the server records each start and end, and
 //! [`Store::close_open_sessions`] ends the presentations a crash left open.
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, PointId};
 use rusqlite::{Row, params};
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ pub const MAX_PRESENTATION_END_REASON_CHARS: usize = 100;
 const PRESENTATIONS: Span = Span {
     table: "presentations",
     start_column: "started_at_ms",
-    what: "presentation",
+    what: Field::Presentation,
     max_reason_chars: MAX_PRESENTATION_END_REASON_CHARS,
 };
 
@@ -56,7 +56,7 @@ impl Store {
             params![briefing.0, point.0, at],
         )?;
         if changed == 0 {
-            return Err(no_such_point(briefing, point));
+            return Err(no_such_point(point));
         }
         Ok(conn.last_insert_rowid())
     }
@@ -188,7 +188,7 @@ mod tests {
         ));
         assert_eq!(
             invalid(store.record_presentation_end(shown, T0, " ")),
-            "the end reason of a presentation must not be empty"
+            "reason: must not be empty"
         );
         invalid(store.record_presentation_end(
             shown,

@@ -15,13 +15,12 @@
 
 use std::collections::HashMap;
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, FieldPath, PointId, Problem, ProblemCode};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::briefings::point_from_row;
 use crate::direction::{no_such_briefing, no_such_point};
-use crate::error::quoted;
 use crate::schedule::{is_past, not_after, now_utc};
 use crate::{Point, Store, StoreError};
 
@@ -246,14 +245,10 @@ impl Store {
         indicators: &[NewIndicator],
         draft: bool,
     ) -> Result<Report, StoreError> {
-        let narrative = crate::text::valid_note("narrative", narrative, MAX_NARRATIVE_CHARS)?;
+        let narrative = crate::text::valid_note(Field::Narrative, narrative, MAX_NARRATIVE_CHARS)?;
         let mut indicators = validate_indicators(indicators)?;
         if !draft && narrative.is_empty() && indicators.is_empty() {
-            return Err(StoreError::Invalid(
-                "the report is empty: give a narrative or at least one indicator to submit it, \
-                 or save it as a draft"
-                    .into(),
-            ));
+            return Err(StoreError::Invalid(Problem::new(ProblemCode::EmptyReport)));
         }
 
         let now = now_utc();
@@ -265,7 +260,7 @@ impl Store {
             |row| row.get(0),
         )?;
         if !exists {
-            return Err(no_such_point(&point.briefing_id, &point.id));
+            return Err(no_such_point(&point.id));
         }
         let submitted: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM reports WHERE point_id = ?1 AND draft = 0)",
@@ -273,9 +268,9 @@ impl Store {
             |row| row.get(0),
         )?;
         if draft && submitted {
-            return Err(StoreError::Conflict(
-                "the report is already submitted: submit it again to change it".into(),
-            ));
+            return Err(StoreError::Conflict(Problem::new(
+                ProblemCode::AlreadySubmitted,
+            )));
         }
         // A value for an indicator of the host's set, given without a plan, takes the host's
         // plan for the unit.
@@ -392,43 +387,47 @@ struct ValidIndicator<'a> {
 
 fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator<'_>>, StoreError> {
     if indicators.len() > MAX_INDICATORS {
-        return Err(StoreError::Invalid(format!(
-            "a report has at most {MAX_INDICATORS} indicators, not {}",
-            indicators.len()
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooMany)
+                .at(Field::Indicators)
+                .with("max", MAX_INDICATORS)
+                .with("count", indicators.len()),
+        ));
     }
     let mut valid = Vec::with_capacity(indicators.len());
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (i, new) in indicators.iter().enumerate() {
-        let label = indicator_label(i + 1, &new.name);
-        let invalid = |m: String| StoreError::Invalid(format!("{label}: {m}"));
+        let at = FieldPath::of(Field::Indicators).at(i + 1);
         let name = new.name.trim();
         if name.is_empty() {
-            return Err(invalid("the name must not be empty".into()));
+            return Err(crate::text::empty(at.then(Field::Name)));
         }
-        crate::text::check_line(format!("{label}: name"), name, MAX_INDICATOR_NAME_CHARS)?;
+        crate::text::check_line(at.clone().then(Field::Name), name, MAX_INDICATOR_NAME_CHARS)?;
         let measure = new.measure.trim();
-        crate::text::check_line(format!("{label}: measure"), measure, MAX_MEASURE_CHARS)?;
+        crate::text::check_line(at.clone().then(Field::Measure), measure, MAX_MEASURE_CHARS)?;
         let value = parse_number(&new.value)
-            .map_err(|why| invalid(format!("value {} {why}", quoted(new.value.trim()))))?;
+            .map_err(|code| number_problem(code, at.clone().then(Field::Value), &new.value))?;
         let plan = match new.plan.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => {
                 let plan = parse_number(text)
-                    .map_err(|why| invalid(format!("plan {} {why}", quoted(text))))?;
+                    .map_err(|code| number_problem(code, at.clone().then(Field::Plan), text))?;
                 if plan <= 0.0 {
-                    return Err(invalid(format!(
-                        "plan must be greater than 0, not {}",
-                        quoted(text)
-                    )));
+                    return Err(number_problem(
+                        ProblemCode::NotPositive,
+                        at.then(Field::Plan),
+                        text,
+                    ));
                 }
                 Some(plan)
             }
         };
         if let Some(first) = seen.insert(same_indicator(name, measure), i + 1) {
-            return Err(invalid(format!(
-                "indicator {first} has the same name and measure; give each indicator once"
-            )));
+            return Err(StoreError::Invalid(
+                Problem::new(ProblemCode::SameIndicator)
+                    .at(at)
+                    .with("first", first),
+            ));
         }
         valid.push(ValidIndicator {
             name,
@@ -440,17 +439,9 @@ fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator
     Ok(valid)
 }
 
-/// `indicator 2 (Doanh thu)`: how error messages name an indicator, 1-based.
-fn indicator_label(number: usize, name: &str) -> String {
-    const MAX_CHARS: usize = 60;
-    let name = name.trim();
-    if name.is_empty() {
-        return format!("indicator {number}");
-    }
-    match name.char_indices().nth(MAX_CHARS) {
-        None => format!("indicator {number} ({name})"),
-        Some((cut, _)) => format!("indicator {number} ({}…)", &name[..cut]),
-    }
+/// [`StoreError::Invalid`]: the number `text` at `field` is refused for `code`.
+pub(crate) fn number_problem(code: ProblemCode, field: FieldPath, text: &str) -> StoreError {
+    StoreError::Invalid(Problem::new(code).at(field).with("value", text.trim()))
 }
 
 /// The key under which indicators count as the same: name and measure trimmed, ignoring case.
@@ -458,10 +449,9 @@ pub(crate) fn same_indicator(name: &str, measure: &str) -> (String, String) {
     (name.trim().to_lowercase(), measure.trim().to_lowercase())
 }
 
-/// Parses a number as typed (see [`Store::submit_report`]); the error completes the sentence
-/// "value "…" ".
-pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
-    const NOT_A_NUMBER: &str = "is not a number";
+/// Parses a number as typed (see [`Store::submit_report`]); the error says why it is not one.
+pub(crate) fn parse_number(text: &str) -> Result<f64, ProblemCode> {
+    const NOT_A_NUMBER: ProblemCode = ProblemCode::NotANumber;
     let s = text.trim();
     let (negative, s) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -473,14 +463,11 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
         (Some((at, sep)), None) => (&s[..at], Some(&s[at + sep.len()..])),
         (Some((_, first)), Some(_)) => {
             return Err(if s.contains('.') && s.contains(',') {
-                "is ambiguous: use either \",\" or \".\" before the decimals, and spaces \
-                 between thousands, as in 1 130,5"
+                ProblemCode::AmbiguousNumber
             } else if first == "." {
-                "is not a number: \".\" may appear once, before the decimals; separate \
-                 thousands with spaces, as in 1 130 000"
+                ProblemCode::RepeatedDot
             } else {
-                "is not a number: \",\" may appear once, before the decimals; separate \
-                 thousands with spaces, as in 1 130 000"
+                ProblemCode::RepeatedComma
             });
         }
     };
@@ -490,7 +477,7 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
         return Err(NOT_A_NUMBER);
     }
     if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
-        return Err("is not a number: thousands are groups of three digits, as in 1 130 000");
+        return Err(ProblemCode::ThousandsGroups);
     }
     // "1.130" is a thousand and thirty to whoever writes Vietnamese, 1.13 to whoever writes
     // English; a wrong guess is off by a factor of a thousand, so ask.
@@ -499,10 +486,7 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
         && int.len() <= 3
         && int.bytes().any(|b| b != b'0')
     {
-        return Err(
-            "is ambiguous (thousands or decimals?): separate thousands with a space, as in \
-             1 130, and write three decimals with a trailing zero, as in 1,1300",
-        );
+        return Err(ProblemCode::AmbiguousNumber);
     }
     let normalised = format!(
         "{}{}.{}",
@@ -512,7 +496,7 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, &'static str> {
     );
     let value: f64 = normalised.parse().map_err(|_| NOT_A_NUMBER)?;
     if !value.is_finite() || value.abs() > MAX_INDICATOR_MAGNITUDE {
-        return Err("is out of range: at most 1 000 000 000 000 000 in size");
+        return Err(ProblemCode::NumberTooLarge);
     }
     Ok(value)
 }
@@ -727,7 +711,7 @@ fn build_dashboard(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{NGHE_AN, invalid, is_not_found, temp_store};
+    use crate::test_support::{NGHE_AN, invalid, is_not_found, problem, temp_store};
     use crate::{Briefing, NewBriefing};
 
     /// A briefing hosted by SO-TTTT with a named point, then Cửa Lò, Nghi Lộc and Vinh;
@@ -798,33 +782,32 @@ mod tests {
     fn anything_else_is_refused_with_a_reason() {
         let huge = format!("1{}", "0".repeat(400));
         for (text, reason) in [
-            ("abc", "is not a number"),
-            ("", "is not a number"),
-            ("   ", "is not a number"),
-            ("-", "is not a number"),
-            ("--1", "is not a number"),
-            ("NaN", "is not a number"),
-            ("inf", "is not a number"),
-            ("1e999", "is not a number"),
-            ("1e5", "is not a number"),
-            (",5", "is not a number"),
-            ("5,", "is not a number"),
-            ("1  130", "is not a number"),
-            ("١٢", "is not a number"),
-            ("1,2,3", "\",\" may appear once"),
-            ("1.130.000", "\".\" may appear once"),
-            ("1.130,5", "is ambiguous"),
-            ("1,130.5", "is ambiguous"),
-            ("1.130", "is ambiguous"),
-            ("12,345", "is ambiguous"),
-            ("-100.000", "is ambiguous"),
-            ("1 13", "groups of three"),
-            ("1130 000", "groups of three"),
-            ("1000000000000001", "out of range"),
-            (huge.as_str(), "out of range"),
+            ("abc", ProblemCode::NotANumber),
+            ("", ProblemCode::NotANumber),
+            ("   ", ProblemCode::NotANumber),
+            ("-", ProblemCode::NotANumber),
+            ("--1", ProblemCode::NotANumber),
+            ("NaN", ProblemCode::NotANumber),
+            ("inf", ProblemCode::NotANumber),
+            ("1e999", ProblemCode::NotANumber),
+            ("1e5", ProblemCode::NotANumber),
+            (",5", ProblemCode::NotANumber),
+            ("5,", ProblemCode::NotANumber),
+            ("1  130", ProblemCode::NotANumber),
+            ("١٢", ProblemCode::NotANumber),
+            ("1,2,3", ProblemCode::RepeatedComma),
+            ("1.130.000", ProblemCode::RepeatedDot),
+            ("1.130,5", ProblemCode::AmbiguousNumber),
+            ("1,130.5", ProblemCode::AmbiguousNumber),
+            ("1.130", ProblemCode::AmbiguousNumber),
+            ("12,345", ProblemCode::AmbiguousNumber),
+            ("-100.000", ProblemCode::AmbiguousNumber),
+            ("1 13", ProblemCode::ThousandsGroups),
+            ("1130 000", ProblemCode::ThousandsGroups),
+            ("1000000000000001", ProblemCode::NumberTooLarge),
+            (huge.as_str(), ProblemCode::NumberTooLarge),
         ] {
-            let why = parse_number(text).unwrap_err();
-            assert!(why.contains(reason), "{text:?}: {why}");
+            assert_eq!(parse_number(text), Err(reason), "{text:?}");
         }
     }
 
@@ -888,26 +871,30 @@ mod tests {
                 ind("Thuê bao", "", "1", None),
                 ind("Doanh thu", "tỷ đồng", "abc", None),
             ])),
-            "indicator 2 (Doanh thu): value \"abc\" is not a number"
+            "indicator 2, value: \"abc\" is not a number"
+        );
+        let wrong_plan = problem(submit(&[ind("Doanh thu", "", "5", Some("1.130.000"))]));
+        assert_eq!(wrong_plan.code(), ProblemCode::RepeatedDot);
+        assert_eq!(
+            wrong_plan.field().map(ToString::to_string).as_deref(),
+            Some("indicators.1.plan"),
+            "the field as the client reads it"
         );
         assert_eq!(
             invalid(submit(&[ind("Doanh thu", "", "5", Some("0"))])),
-            "indicator 1 (Doanh thu): plan must be greater than 0, not \"0\""
+            "indicator 1, plan: must be greater than 0, not \"0\""
         );
         assert!(
             invalid(submit(&[ind("Doanh thu", "", "5", Some("x"))]))
-                .starts_with("indicator 1 (Doanh thu): plan \"x\" is not a number")
+                .starts_with("indicator 1, plan: \"x\" is not a number")
         );
         assert_eq!(
             invalid(submit(&[ind("  ", "", "5", None)])),
-            "indicator 1: the name must not be empty"
+            "indicator 1, name: must not be empty"
         );
+        assert!(invalid(submit(&[ind(&"x".repeat(201), "", "5", None)])).contains("at most 200"));
         assert!(
-            invalid(submit(&[ind(&"x".repeat(201), "", "5", None)])).contains("longer than 200")
-        );
-        assert!(
-            invalid(submit(&[ind("Doanh thu", &"đ".repeat(41), "5", None)]))
-                .contains("longer than 40")
+            invalid(submit(&[ind("Doanh thu", &"đ".repeat(41), "5", None)])).contains("at most 40")
         );
         assert!(
             invalid(submit(&[ind("Doanh\u{7}thu", "", "5", None)]))
@@ -916,20 +903,20 @@ mod tests {
         let bell = store.submit_report(&p[2], "Báo cáo\u{7}", &[]);
         assert_eq!(
             invalid(bell),
-            "narrative must not contain control characters"
+            "narrative: must not contain control characters"
         );
         assert_eq!(
             invalid(submit(&[
                 ind("Doanh thu", "tỷ đồng", "1", None),
                 ind(" DOANH THU ", "Tỷ đồng ", "2", None),
             ])),
-            "indicator 2 (DOANH THU): indicator 1 has the same name and measure; \
+            "indicator 2: indicator 1 has the same name and measure; \
              give each indicator once"
         );
         let many: Vec<_> = (0..=MAX_INDICATORS)
             .map(|i| ind(&format!("Chỉ tiêu {i}"), "", "1", None))
             .collect();
-        assert!(invalid(submit(&many)).contains("at most 50 indicators"));
+        assert_eq!(invalid(submit(&many)), "indicator: at most 50, not 51");
         assert!(
             invalid(store.submit_report(&p[2], &"a".repeat(20_001), &[])).contains("narrative")
         );

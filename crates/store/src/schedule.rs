@@ -5,7 +5,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use crate::error::quoted;
+use giaoban_model::{Problem, ProblemCode};
 
 /// Vietnam's time zone (ICT). It has no daylight saving time, so a fixed offset is exact.
 const VIETNAM: UtcOffset = offset!(+7);
@@ -16,14 +16,28 @@ const LOCAL_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
     format_description!("[year]-[month]-[day] [hour]:[minute]"),
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    // As people write dates in Vietnam: day, month, year.
+    format_description!(
+        "[day padding:none]/[month padding:none]/[year] [hour padding:none]:[minute]"
+    ),
+    format_description!(
+        "[day padding:none]/[month padding:none]/[year] [hour padding:none]:[minute]:[second]"
+    ),
+];
+
+/// Date forms an organiser may type: ISO 8601 or day/month/year.
+const DATE_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
+    format_description!("[year]-[month]-[day]"),
+    format_description!("[day padding:none]/[month padding:none]/[year]"),
 ];
 
 /// Normalises a scheduled start typed by an organiser to RFC 3339 with whole seconds.
 ///
 /// Accepts RFC 3339 (its offset is kept, so `+07:00` stays `+07:00`) or a date and time without
-/// an offset, read as Vietnam time. Sub-second precision is dropped: nobody schedules a
+/// an offset, read as Vietnam time: `2026-12-01 08:00` or `1/12/2026 08:00` (day first). Sub-second precision is dropped: nobody schedules a
 /// briefing to the millisecond, and fixed-width timestamps compare correctly as text.
-pub(crate) fn normalise(input: &str) -> Result<String, String> {
+/// The error is [`ProblemCode::NotADate`] with the input as `value`; the caller names the field.
+pub(crate) fn normalise(input: &str) -> Result<String, Problem> {
     let input = input.trim();
     let parsed = OffsetDateTime::parse(input, &Rfc3339).ok().or_else(|| {
         LOCAL_FORMATS.iter().find_map(|format| {
@@ -32,13 +46,7 @@ pub(crate) fn normalise(input: &str) -> Result<String, String> {
                 .map(|local| local.assume_offset(VIETNAM))
         })
     });
-    let invalid = || {
-        format!(
-            "scheduled start {} is not a date and time; expected RFC 3339 such as \
-             2026-12-01T08:00:00+07:00, or 2026-12-01 08:00 (Vietnam time)",
-            quoted(input)
-        )
-    };
+    let invalid = || Problem::new(ProblemCode::NotADate).with("value", input);
     let parsed = parsed.ok_or_else(invalid)?;
     format(parsed.replace_nanosecond(0).map_err(|_| invalid())?).ok_or_else(invalid)
 }
@@ -87,20 +95,18 @@ pub(crate) fn today_vietnam() -> String {
         .expect("a date formats")
 }
 
-/// Checks a deadline typed as `YYYY-MM-DD` and returns it as is.
-pub(crate) fn normalise_date(input: &str) -> Result<String, String> {
+/// A date typed as `YYYY-MM-DD` or `D/M/YYYY`, as `YYYY-MM-DD`; else
+/// [`ProblemCode::NotADay`] with the input as `value`.
+pub(crate) fn normalise_date(input: &str) -> Result<String, Problem> {
     let input = input.trim();
-    time::Date::parse(input, format_description!("[year]-[month]-[day]"))
+    DATE_FORMATS
+        .iter()
+        .find_map(|format| time::Date::parse(input, format).ok())
         .map(|d| {
             d.format(format_description!("[year]-[month]-[day]"))
                 .expect("a date formats")
         })
-        .map_err(|_| {
-            format!(
-                "deadline {} is not a date; expected YYYY-MM-DD such as 2026-12-31",
-                quoted(input)
-            )
-        })
+        .ok_or_else(|| Problem::new(ProblemCode::NotADay).with("value", input))
 }
 
 /// The date (`YYYY-MM-DD`, Vietnam time) of an RFC 3339 time; `None` if it is not one.
@@ -140,6 +146,9 @@ mod tests {
             "2026-12-01 08:00",
             "2026-12-01T08:00:00",
             "2026-12-01 08:00:00",
+            "01/12/2026 08:00",
+            "1/12/2026 8:00",
+            "01/12/2026 08:00:00",
         ] {
             assert_eq!(
                 normalise(input).unwrap(),
@@ -150,7 +159,21 @@ mod tests {
     }
 
     #[test]
-    fn nonsense_is_refused_with_the_expected_forms() {
+    fn dates_are_read_day_first_or_iso() {
+        for input in ["2026-12-31", "31/12/2026", " 31/12/2026 "] {
+            assert_eq!(normalise_date(input).unwrap(), "2026-12-31", "{input}");
+        }
+        for input in ["12/31/2026", "31-12-2026", "2026-12-32", "31/12"] {
+            assert_eq!(
+                normalise_date(input).unwrap_err().code(),
+                ProblemCode::NotADay,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn nonsense_is_refused_as_not_a_date() {
         for input in [
             "",
             "tomorrow",
@@ -161,9 +184,12 @@ mod tests {
             "2026-12-01T08:00:00+07:00:30",
             "+12026-12-01T08:00",
         ] {
-            let message = normalise(input).unwrap_err();
-            assert!(message.contains("scheduled start"), "{message}");
-            assert!(message.contains("expected"), "{message}");
+            let problem = normalise(input).unwrap_err();
+            assert_eq!(problem.code(), ProblemCode::NotADate, "{input}");
+            assert_eq!(
+                problem.param("value"),
+                Some(&giaoban_model::Param::Text(input.trim().into())),
+            );
         }
     }
 

@@ -35,10 +35,18 @@ pub(crate) fn briefing_with(store: &Store, points: &[&str]) -> (Briefing, Vec<Po
     (briefing, points)
 }
 
-/// The message of a [`StoreError::Invalid`]; panics on anything else.
+/// The English message of a [`StoreError::Invalid`]; panics on anything else.
 pub(crate) fn invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
     match result {
-        Err(StoreError::Invalid(message)) => message,
+        Err(StoreError::Invalid(problem)) => problem.to_string(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// The problem of a [`StoreError::Invalid`]; panics on anything else.
+pub(crate) fn problem<T: std::fmt::Debug>(result: Result<T, StoreError>) -> giaoban_model::Problem {
+    match result {
+        Err(StoreError::Invalid(problem)) => problem,
         other => panic!("expected Invalid, got {other:?}"),
     }
 }

@@ -5,69 +5,93 @@
 //! is quoted back in the message, so that the person sees which one is meant; a long text that
 //! may span lines (a concern, a task, a note) is only named, since quoting it would say nothing.
 
-use std::fmt::Display;
+use giaoban_model::{Field, FieldPath, Param, Problem, ProblemCode};
 
 use crate::StoreError;
-use crate::error::quoted;
 
 /// Ok when the one-line `text` has at most `max_chars` characters and no control characters;
-/// else [`StoreError::Invalid`] naming `field` and quoting the text. Trimming and whether it may
-/// be empty are the caller's.
+/// else [`StoreError::Invalid`] about `field`, with the text as `value`. Trimming and whether it
+/// may be empty are the caller's.
 pub(crate) fn check_line(
-    field: impl Display,
+    field: impl Into<FieldPath>,
     text: &str,
     max_chars: usize,
 ) -> Result<(), StoreError> {
     if text.chars().count() > max_chars {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} is longer than {max_chars} characters",
-            quoted(text)
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooLong)
+                .at(field)
+                .with("max", max_chars)
+                .with("value", text),
+        ));
     }
     if text.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
-            "{field} {} must not contain control characters",
-            quoted(text)
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::ControlCharacters)
+                .at(field)
+                .with("value", text),
+        ));
     }
     Ok(())
 }
 
 /// `text` trimmed, when it has 1 to `max` characters and no control characters other than line
-/// breaks and tabs; else [`StoreError::Invalid`] naming `field`.
-pub(crate) fn valid_text<'a>(
-    field: &str,
-    text: &'a str,
+/// breaks and tabs; else [`StoreError::Invalid`] about `field`.
+pub(crate) fn valid_text(
+    field: impl Into<FieldPath>,
+    text: &str,
     max: usize,
-) -> Result<&'a str, StoreError> {
-    let text = valid_note(field, text, max)?;
+) -> Result<&str, StoreError> {
+    let field = field.into();
+    let text = valid_note(field.clone(), text, max)?;
     if text.is_empty() {
-        return Err(StoreError::Invalid(format!("{field} must not be empty")));
+        return Err(empty(field));
     }
     Ok(text)
 }
 
 /// Like [`valid_text`], but an empty text is fine.
-pub(crate) fn valid_note<'a>(
-    field: &str,
-    text: &'a str,
+pub(crate) fn valid_note(
+    field: impl Into<FieldPath>,
+    text: &str,
     max: usize,
-) -> Result<&'a str, StoreError> {
+) -> Result<&str, StoreError> {
     let text = text.trim();
     if text.chars().count() > max {
-        return Err(StoreError::Invalid(format!(
-            "{field} must be at most {max} characters"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::TooLong)
+                .at(field)
+                .with("max", max),
+        ));
     }
     if text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        return Err(StoreError::Invalid(format!(
-            "{field} must not contain control characters"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::ControlCharacters).at(field),
+        ));
     }
     Ok(text)
+}
+
+/// [`StoreError::Invalid`]: `field` must not be empty.
+pub(crate) fn empty(field: impl Into<FieldPath>) -> StoreError {
+    StoreError::Invalid(Problem::new(ProblemCode::Empty).at(field))
+}
+
+/// [`StoreError::NotFound`]: there is no `field` (a task, a document…) `id` in the briefing.
+pub(crate) fn no_such(field: Field, id: impl Into<Param>) -> StoreError {
+    StoreError::NotFound(
+        Problem::new(ProblemCode::NoSuchItem)
+            .at(field)
+            .with("value", id),
+    )
+}
+
+/// [`StoreError::Invalid`] with `code` about `field`.
+pub(crate) fn invalid(code: ProblemCode, field: impl Into<FieldPath>) -> StoreError {
+    StoreError::Invalid(Problem::new(code).at(field))
 }
 
 #[cfg(test)]
@@ -77,41 +101,44 @@ mod tests {
 
     #[test]
     fn a_line_is_bounded_and_quoted_back() {
-        assert!(check_line("reason", &"ử".repeat(10), 10).is_ok());
+        assert!(check_line(Field::Reason, &"ử".repeat(10), 10).is_ok());
 
         assert_eq!(
-            invalid(check_line("reason", &"a".repeat(11), 10)),
-            "reason \"aaaaaaaaaaa\" is longer than 10 characters"
+            invalid(check_line(Field::Reason, &"a".repeat(11), 10)),
+            "reason: must be at most 10 characters"
         );
         assert_eq!(
             invalid(check_line(
-                format_args!("item {}: title", 2),
+                FieldPath::of(Field::Agenda).at(2).then(Field::Title),
                 "Khai\nmạc",
                 10
             )),
-            "item 2: title \"Khai\\nmạc\" must not contain control characters"
+            "agenda item 2, title: must not contain control characters"
         );
     }
 
     #[test]
     fn text_is_trimmed_and_bounded_but_may_span_lines() {
         assert_eq!(
-            valid_text("text", "  Mạng\nchậm\t ", 10).unwrap(),
+            valid_text(Field::Text, "  Mạng\nchậm\t ", 10).unwrap(),
             "Mạng\nchậm"
         );
-        assert_eq!(valid_text("text", &"ử".repeat(10), 10).unwrap().len(), 30);
+        assert_eq!(
+            valid_text(Field::Text, &"ử".repeat(10), 10).unwrap().len(),
+            30
+        );
 
         for (input, expected) in [
-            ("   ", "text must not be empty"),
-            (&*"a".repeat(11), "text must be at most 10 characters"),
-            ("a\u{0}b", "text must not contain control characters"),
+            ("   ", "text: must not be empty"),
+            (&*"a".repeat(11), "text: must be at most 10 characters"),
+            ("a\u{0}b", "text: must not contain control characters"),
         ] {
             assert_eq!(
-                invalid(valid_text("text", input, 10)),
+                invalid(valid_text(Field::Text, input, 10)),
                 expected,
                 "{input:?}"
             );
         }
-        assert_eq!(valid_note("note", " ", 10).unwrap(), "");
+        assert_eq!(valid_note(Field::Note, " ", 10).unwrap(), "");
     }
 }

@@ -11,7 +11,8 @@ use std::fmt;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::error::quoted;
+use giaoban_model::{Field, Problem, ProblemCode};
+
 use crate::units_csv::{self, UnitRow, at_field};
 use crate::{Store, StoreError, schedule};
 
@@ -37,27 +38,21 @@ pub const MAX_IMPORT_UNITS: usize = 20_000;
 pub struct UnitCode(String);
 
 impl UnitCode {
-    /// The code in `code` (surrounding whitespace ignored), or why it is not one, fit to show.
-    pub fn parse(code: &str) -> Result<UnitCode, String> {
+    /// The code in `code` (surrounding whitespace ignored), or why it is not one: the problem
+    /// [`ProblemCode::Empty`] or [`ProblemCode::BadUnitCode`], about no field yet.
+    pub fn parse(code: &str) -> Result<UnitCode, Problem> {
         let code = code.trim();
         if code.is_empty() {
-            return Err("the code must not be empty".into());
+            return Err(Problem::new(ProblemCode::Empty));
         }
-        if code.chars().count() > MAX_UNIT_CODE_CHARS {
-            return Err(format!(
-                "{} is longer than {MAX_UNIT_CODE_CHARS} characters",
-                quoted(code)
-            ));
-        }
-        if !code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        if code.chars().count() > MAX_UNIT_CODE_CHARS
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
-            return Err(format!(
-                "{} may only contain the letters A–Z and a–z without diacritics, digits, \
-                 \"-\", \"_\" and \".\"",
-                quoted(code)
-            ));
+            return Err(Problem::new(ProblemCode::BadUnitCode)
+                .with("value", code)
+                .with("max", MAX_UNIT_CODE_CHARS));
         }
         Ok(UnitCode(code.to_owned()))
     }
@@ -261,11 +256,8 @@ fn check_parents(rows: &[UnitRow], stored: &HashMap<UnitCode, Unit>) -> Result<(
         {
             return Err(at_field(
                 row.line,
-                "parent_code",
-                &format!(
-                    "no unit has the code {}, neither stored nor in this file",
-                    quoted(parent.as_str())
-                ),
+                Field::ParentCode,
+                Problem::new(ProblemCode::UnknownParent).with("value", parent.as_str()),
             ));
         }
     }
@@ -345,12 +337,10 @@ fn cycle_error(
     chain.push(row.code.as_str());
     at_field(
         row.line,
-        "parent_code",
-        &format!(
-            "{} would make a cycle: {}",
-            quoted(parent.as_str()),
-            chain.join(" → ")
-        ),
+        Field::ParentCode,
+        Problem::new(ProblemCode::Cycle)
+            .with("value", parent.as_str())
+            .with("chain", chain.join(" → ")),
     )
 }
 
@@ -560,8 +550,8 @@ mod tests {
             assert_eq!(store.units().unwrap(), before, "{bad:?}");
         }
         for (file, expected) in [
-            ("", "line 1, header:"),
-            ("ma,ten,cha,thu\n", "line 1, header:"),
+            ("", "line 1: the first line"),
+            ("ma,ten,cha,thu\n", "line 1: the first line"),
         ] {
             let m = invalid(store.import_units_csv(file));
             assert!(m.starts_with(expected), "{file:?}: {m}");
@@ -578,21 +568,21 @@ mod tests {
         for (file, expected) in [
             (
                 "A,Một,A,\n",
-                "line 2, parent_code: \"A\" would make a cycle: A → A",
+                "line 2, parent_code: \"A\" would make a cycle: \"A → A\"",
             ),
             (
                 "A,Một,B,\nB,Hai,C,\nC,Ba,A,\n",
-                "line 2, parent_code: \"B\" would make a cycle: A → B → C → A",
+                "line 2, parent_code: \"B\" would make a cycle: \"A → B → C → A\"",
             ),
             (
                 "D,Bốn,A,\nA,Một,B,\nB,Hai,A,\n",
-                "line 3, parent_code: \"B\" would make a cycle: A → B → A",
+                "line 3, parent_code: \"B\" would make a cycle: \"A → B → A\"",
             ),
             // The province under one of its own wards: the cycle runs through stored units.
             (
                 "TINH-NA,UBND tỉnh Nghệ An,P-NGHITHUY,\n",
                 "line 2, parent_code: \"P-NGHITHUY\" would make a cycle: \
-                 TINH-NA → P-NGHITHUY → UBND-CUALO → TINH-NA",
+                 \"TINH-NA → P-NGHITHUY → UBND-CUALO → TINH-NA\"",
             ),
         ] {
             let file = format!("code,name,parent_code,email\n{file}");

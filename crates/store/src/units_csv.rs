@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 
 use crate::StoreError;
-use crate::error::quoted;
 use crate::mailbox;
 use crate::units::{MAX_IMPORT_UNITS, MAX_UNIT_EMAILS, MAX_UNIT_NAME_CHARS, UnitCode};
+use giaoban_model::{Field, FieldPath, Problem, ProblemCode};
 
 /// The header, field by field.
 pub(crate) const HEADER: [&str; 4] = ["code", "name", "parent_code", "email"];
@@ -46,18 +46,18 @@ pub(crate) fn parse(text: &str) -> Result<Vec<UnitRow>, StoreError> {
     let header = match records.next() {
         Some(record) => record.map_err(csv_error)?,
         None => {
-            return Err(invalid_header("the file is empty"));
+            return Err(invalid_header(ProblemCode::BadHeader, ""));
         }
     };
     let found: Vec<&str> = header.iter().map(str::trim).collect();
     if found != HEADER {
         let got = found.join(",");
-        let mut problem = format!("got {}", quoted(&got));
-        if found.len() == 1 && got.contains(';') {
-            problem
-                .push_str(", with fields separated by \";\": save the file as comma-separated CSV");
-        }
-        return Err(invalid_header(&problem));
+        let code = if found.len() == 1 && got.contains(';') {
+            ProblemCode::SemicolonHeader
+        } else {
+            ProblemCode::BadHeader
+        };
+        return Err(invalid_header(code, &got));
     }
 
     let mut lines = LineCounter::new(text);
@@ -69,30 +69,27 @@ pub(crate) fn parse(text: &str) -> Result<Vec<UnitRow>, StoreError> {
         if rows.len() >= MAX_IMPORT_UNITS {
             return Err(at_line(
                 line,
-                &format!("a file holds at most {MAX_IMPORT_UNITS} units"),
+                Problem::new(ProblemCode::TooMany)
+                    .with("max", MAX_IMPORT_UNITS)
+                    .with("count", MAX_IMPORT_UNITS + 1),
             ));
         }
         if record.len() != HEADER.len() {
             return Err(at_line(
                 line,
-                &format!(
-                    "expected {} fields ({}), got {}; a field containing a comma must be \
-                     in double quotes",
-                    HEADER.len(),
-                    HEADER.join(","),
-                    record.len()
-                ),
+                Problem::new(ProblemCode::FieldCount)
+                    .with("expected", HEADER.len())
+                    .with("count", record.len()),
             ));
         }
         let row = parse_row(line, &record)?;
         if let Some(first) = seen.insert(row.code.clone(), line) {
             return Err(at_field(
                 line,
-                "code",
-                &format!(
-                    "{} appears again; it is already on line {first}",
-                    quoted(row.code.as_str())
-                ),
+                Field::Code,
+                Problem::new(ProblemCode::RepeatedCode)
+                    .with("value", row.code.as_str())
+                    .with("first", first),
             ));
         }
         rows.push(row);
@@ -144,23 +141,23 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// `message` placed at `line` and `field`, as every import error reads.
-pub(crate) fn at_field(line: u64, field: &str, message: &str) -> StoreError {
-    StoreError::Invalid(format!("line {line}, {field}: {message}"))
+/// `problem` placed at `line` and `field`, as every import error reads.
+pub(crate) fn at_field(line: u64, field: Field, problem: Problem) -> StoreError {
+    at_line(line, problem.at(field))
 }
 
-fn at_line(line: u64, message: &str) -> StoreError {
-    StoreError::Invalid(format!("line {line}: {message}"))
+fn at_line(line: u64, problem: Problem) -> StoreError {
+    StoreError::Invalid(
+        problem.at(FieldPath::of(Field::Line).at(usize::try_from(line).unwrap_or(usize::MAX))),
+    )
 }
 
-fn invalid_header(problem: &str) -> StoreError {
-    at_field(
+fn invalid_header(code: ProblemCode, got: &str) -> StoreError {
+    at_line(
         1,
-        "header",
-        &format!(
-            "the first line must be exactly {}; {problem}",
-            HEADER.join(",")
-        ),
+        Problem::new(code)
+            .with("expected", HEADER.join(","))
+            .with("value", got),
     )
 }
 
@@ -168,17 +165,20 @@ fn invalid_header(problem: &str) -> StoreError {
 /// is there so that a future reader error still names a line instead of panicking.
 fn csv_error(e: csv::Error) -> StoreError {
     let line = e.position().map_or(0, csv::Position::line);
-    at_line(line, &format!("unreadable CSV: {e}"))
+    at_line(
+        line,
+        Problem::new(ProblemCode::BadCsv).with("detail", e.to_string()),
+    )
 }
 
 fn parse_row(line: u64, record: &csv::StringRecord) -> Result<UnitRow, StoreError> {
-    let code = UnitCode::parse(&record[0]).map_err(|m| at_field(line, "code", &m))?;
-    let name = check_name(&record[1]).map_err(|m| at_field(line, "name", &m))?;
+    let code = UnitCode::parse(&record[0]).map_err(|p| at_field(line, Field::Code, p))?;
+    let name = check_name(&record[1]).map_err(|p| at_field(line, Field::Name, p))?;
     let parent = match record[2].trim() {
         "" => None,
-        parent => Some(UnitCode::parse(parent).map_err(|m| at_field(line, "parent_code", &m))?),
+        parent => Some(UnitCode::parse(parent).map_err(|p| at_field(line, Field::ParentCode, p))?),
     };
-    let emails = check_emails(&record[3]).map_err(|m| at_field(line, "email", &m))?;
+    let emails = check_emails(&record[3]).map_err(|p| at_field(line, Field::Email, p))?;
     Ok(UnitRow {
         line,
         code,
@@ -189,40 +189,39 @@ fn parse_row(line: u64, record: &csv::StringRecord) -> Result<UnitRow, StoreErro
 }
 
 /// The trimmed name, or why it is refused.
-fn check_name(name: &str) -> Result<&str, String> {
+fn check_name(name: &str) -> Result<&str, Problem> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("the name must not be empty".into());
+        return Err(Problem::new(ProblemCode::Empty));
     }
     if name.chars().count() > MAX_UNIT_NAME_CHARS {
-        return Err(format!(
-            "{} is longer than {MAX_UNIT_NAME_CHARS} characters",
-            quoted(name)
-        ));
+        return Err(Problem::new(ProblemCode::TooLong)
+            .with("max", MAX_UNIT_NAME_CHARS)
+            .with("value", name));
     }
     if name.chars().any(char::is_control) {
-        return Err(format!(
-            "{} must not contain control characters such as line breaks",
-            quoted(name)
-        ));
+        return Err(Problem::new(ProblemCode::ControlCharacters).with("value", name));
     }
     Ok(name)
 }
 
 /// The addresses of an `email` field, or why one is refused. Empty entries (`a@x.vn;`) are
 /// skipped; an address given twice, in any case, is kept once.
-fn check_emails(field: &str) -> Result<Vec<String>, String> {
+fn check_emails(field: &str) -> Result<Vec<String>, Problem> {
     let mut emails: Vec<String> = Vec::new();
     for address in field.split(';').map(str::trim).filter(|a| !a.is_empty()) {
-        mailbox::check_address(address)
-            .map_err(|why| format!("{} is not a valid e-mail address: {why}", quoted(address)))?;
+        mailbox::check_address(address).map_err(|why| {
+            Problem::new(ProblemCode::NotAnEmail)
+                .with("value", address)
+                .with("detail", why)
+        })?;
         if emails.iter().any(|e| e.eq_ignore_ascii_case(address)) {
             continue;
         }
         if emails.len() == MAX_UNIT_EMAILS {
-            return Err(format!(
-                "a unit has at most {MAX_UNIT_EMAILS} e-mail addresses"
-            ));
+            return Err(Problem::new(ProblemCode::TooMany)
+                .with("max", MAX_UNIT_EMAILS)
+                .with("count", MAX_UNIT_EMAILS + 1));
         }
         emails.push(address.to_owned());
     }
@@ -239,7 +238,7 @@ mod tests {
 
     fn message(result: Result<Vec<UnitRow>, StoreError>) -> String {
         match result {
-            Err(StoreError::Invalid(m)) => m,
+            Err(StoreError::Invalid(m)) => m.to_string(),
             other => panic!("expected Invalid, got {other:?}"),
         }
     }
@@ -320,15 +319,18 @@ mod tests {
     #[test]
     fn header_problems_are_named() {
         for (text, expected) in [
-            ("", "the file is empty"),
+            ("", "got \"\""),
             ("A,Một,,\n", "got \"A,Một,,\""),
             ("code,name,parent,email\n", "got"),
-            ("code;name;parent_code;email\n", "separated by \";\""),
+            ("code;name;parent_code;email\n", "comma-separated"),
             ("code,name,parent_code\n", "got"),
             ("code,name,parent_code,email,extra\n", "got"),
         ] {
             let m = message(parse(text));
-            assert!(m.starts_with("line 1, header:"), "{m}");
+            assert!(
+                m.starts_with("line 1: the first line must be exactly"),
+                "{m}"
+            );
             assert!(m.contains(expected), "{text:?}: {m}");
         }
     }

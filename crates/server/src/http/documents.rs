@@ -246,12 +246,12 @@ fn too_large() -> ApiError {
 fn rejected(rejection: DocumentRejection) -> ApiError {
     match rejection {
         DocumentRejection::TooLarge => too_large(),
-        DocumentRejection::UnsupportedType(message) => ApiError::new(
+        DocumentRejection::UnsupportedType(problem) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_type",
-            message,
+            problem.to_string(),
         ),
-        DocumentRejection::Invalid(message) => ApiError::invalid(message),
+        DocumentRejection::Invalid(problem) => ApiError::invalid(problem.to_string()),
         other => ApiError::invalid(other.to_string()),
     }
 }

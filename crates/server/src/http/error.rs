@@ -111,9 +111,11 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Invalid(m) => ApiError::invalid(m),
-            StoreError::NotFound(m) => ApiError::not_found(m),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Invalid(p) => ApiError::invalid(p.to_string()),
+            StoreError::NotFound(p) => ApiError::not_found(p.to_string()),
+            StoreError::Conflict(p) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", p.to_string())
+            }
             other => {
                 tracing::error!("store failure: {other}");
                 ApiError::internal()

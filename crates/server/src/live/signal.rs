@@ -582,8 +582,8 @@ async fn comment(
 /// A comment the store refused, in words for the point.
 fn comment_refusal(e: &StoreError) -> (ErrorCode, String) {
     match e {
-        StoreError::Invalid(m) => (ErrorCode::BadMessage, m.clone()),
-        StoreError::Conflict(m) | StoreError::NotFound(m) => (ErrorCode::NotAllowed, m.clone()),
+        StoreError::Invalid(m) => (ErrorCode::BadMessage, m.to_string()),
+        StoreError::Conflict(m) | StoreError::NotFound(m) => (ErrorCode::NotAllowed, m.to_string()),
         other => {
             warn!("cannot store a comment: {other}");
             (

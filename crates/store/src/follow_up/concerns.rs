@@ -1,7 +1,7 @@
 //! Concerns and proposals raised by the points, the host's answers, and the conclusions of
 //! the chair.
 
-use giaoban_model::{BriefingId, PointId};
+use giaoban_model::{BriefingId, Field, PointId, Problem, ProblemCode};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,7 @@ use super::{
 };
 use crate::agenda::ensure_on_agenda;
 use crate::direction::ensure_briefing;
-use crate::text::valid_text;
+use crate::text::{no_such, valid_text};
 use crate::{Point, Store, StoreError, schedule};
 
 /// What a point raises.
@@ -111,7 +111,7 @@ impl Store {
         id: i64,
         answer: &str,
     ) -> Result<Concern, StoreError> {
-        let answer = valid_text("answer", answer, MAX_ANSWER_CHARS)?;
+        let answer = valid_text(Field::Answer, answer, MAX_ANSWER_CHARS)?;
 
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -140,7 +140,7 @@ impl Store {
     ) -> Result<Task, StoreError> {
         let text = text
             .filter(|t| !t.trim().is_empty())
-            .map(|t| valid_text("text", t, MAX_TASK_CHARS))
+            .map(|t| valid_text(Field::Text, t, MAX_TASK_CHARS))
             .transpose()?;
         let deadline = tasks::valid_deadline(deadline)?;
 
@@ -158,9 +158,11 @@ impl Store {
             return Err(no_concern(concern));
         };
         if let Some(task) = existing {
-            return Err(StoreError::Conflict(format!(
-                "concern {concern} already has task {task}"
-            )));
+            return Err(StoreError::Conflict(
+                Problem::new(ProblemCode::AlreadyTask)
+                    .with("concern", concern)
+                    .with("task", task),
+            ));
         }
         let owners = tasks::valid_owners(&tx, owners, lead)?;
         let text = match text {
@@ -180,7 +182,7 @@ impl Store {
         briefing: &BriefingId,
         text: &str,
     ) -> Result<Conclusion, StoreError> {
-        let text = valid_text("text", text, MAX_CONCLUSION_CHARS)?;
+        let text = valid_text(Field::Text, text, MAX_CONCLUSION_CHARS)?;
         let conclusion = Conclusion {
             id: 0,
             text: text.to_owned(),
@@ -223,9 +225,7 @@ impl Store {
             params![briefing.0, id],
         )?;
         if changed == 0 {
-            return Err(StoreError::NotFound(format!(
-                "there is no conclusion {id} in this briefing"
-            )));
+            return Err(no_such(Field::Conclusion, id));
         }
         Ok(())
     }
@@ -241,7 +241,7 @@ pub(crate) fn insert_concern(
     text: &str,
     agenda_item_id: Option<i64>,
 ) -> Result<Concern, StoreError> {
-    let text = valid_text("text", text, MAX_CONCERN_CHARS)?;
+    let text = valid_text(Field::Text, text, MAX_CONCERN_CHARS)?;
     if let Some(item) = agenda_item_id {
         ensure_on_agenda(tx, briefing, item)?;
     }
@@ -298,7 +298,7 @@ fn load_concern(
 }
 
 fn no_concern(id: i64) -> StoreError {
-    StoreError::NotFound(format!("there is no concern {id} in this briefing"))
+    no_such(Field::Concern, id)
 }
 
 #[cfg(test)]
@@ -359,11 +359,11 @@ mod tests {
         assert_eq!(concern.unit_code.as_deref(), Some("UBND-CUALO"));
         assert_eq!(
             invalid(foreign),
-            format!("agenda_item_id {theirs} is not on this briefing's agenda")
+            format!("agenda item: {theirs} is not on this briefing's agenda")
         );
         assert_eq!(
             invalid(unknown),
-            "agenda_item_id 9999 is not on this briefing's agenda"
+            "agenda item: 9999 is not on this briefing's agenda"
         );
         assert_eq!(fx.store.concerns(&briefing.id).unwrap().len(), 1);
     }
@@ -378,10 +378,10 @@ mod tests {
                 .raise_concern(&cualo, ConcernKind::Concern, text, None)
         };
 
-        assert_eq!(invalid(raise(" \n ")), "text must not be empty");
+        assert_eq!(invalid(raise(" \n ")), "text: must not be empty");
         assert_eq!(
             invalid(raise(&"ử".repeat(2001))),
-            "text must be at most 2000 characters"
+            "text: must be at most 2000 characters"
         );
         assert!(raise(&"ử".repeat(2000)).is_ok());
     }
@@ -445,14 +445,14 @@ mod tests {
         assert_eq!(fx.store.concerns(&briefing.id).unwrap(), [second]);
         assert_eq!(
             invalid(fx.store.answer_concern(&briefing.id, concern.id, "")),
-            "answer must not be empty"
+            "answer: must not be empty"
         );
         assert_eq!(
             invalid(
                 fx.store
                     .answer_concern(&briefing.id, concern.id, &"a".repeat(4001))
             ),
-            "answer must be at most 4000 characters"
+            "answer: must be at most 4000 characters"
         );
         assert!(is_not_found(
             &fx.store.answer_concern(&other.id, concern.id, "Không")
@@ -527,7 +527,7 @@ mod tests {
         );
         assert_eq!(
             invalid(make(&["UBND-CUALO"], "2020-01-01")),
-            "deadline 2020-01-01 is in the past"
+            "deadline: \"2020-01-01\" is in the past"
         );
         let task = make(&["UBND-CUALO", "UBND-NGHILOC"], LATER).unwrap();
         assert_eq!(task.text, "Lắp đặt camera");
@@ -574,11 +574,11 @@ mod tests {
         ));
         assert_eq!(
             invalid(fx.store.add_conclusion(&briefing.id, "")),
-            "text must not be empty"
+            "text: must not be empty"
         );
         assert_eq!(
             invalid(fx.store.add_conclusion(&briefing.id, &"a".repeat(4001))),
-            "text must be at most 4000 characters"
+            "text: must be at most 4000 characters"
         );
         assert!(is_not_found(
             &fx.store

@@ -2,15 +2,14 @@
 
 use std::collections::HashSet;
 
-use giaoban_model::BriefingId;
+use giaoban_model::{BriefingId, Field, FieldPath, Problem, ProblemCode};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::carry_over::CarryOver;
 use super::{MAX_PROGRESS_NOTE_CHARS, MAX_TASK_CHARS, MAX_TASK_OWNERS, parse_column};
 use crate::direction::ensure_briefing;
-use crate::error::quoted;
-use crate::text::{valid_note, valid_text};
+use crate::text::{invalid, no_such, valid_note, valid_text};
 use crate::{Point, Store, StoreError, UnitCode, schedule};
 
 /// Where a task stands, as stored and as reported by its owners.
@@ -151,7 +150,7 @@ impl TaskStatus {
 impl Store {
     /// Gives a new task to units at briefing `briefing`.
     pub fn create_task(&self, briefing: &BriefingId, new: &NewTask) -> Result<Task, StoreError> {
-        let text = valid_text("text", &new.text, MAX_TASK_CHARS)?;
+        let text = valid_text(Field::Text, &new.text, MAX_TASK_CHARS)?;
         let deadline = valid_deadline(&new.deadline)?;
 
         let mut conn = self.conn();
@@ -198,12 +197,14 @@ impl Store {
         let text = patch
             .text
             .as_deref()
-            .map(|t| valid_text("text", t, MAX_TASK_CHARS))
+            .map(|t| valid_text(Field::Text, t, MAX_TASK_CHARS))
             .transpose()?;
         let deadline = patch
             .deadline
             .as_deref()
-            .map(|d| schedule::normalise_date(d).map_err(StoreError::Invalid))
+            .map(|d| {
+                schedule::normalise_date(d).map_err(|p| StoreError::Invalid(p.at(Field::Deadline)))
+            })
             .transpose()?;
 
         let mut conn = self.conn();
@@ -223,10 +224,11 @@ impl Store {
             (None, Some(lead)) => {
                 let current = current_owners(&tx, id)?;
                 if !current.iter().any(|c| c == lead.trim()) {
-                    return Err(StoreError::Invalid(format!(
-                        "lead: unit {} is not one of the task's owners",
-                        quoted(lead.trim())
-                    )));
+                    return Err(StoreError::Invalid(
+                        Problem::new(ProblemCode::NotAnOwner)
+                            .at(Field::Lead)
+                            .with("value", lead.trim()),
+                    ));
                 }
                 Some(valid_owners(&tx, &current, Some(lead))?)
             }
@@ -283,11 +285,11 @@ impl Store {
         status: TaskState,
         note: &str,
     ) -> Result<Task, StoreError> {
-        let note = valid_note("note", note, MAX_PROGRESS_NOTE_CHARS)?;
+        let note = valid_note(Field::Note, note, MAX_PROGRESS_NOTE_CHARS)?;
         if reporter.is_some_and(|p| p.briefing_id != *briefing) {
-            return Err(StoreError::Invalid(
-                "the reporting point is not invited to this briefing".into(),
-            ));
+            return Err(StoreError::Invalid(Problem::new(
+                ProblemCode::ReporterElsewhere,
+            )));
         }
 
         let mut conn = self.conn();
@@ -317,7 +319,8 @@ impl Store {
 
 /// A deadline typed as `YYYY-MM-DD`, not before today in Vietnam.
 pub(super) fn valid_deadline(deadline: &str) -> Result<String, StoreError> {
-    let deadline = schedule::normalise_date(deadline).map_err(StoreError::Invalid)?;
+    let deadline = schedule::normalise_date(deadline)
+        .map_err(|p| StoreError::Invalid(p.at(Field::Deadline)))?;
     refuse_past(&deadline)?;
     Ok(deadline)
 }
@@ -331,40 +334,42 @@ pub(super) fn valid_owners(
     lead: Option<&str>,
 ) -> Result<Vec<UnitCode>, StoreError> {
     if owners.is_empty() || owners.len() > MAX_TASK_OWNERS {
-        return Err(StoreError::Invalid(format!(
-            "owners: give 1 to {MAX_TASK_OWNERS} unit codes; got {}",
-            owners.len()
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::OwnerCount)
+                .at(Field::Owners)
+                .with("max", MAX_TASK_OWNERS)
+                .with("count", owners.len()),
+        ));
     }
     let mut known = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM units WHERE code = ?1)")?;
-    let mut check = |what: &str, code: &str| -> Result<UnitCode, StoreError> {
-        let code =
-            UnitCode::parse(code).map_err(|m| StoreError::Invalid(format!("{what}: {m}")))?;
+    let mut check = |what: FieldPath, code: &str| -> Result<UnitCode, StoreError> {
+        let code = UnitCode::parse(code).map_err(|p| StoreError::Invalid(p.at(what.clone())))?;
         if !known.query_row([code.as_str()], |row| row.get::<_, bool>(0))? {
-            return Err(StoreError::Invalid(format!(
-                "{what}: no unit has the code {}",
-                quoted(code.as_str())
-            )));
+            return Err(StoreError::Invalid(
+                Problem::new(ProblemCode::UnknownUnit)
+                    .at(what)
+                    .with("value", code.as_str()),
+            ));
         }
         Ok(code)
     };
     let mut seen = HashSet::with_capacity(owners.len());
     let mut valid = Vec::with_capacity(owners.len() + 1);
     for (i, code) in owners.iter().enumerate() {
-        let what = format!("owner {}", i + 1);
-        let code =
-            UnitCode::parse(code).map_err(|m| StoreError::Invalid(format!("{what}: {m}")))?;
+        let what = FieldPath::of(Field::Owners).at(i + 1);
+        let code = UnitCode::parse(code).map_err(|p| StoreError::Invalid(p.at(what.clone())))?;
         if !seen.insert(code.as_str().to_owned()) {
-            return Err(StoreError::Invalid(format!(
-                "{what}: unit {} is listed more than once",
-                quoted(code.as_str())
-            )));
+            return Err(StoreError::Invalid(
+                Problem::new(ProblemCode::Duplicate)
+                    .at(what)
+                    .with("value", code.as_str()),
+            ));
         }
-        valid.push(check(&what, code.as_str())?);
+        valid.push(check(what, code.as_str())?);
     }
     match lead {
         Some(lead) => {
-            let lead = check("lead", lead)?;
+            let lead = check(Field::Lead.into(), lead)?;
             match valid.iter().position(|c| *c == lead) {
                 Some(i) => {
                     let lead = valid.remove(i);
@@ -372,16 +377,17 @@ pub(super) fn valid_owners(
                 }
                 None if valid.len() < MAX_TASK_OWNERS => valid.insert(0, lead),
                 None => {
-                    return Err(StoreError::Invalid(format!(
-                        "owners: give 1 to {MAX_TASK_OWNERS} unit codes, the lead included"
-                    )));
+                    return Err(StoreError::Invalid(
+                        Problem::new(ProblemCode::OwnerCount)
+                            .at(Field::Owners)
+                            .with("max", MAX_TASK_OWNERS)
+                            .with("count", valid.len() + 1),
+                    ));
                 }
             }
         }
         None if valid.len() > 1 => {
-            return Err(StoreError::Invalid(
-                "lead: name the lead unit (chủ trì) of a task with several owners".into(),
-            ));
+            return Err(invalid(ProblemCode::LeadRequired, Field::Lead));
         }
         None => {}
     }
@@ -507,14 +513,16 @@ pub(super) fn load_task(
 
 /// [`StoreError::NotFound`] for task `id`.
 pub(super) fn no_task(id: i64) -> StoreError {
-    StoreError::NotFound(format!("there is no task {id} in this briefing"))
+    no_such(Field::Task, id)
 }
 
 fn refuse_past(deadline: &str) -> Result<(), StoreError> {
     if *deadline < *schedule::today_vietnam() {
-        return Err(StoreError::Invalid(format!(
-            "deadline {deadline} is in the past"
-        )));
+        return Err(StoreError::Invalid(
+            Problem::new(ProblemCode::InThePast)
+                .at(Field::Deadline)
+                .with("value", deadline),
+        ));
     }
     Ok(())
 }
@@ -664,34 +672,34 @@ mod tests {
             ),
             (
                 create("Việc", &["UBND-CUALO", "UBND-CUALO"], LATER),
-                "owner 2: unit \"UBND-CUALO\" is listed more than once",
+                "owner 2: \"UBND-CUALO\" is given more than once",
             ),
             (
                 create("Việc", &[], LATER),
-                "owners: give 1 to 20 unit codes; got 0",
+                "owner: give 1 to 20 unit codes, the lead included; got 0",
             ),
             (
                 create("Việc", &many, LATER),
-                "owners: give 1 to 20 unit codes; got 21",
+                "owner: give 1 to 20 unit codes, the lead included; got 21",
             ),
             (
                 create("Việc", &["UBND-CUALO"], "2020-01-01"),
-                "deadline 2020-01-01 is in the past",
+                "deadline: \"2020-01-01\" is in the past",
             ),
             (
                 create(" ", &["UBND-CUALO"], LATER),
-                "text must not be empty",
+                "text: must not be empty",
             ),
             (
                 create(&"a".repeat(2001), &["UBND-CUALO"], LATER),
-                "text must be at most 2000 characters",
+                "text: must be at most 2000 characters",
             ),
         ] {
             assert_eq!(invalid(result), expected);
         }
-        let bad_date = invalid(create("Việc", &["UBND-CUALO"], "31/12/2026"));
+        let bad_date = invalid(create("Việc", &["UBND-CUALO"], "12/31/2026"));
         assert!(
-            bad_date.starts_with("deadline \"31/12/2026\" is not a date"),
+            bad_date.starts_with("deadline: \"12/31/2026\" is not a date"),
             "{bad_date}"
         );
         let bad_code = invalid(create("Việc", &["UBND CUALO"], LATER));
@@ -831,7 +839,7 @@ mod tests {
         // Several owners need the lead named; one owner is the lead.
         assert_eq!(
             invalid(create(&["UBND-CUALO", "UBND-NGHILOC"], None)),
-            "lead: name the lead unit (chủ trì) of a task with several owners"
+            "lead: name the lead unit of a task with several owners"
         );
         let alone = create(&["UBND-CUALO"], None).unwrap();
         assert_eq!(leads(&alone), pairs(&[("UBND-CUALO", true)]));
@@ -893,7 +901,7 @@ mod tests {
                 named.id,
                 &owners(&["UBND-VINH", "UBND-NGHILOC"])
             )),
-            "lead: name the lead unit (chủ trì) of a task with several owners"
+            "lead: name the lead unit of a task with several owners"
         );
     }
 
@@ -912,7 +920,7 @@ mod tests {
                 fx.store
                     .update_task(&briefing.id, id, &deadline("2020-01-01"))
             ),
-            "deadline 2020-01-01 is in the past"
+            "deadline: \"2020-01-01\" is in the past"
         );
         fx.deadline_passed(id);
         let kept = fx
@@ -981,7 +989,7 @@ mod tests {
                 TaskState::Done,
                 &"a".repeat(4001)
             )),
-            "note must be at most 4000 characters"
+            "note: must be at most 4000 characters"
         );
     }
 
