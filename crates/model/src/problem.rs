@@ -1,5 +1,5 @@
 //! What went wrong with a request, as data: a stable code, the field it concerns and named
-//! parameters. The web client shows its own translation of each code (`error.<code>` in
+//! parameters. The web client shows its own translation of each code (`api.<code>` in
 //! `web/js/lang/*.js`, fields as `field.<name>`); the English sentence of [`Problem`]'s
 //! `Display` is for logs, the command line and API clients that read no catalogue.
 
@@ -61,7 +61,6 @@ names! {
         TooManyBytes => "too_many_bytes", "must have at most {max} bytes";
         ControlCharacters => "control_characters", "must not contain control characters";
         TooMany => "too_many", "at most {max}, not {count}";
-        TooFew => "too_few", "at least {min}";
         Duplicate => "duplicate", "{value} is given more than once";
         OutOfRange => "out_of_range", "{value} is out of range; give {min} to {max}";
         NotANumber => "not_a_number", "{value} is not a number";
@@ -108,16 +107,20 @@ names! {
 
         // Sizes.
         BodyTooLarge => "too_large", "a request body is at most {max} KiB";
+        RequestTooLarge => "request_too_large", "the request body is too large";
         FileTooLarge => "file_too_large", "a file is at most {max} MiB";
-        UnitsFileTooLarge => "units_file_too_large", "a units file is at most {max} KiB";
-        UnsupportedMediaType => "unsupported_media_type", "send the file as the body with Content-Type: {expected}";
+        UnitsFileTooLarge => "units_file_too_large", "a units file sent to the API is at most {max} MiB; import a larger one with `giaoban units import`";
+        UnsupportedMediaType => "unsupported_media_type", "send the body with Content-Type: {expected}";
+        UnreadableBody => "unreadable_body", "the request body could not be read";
 
         // Things the request names.
         NoSuchPage => "no_such_page", "no such page";
+        MethodNotAllowed => "method_not_allowed", "this method is not allowed here";
+        UpgradeRequired => "upgrade_required", "open this address as a WebSocket";
+        BadRequest => "bad_request", "the request is malformed";
         NoSuchBriefing => "no_such_briefing", "there is no such briefing";
         NoSuchPoint => "no_such_point", "this briefing has no point {value}";
-        NoSuchUnit => "no_such_unit", "there is no unit {value}";
-        NoSuchItem => "no_such_item", "there is no such {value} in this briefing";
+        NoSuchItem => "no_such_item", "this briefing has none with the id {value}";
         NoSuchMail => "no_such_mail", "there is no mail {value}";
         NoSuchAdmin => "no_such_admin", "there is no admin named {value}";
         NoReport => "no_report", "{point} has not submitted a report";
@@ -129,7 +132,7 @@ names! {
         AlreadyConcern => "already_concern", "comment {comment} already became concern {concern}";
         CommentsFull => "comments_full", "a briefing holds at most {max} comments, and this one is full";
         AlreadyExists => "already_exists", "{value} exists already";
-        MailNotConfigured => "mail_not_configured", "this server sends no mail: start it with --smtp-url and --mail-from";
+        MailNotConfigured => "mail_not_configured", "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)";
 
         // Who may do what.
         MissingToken => "missing_token", "missing Authorization: Bearer <invitation token>";
@@ -144,8 +147,13 @@ names! {
         TaskOwnersOnly => "task_owners_only", "only an owner unit or the host may report progress on this task";
         TaskDocumentsOwnersOnly => "task_documents_owners_only", "only the host or a point of a unit that owns task {task} may attach documents to it";
         DocumentDeleters => "document_deleters", "only the host, the organiser or the point that uploaded a document may delete it";
-        NoAdminSession => "no_session", "log in first";
+        NoAdminSession => "no_session", "log in with the admin login URL first";
         InvalidAdminSession => "invalid_session", "the admin session is invalid or expired; log in again";
+        CrossOrigin => "cross_origin", "this request does not come from a page of this server; open the admin page at the server's address and try again";
+        InvalidMetricsToken => "invalid_metrics_token", "the metrics token is not valid";
+        MetricsLocalOnly => "metrics_local_only", "the metrics are readable from the server's own machine, or with the token of --metrics-token";
+        InvalidLogin => "invalid_login", "the name or the password is wrong";
+        TooManyLogins => "too_many_logins", "too many failed logins; try again in {minutes} minutes";
         InvalidLoginCode => "invalid_login_code", "this login link is invalid, expired or already used; run `giaoban admin-url` for a new one";
 
         // The live briefing's direction.
@@ -158,6 +166,7 @@ names! {
         Invalid => "invalid", "{detail}";
 
         Internal => "internal", "the server could not complete the request";
+        MinutesFailed => "minutes_failed", "the minutes could not be rendered";
     }
 }
 
@@ -185,10 +194,8 @@ names! {
         Value => "value", "value";
         Plan => "plan", "plan";
         Plans => "plans", "plan for unit";
-        Aggregation => "aggregation", "aggregation";
         Text => "text", "text";
         Answer => "answer", "answer";
-        Kind => "kind", "kind";
         Deadline => "deadline", "deadline";
         Owners => "owners", "owner";
         Lead => "lead", "lead";
@@ -212,11 +219,25 @@ names! {
         Line => "line", "line";
         Code => "code", "code";
         ParentCode => "parent_code", "parent_code";
-        Emails => "emails", "e-mail addresses";
         Email => "email", "email";
         Time => "time", "time";
         Password => "password", "password";
-        File => "file", "file";
+    }
+}
+
+impl ProblemCode {
+    /// The names of the parameters the code's sentence uses, in order: `["value", "max"]`.
+    pub fn params(self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        let mut rest = self.english();
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            names.push(&rest[open + 1..open + close]);
+            rest = &rest[open + close + 1..];
+        }
+        names
     }
 }
 
@@ -328,13 +349,17 @@ macro_rules! int_param {
 }
 int_param!(i64, u64, usize, u32, i32);
 
+/// Parameters that are the server's own words (a reason, a list), not what somebody typed, and
+/// so are not quoted in the English sentence.
+const UNQUOTED: &[&str] = &["detail", "choices", "accepted", "chain", "expected"];
+
 /// The longest text parameter kept, in characters: a huge input cannot make a huge error.
 const MAX_PARAM_CHARS: usize = 120;
 
 /// A refused request: its code, the field it concerns and named parameters.
 ///
-/// Serialised as its parameters, with the field as `field`: `{"field": "indicators.2.value",
-/// "value": "abc"}`; the code goes beside it.
+/// Serialised as the error object of the HTTP API (see `docs/http.md`): code, field path,
+/// parameters and the English sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     code: ProblemCode,
@@ -405,6 +430,7 @@ impl fmt::Display for Problem {
             };
             let name = &rest[open + 1..open + close];
             match self.param(name) {
+                Some(Param::Text(s)) if UNQUOTED.contains(&name) => f.write_str(s)?,
                 Some(Param::Text(s)) => write!(f, "{s:?}")?,
                 Some(Param::Int(n)) => write!(f, "{n}")?,
                 None => write!(f, "{{{name}}}")?,
@@ -415,19 +441,40 @@ impl fmt::Display for Problem {
     }
 }
 
-impl Serialize for Problem {
+impl From<ProblemCode> for Problem {
+    fn from(code: ProblemCode) -> Problem {
+        Problem::new(code)
+    }
+}
+
+/// The parameters of a problem as one JSON-like object: `{"value": "abc", "max": 50}`.
+struct Params<'a>(&'a [(&'static str, Param)]);
+
+impl Serialize for Params<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let len = self.params.len() + usize::from(self.field.is_some());
-        let mut map = serializer.serialize_map(Some(len))?;
-        if let Some(field) = &self.field {
-            map.serialize_entry("field", &field.to_string())?;
-        }
-        for (name, value) in &self.params {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
             match value {
                 Param::Text(s) => map.serialize_entry(name, s)?,
                 Param::Int(n) => map.serialize_entry(name, n)?,
             }
         }
+        map.end()
+    }
+}
+
+impl Serialize for Problem {
+    /// The error object of the HTTP API: `{"code": "not_a_number", "field":
+    /// "indicators.2.value", "params": {"value": "abc"}, "message": "indicator 2, value: \"abc\"
+    /// is not a number"}`; `field` only when the problem is about one.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3 + usize::from(self.field.is_some())))?;
+        map.serialize_entry("code", &self.code)?;
+        if let Some(field) = &self.field {
+            map.serialize_entry("field", &field.to_string())?;
+        }
+        map.serialize_entry("params", &Params(&self.params))?;
+        map.serialize_entry("message", &self.to_string())?;
         map.end()
     }
 }
@@ -449,7 +496,12 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&problem).unwrap(),
-            serde_json::json!({"field": "indicators.2.value", "value": "85 phần trăm"})
+            serde_json::json!({
+                "code": "not_a_number",
+                "field": "indicators.2.value",
+                "params": {"value": "85 phần trăm"},
+                "message": "indicator 2, value: \"85 phần trăm\" is not a number",
+            })
         );
     }
 

@@ -59,6 +59,19 @@ impl Answer {
             .to_owned()
     }
 
+    /// The field path of an error answer, or "".
+    pub fn field(&self) -> String {
+        self.json()["error"]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The code and the field path of an error answer.
+    pub fn problem(&self) -> (String, String) {
+        (self.code(), self.field())
+    }
+
     /// The error message of an error answer, or "".
     pub fn message(&self) -> String {
         self.json()["error"]["message"]

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use giaoban_model::ProblemCode;
 use giaoban_store::{ActorKind, AdminAccount, AdminSession};
 use serde::Deserialize;
 use serde_json::json;
@@ -117,7 +118,7 @@ async fn set_password(
 
 fn account_name(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(name)| name)
-        .map_err(|_| ApiError::not_found("there is no such admin"))
+        .map_err(|_| ApiError::not_found(ProblemCode::NoSuchPage))
 }
 
 fn actor(session: &AdminSession) -> Actor {

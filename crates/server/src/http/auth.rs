@@ -14,9 +14,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use giaoban_model::{BriefingId, Role};
+use giaoban_model::{BriefingId, ProblemCode, Role};
 use giaoban_store::{ActorKind, AdminSession, Briefing, Invitation, Point, Store, Task, UnitCode};
 
 use super::actor::{Actor, note};
@@ -280,44 +280,34 @@ mod denied {
     use super::*;
 
     pub fn no_briefing() -> ApiError {
-        ApiError::not_found("no such briefing")
+        ApiError::not_found(ProblemCode::NoSuchBriefing)
     }
 
     pub fn missing_token() -> ApiError {
-        ApiError::unauthorized("missing Authorization: Bearer <invitation token>")
+        ApiError::unauthorized(ProblemCode::MissingToken)
     }
 
     pub fn other_briefing() -> ApiError {
-        ApiError::forbidden("this invitation link is for another briefing")
+        ApiError::forbidden(ProblemCode::OtherBriefing)
     }
 
     pub fn host_link_only() -> ApiError {
-        ApiError::forbidden("only the host may do this")
+        ApiError::forbidden(ProblemCode::HostOnly)
     }
 
     pub fn host_only() -> ApiError {
-        ApiError::forbidden("only the host or the organiser may do this")
+        ApiError::forbidden(ProblemCode::HostOrOrganiserOnly)
     }
 
     pub fn point_only() -> ApiError {
-        ApiError::forbidden(
-            "only an invited point may do this; open the briefing with its invitation link",
-        )
+        ApiError::forbidden(ProblemCode::PointOnly)
     }
 
     pub fn invalid_session() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_session",
-            "the admin session is invalid or expired; log in again",
-        )
+        ApiError::unauthorized(ProblemCode::InvalidAdminSession)
     }
 
     pub fn no_session() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "no_session",
-            "log in first: open /admin/login",
-        )
+        ApiError::unauthorized(ProblemCode::NoAdminSession)
     }
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use giaoban_model::CommentInfo;
+use giaoban_model::{CommentInfo, Field};
 use giaoban_store::{Concern, ConcernKind};
 use serde::Deserialize;
 
@@ -58,7 +58,7 @@ async fn answer(
     path: CommentPath,
     body: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Json<CommentInfo>, ApiError> {
-    let comment = item_id(path, "comment")?;
+    let comment = item_id(path, Field::Comment)?;
     let body = json_body(body)?;
     let changed = state
         .store
@@ -80,7 +80,7 @@ async fn pin(
     path: CommentPath,
     body: Result<Json<PinBody>, JsonRejection>,
 ) -> Result<Json<CommentInfo>, ApiError> {
-    let comment = item_id(path, "comment")?;
+    let comment = item_id(path, Field::Comment)?;
     let body = json_body(body)?;
     let changed = state.store.pin_comment(&id, comment, body.pinned)?;
     tell(&state.live.registry, &id, &changed);
@@ -101,7 +101,7 @@ async fn to_concern(
     path: CommentPath,
     body: Result<Json<ConcernBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Concern>), ApiError> {
-    let comment = item_id(path, "comment")?;
+    let comment = item_id(path, Field::Comment)?;
     let body = json_body(body)?;
     let concern = state.store.comment_to_concern(&id, comment, body.kind)?;
     if let Some(changed) = state.store.comment(&id, comment)? {

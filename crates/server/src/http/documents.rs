@@ -4,6 +4,7 @@
 //! An upload is the file's bytes as the body, up to [`MAX_DOCUMENT_BYTES`]; these routes are
 //! outside the 256 KiB limit of the JSON API and carry their own.
 
+use giaoban_model::{Field, Problem, ProblemCode};
 use std::fmt::Write as _;
 
 use axum::body::{Body, Bytes};
@@ -67,7 +68,7 @@ async fn upload(
     let query = query(upload_query)?;
     let name = query
         .name
-        .ok_or_else(|| ApiError::invalid("name: give the file name as ?name=FILE"))?;
+        .ok_or_else(|| ApiError::invalid(Problem::new(ProblemCode::Empty).at(Field::FileName)))?;
     if let Some(task) = query.task_id {
         may_attach_to(&access, &state, task)?;
     }
@@ -76,7 +77,7 @@ async fn upload(
             too_large()
         } else {
             tracing::debug!("request body not read: {e}");
-            ApiError::new(e.status(), "invalid", "the request body could not be read")
+            ApiError::new(e.status(), ProblemCode::UnreadableBody)
         }
     })?;
     // The store checks the file again but refuses it as 422, where this answers 413 and 415.
@@ -113,12 +114,12 @@ async fn download(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let id = item_id(path, "document")?;
+    let id = item_id(path, Field::Document)?;
     let briefing = access.id().clone();
     let (document, content) = state
         .blocking(move |store| store.document_content(&briefing, id))
         .await?
-        .ok_or_else(|| no_item("document", id))?;
+        .ok_or_else(|| no_item(Field::Document, id))?;
     let content_type = HeaderValue::from_str(&document.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = HeaderValue::from_str(&content_disposition(&document.file_name))
@@ -144,18 +145,16 @@ async fn delete(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let id = item_id(path, "document")?;
+    let id = item_id(path, Field::Document)?;
     let document = state
         .store
         .document(access.id(), id)?
-        .ok_or_else(|| no_item("document", id))?;
+        .ok_or_else(|| no_item(Field::Document, id))?;
     let uploader = access
         .point()
         .is_some_and(|p| document.uploaded_by_point.as_ref() == Some(&p.id));
     if !access.is_host() && !uploader {
-        return Err(ApiError::forbidden(
-            "only the host, the organiser or the point that uploaded a document may delete it",
-        ));
+        return Err(ApiError::forbidden(ProblemCode::DocumentDeleters));
     }
     state.store.delete_document(access.id(), id)?;
     tracing::info!(briefing = %access.id(), document = id, "document deleted");
@@ -168,14 +167,13 @@ fn may_attach_to(access: &Access, state: &AppState, task: i64) -> Result<(), Api
     let task = state
         .store
         .visible_task(access.id(), task)?
-        .ok_or_else(|| no_item("task", task))?;
+        .ok_or_else(|| no_item(Field::Task, task))?;
     if access.may_work_on(&task) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
-            "only the host or a point of a unit that owns task {} may attach documents to it",
-            task.id
-        )))
+        Err(ApiError::forbidden(
+            Problem::new(ProblemCode::TaskDocumentsOwnersOnly).with("task", task.id),
+        ))
     }
 }
 
@@ -240,19 +238,21 @@ fn percent_encode(s: &str) -> String {
 }
 
 fn too_large() -> ApiError {
-    ApiError::too_large(DocumentRejection::TooLarge.to_string())
+    ApiError::too_large(
+        Problem::new(ProblemCode::FileTooLarge).with("max", MAX_DOCUMENT_BYTES / (1024 * 1024)),
+    )
 }
 
 fn rejected(rejection: DocumentRejection) -> ApiError {
     match rejection {
         DocumentRejection::TooLarge => too_large(),
-        DocumentRejection::UnsupportedType(problem) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
-            problem.to_string(),
-        ),
-        DocumentRejection::Invalid(problem) => ApiError::invalid(problem.to_string()),
-        other => ApiError::invalid(other.to_string()),
+        DocumentRejection::UnsupportedType(problem) => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, problem)
+        }
+        DocumentRejection::Invalid(problem) => ApiError::invalid(problem),
+        other => {
+            ApiError::invalid(Problem::new(ProblemCode::Invalid).with("detail", other.to_string()))
+        }
     }
 }
 
@@ -465,7 +465,7 @@ mod tests {
         let delete_through_other = app.send("DELETE", &there, Some(&app.admin), None).await;
 
         assert_eq!(read.status, StatusCode::FORBIDDEN);
-        assert_eq!(read.code(), "forbidden");
+        assert_eq!(read.code(), "other_briefing");
         assert_eq!(delete.status, StatusCode::FORBIDDEN);
         assert_eq!(list.status, StatusCode::FORBIDDEN);
         assert_eq!(through_other.status, StatusCode::NOT_FOUND);
@@ -538,7 +538,7 @@ mod tests {
                 "",
                 b"".as_slice(),
                 422,
-                "invalid",
+                "empty_file",
                 "the file \"a.pdf\" is empty",
             ),
             (
@@ -546,72 +546,65 @@ mod tests {
                 "",
                 PDF,
                 422,
-                "invalid",
-                "the file name \"a/b.pdf\"",
+                "bad_file_name",
+                "file name: \"a/b.pdf\"",
             ),
-            (
-                "",
-                "",
-                PDF,
-                422,
-                "invalid",
-                "the file name must not be empty",
-            ),
+            ("", "", PDF, 422, "empty", "file name: must not be empty"),
             (
                 "Báo cáo.pdf",
                 "",
                 ZIP,
                 415,
-                "unsupported_type",
-                "\"Báo cáo.pdf\" is not really a PDF",
+                "bad_file_content",
+                "\"Báo cáo.pdf\" does not hold what its name says (\"PDF\")",
             ),
             (
                 "setup.exe",
                 "",
                 b"MZ\x90\x00".as_slice(),
                 415,
-                "unsupported_type",
-                "\"setup.exe\"",
+                "bad_file_type",
+                "\"setup.exe\" is not an accepted document",
             ),
             (
                 "Báo cáo.docx",
                 "",
                 PDF,
                 415,
-                "unsupported_type",
-                "\"Báo cáo.docx\" is not really",
+                "bad_file_content",
+                "\"Báo cáo.docx\" does not hold",
             ),
             (
                 "a.pdf",
                 &format!("&agenda_item_id={item}"),
                 PDF,
                 422,
-                "invalid",
-                "agenda_item_id",
+                "not_on_agenda",
+                "agenda item:",
             ),
             (
                 "a.pdf",
                 "&agenda_item_id=abc",
                 PDF,
                 422,
-                "invalid",
-                "the query string does not fit this request: agenda_item_id: invalid digit",
+                "bad_query",
+                "the query string is not what this route takes: agenda_item_id: invalid digit",
             ),
             (
                 "a.pdf",
                 "&folder=x",
                 PDF,
                 422,
-                "invalid",
-                "the query string does not fit this request: folder: unknown field `folder`",
+                "bad_query",
+                "the query string is not what this route takes: folder: unknown field `folder`",
             ),
             (
                 "a.pdf",
                 "&task_id=999999",
                 PDF,
                 404,
-                "not_found",
-                "there is no task 999999 in this briefing",
+                "no_such_item",
+                "task: this briefing has none with the id 999999",
             ),
         ] {
             let answer = upload(&app, &app.host, name, extra, content).await;
@@ -638,7 +631,10 @@ mod tests {
             )
             .await;
         assert_eq!(no_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(no_name.message().starts_with("name:"), "{}", no_name.json());
+        assert_eq!(
+            no_name.problem(),
+            ("empty".to_owned(), "file_name".to_owned())
+        );
         let listed = app
             .send("GET", &app.path("/documents"), Some(&app.host), None)
             .await;
@@ -667,10 +663,11 @@ mod tests {
         let body: Value = serde_json::from_slice(&declared.bytes).unwrap();
         assert_eq!(
             body,
-            json!({"error": {"code": "too_large", "message": "a document is at most 20 MiB"}})
+            json!({"error": {"code": "file_too_large", "params": {"max": 20},
+                             "message": "a file is at most 20 MiB"}})
         );
         assert_eq!(streamed.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(streamed.code(), "too_large");
+        assert_eq!(streamed.code(), "file_too_large");
         let listed = app
             .send("GET", &app.path("/documents"), Some(&app.host), None)
             .await;

@@ -1,56 +1,52 @@
-//! The one error type of the HTTP edge: a status, a stable code and a human message.
+//! The one error type of the HTTP edge: a status and a [`Problem`] (a stable code, the field it
+//! concerns, named parameters and an English sentence for API clients that read no catalogue).
 
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use giaoban_model::{Problem, ProblemCode};
 use giaoban_store::{AuthError, StoreError};
 use serde_json::json;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
+    pub problem: Problem,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, problem: impl Into<Problem>) -> ApiError {
         ApiError {
             status,
-            code,
-            message: message.into(),
+            problem: problem.into(),
         }
     }
 
-    pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message)
+    pub fn unauthorized(problem: impl Into<Problem>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, problem)
     }
 
-    pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    pub fn forbidden(problem: impl Into<Problem>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, problem)
     }
 
-    pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    pub fn not_found(problem: impl Into<Problem>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, problem)
     }
 
-    /// 422 `invalid`: a value of the request is not acceptable; the message says which.
-    pub fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    /// 422: a value of the request is not acceptable; the problem says which.
+    pub fn invalid(problem: impl Into<Problem>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, problem)
     }
 
-    /// 413 `too_large`: the request body is over the limit the message states.
-    pub fn too_large(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    /// 413: the request body is over the limit the problem states.
+    pub fn too_large(problem: impl Into<Problem>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, problem)
     }
 
     /// 500 `internal`, saying nothing of the cause, which the caller logs.
     pub fn internal() -> ApiError {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server could not complete the request",
-        )
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ProblemCode::Internal)
     }
 }
 
@@ -85,25 +81,22 @@ pub async fn plain_errors_as_json(response: Response) -> Response {
         .await
         .unwrap_or_default();
     tracing::debug!(%status, text = %String::from_utf8_lossy(&text), "plain-text error answered as JSON");
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such page"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "the body is not of a type this request takes",
-        ),
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request is not acceptable"),
-        StatusCode::UPGRADE_REQUIRED => ("upgrade_required", "open this address as a WebSocket"),
+    let code = match status {
+        StatusCode::NOT_FOUND => ProblemCode::NoSuchPage,
+        StatusCode::METHOD_NOT_ALLOWED => ProblemCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ProblemCode::RequestTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ProblemCode::BadRequest,
+        StatusCode::UPGRADE_REQUIRED => ProblemCode::UpgradeRequired,
         s if s.is_server_error() => return ApiError::internal().into_response(),
-        _ => ("bad_request", "the request is malformed"),
+        _ => ProblemCode::BadRequest,
     };
-    ApiError::new(status, code, message).into_response()
+    ApiError::new(status, code).into_response()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = json!({ "error": self.problem });
         (self.status, Json(body)).into_response()
     }
 }
@@ -111,11 +104,9 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Invalid(p) => ApiError::invalid(p.to_string()),
-            StoreError::NotFound(p) => ApiError::not_found(p.to_string()),
-            StoreError::Conflict(p) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", p.to_string())
-            }
+            StoreError::Invalid(p) => ApiError::invalid(p),
+            StoreError::NotFound(p) => ApiError::not_found(p),
+            StoreError::Conflict(p) => ApiError::new(StatusCode::CONFLICT, p),
             other => {
                 tracing::error!("store failure: {other}");
                 ApiError::internal()
@@ -127,13 +118,9 @@ impl From<StoreError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> ApiError {
         match e {
-            AuthError::Revoked => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "revoked_token",
-                "this invitation link has been revoked",
-            ),
+            AuthError::Revoked => ApiError::unauthorized(ProblemCode::RevokedToken),
             AuthError::Store(e) => e.into(),
-            _ => ApiError::unauthorized("the invitation token is invalid"),
+            _ => ApiError::unauthorized(ProblemCode::InvalidToken),
         }
     }
 }

@@ -6,6 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use giaoban_model::{Field, Problem, ProblemCode};
 use serde::Deserialize;
 
 use super::body_too_large;
@@ -40,15 +41,14 @@ pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Ap
         JsonRejection::MissingJsonContentType(_) => not_json(),
         _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
         JsonRejection::JsonSyntaxError(_) => {
-            ApiError::invalid(format!("the body is not valid JSON: {}", reason(&e)))
+            ApiError::invalid(Problem::new(ProblemCode::BadBody).with("detail", reason(&e)))
         }
-        JsonRejection::JsonDataError(_) => ApiError::invalid(format!(
-            "the body does not fit this request: {}",
-            reason(&e)
-        )),
+        JsonRejection::JsonDataError(_) => {
+            ApiError::invalid(Problem::new(ProblemCode::BadBody).with("detail", reason(&e)))
+        }
         _ => {
             tracing::debug!("JSON body not read: {e}");
-            ApiError::invalid("the request body could not be read")
+            ApiError::invalid(ProblemCode::UnreadableBody)
         }
     })
 }
@@ -57,18 +57,14 @@ pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Ap
 pub(crate) fn not_json() -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-        "send the body as JSON with Content-Type: application/json",
+        Problem::new(ProblemCode::UnsupportedMediaType).with("expected", "application/json"),
     )
 }
 
 /// Parses the query string, turning every rejection into a 422 with the reason.
 pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(v)| v).map_err(|e| {
-        ApiError::invalid(format!(
-            "the query string does not fit this request: {}",
-            reason(&e)
-        ))
+        ApiError::invalid(Problem::new(ProblemCode::BadQuery).with("detail", reason(&e)))
     })
 }
 
@@ -82,20 +78,32 @@ fn reason(rejection: &(dyn std::error::Error + 'static)) -> String {
     crate::wording::without_type_names(&inner.to_string())
 }
 
-/// The id of an item of the briefing (a `what`) in a path such as
+/// The id of an item of the briefing (a `what`: a task, a comment…) in a path such as
 /// `/api/briefings/{id}/tasks/{task}`; 404 when it is not a number, as no item has such an id.
 pub(crate) fn item_id(
     path: Result<Path<(String, String)>, PathRejection>,
-    what: &str,
+    what: Field,
 ) -> Result<i64, ApiError> {
-    path.ok()
+    let path = path.ok();
+    path.as_ref()
         .and_then(|Path((_, item))| item.parse().ok())
-        .ok_or_else(|| ApiError::not_found(format!("there is no such {what} in this briefing")))
+        .ok_or_else(|| {
+            let given = path.map(|Path((_, item))| item).unwrap_or_default();
+            ApiError::not_found(
+                Problem::new(ProblemCode::NoSuchItem)
+                    .at(what)
+                    .with("value", given),
+            )
+        })
 }
 
 /// 404 for item `id` (a `what`) that the briefing does not have.
-pub(crate) fn no_item(what: &str, id: i64) -> ApiError {
-    ApiError::not_found(format!("there is no {what} {id} in this briefing"))
+pub(crate) fn no_item(what: Field, id: i64) -> ApiError {
+    ApiError::not_found(
+        Problem::new(ProblemCode::NoSuchItem)
+            .at(what)
+            .with("value", id),
+    )
 }
 
 /// `?format=` of an answer given as JSON or as a CSV file.
@@ -121,9 +129,9 @@ impl FormatQuery {
         match self.format.as_deref() {
             None | Some("json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
-            Some(other) => Err(ApiError::invalid(format!(
-                "format must be json or csv, not {other:?}"
-            ))),
+            Some(other) => Err(ApiError::invalid(
+                Problem::new(ProblemCode::BadFormat).with("value", other),
+            )),
         }
     }
 }
@@ -227,11 +235,13 @@ mod tests {
 
         for answer in [&syntax, &not_an_object, &wrong_type, &typo, &trailing] {
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-            assert_eq!(answer.code(), "invalid");
+            assert_eq!(answer.code(), "bad_body");
             assert_plain_words(answer);
         }
         assert!(
-            syntax.message().starts_with("the body is not valid JSON: ")
+            syntax
+                .message()
+                .starts_with("the request is not the JSON this route takes: ")
                 && syntax.message().contains("line 1"),
             "{}",
             syntax.message()

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use giaoban_model::{Field, ProblemCode};
 use giaoban_store::{
     Concern, ConcernKind, Conclusion, Document, NewTask, Task, TaskPatch, TaskState,
 };
@@ -137,7 +138,7 @@ async fn answer(
     body: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Json<Concern>, ApiError> {
     access.require_host()?;
-    let id = item_id(path, "concern")?;
+    let id = item_id(path, Field::Concern)?;
     let body = json_body(body)?;
     Ok(Json(state.store.answer_concern(
         access.id(),
@@ -153,7 +154,7 @@ async fn task_from_concern(
     body: Result<Json<ConcernTaskBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TaskJson>), ApiError> {
     access.require_host()?;
-    let id = item_id(path, "concern")?;
+    let id = item_id(path, Field::Concern)?;
     let body = json_body(body)?;
     let task = state.store.task_from_concern(
         access.id(),
@@ -191,7 +192,7 @@ async fn delete_conclusion(
     path: ItemPath,
 ) -> Result<StatusCode, ApiError> {
     access.require_host()?;
-    let id = item_id(path, "conclusion")?;
+    let id = item_id(path, Field::Conclusion)?;
     state.store.delete_conclusion(access.id(), id)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -235,7 +236,7 @@ async fn update_task(
     body: Result<Json<TaskPatch>, JsonRejection>,
 ) -> Result<Json<TaskJson>, ApiError> {
     access.require_host()?;
-    let id = item_id(path, "task")?;
+    let id = item_id(path, Field::Task)?;
     let patch = json_body(body)?;
     let task = state.store.update_task(access.id(), id, &patch)?;
     tracing::debug!(briefing = %access.id(), task = id, "task changed");
@@ -249,15 +250,13 @@ async fn report_progress(
     path: ItemPath,
     body: Result<Json<ProgressBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TaskJson>), ApiError> {
-    let id = item_id(path, "task")?;
+    let id = item_id(path, Field::Task)?;
     let task = state
         .store
         .visible_task(access.id(), id)?
-        .ok_or_else(|| no_item("task", id))?;
+        .ok_or_else(|| no_item(Field::Task, id))?;
     if !access.may_work_on(&task) {
-        return Err(ApiError::forbidden(
-            "only an owner unit or the host may report progress on this task",
-        ));
+        return Err(ApiError::forbidden(ProblemCode::TaskOwnersOnly));
     }
     let body = json_body(body)?;
     let task =
@@ -506,7 +505,7 @@ mod tests {
         assert_eq!(made["text"], "Đường truyền chập chờn");
         assert_eq!(made["concern_id"], raised["id"]);
         assert_eq!(again.status, StatusCode::CONFLICT);
-        assert_eq!(again.code(), "conflict");
+        assert_eq!(again.code(), "already_task");
         assert_eq!(list.json()[0]["task_id"], made["id"]);
         for missing in ["/concerns/9999/task", "/concerns/abc/task"] {
             let answer = app
@@ -560,7 +559,7 @@ mod tests {
         assert_eq!(first["text"], "Hoàn thành trước 31/12");
         assert!(first["created_at"].is_string());
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(empty.message(), "text must not be empty");
+        assert_eq!(empty.problem(), ("empty".to_owned(), "text".to_owned()));
         assert_eq!(deleted.status, StatusCode::NO_CONTENT);
         assert_eq!(deleted_again.status, StatusCode::NOT_FOUND);
         assert_eq!(list.json(), json!([second]));
@@ -663,48 +662,62 @@ mod tests {
         let app = TestApp::new().await;
         let t = task(&app, &["UBND-CUALO"]).await["id"].clone();
 
-        for (method, rest, body, expected) in [
+        for (method, rest, body, code, field) in [
             (
                 "POST",
                 "/tasks".to_owned(),
                 json!({"text": "Việc", "owners": ["UBND-CUALO", "KHONG-CO"], "deadline": LATER}),
-                Some("owner 2: no unit has the code \"KHONG-CO\""),
+                "unknown_unit",
+                "owners.2",
             ),
             (
                 "POST",
                 "/tasks".to_owned(),
                 json!({"text": "Việc", "owners": ["UBND-CUALO"], "deadline": "2020-01-01"}),
-                Some("deadline 2020-01-01 is in the past"),
+                "in_the_past",
+                "deadline",
             ),
             (
                 "POST",
                 "/tasks".to_owned(),
                 json!({"text": "Việc", "deadline": LATER}),
-                None,
+                "bad_body",
+                "",
             ),
             (
                 "PATCH",
                 format!("/tasks/{t}"),
-                json!({"deadline": "2020-01-01"}),
-                Some("deadline 2020-01-01 is in the past"),
+                json!({"deadline": "01/01/2020"}),
+                "in_the_past",
+                "deadline",
+            ),
+            (
+                "PATCH",
+                format!("/tasks/{t}"),
+                json!({"deadline": "12/31/2030"}),
+                "not_a_day",
+                "deadline",
             ),
             (
                 "PATCH",
                 format!("/tasks/{t}"),
                 json!({"state": "done"}),
-                None,
+                "bad_body",
+                "",
             ),
             (
                 "PATCH",
                 format!("/tasks/{t}"),
                 json!({"status": "overdue"}),
-                None,
+                "bad_body",
+                "",
             ),
             (
                 "POST",
                 format!("/tasks/{t}/progress"),
                 json!({"status": "finished", "note": ""}),
-                None,
+                "bad_body",
+                "",
             ),
         ] {
             let answer = app
@@ -720,11 +733,28 @@ mod tests {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "{method} {rest} {body}"
             );
-            assert_eq!(answer.code(), "invalid");
-            if let Some(expected) = expected {
-                assert_eq!(answer.message(), expected);
-            }
+            assert_eq!(
+                answer.problem(),
+                (code.to_owned(), field.to_owned()),
+                "{method} {rest} {body}: {}",
+                answer.json()
+            );
         }
+        let past = app
+            .send(
+                "PATCH",
+                &app.path(&format!("/tasks/{t}")),
+                Some(&app.host),
+                Some(json!({"deadline": "1/1/2020"})),
+            )
+            .await;
+        assert_eq!(
+            past.json()["error"],
+            json!({"code": "in_the_past", "field": "deadline",
+                   "params": {"value": "2020-01-01"},
+                   "message": "deadline: \"2020-01-01\" is in the past"}),
+            "the date as the store read it"
+        );
         let unknown = app
             .send(
                 "PATCH",

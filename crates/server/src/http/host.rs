@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use giaoban_briefing::{BriefingError, FloorMode, RollCallAnswer};
-use giaoban_model::{BriefingId, ServerMsg};
+use giaoban_model::{BriefingId, Field, Problem, ProblemCode, ServerMsg};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -59,11 +59,34 @@ impl From<DirectionError> for ApiError {
                     }
                     _ => StatusCode::CONFLICT,
                 };
-                ApiError::new(status, e.code(), e.to_string())
+                ApiError::new(status, briefing_problem(&e))
             }
             DirectionError::Store(e) => e.into(),
-            DirectionError::UnknownBriefing => ApiError::not_found("no such briefing"),
+            DirectionError::UnknownBriefing => ApiError::not_found(ProblemCode::NoSuchBriefing),
         }
+    }
+}
+
+/// A refusal of the briefing core as a problem. The free text of `not_allowed` and `invalid`
+/// stays an English `detail`, which the client does not show.
+fn briefing_problem(e: &BriefingError) -> Problem {
+    match e {
+        BriefingError::UnknownPoint(point) => {
+            Problem::new(ProblemCode::UnknownPoint).with("point", point)
+        }
+        BriefingError::NotConnected(point) => {
+            Problem::new(ProblemCode::NotConnected).with("point", point)
+        }
+        BriefingError::NotAllowed(detail) => {
+            Problem::new(ProblemCode::NotAllowed).with("detail", detail)
+        }
+        BriefingError::Invalid(detail) => Problem::new(ProblemCode::Invalid).with("detail", detail),
+        BriefingError::InvalidDuration(seconds) => Problem::new(ProblemCode::InvalidDuration)
+            .with("value", *seconds)
+            .with("max", giaoban_briefing::MAX_FLOOR_SECONDS),
+        BriefingError::Removed(point) => Problem::new(ProblemCode::Removed).with("point", point),
+        BriefingError::Locked => Problem::new(ProblemCode::Locked),
+        other => Problem::new(ProblemCode::NotAllowed).with("detail", other.to_string()),
     }
 }
 
@@ -288,10 +311,11 @@ async fn roll_call_answer(
         },
         "absent" => RollCallAnswer::Absent { reason: req.reason },
         other => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("status must be present, substitute or absent, not {other:?}"),
+            return Err(ApiError::invalid(
+                Problem::new(ProblemCode::BadChoice)
+                    .at(Field::Status)
+                    .with("value", other)
+                    .with("choices", "present, substitute, absent"),
             ));
         }
     };

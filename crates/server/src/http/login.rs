@@ -11,6 +11,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use giaoban_model::{Problem, ProblemCode};
 use giaoban_store::{ADMIN_SESSION_TTL_SECS, ActorKind, AdminSession};
 use serde::Deserialize;
 use serde_json::json;
@@ -78,11 +79,7 @@ async fn login_page(
             .await?
     };
     let Some(token) = token else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_login_code",
-            "this login link is invalid, expired or already used; run `giaoban admin-url` for a new one",
-        ));
+        return Err(ApiError::unauthorized(ProblemCode::InvalidLoginCode));
     };
     record(
         &state,
@@ -138,8 +135,7 @@ async fn login(
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_logins",
-            format!("too many failed logins; try again in {minutes} minutes"),
+            Problem::new(ProblemCode::TooManyLogins).with("minutes", minutes),
         )
         .into_response();
         if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -171,11 +167,7 @@ async fn login(
                 "login.failed",
                 json!({ "reason": refusal.code(), "address": address_text }),
             );
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_login",
-                "the name or the password is wrong",
-            ))
+            Err(ApiError::unauthorized(ProblemCode::InvalidLogin))
         }
     }
 }

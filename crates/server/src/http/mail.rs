@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use giaoban_model::ProblemCode;
 use giaoban_store::MailRecord;
 
 use super::auth::Access;
@@ -23,14 +24,10 @@ pub fn routes() -> Router<AppState> {
 
 /// The mailer; 409 `mail_not_configured` when no SMTP server is configured.
 pub(crate) fn mailer(state: &AppState) -> Result<&Mailer, ApiError> {
-    state.mailer.as_deref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "mail_not_configured",
-            "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and \
-             --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)",
-        )
-    })
+    state
+        .mailer
+        .as_deref()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, ProblemCode::MailNotConfigured))
 }
 
 /// Queues an invitation to every official address of every invited unit; answers before

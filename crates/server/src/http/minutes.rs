@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use giaoban_minutes::Minutes;
+use giaoban_model::{Field, ProblemCode};
 use giaoban_store::{FloorRecord, MinutesDetails};
 use serde::Deserialize;
 
@@ -152,7 +153,7 @@ async fn set_speech_note(
     body: Result<Json<NoteBody>, JsonRejection>,
 ) -> Result<Json<FloorRecord>, ApiError> {
     access.require_host()?;
-    let grant = item_id(path, "floor grant")?;
+    let grant = item_id(path, Field::FloorGrant)?;
     let body = json_body(body)?;
     let record = state.store.set_floor_note(access.id(), grant, &body.note)?;
     tracing::debug!(briefing = %access.id(), grant, "speech note set");
@@ -163,8 +164,7 @@ fn internal(reason: &str) -> ApiError {
     tracing::error!("minutes: {reason}");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the minutes could not be rendered",
+        ProblemCode::MinutesFailed,
     )
 }
 
@@ -524,7 +524,8 @@ mod tests {
         let stored = json!({"number": "Số: 27/BB-STTTT", "place": null, "chair": "Ông An", "secretary": null});
         assert_eq!(set.json(), stored);
         assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(long.message().starts_with("chair "), "{}", long.message());
+        assert_eq!(long.problem(), ("too_long".to_owned(), "chair".to_owned()));
+        assert_eq!(long.json()["error"]["params"]["max"], 200);
         assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(read.json(), stored);
     }

@@ -43,10 +43,10 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// 413 for a JSON body over [`MAX_BODY_BYTES`].
 pub(crate) fn body_too_large() -> ApiError {
-    ApiError::too_large(format!(
-        "a request body is at most {} KiB",
-        MAX_BODY_BYTES / 1024
-    ))
+    ApiError::too_large(
+        giaoban_model::Problem::new(giaoban_model::ProblemCode::BodyTooLarge)
+            .with("max", MAX_BODY_BYTES / 1024),
+    )
 }
 
 /// The whole HTTP application.
@@ -75,7 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statistics::routes())
         .merge(follow_up::routes())
         .merge(minutes::routes())
-        .fallback(|| async { ApiError::not_found("no such page") })
+        .fallback(|| async { ApiError::not_found(giaoban_model::ProblemCode::NoSuchPage) })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(|response| async {
             too_large_as_json(response, body_too_large)

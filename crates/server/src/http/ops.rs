@@ -1,12 +1,13 @@
 //! For operators: the OpenAPI description and the Prometheus metrics.
 
+use giaoban_model::ProblemCode;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
@@ -49,13 +50,8 @@ impl FromRequestParts<AppState> for MetricsReader {
         let given = bearer(&parts.headers);
         match (state.metrics_token.as_deref(), given) {
             (Some(token), Some(given)) if same_secret(token, given) => Ok(MetricsReader),
-            (Some(_), Some(_)) => Err(ApiError::unauthorized("the metrics token is not valid")),
-            _ => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the metrics are readable from the server's own machine, or with the token of \
-                 --metrics-token",
-            )),
+            (Some(_), Some(_)) => Err(ApiError::unauthorized(ProblemCode::InvalidMetricsToken)),
+            _ => Err(ApiError::forbidden(ProblemCode::MetricsLocalOnly)),
         }
     }
 }
@@ -212,7 +208,7 @@ mod tests {
             let (status, body) = read_metrics(false, peer, &headers).await;
 
             assert_eq!(status, StatusCode::FORBIDDEN, "{peer:?} {headers:?}");
-            assert!(body.contains("\"forbidden\""), "{body}");
+            assert!(body.contains("\"metrics_local_only\""), "{body}");
             assert!(!body.contains("giaoban_points_connected"), "{body}");
         }
     }

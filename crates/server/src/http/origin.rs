@@ -17,9 +17,10 @@
 //! refused when a browser says it comes from a foreign page ([`foreign_page`]).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use giaoban_model::ProblemCode;
 
 use super::auth::ADMIN_COOKIE;
 use super::error::ApiError;
@@ -68,12 +69,7 @@ pub(crate) fn foreign_page(state: &AppState, headers: &HeaderMap, uri: &Uri) -> 
 
 /// 403 `cross_origin`.
 pub(crate) fn cross_origin() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "cross_origin",
-        "this request does not come from a page of this server; open the admin page at the \
-         server's address and try again",
-    )
+    ApiError::forbidden(ProblemCode::CrossOrigin)
 }
 
 /// Whether the `Origin` (else the `Referer`) is one of this server's origins. A request with

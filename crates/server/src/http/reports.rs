@@ -4,11 +4,11 @@
 //! its own report only. The organiser is no unit and files none. The host sets the period's
 //! indicator set, which every member reads to fill its report.
 
+use giaoban_model::{Problem, ProblemCode};
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use giaoban_store::{
@@ -104,9 +104,7 @@ async fn read(
 ) -> Result<Json<Report>, ApiError> {
     let point = invited_point(&state, &access, &point_id)?;
     if !access.is_host() && access.point().map(|p| &p.id) != Some(&point.id) {
-        return Err(ApiError::forbidden(
-            "only the host or the point itself may read a report",
-        ));
+        return Err(ApiError::forbidden(ProblemCode::ReportReaders));
     }
     // A draft is the unit's own until it submits it.
     let mine = access.point().map(|p| &p.id) == Some(&point.id);
@@ -115,11 +113,7 @@ async fn read(
         .report(&point.id)?
         .filter(|r| mine || !r.draft)
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_report",
-                format!("{} has not submitted a report", point.name),
-            )
+            ApiError::not_found(Problem::new(ProblemCode::NoReport).with("point", &point.name))
         })?;
     Ok(Json(report))
 }
@@ -134,7 +128,7 @@ async fn submit(
     let me = access.require_point()?;
     let point = invited_point(&state, &access, &point_id)?;
     if me.id != point.id {
-        return Err(ApiError::forbidden("a unit may submit only its own report"));
+        return Err(ApiError::forbidden(ProblemCode::OwnReportOnly));
     }
     let body = json_body(body)?;
     let indicators: Vec<NewIndicator> = body
@@ -201,11 +195,7 @@ async fn previous_indicator_set(
 ) -> Result<Json<Value>, ApiError> {
     access.require_host()?;
     let Some((from, set)) = state.store.previous_indicator_set(access.id())? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_previous_set",
-            "no earlier briefing of this series has an indicator set",
-        ));
+        return Err(ApiError::not_found(ProblemCode::NoPreviousSet));
     };
     Ok(Json(
         serde_json::json!({ "briefing_id": from.0, "indicators": set }),
@@ -228,7 +218,9 @@ fn invited_point(state: &AppState, access: &Access, point_id: &str) -> Result<Po
         .points(access.id())?
         .into_iter()
         .find(|p| p.id.0 == point_id)
-        .ok_or_else(|| ApiError::not_found("this briefing has no such point"))
+        .ok_or_else(|| {
+            ApiError::not_found(Problem::new(ProblemCode::NoSuchPoint).with("value", point_id))
+        })
 }
 
 /// A number or numeric string of the body as the text the store parses; `None` for null.
@@ -265,6 +257,7 @@ fn json_number_text(f: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
     use serde_json::json;
 
     use super::*;
@@ -354,9 +347,10 @@ mod tests {
         assert_eq!(read.json(), stored.json());
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
-            bad.message(),
-            "indicator 1: plan \"85 phần trăm\" is not a number"
+            bad.problem(),
+            ("not_a_number".to_owned(), "indicators.1.plans".to_owned())
         );
+        assert_eq!(bad.json()["error"]["params"]["value"], "85 phần trăm");
         assert_eq!(previous.status, StatusCode::NOT_FOUND);
         assert_eq!(previous.code(), "no_previous_set");
         assert_eq!(report.json()["indicators"][0]["plan"], 90.0);
@@ -422,7 +416,11 @@ mod tests {
                 )
                 .await;
             assert_eq!(answer.status, StatusCode::FORBIDDEN);
-            assert_eq!(answer.code(), "forbidden");
+            assert!(
+                ["own_report_only", "point_only"].contains(&answer.code().as_str()),
+                "{}",
+                answer.json()
+            );
         }
         let nghiloc = app
             .send(
@@ -432,6 +430,7 @@ mod tests {
                 body(json!([{"name": "Doanh thu", "value": 0}])),
             )
             .await;
+        assert_eq!(nghiloc.code(), "own_report_only");
         assert_eq!(nghiloc.message(), "a unit may submit only its own report");
 
         let read = app.send("GET", &cualo, Some(&app.host), None).await;
@@ -473,23 +472,25 @@ mod tests {
         let zero_plan = send(json!([{"name": "Doanh thu", "value": 1, "plan": 0}])).await;
 
         assert_eq!(abc.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(abc.code(), "invalid");
         assert_eq!(
-            abc.message(),
-            "indicator 2 (Doanh thu): value \"abc\" is not a number"
+            abc.json()["error"],
+            json!({"code": "not_a_number", "field": "indicators.2.value",
+                   "params": {"value": "abc"},
+                   "message": "indicator 2, value: \"abc\" is not a number"})
         );
-        for (answer, start) in [
-            (boolean, "indicator 1 (Doanh thu): value \"true\""),
-            (missing, "indicator 1 (Doanh thu): value \"\""),
-            (object, "indicator 1 (Doanh thu): plan "),
-            (
-                zero_plan,
-                "indicator 1 (Doanh thu): plan must be greater than 0",
-            ),
+        for (answer, code, field) in [
+            (boolean, "not_a_number", "indicators.1.value"),
+            (missing, "not_a_number", "indicators.1.value"),
+            (object, "not_a_number", "indicators.1.plan"),
+            (zero_plan, "not_positive", "indicators.1.plan"),
         ] {
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-            let message = answer.message();
-            assert!(message.starts_with(start), "{message}");
+            assert_eq!(
+                answer.problem(),
+                (code.to_owned(), field.to_owned()),
+                "{}",
+                answer.json()
+            );
         }
         let read = app.send("GET", &path, Some(&app.cualo), None).await;
         assert_eq!(read.code(), "no_report", "nothing was stored");
@@ -572,9 +573,9 @@ mod tests {
                 .await;
             let get = app.send("GET", &path, Some(&app.host), None).await;
             assert_eq!(put.status, StatusCode::NOT_FOUND, "{id}");
-            assert_eq!(put.code(), "not_found");
+            assert_eq!(put.code(), "no_such_point");
             assert_eq!(get.status, StatusCode::NOT_FOUND, "{id}");
-            assert_eq!(get.code(), "not_found");
+            assert_eq!(get.code(), "no_such_point");
         }
     }
 

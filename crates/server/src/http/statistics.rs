@@ -208,7 +208,7 @@ mod tests {
         ] {
             let answer = app.send("GET", &path, Some(token), None).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
-            assert_eq!(answer.code(), "invalid");
+            assert_eq!(answer.code(), "bad_format");
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use giaoban_model::{Problem, ProblemCode};
 use giaoban_store::{ImportReport, Unit};
 
 use super::auth::AdminAuth;
@@ -42,31 +43,24 @@ async fn import(
     if !is_csv(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the units file as the body with Content-Type: text/csv",
+            Problem::new(ProblemCode::UnsupportedMediaType).with("expected", "text/csv"),
         ));
     }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!(
-                    "a units file sent to the API is at most {} MiB; import a larger one with \
-                     `giaoban units import`",
-                    MAX_UNITS_CSV_BYTES / (1024 * 1024)
-                ),
+            ApiError::too_large(
+                Problem::new(ProblemCode::UnitsFileTooLarge)
+                    .with("max", MAX_UNITS_CSV_BYTES / (1024 * 1024)),
             )
         } else {
             tracing::debug!("request body not read: {e}");
-            ApiError::new(e.status(), "invalid", "the request body could not be read")
+            ApiError::new(e.status(), ProblemCode::UnreadableBody)
         }
     })?;
     let csv = String::from_utf8(body.to_vec()).map_err(|e| {
-        ApiError::invalid(format!(
-            "the file is not UTF-8 text (byte {}); save it as \"CSV UTF-8\"",
-            e.utf8_error().valid_up_to()
-        ))
+        ApiError::invalid(
+            Problem::new(ProblemCode::NotUtf8).with("offset", e.utf8_error().valid_up_to()),
+        )
     })?;
     // A large file takes a while to check and write; keep it off the async workers.
     let report = state
@@ -191,23 +185,29 @@ mod tests {
         import(&app, UNITS, Some(&app.admin)).await;
         let before = app.store.units().unwrap();
 
-        for (file, expected) in [
+        for (file, code, field) in [
             (
                 "code,name,parent_code,email\nUBND-VINH,UBND thành phố Vinh,TINH-NA,\nX,Xã,,thư@\n",
-                "line 3, email:",
+                "not_an_email",
+                "line.3.email",
             ),
             (
                 "code,name,parent_code,email\nP-HUNGBINH,UBND phường Hưng Bình,UBND-VINH,\n",
-                "line 2, parent_code: no unit has the code \"UBND-VINH\"",
+                "unknown_parent",
+                "line.2.parent_code",
             ),
-            ("code;name;parent_code;email\n", "line 1, header:"),
-            ("", "line 1, header:"),
+            (
+                "code;name;parent_code;email\n",
+                "semicolon_header",
+                "line.1",
+            ),
+            ("", "bad_header", "line.1"),
         ] {
             let answer = import(&app, file, Some(&app.admin)).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{file:?}");
-            assert_eq!(answer.code(), "invalid");
-            assert!(
-                answer.message().starts_with(expected),
+            assert_eq!(
+                answer.problem(),
+                (code.to_owned(), field.to_owned()),
                 "{file:?}: {}",
                 answer.json()
             );
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(wrong_type.code(), "unsupported_media_type");
         assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(too_large.code(), "too_large");
+        assert_eq!(too_large.code(), "units_file_too_large");
         assert_eq!(large.status, StatusCode::OK, "{}", large.json());
         assert_eq!(large.json()["inserted"], 3000);
     }
@@ -316,21 +316,29 @@ mod tests {
         for (body, expected) in [
             (
                 json!({"title": "t", "host": "Sở TT&TT", "units": ["UBND-VINH"]}),
-                "no unit has the code \"UBND-VINH\"",
+                ("unknown_unit", "units"),
             ),
             (
                 json!({"title": "t", "host_unit": "KHONG-CO"}),
-                "no unit has the code \"KHONG-CO\"",
+                ("unknown_unit", "units"),
             ),
             (
                 json!({"title": "t", "host": "Sở TT&TT", "host_unit": "SO-TTTT"}),
-                "either by name or as a unit",
+                ("host_twice", "host"),
             ),
-            (json!({"title": "t", "units": ["UBND-CUALO"]}), "host name"),
+            (
+                json!({"title": "t", "units": ["UBND-CUALO"]}),
+                ("empty", "host"),
+            ),
         ] {
             let answer = create(&app, body.clone()).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert!(answer.message().contains(expected), "{}", answer.json());
+            assert_eq!(
+                answer.problem(),
+                (expected.0.to_owned(), expected.1.to_owned()),
+                "{}",
+                answer.json()
+            );
         }
         assert!(app.store.list_briefings().unwrap().is_empty());
     }
