@@ -7,6 +7,7 @@
 import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber, locale } from './i18n.js';
 import { formatFraction } from './numbers.js';
 import { ApiError, requestBlob, requestJson, readApiError } from './api.js';
+import { messageText, problemMessage } from './problem.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {{point: string, role: 'host' | 'point', url: string, revoked?: boolean, unit_code?: string}} Link */
@@ -67,7 +68,7 @@ const ui = {
   stats: find('[data-role=statistics]', HTMLTableElement),
 };
 
-/** @typedef {{key: MessageKey, params?: Record<string, string | number>}} Message */
+/** @typedef {import('./problem.js').Message} Message */
 
 const state = {
   /** @type {(Message & {code?: string}) | null} */
@@ -284,8 +285,8 @@ async function importUnits() {
     void loadUnits();
   } catch (err) {
     if (err instanceof ApiError && (err.status === 400 || err.status === 422)) {
-      // The server's sentence names the line and the field of the file.
-      state.unitsError = { key: 'admin.units.import.invalid', params: { detail: err.message || err.code }, code: err.code };
+      // The problem names the line and the field of the file.
+      state.unitsError = { key: 'admin.units.import.invalid', problem: err, code: err.code };
     } else if (err instanceof ApiError && err.status === 413) {
       state.unitsError = { key: 'admin.units.import.tooLarge', code: err.code };
     } else {
@@ -401,7 +402,7 @@ function renderAll() {
 function renderMessages() {
   const error = state.error;
   ui.error.hidden = error === null;
-  ui.error.textContent = error ? t(error.key, error.params) : '';
+  ui.error.textContent = error ? messageText(error) : '';
   if (error?.code) ui.error.dataset.code = error.code;
   else delete ui.error.dataset.code;
   const notice = state.notice;
@@ -732,7 +733,7 @@ function renderUnits() {
 function renderUnitsMessages() {
   const error = state.unitsError;
   ui.unitsError.hidden = error === null;
-  ui.unitsError.textContent = error ? t(error.key, error.params) : '';
+  ui.unitsError.textContent = error ? messageText(error) : '';
   if (error?.code) ui.unitsError.dataset.code = error.code;
   else delete ui.unitsError.dataset.code;
   const notice = state.unitsNotice;
@@ -792,7 +793,7 @@ async function downloadStatistics() {
 function renderStatistics() {
   const error = state.statsError;
   ui.statsError.hidden = error === null;
-  ui.statsError.textContent = error ? t(error.key, error.params) : '';
+  ui.statsError.textContent = error ? messageText(error) : '';
   if (error?.code) ui.statsError.dataset.code = error.code;
   else delete ui.statsError.dataset.code;
 
@@ -851,25 +852,12 @@ function showApiError(err) {
 }
 
 /**
- * The message to show for a failed request.
+ * The message to show for a failed request (see problem.js).
  * @param {unknown} err
- * @returns {Message & {code?: string}}
+ * @returns {Message}
  */
 function apiErrorMessage(err) {
-  if (!(err instanceof ApiError)) {
-    console.warn('giaoban:', err);
-    return { key: 'admin.error.network' };
-  }
-  const code = err.code;
-  if (err.status === 0) return { key: 'admin.error.network', code };
-  if (err.status === 401) return { key: 'admin.error.unauthorized', code };
-  if (err.status === 403) return { key: 'admin.error.forbidden', code };
-  if (err.status === 404) return { key: 'admin.error.notFound', code };
-  if (err.status === 413) return { key: 'admin.error.tooLarge', code };
-  if (err.status === 400 || err.status === 422) {
-    return { key: 'admin.error.invalid', params: { detail: err.message || code }, code };
-  }
-  return { key: 'admin.error.server', params: { status: err.status }, code };
+  return problemMessage(err);
 }
 
 /**

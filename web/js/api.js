@@ -1,17 +1,26 @@
-// JSON over HTTP with the server's error shape `{"error": {"code", "message"}}`. No DOM.
+// JSON over HTTP with the server's error shape `{"error": {"code", "field"?, "params",
+// "message"}}` (docs/http.md, "Errors"). No DOM. What to show for an error is problem.js's.
 
-/** An HTTP API failure with its status and the server's error code. */
+/** @typedef {Record<string, string | number>} ProblemParams */
+
+/** An HTTP API failure with its status, the server's error code, field and parameters. */
 export class ApiError extends Error {
   /**
    * @param {number} status HTTP status, 0 when the request did not reach the server
-   * @param {string} code the server's stable code, `network`, or `http_<status>`
-   * @param {string} message the server's sentence, for logs and details
+   * @param {string} code the server's stable code, `network`, `bad_response` or `http_<status>`
+   * @param {string} message the server's English sentence, for logs only
+   * @param {string} [field] the field path, e.g. `indicators.2.value`
+   * @param {ProblemParams} [params] the problem's named parameters
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, field, params) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** @type {string | undefined} */
+    this.field = field;
+    /** @type {ProblemParams} */
+    this.params = params ?? {};
   }
 }
 
@@ -79,14 +88,25 @@ export async function requestBlob(path, options = {}) {
 export async function readApiError(response) {
   let code = `http_${response.status}`;
   let message = response.statusText;
+  /** @type {string | undefined} */
+  let field;
+  /** @type {ProblemParams} */
+  const params = {};
   try {
     const body = await response.json();
     if (body && body.error && typeof body.error.code === 'string') {
       code = body.error.code;
       if (typeof body.error.message === 'string') message = body.error.message;
+      if (typeof body.error.field === 'string') field = body.error.field;
+      const given = body.error.params;
+      if (given && typeof given === 'object') {
+        for (const [name, value] of Object.entries(given)) {
+          if (typeof value === 'string' || typeof value === 'number') params[name] = value;
+        }
+      }
     }
   } catch {
     // Not JSON (a proxy's error page, say): the status is all there is.
   }
-  return new ApiError(response.status, code, message);
+  return new ApiError(response.status, code, message, field, params);
 }

@@ -22,6 +22,7 @@ import { QualityMeter } from './quality-meter.js';
 import { MicLevel, SpeakerChoice } from './lobby-audio.js';
 import { renderMediaState } from './media-state.js';
 import { RosterSearch, wireSidePanel } from './side-panel.js';
+import { messageText, problemMessage } from './problem.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
@@ -187,7 +188,7 @@ const state = {
   session: null,
   /** @type {View} */
   view: /** @type {View} */ ('loading'),
-  /** @type {{key: MessageKey, params?: Record<string, string | number>, kind: ErrorKind, code?: string} | null} */
+  /** @type {(import('./problem.js').Message & {kind: ErrorKind}) | null} */
   error: null,
   /** @type {ReturnType<typeof setTimeout> | undefined} clears a transient error */
   errorTimer: undefined,
@@ -1935,9 +1936,10 @@ function badge(text, modifier) {
  * @param {ErrorKind} kind
  * @param {Record<string, string | number>} [params]
  * @param {string} [code] the server's error code
+ * @param {unknown} [problem] a failed request, whose sentence is the message's `{detail}`
  */
-function setError(key, kind, params, code) {
-  state.error = { key, kind, params, code };
+function setError(key, kind, params, code, problem) {
+  state.error = { key, kind, params, code, problem };
   clearTimeout(state.errorTimer);
   state.errorTimer = undefined;
   if (kind === 'api' || kind === 'action') {
@@ -1959,7 +1961,7 @@ function clearError() {
 function renderError() {
   const error = state.error;
   ui.error.hidden = error === null;
-  ui.error.textContent = error ? t(error.key, error.params) : '';
+  ui.error.textContent = error ? messageText(error) : '';
   if (error) ui.error.dataset.kind = error.kind;
   else delete ui.error.dataset.kind;
   if (error?.code) ui.error.dataset.code = error.code;
@@ -1967,18 +1969,12 @@ function renderError() {
 }
 
 /**
- * Shows a failed host API call, translated by its error code when the page knows it.
+ * Shows a failed host API call in the page's words for its error code (see problem.js).
  * @param {unknown} err
  */
 function showApiError(err) {
-  if (!(err instanceof ApiError)) {
-    setError('api.other', 'api', { message: err instanceof Error ? err.message : String(err) });
-    return;
-  }
-  const key = 'api.' + err.code;
-  if (err.code === 'network') setError('api.network', 'api', undefined, err.code);
-  else if (hasKey(key)) setError(key, 'api', undefined, err.code);
-  else setError('api.other', 'api', { message: err.message || err.code }, err.code);
+  const { key, code, problem } = problemMessage(err);
+  setError(key, 'api', undefined, code, problem);
 }
 
 /**

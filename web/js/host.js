@@ -258,7 +258,8 @@ export class HostPanel {
   grant(point, from, seconds) {
     const limit = seconds === undefined ? this.defaultSeconds() : seconds;
     if (limit !== null && Number.isNaN(limit)) {
-      this.options.onError(new ApiError(422, 'invalid_duration', 'the floor length must be 1 to 3600 seconds'));
+      const params = { value: this.ui.floorSeconds.value.trim(), max: limits.floor_seconds };
+      this.options.onError(new ApiError(422, 'invalid_duration', 'the floor length is out of range', undefined, params));
       return Promise.resolve();
     }
     return this.#run(from, () => this.api.grantFloor(point, limit), 'host.done.granted', { point });

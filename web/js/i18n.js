@@ -30,7 +30,18 @@ const listeners = new Set();
  * @returns {string}
  */
 export function t(key, params) {
-  const text = CATALOGUES[current][key] ?? vi[key] ?? key;
+  return translate(current, key, params);
+}
+
+/**
+ * The string for `key` in `language`, with `{name}` parameters filled in.
+ * @param {Lang} language
+ * @param {MessageKey} key
+ * @param {Record<string, string | number>} [params]
+ * @returns {string}
+ */
+export function translate(language, key, params) {
+  const text = CATALOGUES[language][key] ?? vi[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name) =>
     Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,

@@ -147,7 +147,7 @@ names! {
         TaskOwnersOnly => "task_owners_only", "only an owner unit or the host may report progress on this task";
         TaskDocumentsOwnersOnly => "task_documents_owners_only", "only the host or a point of a unit that owns task {task} may attach documents to it";
         DocumentDeleters => "document_deleters", "only the host, the organiser or the point that uploaded a document may delete it";
-        NoAdminSession => "no_session", "log in with the admin login URL first";
+        NoAdminSession => "no_session", "log in first: open /admin/login";
         InvalidAdminSession => "invalid_session", "the admin session is invalid or expired; log in again";
         CrossOrigin => "cross_origin", "this request does not come from a page of this server; open the admin page at the server's address and try again";
         InvalidMetricsToken => "invalid_metrics_token", "the metrics token is not valid";

@@ -7,6 +7,7 @@
 import { t, formatNumber, formatDateTime, locale } from '../i18n.js';
 import { formatMeasured, formatPercentValue } from '../numbers.js';
 import { ApiError } from '../dossier-api.js';
+import { problemText } from '../problem.js';
 
 /** @typedef {import('../i18n.js').MessageKey} MessageKey */
 /** @typedef {import('../dossier-api.js').DossierApi} DossierApi */
@@ -130,38 +131,12 @@ export async function busy(b, action) {
 }
 
 /**
- * The sentence to show for a failed request: translated for what a person can act on, with the
- * server's own message for bad input (it names the field and its position).
+ * The sentence to show for a failed request, in the page's language (see problem.js).
  * @param {unknown} err
  * @returns {string}
  */
 export function errorText(err) {
-  if (!(err instanceof ApiError)) {
-    console.warn('giaoban:', err);
-    return t('dossier.error.network');
-  }
-  const detail = err.message || err.code;
-  switch (err.status) {
-    case 0:
-      return t('dossier.error.network');
-    case 401:
-      return t('dossier.error.unauthorized');
-    case 403:
-      return t('dossier.error.forbidden', { detail });
-    case 404:
-      return t('dossier.error.notFound', { detail });
-    case 409:
-      return err.code === 'mail_not_configured' ? t('dossier.error.mailNotConfigured') : t('dossier.error.conflict', { detail });
-    case 413:
-      return t('dossier.error.tooLarge', { detail });
-    case 415:
-      return t('dossier.error.unsupportedType', { detail });
-    case 400:
-    case 422:
-      return t('dossier.error.invalid', { detail });
-    default:
-      return t('dossier.error.server', { status: err.status, detail });
-  }
+  return problemText(err);
 }
 
 /**

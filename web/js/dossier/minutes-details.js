@@ -4,7 +4,7 @@
 // is marked.
 
 import { t } from '../i18n.js';
-import { ApiError } from '../dossier-api.js';
+import { problemPath } from '../problem.js';
 import { Alert, busy, byTestId } from './common.js';
 
 /** @typedef {import('./common.js').Context} Context */
@@ -84,7 +84,8 @@ export class MinutesDetailsPart {
     } catch (err) {
       this.saved = false;
       this.alert.show(err);
-      const field = err instanceof ApiError ? FIELDS.find((f) => err.message.startsWith(`${f} `)) : undefined;
+      const [named] = problemPath(err);
+      const field = FIELDS.find((f) => f === named);
       if (field) {
         this.ui.inputs[field].setAttribute('aria-invalid', 'true');
         this.ui.inputs[field].focus();

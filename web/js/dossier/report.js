@@ -1,10 +1,11 @@
 // The caller's own report: a narrative and indicator rows (name, measure, value, plan) with the
 // percentage of plan worked out as people type. The host's indicator set for the period comes
-// first, its names and the unit's plans filled in; the unit may add indicators of its own. Numbers are sent as typed ("1130,5"): the
-// server reads them and names the indicator it cannot read; that message is shown next to the
-// form and the row is marked.
+// first, its names and the unit's plans filled in; the unit may add indicators of its own.
+// Numbers are sent as typed ("1130,5"): the server reads them and names the field it cannot read
+// (`indicators.2.value`); the page says why in its own words and marks that input.
 
 import { t } from '../i18n.js';
+import { problemPath } from '../problem.js';
 import { Alert, busy, button, byTestId, el, formatPercent, formatWhen, numberForInput, parseNumber, percentOfPlan } from './common.js';
 
 /** @typedef {import('./common.js').Context} Context */
@@ -251,22 +252,22 @@ export class ReportPart {
 }
 
 /**
- * Marks the field a 422 names: `indicator 2 (Doanh thu): value "abc" is not a number` marks the
- * value of the second row sent; a message about the narrative marks the narrative.
+ * Marks the field a 422 names by its path: `indicators.2.value` marks the value of the second
+ * row sent, `narrative` the narrative.
  * @param {unknown} err
  * @param {Row[]} sent the rows in the order they were sent
  * @param {HTMLTextAreaElement} narrative
  */
 function markInvalid(err, sent, narrative) {
-  const message = err instanceof Error ? err.message : '';
-  const m = /indicator (\d+)\b[^:]*:\s*(name|measure|value|plan)?/i.exec(message);
-  if (m) {
-    const row = sent[Number(m[1]) - 1];
+  const [first, position, field] = problemPath(err);
+  if (first === 'indicators' && typeof position === 'number') {
+    const row = sent[position - 1];
     if (!row) return;
-    const box = m[2] ? row[/** @type {'name' | 'measure' | 'value' | 'plan'} */ (m[2].toLowerCase())] : row.name;
+    const box = field === 'measure' || field === 'value' || field === 'plan' ? row[field] : row.name;
     box.setAttribute('aria-invalid', 'true');
     box.focus();
-  } else if (/narrative/i.test(message)) {
+  } else if (first === 'narrative') {
     narrative.setAttribute('aria-invalid', 'true');
+    narrative.focus();
   }
 }
