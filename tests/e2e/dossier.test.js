@@ -329,7 +329,7 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     // Cửa Lò ticked first: list order must not make it the lead.
     await form.locator('[data-testid=owner-checkbox][value=UBND-CUALO]').check();
     await form.locator('[data-testid=owner-checkbox][value=UBND-NGHILOC]').check();
-    await page.getByTestId('task-deadline').fill('2099-12-31');
+    await page.getByTestId('task-deadline').fill('31/12/2099');
     await page.getByTestId('task-create').click();
     await waitFor(async () => (await visibleText(page.getByTestId('tasks-error'))) !== '', { message: 'the missing lead is refused' });
     assert.equal(await visibleText(page.getByTestId('tasks-error')), 'Nhiệm vụ có nhiều đơn vị: hãy chọn một đơn vị chủ trì.');

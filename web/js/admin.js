@@ -7,7 +7,8 @@
 import { t, translateDom, bindLangButton, onLangChange, formatDateTime, formatNumber, locale } from './i18n.js';
 import { formatFraction } from './numbers.js';
 import { ApiError, requestBlob, requestJson, readApiError } from './api.js';
-import { messageText, problemMessage } from './problem.js';
+import { messageText, problemMessage, problemPath } from './problem.js';
+import { dateField, parseDayTime } from './date-field.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {{point: string, role: 'host' | 'point', url: string, revoked?: boolean, unit_code?: string}} Link */
@@ -108,6 +109,8 @@ main();
 function main() {
   translateDom();
   bindLangButton(ui.lang);
+  dateField(ui.start, { withTime: true });
+  dateField(ui.reportDeadline, { withTime: true });
   onLangChange(renderAll);
   ui.form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -158,7 +161,7 @@ async function create() {
   // In tree order, as listed on the page.
   const units = (state.units ?? []).filter((u) => state.picked.has(u.code) && u.code !== hostUnit?.code);
 
-  for (const field of [ui.title, ui.host, ui.points]) field.removeAttribute('aria-invalid');
+  for (const field of [ui.title, ui.host, ui.points, ui.start, ui.reportDeadline, ui.series]) field.removeAttribute('aria-invalid');
   if (!title) return invalid(ui.title, { key: 'admin.validate.title' });
   if (!host) return invalid(ui.host, { key: 'admin.validate.host' });
   if (points.length === 0 && units.length === 0) return invalid(ui.points, { key: 'admin.validate.points' });
@@ -173,9 +176,10 @@ async function create() {
   if (hostUnit) body.host_unit = hostUnit.code;
   else body.host = host;
   if (units.length > 0) body.units = units.map((u) => u.code);
-  const start = rfc3339FromLocalInput(ui.start.value);
+  // Sent as typed, day first: the server reads it in Vietnam time and names the field it cannot.
+  const start = typedDayTime(ui.start);
   if (start) body.scheduled_start = start;
-  const reportDeadline = rfc3339FromLocalInput(ui.reportDeadline.value);
+  const reportDeadline = typedDayTime(ui.reportDeadline);
   if (reportDeadline) body.report_deadline = reportDeadline;
   const series = ui.series.value.trim();
   if (series) body.series = series;
@@ -197,6 +201,7 @@ async function create() {
     void loadList();
   } catch (err) {
     showApiError(err);
+    markCreateField(err);
   } finally {
     state.creating = false;
     renderCreateButton();
@@ -861,13 +866,33 @@ function apiErrorMessage(err) {
 }
 
 /**
- * A `datetime-local` value as RFC 3339 in Vietnam time (UTC+7, no daylight saving time): times
- * are entered, like they are shown, in Vietnam time whatever this computer's clock says.
- * @param {string} value e.g. `2026-12-01T08:00`
- * @returns {string | null}
+ * What was typed in a date field, written in full when it is a date and time.
+ * @param {HTMLInputElement} input
+ * @returns {string}
  */
-function rfc3339FromLocalInput(value) {
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(value)) return null;
-  const withSeconds = value.length === 16 ? `${value}:00` : value;
-  return `${withSeconds}+07:00`;
+function typedDayTime(input) {
+  const text = input.value.trim();
+  return parseDayTime(text) ?? text;
+}
+
+/**
+ * Marks the input of the create form that a refused request names by its field path.
+ * @param {unknown} err
+ */
+function markCreateField(err) {
+  const [field] = problemPath(err);
+  /** @type {Record<string, HTMLInputElement | HTMLTextAreaElement>} */
+  const inputs = {
+    title: ui.title,
+    host: ui.host,
+    points: ui.points,
+    scheduled_start: ui.start,
+    report_deadline: ui.reportDeadline,
+    series: ui.series,
+  };
+  const input = typeof field === 'string' ? inputs[field] : undefined;
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
 }

@@ -74,7 +74,7 @@ export function locale() {
 const TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
 /** @type {Intl.DateTimeFormatOptions} */
-const DATE_TIME = { weekday: 'long', day: 'numeric', month: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE };
+const DATE_TIME = { weekday: 'long', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE };
 
 /**
  * An RFC 3339 timestamp in Vietnam time and the current language, or '' if absent or

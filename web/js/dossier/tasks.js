@@ -6,6 +6,8 @@ import { t } from '../i18n.js';
 import { Alert, busy, byTestId, el, field, formatDate, formatSize, formatWhen, inlineAlert, vietnamDate } from './common.js';
 import { MAX_DOCUMENT_BYTES, downloadButton } from './documents.js';
 import { OwnersPicker } from './owners.js';
+import { dateField, dayFromIso, parseDay } from '../date-field.js';
+import { problemPath } from '../problem.js';
 
 /** @typedef {import('./common.js').Context} Context */
 /** @typedef {import('./common.js').Part} Part */
@@ -52,8 +54,8 @@ export class TasksPart {
     /** @type {OwnersPicker} */
     this.picker = new OwnersPicker([]);
     this.ui.newTask.hidden = !ctx.isHost;
-    this.ui.deadline.min = vietnamDate();
-    this.ui.deadline.value = vietnamDate(7);
+    dateField(this.ui.deadline);
+    this.ui.deadline.value = dayFromIso(vietnamDate(7));
     this.ui.refresh.addEventListener('click', () => void busy(this.ui.refresh, () => this.load()));
     this.ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -97,8 +99,9 @@ export class TasksPart {
       return;
     }
     const lead = this.picker.lead();
+    this.ui.deadline.removeAttribute('aria-invalid');
     try {
-      await this.ctx.api.createTask({ text, owners: this.picker.codes(), ...(lead === null ? {} : { lead }), deadline: this.ui.deadline.value });
+      await this.ctx.api.createTask({ text, owners: this.picker.codes(), ...(lead === null ? {} : { lead }), deadline: typedDay(this.ui.deadline) });
       this.ui.text.value = '';
       this.picker = new OwnersPicker(this.units);
       this.ui.owners.replaceChildren(this.picker.element);
@@ -107,6 +110,10 @@ export class TasksPart {
       await this.load();
     } catch (err) {
       this.alert.show(err);
+      if (problemPath(err)[0] === 'deadline') {
+        this.ui.deadline.setAttribute('aria-invalid', 'true');
+        this.ui.deadline.focus();
+      }
     }
   }
 
@@ -266,4 +273,14 @@ function statusSelect(testid, value) {
   );
   select.value = value;
   return select;
+}
+
+/**
+ * The deadline as typed, written in full when it is a date: the server reads `dd/mm/yyyy`.
+ * @param {HTMLInputElement} input
+ * @returns {string}
+ */
+function typedDay(input) {
+  const text = input.value.trim();
+  return parseDay(text) ?? text;
 }
