@@ -23,6 +23,7 @@ use super::assets;
 use super::audit::record;
 use super::auth::{ADMIN_COOKIE, AdminAuth, SessionCheck, session_of_headers};
 use super::error::ApiError;
+use super::error_page::{Refusal, wants_html};
 use super::extract::{bearer, cookie, json_body};
 use super::origin;
 use crate::clock::unix_now;
@@ -79,6 +80,10 @@ async fn login_page(
             .await?
     };
     let Some(token) = token else {
+        // A person who followed the link gets a page; a script, the API's error.
+        if wants_html(&headers) {
+            return Ok(Refusal::InvalidLoginCode.into_response());
+        }
         return Err(ApiError::unauthorized(ProblemCode::InvalidLoginCode));
     };
     record(

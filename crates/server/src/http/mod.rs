@@ -10,6 +10,7 @@ pub(crate) mod auth;
 mod comments;
 mod documents;
 pub(crate) mod error;
+mod error_page;
 pub(crate) mod extract;
 mod follow_up;
 mod host;
@@ -26,17 +27,19 @@ pub mod transport;
 mod units;
 
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use self::error::{ApiError, too_large_as_json};
+use self::error_page::Refusal;
 use self::transport::Transport;
 use crate::live::signal;
 use crate::state::AppState;
+use giaoban_store::AuthError;
 
 /// Request bodies are small JSON documents.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -49,6 +52,30 @@ pub(crate) fn body_too_large() -> ApiError {
     )
 }
 
+/// `GET /j/{token}`: the live room, or a page saying why the link is refused.
+async fn room_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    invitation_page(&state, &token, "index.html")
+}
+
+/// `GET /d/{token}`: the dossier, or a page saying why the link is refused.
+async fn dossier_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    invitation_page(&state, &token, "dossier.html")
+}
+
+/// `page` for a valid invitation link. A bad or revoked one gets a page in the site's style
+/// instead of a client that would only find out from the API.
+fn invitation_page(state: &AppState, token: &str, page: &str) -> Response {
+    match state.store.verify_token(token) {
+        Ok(_) => assets::page(page),
+        Err(AuthError::Revoked) => Refusal::RevokedLink.into_response(),
+        Err(AuthError::Store(e)) => {
+            tracing::error!("invitation link not checked: {e}");
+            Refusal::Internal.into_response()
+        }
+        Err(_) => Refusal::InvalidLink.into_response(),
+    }
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let transport = state.transport;
@@ -57,8 +84,8 @@ pub fn router(state: AppState) -> Router {
     let audit_log = axum::middleware::from_fn_with_state(state.clone(), audit::middleware);
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
-        .route("/j/{token}", get(|| async { assets::page("index.html") }))
-        .route("/d/{token}", get(|| async { assets::page("dossier.html") }))
+        .route("/j/{token}", get(room_page))
+        .route("/d/{token}", get(dossier_page))
         .route("/assets/{*path}", get(assets::asset))
         .route("/ws", get(upgrade))
         .merge(ops::routes())
