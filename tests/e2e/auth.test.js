@@ -218,8 +218,9 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
       const client = await Client.launch(what, { countPeerConnections: true });
       clients.add(client);
       await diagnosed(`page-${what}`, async () => {
-        await client.goto(forged);
+        await client.goto(forged, { status: 401 });
         await expectRefusedPage(client, what);
+        assert.equal(await client.page.getByRole('heading', { level: 1 }).textContent(), 'Liên kết mời không hợp lệ');
       });
       await closeClient(client);
     }
@@ -243,8 +244,11 @@ describe('invitation links and signalling', { timeout: seconds(420) }, () => {
       await expectApiError(server.get('/api/session', { token }), 401, 'GET /api/session with a revoked token');
       await expectApiError(server.get(`/api/briefings/${a.id}`, { token }), 401, 'GET /api/briefings/A with a revoked token');
 
-      const client = await open(link, { countPeerConnections: true });
+      const client = await Client.launch('revoked link', { countPeerConnections: true });
+      clients.add(client);
+      await client.goto(link.url, { status: 401 });
       await expectRefusedPage(client, 'revoked link');
+      assert.equal(await client.page.getByRole('heading', { level: 1 }).textContent(), 'Liên kết mời đã bị thu hồi');
       await closeClient(client);
 
       const sig = await SignalClient.connect(server.baseUrl);

@@ -144,16 +144,17 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     // Act: submit; the server refuses it.
     await page.getByTestId('report-submit').click();
 
-    // Assert: the server's message next to the form, the field marked, nothing saved.
+    // Assert: the page's own Vietnamese words for the server's code next to the form, the field
+    // marked, nothing saved.
     const error = page.getByTestId('report-error');
     let errorText = '';
     await waitFor(async () => {
       errorText = await visibleText(error);
       return errorText.includes('khoảng một nghìn');
-    }, { message: () => `the server's error next to the form; report-error: ${JSON.stringify(errorText)}` });
+    }, { message: () => `the error next to the form; report-error: ${JSON.stringify(errorText)}` });
     assert.equal(await error.getAttribute('role'), 'alert');
-    assert.equal(await error.getAttribute('data-code'), 'invalid');
-    assert.match(await visibleText(error), /indicator 1/);
+    assert.equal(await error.getAttribute('data-code'), 'not_a_number');
+    assert.equal(errorText, 'Chỉ tiêu 1, giá trị: “khoảng một nghìn” không phải là số.');
     assert.equal(await rows.nth(0).getByTestId('indicator-value').getAttribute('aria-invalid'), 'true');
     assert.equal(await status.getAttribute('data-state'), 'none');
     const refused = await getReport(pointId, token);
@@ -345,5 +346,37 @@ describe('the dossier page: unit report and the host dashboard', { timeout: seco
     const tasks = await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/tasks`, { token: briefing.tokens[HOST] });
     assert.equal(tasks.status, 200, tasks.text);
     assert.deepEqual(tasks.body[0].owners.map((/** @type {any} */ o) => [o.code, o.lead]), [['UBND-NGHILOC', true], ['UBND-CUALO', false]]);
+    assert.equal(await visibleText(task.getByTestId('task-deadline')), 'Thời hạn: 31/12/2099', 'the deadline day first');
+  }));
+
+  it('a deadline in the past or written month first is refused in Vietnamese and marked', () => diagnosed('task-deadline', async () => {
+    const page = await openDossier(HOST, briefing.tokens[HOST]);
+    await page.getByTestId('tab-followup').click();
+    const form = page.getByTestId('task-new');
+    await form.locator('summary').click();
+    const deadline = form.getByTestId('task-deadline');
+    assert.match(await deadline.inputValue(), /^\d{2}\/\d{2}\/\d{4}$/, 'the default deadline is shown day first');
+    await page.getByTestId('task-text').fill('Báo cáo số liệu chữ ký số');
+    await waitFor(async () => (await form.locator('[data-testid=owner-checkbox]').count()) >= 1, { message: 'a checkbox per unit' });
+    await form.locator('[data-testid=owner-checkbox][value=UBND-CUALO]').check();
+    const before = (await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/tasks`, { token: briefing.tokens[HOST] })).body.length;
+    const error = page.getByTestId('tasks-error');
+
+    for (const [typed, expected] of [
+      ['1/1/2020', 'Hạn hoàn thành: “01/01/2020” là ngày đã qua.'],
+      ['12/31/2099', 'Hạn hoàn thành: “12/31/2099” không phải là ngày hợp lệ; hãy nhập theo dạng 31/12/2026.'],
+    ]) {
+      await deadline.fill(typed);
+      await page.getByTestId('task-create').click();
+      let text = '';
+      await waitFor(async () => {
+        text = await visibleText(error);
+        return text === expected;
+      }, { message: () => `${typed}: the refusal in Vietnamese; tasks-error: ${JSON.stringify(text)}` });
+      assert.doesNotMatch(text, /deadline|is in the past|not a date/, 'none of the server\'s English');
+      assert.equal(await deadline.getAttribute('aria-invalid'), 'true', `${typed}: the deadline marked`);
+    }
+    const after = await server.get(`/api/briefings/${encodeURIComponent(briefing.id)}/tasks`, { token: briefing.tokens[HOST] });
+    assert.equal(after.body.length, before, 'no task given');
   }));
 });

@@ -920,10 +920,20 @@ export class Client {
     this.remember(`signal ${dir} ${entry.type}${entry.code ? ` (${entry.code})` : ''}`);
   }
 
-  /** @param {string} url */
-  async goto(url) {
+  /**
+   * Opens `url`; an answer of 400 or more throws, unless it is the `status` expected (the page
+   * of a refused link).
+   * @param {string} url
+   * @param {{status?: number}} [expect]
+   */
+  async goto(url, { status } = {}) {
     const res = await this.page.goto(url, { waitUntil: 'domcontentloaded', timeout: seconds(20) });
-    if (res && res.status() >= 400) throw new Error(`${this.label}: GET ${url} answered ${res.status()}`);
+    const got = res ? res.status() : 0;
+    if (status !== undefined) {
+      if (got !== status) throw new Error(`${this.label}: GET ${url} answered ${got}, not ${status}`);
+    } else if (got >= 400) {
+      throw new Error(`${this.label}: GET ${url} answered ${got}`);
+    }
   }
 
   /** Closes the browser (its page and WebSocket with it) and removes the profile. */
