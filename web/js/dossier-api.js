@@ -289,7 +289,7 @@ export class DossierApi {
    * @param {File} file
    * @param {{agendaItemId?: number | null, taskId?: number | null}} [tie]
    * @returns {Promise<Document>}
-   * @throws {ApiError} 413 `too_large`, 415 `unsupported_type`, 422 `invalid`, …
+   * @throws {ApiError} 413 `file_too_large`, 415 `bad_file_type` or `bad_file_content`, 422, …
    */
   async upload(file, tie = {}) {
     const query = new URLSearchParams({ name: file.name });
