@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { dayFromIso, parseDay, parseDayTime } from '../../web/js/date-field.js';
+import { dayFromIso, isoFromDay, parseDay, parseDayTime } from '../../web/js/date-field.js';
 
 describe('parseDay', () => {
   it('reads day, month, year and writes them in full', () => {
@@ -32,6 +32,8 @@ describe('parseDayTime', () => {
   });
 });
 
-it('dayFromIso writes a stored date day first', () => {
+it('dayFromIso writes a stored date day first, isoFromDay the other way', () => {
   assert.equal(dayFromIso('2026-12-31'), '31/12/2026');
+  assert.equal(isoFromDay('1/2/2026'), '2026-02-01');
+  assert.equal(isoFromDay('2/31/2026'), null);
 });

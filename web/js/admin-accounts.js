@@ -3,7 +3,8 @@
 // accounts, the call to create the first one.
 
 import { t, onLangChange, formatDateTime } from './i18n.js';
-import { ApiError, requestJson } from './api.js';
+import { requestJson } from './api.js';
+import { problemText } from './problem.js';
 import { loadSession } from './admin-session.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
@@ -110,8 +111,7 @@ async function toggle(account) {
  * @returns {Message}
  */
 function failure(err) {
-  const message = err instanceof ApiError ? err.message : String(err);
-  return { key: 'accounts.error', params: { message } };
+  return { key: 'accounts.error', params: { message: problemText(err) } };
 }
 
 function render() {

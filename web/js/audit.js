@@ -3,7 +3,9 @@
 // Names, titles and details are user input: they only ever reach the page through textContent.
 
 import { t, hasKey, translateDom, bindLangButton, onLangChange, formatDateTime } from './i18n.js';
-import { ApiError, requestBlob, requestJson } from './api.js';
+import { requestBlob, requestJson } from './api.js';
+import { dateField, isoFromDay } from './date-field.js';
+import { problemText } from './problem.js';
 import { loadSession } from './admin-session.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
@@ -41,7 +43,7 @@ const state = {
   /** @type {Entry[] | null} */
   entries: null,
   loading: false,
-  /** @type {string | null} */
+  /** @type {unknown} the failed request, shown by problem.js */
   error: null,
   /** @type {Map<string, string>} briefing id -> title */
   titles: new Map(),
@@ -49,6 +51,8 @@ const state = {
 
 translateDom();
 bindLangButton(ui.lang);
+dateField(ui.from);
+dateField(ui.to);
 onLangChange(render);
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -73,8 +77,11 @@ function query() {
   const params = new URLSearchParams();
   if (ui.briefing.value) params.set('briefing', ui.briefing.value);
   if (ui.actor.value.trim()) params.set('actor', ui.actor.value.trim());
-  if (ui.from.value) params.set('from', ui.from.value);
-  if (ui.to.value) params.set('to', ui.to.value);
+  // Typed day first; sent as the API's YYYY-MM-DD, or as typed for the server to refuse.
+  for (const [name, input] of /** @type {const} */ ([['from', ui.from], ['to', ui.to]])) {
+    const text = input.value.trim();
+    if (text) params.set(name, isoFromDay(text) ?? text);
+  }
   return params;
 }
 
@@ -86,7 +93,7 @@ async function load() {
     state.entries = answer.entries;
     state.error = null;
   } catch (err) {
-    state.error = err instanceof ApiError ? err.message : String(err);
+    state.error = err;
   } finally {
     state.loading = false;
   }
@@ -109,7 +116,7 @@ async function download() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   } catch (err) {
-    state.error = err instanceof ApiError ? err.message : String(err);
+    state.error = err;
     render();
   } finally {
     ui.csv.disabled = false;
@@ -163,7 +170,7 @@ function renderBriefings() {
 function render() {
   renderBriefings();
   ui.error.hidden = state.error === null;
-  ui.error.textContent = state.error === null ? '' : t('audit.error', { message: state.error });
+  ui.error.textContent = state.error === null ? '' : t('audit.error', { message: problemText(state.error) });
   const entries = state.entries;
   if (state.loading && entries === null) ui.status.textContent = t('audit.loading');
   else if (entries === null) ui.status.textContent = '';

@@ -59,6 +59,16 @@ export function parseDayTime(text) {
 }
 
 /**
+ * A date typed day first as `YYYY-MM-DD`, for an API that takes ISO dates; null when it is none.
+ * @param {string} text
+ * @returns {string | null}
+ */
+export function isoFromDay(text) {
+  const day = parseDay(text);
+  return day ? `${day.slice(6)}-${day.slice(3, 5)}-${day.slice(0, 2)}` : null;
+}
+
+/**
  * A date `YYYY-MM-DD` as `dd/mm/yyyy`.
  * @param {string} iso
  */

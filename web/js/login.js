@@ -3,6 +3,7 @@
 
 import { t, translateDom, bindLangButton, onLangChange } from './i18n.js';
 import { ApiError, requestJson } from './api.js';
+import { problemText } from './problem.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 
@@ -71,13 +72,13 @@ async function login() {
  * @returns {{key: MessageKey, params?: Record<string, string | number>, code?: string}}
  */
 function messageOf(err) {
-  if (!(err instanceof ApiError)) return { key: 'login.error.other', params: { message: String(err) } };
+  if (!(err instanceof ApiError)) return { key: 'login.error.other', params: { message: problemText(err) } };
   if (err.code === 'invalid_login') return { key: 'login.error.invalid', code: err.code };
   if (err.code === 'too_many_logins') {
-    const minutes = /(\d+) minutes/.exec(err.message)?.[1] ?? '15';
+    const minutes = err.params.minutes ?? 15;
     return { key: 'login.error.throttled', params: { minutes }, code: err.code };
   }
-  return { key: 'login.error.other', params: { message: err.message }, code: err.code };
+  return { key: 'login.error.other', params: { message: problemText(err) }, code: err.code };
 }
 
 function render() {
