@@ -699,8 +699,8 @@ mod tests {
         let unknown = store.set_floor_note(&a.id, grant + 99, "Ý kiến khác");
         let no_briefing = store.set_floor_note(&BriefingId("nope".into()), grant, "x");
 
-        assert_eq!(long, "note must be at most 4000 characters");
-        assert_eq!(control, "note must not contain control characters");
+        assert_eq!(long, "note: must be at most 4000 characters");
+        assert_eq!(control, "note: must not contain control characters");
         for result in [elsewhere, unknown, no_briefing] {
             assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
         }
