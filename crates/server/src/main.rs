@@ -5,7 +5,7 @@
 //   http                routes, auth, one file per resource
 //   state               what the HTTP handlers share
 //   live                one task per briefing, signalling sessions, presence
-//   media_io            the media port: UDP/TCP sockets, the receive and media threads
+//   media_io            the media port: UDP/TCP sockets, the media threads
 //   mail, tls           background workers and the TLS listener
 //   clock, links, record, wording  domain helpers shared by http, live, mail and cli
 mod cli;

@@ -107,7 +107,7 @@ impl TestServer {
     async fn start(smtp_url: Option<&str>, transport: Transport) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        // Two media threads, so that every test crosses the receive thread's dispatch.
+        // Two media threads, so that every test crosses the dispatch between them.
         let media = media_loop::start(
             0,
             vec![MediaAddress::udp("127.0.0.1:9".parse().unwrap())],

@@ -2,9 +2,9 @@
 //!
 //! Each media thread runs one [`Sfu`] holding whole briefings (a briefing never spans two
 //! threads: its points forward to each other), on a single-threaded runtime of its own. A
-//! briefing is placed on the thread with the fewest points when it first needs one. One
-//! receive thread reads the port and hands each thread its datagrams ([`super::dispatch`]
-//! says why); each thread sends on the shared socket itself.
+//! briefing is placed on the thread with the fewest points when it first needs one (the first
+//! thread first). The first thread also reads the port and hands each other thread its
+//! datagrams ([`super::dispatch`] says why); each thread sends on the shared socket itself.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,13 +17,12 @@ use giaoban_media::{
     SlotCounts, Transmit, Wanted,
 };
 use giaoban_model::{BriefingId, SlotFeed, SlotInfo};
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use super::dispatch::{self, Inbound, RouteUpdate, SHARD_QUEUE};
+use super::dispatch::{self, Dispatcher, Inbound, RouteUpdate, SHARD_QUEUE};
 use super::route::sdp_ufrag;
-use super::tcp::{self as media_tcp, TcpStats};
+use super::tcp::{self as media_tcp, TcpInput, TcpStats};
 use super::udp_batch;
 
 /// Most signals waiting for one point's signalling task. The loop makes one offer per
@@ -155,6 +154,7 @@ impl Placement {
             .unwrap_or(0);
         self.rooms.insert(room.clone(), shard);
         self.rooms_on[shard] += 1;
+        info!(briefing = %room.0, thread = shard, "briefing placed on a media thread");
         shard
     }
 
@@ -336,36 +336,55 @@ pub async fn start(
     let tcp = Arc::new(Mutex::new(TcpConnections::new()));
     let (routes_tx, routes_rx) = mpsc::unbounded_channel();
     let mut commands = Vec::with_capacity(threads);
-    let mut inbound = Vec::with_capacity(threads);
+    let mut shards = Vec::with_capacity(threads);
+    let mut others = Vec::with_capacity(threads);
     for index in 0..threads {
         let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (inbound_tx, inbound_rx) = mpsc::channel(SHARD_QUEUE);
-        let shard = Shard {
+        // Thread 0 reads the port itself; the others are passed their datagrams.
+        let inbound = if index == 0 {
+            None
+        } else {
+            let (inbound_tx, inbound_rx) = mpsc::channel(SHARD_QUEUE);
+            others.push(inbound_tx);
+            Some(inbound_rx)
+        };
+        shards.push(Shard {
             index,
-            inbound: inbound_rx,
+            inbound,
             commands: command_rx,
             routes: routes_tx.clone(),
             tcp: tcp.clone(),
             stats: stats.clone(),
-        };
+        });
+        commands.push(command_tx);
+    }
+    drop(routes_tx);
+    let mut reading = Some((
+        socket.try_clone()?,
+        tcp_rx,
+        routes_rx,
+        Dispatcher::new(others, stats.clone()),
+    ));
+    for shard in shards {
         let sfu = Sfu::new(config.clone());
         let send_socket = socket.try_clone()?;
-        spawn_thread(format!("gb-media-{index}"), move || {
+        let reader = reading.take();
+        spawn_thread(format!("gb-media-{}", shard.index), move || {
             let socket = udp_batch::SendSocket::new(send_socket)?;
-            Ok(shard.run(socket, sfu))
+            let reader = match reader {
+                Some((socket, tcp_inputs, routes, dispatcher)) => Some(Reader {
+                    port: socket.local_addr()?.port(),
+                    socket: udp_batch::RecvSocket::new(socket)?,
+                    batch: udp_batch::RecvBatch::new(),
+                    tcp_inputs,
+                    routes,
+                    dispatcher,
+                }),
+                None => None,
+            };
+            Ok(shard.run(socket, sfu, reader))
         })?;
-        commands.push(command_tx);
-        inbound.push(inbound_tx);
     }
-    // The receive thread stops when the last media thread, holding the last sender, stops.
-    drop(routes_tx);
-    let stats_rx = stats.clone();
-    spawn_thread("gb-media-rx".into(), move || {
-        let socket = UdpSocket::from_std(socket)?;
-        Ok(dispatch::run(
-            socket, tcp_rx, routes_rx, inbound, tcp, stats_rx,
-        ))
-    })?;
     Ok(MediaHandle {
         inner: Arc::new(Shards {
             commands,
@@ -397,7 +416,7 @@ where
     Ok(())
 }
 
-/// Frames of all TCP connections waiting for the receive thread; a full queue slows the
+/// Frames of all TCP connections waiting for the reading thread; a full queue slows the
 /// connections' reading (TCP flow control), it loses nothing.
 const TCP_INPUTS: usize = 1024;
 
@@ -410,7 +429,8 @@ const BATCHES_PER_FLUSH: usize = 8;
 /// One media thread: an SFU holding some briefings, and its ends of the channels.
 struct Shard {
     index: usize,
-    inbound: mpsc::Receiver<Inbound>,
+    /// Datagrams the reading thread passes on; the reading thread itself has none.
+    inbound: Option<mpsc::Receiver<Inbound>>,
     commands: mpsc::UnboundedReceiver<Command>,
     routes: mpsc::UnboundedSender<RouteUpdate>,
     tcp: Arc<Mutex<TcpConnections>>,
@@ -418,8 +438,14 @@ struct Shard {
 }
 
 impl Shard {
-    /// Runs until the handle is gone. `socket` is the media port, for sending.
-    async fn run(mut self, socket: udp_batch::SendSocket, mut sfu: Sfu) {
+    /// Runs until the handle is gone. `socket` is the media port, for sending; `reader`, on
+    /// the first thread only, reads it for every thread.
+    async fn run(
+        mut self,
+        socket: udp_batch::SendSocket,
+        mut sfu: Sfu,
+        mut reader: Option<Reader>,
+    ) {
         let mut signals: HashMap<PeerId, mpsc::Sender<PeerSignal>> = HashMap::new();
         let mut queue: Vec<Transmit> = Vec::with_capacity(1024);
         let mut stats_at = Instant::now();
@@ -436,14 +462,21 @@ impl Shard {
                 .poll_timeout()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
             tokio::select! {
-                batch = self.inbound.recv() => {
+                event = Reader::next(&mut reader) => {
+                    if let Some(reader) = reader.as_mut() {
+                        reader.handle(event, &mut sfu, &self.tcp);
+                    }
+                }
+                batch = next_batch(&mut self.inbound) => {
                     let Some(batch) = batch else { break };
                     let now = Instant::now();
                     take(&mut sfu, now, &batch);
                     // More that waits goes in the same flush.
-                    for _ in 1..BATCHES_PER_FLUSH {
-                        let Ok(batch) = self.inbound.try_recv() else { break };
-                        take(&mut sfu, now, &batch);
+                    if let Some(inbound) = self.inbound.as_mut() {
+                        for _ in 1..BATCHES_PER_FLUSH {
+                            let Ok(batch) = inbound.try_recv() else { break };
+                            take(&mut sfu, now, &batch);
+                        }
                     }
                 }
                 command = self.commands.recv() => {
@@ -580,6 +613,99 @@ impl Shard {
                     signal(signals, peer, PeerSignal::Lost);
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// The next batch passed on to this thread; never, on the reading thread.
+async fn next_batch(inbound: &mut Option<mpsc::Receiver<Inbound>>) -> Option<Inbound> {
+    match inbound {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the first media thread has besides its SFU: the reading side of the media port for
+/// every thread (see [`super::dispatch`]).
+struct Reader {
+    socket: udp_batch::RecvSocket,
+    port: u16,
+    batch: udp_batch::RecvBatch,
+    tcp_inputs: mpsc::Receiver<TcpInput>,
+    routes: mpsc::UnboundedReceiver<RouteUpdate>,
+    dispatcher: Dispatcher,
+}
+
+/// Something the reading side has to handle.
+enum ReadEvent {
+    Route(RouteUpdate),
+    Udp(std::io::Result<usize>),
+    Tcp(TcpInput),
+}
+
+impl Reader {
+    /// The next thing to handle; never, on a thread that does not read.
+    async fn next(reader: &mut Option<Reader>) -> ReadEvent {
+        let Some(r) = reader else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            // A point's fragment is known before its first check can arrive (the thread
+            // reports it before the answer goes out), as long as updates come first.
+            biased;
+            Some(update) = r.routes.recv() => ReadEvent::Route(update),
+            result = udp_batch::recv(&r.socket, &mut r.batch) => ReadEvent::Udp(result),
+            Some(input) = r.tcp_inputs.recv() => ReadEvent::Tcp(input),
+        }
+    }
+
+    /// Handles `event`: this thread's datagrams at once, the others' passed on.
+    fn handle(&mut self, event: ReadEvent, sfu: &mut Sfu, tcp: &Mutex<TcpConnections>) {
+        let Reader {
+            batch,
+            port,
+            dispatcher,
+            ..
+        } = self;
+        match event {
+            ReadEvent::Route(update) => dispatcher.update(update),
+            ReadEvent::Udp(Ok(_)) => {
+                let now = Instant::now();
+                for r in batch.iter(*port) {
+                    if dispatcher.take(Protocol::Udp, r.source, r.destination, r.contents) {
+                        sfu.handle_datagram(
+                            now,
+                            Protocol::Udp,
+                            r.source,
+                            r.destination,
+                            r.contents,
+                        );
+                    }
+                }
+                dispatcher.pass_on();
+            }
+            // ICMP errors (port unreachable of a departed peer) surface here on Linux.
+            ReadEvent::Udp(Err(e)) => debug!("media socket receive error: {e}"),
+            ReadEvent::Tcp(TcpInput::Opened {
+                local,
+                remote,
+                outbound,
+            }) => {
+                dispatch::lock(tcp).insert((local, remote), outbound);
+            }
+            ReadEvent::Tcp(TcpInput::Frame {
+                local,
+                remote,
+                packet,
+            }) => {
+                if dispatcher.take(Protocol::Tcp, remote, local, &packet) {
+                    sfu.handle_datagram(Instant::now(), Protocol::Tcp, remote, local, &packet);
+                }
+                dispatcher.pass_on();
+            }
+            ReadEvent::Tcp(TcpInput::Closed { local, remote }) => {
+                dispatch::lock(tcp).remove(&(local, remote));
             }
         }
     }

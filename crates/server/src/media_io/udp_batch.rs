@@ -21,7 +21,6 @@ use giaoban_media::Transmit;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
-use tokio::net::UdpSocket;
 
 /// Datagrams read per `recvmmsg` call.
 pub const RECV_BATCH: usize = 32;
@@ -137,19 +136,42 @@ impl RecvBatch {
     }
 }
 
+/// The media port as the reading thread reads it: registered for readability only. A socket
+/// registered for writability too is woken by the kernel each time a datagram it sent leaves
+/// (`sock_wfree`), tens of thousands of times a second on a busy port, for nothing.
+pub struct RecvSocket {
+    fd: AsyncFd<std::net::UdpSocket>,
+}
+
+impl RecvSocket {
+    /// Registers `socket` (non-blocking) with the current runtime.
+    pub fn new(socket: std::net::UdpSocket) -> io::Result<RecvSocket> {
+        // SAFETY: the AsyncFd owns the socket, so its descriptor stays open for as long as it
+        // is registered (AsyncFd deregisters it before dropping the socket).
+        let fd = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+            .map_err(io::Error::from)?;
+        Ok(RecvSocket { fd })
+    }
+
+    #[cfg(test)]
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.fd.get_ref().local_addr()
+    }
+}
+
 /// Waits until the socket is readable, then reads up to [`RECV_BATCH`] datagrams.
-pub async fn recv(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
+pub async fn recv(socket: &RecvSocket, batch: &mut RecvBatch) -> io::Result<usize> {
     loop {
-        socket.readable().await?;
-        match socket.try_io(Interest::READABLE, || recv_now(socket, batch)) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+        let mut ready = socket.fd.readable().await?;
+        match ready.try_io(|fd| recv_now(fd.get_ref(), batch)) {
+            Ok(result) => return result,
+            // Drained by now: the readiness was cleared, wait for the next datagram.
+            Err(_would_block) => continue,
         }
     }
 }
 
-fn recv_now(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
+fn recv_now(socket: &std::net::UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
     let mut iovecs: [libc::iovec; RECV_BATCH] = std::array::from_fn(|i| libc::iovec {
         iov_base: batch.bufs[i].as_mut_ptr().cast(),
         iov_len: RECV_BUF,
@@ -251,25 +273,25 @@ fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
     }
 }
 
-/// The media port as one media thread sends on it: registered for writability only, so that
-/// the datagrams arriving on the port (read by the receive thread) do not wake every media
-/// thread's runtime.
+/// The media port as one media thread sends on it. It is not registered with the runtime at
+/// all: a socket registered for writability is woken by the kernel each time any datagram sent
+/// on the port leaves (`sock_wfree`), which for several threads sharing a busy port costs more
+/// than the sending. A full send buffer (rare: 4 MB) is waited out by short sleeps instead.
 pub struct SendSocket {
-    fd: AsyncFd<std::net::UdpSocket>,
+    socket: std::net::UdpSocket,
     dual_stack: bool,
 }
 
+/// How long a media thread waits before it tries a full send buffer again.
+const SEND_RETRY: std::time::Duration = std::time::Duration::from_millis(1);
+
 impl SendSocket {
-    /// Registers `socket` (non-blocking, e.g. a [`std::net::UdpSocket::try_clone`] of the media
-    /// port) with the current runtime.
+    /// Wraps `socket` (non-blocking, e.g. a [`std::net::UdpSocket::try_clone`] of the media
+    /// port).
     pub fn new(socket: std::net::UdpSocket) -> io::Result<SendSocket> {
         // How addresses are written depends on the socket's family.
         let dual_stack = socket.local_addr()?.is_ipv6();
-        // SAFETY: the AsyncFd owns the socket, so its descriptor stays open for as long as it
-        // is registered (AsyncFd deregisters it before dropping the socket).
-        let fd = unsafe { AsyncFd::register_with_interest(socket, Interest::WRITABLE) }
-            .map_err(io::Error::from)?;
-        Ok(SendSocket { fd, dual_stack })
+        Ok(SendSocket { socket, dual_stack })
     }
 }
 
@@ -280,12 +302,10 @@ pub async fn send_all(socket: &SendSocket, queue: &mut Vec<Transmit>) -> io::Res
     let mut sent = 0;
     while sent < queue.len() {
         let chunk = &queue[sent..(sent + SEND_BATCH).min(queue.len())];
-        match send_now(socket.fd.get_ref(), chunk, socket.dual_stack) {
+        match send_now(&socket.socket, chunk, socket.dual_stack) {
             Ok(n) => sent += n.max(1),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                // Full: wait until the kernel says there is room again.
-                let mut ready = socket.fd.writable().await?;
-                ready.clear_ready();
+                tokio::time::sleep(SEND_RETRY).await;
             }
             Err(e) => {
                 tracing::debug!("media send failed: {e}");
@@ -412,7 +432,7 @@ fn set_source(hdr: &mut libc::msghdr, control: &mut Control, source: IpAddr, dua
 mod tests {
     use super::*;
 
-    fn receive_one(socket: &UdpSocket, batch: &mut RecvBatch) -> Vec<(SocketAddr, SocketAddr)> {
+    fn receive_one(socket: &RecvSocket, batch: &mut RecvBatch) -> Vec<(SocketAddr, SocketAddr)> {
         let port = socket.local_addr().unwrap().port();
         batch
             .iter(port)
@@ -424,7 +444,7 @@ mod tests {
     async fn the_local_address_of_each_datagram_is_reported_and_replies_leave_from_it() {
         let std_media = bind_media_socket(0).unwrap();
         let sender = SendSocket::new(std_media.try_clone().unwrap()).unwrap();
-        let media = UdpSocket::from_std(std_media).unwrap();
+        let media = RecvSocket::new(std_media).unwrap();
         let port = media.local_addr().unwrap().port();
         let mut batch = RecvBatch::new();
         for local in ["127.0.0.1", "127.0.0.2", "::1"] {
