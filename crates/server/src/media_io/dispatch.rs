@@ -46,7 +46,7 @@ use super::route::Router;
 /// thread, up to [`udp_batch::RECV_BATCH`] datagrams.
 pub const SHARD_QUEUE: usize = 256;
 
-/// What the media threads tell the receive thread about their points.
+/// What the media threads tell the reading thread about their points.
 #[derive(Debug)]
 pub enum RouteUpdate {
     /// `peer`, on media thread `shard`, answers ICE checks for `ufrag`.

@@ -105,7 +105,7 @@ pub struct MediaStats {
     pub tcp: Arc<TcpStats>,
 }
 
-/// Most media threads, whatever the machine: beyond this the receive thread is the limit.
+/// Most media threads, whatever the machine: beyond this the reading thread is the limit.
 pub const MAX_MEDIA_THREADS: usize = 64;
 
 /// A cheap handle to the media threads.
@@ -286,7 +286,7 @@ impl MediaHandle {
 }
 
 /// Binds the media port, UDP and TCP, on every local address and starts `threads` media
-/// threads (at least 1, at most [`MAX_MEDIA_THREADS`]) and the receive thread, advertising
+/// threads (at least 1, at most [`MAX_MEDIA_THREADS`]) (the first of which reads the port), advertising
 /// `addresses` (UDP; their ports are the media port) and a passive TCP candidate beside each.
 pub async fn start(
     port: u16,
@@ -512,7 +512,7 @@ impl Shard {
                 signals.insert(peer, tx);
                 let result = sfu.add_peer(now, peer, room, label, &offer, slots);
                 match &result {
-                    // The receive thread learns the point's fragment before the point can
+                    // The reading thread learns the point's fragment before the point can
                     // use it: the answer is not sent yet.
                     Ok(answer) => self.route(peer, answer),
                     Err(_) => {
@@ -543,7 +543,7 @@ impl Shard {
         }
     }
 
-    /// Tells the receive thread that checks with the ICE fragment of `sdp` are `peer`'s.
+    /// Tells the reading thread that checks with the ICE fragment of `sdp` are `peer`'s.
     fn route(&self, peer: PeerId, sdp: &str) {
         match sdp_ufrag(sdp) {
             Some(ufrag) => {

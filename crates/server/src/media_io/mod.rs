@@ -1,5 +1,5 @@
 //! The media port: one UDP socket and its ICE-TCP twin on the same port number, the addresses
-//! they advertise, the receive thread that sorts datagrams by briefing, and the media threads
+//! they advertise, and the media threads (the first of which reads the port and sorts datagrams by briefing)
 //! that run the SFU.
 
 pub mod addresses;

@@ -1,7 +1,7 @@
 //! Which media thread a datagram belongs to.
 //!
 //! Every briefing lives on one media thread (its SFU shard), and all of them share one UDP
-//! port. The receive thread therefore has to tell, for each datagram, whose it is, before any
+//! port. The reading thread (the first media thread) therefore has to tell, for each datagram, whose it is, before any
 //! shard decrypts it. Two facts are enough:
 //!
 //! - a point's first datagrams are ICE connectivity checks: STUN binding requests whose
@@ -43,7 +43,7 @@ struct Routed {
     addrs: VecDeque<(Protocol, SocketAddr)>,
 }
 
-/// The routing table of the receive thread. See the module documentation.
+/// The routing table of the reading thread. See the module documentation.
 #[derive(Default)]
 pub struct Router {
     peers: HashMap<PeerId, Routed>,
