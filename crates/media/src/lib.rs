@@ -24,6 +24,7 @@ mod peer;
 mod sfu;
 mod slot;
 mod speakers;
+mod twcc_guard;
 
 pub use error::MediaError;
 pub use peer::{PeerId, SlotCounts, Wanted};

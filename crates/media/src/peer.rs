@@ -13,6 +13,7 @@ use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::rtp::Ssrc;
 
 use crate::slot::{SlotConfig, SlotMunger};
+use crate::twcc_guard::TwccGuard;
 
 /// Identifies one signalling connection's media session. The shell assigns it; a point that
 /// reconnects gets a new one.
@@ -63,6 +64,8 @@ pub(crate) struct Peer {
     pub connected: bool,
     /// Set once the peer is gone for str0m (ICE timeout, DTLS close, fatal error).
     pub dead: bool,
+    /// Keeps packets whose transport-wide sequence number would wrap from str0m.
+    pub twcc: TwccGuard,
     /// Cumulative NACK counts per media, from str0m's periodic statistics.
     pub ingress_nacks: HashMap<Mid, u64>,
     pub egress_nacks: HashMap<Mid, u64>,
@@ -394,6 +397,7 @@ impl Peer {
             dirty: false,
             connected: false,
             dead: false,
+            twcc: TwccGuard::default(),
             ingress_nacks: HashMap::new(),
             egress_nacks: HashMap::new(),
             view: None,

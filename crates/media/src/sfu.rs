@@ -416,6 +416,7 @@ impl Sfu {
             trace!(%source, %destination, "datagram to an address that is not a media address");
             return false;
         };
+        let raw = contents;
         let Ok(contents) = contents.try_into() else {
             self.counters.datagrams_dropped += 1;
             trace!(%source, "unrecognised datagram dropped");
@@ -447,6 +448,11 @@ impl Sfu {
         let Some(peer) = self.peers.get_mut(&id) else {
             return false;
         };
+        if !peer.twcc.admits(raw) {
+            self.counters.datagrams_dropped += 1;
+            debug!(%id, %source, "RTP packet whose transport-wide sequence number wraps dropped");
+            return true;
+        }
         if let Err(e) = peer.rtc.handle_input(input) {
             self.counters.datagrams_dropped += 1;
             debug!(%id, %source, "datagram rejected: {e}");
@@ -1504,15 +1510,20 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
                     // Browsers stop sending the mid and rid header extensions once the SSRC is
                     // known: the stream str0m matched the packet to says which track it is.
                     let ssrc = packet.header.ssrc;
-                    match peer.rtc.direct_api().stream_rx(&ssrc) {
-                        Some(stream) => actions.push(Action::Forward(
-                            peer.id,
-                            stream.mid(),
-                            stream.rid(),
-                            packet,
-                        )),
-                        None => trace!(peer = %peer.id, %ssrc, "packet of no stream dropped"),
-                    }
+                    let twcc = packet.header.ext_vals.transport_cc;
+                    let mid = match peer.rtc.direct_api().stream_rx(&ssrc) {
+                        Some(stream) => {
+                            let mid = stream.mid();
+                            actions.push(Action::Forward(peer.id, mid, stream.rid(), packet));
+                            Some(mid)
+                        }
+                        None => {
+                            trace!(peer = %peer.id, %ssrc, "packet of no stream dropped");
+                            None
+                        }
+                    };
+                    peer.twcc
+                        .register(mid.and_then(|m| peer.rtc.media(m)), twcc);
                 }
                 Event::KeyframeRequest(req) => actions.push(Action::KeyframeRequest(peer.id, req)),
                 Event::MediaIngressStats(stats) => {
