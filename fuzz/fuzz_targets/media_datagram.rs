@@ -1,8 +1,7 @@
 //! Datagrams on the media port, into an SFU with two peers that joined as a browser does: the
 //! first byte picks the sender (a peer's address, an unknown one, over UDP or TCP) and the
 //! rest is the datagram. STUN, DTLS and anything else: dropped, counted or answered, never a
-//! panic. (SRTP after a completed DTLS handshake is not reached: the handshake's keys would
-//! have to be simulated.)
+//! panic. (SRTP after a completed DTLS handshake is the target `media_srtp`.)
 #![no_main]
 
 use std::net::SocketAddr;

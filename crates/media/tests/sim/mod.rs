@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use giaoban_media::{MediaAddress, PeerId, Sfu, SfuConfig, SfuEvent, SlotCounts};
@@ -13,6 +14,7 @@ use giaoban_model::{BriefingId, SlotRole, TrackKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::crypto::CryptoProvider;
 use str0m::format::Codec;
 use str0m::media::{
     Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
@@ -37,8 +39,8 @@ pub struct Client {
     pub addr: SocketAddr,
     pub peer: PeerId,
     pub rtc: Rtc,
-    audio_mid: Mid,
-    video_mid: Mid,
+    pub audio_mid: Mid,
+    pub video_mid: Mid,
     /// The m-line of its shared screen, if it joined able to present.
     screen_mid: Option<Mid>,
     /// Sends screen frames (marked `S` in byte 9) on `screen_mid`.
@@ -68,6 +70,8 @@ pub struct Client {
     pub keyframe_requests: u64,
     keyframe_wanted: bool,
     pub connected: bool,
+    /// Whether the server said its media session ended on its own.
+    pub disconnected: bool,
     /// Whether this point sends media (subscribers of a fan-out do not).
     pub publishing: bool,
     /// The RFC 6464 level of its audio (−dBov: 0 loudest, 127 silence); `None` sends none.
@@ -108,6 +112,9 @@ pub struct Sim {
     /// The SFU's media address: clients send to `advertised`, which arrives on `local` (a
     /// 1:1 NAT between them when the two differ).
     server: MediaAddress,
+    /// The crypto of the points joined from now on (`None`: str0m's default); the fuzz
+    /// target of SRTP gives one that keeps the DTLS session's keys.
+    pub client_crypto: Option<Arc<CryptoProvider>>,
 }
 
 #[allow(clippy::disallowed_methods)] // measuring the SFU's CPU time in benchmarks
@@ -143,6 +150,7 @@ impl Sim {
             sfu_busy: Duration::ZERO,
             sfu_busy_timers: Duration::ZERO,
             sfu_transmits: 0,
+            client_crypto: None,
         }
     }
 
@@ -183,7 +191,11 @@ impl Sim {
         self.next_port += 1;
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
-        let mut rtc = Rtc::builder().build(self.now);
+        let mut builder = Rtc::builder();
+        if let Some(crypto) = &self.client_crypto {
+            builder = builder.set_crypto_provider(crypto.clone());
+        }
+        let mut rtc = builder.build(self.now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
         let mut api = rtc.sdp_api();
         let audio_mid = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
@@ -235,6 +247,7 @@ impl Sim {
             keyframe_requests: 0,
             keyframe_wanted: false,
             connected: false,
+            disconnected: false,
             publishing: true,
             audio_level: None,
             layers,
@@ -395,6 +408,11 @@ impl Sim {
                             timeline.remove(0);
                         }
                     }
+                }
+                if let SfuEvent::Disconnected { peer } = &event
+                    && let Some(client) = self.clients.iter_mut().find(|c| c.peer == *peer)
+                {
+                    client.disconnected = true;
                 }
                 if let SfuEvent::Publish { peer, wanted } = &event
                     && let Some(client) = self.clients.iter_mut().find(|c| c.peer == *peer)

@@ -30,6 +30,9 @@
 //! so clap's own precedence (flag, environment, default) gives exactly the order above, and a
 //! value in the file is checked like the same value given as a flag. Unknown keys and values
 //! of the wrong type are errors naming the file, line and key.
+//!
+//! This module uses only std, serde, toml and anyhow: the fuzz target `serve_config` compiles
+//! it from its path (fuzz/fuzz_targets/serve_config.rs).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -166,13 +169,18 @@ pub fn environment_of(
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {shown} (UTF-8 text)"))?;
-    let config: ConfigFile =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("configuration file {shown}: {e}"))?;
-    Ok(config
-        .entries()
+    let entries = parse(&text).map_err(|e| anyhow::anyhow!("configuration file {shown}: {e}"))?;
+    Ok(entries
         .into_iter()
         .filter(|(var, _)| !is_set(var))
         .collect())
+}
+
+/// The environment variables a configuration file's text sets, in the order of the options
+/// in [`ConfigFile`]; the error names the line and the key.
+pub fn parse(text: &str) -> Result<Vec<(&'static str, String)>, toml::de::Error> {
+    let config: ConfigFile = toml::from_str(text)?;
+    Ok(config.entries())
 }
 
 /// Applies the configuration file of `serve`, if one is named, to this process's environment.
