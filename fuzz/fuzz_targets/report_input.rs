@@ -53,7 +53,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Store::open(dir.path()).expect("a store");
     store
-        .import_units_csv("code,name\nX01,Xã Một\nX02,Xã Hai\nSO,Sở\n")
+        .import_units_csv("code,name,parent_code,email\nSO,Sở,,\nX01,Xã Một,SO,\nX02,Xã Hai,SO,\n")
         .expect("the units");
     let briefing = store
         .create_briefing(&NewBriefing {
