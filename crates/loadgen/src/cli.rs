@@ -114,6 +114,11 @@ pub struct Cli {
     /// its connect to its welcome.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub join_timeout: f64,
+    /// A point whose signalling connection or media session is lost after it connected
+    /// joins again, retrying every 0.25 s doubling up to 2 s, for at most this many seconds
+    /// (then it fails). 0: a lost point fails at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub reconnect_seconds: f64,
 
     /// join-storm: seconds over which the points open their WebSockets, evenly spread.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
@@ -182,6 +187,8 @@ pub struct Settings {
     pub floor_every: Duration,
     pub join_concurrency: usize,
     pub join_timeout: Duration,
+    /// How long a lost point retries joining; `None`: it fails at once.
+    pub reconnect: Option<Duration>,
     pub max_loss_percent: f64,
     pub max_p99_ms: f64,
     pub server_pid: Option<u32>,
@@ -276,6 +283,11 @@ impl Cli {
         let floor_every = positive("floor-seconds", self.floor_seconds)?;
         let keyframe_interval = positive("keyframe-seconds", self.keyframe_seconds)?;
         let join_timeout = positive("join-timeout", self.join_timeout)?;
+        let reconnect = if self.reconnect_seconds == 0.0 {
+            None
+        } else {
+            Some(positive("reconnect-seconds", self.reconnect_seconds)?)
+        };
         if self.step == 0 || self.join_concurrency == 0 {
             return bad("--step and --join-concurrency must be at least 1".into());
         }
@@ -344,6 +356,7 @@ impl Cli {
             floor_every,
             join_concurrency: self.join_concurrency,
             join_timeout,
+            reconnect,
             max_loss_percent: self.max_loss_percent,
             max_p99_ms: self.max_p99_ms,
             server_pid: self.server_pid,

@@ -260,6 +260,7 @@ async fn prepare_and_run(
             server_pid: settings.server_pid,
             join_concurrency: settings.join_concurrency,
             join_timeout: settings.join_timeout,
+            reconnect: settings.reconnect,
             max_loss_percent: settings.max_loss_percent,
             max_p99_ms: settings.max_p99_ms,
         },

@@ -28,6 +28,9 @@ const RECV_BUFFER: usize = 2048;
 const RECV_BATCH: usize = 64;
 /// The index of a point the server names that this run does not drive: no probe carries it.
 const OUTSIDER: u32 = u32::MAX;
+/// First and longest wait between two attempts of a lost point to join again.
+const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(250);
+const RECONNECT_LONGEST_WAIT: Duration = Duration::from_secs(2);
 
 /// What every point of a run shares. One thread, so plain `RefCell`s.
 pub struct Shared {
@@ -40,6 +43,8 @@ pub struct Shared {
     pub watched: String,
     pub events: mpsc::UnboundedSender<PointEvent>,
     pub stop: watch::Receiver<bool>,
+    /// How long a lost point retries joining; `None` (the default): it fails at once.
+    pub reconnect: Option<Duration>,
     /// The index of every point of the run by name: what probes carry.
     indices: HashMap<String, u32>,
 }
@@ -65,6 +70,7 @@ impl Shared {
             watched: plan.host.invitation.point.clone(),
             events,
             stop,
+            reconnect: None,
             indices: points
                 .map(|p| (p.invitation.point.clone(), probe_index(p.index)))
                 .collect(),
@@ -93,8 +99,10 @@ pub struct PointSpec {
 /// What a point tells the run as it goes.
 #[derive(Debug)]
 pub enum PointEvent {
-    /// Its media session is up.
+    /// Its media session is up (again, after [`PointEvent::Lost`]).
     Connected { index: usize },
+    /// Its signalling connection or media session was lost; it is joining again.
+    Lost { index: usize },
     /// It stopped on an error.
     Failed { index: usize, error: LoadgenError },
 }
@@ -106,6 +114,11 @@ pub struct PointReport {
     pub role: Role,
     /// Its media connected (at some time).
     pub connected: bool,
+    /// Times it joined again after losing its connection (with `--reconnect-seconds`); the
+    /// frame counts are those of its last connection.
+    pub reconnects: u32,
+    /// The longest time from a loss to its media connected again, seconds.
+    pub longest_outage_s: Option<f64>,
     pub error: Option<String>,
     pub frames: u64,
     pub lost: u64,
@@ -132,6 +145,8 @@ pub async fn run_point(
         point: spec.invitation.point.clone(),
         role: spec.invitation.role,
         connected: false,
+        reconnects: 0,
+        longest_outage_s: None,
         error: None,
         frames: 0,
         lost: 0,
@@ -144,7 +159,48 @@ pub async fn run_point(
     };
     let mut permit = Some(permit);
     let mut media = None;
-    let result = live(&shared, &spec, &mut permit, &mut media).await;
+    // While joining again: when the connection was lost, and the next wait.
+    let mut lost: Option<Instant> = None;
+    let mut wait = RECONNECT_FIRST_WAIT;
+    let mut stop = shared.stop.clone();
+    let result = loop {
+        let mut attempt = None;
+        let mut connected = None;
+        let result = live(&shared, &spec, &mut permit, &mut attempt, &mut connected).await;
+        if attempt.is_some() {
+            media = attempt;
+        }
+        if let Some(up) = connected
+            && let Some(at) = lost.take()
+        {
+            report.reconnects += 1;
+            let outage = up.saturating_duration_since(at).as_secs_f64();
+            report.longest_outage_s = Some(report.longest_outage_s.unwrap_or(0.0).max(outage));
+            wait = RECONNECT_FIRST_WAIT;
+        }
+        let Err(error) = result else { break Ok(()) };
+        let Some(within) = shared.reconnect else {
+            break Err(error);
+        };
+        // A point that never connected, or one the server refuses, fails as without
+        // reconnection; a lost one retries within its time.
+        if refused(&error) || (lost.is_none() && connected.is_none()) {
+            break Err(error);
+        }
+        let since = *lost.get_or_insert_with(|| {
+            tracing::info!(point = %spec.invitation.point, "{error}; joining again");
+            let _ = shared.events.send(PointEvent::Lost { index: spec.index });
+            Instant::now()
+        });
+        if since.elapsed() + wait > within {
+            break Err(error);
+        }
+        tokio::select! {
+            _ = stop.changed() => break Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(RECONNECT_LONGEST_WAIT);
+    };
     if let Err(error) = result {
         report.error = Some(error.to_string());
         let _ = shared.events.send(PointEvent::Failed {
@@ -169,12 +225,25 @@ pub async fn run_point(
     report
 }
 
-/// Joins, then loops over datagrams, signalling and timers until told to stop.
+/// Whether the server refused the point itself: joining again would not help.
+fn refused(error: &LoadgenError) -> bool {
+    matches!(
+        error,
+        LoadgenError::LinkRefused { .. }
+            | LoadgenError::Locked { .. }
+            | LoadgenError::NotLoopback(_)
+            | LoadgenError::Setup(_)
+    )
+}
+
+/// Joins, then loops over datagrams, signalling and timers until told to stop; `connected`
+/// is set to when its media came up.
 async fn live(
     shared: &Shared,
     spec: &PointSpec,
     permit: &mut Option<OwnedSemaphorePermit>,
     media_out: &mut Option<MediaPoint>,
+    connected: &mut Option<Instant>,
 ) -> Result<(), LoadgenError> {
     let name = spec.invitation.point.clone();
     let media_error = |reason: String| LoadgenError::Media {
@@ -232,7 +301,8 @@ async fn live(
         if let Some(failure) = media.failure() {
             break Err(media_error(failure.0.clone()));
         }
-        if permit.is_some() && media.is_connected() {
+        if connected.is_none() && media.is_connected() {
+            *connected = Some(Instant::now());
             *permit = None;
             let _ = shared
                 .events

@@ -56,6 +56,8 @@ pub struct RunConfig {
     pub join_concurrency: usize,
     /// How long one step's joins may take.
     pub join_timeout: Duration,
+    /// How long a lost point retries joining; `None`: it fails at once.
+    pub reconnect: Option<Duration>,
     /// A window is good with at most this loss (percent) and latency p99 (ms).
     pub max_loss_percent: f64,
     pub max_p99_ms: f64,
@@ -71,7 +73,7 @@ pub async fn run(target: Target, config: RunConfig) -> Result<Report, LoadgenErr
     let (stop_tx, stop_rx) = watch::channel(false);
     let target_name = target.name().to_string();
     let watched = config.plan.host.invitation.point.clone();
-    let shared = Rc::new(Shared::new(
+    let mut shared = Shared::new(
         clock,
         target,
         config.publish.clone(),
@@ -79,7 +81,9 @@ pub async fn run(target: Target, config: RunConfig) -> Result<Report, LoadgenErr
         &config.plan,
         events_tx,
         stop_rx.clone(),
-    ));
+    );
+    shared.reconnect = config.reconnect;
+    let shared = Rc::new(shared);
     let interrupted = interrupt_watch();
     let mut run = Runner {
         shared: shared.clone(),
@@ -448,6 +452,11 @@ impl Runner {
             PointEvent::Connected { index } => {
                 if let Some(c) = self.connected.borrow_mut().get_mut(index) {
                     *c = true;
+                }
+            }
+            PointEvent::Lost { index } => {
+                if let Some(c) = self.connected.borrow_mut().get_mut(index) {
+                    *c = false;
                 }
             }
             PointEvent::Failed { index, error } => {
