@@ -32,15 +32,15 @@
 //! and never holds up the others: its queue is bounded ([`SHARD_QUEUE`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
 use giaoban_media::{PeerId, Protocol};
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::debug;
 
-use super::media_loop::{MediaStats, TcpConnections};
 use super::route::Router;
+use super::stats::MediaStats;
 
 /// Batches waiting for one media thread. A batch holds what one `recvmmsg` call read for that
 /// thread, up to [`udp_batch::RECV_BATCH`] datagrams.
@@ -195,15 +195,6 @@ impl Dispatcher {
             RouteUpdate::Gone { peer } => self.router.remove(peer),
         }
     }
-}
-
-/// The TCP connection table; a thread that panicked while holding it left it consistent
-/// (single inserts and removals), so its poison is ignored.
-pub fn lock(tcp: &Mutex<TcpConnections>) -> std::sync::MutexGuard<'_, TcpConnections> {
-    tcp.lock().unwrap_or_else(|poisoned| {
-        warn!("media TCP table lock poisoned");
-        poisoned.into_inner()
-    })
 }
 
 #[cfg(test)]

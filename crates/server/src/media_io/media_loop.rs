@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,9 +20,9 @@ use giaoban_model::{BriefingId, SlotFeed, SlotInfo};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use super::dispatch::{self, Dispatcher, Inbound, RouteUpdate, SHARD_QUEUE};
+use super::dispatch::{Dispatcher, Inbound, RouteUpdate, SHARD_QUEUE};
 use super::route::sdp_ufrag;
-use super::tcp::{self as media_tcp, TcpInput, TcpStats};
+use super::tcp::{self as media_tcp, TcpInput};
 use super::udp_batch;
 
 /// Most signals waiting for one point's signalling task. The loop makes one offer per
@@ -91,19 +91,7 @@ enum Command {
     },
 }
 
-/// Counters published by the media threads for `/metrics`, summed over the threads.
-#[derive(Default)]
-pub struct MediaStats {
-    pub datagrams_received: AtomicU64,
-    pub datagrams_dropped: AtomicU64,
-    pub frames_forwarded: AtomicU64,
-    pub peers: AtomicU64,
-    /// Frames for a TCP connection that was full or gone.
-    pub tcp_frames_dropped: AtomicU64,
-    /// Batches of datagrams dropped because their media thread's queue was full.
-    pub shard_overflows: AtomicU64,
-    pub tcp: Arc<TcpStats>,
-}
+pub use super::stats::MediaStats;
 
 /// Most media threads, whatever the machine: beyond this the reading thread is the limit.
 pub const MAX_MEDIA_THREADS: usize = 64;
@@ -423,6 +411,15 @@ const TCP_INPUTS: usize = 1024;
 /// The open TCP media connections, by (local, remote) address.
 pub type TcpConnections = HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>;
 
+/// The TCP connection table; a thread that panicked while holding it left it consistent
+/// (single inserts and removals), so its poison is ignored.
+fn lock_tcp(tcp: &Mutex<TcpConnections>) -> std::sync::MutexGuard<'_, TcpConnections> {
+    tcp.lock().unwrap_or_else(|poisoned| {
+        warn!("media TCP table lock poisoned");
+        poisoned.into_inner()
+    })
+}
+
 /// Batches of datagrams a media thread takes before it flushes what they produced.
 const BATCHES_PER_FLUSH: usize = 8;
 
@@ -575,7 +572,7 @@ impl Shard {
             }
             // A full connection loses the frame as UDP would lose the datagram; a connection
             // that is gone, likewise.
-            let connections = tcp.get_or_insert_with(|| dispatch::lock(&self.tcp));
+            let connections = tcp.get_or_insert_with(|| lock_tcp(&self.tcp));
             let sent = connections
                 .get(&(t.source, t.destination))
                 .is_some_and(|conn| conn.try_send(t.contents.into()).is_ok());
@@ -692,7 +689,7 @@ impl Reader {
                 remote,
                 outbound,
             }) => {
-                dispatch::lock(tcp).insert((local, remote), outbound);
+                lock_tcp(tcp).insert((local, remote), outbound);
             }
             ReadEvent::Tcp(TcpInput::Frame {
                 local,
@@ -705,7 +702,7 @@ impl Reader {
                 dispatcher.pass_on();
             }
             ReadEvent::Tcp(TcpInput::Closed { local, remote }) => {
-                dispatch::lock(tcp).remove(&(local, remote));
+                lock_tcp(tcp).remove(&(local, remote));
             }
         }
     }

@@ -6,5 +6,6 @@ pub mod addresses;
 pub mod dispatch;
 pub mod media_loop;
 pub mod route;
+pub mod stats;
 pub mod tcp;
 pub mod udp_batch;
