@@ -292,6 +292,14 @@ impl RecvSlot {
 
     /// Notes the point whose packets the slot forwards now; true when the subscriber must be
     /// told (it was not yet).
+    /// Tells the subscriber again what the slot carries (e.g. a paused slot that is no longer
+    /// paused), from `since_ts`. Returns whether the slot was not waiting to be told yet.
+    pub fn retell(&mut self, since_ts: Option<u32>) -> bool {
+        let first = self.tell.is_none();
+        self.tell = Some(since_ts);
+        first
+    }
+
     pub fn note_source(&mut self, since_ts: Option<u32>) -> bool {
         let now = self.munger.source().map(|(p, _)| p);
         if now == self.told {

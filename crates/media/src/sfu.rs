@@ -1223,6 +1223,7 @@ impl Sfu {
             return false;
         };
         let mut changed: Vec<(usize, Option<PeerId>, usize)> = Vec::new();
+        let mut retold = false;
         for (role, wanted) in ROLES.iter().zip(wanted) {
             let indices: Vec<usize> = (0..peer.slots.len())
                 .filter(|&i| peer.slots[i].role == *role)
@@ -1241,8 +1242,13 @@ impl Sfu {
                 let next = newcomers.next().copied();
                 if peer.slots[i].want != next {
                     peer.slots[i].want = next;
-                    if next.is_none() {
-                        peer.slots[i].paused = false;
+                    // A paused slot was told with the point it waited for: whatever it is for
+                    // now (another point, or nothing), the client must hear it.
+                    if std::mem::take(&mut peer.slots[i].paused) {
+                        let after = peer.slots[i].munger.timestamp_after();
+                        if peer.slots[i].retell(after) {
+                            retold = true;
+                        }
                     }
                     let slot = &peer.slots[i];
                     let feed = feed_index(slot.kind, slot.role == SlotRole::Presentation);
@@ -1254,7 +1260,7 @@ impl Sfu {
             return false;
         }
         let mut keyframes = Vec::new();
-        let mut tell = false;
+        let mut tell = retold;
         for &(index, want, _) in &changed {
             let slot = &mut peer.slots[index];
             match want {

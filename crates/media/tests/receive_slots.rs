@@ -498,6 +498,22 @@ fn a_short_link_pauses_thumbnails_and_they_come_back() {
     // Paused slots name their point and carry no frames.
     let paused: Vec<String> = sim.client("host").paused.values().cloned().collect();
     assert!(paused.iter().all(|p| points.contains(p)));
+    // A paused point that leaves is no longer shown as paused: its slot is told empty or
+    // given to another point.
+    let gone = paused[0].clone();
+    let index = sim
+        .clients
+        .iter()
+        .position(|c| c.name == gone)
+        .expect("the paused point");
+    sim.leave(index);
+    sim.run(Duration::from_secs(1));
+    assert!(
+        !sim.client("host").paused.values().any(|p| *p == gone),
+        "{gone} left but its tile still says paused: {:?}",
+        sim.client("host").paused
+    );
+    let points: Vec<String> = points.into_iter().filter(|p| *p != gone).collect();
     sim.loss = 0.0;
     let ok = sim.run_until(Duration::from_secs(60), |s| {
         s.client("host").paused.is_empty()
