@@ -513,7 +513,6 @@ fn a_short_link_pauses_thumbnails_and_they_come_back() {
         "{gone} left but its tile still says paused: {:?}",
         sim.client("host").paused
     );
-    let points: Vec<String> = points.into_iter().filter(|p| *p != gone).collect();
     sim.loss = 0.0;
     let ok = sim.run_until(Duration::from_secs(60), |s| {
         s.client("host").paused.is_empty()
