@@ -48,20 +48,7 @@ fn briefing_of_ten_points_loses_nothing_and_everyone_gets_the_host() {
     );
     let step = &report["steps"][0];
     assert_eq!(step["expected"], POINTS + 1, "{output}");
-    assert_eq!(
-        step["connected"],
-        POINTS + 1,
-        "every point connected\n{output}"
-    );
-    assert!(
-        step["frames"].as_u64().unwrap_or(0) > 0,
-        "frames flowed\n{output}"
-    );
-    assert_eq!(step["lost"], 0, "no frame lost in the window\n{output}");
-    assert_eq!(
-        step["mislabelled"], 0,
-        "every frame came from the point its slot was labelled with\n{output}"
-    );
+    assert_clean_step(step, POINTS + 1, &output);
     let delivery = step["host_audio_delivery_percent"].as_f64().unwrap_or(0.0);
     assert!(
         delivery > 90.0,
@@ -244,21 +231,7 @@ fn two_briefings_run_on_two_media_threads_and_lose_nothing() {
         .collect();
     for run in runs {
         let (report, output, _) = run.finish(Duration::from_secs(RUN_SECONDS + 25), &server);
-        let step = &report["steps"][0];
-        assert_eq!(
-            step["connected"],
-            PER_BRIEFING + 1,
-            "everyone connected\n{output}"
-        );
-        assert!(
-            step["frames"].as_u64().unwrap_or(0) > 0,
-            "frames flowed\n{output}"
-        );
-        assert_eq!(step["lost"], 0, "no frame lost\n{output}");
-        assert_eq!(
-            step["mislabelled"], 0,
-            "no frame under another name\n{output}"
-        );
+        assert_clean_step(&report["steps"][0], PER_BRIEFING + 1, &output);
     }
     // Each media thread spent CPU time: each carried one of the briefings.
     let busy = media_thread_ticks(server.child.id());
@@ -266,6 +239,21 @@ fn two_briefings_run_on_two_media_threads_and_lose_nothing() {
     for (thread, ticks) in &busy {
         assert!(*ticks > 0, "{thread} forwarded nothing: {busy:?}");
     }
+}
+
+/// A run's step in which all `points` connected, frames flowed, none was lost and none came
+/// under another point's name.
+fn assert_clean_step(step: &serde_json::Value, points: usize, output: &str) {
+    assert_eq!(step["connected"], points, "every point connected\n{output}");
+    assert!(
+        step["frames"].as_u64().unwrap_or(0) > 0,
+        "frames flowed\n{output}"
+    );
+    assert_eq!(step["lost"], 0, "no frame lost in the window\n{output}");
+    assert_eq!(
+        step["mislabelled"], 0,
+        "every frame came from the point its slot was labelled with\n{output}"
+    );
 }
 
 /// CPU time (clock ticks) of each media thread of process `pid`, by thread name.
