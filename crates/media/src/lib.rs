@@ -28,7 +28,10 @@ mod twcc_guard;
 
 pub use error::MediaError;
 pub use peer::{PeerId, SlotCounts, Wanted};
-pub use sfu::{MediaAddress, PeerQuality, RoomPolicy, Sfu, SfuConfig, SfuCounters, SfuEvent};
+pub use sfu::{
+    MediaAddress, PeerQuality, RECORDED_QUEUE, RecordedKind, RecordedPacket, RoomPolicy, Sfu,
+    SfuConfig, SfuCounters, SfuEvent,
+};
 pub use slot::{Dropped, Munged, SlotConfig, SlotKind, SlotMunger, SlotRequest, SourcePacket};
 pub use speakers::{SpeakerConfig, SpeakerSelector};
 pub use str0m::net::{Protocol, Transmit};

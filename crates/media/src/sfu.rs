@@ -161,6 +161,8 @@ pub struct SfuCounters {
     pub layer_switches: u64,
     /// Receive slots that switched from one point to another (or started or stopped).
     pub slot_switches: u64,
+    /// Packets of a recorded room dropped because the shell did not take them in time.
+    pub recorded_dropped: u64,
 }
 
 /// Who may be heard and who is shown large in one room. Set by the briefing logic.
@@ -172,7 +174,44 @@ pub struct RoomPolicy {
     pub stage: Vec<String>,
     /// The point whose shared screen every presentation slot carries.
     pub presentation: Option<String>,
+    /// The room is being recorded: every point's media is handed to the shell
+    /// ([`Sfu::take_recorded`]) as it arrives, and every point sends video.
+    pub record: bool,
 }
+
+/// Which of a point's media a [`RecordedPacket`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordedKind {
+    Audio,
+    Camera,
+    Screen,
+}
+
+/// One packet a point published in a room being recorded: decrypted, the first copy of it
+/// (a retransmission of a lost packet arrives later with its own sequence number), of the
+/// highest simulcast layer flowing. Audio a point had no right to send is not recorded.
+#[derive(Debug, Clone)]
+pub struct RecordedPacket {
+    pub room: Arc<BriefingId>,
+    pub peer: PeerId,
+    /// The point's name.
+    pub label: Arc<str>,
+    pub kind: RecordedKind,
+    /// The RTP stream: it changes when the recorded simulcast layer does, or when the point's
+    /// sender starts over.
+    pub ssrc: u32,
+    /// Extended sequence number (no wrap) within the stream.
+    pub seq: u64,
+    pub timestamp: u32,
+    pub marker: bool,
+    pub payload: Arc<[u8]>,
+    pub at: Instant,
+}
+
+/// Most recorded packets held for the shell between two [`Sfu::take_recorded`]. The shell
+/// takes them after every batch of input; beyond this (a shell that does not), the newest are
+/// dropped and counted.
+pub const RECORDED_QUEUE: usize = 16_384;
 
 /// Connection quality of one peer, for the host's grid and the trial run.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +250,8 @@ pub struct Sfu {
     transmits: VecDeque<Transmit>,
     events: VecDeque<SfuEvent>,
     counters: SfuCounters,
+    /// Packets of rooms being recorded, for the shell.
+    recorded: Vec<RecordedPacket>,
 }
 
 /// Something a peer's output asks of other peers.
@@ -244,6 +285,7 @@ impl Sfu {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             counters: SfuCounters::default(),
+            recorded: Vec::new(),
         }
     }
 
@@ -604,6 +646,25 @@ impl Sfu {
     }
 
     /// Running totals.
+    /// Moves the packets recorded since the last call into `out` (see [`RoomPolicy::record`]).
+    pub fn take_recorded(&mut self, out: &mut Vec<RecordedPacket>) {
+        out.append(&mut self.recorded);
+    }
+
+    /// Asks `peer` for a keyframe of the video it publishes (its camera, or its shared screen),
+    /// on the layer being recorded. Throttled like subscribers' requests.
+    pub fn request_recording_keyframe(&mut self, now: Instant, peer: PeerId, screen: bool) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let Some(track) = p.track(MediaKind::Video, screen) else {
+            return;
+        };
+        let layer = recorded_layer(track, now);
+        self.request_keyframe(now, (peer, layer), screen, KeyframeRequestKind::Pli);
+        self.drive(now);
+    }
+
     pub fn counters(&self) -> SfuCounters {
         let mut counters = self.counters;
         for peer in self.peers.values() {
@@ -836,9 +897,7 @@ impl Sfu {
         track.saw(rid, now);
         let low_rid = track.rid_for(Layer::Low);
         // The high layer only while it flows; a stage slot takes the low one meanwhile.
-        let high_rid = Some(track.rid_for(Layer::High))
-            .filter(|h| track.flowing(*h, now))
-            .unwrap_or(low_rid);
+        let high_rid = recorded_layer(track, now);
         publisher.last_in[kind_index(kind)] = Some(now);
         let pt = packet.header.payload_type;
         let Some(params) = publisher.rtc.codec_config().find(|p| p.pt() == pt).copied() else {
@@ -847,6 +906,10 @@ impl Sfu {
         };
         let room = publisher.room.clone();
         let policy = self.policies.get(&*room);
+        let recorded_as = policy
+            .is_some_and(|p| p.record)
+            .then(|| (publisher.label.clone(), *packet.header.ssrc))
+            .filter(|_| kind == MediaKind::Audio || rid == high_rid);
         if kind == MediaKind::Audio {
             if policy
                 .and_then(|p| p.speakers.as_ref())
@@ -859,6 +922,28 @@ impl Sfu {
             }
             if policy.is_none_or(|p| p.speakers.is_none()) {
                 self.hear(now, &room, from, packet.header.ext_vals.audio_level);
+            }
+        }
+        if let Some((label, ssrc)) = recorded_as {
+            if self.recorded.len() < RECORDED_QUEUE {
+                self.recorded.push(RecordedPacket {
+                    room: room.clone(),
+                    peer: from,
+                    label,
+                    kind: match (kind, screen) {
+                        (MediaKind::Audio, _) => RecordedKind::Audio,
+                        (_, false) => RecordedKind::Camera,
+                        (_, true) => RecordedKind::Screen,
+                    },
+                    ssrc,
+                    seq: *packet.seq_no,
+                    timestamp: packet.header.timestamp,
+                    marker: packet.header.marker,
+                    payload: packet.payload.clone(),
+                    at: now,
+                });
+            } else {
+                self.counters.recorded_dropped += 1;
             }
         }
         let source_packet = match (kind, params.spec().codec) {
@@ -1156,13 +1241,29 @@ impl Sfu {
                 self.allocate(now, member);
             }
         }
-        self.tell_publishers(&members, policy_speakers(self.policies.get(&**room)));
+        let recorded = self.policies.get(&**room).is_some_and(|p| p.record);
+        self.tell_publishers(
+            &members,
+            policy_speakers(self.policies.get(&**room)),
+            recorded,
+        );
     }
 
     /// Tells each publisher of `members` what of its media is received, when that changed.
-    fn tell_publishers(&mut self, members: &[PeerId], speakers: Option<HashSet<String>>) {
+    /// While the room is `recorded`, everybody's low layer at least is wanted.
+    fn tell_publishers(
+        &mut self,
+        members: &[PeerId],
+        speakers: Option<HashSet<String>>,
+        recorded: bool,
+    ) {
         // (high, low) wanted per publisher.
         let mut video: HashMap<PeerId, (bool, bool)> = HashMap::new();
+        if recorded {
+            for member in members {
+                video.insert(*member, (false, true));
+            }
+        }
         for member in members {
             let Some(peer) = self.peers.get(member) else {
                 continue;
@@ -1340,6 +1441,13 @@ impl Sfu {
         self.counters.keyframe_requests += 1;
         self.mark_dirty(source);
     }
+}
+
+/// The layer of `track` a recording takes: the high one while it flows, else the low one.
+fn recorded_layer(track: &TrackIn, now: Instant) -> Option<Rid> {
+    Some(track.rid_for(Layer::High))
+        .filter(|h| track.flowing(*h, now))
+        .unwrap_or_else(|| track.rid_for(Layer::Low))
 }
 
 /// The points with the right to speak in directed mode; `None` in open mode.

@@ -249,6 +249,7 @@ fn audio_of_points_without_the_floor_is_not_forwarded() {
             speakers: Some(speakers),
             stage: vec!["host".into()],
             presentation: None,
+            record: false,
         },
     );
     sim.run(Duration::from_millis(200)); // frames already in flight land
@@ -289,6 +290,7 @@ fn video_of_points_not_displayed_is_not_forwarded() {
             speakers: None,
             stage: vec!["host".into()],
             presentation: None,
+            record: false,
         },
     );
     let p1 = sim.client("p1").peer;
@@ -364,4 +366,75 @@ fn datagrams_to_an_address_that_is_not_a_media_address_are_dropped() {
             .handle_datagram(now, Protocol::Tcp, from, server, &stun)
     );
     assert_eq!(sim.sfu.counters().datagrams_dropped - before, 2);
+}
+
+#[test]
+fn a_recorded_room_hands_the_shell_what_was_said_and_shown() {
+    use giaoban_media::{RecordedKind, RecordedPacket};
+    use std::collections::HashMap;
+
+    let mut sim = Sim::new(21);
+    for name in ["host", "p1", "p2"] {
+        sim.join("b1", name);
+    }
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1", "p2"], 5)
+    }));
+    let room = BriefingId("b1".into());
+    let mut taken: Vec<RecordedPacket> = Vec::new();
+    sim.sfu.take_recorded(&mut taken);
+    assert!(taken.is_empty(), "a room not recorded hands nothing over");
+
+    let speakers: HashSet<String> = ["host", "p1"].iter().map(|s| s.to_string()).collect();
+    let policy = |record| RoomPolicy {
+        speakers: Some(speakers.clone()),
+        stage: vec!["host".into()],
+        presentation: None,
+        record,
+    };
+    sim.sfu.set_room_policy(sim.now, &room, policy(true));
+    sim.run(Duration::from_secs(2));
+    sim.sfu.take_recorded(&mut taken);
+    let count = |name: &str, kind: RecordedKind| {
+        taken
+            .iter()
+            .filter(|p| &*p.label == name && p.kind == kind)
+            .count()
+    };
+    for name in ["host", "p1"] {
+        assert!(count(name, RecordedKind::Audio) > 50, "{name}'s audio");
+    }
+    assert_eq!(
+        count("p2", RecordedKind::Audio),
+        0,
+        "audio nobody heard is not recorded"
+    );
+    for name in ["host", "p1", "p2"] {
+        assert!(count(name, RecordedKind::Camera) > 20, "{name}'s video");
+    }
+    assert!(taken.iter().all(|p| *p.room == room));
+    // Each packet once (a repaired loss arrives late, never twice).
+    let mut seen: HashMap<u32, HashSet<u64>> = HashMap::new();
+    for p in &taken {
+        assert!(
+            seen.entry(p.ssrc).or_default().insert(p.seq),
+            "{} handed over twice",
+            p.label
+        );
+    }
+    let cameras: HashSet<(String, u32)> = taken
+        .iter()
+        .filter(|p| p.kind == RecordedKind::Camera)
+        .map(|p| (p.label.to_string(), p.ssrc))
+        .collect();
+    assert_eq!(cameras.len(), 3, "one video stream per point: {cameras:?}");
+
+    sim.sfu.set_room_policy(sim.now, &room, policy(false));
+    sim.run(Duration::from_millis(500));
+    taken.clear();
+    sim.sfu.take_recorded(&mut taken);
+    sim.run(Duration::from_secs(1));
+    taken.clear();
+    sim.sfu.take_recorded(&mut taken);
+    assert!(taken.is_empty(), "recording stopped: nothing more");
 }

@@ -24,6 +24,7 @@ fn set_policy(sim: &mut Sim, speakers: Option<&[&str]>, stage: &[&str]) {
             speakers: speakers.map(|s| s.iter().map(|p| p.to_string()).collect()),
             stage: stage.iter().map(|p| p.to_string()).collect(),
             presentation: None,
+            record: false,
         },
     );
 }
@@ -353,6 +354,7 @@ fn the_presenters_screen_fills_every_other_presentation_slot_and_only_those() {
                 speakers: None,
                 stage: vec!["host".into(), "p1".into()],
                 presentation: who.map(str::to_owned),
+                record: false,
             },
         );
     };

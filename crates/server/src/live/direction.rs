@@ -411,6 +411,7 @@ impl Hub {
             speakers: Some(speakers),
             stage: self.core.stage(),
             presentation: self.core.presenter().map(str::to_owned),
+            record: false,
         };
         self.media.set_policy(self.id.clone(), policy);
         self.schedule_flush(now);
