@@ -39,6 +39,8 @@ pub struct Briefing {
     pub(crate) presentation: Option<usize>,
     /// Points may write comments to everybody.
     pub(crate) comments_to_all: bool,
+    /// When the recording running now started (Unix ms).
+    pub(crate) recording_since_unix_ms: Option<u64>,
     pub(crate) events: Vec<BriefingEvent>,
 }
 
@@ -84,6 +86,7 @@ impl Briefing {
             roll_call: None,
             presentation: None,
             comments_to_all: false,
+            recording_since_unix_ms: None,
             events: Vec::new(),
         }
     }

@@ -106,6 +106,17 @@ impl Briefing {
         self.comments_to_all
     }
 
+    /// Says that the briefing is being recorded since `since_unix_ms`, or (`None`) that it is
+    /// not. Every point's state shows it.
+    pub fn set_recording(&mut self, since_unix_ms: Option<u64>) {
+        self.recording_since_unix_ms = since_unix_ms;
+    }
+
+    /// When the recording running now started.
+    pub fn recording_since(&self) -> Option<u64> {
+        self.recording_since_unix_ms
+    }
+
     /// The point presenting now, if any.
     pub fn presenter(&self) -> Option<&str> {
         self.presentation.map(|i| self.points[i].name.as_str())

@@ -64,6 +64,7 @@ impl Briefing {
                 .collect(),
             presentation: self.presenter().map(str::to_owned),
             comments_to_all: self.comments_to_all,
+            recording: self.recording_since_unix_ms.map(rfc3339),
         }
     }
 }
@@ -138,6 +139,7 @@ mod tests {
                 ],
                 "presentation": NGHI_LOC,
                 "comments_to_all": false,
+                "recording": null,
             })
         );
         let text = serde_json::to_string(&state).unwrap();

@@ -119,6 +119,10 @@ pub struct Snapshot {
     /// Points may address written comments to everybody, not only to the host.
     #[serde(default)]
     pub comments_to_all: bool,
+    /// When the recording running now started (RFC 3339, UTC); `null` when the briefing is
+    /// not being recorded. Every point shows that it is.
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 /// The bridge point holding the floor.
@@ -213,6 +217,13 @@ pub struct StateDelta {
     pub presentation: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments_to_all: Option<bool>,
+    /// When the recording started; `null`: it stopped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub recording: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roll_call: Option<RollCallDelta>,
     /// Points that came online, and that went offline, with nothing else of theirs changed.
@@ -291,6 +302,7 @@ impl StateDelta {
             presentation: (old.presentation != new.presentation).then(|| new.presentation.clone()),
             comments_to_all: (old.comments_to_all != new.comments_to_all)
                 .then_some(new.comments_to_all),
+            recording: (old.recording != new.recording).then(|| new.recording.clone()),
             roll_call: roll_call_delta(old.roll_call.as_ref(), new.roll_call.as_ref()),
             online,
             offline,
@@ -328,6 +340,9 @@ impl StateDelta {
         }
         if let Some(to_all) = self.comments_to_all {
             state.comments_to_all = to_all;
+        }
+        if let Some(recording) = &self.recording {
+            state.recording.clone_from(recording);
         }
         if let Some(delta) = &self.roll_call {
             let call = state.roll_call.get_or_insert_with(|| RollCallSnapshot {
@@ -422,6 +437,7 @@ mod tests {
                 .collect(),
             presentation: None,
             comments_to_all: false,
+            recording: None,
         }
     }
 

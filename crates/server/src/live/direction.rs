@@ -411,7 +411,7 @@ impl Hub {
             speakers: Some(speakers),
             stage: self.core.stage(),
             presentation: self.core.presenter().map(str::to_owned),
-            record: false,
+            record: self.core.recording_since().is_some(),
         };
         self.media.set_policy(self.id.clone(), policy);
         self.schedule_flush(now);
