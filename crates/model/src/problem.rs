@@ -132,6 +132,10 @@ names! {
         AlreadyConcern => "already_concern", "comment {comment} already became concern {concern}";
         CommentsFull => "comments_full", "a briefing holds at most {max} comments, and this one is full";
         AlreadyExists => "already_exists", "{value} exists already";
+        RecordingAlready => "recording_already", "the briefing is already being recorded";
+        RecordingNotRunning => "recording_not_running", "the briefing is not being recorded";
+        DiskLow => "disk_low", "only {free_mb} MB of disk are free; recording needs at least {min_mb} MB";
+        RecordingUnavailable => "recording_unavailable", "this server does not record: start it without --no-recording";
         MailNotConfigured => "mail_not_configured", "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)";
 
         // Who may do what.

@@ -48,6 +48,7 @@ mod mailbox;
 mod migrations;
 mod minutes_details;
 mod presentations;
+mod recordings;
 mod reports;
 mod schedule;
 mod secret;
@@ -101,6 +102,7 @@ pub use minutes_details::{
     MAX_MINUTES_CHAIR_CHARS, MAX_MINUTES_NUMBER_CHARS, MAX_MINUTES_PLACE_CHARS, MinutesDetails,
 };
 pub use presentations::{MAX_PRESENTATION_END_REASON_CHARS, PresentationRecord};
+pub use recordings::{RECORDING_END_RESTART, RECORDING_FILE_KINDS, Recording, RecordingFile};
 pub use reports::{
     Aggregate, Dashboard, DashboardIndicator, DashboardPoint, Indicator, MAX_INDICATOR_MAGNITUDE,
     MAX_INDICATOR_NAME_CHARS, MAX_INDICATORS, MAX_MEASURE_CHARS, MAX_NARRATIVE_CHARS, NewIndicator,

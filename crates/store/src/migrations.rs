@@ -366,6 +366,41 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE floor_grants ADD COLUMN note TEXT NULL;
     ",
+    // 15: recordings ("ghi hình"): one row per start..stop, its files (one per point and
+    // stretch of video, the stage track and the archive copy) under a directory of its own.
+    // A recording still open at start was interrupted by a crash; its files are recovered.
+    "
+    CREATE TABLE recordings (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        briefing_id    TEXT NOT NULL REFERENCES briefings (id) ON DELETE CASCADE,
+        dir            TEXT NOT NULL UNIQUE,
+        started_at_ms  INTEGER NOT NULL,
+        started_by     TEXT NULL,
+        ended_at_ms    INTEGER NULL CHECK (ended_at_ms >= started_at_ms),
+        end_reason     TEXT NULL,
+        archive_status TEXT NOT NULL DEFAULT 'none'
+                       CHECK (archive_status IN ('none', 'pending', 'ready', 'failed')),
+        archive_error  TEXT NULL,
+        CHECK ((ended_at_ms IS NULL) = (end_reason IS NULL))
+    );
+    CREATE INDEX recordings_by_briefing ON recordings (briefing_id, started_at_ms);
+    CREATE UNIQUE INDEX recordings_running ON recordings (briefing_id) WHERE ended_at_ms IS NULL;
+    CREATE TABLE recording_files (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        recording_id  INTEGER NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+        kind          TEXT NOT NULL CHECK (kind IN ('point', 'screen', 'stage', 'archive')),
+        point_name    TEXT NULL,
+        name          TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        duration_ms   INTEGER NULL,
+        bytes         INTEGER NULL,
+        has_video     INTEGER NOT NULL CHECK (has_video IN (0, 1)),
+        status        TEXT NOT NULL DEFAULT 'open'
+                      CHECK (status IN ('open', 'closed', 'recovered', 'empty')),
+        UNIQUE (recording_id, name)
+    );
+    CREATE INDEX recording_files_by_recording ON recording_files (recording_id, started_at_ms);
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
