@@ -733,9 +733,7 @@ pub fn probe_duration_ms(ffprobe: &Path, file: &Path) -> Result<Option<u64>, Arc
         return Ok(None);
     }
     match text.parse::<f64>() {
-        Ok(secs) if (0.0..1e12).contains(&secs) => {
-            Ok(Some((secs * 1000.0).round() as u64))
-        }
+        Ok(secs) if (0.0..1e12).contains(&secs) => Ok(Some((secs * 1000.0).round() as u64)),
         _ => Err(ArchiveError::Probe {
             file: file.to_owned(),
             output: output.stdout,
@@ -951,5 +949,449 @@ fn keep_bounded(kept: &mut Vec<u8>, data: &[u8], limit: usize, keep: Keep) {
             kept.drain(..overflow.min(kept.len()));
             kept.extend_from_slice(data);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_700_000_000_000;
+
+    fn paths() -> (PathBuf, PathBuf, PathBuf) {
+        (
+            PathBuf::from("/rec/b1/archive.webm.part"),
+            PathBuf::from("/rec/b1/archive.webm.part-filter"),
+            PathBuf::from("/rec/b1/archive.webm.part-chapters"),
+        )
+    }
+
+    fn plan_of(job: &ArchiveJob) -> Plan {
+        let (output, filter_script, metadata) = paths();
+        plan(
+            job,
+            &PlanPaths {
+                output: &output,
+                filter_script: &filter_script,
+                metadata: &metadata,
+            },
+        )
+        .unwrap()
+    }
+
+    fn args(plan: &Plan) -> Vec<String> {
+        plan.args
+            .iter()
+            .map(|a| a.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The value following `option` (its first occurrence).
+    fn value<'a>(args: &'a [String], option: &str) -> Option<&'a str> {
+        let at = args.iter().position(|a| a == option)?;
+        args.get(at + 1).map(String::as_str)
+    }
+
+    fn inputs(args: &[String]) -> Vec<&str> {
+        args.windows(2)
+            .filter(|w| w[0] == "-i")
+            .map(|w| w[1].as_str())
+            .collect()
+    }
+
+    fn audio(path: &str, started: u64, heard: Option<Vec<(u64, u64)>>) -> AudioInput {
+        AudioInput {
+            path: path.into(),
+            started_unix_ms: started,
+            heard,
+        }
+    }
+
+    const CHAIN: &str = "aresample=48000:async=1:first_pts=0:rematrix_maxval=1:ocl=mono:osf=fltp,\
+                         aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=mono,";
+
+    #[test]
+    fn no_audio_input_gives_a_silent_track_of_the_whole_length() {
+        let job = ArchiveJob::new(S, S + 8000, "/rec/b1/archive.webm");
+        let plan = plan_of(&job);
+        assert_eq!(
+            plan.filter_script,
+            "anullsrc=r=48000:cl=mono,atrim=end=8.000[aout]\n"
+        );
+        let args = args(&plan);
+        assert_eq!(
+            &args[..5],
+            ["-hide_banner", "-nostdin", "-y", "-v", "error"]
+        );
+        assert_eq!(inputs(&args), ["file:/rec/b1/archive.webm.part-chapters"]);
+        assert_eq!(value(&args, "-f"), Some("ffmetadata"));
+        assert_eq!(
+            value(&args, "-filter_complex_script"),
+            Some("file:/rec/b1/archive.webm.part-filter")
+        );
+        assert_eq!(value(&args, "-map"), Some("[aout]"));
+        assert!(!args.iter().any(|a| a == "-c:v"), "{args:?}");
+        assert_eq!(value(&args, "-c:a"), Some("libopus"));
+        assert_eq!(value(&args, "-b:a"), Some("48k"));
+        assert_eq!(value(&args, "-ar"), Some("48000"));
+        assert_eq!(value(&args, "-map_chapters"), Some("0"));
+        assert_eq!(value(&args, "-map_metadata"), Some("0"));
+        assert_eq!(value(&args, "-t"), Some("8.000"));
+        assert_eq!(
+            &args[args.len() - 3..],
+            ["-f", "webm", "file:/rec/b1/archive.webm.part"]
+        );
+        assert_eq!(
+            (plan.audio_inputs, plan.chapters, plan.duration_ms),
+            (0, 0, 8000)
+        );
+        assert_eq!(plan.metadata, ";FFMETADATA1\n");
+    }
+
+    #[test]
+    fn one_audio_input_is_delayed_to_its_start_and_mixed_with_the_silent_track() {
+        let mut job = ArchiveJob::new(S, S + 8000, "/rec/b1/archive.webm");
+        job.audio = vec![audio("/rec/b1/host.webm", S + 500, None)];
+        let plan = plan_of(&job);
+        assert_eq!(
+            plan.filter_script,
+            format!(
+                "[0:a:0]{CHAIN}adelay=delays=24000S:all=1,asetpts=N/SR/TB[a0];\n\
+                 anullsrc=r=48000:cl=mono,atrim=end=8.000[silence];\n\
+                 [a0][silence]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,\
+                 atrim=end=8.000[aout]\n"
+            )
+        );
+        let args = args(&plan);
+        assert_eq!(
+            inputs(&args),
+            [
+                "file:/rec/b1/host.webm",
+                "file:/rec/b1/archive.webm.part-chapters"
+            ]
+        );
+        assert_eq!(value(&args, "-map_chapters"), Some("1"));
+        assert_eq!(plan.audio_inputs, 1);
+    }
+
+    #[test]
+    fn three_inputs_with_stage_video_early_start_and_intervals() {
+        let mut job = ArchiveJob::new(S, S + 60_000, "/rec/b1/archive.webm");
+        job.stage_video = Some(VideoInput {
+            path: "/rec/b1/stage.webm".into(),
+            started_unix_ms: S + 1500,
+        });
+        job.audio = vec![
+            audio("/rec/b1/host.webm", S, None),
+            audio(
+                "/rec/b1/p1.webm",
+                S - 1000,
+                Some(vec![(S + 40_000, S + 50_000), (S + 10_000, S + 20_000)]),
+            ),
+            audio("/rec/b1/p2.webm", S + 30_000, Some(vec![(S, S + 90_000)])),
+        ];
+        let plan = plan_of(&job);
+        let args = args(&plan);
+        assert_eq!(
+            inputs(&args),
+            [
+                "file:/rec/b1/stage.webm",
+                "file:/rec/b1/host.webm",
+                "file:/rec/b1/p1.webm",
+                "file:/rec/b1/p2.webm",
+                "file:/rec/b1/archive.webm.part-chapters"
+            ]
+        );
+        assert_eq!(value(&args, "-itsoffset"), Some("1.500"));
+        let stage_at = args.iter().position(|a| a == "-itsoffset").unwrap();
+        assert_eq!(args[stage_at + 3], "file:/rec/b1/stage.webm");
+        assert_eq!(value(&args, "-map"), Some("0:v:0"));
+        assert_eq!(value(&args, "-c:v"), Some("copy"));
+        assert_eq!(value(&args, "-map_chapters"), Some("4"));
+        let lines: Vec<&str> = plan.filter_script.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                format!("[1:a:0]{CHAIN}asetpts=N/SR/TB[a0];"),
+                format!(
+                    "[2:a:0]{CHAIN}atrim=start=1.000,asetpts=N/SR/TB,asetnsamples=n=480:p=0,\
+                     volume=volume=0:enable='not((between(t,10.000,20.000))+(between(t,40.000,50.000)))'[a1];"
+                ),
+                // Heard over the whole archive: nothing to mute.
+                format!("[3:a:0]{CHAIN}adelay=delays=1440000S:all=1,asetpts=N/SR/TB[a2];"),
+                "anullsrc=r=48000:cl=mono,atrim=end=60.000[silence];".to_owned(),
+                "[a0][a1][a2][silence]amix=inputs=4:duration=longest:dropout_transition=0:\
+                 normalize=0,atrim=end=60.000[aout]"
+                    .to_owned(),
+            ]
+        );
+        assert_eq!(plan.audio_inputs, 3);
+    }
+
+    #[test]
+    fn a_stage_video_started_before_the_archive_is_seeked() {
+        let mut job = ArchiveJob::new(S, S + 5000, "/rec/b1/archive.mkv");
+        job.stage_video = Some(VideoInput {
+            path: "/rec/b1/stage.webm".into(),
+            started_unix_ms: S - 2250,
+        });
+        let args = args(&plan_of(&job));
+        assert_eq!(value(&args, "-ss"), Some("2.250"));
+        assert!(!args.iter().any(|a| a == "-itsoffset"));
+        assert_eq!(args[args.len() - 2], "matroska");
+    }
+
+    #[test]
+    fn an_input_never_heard_in_the_archive_is_left_out() {
+        let mut job = ArchiveJob::new(S, S + 5000, "/rec/b1/archive.webm");
+        job.audio = vec![
+            audio("/rec/b1/never.webm", S, Some(vec![])),
+            audio("/rec/b1/before.webm", S - 9000, Some(vec![(S - 9000, S)])),
+            audio("/rec/b1/after.webm", S, Some(vec![(S + 5000, S + 6000)])),
+            audio("/rec/b1/host.webm", S, None),
+        ];
+        let plan = plan_of(&job);
+        assert_eq!(plan.audio_inputs, 1);
+        let args = args(&plan);
+        assert_eq!(inputs(&args).len(), 2);
+        assert!(plan.filter_script.starts_with("[0:a:0]"));
+        assert!(plan.filter_script.contains("amix=inputs=2:"));
+    }
+
+    #[test]
+    fn heard_intervals_are_clamped_sorted_and_merged() {
+        let spans = heard_spans(
+            &[
+                (S + 7000, S + 12_000),
+                (S - 500, S + 100),
+                (S + 3000, S + 4000),
+                (S + 3500, S + 5000),
+                (S + 5000, S + 6000),
+                (S + 2000, S + 2000),
+                (S + 2500, S + 2400),
+                (S - 900, S - 100),
+                (S + 10_000, S + 11_000),
+            ],
+            S,
+            10_000,
+        );
+        assert_eq!(
+            spans,
+            [(0, 100), (3000, 6000), (7000, 10_000)],
+            "adjacent and overlapping intervals merge; empty and outside ones go"
+        );
+    }
+
+    #[test]
+    fn the_heard_expression_is_a_balanced_sum() {
+        assert_eq!(heard_expression(&[]), "0");
+        assert_eq!(heard_expression(&[(0, 1500)]), "between(t,0.000,1.500)");
+        assert_eq!(
+            heard_expression(&[(0, 1), (2, 3), (4, 5)]),
+            "(between(t,0.000,0.001))+((between(t,0.002,0.003))+(between(t,0.004,0.005)))"
+        );
+        let many: Vec<(u64, u64)> = (0..MAX_HEARD_INTERVALS as u64)
+            .map(|i| (i * 10, i * 10 + 5))
+            .collect();
+        let expr = heard_expression(&many);
+        let mut depth = 0usize;
+        let mut deepest = 0usize;
+        for c in expr.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            deepest = deepest.max(depth);
+        }
+        assert_eq!(expr.matches("between(").count(), MAX_HEARD_INTERVALS);
+        // log2(20 000) is about 14.3; each level adds one parenthesis, `between(` another.
+        assert!(deepest <= 17, "depth {deepest}");
+    }
+
+    #[test]
+    fn three_hundred_intervals_go_into_the_script_not_the_arguments() {
+        let mut job = ArchiveJob::new(S, S + 3_600_000, "/rec/b1/archive.webm");
+        let heard: Vec<(u64, u64)> = (0..300)
+            .map(|i| (S + i * 10_000, S + i * 10_000 + 4000))
+            .collect();
+        job.audio = vec![audio("/rec/b1/p1.webm", S, Some(heard))];
+        let plan = plan_of(&job);
+        assert_eq!(plan.filter_script.matches("between(t,").count(), 300);
+        assert!(plan.filter_script.contains("between(t,2990.000,2994.000)"));
+        assert!(plan.args.len() < 50, "{} arguments", plan.args.len());
+        let longest = plan.args.iter().map(|a| a.len()).max().unwrap();
+        assert!(longest < 100, "an argument of {longest} bytes");
+    }
+
+    #[test]
+    fn chapter_titles_are_escaped_for_ffmetadata() {
+        assert_eq!(
+            escape_ffmetadata("UBND xã Hưng Nguyên"),
+            "UBND xã Hưng Nguyên"
+        );
+        assert_eq!(
+            escape_ffmetadata("a=b;c#d\\e\nf"),
+            "a\\=b\\;c\\#d\\\\e\\\nf"
+        );
+        let spans = vec![
+            ChapterSpan {
+                start_ms: 0,
+                end_ms: 1500,
+                title: "Chủ trì".into(),
+            },
+            ChapterSpan {
+                start_ms: 1500,
+                end_ms: 9000,
+                title: "Phòng GD=ĐT; tổ #2\ndòng hai".into(),
+            },
+        ];
+        assert_eq!(
+            ffmetadata(&spans),
+            ";FFMETADATA1\n\
+             \n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Chủ trì\n\
+             \n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=9000\n\
+             title=Phòng GD\\=ĐT\\; tổ \\#2\\\ndòng hai\n"
+        );
+    }
+
+    #[test]
+    fn chapter_titles_lose_control_characters_and_are_bounded() {
+        assert_eq!(clean_title("a\tb\0c\r\nd"), "a b c \nd");
+        let long = "ệ".repeat(MAX_CHAPTER_TITLE_BYTES);
+        let cut = clean_title(&long);
+        assert!(cut.len() <= MAX_CHAPTER_TITLE_BYTES);
+        assert!(cut.len() > MAX_CHAPTER_TITLE_BYTES - 3);
+        assert!(cut.chars().all(|c| c == 'ệ'));
+    }
+
+    #[test]
+    fn chapters_are_ordered_clamped_and_end_at_the_next_one() {
+        let chapter = |start: u64, end: Option<u64>, title: &str| Chapter {
+            start_unix_ms: start,
+            end_unix_ms: end,
+            title: title.into(),
+        };
+        let chapters = [
+            chapter(S + 6000, None, "last"),
+            chapter(S + 2000, Some(S + 9000), "cut by the next"),
+            chapter(S - 3000, Some(S - 1000), "wholly before"),
+            chapter(S - 1000, None, "from before"),
+            chapter(S + 4000, Some(S + 4500), "own end"),
+            chapter(S + 10_000, None, "after the end"),
+        ];
+        let spans = chapter_spans(&chapters, S, 8000);
+        let got: Vec<(u64, u64, &str)> = spans
+            .iter()
+            .map(|c| (c.start_ms, c.end_ms, c.title.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, 2000, "from before"),
+                (2000, 4000, "cut by the next"),
+                (4000, 4500, "own end"),
+                (6000, 8000, "last"),
+            ]
+        );
+        let mut job = ArchiveJob::new(S, S + 8000, "/rec/b1/archive.webm");
+        job.chapters = chapters.to_vec();
+        let plan = plan_of(&job);
+        assert_eq!(plan.chapters, 4);
+        assert_eq!(plan.metadata.matches("[CHAPTER]").count(), 4);
+        assert!(plan.metadata.contains("START=6000\nEND=8000\ntitle=last\n"));
+    }
+
+    #[test]
+    fn invalid_jobs_are_refused() {
+        let (output, filter_script, metadata) = paths();
+        let paths = PlanPaths {
+            output: &output,
+            filter_script: &filter_script,
+            metadata: &metadata,
+        };
+        let refused =
+            |job: &ArchiveJob| matches!(plan(job, &paths), Err(ArchiveError::InvalidJob(_)));
+        assert!(refused(&ArchiveJob::new(S, S, "/a.webm")));
+        assert!(refused(&ArchiveJob::new(S, S - 1, "/a.webm")));
+
+        let mut job = ArchiveJob::new(S, S + 1000, "/a.webm");
+        job.audio = vec![audio("/x.webm", S, None); MAX_AUDIO_INPUTS + 1];
+        assert!(refused(&job));
+        job.audio.truncate(MAX_AUDIO_INPUTS);
+        assert!(!refused(&job));
+
+        let mut job = ArchiveJob::new(S, S + 1_000_000, "/a.webm");
+        let heard: Vec<(u64, u64)> = (0..=MAX_HEARD_INTERVALS as u64)
+            .map(|i| (S + i * 40, S + i * 40 + 20))
+            .collect();
+        job.audio = vec![audio("/x.webm", S, Some(heard))];
+        assert!(refused(&job));
+
+        let mut job = ArchiveJob::new(S, S + 1000, "/a.webm");
+        job.chapters = vec![
+            Chapter {
+                start_unix_ms: S,
+                end_unix_ms: None,
+                title: String::new(),
+            };
+            MAX_CHAPTERS + 1
+        ];
+        assert!(refused(&job));
+    }
+
+    #[test]
+    fn paths_are_given_to_ffmpeg_as_file_urls() {
+        assert_eq!(
+            file_url(Path::new("-tricky:name.webm")),
+            OsString::from("file:-tricky:name.webm")
+        );
+        assert_eq!(container(Path::new("/a/b.MKV")), "matroska");
+        assert_eq!(container(Path::new("/a/b.webm")), "webm");
+        assert_eq!(container(Path::new("/a/b")), "webm");
+        assert_eq!(
+            with_suffix(Path::new("/a/b.webm"), ".part"),
+            PathBuf::from("/a/b.webm.part")
+        );
+        assert_eq!(seconds(0), "0.000");
+        assert_eq!(seconds(61_005), "61.005");
+    }
+
+    #[test]
+    fn programs_are_resolved_before_running() {
+        let missing = |program: &str| match resolve_program(Path::new(program)) {
+            Err(ArchiveError::ToolMissing { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(missing("no-such-program-anywhere"), "not found in PATH");
+        assert_eq!(missing("/no/such/ffmpeg"), "no such file");
+        assert_eq!(missing("/"), "not an executable file");
+        assert_eq!(missing(""), "no program given");
+        assert!(resolve_program(Path::new("sh")).is_ok());
+    }
+
+    #[test]
+    fn kept_output_is_bounded() {
+        let mut tail = Vec::new();
+        for i in 0..10_000u32 {
+            keep_bounded(&mut tail, format!("line {i}\n").as_bytes(), 64, Keep::Tail);
+            assert!(tail.len() <= 64);
+        }
+        assert!(tail.ends_with(b"line 9999\n"));
+        assert_eq!(tail.len(), 64);
+        keep_bounded(&mut tail, &[b'x'; 1000], 64, Keep::Tail);
+        assert_eq!(tail, [b'x'; 64]);
+
+        let mut head = Vec::new();
+        for i in 0..10_000u32 {
+            keep_bounded(&mut head, format!("line {i}\n").as_bytes(), 64, Keep::Head);
+        }
+        assert_eq!(head.len(), 64);
+        assert!(head.starts_with(b"line 0\nline 1\n"));
+
+        let kept = Mutex::new(Vec::new());
+        let data = vec![b'y'; 100_000];
+        read_bounded(&data[..], &kept, STDERR_TAIL_BYTES, Keep::Tail);
+        assert_eq!(kept.lock().unwrap().len(), STDERR_TAIL_BYTES);
     }
 }
