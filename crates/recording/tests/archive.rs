@@ -474,3 +474,93 @@ fn a_hanging_ffmpeg_is_killed_at_the_timeout() {
     assert!(!out.exists());
     assert!(leftovers(dir.path()).is_empty());
 }
+
+#[test]
+fn a_stage_video_started_late_is_placed_at_its_start_and_stereo_keeps_its_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = stage_video(dir.path(), 4);
+    // The same tone on both channels, as a browser sends a mono voice.
+    let stereo = opus_audio(
+        dir.path(),
+        "stereo.webm",
+        "0.125*sin(2*PI*440*t)|0.125*sin(2*PI*440*t)",
+        6.0,
+    );
+    let out = dir.path().join("late.webm");
+    let mut job = ArchiveJob::new(START, START + 6000, &out);
+    job.stage_video = Some(VideoInput {
+        path: stage,
+        started_unix_ms: START + 1000,
+    });
+    job.audio = vec![AudioInput {
+        path: stereo,
+        started_unix_ms: START,
+        heard: None,
+    }];
+    run(&job).unwrap();
+    let info = probe(&out);
+    let video = &info["streams"][0];
+    assert_eq!(video["codec_name"], "vp8");
+    let video_start = number(&video["start_time"]);
+    assert!(
+        (video_start - 1.0).abs() < 0.1,
+        "video starts at {video_start}"
+    );
+    let audio = &info["streams"][1];
+    assert_eq!(audio["codec_name"], "opus");
+    assert_eq!(audio["channels"], 1);
+    assert_eq!(audio["sample_rate"], "48000");
+    let duration = number(&info["format"]["duration"]);
+    assert!((duration - 6.0).abs() < 0.5, "duration {duration}");
+    let level = max_volume(&out, 0.5, 5.5);
+    assert!((level + 18.0).abs() < 2.0, "stereo voice at {level} dB");
+    assert_decodes_cleanly(&out);
+}
+
+#[test]
+fn probing_a_file_that_is_not_media_fails_with_ffprobes_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.webm");
+    std::fs::write(&junk, b"not a media file at all").unwrap();
+    match probe_duration_ms(Path::new("ffprobe"), &junk).unwrap_err() {
+        ArchiveError::Failed { code, stderr, .. } => {
+            assert_ne!(code, Some(0));
+            assert!(stderr.contains("Invalid data"), "{stderr}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_gap_in_an_inputs_timestamps_stays_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = opus_audio(dir.path(), "tone.webm", "0.125*sin(2*PI*440*t)", 2.0);
+    // Packets after 1 s are moved 1 s later, as when a browser stops sending during silence.
+    let gap = dir.path().join("gap.webm");
+    generate(
+        &[
+            "-i",
+            tone.to_str().unwrap(),
+            "-c:a",
+            "copy",
+            "-bsf:a",
+            "setts=ts=if(gte(PTS\\,1000)\\,PTS+1000\\,PTS)",
+            "-f",
+            "webm",
+        ],
+        &gap,
+    );
+    let out = dir.path().join("gap-archive.webm");
+    let mut job = ArchiveJob::new(START, START + 3500, &out);
+    job.audio = vec![AudioInput {
+        path: gap,
+        started_unix_ms: START,
+        heard: None,
+    }];
+    run(&job).unwrap();
+    assert!(max_volume(&out, 0.1, 0.9) > -21.0);
+    let level = max_volume(&out, 1.1, 1.9);
+    assert!(level < -50.0, "the gap is at {level} dB");
+    assert!(max_volume(&out, 2.1, 2.9) > -21.0);
+    assert!(max_volume(&out, 3.1, 3.5) < -50.0);
+}
