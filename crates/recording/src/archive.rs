@@ -37,14 +37,19 @@
 //!   its timestamps.
 //! - The inputs and a silent track lasting the whole archive are summed (`amix` without
 //!   normalisation: a voice alone keeps its level) and encoded with `libopus` at 48 kbit/s.
-//! - The stage video is copied (`-c:v copy`) and placed at its start with `-itsoffset`. Without
-//!   a stage file the archive is audio only; without audio inputs its audio is silent, so the
-//!   file always lasts `end - start`.
+//! - The stage video is copied (`-c:v copy`) and placed at its start with `-itsoffset` (one
+//!   that started before the archive is cut with `-ss`, which for a copied stream starts at the
+//!   keyframe before). Without a stage file the archive is audio only; without audio inputs its
+//!   audio is silent, so the file always lasts `end - start`.
 //! - The file is written under a `.part` name and renamed when whole: a crash never leaves a
 //!   half archive under the real name.
 //!
 //! Input files that do not exist or are empty (a point whose file was never written before a
-//! crash) are skipped with a warning, not treated as errors.
+//! crash) are skipped with a warning, not treated as errors. A file that exists but cannot be
+//! read makes `ffmpeg` fail: files left by a crash are to be closed by [`crate::recover`]
+//! first. The filter script and chapters are written next to the archive as
+//! `<out>.part-filter` and `<out>.part-chapters` and removed afterwards; like `<out>.part`,
+//! any left by a crash may be deleted.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;

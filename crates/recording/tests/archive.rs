@@ -564,3 +564,30 @@ fn a_gap_in_an_inputs_timestamps_stays_silent() {
     assert!(max_volume(&out, 2.1, 2.9) > -21.0);
     assert!(max_volume(&out, 3.1, 3.5) < -50.0);
 }
+
+#[test]
+fn an_input_that_ended_before_the_archive_started_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let early = opus_audio(dir.path(), "early.webm", "0.125*sin(2*PI*440*t)", 1.0);
+    let host = opus_audio(dir.path(), "host.webm", "0.125*sin(2*PI*300*t)", 1.0);
+    let out = dir.path().join("early-archive.webm");
+    let mut job = ArchiveJob::new(START, START + 2000, &out);
+    job.audio = vec![
+        AudioInput {
+            path: early,
+            started_unix_ms: START - 5000,
+            heard: None,
+        },
+        AudioInput {
+            path: host,
+            started_unix_ms: START + 1000,
+            heard: None,
+        },
+    ];
+    let summary = run(&job).unwrap();
+    assert_eq!(summary.audio_inputs, 2);
+    assert!(max_volume(&out, 0.0, 0.9) < -50.0);
+    assert!(max_volume(&out, 1.1, 1.9) > -21.0);
+    let duration = number(&probe(&out)["format"]["duration"]);
+    assert!((duration - 2.0).abs() < 0.5, "duration {duration}");
+}
