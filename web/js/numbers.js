@@ -79,6 +79,20 @@ export function formatFraction(fraction, locale = VI) {
   return formatPercentValue(fraction * 100, locale);
 }
 
+/** Bytes in a megabyte, as every file size of the pages counts them. */
+const MEGABYTE = 1024 * 1024;
+
+/**
+ * A file size in megabytes with one decimal (`12,3` in Vietnamese), `—` when unknown.
+ * @param {number | null | undefined} bytes
+ * @param {string} [locale]
+ * @returns {string}
+ */
+export function formatMegabytes(bytes, locale = VI) {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
+  return format(bytes / MEGABYTE, locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+}
+
 /**
  * @param {number} value
  * @param {string} locale

@@ -10,6 +10,7 @@ import { ApiError, requestJson } from './api.js';
 import { applyLimits, limits } from './limits.js';
 import { withOpusDtx } from './sdp.js';
 import { applyStateDelta, optionalBool } from './state.js';
+import { recordingSince } from './recording.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -110,6 +111,8 @@ export { ApiError };
  * @property {StatePoint[]} points every invited point
  * @property {string | null} presentation the point presenting its screen, if any
  * @property {boolean} comments_to_all points may write comments to everybody
+ * @property {string | null} recording when the recording running now started (RFC 3339), null
+ *   when the briefing is not being recorded
  */
 /**
  * A written comment: see docs/protocol.md, "Written comments".
@@ -141,6 +144,8 @@ export { ApiError };
  * @property {(comments: Comment[]) => void} [comments] written comments, new or changed
  * @property {(kbps: number) => void} [suggestAudioOnly] the link to this point is too weak for
  *   video: the server suggests audio only
+ * @property {(code: string) => void} [notice] the server tells something that needs no answer,
+ *   e.g. `recording_stopped_disk_full`
  */
 
 /**
@@ -198,6 +203,7 @@ export function normalizeBriefingState(raw) {
     locked: s.locked === true,
     presentation: str(s.presentation),
     comments_to_all: s.comments_to_all === true,
+    recording: recordingSince(s.recording),
     roll_call: rollCall,
     points: list(s.points)
       .filter((p) => p && typeof p.name === 'string')
@@ -614,6 +620,9 @@ export class Connection {
         break;
       case 'comments':
         if (Array.isArray(msg.comments)) this.handlers.comments?.(normalizeComments(msg.comments));
+        break;
+      case 'notice':
+        if (typeof msg.code === 'string') this.handlers.notice?.(msg.code);
         break;
       case 'suggest_audio_only':
         if (typeof msg.kbps === 'number') this.handlers.suggestAudioOnly?.(msg.kbps);

@@ -2,6 +2,8 @@
 // (`briefing_state`), then numbered changes (`state_delta`, docs/protocol.md "State").
 // Plain functions without the browser, so that Node's test runner can check them.
 
+import { recordingSince } from './recording.js';
+
 /**
  * A point's entry in the state. `mic`, `camera` and `muted_by_host` are null when the server
  * does not send them (a server without them, or an entry that leaves them out).
@@ -22,7 +24,7 @@ export function optionalBool(value) {
  * and the points whose presence changed. Parts the delta leaves out are kept; `null` in
  * `floor` and `spotlight` clears them; `points` and roll-call answers are replaced by name.
  * Applying a delta that the state already holds changes nothing.
- * @template {{floor: any, spotlight: string | null, mode: string, stage: string[], hands: any[], locked: boolean, roll_call: any, points: DeltaPoint[], presentation?: string | null, comments_to_all?: boolean}} S
+ * @template {{floor: any, spotlight: string | null, mode: string, stage: string[], hands: any[], locked: boolean, roll_call: any, points: DeltaPoint[], presentation?: string | null, comments_to_all?: boolean, recording?: string | null}} S
  * @param {S} state
  * @param {any} delta
  * @returns {{state: S, presence: {name: string, online: boolean}[]}}
@@ -54,6 +56,7 @@ export function applyStateDelta(state, delta) {
   if (typeof delta.locked === 'boolean') next.locked = delta.locked;
   if ('presentation' in delta) next.presentation = typeof delta.presentation === 'string' ? delta.presentation : null;
   if (typeof delta.comments_to_all === 'boolean') next.comments_to_all = delta.comments_to_all;
+  if (has('recording')) next.recording = recordingSince(delta.recording);
   const call = delta.roll_call;
   if (call && typeof call === 'object') {
     const answers = call.restarted || !state.roll_call ? [] : [...state.roll_call.answers];
