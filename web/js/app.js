@@ -23,6 +23,7 @@ import { MicLevel, SpeakerChoice } from './lobby-audio.js';
 import { renderMediaState } from './media-state.js';
 import { RosterSearch, wireSidePanel } from './side-panel.js';
 import { messageText, problemMessage } from './problem.js';
+import { RecordingIndicator } from './recording-indicator.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').Role} Role */
@@ -279,6 +280,13 @@ const room = {
   }),
   micLevel: new MicLevel(find('[data-role=mic-level]', HTMLElement)),
   speakers: new SpeakerChoice(find('[data-role=speaker-field]', HTMLElement), find('[data-role=speaker-select]', HTMLSelectElement)),
+  recording: new RecordingIndicator({
+    badges: [
+      { root: find('[data-role=recording]', HTMLElement), time: find('[data-role=recording-time]', HTMLElement) },
+      { root: find('[data-role=stage-recording]', HTMLElement), time: find('[data-role=stage-recording-time]', HTMLElement) },
+    ],
+    announce: find('[data-role=recording-announce]', HTMLElement),
+  }),
   rosterSearch: new RosterSearch(
     find('[data-role=roster-search]', HTMLInputElement),
     find('[data-role=roster]', HTMLElement),
@@ -534,6 +542,7 @@ function join() {
       quality: onQuality,
       unmuteRequest: onUnmuteRequest,
       suggestAudioOnly: onSuggestAudioOnly,
+      notice: onServerNotice,
       comments: (list) => comments.onComments(list),
     },
   });
@@ -550,6 +559,7 @@ function join() {
 /** Forgets everything about directing: a new join starts as with a server that does not direct. */
 function resetBriefing() {
   state.briefing = null;
+  room.recording.reset();
   state.directing = false;
   state.floorDeadline = null;
   state.page = 0;
@@ -587,6 +597,7 @@ function leave() {
  */
 function end(key, canRejoin) {
   room.projector.set(false);
+  room.recording.reset();
   room.quality.stop();
   stopMedia();
   state.netcheck?.close();
@@ -1106,6 +1117,7 @@ function applyBriefingState(next, fromSocket) {
   }
   const myName = state.session?.point.name;
   state.briefing = next;
+  room.recording.set(next.recording ?? null);
   presenter.onState(next);
   comments.setToAllAllowed(next.comments_to_all === true);
   if (viewerIsHost()) ui.commentToAll.checked = next.comments_to_all === true;
@@ -1214,6 +1226,20 @@ function onSuggestAudioOnly(kbps) {
   if (state.audioOnly) return;
   state.audioOnlySuggestedKbps = kbps;
   renderBriefing();
+}
+
+/**
+ * Something the server tells this point that needs no answer (`notice`): shown in the page's
+ * alert line when the client has words for its code, otherwise only logged.
+ * @param {string} code
+ */
+function onServerNotice(code) {
+  const key = `notice.${code}`;
+  if (!hasKey(key)) {
+    console.warn('giaoban: notice without words', code);
+    return;
+  }
+  setError(key, 'action', undefined, code);
 }
 
 function onUnmuteRequest() {
@@ -1581,6 +1607,7 @@ function renderAll() {
   state.host?.renderAll();
   state.netcheck?.render();
   room.projector.render();
+  room.recording.render();
   room.quality.render();
   renderGridSizes();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);

@@ -4,10 +4,12 @@
 
 import { requestBlob, requestJson } from './api.js';
 import { normalizeBriefingState } from './protocol.js';
+import { normalizeRecording } from './recording.js';
 
 /** @typedef {import('./protocol.js').BriefingState} BriefingState */
 /** @typedef {import('./protocol.js').FloorMode} FloorMode */
 /** @typedef {import('./protocol.js').RollCallStatus} RollCallStatus */
+/** @typedef {import('./recording.js').Recording} Recording */
 
 /**
  * One point's result of a trial run, measured over the last 3 seconds.
@@ -144,6 +146,24 @@ export class HostApi {
    */
   commentToConcern(id, kind) {
     return requestJson('POST', `${this.base}/comments/${id}/concern`, { token: this.token, body: { kind } });
+  }
+
+  /**
+   * Starts recording the briefing.
+   * @returns {Promise<Recording | null>} the recording started (null if the answer is not one)
+   * @throws {import('./api.js').ApiError} 409 `recording_already`, 507 `disk_low`, 503 `recording_unavailable`, …
+   */
+  async startRecording() {
+    return normalizeRecording(await requestJson('POST', `${this.base}/recording/start`, { token: this.token }));
+  }
+
+  /**
+   * Stops the recording that runs.
+   * @returns {Promise<Recording | null>} the recording as it ended
+   * @throws {import('./api.js').ApiError} 409 `recording_not_running`, …
+   */
+  async stopRecording() {
+    return normalizeRecording(await requestJson('POST', `${this.base}/recording/stop`, { token: this.token }));
   }
 
   startRollCall() {

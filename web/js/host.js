@@ -3,10 +3,12 @@
 // actions of the host's grid call the same methods. Point names, topics, substitutes and
 // reasons are user input: they only ever reach the page through textContent.
 
-import { t, formatTime, locale } from './i18n.js';
+import { t, formatTime, locale, hasKey } from './i18n.js';
 import { formatFraction } from './numbers.js';
 import { ApiError } from './api.js';
 import { limits } from './limits.js';
+import { problemText } from './problem.js';
+import { problemKey } from './recording.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').BriefingState} BriefingState */
@@ -130,6 +132,21 @@ export function answerText(answer) {
 }
 
 /**
+ * What to show when starting or stopping the recording failed: the client's words for the
+ * refusals about recording (`recording.problem.*`) until the catalogue of error codes carries
+ * them (`api.*`, which wins), the usual sentence for anything else.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function recordingErrorText(err) {
+  if (err instanceof ApiError && err.status !== 0 && !hasKey(`api.${err.code}`)) {
+    const key = problemKey(err.code);
+    if (key) return `${t(key)}.`;
+  }
+  return problemText(err);
+}
+
+/**
  * @typedef {object} HandRow
  * @property {HTMLLIElement} li
  * @property {HTMLElement} topic
@@ -178,6 +195,8 @@ export class HostPanel {
     /** @type {Set<HTMLButtonElement>} */
     this.busy = new Set();
     this.modePending = false;
+    /** @type {unknown} the last failure to start or stop the recording, shown under its button */
+    this.recordingError = null;
 
     const root = find(document, '[data-role=host-panel]', HTMLElement);
     this.ui = {
@@ -186,6 +205,9 @@ export class HostPanel {
       modeHint: find(root, '[data-role=mode-hint]', HTMLElement),
       lock: find(root, '[data-action=lock]', HTMLButtonElement),
       lockHint: find(root, '[data-role=lock-hint]', HTMLElement),
+      recording: find(root, '[data-action=recording]', HTMLButtonElement),
+      recordingHint: find(root, '[data-role=recording-hint]', HTMLElement),
+      recordingError: find(root, '[data-role=recording-error]', HTMLElement),
       floorCurrent: find(root, '[data-role=floor-current]', HTMLElement),
       revokeFloor: find(root, '[data-action=revoke-floor]', HTMLButtonElement),
       floorSeconds: find(root, '[data-role=floor-seconds]', HTMLInputElement),
@@ -227,6 +249,7 @@ export class HostPanel {
       void this.#run(ui.lock, () => this.api.setLocked(locked), locked ? 'host.done.locked' : 'host.done.unlocked');
     });
     ui.revokeFloor.addEventListener('click', () => void this.#run(ui.revokeFloor, () => this.api.revokeFloor()));
+    ui.recording.addEventListener('click', () => void this.#toggleRecording());
     ui.floorSeconds.addEventListener('input', () => {
       ui.floorSeconds.setAttribute('aria-invalid', String(Number.isNaN(this.defaultSeconds())));
     });
@@ -386,6 +409,46 @@ export class HostPanel {
     }
   }
 
+  /**
+   * Starts the recording, or stops it after the host confirms. The live state says whether one
+   * runs; the answer is applied at once, the server's delta follows.
+   */
+  async #toggleRecording() {
+    const b = this.ui.recording;
+    const state = this.state;
+    if (this.busy.has(b) || !state) return;
+    const running = state.recording !== null;
+    if (running && !(await this.confirm(t('host.recording.stopConfirm'), t('host.recording.stop'), 'confirm-recording-stop'))) return;
+    this.busy.add(b);
+    b.disabled = true;
+    b.setAttribute('aria-busy', 'true');
+    this.recordingError = null;
+    this.#renderRecording();
+    try {
+      const recording = running ? await this.api.stopRecording() : await this.api.startRecording();
+      this.options.onSuccess();
+      if (recording && this.state) {
+        this.options.onState({ ...this.state, recording: recording.status === 'recording' ? recording.started_at : null });
+      }
+      this.options.notify(running ? 'host.done.recordingStopped' : 'host.done.recordingStarted');
+    } catch (err) {
+      this.recordingError = err;
+      // Already running, or not any more: the state this panel holds is behind; read it anew.
+      if (err instanceof ApiError && (err.code === 'recording_already' || err.code === 'recording_not_running')) {
+        try {
+          const next = await this.api.state();
+          if (next) this.options.onState(next);
+        } catch {
+          // The socket's next state will say it.
+        }
+      }
+    } finally {
+      this.busy.delete(b);
+      b.removeAttribute('aria-busy');
+      this.render(this.state);
+    }
+  }
+
   async #runTrial() {
     const b = this.ui.trial;
     if (this.busy.has(b)) return;
@@ -480,8 +543,26 @@ export class HostPanel {
       : t('host.floor.none');
     ui.revokeFloor.disabled = state.floor === null || this.busy.has(ui.revokeFloor);
 
+    this.#renderRecording();
     this.#renderHands(state);
     this.#renderRollCall(state);
+  }
+
+  /** The recording's button (start, or stop while one runs), its hint and its last failure. */
+  #renderRecording() {
+    const ui = this.ui;
+    const since = this.state?.recording ?? null;
+    const on = since !== null;
+    ui.recording.dataset.recording = String(on);
+    ui.recording.className = `btn btn--small ${on ? 'btn--danger-outline' : 'btn--record'}`;
+    label(ui.recording, on ? t('host.recording.stop') : t('host.recording.start'));
+    ui.recording.disabled = !this.state || this.busy.has(ui.recording);
+    ui.recordingHint.textContent = on ? t('host.recording.since', { time: formatTime(since) }) : t('host.recording.off');
+    const err = this.recordingError;
+    ui.recordingError.hidden = err === null;
+    ui.recordingError.textContent = err === null ? '' : recordingErrorText(err);
+    if (err instanceof ApiError) ui.recordingError.dataset.code = err.code;
+    else delete ui.recordingError.dataset.code;
   }
 
   /** @param {BriefingState} state */

@@ -89,6 +89,20 @@ export function formatDateTime(iso) {
 }
 
 /** @type {Intl.DateTimeFormatOptions} */
+const DAY = { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: TIME_ZONE };
+
+/**
+ * The day of an RFC 3339 timestamp (dd/mm/yyyy) in Vietnam time, or '' if absent or unreadable.
+ * @param {string | null | undefined} iso
+ */
+export function formatDay(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale(), DAY).format(date);
+}
+
+/** @type {Intl.DateTimeFormatOptions} */
 const TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: TIME_ZONE };
 
 /**
