@@ -3,10 +3,12 @@
 // link. No DOM.
 
 import { ApiError, readApiError, requestBlob, requestJson } from './api.js';
+import { normalizeRecordings } from './recording.js';
 
 export { ApiError };
 
 /** @typedef {'host' | 'point'} Role */
+/** @typedef {import('./recording.js').Recording} Recording */
 
 /**
  * @typedef {object} DossierBriefing
@@ -486,6 +488,13 @@ export class DossierApi {
    */
   reportProgress(id, progress) {
     return this.#json('POST', `/tasks/${encodeURIComponent(String(id))}/progress`, progress);
+  }
+
+  // --- recordings ------------------------------------------------------------------------
+
+  /** @returns {Promise<Recording[]>} the briefing's recordings, the newest first */
+  async recordings() {
+    return normalizeRecordings(await this.#json('GET', '/recordings'));
   }
 
   // --- minutes (host) --------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { TasksPart } from './dossier/tasks.js';
 import { MinutesPart } from './dossier/minutes.js';
 import { MinutesDetailsPart } from './dossier/minutes-details.js';
 import { SpeechesPart } from './dossier/speeches.js';
+import { RecordingsPart } from './dossier/recordings.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./dossier-api.js').DossierSession} DossierSession */
@@ -26,11 +27,12 @@ import { SpeechesPart } from './dossier/speeches.js';
 /** @typedef {import('./dossier/common.js').Context} Context */
 /** @typedef {import('./dossier/common.js').Part} Part */
 /** @typedef {import('./dossier/common.js').UnitChoice} UnitChoice */
-/** @typedef {'agenda' | 'report' | 'dashboard' | 'concerns' | 'followup' | 'minutes'} Tab */
+/** @typedef {import('./recording.js').Recording} Recording */
+/** @typedef {'agenda' | 'report' | 'dashboard' | 'concerns' | 'followup' | 'recordings' | 'minutes'} Tab */
 
 /** How long a confirmation stays. */
 const NOTICE_MS = 5000;
-const TABS = /** @type {Tab[]} */ (['agenda', 'report', 'dashboard', 'concerns', 'followup', 'minutes']);
+const TABS = /** @type {Tab[]} */ (['agenda', 'report', 'dashboard', 'concerns', 'followup', 'recordings', 'minutes']);
 /** Tabs only the host sees. */
 const HOST_TABS = new Set(['dashboard', 'minutes']);
 
@@ -59,6 +61,8 @@ const state = {
   tab: /** @type {Tab} */ ('agenda'),
   /** @type {Map<Tab, Part[]>} */
   parts: new Map(),
+  /** @type {RecordingsPart | null} */
+  recordings: null,
 };
 
 main();
@@ -89,6 +93,8 @@ async function main() {
   state.parts.set('report', [new ReportPart(ctx, section('report-section'))]);
   state.parts.set('concerns', [new ConcernsPart(ctx, section('concerns-section'))]);
   state.parts.set('followup', [new ConclusionsPart(ctx, section('conclusions-section')), new TasksPart(ctx, section('tasks-section'))]);
+  state.recordings = new RecordingsPart(ctx, section('recordings-section'));
+  state.parts.set('recordings', [state.recordings]);
   if (isHost) {
     state.parts.set('dashboard', [new IndicatorSetPart(ctx, section('indicator-set-section')), new DashboardPart(ctx, section('dashboard-section'))]);
     state.parts.set('minutes', [new MinutesDetailsPart(ctx, section('minutes-details-section')), new SpeechesPart(ctx, section('speeches-section')), new MinutesPart(ctx, section('minutes-section'))]);
@@ -120,6 +126,8 @@ function context(api, session, isHost) {
   let agenda = null;
   /** @type {Promise<UnitChoice[]> | null} */
   let units = null;
+  /** @type {Promise<Recording[]> | null} */
+  let recordings = null;
   return {
     api,
     session,
@@ -137,6 +145,21 @@ function context(api, session, isHost) {
     },
     setAgenda(items) {
       agenda = Promise.resolve(items);
+    },
+    recordings(fresh = false) {
+      if (fresh || recordings === null) {
+        const loading = api.recordings();
+        recordings = loading;
+        loading.catch(() => {
+          if (recordings === loading) recordings = null;
+        });
+      }
+      return recordings;
+    },
+    openRecording(recording, offsetMs) {
+      history.replaceState(null, '', '#recordings');
+      showTab('recordings');
+      state.recordings?.seek(recording, offsetMs);
     },
     units() {
       // The dashboard lists every invited point with its unit code; the host's own unit too.

@@ -27,6 +27,10 @@ import { problemText } from '../problem.js';
  *   (`fresh`: loaded again)
  * @property {(items: AgendaItem[]) => void} setAgenda after the host saved it
  * @property {() => Promise<UnitChoice[]>} units the units a task may be given to (host)
+ * @property {(fresh?: boolean) => Promise<import('../recording.js').Recording[]>} recordings the
+ *   briefing's recordings, loaded once and shared (`fresh`: loaded again)
+ * @property {(recording: number, offsetMs: number) => void} openRecording shows the recordings'
+ *   tab and plays one recording's session copy from an offset
  */
 
 /**
