@@ -783,7 +783,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn vp8_never_panics(payloads in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..30)) {
-            let _ = payloads.iter().map(|p| parse_vp8_descriptor(p)).count();
+            for p in &payloads {
+                if let Ok(d) = parse_vp8_descriptor(p) {
+                    proptest::prop_assert!(d.len < p.len());
+                }
+            }
             let mut s = FrameStream::new(Codec::Vp8);
             for (i, p) in payloads.iter().enumerate() {
                 s.push(RtpIn { seq: i as u64, timestamp: (i / 3) as u32, marker: i % 3 == 2, payload: p, arrival_unix_ms: 0 });
