@@ -15,6 +15,10 @@ pub const MAX_HELD_PACKETS: usize = 512;
 /// on it, in ms from the arrival of the oldest packet held behind the gap.
 pub const REORDER_WAIT_MS: u64 = 400;
 
+/// A stream's first packets are held this long (ms from the first arrival) before any is
+/// released, so that a first packet that arrives after its successor is not lost.
+pub const REORDER_START_MS: u64 = 100;
+
 /// A packet whose sequence number is this far from the expected one (either way) restarts
 /// the stream (a sender restart) rather than being held or dropped as late.
 pub const SEQ_RESET_DISTANCE: u64 = 3_000;
@@ -75,6 +79,8 @@ pub enum Ordered {
 #[derive(Debug, Default)]
 pub struct ReorderBuffer {
     next: Option<u64>,
+    /// Until this time (Unix ms) nothing is released, and earlier packets are still taken.
+    starting_until: Option<u64>,
     held: BTreeMap<u64, Packet>,
     give_up_now: bool,
     restarted: bool,
@@ -112,12 +118,23 @@ impl ReorderBuffer {
         };
         let Some(next) = self.next else {
             self.next = Some(p.seq);
+            self.starting_until = Some(p.arrival_unix_ms.saturating_add(REORDER_START_MS));
             self.held.insert(p.seq, packet);
             return;
         };
+        let starting = self.starting_until.is_some();
+        if starting && p.seq < next && next - p.seq <= SEQ_RESET_DISTANCE {
+            // Nothing was released yet: an earlier packet is the stream's new start.
+            if self.held.len() < MAX_HELD_PACKETS {
+                self.next = Some(p.seq);
+                self.held.insert(p.seq, packet);
+            }
+            return;
+        }
         if p.seq.abs_diff(next) > SEQ_RESET_DISTANCE {
             self.held.clear();
             self.next = Some(p.seq);
+            self.starting_until = None;
             self.held.insert(p.seq, packet);
             self.restarted = true;
             return;
@@ -138,6 +155,12 @@ impl ReorderBuffer {
     pub fn pop(&mut self, now_unix_ms: u64) -> Option<Ordered> {
         if std::mem::take(&mut self.restarted) {
             return Some(Ordered::Lost { count: 0 });
+        }
+        if let Some(until) = self.starting_until {
+            if now_unix_ms < until && !self.give_up_now {
+                return None;
+            }
+            self.starting_until = None;
         }
         let next = self.next?;
         let (&first, _) = self.held.first_key_value()?;
@@ -518,10 +541,11 @@ mod tests {
     fn reorder_out_of_order_and_duplicates() {
         let mut b = ReorderBuffer::new();
         b.push(pkt(10, 0));
-        assert_eq!(seqs(&drain(&mut b, 0)), [10]);
+        assert!(drain(&mut b, 99).is_empty(), "the start is held");
+        assert_eq!(seqs(&drain(&mut b, 100)), [10]);
         b.push(pkt(12, 1));
         b.push(pkt(13, 2));
-        assert!(drain(&mut b, 5).is_empty(), "waits for 11");
+        assert!(drain(&mut b, 105).is_empty(), "waits for 11");
         b.push(pkt(11, 50));
         b.push(pkt(12, 51)); // duplicate while held
         assert_eq!(seqs(&drain(&mut b, 60)), [11, 12, 13]);
@@ -529,6 +553,23 @@ mod tests {
         b.push(pkt(9, 70)); // late
         assert!(drain(&mut b, 70).is_empty());
         assert_eq!(b.duplicates(), 3);
+    }
+
+    #[test]
+    fn reorder_takes_a_first_packet_that_arrives_after_its_successor() {
+        let mut b = ReorderBuffer::new();
+        b.push(pkt(21, 0));
+        b.push(pkt(20, 3));
+        b.push(pkt(19, 4));
+        b.push(pkt(22, 5));
+        assert!(drain(&mut b, 50).is_empty());
+        assert_eq!(seqs(&drain(&mut b, 100)), [19, 20, 21, 22]);
+        b.push(pkt(18, 120));
+        assert!(
+            drain(&mut b, 120).is_empty(),
+            "after the start, late packets are dropped"
+        );
+        assert_eq!(b.duplicates(), 1);
     }
 
     #[test]
@@ -549,7 +590,7 @@ mod tests {
     fn reorder_is_bounded() {
         let mut b = ReorderBuffer::new();
         b.push(pkt(0, 0));
-        drain(&mut b, 0);
+        drain(&mut b, 100);
         for s in 2..(2 + MAX_HELD_PACKETS as u64 + 10) {
             b.push(pkt(s, 0));
             assert!(b.held() <= MAX_HELD_PACKETS);
@@ -566,7 +607,7 @@ mod tests {
         b.push(pkt(65_534, 0));
         b.push(pkt(65_536, 0));
         b.push(pkt(65_535, 0));
-        assert_eq!(seqs(&drain(&mut b, 0)), [65_534, 65_535, 65_536]);
+        assert_eq!(seqs(&drain(&mut b, 100)), [65_534, 65_535, 65_536]);
         b.push(pkt(10, 5));
         assert_eq!(seqs(&drain(&mut b, 5)), [0, 10]);
         b.push(pkt(11, 6));
@@ -719,26 +760,27 @@ mod tests {
             seq += p.len() as u64;
             p
         };
-        // An inter frame first: dropped, keyframe wanted.
-        let ev = feed(&mut s, &next(&inter, 0, 16), 0);
+        // An inter frame first: dropped, keyframe wanted (once the start hold is over).
+        assert!(feed(&mut s, &next(&inter, 0, 16), 0).is_empty());
+        let ev: Vec<_> = std::iter::from_fn(|| s.pop(100)).collect();
         assert_eq!(ev, [FrameEvent::KeyframeWanted]);
         let mut pk = next(&k, 3000, 16);
         assert_eq!(pk.len(), 4);
         pk.reverse(); // out of order
-        let ev = feed(&mut s, &pk, 10);
+        let ev = feed(&mut s, &pk, 110);
         let [FrameEvent::Frame(f)] = &ev[..] else {
             panic!("{ev:?}")
         };
         assert!(f.keyframe);
         assert_eq!(f.size, Some((320, 240)));
         assert_eq!(f.data, k);
-        let ev = feed(&mut s, &next(&inter, 6000, 16), 20);
+        let ev = feed(&mut s, &next(&inter, 6000, 16), 120);
         assert!(matches!(&ev[..], [FrameEvent::Frame(f)] if !f.keyframe && f.data == inter));
         // Lose the middle packet of the next frame: after 400 ms, the frame is dropped.
         let mut pk = next(&inter, 9000, 10);
         assert!(pk[0].0 > 65_535);
         pk.remove(1);
-        assert!(feed(&mut s, &pk, 30).is_empty());
+        assert!(feed(&mut s, &pk, 130).is_empty());
         let ev: Vec<_> = std::iter::from_fn(|| s.pop(1000)).collect();
         assert_eq!(ev, [FrameEvent::KeyframeWanted]);
         // Inter frames are dropped until a keyframe.
@@ -762,7 +804,7 @@ mod tests {
     #[test]
     fn opus_one_frame_per_packet() {
         let mut s = FrameStream::new(Codec::Opus);
-        let mut walls = Vec::new();
+        let mut got = Vec::new();
         for i in 0..5u64 {
             let ts = (u32::MAX - 1000).wrapping_add(i as u32 * 960);
             s.push(RtpIn {
@@ -772,12 +814,19 @@ mod tests {
                 payload: &[i as u8; 3],
                 arrival_unix_ms: 5_000 + i * 20 + 3,
             });
-            while let Some(FrameEvent::Frame(f)) = s.pop(5_000 + i * 20) {
-                assert_eq!(f.data, [i as u8; 3]);
-                walls.push(f.wall_ms);
+            while let Some(FrameEvent::Frame(f)) = s.pop(5_000 + i * 20 + 3) {
+                got.push((f.data[0], f.wall_ms));
             }
         }
-        assert_eq!(walls, [5_003, 5_023, 5_043, 5_063, 5_083]);
+        assert!(got.is_empty(), "the first 100 ms are held");
+        while let Some(FrameEvent::Frame(f)) = s.pop(5_200) {
+            got.push((f.data[0], f.wall_ms));
+        }
+        // Held for the first 100 ms, then in order, the RTP timestamp wrapping on the way.
+        assert_eq!(
+            got,
+            [(0, 5_003), (1, 5_023), (2, 5_043), (3, 5_063), (4, 5_083)]
+        );
     }
 
     proptest::proptest! {

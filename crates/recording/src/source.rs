@@ -699,11 +699,19 @@ pub(crate) mod tests {
         }
         let all = events(&mut r);
         assert_eq!(all.len(), MAX_EVENTS);
-        assert!(
-            matches!(all[0], SourceEvent::FileOpened { .. }),
-            "{:?}",
-            all[0]
-        );
+        // The file and keyframe events are kept; the oldest video frames were dropped.
+        let others: Vec<_> = all
+            .iter()
+            .filter(|e| !matches!(e, SourceEvent::VideoFrame(_)))
+            .collect();
+        assert!(matches!(
+            others[..],
+            [SourceEvent::KeyframeWanted, SourceEvent::FileOpened { .. }]
+        ));
+        let Some(SourceEvent::VideoFrame(last)) = all.last() else {
+            panic!("{:?}", all.last())
+        };
+        assert!(last.wall_ms >= 5_000 + (MAX_EVENTS as u64 * 3 - 11) * 10);
     }
 
     #[test]
@@ -713,6 +721,12 @@ pub(crate) mod tests {
         let mut r = SourceRecorder::new(dir.path(), "cam", false);
         let mut f = Feeder { vseq: 1, aseq: 1 };
         f.video(&mut r, 1_000, &vp8_frame(true, 64, 64, 3));
+        assert_eq!(
+            r.current_file(),
+            None,
+            "the first packets are held a moment"
+        );
+        r.tick(1_100).expect("tick");
         assert_eq!(
             r.current_file(),
             Some(dir.path().join("cam-2.webm").as_path())
@@ -729,6 +743,7 @@ pub(crate) mod tests {
         let mut r = SourceRecorder::new(dir.path(), "cam", false);
         let mut f = Feeder { vseq: 1, aseq: 1 };
         f.video(&mut r, 1_000, &vp8_frame(true, 64, 64, 3));
+        r.tick(1_100).expect("tick");
         let path = r.current_file().expect("open").to_path_buf();
         let header = std::fs::metadata(&path).expect("meta").len();
         r.tick(2_499).expect("tick");
