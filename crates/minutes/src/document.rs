@@ -238,6 +238,9 @@ fn proceedings(m: &Minutes, blocks: &mut Vec<Block>) {
     if !m.presentations.is_empty() {
         blocks.push(presentations(m));
     }
+    if !m.recordings.is_empty() {
+        blocks.push(recordings(m));
+    }
 
     blocks.push(Block::Subheading(
         "3. Ý kiến, kiến nghị của các điểm cầu".into(),
@@ -331,6 +334,32 @@ fn presentations(m: &Minutes) -> Block {
     Block::Paragraph(vec![
         italic("Trình chiếu màn hình: ".into()),
         regular(format!("{}.", shown.join("; "))),
+    ])
+}
+
+/// One sentence saying when the briefing was recorded:
+/// "Ghi hình: 08:05 – 09:40; 09:50 – 10:02 (bị gián đoạn)."
+fn recordings(m: &Minutes) -> Block {
+    let spans: Vec<String> = m
+        .recordings
+        .iter()
+        .map(|r| {
+            let from = text::clock(&r.from);
+            let to = text::clock(&r.to);
+            let mut span = if to.is_empty() {
+                format!("từ {from}")
+            } else {
+                format!("{from} – {to}")
+            };
+            if r.interrupted {
+                span.push_str(" (bị gián đoạn)");
+            }
+            span
+        })
+        .collect();
+    Block::Paragraph(vec![
+        italic("Ghi hình: ".into()),
+        regular(format!("{}.", spans.join("; "))),
     ])
 }
 
@@ -657,6 +686,7 @@ mod tests {
                 to: at("08:30"),
                 topic: None,
             }],
+            recordings: Vec::new(),
             presentations: vec![
                 PresentationLine {
                     point: "UBND thị xã Cửa Lò".into(),
@@ -735,6 +765,7 @@ mod tests {
     #[test]
     fn presentations_alone_are_not_none() {
         let m = Minutes {
+            recordings: Vec::new(),
             presentations: vec![PresentationLine {
                 point: "Sở TT&TT".into(),
                 from: "08:15".into(),

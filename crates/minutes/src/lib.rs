@@ -61,6 +61,6 @@ pub use error::MinutesError;
 pub use html::{escape as escape_html, render_html};
 pub use model::{
     AttendanceLine, AttendanceStatus, CommentLine, ConcernLine, Minutes, PresentationLine,
-    SpeakerLine, TaskLine, TaskStatus,
+    RecordingLine, SpeakerLine, TaskLine, TaskStatus,
 };
 pub use pdf::render_pdf;

@@ -49,6 +49,9 @@ pub struct Minutes {
     pub speakers: Vec<SpeakerLine>,
     /// Who presented their screen and when, in order.
     pub presentations: Vec<PresentationLine>,
+    /// When the briefing was recorded ("ghi hình"), in order.
+    #[serde(default)]
+    pub recordings: Vec<RecordingLine>,
     /// Concerns and proposals raised, with the host's answers.
     pub concerns: Vec<ConcernLine>,
     /// Written comments ("ý kiến bằng văn bản") the points sent during the briefing, in the
@@ -136,6 +139,19 @@ pub struct PresentationLine {
     /// When it stopped (RFC 3339 or text); empty if it never did.
     #[serde(default)]
     pub to: String,
+}
+
+/// One recording of the briefing: from its start to its stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingLine {
+    /// When it started (RFC 3339 or text).
+    pub from: String,
+    /// When it stopped (RFC 3339 or text); empty while it runs.
+    #[serde(default)]
+    pub to: String,
+    /// The server stopped mid-recording (a crash); the files hold what came before.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// A written comment sent by a point, and the host's answer.

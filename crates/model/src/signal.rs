@@ -116,6 +116,9 @@ pub enum ServerMsg {
     /// The link towards this point has carried under ~150 kbit/s for a while: the server
     /// suggests audio only (`audio_only`). Sent once per connection.
     SuggestAudioOnly { kbps: u64 },
+    /// Something the host should know that no state shows, e.g. `recording_stopped_disk_full`
+    /// (the disk filled up: the recording stopped); to the host only.
+    Notice { code: String },
     /// Something went wrong. Fatal errors are followed by a close of the connection.
     Error { code: ErrorCode, message: String },
 }

@@ -16,6 +16,7 @@ mod live;
 mod mail;
 mod media_io;
 mod record;
+mod recording;
 mod state;
 #[cfg(test)]
 mod test_app;

@@ -3,14 +3,14 @@
 
 use giaoban_minutes::{
     AttendanceLine, AttendanceStatus, CommentLine, ConcernLine, Minutes, PresentationLine,
-    SpeakerLine, TaskLine, TaskStatus,
+    RecordingLine, SpeakerLine, TaskLine, TaskStatus,
 };
 use giaoban_model::Role;
 use giaoban_store::{
     self as store, Attendance, AttendanceRow, Briefing, ConcernKind, Store, StoreError,
 };
 
-use crate::clock::unix_ms;
+use crate::clock::{rfc3339_ms, unix_ms};
 
 /// Prefixes of a province's People's Committee, whose rest is the place name of the dateline.
 const PROVINCE_PREFIXES: &[&str] = &[
@@ -97,6 +97,19 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
             to: p.ended_at.as_deref().map(in_vietnam).unwrap_or_default(),
         })
         .collect();
+    let recordings = store
+        .recordings(id)?
+        .into_iter()
+        .rev()
+        .map(|r| RecordingLine {
+            from: in_vietnam(&rfc3339_ms(r.started_at_ms)),
+            to: r
+                .ended_at_ms
+                .map(|e| in_vietnam(&rfc3339_ms(e)))
+                .unwrap_or_default(),
+            interrupted: r.end_reason.as_deref() == Some(store::RECORDING_END_RESTART),
+        })
+        .collect();
     let comments = store
         .comments(id)?
         .into_iter()
@@ -160,6 +173,7 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
         agenda,
         speakers,
         presentations,
+        recordings,
         concerns,
         comments,
         conclusions,

@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Failed admin logins per name and per address.
     pub login_throttle: Arc<Mutex<LoginThrottle>>,
+    /// Recording; `None` with `--no-recording`.
+    pub recordings: Option<Arc<crate::recording::Recordings>>,
 }
 
 impl AppState {

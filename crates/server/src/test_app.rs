@@ -143,6 +143,7 @@ impl TestServer {
             transport,
             metrics_token: None,
             login_throttle: Default::default(),
+            recordings: None,
         };
         TestServer {
             admin: admin_session(&store),

@@ -10,7 +10,10 @@ use giaoban_model::{BriefingId, Problem, ProblemCode};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::direction::{ensure_briefing, unix_ms};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, signing};
+
+/// Keeps download tickets apart from every other signed string.
+const TICKET_DOMAIN: &[u8] = b"giaoban recording file v1";
 
 /// The end reason of a recording the server found running when it started.
 pub const RECORDING_END_RESTART: &str = "server_restart";
@@ -266,6 +269,68 @@ impl Store {
         Ok(with_files(&conn, found.into_iter().collect())?.pop())
     }
 
+    /// A download ticket for recording file `file`, valid until `expires_unix` (seconds): the
+    /// file's address for a `<video>` element, which sends no bearer token.
+    pub fn recording_ticket(&self, file: i64, expires_unix: u64) -> String {
+        signing::seal(
+            &self.secret,
+            TICKET_DOMAIN,
+            format!("{file}|{expires_unix}").as_bytes(),
+        )
+    }
+
+    /// The recording and file a ticket of [`Store::recording_ticket`] opens at `now_unix`;
+    /// `None` for a forged, malformed or expired ticket, or a file deleted since.
+    pub fn open_recording_ticket(
+        &self,
+        ticket: &str,
+        now_unix: u64,
+    ) -> Result<Option<(Recording, RecordingFile)>, StoreError> {
+        let Ok(payload) = signing::unseal(&self.secret, TICKET_DOMAIN, ticket) else {
+            return Ok(None);
+        };
+        let Some((file, expires)) = std::str::from_utf8(&payload)
+            .ok()
+            .and_then(|p| p.split_once('|'))
+            .and_then(|(f, e)| Some((f.parse::<i64>().ok()?, e.parse::<u64>().ok()?)))
+        else {
+            return Ok(None);
+        };
+        if now_unix >= expires {
+            return Ok(None);
+        }
+        let recording: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT recording_id FROM recording_files WHERE id = ?1",
+                [file],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(recording) = recording
+            .map(|r| self.recording_by_id(r))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        let found = recording.files.iter().find(|f| f.id == file).cloned();
+        Ok(found.map(|f| (recording, f)))
+    }
+
+    /// Recording `id`, whichever briefing it belongs to (for the server's own jobs).
+    pub fn recording_by_id(&self, id: i64) -> Result<Option<Recording>, StoreError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!("{RECORDING_SELECT} WHERE id = ?1"),
+                [id],
+                recording_row,
+            )
+            .optional()?;
+        Ok(with_files(&conn, found.into_iter().collect())?.pop())
+    }
+
     /// Recordings a restart must finish: still running (a crash interrupted them), or whose
     /// archive copy was being made.
     pub fn unfinished_recordings(&self) -> Result<Vec<Recording>, StoreError> {
@@ -412,5 +477,39 @@ mod tests {
         assert_eq!(old, [done]);
         store.delete_recording(done).unwrap();
         assert!(store.recordings(&c.id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn tickets_open_their_file_until_they_expire_and_cannot_be_forged() {
+        let (_dir, store) = temp_store();
+        let (b, _) = briefing_with(&store, &["UBND xã Hưng Nguyên"]);
+        let id = store.start_recording(&b.id, None, T0, "r1").unwrap();
+        let f = store
+            .add_recording_file(id, "stage", None, "stage.webm", T0, true)
+            .unwrap();
+        let ticket = store.recording_ticket(f, 1_000);
+        let (rec, file) = store.open_recording_ticket(&ticket, 999).unwrap().unwrap();
+        assert_eq!((rec.id, file.id), (id, f));
+        assert!(
+            store
+                .open_recording_ticket(&ticket, 1_000)
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        let other = store.recording_ticket(f + 1, 1_000);
+        assert!(
+            store.open_recording_ticket(&other, 1).unwrap().is_none(),
+            "no such file"
+        );
+        let mut forged = ticket.clone();
+        forged.replace_range(0..1, if ticket.starts_with('A') { "B" } else { "A" });
+        assert!(store.open_recording_ticket(&forged, 1).unwrap().is_none());
+        assert!(store.open_recording_ticket("garbage", 1).unwrap().is_none());
+        store.delete_recording(id).unwrap();
+        assert!(
+            store.open_recording_ticket(&ticket, 1).unwrap().is_none(),
+            "deleted"
+        );
     }
 }

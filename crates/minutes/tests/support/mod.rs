@@ -134,6 +134,11 @@ pub fn nghe_an() -> Minutes {
                 topic: None,
             },
         ],
+        recordings: vec![giaoban_minutes::RecordingLine {
+            from: "2026-12-01T01:05:00Z".into(),
+            to: "2026-12-01T02:40:00Z".into(),
+            interrupted: false,
+        }],
         presentations: vec![
             PresentationLine {
                 point: "Sở Thông tin và Truyền thông".into(),

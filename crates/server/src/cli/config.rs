@@ -10,6 +10,11 @@
 //! turn_url = ["turn:turn.example.gov.vn:3478?transport=udp", "turns:turn.example.gov.vn:5349"]
 //! turn_secret = "the static-auth-secret of coturn"
 //! data = "/var/lib/giaoban"
+//! recordings = "/srv/giaoban/recordings"   # default: DATA/recordings
+//! no_recording = false
+//! recording_min_free_mb = 2048
+//! recording_retention_days = 365  # 0: keep until deleted by hand
+//! ffmpeg = "/usr/bin/ffmpeg"
 //! base_url = "https://giaoban.example.gov.vn"
 //! tls_cert = "/etc/giaoban/fullchain.pem"
 //! tls_key = "/etc/giaoban/privkey.pem"
@@ -59,6 +64,11 @@ struct ConfigFile {
     turn_secret: Option<String>,
     turn_ttl_minutes: Option<u64>,
     data: Option<PathBuf>,
+    recordings: Option<PathBuf>,
+    no_recording: Option<bool>,
+    recording_min_free_mb: Option<u64>,
+    recording_retention_days: Option<u32>,
+    ffmpeg: Option<PathBuf>,
     base_url: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -106,6 +116,23 @@ impl ConfigFile {
             ("GIAOBAN_TURN_SECRET", self.turn_secret),
             ("GIAOBAN_TURN_TTL_MINUTES", text(self.turn_ttl_minutes)),
             ("GIAOBAN_DATA", self.data.map(|p| p.display().to_string())),
+            (
+                "GIAOBAN_RECORDINGS",
+                self.recordings.map(|p| p.display().to_string()),
+            ),
+            ("GIAOBAN_NO_RECORDING", text(self.no_recording)),
+            (
+                "GIAOBAN_RECORDING_MIN_FREE_MB",
+                text(self.recording_min_free_mb),
+            ),
+            (
+                "GIAOBAN_RECORDING_RETENTION_DAYS",
+                text(self.recording_retention_days),
+            ),
+            (
+                "GIAOBAN_FFMPEG",
+                self.ffmpeg.map(|p| p.display().to_string()),
+            ),
             ("GIAOBAN_BASE_URL", self.base_url),
             (
                 "GIAOBAN_TLS_CERT",

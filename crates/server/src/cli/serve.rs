@@ -22,6 +22,7 @@ use crate::live::registry::Registry;
 use crate::live::{Live, revocation, trim, turn};
 use crate::mail::{MailConfig, Mailer};
 use crate::media_io::{addresses as media_addresses, media_loop};
+use crate::recording::{RecordingConfig, Recordings};
 use crate::state::AppState;
 use crate::tls::{self, CurrentCertificate, TlsFiles, TlsListener};
 
@@ -111,9 +112,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "closed attendance sessions left open by the previous run"
         );
     }
+    // Recordings a crash left running are recovered before anyone can start one.
+    let (stopped_tx, stopped_rx) = tokio::sync::mpsc::unbounded_channel();
+    let recordings = if args.no_recording {
+        info!("--no-recording: recording is off");
+        None
+    } else {
+        let config = RecordingConfig {
+            dir: args
+                .recordings
+                .clone()
+                .unwrap_or_else(|| args.data.join("recordings")),
+            min_free_mb: args.recording_min_free_mb,
+            retention_days: args.recording_retention_days,
+            ffmpeg: args.ffmpeg.clone(),
+        };
+        Some(Recordings::start(
+            config,
+            store.clone(),
+            &media,
+            stopped_tx,
+        )?)
+    };
     let registry = Arc::new(Registry::default());
     let direction = Direction::new(store.clone(), media.clone(), registry.clone());
     direction.spawn_tasks();
+    crate::recording::tell_stops(stopped_rx, direction.clone(), registry.clone());
     revocation::spawn(store.clone(), registry.clone(), revocation::REVOCATION_POLL);
     trim::spawn(registry.clone(), trim::TRIM_POLL);
     let base_url_shared: Arc<str> = base_url.clone().into();
@@ -169,6 +193,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         transport,
         metrics_token,
         login_throttle: Default::default(),
+        recordings,
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -321,6 +346,26 @@ pub struct ServeArgs {
     /// Data directory: database, signing secret.
     #[arg(long, default_value = "./giaoban-data", env = "GIAOBAN_DATA")]
     pub data: PathBuf,
+    /// Directory of the recordings [default: DATA/recordings].
+    #[arg(long, env = "GIAOBAN_RECORDINGS", value_name = "DIR")]
+    pub recordings: Option<PathBuf>,
+    /// Turn recording off: the host cannot start one.
+    #[arg(long, env = "GIAOBAN_NO_RECORDING")]
+    pub no_recording: bool,
+    /// Free disk space, in MB, below which recording does not start, and stops.
+    #[arg(long, env = "GIAOBAN_RECORDING_MIN_FREE_MB", default_value_t = crate::recording::DEFAULT_MIN_FREE_MB, value_name = "MB")]
+    pub recording_min_free_mb: u64,
+    /// Days a recording is kept after it ends; 0 keeps recordings until deleted by hand.
+    #[arg(long, env = "GIAOBAN_RECORDING_RETENTION_DAYS", default_value_t = crate::recording::DEFAULT_RETENTION_DAYS, value_name = "DAYS")]
+    pub recording_retention_days: u32,
+    /// The ffmpeg program that makes the archive copy of a recording (Debian package ffmpeg).
+    #[arg(
+        long,
+        env = "GIAOBAN_FFMPEG",
+        default_value = "ffmpeg",
+        value_name = "PATH"
+    )]
+    pub ffmpeg: PathBuf,
     /// Base URL of invitation links [default: http://<listen>, or https://<listen> with
     /// --tls-cert].
     #[arg(long, env = "GIAOBAN_BASE_URL")]

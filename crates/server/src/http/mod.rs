@@ -19,6 +19,7 @@ mod mail;
 mod minutes;
 mod ops;
 mod origin;
+mod recordings;
 mod reports;
 mod session;
 mod statistics;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statistics::routes())
         .merge(follow_up::routes())
         .merge(minutes::routes())
+        .merge(recordings::routes())
         .fallback(|| async { ApiError::not_found(giaoban_model::ProblemCode::NoSuchPage) })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(|response| async {

@@ -282,6 +282,9 @@ impl Direction {
             .collect();
         let mut core = Briefing::new(host, others);
         core.set_locked(self.store.is_locked(id)?);
+        if let Some(recording) = self.store.running_recording(id)? {
+            core.set_recording(Some(recording.started_at_ms));
+        }
         let now = now();
         for p in points.iter().filter(|p| p.revoked && p.role != Role::Host) {
             let _ = core.remove_point(&p.name, now);

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use super::dispatch::{Dispatcher, Inbound, RouteUpdate, SHARD_QUEUE};
+use super::record_tap::{RecordTap, RecordingInput};
 use super::route::sdp_ufrag;
 use super::tcp::{self as media_tcp, TcpInput};
 use super::udp_batch;
@@ -89,6 +90,10 @@ enum Command {
     Quality {
         reply: oneshot::Sender<Vec<PeerQuality>>,
     },
+    RecordingKeyframe {
+        peer: PeerId,
+        screen: bool,
+    },
 }
 
 pub use super::stats::MediaStats;
@@ -101,6 +106,8 @@ pub const MAX_MEDIA_THREADS: usize = 64;
 pub struct MediaHandle {
     inner: Arc<Shards>,
     pub stats: Arc<MediaStats>,
+    /// Where the media threads hand over what is recorded.
+    pub recording: Arc<RecordTap>,
 }
 
 /// The media threads and which briefing lives on which.
@@ -247,8 +254,24 @@ impl MediaHandle {
 
     /// Sets who may be heard and who is on the stage in `room`.
     pub fn set_policy(&self, room: BriefingId, policy: RoomPolicy) {
+        if policy.record {
+            let (name, screen) = match &policy.presentation {
+                Some(presenter) => (Some(presenter.clone()), true),
+                None => (policy.stage.last().cloned(), false),
+            };
+            self.recording.send(RecordingInput::Stage {
+                room: room.clone(),
+                name,
+                screen,
+            });
+        }
         let shard = self.placement().room(&room);
         self.send(shard, Command::Policy { room, policy });
+    }
+
+    /// Asks `peer` for a keyframe of its camera (or shared screen) for the recording.
+    pub fn request_recording_keyframe(&self, peer: PeerId, screen: bool) {
+        self.send_to_peer(peer, Command::RecordingKeyframe { peer, screen });
     }
 
     /// Sets the thumbnails `peer` displays.
@@ -322,6 +345,7 @@ pub async fn start(
     }
     let config = SfuConfig::with_addresses(all);
     let tcp = Arc::new(Mutex::new(TcpConnections::new()));
+    let recording = Arc::new(RecordTap::default());
     let (routes_tx, routes_rx) = mpsc::unbounded_channel();
     let mut commands = Vec::with_capacity(threads);
     let mut shards = Vec::with_capacity(threads);
@@ -343,6 +367,8 @@ pub async fn start(
             routes: routes_tx.clone(),
             tcp: tcp.clone(),
             stats: stats.clone(),
+            recording: recording.clone(),
+            recorded: Vec::new(),
         });
         commands.push(command_tx);
     }
@@ -379,6 +405,7 @@ pub async fn start(
             placement: Mutex::new(Placement::new(threads)),
         }),
         stats,
+        recording,
     })
 }
 
@@ -432,6 +459,9 @@ struct Shard {
     routes: mpsc::UnboundedSender<RouteUpdate>,
     tcp: Arc<Mutex<TcpConnections>>,
     stats: Arc<MediaStats>,
+    recording: Arc<RecordTap>,
+    /// Packets of recorded rooms on their way to the recording thread (kept for its buffer).
+    recorded: Vec<giaoban_media::RecordedPacket>,
 }
 
 impl Shard {
@@ -537,6 +567,9 @@ impl Shard {
             Command::Quality { reply } => {
                 let _ = reply.send(sfu.quality(now));
             }
+            Command::RecordingKeyframe { peer, screen } => {
+                sfu.request_recording_keyframe(now, peer, screen)
+            }
         }
     }
 
@@ -558,7 +591,7 @@ impl Shard {
 
     /// Sends what the media core produced, in batches, and delivers its signalling.
     async fn flush(
-        &self,
+        &mut self,
         socket: &udp_batch::SendSocket,
         sfu: &mut Sfu,
         signals: &mut HashMap<PeerId, mpsc::Sender<PeerSignal>>,
@@ -583,6 +616,14 @@ impl Shard {
             }
         }
         drop(tcp);
+        sfu.take_recorded(&mut self.recorded);
+        if !self.recorded.is_empty() {
+            self.recording.send_packets(
+                &mut self.recorded,
+                Instant::now(),
+                crate::clock::unix_ms(),
+            );
+        }
         if let Err(e) = udp_batch::send_all(socket, queue).await {
             warn!("media socket send error: {e}");
             queue.clear();

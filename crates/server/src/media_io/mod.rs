@@ -5,6 +5,7 @@
 pub mod addresses;
 pub mod dispatch;
 pub mod media_loop;
+pub mod record_tap;
 pub mod route;
 pub mod stats;
 pub mod tcp;
