@@ -802,6 +802,37 @@ mod tests {
     }
 
     #[test]
+    fn vp8_frame_size_is_bounded() {
+        let mut s = FrameStream::new(Codec::Vp8);
+        let chunk = vec![0x32; MAX_PAYLOAD_BYTES - 1]; // a keyframe tag
+        let n = MAX_FRAME_BYTES / chunk.len() + 2;
+        let mut ev = Vec::new();
+        for i in 0..n {
+            let mut p = vec![if i == 0 { 0x10 } else { 0x00 }];
+            p.extend_from_slice(&chunk);
+            s.push(RtpIn {
+                seq: i as u64,
+                timestamp: 0,
+                marker: i + 1 == n,
+                payload: &p,
+                arrival_unix_ms: 0,
+            });
+            ev.extend(std::iter::from_fn(|| s.pop(1_000)));
+            assert!(
+                s.partial
+                    .as_ref()
+                    .is_none_or(|p| p.data.len() <= MAX_FRAME_BYTES)
+            );
+        }
+        // The oversized frame is dropped, never emitted.
+        assert!(
+            ev.iter().all(|e| *e == FrameEvent::KeyframeWanted),
+            "{}",
+            ev.len()
+        );
+    }
+
+    #[test]
     fn opus_one_frame_per_packet() {
         let mut s = FrameStream::new(Codec::Opus);
         let mut got = Vec::new();

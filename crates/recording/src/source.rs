@@ -45,6 +45,9 @@ pub const MAX_PENDING_AUDIO: usize = 500;
 /// frame events are dropped first.
 pub const MAX_EVENTS: usize = 256;
 
+/// After a write error (a full disk), no new file is opened for this long (ms).
+pub const OPEN_RETRY_MS: u64 = 5_000;
+
 /// How many file names `{stem}-{n}.webm` are tried when earlier ones already exist.
 const MAX_NAME_TRIES: u32 = 10_000;
 
@@ -128,7 +131,12 @@ impl WebmFile {
             .create_new(true)
             .open(&path)?;
         let (writer, header) = WebmWriter::new(tracks, started);
-        file.write_all(&header)?;
+        if let Err(e) = file.write_all(&header) {
+            // A file without a whole header holds nothing: do not leave it behind.
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
         Ok(WebmFile {
             file,
             path,
@@ -223,6 +231,8 @@ pub struct SourceRecorder {
     events: VecDeque<SourceEvent>,
     last_keyframe_request: Option<u64>,
     last_keyframe_size: Option<(u16, u16)>,
+    /// After a write error, no file opens before this time (Unix ms).
+    no_open_until: Option<u64>,
 }
 
 impl SourceRecorder {
@@ -247,6 +257,7 @@ impl SourceRecorder {
             events: VecDeque::new(),
             last_keyframe_request: None,
             last_keyframe_size: None,
+            no_open_until: None,
         }
     }
 
@@ -286,10 +297,13 @@ impl SourceRecorder {
         self.events.pop_front()
     }
 
-    /// Ends recording: releases the frames still held, then finishes the open file.
+    /// Ends recording: releases the frames still held (giving up any gap), then finishes the
+    /// open file (tail, patches, fsync) and tells [`SourceEvent::FileClosed`]. The file is
+    /// finished even if writing the last frames failed; the first error is returned.
     pub fn finish(&mut self, now_unix_ms: u64) -> io::Result<()> {
-        self.process(u64::MAX, now_unix_ms)?;
-        self.close_file()
+        let released = self.process(u64::MAX, now_unix_ms);
+        let closed = self.close_file();
+        released.and(closed)
     }
 
     fn process(&mut self, pop_now: u64, now: u64) -> io::Result<()> {
@@ -364,7 +378,7 @@ impl SourceRecorder {
             && self.file_video != Some(size)
         {
             self.close_file()?;
-            self.open_file(Some(size), f.wall_ms)?;
+            self.open_file(Some(size), f.wall_ms, now)?;
         }
         if self.file_video.is_none() {
             // No video in the file yet: frames before its first keyframe are dropped.
@@ -395,7 +409,7 @@ impl SourceRecorder {
                 .is_some_and(|t| now.saturating_sub(t) >= NO_KEYFRAME_TIMEOUT_MS)
         {
             let start = self.pending_audio.front().map_or(now, |f| f.wall_ms);
-            self.open_file(None, start)?;
+            self.open_file(None, start, now)?;
         }
         if self.file_video.is_none() && self.first_packet_ms.is_some() {
             self.want_keyframe(now);
@@ -403,7 +417,7 @@ impl SourceRecorder {
         if let Some(file) = &mut self.file
             && let Err(e) = file.tick(now)
         {
-            self.abandon(&e);
+            self.abandon(&e, now);
             return Err(e);
         }
         Ok(())
@@ -421,21 +435,26 @@ impl SourceRecorder {
             return Ok(());
         };
         if let Err(e) = file.push(track, wall_ms, keyframe, data, now) {
-            self.abandon(&e);
+            self.abandon(&e, now);
             return Err(e);
         }
         Ok(())
     }
 
-    /// Leaves the open file as it is after a write error: `recover` closes it later.
-    fn abandon(&mut self, e: &io::Error) {
+    /// Leaves the open file as it is after a write error: `recover` closes it later. No new
+    /// file opens for [`OPEN_RETRY_MS`].
+    fn abandon(&mut self, e: &io::Error, now: u64) {
         if let Some(file) = self.file.take() {
             tracing::warn!(path = %file.path().display(), error = %e, "recording file abandoned after a write error");
         }
         self.file_video = None;
+        self.no_open_until = Some(now.saturating_add(OPEN_RETRY_MS));
     }
 
-    fn open_file(&mut self, video: Option<(u16, u16)>, wall_ms: u64) -> io::Result<()> {
+    fn open_file(&mut self, video: Option<(u16, u16)>, wall_ms: u64, now: u64) -> io::Result<()> {
+        if self.no_open_until.is_some_and(|t| now < t) {
+            return Ok(());
+        }
         let mut tracks = Vec::new();
         if self.has_audio {
             tracks.push(TrackSpec::Opus { channels: 2 });
@@ -462,7 +481,10 @@ impl SourceRecorder {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < MAX_NAME_TRIES => {
                     tries += 1;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.no_open_until = Some(now.saturating_add(OPEN_RETRY_MS));
+                    return Err(e);
+                }
             }
         };
         let (width, height) = video.unwrap_or((0, 0));
@@ -477,7 +499,7 @@ impl SourceRecorder {
         self.file_video = video;
         let pending = std::mem::take(&mut self.pending_audio);
         for f in pending {
-            self.write(0, f.wall_ms, true, &f.data, wall_ms)?;
+            self.write(0, f.wall_ms, true, &f.data, now)?;
         }
         Ok(())
     }
@@ -712,6 +734,68 @@ pub(crate) mod tests {
             panic!("{:?}", all.last())
         };
         assert!(last.wall_ms >= 5_000 + (MAX_EVENTS as u64 * 3 - 11) * 10);
+    }
+
+    #[test]
+    fn audio_waiting_for_a_file_is_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut r = SourceRecorder::new(dir.path(), "cam", true);
+        let mut f = Feeder { vseq: 1, aseq: 1 };
+        // A burst: more frames than the bound arrive before the 3 s timeout.
+        let n = MAX_PENDING_AUDIO as u64 + 100;
+        for i in 0..n {
+            f.audio(&mut r, 1_000 + i * 4);
+            assert!(r.pending_audio.len() <= MAX_PENDING_AUDIO);
+        }
+        r.tick(4_000).expect("tick");
+        r.finish(4_100).expect("finish");
+        let path = dir.path().join("cam-1.webm");
+        let blocks = parse_blocks(&std::fs::read(path).expect("read"));
+        assert_eq!(blocks.len(), MAX_PENDING_AUDIO, "the oldest were dropped");
+    }
+
+    #[test]
+    fn keyframe_requests_are_throttled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut r = SourceRecorder::new(dir.path(), "cam", false);
+        let mut f = Feeder { vseq: 1, aseq: 1 };
+        f.video(&mut r, 0, &vp8_frame(true, 64, 64, 1));
+        // Asked at once: the file has no video yet.
+        assert!(events(&mut r).contains(&SourceEvent::KeyframeWanted));
+        let mut asked = vec![0];
+        for i in 1..300u64 {
+            let t = i * 10;
+            // Every other frame loses its packet: each loss wants a keyframe.
+            if i % 2 == 0 {
+                f.video(&mut r, t, &vp8_frame(false, 64, 64, 1));
+            } else {
+                f.vseq += 1;
+            }
+            r.tick(t).expect("tick");
+            asked.extend(
+                events(&mut r)
+                    .into_iter()
+                    .filter(|e| *e == SourceEvent::KeyframeWanted)
+                    .map(|_| t),
+            );
+        }
+        assert!(asked.len() >= 2, "{asked:?}");
+        assert!(asked.windows(2).all(|w| w[1] - w[0] >= 1_000), "{asked:?}");
+    }
+
+    #[test]
+    fn a_failed_open_is_not_retried_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("missing");
+        let mut r = SourceRecorder::new(&missing, "cam", false);
+        let mut f = Feeder { vseq: 1, aseq: 1 };
+        f.video(&mut r, 0, &vp8_frame(true, 64, 64, 1));
+        assert!(r.tick(100).is_err(), "the directory does not exist");
+        std::fs::create_dir(&missing).expect("mkdir");
+        f.video(&mut r, 200, &vp8_frame(true, 64, 64, 1));
+        assert_eq!(r.current_file(), None, "no retry before OPEN_RETRY_MS");
+        f.video(&mut r, 100 + OPEN_RETRY_MS, &vp8_frame(true, 64, 64, 1));
+        assert!(r.current_file().is_some());
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!
 //! The file is created when the first frame is written: if none ever is, [`StageRecorder::finish`]
 //! leaves no file at all.
+//!
+//! After a write error the file is left as it is (whole clusters: [`crate::recover::recover`]
+//! closes it) and nothing more is written; [`StageRecorder::finish`] then reports the error.
 
 use std::io;
 use std::path::PathBuf;
@@ -41,6 +44,8 @@ pub struct StageRecorder {
     asked_at: Option<u64>,
     file: Option<WebmFile>,
     last_ts: Option<u64>,
+    /// A write failed: the file was left for `recover`.
+    failed: bool,
 }
 
 impl StageRecorder {
@@ -55,6 +60,7 @@ impl StageRecorder {
             asked_at: None,
             file: None,
             last_ts: None,
+            failed: false,
         }
     }
 
@@ -83,7 +89,7 @@ impl StageRecorder {
     /// Takes a frame from `source`; written only if `source` is on stage and the track has
     /// started on one of its keyframes since the switch.
     pub fn push(&mut self, source: &str, frame: &VideoFrame) -> io::Result<()> {
-        if self.source.as_deref() != Some(source) {
+        if self.failed || self.source.as_deref() != Some(source) {
             return Ok(());
         }
         if !self.on_keyframe {
@@ -103,19 +109,26 @@ impl StageRecorder {
                 width: frame.width,
                 height: frame.height,
             }];
-            self.file = Some(WebmFile::create(self.path.clone(), &tracks, self.started)?);
+            let file = WebmFile::create(self.path.clone(), &tracks, self.started);
+            self.file = Some(self.check(file)?);
         }
         if let Some(file) = &mut self.file {
-            file.push(
-                0,
-                self.started + ts,
-                frame.keyframe,
-                &frame.data,
-                frame.wall_ms,
-            )?;
+            let wall = self.started + ts;
+            let written = file.push(0, wall, frame.keyframe, &frame.data, frame.wall_ms);
+            self.check(written)?;
             self.last_ts = Some(ts);
         }
         Ok(())
+    }
+
+    /// Stops writing after an error.
+    fn check<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            tracing::warn!(path = %self.path.display(), error = %e, "stage recording stopped after a write error");
+            self.failed = true;
+            self.file = None;
+        }
+        r
     }
 
     /// Lets time pass: writes out an old cluster and syncs. Returns true when the caller should
@@ -123,7 +136,8 @@ impl StageRecorder {
     /// waiting for one).
     pub fn tick(&mut self, now_unix_ms: u64) -> io::Result<bool> {
         if let Some(file) = &mut self.file {
-            file.tick(now_unix_ms)?;
+            let r = file.tick(now_unix_ms);
+            self.check(r)?;
         }
         if !self.waiting_for_keyframe() {
             return Ok(false);
@@ -136,8 +150,15 @@ impl StageRecorder {
         Ok(false)
     }
 
-    /// Finishes the file. None when no frame was ever written (then there is no file).
+    /// Finishes the file. None when no frame was ever written (then there is no file). An
+    /// error if a write failed earlier (the file is left for [`crate::recover::recover`]).
     pub fn finish(&mut self, _now_unix_ms: u64) -> io::Result<Option<StageFinished>> {
+        if self.failed {
+            return Err(io::Error::other(format!(
+                "stage recording {} stopped after a write error",
+                self.path.display()
+            )));
+        }
         let Some(file) = self.file.take() else {
             return Ok(None);
         };
@@ -202,6 +223,20 @@ mod tests {
         let l = Layout::parse(&bytes).expect("layout");
         assert_eq!(l.video_track, Some(1));
         assert_eq!(l.segment_size, Some(bytes.len() as u64 - l.data_start));
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_stage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("missing").join("stage.webm");
+        let mut s = StageRecorder::new(&path, 0);
+        s.set_source(Some("a".into()));
+        assert!(s.push("a", &frame(100, true, 320, 1)).is_err());
+        assert!(
+            s.push("a", &frame(200, true, 320, 1)).is_ok(),
+            "nothing more is tried"
+        );
+        assert!(s.finish(1_000).is_err());
     }
 
     #[test]

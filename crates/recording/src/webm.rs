@@ -977,6 +977,16 @@ mod tests {
     }
 
     #[test]
+    fn cues_are_bounded() {
+        let (mut w, _) = WebmWriter::new(&[TrackSpec::Opus { channels: 2 }], 0);
+        for i in 0..MAX_CUES as u64 + 10 {
+            w.push(0, i, true, b"a");
+            assert!(w.flush().is_some());
+        }
+        assert_eq!(w.cues.len(), MAX_CUES);
+    }
+
+    #[test]
     fn timestamps_never_go_backwards() {
         let (mut w, header) = WebmWriter::new(&av(), 0);
         let mut file = header;

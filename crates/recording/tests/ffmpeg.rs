@@ -411,3 +411,46 @@ fn resolution_change_gives_two_files_that_decode() {
         decodes_cleanly(path);
     }
 }
+
+#[test]
+fn stage_track_follows_sources_and_decodes_across_a_resolution_change() {
+    use giaoban_recording::stage::StageRecorder;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = tempfile::tempdir().expect("tempdir");
+    let mut video = vp8_frames(media.path(), "320x240", 3);
+    video.extend(vp8_frames(media.path(), "480x360", 3));
+    let feed = Feed {
+        video,
+        audio: opus_packets(media.path(), 6),
+    };
+    let events = record(dir.path(), "cam", &feed, None);
+    let frames: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            SourceEvent::VideoFrame(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames.len(), feed.video.len(), "every frame is told");
+    let path = dir.path().join("stage.webm");
+    let mut stage = StageRecorder::new(&path, T0);
+    assert!(stage.set_source(Some("a".into())));
+    // Source "a" for 1.4 s, then "b" (here the same frames under another name): the track
+    // resumes at b's next keyframe (2 s), and crosses the size change at 3 s.
+    for (i, f) in frames.iter().enumerate() {
+        if i == 21 {
+            assert!(stage.set_source(Some("b".into())));
+        }
+        let source = if i < 21 { "a" } else { "b" };
+        stage.push(source, f).expect("push");
+        stage.tick(f.wall_ms).expect("tick");
+    }
+    let done = stage.finish(T0 + 7_000).expect("finish").expect("a file");
+    assert_close(done.duration_ms as f64 / 1000.0, 5.93, "stage");
+    let p = probe(&path);
+    assert_eq!(p.codecs, ["vp8"]);
+    assert_eq!(p.width, Some(320), "the first keyframe's size is declared");
+    // 0..1.4 s (21 frames) then 2 s..6 s (60 frames).
+    assert_eq!(p.streams["vp8"].1, 21 + 60);
+    decodes_cleanly(&path);
+}
