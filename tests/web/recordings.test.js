@@ -12,7 +12,6 @@ import en from '../../web/js/lang/en.js';
 import { formatMegabytes } from '../../web/js/numbers.js';
 import { normalizeBriefingState } from '../../web/js/protocol.js';
 import {
-  RECORDING_PROBLEMS,
   archiveFile,
   chaptersByGrant,
   elapsedMs,
@@ -21,7 +20,6 @@ import {
   formatOffsetLong,
   listSignature,
   normalizeRecordings,
-  problemKey,
   recordingSince,
   shouldPoll,
   statusKey,
@@ -117,10 +115,10 @@ describe('words', () => {
     /** @type {string[]} */
     const keys = [
       ...['recording', 'finished', 'interrupted'].map((s) => statusKey(/** @type {any} */ (s))),
-      ...['disk_full', 'briefing_ended', 'server_restart'].map((r) => String(endReasonKey(/** @type {any} */ (r)))),
+      ...['disk_full', 'write_failed', 'server_stopped', 'briefing_ended', 'server_restart'].map((r) => String(endReasonKey(/** @type {any} */ (r)))),
       ...['point', 'screen', 'stage', 'archive'].map((k) => `dossier.recordings.kind.${k}`),
       ...['open', 'closed', 'recovered', 'empty'].map((s) => `dossier.recordings.file.${s}`),
-      ...RECORDING_PROBLEMS.map((c) => String(problemKey(c))),
+      ...['recording_already', 'recording_not_running', 'disk_low', 'recording_unavailable'].map((c) => `api.${c}`),
       'notice.recording_stopped_disk_full',
     ];
     for (const key of keys) {
@@ -136,9 +134,9 @@ describe('words', () => {
   });
 
   it('give the host the client\'s sentence for a refusal about recording', () => {
-    const err = new ApiError(507, 'disk_low', 'free space is below the floor');
-    assert.equal(recordingErrorText(err), 'Không đủ dung lượng đĩa để ghi hình.');
-    assert.equal(problemKey('forbidden'), null);
+    const err = new ApiError(507, 'disk_low', 'free space is below the floor', undefined, { free_mb: 120, min_mb: 2048 });
+    const text = recordingErrorText(err);
+    assert.match(text, /^Không đủ dung lượng đĩa để ghi hình: còn 120 MB, cần ít nhất 2[. ]?048 MB\.$/);
     // Any other failure reads as everywhere else, never the server's English sentence.
     assert.equal(recordingErrorText(new ApiError(0, 'network', 'offline')), translate('vi', 'problem.network'));
     assert.ok(!recordingErrorText(new ApiError(500, 'no_such_code', 'ENGLISH')).includes('ENGLISH'));

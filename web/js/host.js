@@ -3,12 +3,11 @@
 // actions of the host's grid call the same methods. Point names, topics, substitutes and
 // reasons are user input: they only ever reach the page through textContent.
 
-import { t, formatTime, locale, hasKey } from './i18n.js';
+import { t, formatTime, locale } from './i18n.js';
 import { formatFraction } from './numbers.js';
 import { ApiError } from './api.js';
 import { limits } from './limits.js';
 import { problemText } from './problem.js';
-import { problemKey } from './recording.js';
 
 /** @typedef {import('./i18n.js').MessageKey} MessageKey */
 /** @typedef {import('./protocol.js').BriefingState} BriefingState */
@@ -139,10 +138,6 @@ export function answerText(answer) {
  * @returns {string}
  */
 export function recordingErrorText(err) {
-  if (err instanceof ApiError && err.status !== 0 && !hasKey(`api.${err.code}`)) {
-    const key = problemKey(err.code);
-    if (key) return `${t(key)}.`;
-  }
   return problemText(err);
 }
 

@@ -58,11 +58,8 @@
 /** How often the list is asked again while a recording runs or its copy is being made. */
 export const POLL_MS = 10_000;
 
-/** The host's refusals about recording; their words are the client's own (`recording.problem.*`). */
-export const RECORDING_PROBLEMS = /** @type {const} */ (['recording_already', 'recording_not_running', 'disk_low', 'recording_unavailable']);
-
 const STATUSES = new Set(['recording', 'finished', 'interrupted']);
-const END_REASONS = new Set(['stopped', 'disk_full', 'briefing_ended', 'server_restart']);
+const END_REASONS = new Set(['stopped', 'disk_full', 'write_failed', 'server_stopped', 'briefing_ended', 'server_restart']);
 const ARCHIVE_STATUSES = new Set(['none', 'pending', 'ready', 'failed']);
 const KINDS = new Set(['point', 'screen', 'stage', 'archive']);
 const FILE_STATUSES = new Set(['open', 'closed', 'recovered', 'empty']);
@@ -128,15 +125,6 @@ export function statusKey(status) {
 export function endReasonKey(reason) {
   if (reason === null || reason === 'stopped') return null;
   return /** @type {MessageKey} */ (`dossier.recordings.end.${reason}`);
-}
-
-/**
- * The catalogue key of a refusal about recording, or null for any other failure.
- * @param {string | undefined} code
- * @returns {MessageKey | null}
- */
-export function problemKey(code) {
-  return RECORDING_PROBLEMS.some((c) => c === code) ? /** @type {MessageKey} */ (`recording.problem.${code}`) : null;
 }
 
 /**

@@ -160,7 +160,12 @@ impl WebmFile {
         data: &[u8],
         now: u64,
     ) -> io::Result<()> {
-        let ts = wall_ms.saturating_sub(self.started);
+        if wall_ms < self.started {
+            // Before the file's start (audio that waited for the first keyframe and mapped
+            // earlier): it has no place in the file.
+            return Ok(());
+        }
+        let ts = wall_ms - self.started;
         if let Some(cluster) = self.writer.push(track, ts, keyframe, data) {
             self.append(&cluster, now)?;
         }

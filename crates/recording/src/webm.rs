@@ -740,7 +740,14 @@ impl WebmWriter {
             return None;
         }
         let is_video = spec.is_video();
-        let mut ts = self.last_ts[track].map_or(ts_ms, |last| ts_ms.max(last));
+        if !is_video && self.last_ts[track].is_some_and(|last| ts_ms <= last) {
+            // Audio that maps before what was written overlaps it: players would play both.
+            tracing::debug!(track, ts_ms, "webm: audio frame out of time dropped");
+            return None;
+        }
+        // Strictly increasing per track: two frames at one time make decoders and muxers
+        // complain (a sender's clock jump or a re-anchored mapping can produce them).
+        let mut ts = self.last_ts[track].map_or(ts_ms, |last| ts_ms.max(last + 1));
         let mut closed = None;
         if let Some(c) = &self.cluster {
             let age = i128::from(ts) - i128::from(c.ts);
@@ -1006,18 +1013,24 @@ mod tests {
         let f = w.finish();
         file.extend_from_slice(&f.tail);
         let blocks = parse_blocks(&file);
-        assert_eq!(blocks.len(), 7);
+        // The audio at 90 and at 10 came after audio at 120: dropped, not overlapped.
+        assert_eq!(blocks.len(), 5);
+        let audio: Vec<u64> = blocks
+            .iter()
+            .filter(|b| b.track == 1)
+            .map(|b| b.ts_ms)
+            .collect();
+        assert_eq!(audio, [120]);
         for track in [1, 2] {
             let ts: Vec<u64> = blocks
                 .iter()
                 .filter(|b| b.track == track)
                 .map(|b| b.ts_ms)
                 .collect();
-            assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
+            assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
         }
-        // Audio at 10 after a cluster at 3000 cannot precede it by more than i16 allows; here
-        // it is raised to its own last timestamp (120) and stays within range.
-        assert_eq!(f.duration_ms, 3000);
+        // Video at 2999 after 3000 becomes 3001.
+        assert_eq!(f.duration_ms, 3001);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server: web client, API, signalling and the media port.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create and manage briefings (works while the server runs on the same data dir).
     #[command(subcommand)]
     Briefing(BriefingCommand),
@@ -166,7 +166,7 @@ enum UnitsCommand {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Briefing(BriefingCommand::Create {
             data,
             title,

@@ -18,6 +18,8 @@ pub fn free_mb(path: &Path) -> io::Result<u64> {
     }
     // SAFETY: statvfs returned 0, so it filled `stat`.
     let stat = unsafe { stat.assume_init() };
+    // The field types differ between targets (u32 on some 32-bit ones).
+    #[allow(clippy::useless_conversion)]
     let bytes = u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize));
     Ok(bytes / 1_000_000)
 }

@@ -185,10 +185,9 @@ impl Recordings {
             started_ms: now,
         });
         info!(%briefing, recording = id, "recording started");
-        Ok(self
-            .store
+        self.store
             .recording(briefing, id)?
-            .ok_or(RecordingError::NotRunning)?)
+            .ok_or(RecordingError::NotRunning)
     }
 
     /// Stops the recording of `briefing` running now, for `reason`; its files close and the
@@ -203,10 +202,9 @@ impl Recordings {
             briefing: briefing.clone(),
         });
         info!(%briefing, recording = running.id, reason, "recording stopped");
-        Ok(self
-            .store
+        self.store
             .recording(briefing, running.id)?
-            .ok_or(RecordingError::NotRunning)?)
+            .ok_or(RecordingError::NotRunning)
     }
 
     /// The path of `file` of `recording`, checked to lie inside the recordings directory.

@@ -1,0 +1,295 @@
+// Recording a briefing in real browsers (docs/http.md, "Recordings"): the host starts and stops
+// recording through the API, every page shows that it runs, the floor moves once meanwhile; the
+// per-point files and the archive copy are then read back with ffprobe and decoded with ffmpeg.
+// A second run kills the server with SIGKILL mid-recording: the files on disk already play to
+// within 2 s of the kill, and after a restart the recording is listed as interrupted and its
+// files download for the host and for nobody of another briefing.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+import {
+  HostApi,
+  Server,
+  createBriefing,
+  forgeToken,
+  seconds,
+  tokenOf,
+  waitFor,
+  withDiagnostics,
+} from './lib/harness.js';
+import { PointBrowsers } from './lib/pages.js';
+
+const run = promisify(execFile);
+
+const TITLE = 'Giao ban chuyển đổi số tháng 12';
+const HOST = 'Sở Khoa học và Công nghệ';
+const HUNG_NGUYEN = 'UBND xã Hưng Nguyên';
+const NAM_DAN = 'UBND xã Nam Đàn';
+const POINTS = [HUNG_NGUYEN, NAM_DAN];
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'giaoban-e2e-recording-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/**
+ * ffprobe's JSON of a file: streams, format, chapters.
+ *
+ * @param {string} file
+ * @returns {Promise<any>}
+ */
+async function probe(file) {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-show_chapters', '-of', 'json', file]);
+  return JSON.parse(stdout);
+}
+
+/**
+ * Decodes the whole file; returns what ffmpeg said at level error (nothing when it decodes).
+ * Frames keep the file's own time base (`-enc_time_base -1`): by default ffmpeg retimes them to
+ * a frame rate it guesses, and then complains of its own rounding when the stage switches
+ * between a 15 and a 30 frames-a-second layer.
+ *
+ * @param {string} file
+ * @returns {Promise<string>}
+ */
+async function decodeErrors(file) {
+  const { stderr } = await run('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-enc_time_base', '-1', '-f', 'null', '-']);
+  return stderr.trim();
+}
+
+/**
+ * The time of the last packet of a file's streams, in seconds.
+ *
+ * @param {string} file
+ * @returns {Promise<number>}
+ */
+async function lastPacketSeconds(file) {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { maxBuffer: 64 * 1024 * 1024 });
+  const times = stdout.split('\n').map(Number).filter((t) => Number.isFinite(t));
+  return Math.max(...times);
+}
+
+/**
+ * Downloads a file of the list into the scratch directory.
+ *
+ * @param {Server} server
+ * @param {any} file an entry of `files`
+ * @param {string} name
+ * @returns {Promise<string>} its path
+ */
+async function download(server, file, name) {
+  const res = await server.request('GET', file.url);
+  assert.equal(res.status, 200, `GET ${file.url}: ${res.status} ${res.text.slice(0, 200)}`);
+  assert.equal(res.headers.get('content-type'), 'video/webm');
+  const out = path.join(scratch, name);
+  writeFileSync(out, res.bytes);
+  return out;
+}
+
+/** @param {HostApi} api @returns {Promise<any[]>} the briefing's recordings */
+async function listed(api) {
+  return (await api.ok('GET', '/recordings')).recordings;
+}
+
+describe('recording a briefing', { timeout: seconds(300) }, () => {
+  /** @type {Server} */
+  let server;
+  /** @type {import('./lib/harness.js').Briefing} */
+  let briefing;
+  /** @type {import('./lib/harness.js').Briefing} */
+  let other;
+  /** @type {HostApi} */
+  let api;
+  /** @type {PointBrowsers} */
+  let browsers;
+
+  before(async () => {
+    server = await Server.start({ name: 'recording' });
+    briefing = await createBriefing({ dataDir: server.dataDir, title: TITLE, host: HOST, points: POINTS, baseUrl: server.baseUrl });
+    other = await createBriefing({ dataDir: server.dataDir, title: 'Giao ban khác', host: 'Sở Tài chính', points: ['UBND xã Đô Lương'], baseUrl: server.baseUrl });
+    api = new HostApi(server, briefing);
+    browsers = new PointBrowsers(briefing);
+    for (const point of [HOST, ...POINTS]) await browsers.openAndJoin(point);
+  });
+
+  after(async () => {
+    await browsers?.closeAll();
+    await server?.dispose();
+  });
+
+  /**
+   * @template T
+   * @param {string} name
+   * @param {() => Promise<T>} fn
+   */
+  const diagnosed = (name, fn) => withDiagnostics({ name: `recording-${name}`, server, clients: () => browsers.all() }, fn);
+
+  it('records every point and makes an archive copy that follows the floor, with a chapter', () => diagnosed('archive', async () => {
+    // Let media flow before recording.
+    await sleep(3000);
+    const pointToken = tokenOf(briefing.link(HUNG_NGUYEN).url);
+    const refused = await api.call('POST', '/recording/start', undefined, { token: pointToken });
+    assert.equal(refused.status, 403, `a point may not start recording: ${refused.status} ${refused.text}`);
+    const stopIdle = await api.call('POST', '/recording/stop');
+    assert.equal(stopIdle.status, 409);
+    assert.equal(stopIdle.body?.error?.code, 'recording_not_running');
+
+    const started = await api.ok('POST', '/recording/start');
+    assert.equal(started.status, 'recording');
+    const twice = await api.call('POST', '/recording/start');
+    assert.equal(twice.status, 409, `start twice: ${twice.text}`);
+    assert.equal(twice.body?.error?.code, 'recording_already');
+
+    // Every page says that it records.
+    for (const point of [HOST, ...POINTS]) {
+      const badge = browsers.of(point).page.locator('[data-role=recording]');
+      await waitFor(() => badge.isVisible(), { timeout: seconds(5), message: `${point} shows the recording badge` });
+      assert.match(await badge.innerText(), /Đang ghi hình/, `${point}'s badge`);
+    }
+    const state = await api.state();
+    assert.equal(typeof state.recording, 'string', `the state says since when: ${JSON.stringify(state.recording)}`);
+
+    await sleep(6000);
+    const grantedAt = Date.now();
+    await api.ok('POST', '/floor', { point: HUNG_NGUYEN });
+    await sleep(9000);
+    const stopped = await api.ok('POST', '/recording/stop');
+    assert.equal(stopped.status, 'finished');
+    assert.equal(stopped.end_reason, 'stopped');
+    const startedMs = Date.parse(stopped.started_at);
+
+    for (const point of [HOST, ...POINTS]) {
+      const badge = browsers.of(point).page.locator('[data-role=recording]');
+      await waitFor(async () => !(await badge.isVisible()), { timeout: seconds(5), message: `${point} no longer shows the badge` });
+    }
+
+    // The archive copy is made after the stop.
+    /** @type {any} */
+    let recording = null;
+    await waitFor(async () => {
+      [recording] = await listed(api);
+      return recording.archive.status === 'ready' || recording.archive.status === 'failed';
+    }, { timeout: seconds(90), message: () => `the archive copy is made: ${JSON.stringify(recording?.archive)}` });
+    assert.equal(recording.archive.status, 'ready', `archive: ${JSON.stringify(recording.archive)}`);
+    const chapter = recording.chapters.find((/** @type {any} */ c) => c.title === HUNG_NGUYEN);
+    assert.ok(chapter, `a chapter for the floor grant: ${JSON.stringify(recording.chapters)}`);
+    assert.ok(Math.abs(chapter.offset_ms - (grantedAt - startedMs)) < 2000, `chapter at ${chapter.offset_ms} ms, granted at ${grantedAt - startedMs} ms`);
+
+    const archiveFile = recording.files.find((/** @type {any} */ f) => f.kind === 'archive');
+    const archive = await download(server, archiveFile, 'archive.webm');
+    const info = await probe(archive);
+    const codecs = info.streams.map((/** @type {any} */ s) => s.codec_name).sort();
+    assert.deepEqual(codecs, ['opus', 'vp8'], `archive streams: ${JSON.stringify(info.streams.map((/** @type {any} */ s) => s.codec_name))}`);
+    assert.ok(Number(info.format.duration) >= 12, `archive duration ${info.format.duration} s`);
+    const titles = info.chapters.map((/** @type {any} */ c) => c.tags?.title);
+    assert.ok(titles.includes(HUNG_NGUYEN), `archive chapters: ${JSON.stringify(titles)}`);
+    const inFile = info.chapters.find((/** @type {any} */ c) => c.tags?.title === HUNG_NGUYEN);
+    assert.ok(Math.abs(Number(inFile.start_time) * 1000 - chapter.offset_ms) < 1500, `chapter in the file at ${inFile.start_time} s`);
+    assert.equal(await decodeErrors(archive), '', 'the archive decodes without error');
+
+    // One file (or more) per point, each playing audio and video.
+    for (const point of [HOST, ...POINTS]) {
+      const files = recording.files.filter((/** @type {any} */ f) => f.kind === 'point' && f.point === point);
+      assert.ok(files.length >= 1, `${point} has files: ${JSON.stringify(recording.files)}`);
+      assert.ok(files.every((/** @type {any} */ f) => f.status === 'closed'), `${point}'s files are closed: ${JSON.stringify(files)}`);
+      const longest = files.reduce((/** @type {any} */ a, /** @type {any} */ b) => ((b.duration_ms ?? 0) > (a.duration_ms ?? 0) ? b : a));
+      const file = await download(server, longest, `${point}.webm`);
+      const streams = (await probe(file)).streams.map((/** @type {any} */ s) => s.codec_name).sort();
+      assert.ok(streams.includes('vp8'), `${point}'s file has video: ${streams}`);
+      if (point !== NAM_DAN) assert.ok(streams.includes('opus'), `${point}'s file has audio: ${streams}`);
+      assert.equal(await decodeErrors(file), '', `${point}'s file decodes`);
+    }
+    const total = recording.files
+      .filter((/** @type {any} */ f) => f.kind === 'point' && f.point === HOST)
+      .reduce((/** @type {number} */ n, /** @type {any} */ f) => n + (f.duration_ms ?? 0), 0);
+    assert.ok(total >= 12000, `the host's files hold ${total} ms`);
+
+    // Byte ranges, for seeking in the browser.
+    const ranged = await server.request('GET', archiveFile.url, { headers: { range: 'bytes=0-99' } });
+    assert.equal(ranged.status, 206);
+    assert.equal(ranged.bytes.length, 100);
+    const attachment = await server.request('GET', `${archiveFile.url}?download=1`);
+    assert.match(attachment.headers.get('content-disposition') ?? '', /^attachment; filename=/);
+
+    // Only those invited see the list; a changed address opens nothing.
+    const otherHost = new HostApi(server, other);
+    const foreign = await server.request('GET', `/api/briefings/${encodeURIComponent(briefing.id)}/recordings`, { token: otherHost.token });
+    assert.equal(foreign.status, 403, `another briefing's host: ${foreign.status}`);
+    const anonymous = await server.request('GET', `/api/briefings/${encodeURIComponent(briefing.id)}/recordings`);
+    assert.equal(anonymous.status, 401);
+    const ticket = archiveFile.url.split('/').pop();
+    const forged = await server.request('GET', `/api/recording-files/${forgeToken(ticket)}`);
+    assert.equal(forged.status, 404, `a forged address: ${forged.status}`);
+    const traversal = await server.request('GET', '/api/recording-files/..%2F..%2Fgiaoban.db');
+    assert.equal(traversal.status, 404);
+    // A point of the briefing sees the list.
+    const pointList = await server.request('GET', `/api/briefings/${encodeURIComponent(briefing.id)}/recordings`, { token: pointToken });
+    assert.equal(pointList.status, 200);
+
+    // The minutes say when the briefing was recorded.
+    const minutes = await api.ok('GET', '/minutes');
+    assert.equal(minutes.recordings.length, 1, `minutes: ${JSON.stringify(minutes.recordings)}`);
+
+    // The dossier's tab plays the archive copy.
+    const dossier = await browsers.of(HOST).page.context().newPage();
+    await dossier.goto(`${server.baseUrl}/d/${encodeURIComponent(api.token)}`);
+    await dossier.getByTestId('tab-recordings').click();
+    const video = dossier.locator('video[data-testid=recording-video]');
+    await waitFor(() => video.isVisible(), { timeout: seconds(10), message: 'the dossier shows the archive video' });
+    await dossier.locator('button[data-testid=recording-chapter]').first().click();
+    await waitFor(
+      () => video.evaluate((/** @type {HTMLVideoElement} */ v) => v.readyState >= 2 && v.currentTime > 0),
+      { timeout: seconds(10), message: 'the chapter button plays the archive from its chapter' },
+    );
+    await dossier.close();
+  }));
+
+  it('keeps what was recorded when the server is killed, and lists it as interrupted', () => diagnosed('kill', async () => {
+    await api.ok('POST', '/recording/start');
+    await sleep(8000);
+    const killedAt = Date.now();
+    await server.kill();
+    const [recordingsDir] = readdirSync(path.join(server.dataDir, 'recordings'))
+      .map((d) => path.join(server.dataDir, 'recordings', d))
+      .filter((d) => statSync(d).isDirectory())
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    const hostFiles = readdirSync(recordingsDir).filter((f) => f.startsWith('point-'));
+    assert.ok(hostFiles.length >= 3, `files on disk after the kill: ${hostFiles}`);
+    // As the crash left them: each plays up to within 2 s of the kill.
+    const startedMs = Number(path.basename(recordingsDir).split('-').pop());
+    let best = 0;
+    for (const name of hostFiles) {
+      const file = path.join(recordingsDir, name);
+      assert.equal(await decodeErrors(file), '', `${name} decodes as the crash left it`);
+      best = Math.max(best, await lastPacketSeconds(file));
+    }
+    const recorded = (killedAt - startedMs) / 1000;
+    assert.ok(best >= recorded - 2.5, `the files reach ${best.toFixed(2)} s of ${recorded.toFixed(2)} s recorded`);
+
+    await server.launch();
+    /** @type {any} */
+    let recording = null;
+    await waitFor(async () => {
+      [recording] = await listed(api);
+      return recording.archive.status === 'ready' || recording.archive.status === 'failed';
+    }, { timeout: seconds(90), message: () => `the interrupted recording's archive: ${JSON.stringify(recording)}` });
+    assert.equal(recording.status, 'interrupted');
+    assert.equal(recording.end_reason, 'server_restart');
+    const recovered = recording.files.filter((/** @type {any} */ f) => f.kind === 'point');
+    assert.ok(recovered.length >= 3 && recovered.every((/** @type {any} */ f) => f.status === 'recovered'), `files: ${JSON.stringify(recovered)}`);
+    const file = await download(server, recovered[0], 'recovered.webm');
+    const info = await probe(file);
+    assert.ok(Number(info.format.duration) > 4, `a recovered file has a duration: ${info.format.duration}`);
+    assert.equal(await decodeErrors(file), '');
+    const otherHost = new HostApi(server, other);
+    const foreign = await server.request('GET', `/api/briefings/${encodeURIComponent(briefing.id)}/recordings`, { token: otherHost.token });
+    assert.equal(foreign.status, 403);
+    const state = await api.state();
+    assert.equal(state.recording, null, 'after the restart nothing records');
+  }));
+});
