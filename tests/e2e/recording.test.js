@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -291,5 +291,60 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
     assert.equal(foreign.status, 403);
     const state = await api.state();
     assert.equal(state.recording, null, 'after the restart nothing records');
+  }));
+});
+
+describe('recording on a disk that fills up', { timeout: seconds(120) }, () => {
+  /** @type {Server} */
+  let server;
+  /** @type {import('./lib/harness.js').Briefing} */
+  let briefing;
+  /** @type {PointBrowsers} */
+  let browsers;
+  /** the file that fills the disk */
+  let filler = '';
+
+  /** @param {string} dir @returns {number} MB (10^6 bytes) free for the server there */
+  const freeMb = (dir) => {
+    const s = statfsSync(dir);
+    return Math.floor((s.bavail * s.bsize) / 1e6);
+  };
+
+  before(async () => {
+    // The floor sits 300 MB under what is free now; a 600 MB file then crosses it.
+    const probeDir = mkdtempSync(path.join(os.tmpdir(), 'giaoban-e2e-free-'));
+    const floor = freeMb(probeDir) - 300;
+    rmSync(probeDir, { recursive: true });
+    server = await Server.start({ name: 'recording-disk', args: ['--recording-min-free-mb', String(floor)] });
+    briefing = await createBriefing({ dataDir: server.dataDir, title: TITLE, host: HOST, points: [NAM_DAN], baseUrl: server.baseUrl });
+    browsers = new PointBrowsers(briefing);
+    await browsers.openAndJoin(HOST);
+    filler = path.join(server.dataDir, 'filler.bin');
+  });
+
+  after(async () => {
+    if (filler) rmSync(filler, { force: true });
+    await browsers?.closeAll();
+    await server?.dispose();
+  });
+
+  it('stops cleanly, tells the host, keeps what was recorded and refuses to start again', () => withDiagnostics({ name: 'recording-disk', server, clients: () => browsers.all() }, async () => {
+    const api = new HostApi(server, briefing);
+    await sleep(2000);
+    await api.ok('POST', '/recording/start');
+    await sleep(4000);
+    await run('fallocate', ['-l', '600M', filler]);
+    await api.waitState((s) => s.recording === null, { timeout: seconds(20), message: 'the recording stops when the disk fills up' });
+    const notice = browsers.of(HOST).page.locator('[data-role=error][data-code=recording_stopped_disk_full]');
+    await waitFor(() => notice.isVisible(), { timeout: seconds(5), message: 'the host is told why' });
+    const [recording] = await listed(api);
+    assert.equal(recording.status, 'finished');
+    assert.equal(recording.end_reason, 'disk_full');
+    const host = recording.files.find((/** @type {any} */ f) => f.kind === 'point' && f.point === HOST);
+    assert.ok(host && host.status === 'closed' && host.duration_ms >= 3000, `what was recorded is kept: ${JSON.stringify(host)}`);
+    const refused = await api.call('POST', '/recording/start');
+    assert.equal(refused.status, 507, `start on a full disk: ${refused.status} ${refused.text}`);
+    assert.equal(refused.body?.error?.code, 'disk_low');
+    assert.equal(typeof refused.body?.error?.params?.free_mb, 'number', refused.text);
   }));
 });

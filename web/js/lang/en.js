@@ -940,6 +940,7 @@ export default {
   'recording.badge.elapsed': 'Time recorded',
   'recording.announce.on': 'This briefing is being recorded.',
   'recording.announce.off': 'Recording of the briefing stopped.',
+  'notice.recording_stopped_write_failed': 'Recording stopped: the server could not write the files. What was recorded is kept.',
   'notice.recording_stopped_disk_full': 'Recording stopped: the server\'s disk is full. What was recorded is kept.',
   'host.recording.start': 'Start recording',
   'host.recording.stop': 'Stop recording',

@@ -941,6 +941,7 @@ export default {
   'recording.badge.elapsed': 'Thời gian đã ghi hình',
   'recording.announce.on': 'Cuộc giao ban đang được ghi hình.',
   'recording.announce.off': 'Đã dừng ghi hình cuộc giao ban.',
+  'notice.recording_stopped_write_failed': 'Đã dừng ghi hình vì máy chủ không ghi được tệp. Phần đã ghi được giữ lại.',
   'notice.recording_stopped_disk_full': 'Đã dừng ghi hình vì ổ đĩa của máy chủ đã đầy. Phần đã ghi được giữ lại.',
   'host.recording.start': 'Bắt đầu ghi hình',
   'host.recording.stop': 'Dừng ghi hình',

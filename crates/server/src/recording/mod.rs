@@ -140,11 +140,14 @@ impl Recordings {
             this.queue_archive(id);
         }
         if config.retention_days > 0 {
-            let cleanup = this.clone();
+            let recordings = this.clone();
             tokio::spawn(async move {
                 loop {
-                    let c = cleanup.clone();
-                    let _ = tokio::task::spawn_blocking(move || c.cleanup(unix_ms())).await;
+                    let c = recordings.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        cleanup(&c.store, &c.config.dir, c.config.retention_days, unix_ms())
+                    })
+                    .await;
                     tokio::time::sleep(CLEANUP_EVERY).await;
                 }
             });
@@ -223,39 +226,6 @@ impl Recordings {
         let tx = self.archives.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = tx.send(recording);
     }
-
-    /// Deletes recordings that ended more than the retention before `now_ms`.
-    fn cleanup(&self, now_ms: u64) {
-        let keep_ms = u64::from(self.config.retention_days) * 86_400_000;
-        let old = match self
-            .store
-            .recordings_ended_before(now_ms.saturating_sub(keep_ms))
-        {
-            Ok(old) => old,
-            Err(e) => {
-                warn!("recording cleanup: {e}");
-                return;
-            }
-        };
-        for recording in old {
-            let Some(dir) = safe_join(&self.config.dir, &recording.dir, "") else {
-                continue;
-            };
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    warn!(dir = %dir.display(), "recording cleanup: {e}");
-                    continue;
-                }
-            }
-            if let Err(e) = self.store.delete_recording(recording.id) {
-                warn!("recording cleanup: {e}");
-            } else {
-                info!(recording = recording.id, briefing = %recording.briefing, "recording past its retention deleted");
-            }
-        }
-    }
 }
 
 /// Turns the state of a briefing whose recording the server stopped on its own (the disk
@@ -280,6 +250,42 @@ pub fn tell_stops(
             registry.send_to_role(&stop.briefing, Role::Host, &ServerMsg::Notice { code });
         }
     });
+}
+
+/// Deletes the recordings under `root` that ended more than `retention_days` before `now_ms`,
+/// files first; returns how many went.
+fn cleanup(store: &Store, root: &Path, retention_days: u32, now_ms: u64) -> usize {
+    let keep_ms = u64::from(retention_days) * 86_400_000;
+    let old = match store.recordings_ended_before(now_ms.saturating_sub(keep_ms)) {
+        Ok(old) => old,
+        Err(e) => {
+            warn!("recording cleanup: {e}");
+            return 0;
+        }
+    };
+    let mut deleted = 0;
+    for recording in old {
+        let Some(dir) = safe_join(root, &recording.dir, "") else {
+            continue;
+        };
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                warn!(dir = %dir.display(), "recording cleanup: {e}");
+                continue;
+            }
+        }
+        match store.delete_recording(recording.id) {
+            Ok(()) => {
+                deleted += 1;
+                info!(recording = recording.id, briefing = %recording.briefing,
+                      "recording past its retention deleted");
+            }
+            Err(e) => warn!("recording cleanup: {e}"),
+        }
+    }
+    deleted
 }
 
 /// The directory name of a recording of `briefing` started at `now_ms`.
@@ -379,5 +385,58 @@ mod tests {
             assert_eq!(safe_join(root, dir, name), None, "{dir:?} {name:?}");
         }
         assert_eq!(dir_name(&BriefingId("a/../b".into()), 5), "a____b-5");
+    }
+
+    #[test]
+    fn recordings_past_their_retention_are_deleted_with_their_files() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(data.path()).unwrap();
+        let briefing = store
+            .create_briefing(&giaoban_store::NewBriefing {
+                title: "Giao ban tháng 12".into(),
+                host: "Sở Khoa học và Công nghệ".into(),
+                points: vec!["UBND xã Hưng Nguyên".into()],
+                ..Default::default()
+            })
+            .unwrap()
+            .id;
+        let root = data.path().join("recordings");
+        const DAY: u64 = 86_400_000;
+        let t0 = 1_796_000_000_000;
+        let mut ids = Vec::new();
+        for (n, ended) in [(1, t0), (2, t0 + 20 * DAY)] {
+            let dir = format!("r{n}");
+            std::fs::create_dir_all(root.join(&dir)).unwrap();
+            std::fs::write(root.join(&dir).join("point-1-1.webm"), b"webm").unwrap();
+            let id = store
+                .start_recording(&briefing, None, ended - 1000, &dir)
+                .unwrap();
+            store.end_recording(id, ended, "stopped").unwrap();
+            ids.push(id);
+        }
+        // 30 days after the first ended, 10 after the second: a 15-day retention takes one.
+        assert_eq!(cleanup(&store, &root, 15, t0 + 30 * DAY), 1);
+        assert!(!root.join("r1").exists(), "its files are gone");
+        assert!(
+            root.join("r2/point-1-1.webm").exists(),
+            "the recent one stays"
+        );
+        let left: Vec<i64> = store
+            .recordings(&briefing)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(left, [ids[1]]);
+        // A recording still running is never deleted.
+        let running = store.start_recording(&briefing, None, t0, "r3").unwrap();
+        assert_eq!(cleanup(&store, &root, 1, t0 + 400 * DAY), 1);
+        let left: Vec<i64> = store
+            .recordings(&briefing)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(left, [running]);
     }
 }
