@@ -269,6 +269,7 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
       best = Math.max(best, await lastPacketSeconds(file));
     }
     const recorded = (killedAt - startedMs) / 1000;
+    console.log(`# kill -9: the files as the crash left them reach ${best.toFixed(2)} s of the ${recorded.toFixed(2)} s recorded`);
     assert.ok(best >= recorded - 2.5, `the files reach ${best.toFixed(2)} s of ${recorded.toFixed(2)} s recorded`);
 
     await server.launch();
