@@ -157,13 +157,16 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
     await sleep(6000);
     const grantedAt = Date.now();
     await api.ok('POST', '/floor', { point: HUNG_NGUYEN });
-    await sleep(9000);
+    await sleep(4000);
+    // A point that leaves mid-recording: what it sent is kept in a closed file.
+    await browsers.close(NAM_DAN);
+    await sleep(5000);
     const stopped = await api.ok('POST', '/recording/stop');
     assert.equal(stopped.status, 'finished');
     assert.equal(stopped.end_reason, 'stopped');
     const startedMs = Date.parse(stopped.started_at);
 
-    for (const point of [HOST, ...POINTS]) {
+    for (const point of [HOST, HUNG_NGUYEN]) {
       const badge = browsers.of(point).page.locator('[data-role=recording]');
       await waitFor(async () => !(await badge.isVisible()), { timeout: seconds(5), message: `${point} no longer shows the badge` });
     }
@@ -259,7 +262,7 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
       .filter((d) => statSync(d).isDirectory())
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
     const hostFiles = readdirSync(recordingsDir).filter((f) => f.startsWith('point-'));
-    assert.ok(hostFiles.length >= 3, `files on disk after the kill: ${hostFiles}`);
+    assert.ok(hostFiles.length >= 2, `files on disk after the kill: ${hostFiles}`);
     // As the crash left them: each plays up to within 2 s of the kill.
     const startedMs = Number(path.basename(recordingsDir).split('-').pop());
     let best = 0;
@@ -269,7 +272,7 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
       best = Math.max(best, await lastPacketSeconds(file));
     }
     const recorded = (killedAt - startedMs) / 1000;
-    console.log(`# kill -9: the files as the crash left them reach ${best.toFixed(2)} s of the ${recorded.toFixed(2)} s recorded`);
+    console.log(`kill -9: the files as the crash left them reach ${best.toFixed(2)} s of the ${recorded.toFixed(2)} s recorded`);
     assert.ok(best >= recorded - 2.5, `the files reach ${best.toFixed(2)} s of ${recorded.toFixed(2)} s recorded`);
 
     await server.launch();
@@ -282,7 +285,7 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
     assert.equal(recording.status, 'interrupted');
     assert.equal(recording.end_reason, 'server_restart');
     const recovered = recording.files.filter((/** @type {any} */ f) => f.kind === 'point');
-    assert.ok(recovered.length >= 3 && recovered.every((/** @type {any} */ f) => f.status === 'recovered'), `files: ${JSON.stringify(recovered)}`);
+    assert.ok(recovered.length >= 2 && recovered.every((/** @type {any} */ f) => f.status === 'recovered'), `files: ${JSON.stringify(recovered)}`);
     const file = await download(server, recovered[0], 'recovered.webm');
     const info = await probe(file);
     assert.ok(Number(info.format.duration) > 4, `a recovered file has a duration: ${info.format.duration}`);

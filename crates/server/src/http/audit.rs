@@ -134,6 +134,8 @@ pub(crate) fn action_of(method: &Method, path: &str) -> Option<&'static str> {
         ("POST", "/api/briefings/{id}/lock") => "briefing.lock",
         ("POST", "/api/briefings/{id}/remove") => "point.remove",
         ("POST", "/api/briefings/{id}/trial") => "briefing.trial",
+        ("POST", "/api/briefings/{id}/recording/start") => "recording.start",
+        ("POST", "/api/briefings/{id}/recording/stop") => "recording.stop",
         ("POST", "/api/briefings/{id}/invitations") => "mail.invitations",
         ("POST", "/api/briefings/{id}/minutes/mail") => "mail.minutes",
         ("PUT", "/api/briefings/{id}/minutes/details") => "minutes.details",

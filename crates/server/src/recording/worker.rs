@@ -16,7 +16,7 @@ use giaoban_model::BriefingId;
 use giaoban_recording::frames::{RtpIn, parse_vp8_descriptor, vp8_is_keyframe};
 use giaoban_recording::source::{SourceEvent, SourceRecorder};
 use giaoban_recording::stage::StageRecorder;
-use giaoban_store::Store;
+use giaoban_store::{ActorKind, AuditEntry, Store};
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 
@@ -311,8 +311,22 @@ impl Worker {
         let Some(room) = self.rooms.remove(briefing) else {
             return;
         };
-        if let Err(e) = self.store.end_recording(room.recording, unix_ms(), reason) {
+        let now = unix_ms();
+        if let Err(e) = self.store.end_recording(room.recording, now, reason) {
             warn!(%briefing, "cannot record the end of the recording: {e}");
+        }
+        let entry = AuditEntry {
+            actor_kind: ActorKind::System,
+            actor_name: None,
+            briefing_id: Some(briefing.0.clone()),
+            action: "recording.stop".into(),
+            details: serde_json::json!({ "recording": room.recording, "reason": reason }),
+        };
+        if let Err(e) = self
+            .store
+            .record_audit_at(&entry, i64::try_from(now).unwrap_or(i64::MAX))
+        {
+            warn!(%briefing, "audit entry not recorded: {e}");
         }
         self.finish_room(room);
         let _ = self.stopped.send(StoppedByServer {
