@@ -206,6 +206,24 @@ pub fn recover_bytes(buf: &mut Vec<u8>) -> Result<Recovered, RecoverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz target `recording_input`: a track entry whose child reached past the
+    /// entry read only because bytes followed; once recovered, the file's header no longer
+    /// read. A header whose elements leave their parents is not one of ours.
+    #[test]
+    fn a_header_with_children_past_their_parent_is_refused_not_half_recovered() {
+        let input = include_bytes!("../../../fuzz/seeds/recording_input/recover-child-past-parent");
+        let mut file = input[1..].to_vec();
+        match recover_bytes(&mut file) {
+            Ok(_) => {
+                let once = file.clone();
+                assert!(recover_bytes(&mut file).is_ok(), "a recovered file recovers");
+                assert_eq!(file, once);
+            }
+            Err(RecoverError::TooShort { .. } | RecoverError::NotRecording) => {}
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
     use crate::webm::{TrackSpec, WebmWriter, parse_blocks};
 
     /// A few seconds of synthetic Opus (20 ms) and VP8 (15 fps, a keyframe each second).

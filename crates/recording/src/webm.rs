@@ -463,6 +463,9 @@ impl Layout {
         while pos < info_end {
             let h = read_header(buf, pos)?;
             let end = h.end()?;
+            if end > info_end {
+                return None;
+            }
             if (h.id == id::VOID || h.id == id::DURATION) && end - pos == DURATION_RESERVE {
                 duration_offset = Some(pos);
             }
@@ -482,12 +485,20 @@ impl Layout {
         while pos < tracks_end {
             let e = read_header(buf, pos)?;
             let e_end = e.end()?;
+            // A child must lie within its parent: a header that reads only because bytes
+            // follow it would not read again once those bytes are cut.
+            if e_end > tracks_end {
+                return None;
+            }
             if e.id == id::TRACK_ENTRY {
                 let (mut number, mut kind) = (None, None);
                 let mut p = e.data;
                 while p < e_end {
                     let c = read_header(buf, p)?;
                     let c_end = c.end()?;
+                    if c_end > e_end {
+                        return None;
+                    }
                     let d = buf.get(c.data..c_end)?;
                     match c.id {
                         id::TRACK_NUMBER => number = read_uint(d),
