@@ -1,6 +1,7 @@
 // Screenshots of the briefing room for docs/screenshots/: a host and six bridge points with
-// Chromium's fake cameras, two points asking to speak and one holding the floor, then sharing
-// its screen.
+// Chromium's fake cameras, the briefing being recorded, two points asking to speak and one
+// holding the floor, then sharing its screen; at the end the dossier's "Ghi hình" tab with the
+// archive copy of that recording.
 //
 //   node tests/e2e/screenshots.mjs [output dir]     (scripts/screenshots runs it)
 //
@@ -37,6 +38,7 @@ try {
   }
   await api.waitState((s) => s.hands.length === 2, { timeout: seconds(10), message: 'two hands raised' });
   await api.ok('POST', '/floor', { point: SPEAKER, seconds: 300 });
+  await api.ok('POST', '/recording/start');
 
   for (const page of [host, viewer]) {
     await waitFor(() => page.evaluate((speaker) => {
@@ -89,6 +91,30 @@ try {
   const projected = path.join(out, 'projector-presentation.png');
   await viewer.screenshot({ path: projected });
   console.log(`wrote ${path.relative(REPO_ROOT, projected)}`);
+
+  // The recording: stopped, its archive copy made, shown in the host's dossier.
+  await api.ok('POST', '/recording/stop');
+  /** @type {any} */
+  let recording = null;
+  await waitFor(async () => {
+    [recording] = (await api.ok('GET', '/recordings')).recordings;
+    return recording.archive.status !== 'pending' && recording.archive.status !== 'none';
+  }, { timeout: seconds(120), message: () => `the archive copy: ${JSON.stringify(recording?.archive)}` });
+  const kinds = recording.files.map((/** @type {any} */ f) => f.kind);
+  if (!kinds.includes('screen')) throw new Error(`the shared screen was not recorded: ${kinds}`);
+  const dossier = await host.context().newPage();
+  await dossier.setViewportSize({ width: 1366, height: 768 });
+  await dossier.goto(`${room.server.baseUrl}/d/${encodeURIComponent(api.token)}`);
+  await dossier.getByTestId('tab-recordings').click();
+  const video = dossier.locator('video[data-testid=recording-video]');
+  await waitFor(() => video.isVisible(), { timeout: seconds(15), message: 'the archive copy in the dossier' });
+  await dossier.locator('button[data-testid=recording-chapter]').first().click();
+  await waitFor(() => video.evaluate((/** @type {HTMLVideoElement} */ v) => v.readyState >= 2 && v.currentTime > 0.5), { timeout: seconds(15), message: 'the archive playing' });
+  await video.evaluate((/** @type {HTMLVideoElement} */ v) => v.pause());
+  const recordings = path.join(out, 'dossier-recordings.png');
+  await dossier.screenshot({ path: recordings });
+  console.log(`wrote ${path.relative(REPO_ROOT, recordings)}`);
+  await dossier.close();
 } finally {
   await room.close();
 }

@@ -217,7 +217,10 @@ mod tests {
         match recover_bytes(&mut file) {
             Ok(_) => {
                 let once = file.clone();
-                assert!(recover_bytes(&mut file).is_ok(), "a recovered file recovers");
+                assert!(
+                    recover_bytes(&mut file).is_ok(),
+                    "a recovered file recovers"
+                );
                 assert_eq!(file, once);
             }
             Err(RecoverError::TooShort { .. } | RecoverError::NotRecording) => {}

@@ -29,6 +29,9 @@ use crate::media_io::record_tap::RecordingInput;
 const TICK: Duration = Duration::from_millis(500);
 /// How often the free disk space is checked while something records.
 const DISK_CHECK: Duration = Duration::from_secs(5);
+/// A source that sent nothing for this long (its point left) is closed; if it comes back, a
+/// new file opens.
+const SOURCE_IDLE: Duration = Duration::from_secs(30);
 /// The stage track's file name in a recording's directory.
 pub const STAGE_FILE: &str = "stage.webm";
 
@@ -61,6 +64,7 @@ struct Source {
     /// Store ids of the files, by path.
     files: HashMap<PathBuf, i64>,
     video: StreamJoin,
+    last_packet: Instant,
 }
 
 impl Worker {
@@ -198,6 +202,7 @@ impl Worker {
                     recorder: SourceRecorder::new(room.dir.clone(), stem, !screen),
                     files: HashMap::new(),
                     video: StreamJoin::default(),
+                    last_packet: Instant::now(),
                 },
             );
             let on_stage = room
@@ -211,6 +216,7 @@ impl Worker {
         let Some(source) = room.sources.get_mut(&key) else {
             return;
         };
+        source.last_packet = Instant::now();
         let result = match packet.kind {
             RecordedKind::Audio => source.recorder.push_audio(RtpIn {
                 seq: packet.seq,
@@ -253,6 +259,7 @@ impl Worker {
         let now = unix_ms();
         let mut failed = Vec::new();
         for (briefing, room) in &mut self.rooms {
+            close_idle(room, now, &self.store, &self.media);
             let keys: Vec<(PeerId, bool)> = room.sources.keys().copied().collect();
             for key in keys {
                 if let Some(source) = room.sources.get_mut(&key)
@@ -381,6 +388,30 @@ impl Worker {
                     .end_recording(room.recording, unix_ms(), "server_stopped");
                 self.finish_room(room);
             }
+        }
+    }
+}
+
+/// Closes the sources of `room` that sent nothing for [`SOURCE_IDLE`]: their files are
+/// finished and their descriptors freed while the recording goes on.
+fn close_idle(room: &mut Room, now: u64, store: &Store, media: &MediaHandle) {
+    let idle: Vec<(PeerId, bool)> = room
+        .sources
+        .iter()
+        .filter(|(_, s)| s.last_packet.elapsed() >= SOURCE_IDLE)
+        .map(|(key, _)| *key)
+        .collect();
+    for key in idle {
+        if let Some(source) = room.sources.get_mut(&key) {
+            debug!(point = %source.label, "a recorded source went quiet: its file is closed");
+            if let Err(e) = source.recorder.finish(now) {
+                warn!(point = %source.label, "closing a recording file failed: {e}");
+            }
+        }
+        drain(room, key, store, media);
+        room.sources.remove(&key);
+        if room.stage_source == Some(key) {
+            room.stage_source = None;
         }
     }
 }
