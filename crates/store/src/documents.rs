@@ -3,14 +3,19 @@
 //! agenda item or attached to a task as a progress document.
 //!
 //! The content is kept in the database, so that a backup of the one database file holds
-//! everything. Only the types the units exchange are accepted, and a file must be what its
+//! everything; the database gives the pages of a deleted document back to the file system
+//! (`auto_vacuum = INCREMENTAL`, see the migrations). Uploads are counted against a
+//! [`DocumentQuota`] per point and per briefing. Only the types the units exchange are accepted, and a file must be what its
 //! extension says: the first bytes are checked, so that an executable renamed to `.pdf` is
 //! refused.
 
 use std::fmt::Write as _;
 
 use giaoban_model::{BriefingId, Field, PointId, Problem, ProblemCode};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use std::io::Write as _;
+
+use rusqlite::blob::ZeroBlob;
+use rusqlite::{MAIN_DB, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -24,6 +29,45 @@ pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 
 /// Longest file name accepted, in characters.
 pub const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// Bytes in a MiB, the unit of quotas and of [`MAX_DOCUMENT_BYTES`] in messages.
+const MIB: u64 = 1024 * 1024;
+
+/// How much a point, and all the uploaders of a briefing together, may upload to a briefing.
+/// Deleting a document gives its share back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentQuota {
+    /// Documents a point may have uploaded to one briefing.
+    pub point_documents: u64,
+    /// Bytes of those documents.
+    pub point_bytes: u64,
+    /// Documents of a briefing, whoever uploaded them (the organiser too).
+    pub briefing_documents: u64,
+    /// Bytes of those documents.
+    pub briefing_bytes: u64,
+}
+
+impl DocumentQuota {
+    /// No limit but [`MAX_DOCUMENT_BYTES`] per document: for the command line and the demo.
+    pub const UNLIMITED: DocumentQuota = DocumentQuota {
+        point_documents: u64::MAX,
+        point_bytes: u64::MAX,
+        briefing_documents: u64::MAX,
+        briefing_bytes: u64::MAX,
+    };
+
+    /// The server's defaults. A unit brings its report, a few annexes and slides to a
+    /// briefing: 50 documents and 200 MiB (ten of the largest files) leave it ample room while
+    /// one point alone cannot fill the disk. A briefing has up to a few dozen units: 500
+    /// documents and 2 GiB hold ten full-sized dossiers' worth, and keep the database small
+    /// enough to back up in minutes.
+    pub const DEFAULT: DocumentQuota = DocumentQuota {
+        point_documents: 50,
+        point_bytes: 200 * MIB,
+        briefing_documents: 500,
+        briefing_bytes: 2048 * MIB,
+    };
+}
 
 /// A stored document, without its content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +195,35 @@ impl Store {
         briefing: &BriefingId,
         new: &NewDocument<'_>,
     ) -> Result<Document, StoreError> {
+        self.add_document_within(briefing, new, &DocumentQuota::UNLIMITED)
+    }
+
+    /// Checks, without storing anything, that a document of `size` bytes by `uploader` fits
+    /// in `quota`: [`StoreError::Conflict`] with `quota_point` or `quota_briefing` otherwise.
+    /// For a refusal before the body is read; [`Store::add_document_within`] checks again.
+    pub fn check_document_quota(
+        &self,
+        briefing: &BriefingId,
+        uploader: Option<&PointId>,
+        size: u64,
+        quota: &DocumentQuota,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        ensure_within_quota(&tx, briefing, uploader, size, quota)
+    }
+
+    /// [`Store::add_document`] within `quota`, counted in the same transaction as the insert,
+    /// so that two uploads at once cannot both take the last place.
+    ///
+    /// The content is written into the row in place (SQLite's incremental BLOB I/O), without
+    /// another copy of it in memory.
+    pub fn add_document_within(
+        &self,
+        briefing: &BriefingId,
+        new: &NewDocument<'_>,
+        quota: &DocumentQuota,
+    ) -> Result<Document, StoreError> {
         let content_type = check_document(new.file_name, new.content).map_err(|e| match e {
             DocumentRejection::TooLarge => StoreError::Invalid(
                 Problem::new(ProblemCode::FileTooLarge)
@@ -161,7 +234,7 @@ impl Store {
             }
         })?;
         let file_name = new.file_name.trim();
-        let size = i64::try_from(new.content.len()).expect("at most MAX_DOCUMENT_BYTES bytes");
+        let size = i32::try_from(new.content.len()).expect("at most MAX_DOCUMENT_BYTES bytes");
         let sha256 = hex_sha256(new.content);
         let created_at = schedule::now_utc();
 
@@ -194,6 +267,13 @@ impl Store {
                 Some(name.ok_or_else(|| no_such_point(point))?)
             }
         };
+        ensure_within_quota(
+            &tx,
+            briefing,
+            new.uploaded_by,
+            size.unsigned_abs().into(),
+            quota,
+        )?;
         tx.execute(
             "INSERT INTO documents (briefing_id, agenda_item_id, task_id, uploaded_by, file_name,
                                     content_type, size, sha256, content, created_at)
@@ -207,17 +287,20 @@ impl Store {
                 content_type,
                 size,
                 sha256,
-                new.content,
+                ZeroBlob(size),
                 created_at,
             ],
         )?;
         let id = tx.last_insert_rowid();
+        let mut blob = tx.blob_open(MAIN_DB, c"documents", c"content", id, false)?;
+        blob.write_all(new.content)?;
+        blob.close()?;
         tx.commit()?;
         Ok(Document {
             id,
             file_name: file_name.to_owned(),
             content_type: content_type.to_owned(),
-            size: size.unsigned_abs(),
+            size: size.unsigned_abs().into(),
             sha256,
             agenda_item_id: new.agenda_item_id,
             task_id: new.task_id,
@@ -278,6 +361,7 @@ impl Store {
     }
 
     /// Deletes a document of a briefing; [`StoreError::NotFound`] if it has no such document.
+    /// The pages it took are given back to the file system.
     pub fn delete_document(&self, briefing: &BriefingId, id: i64) -> Result<(), StoreError> {
         let conn = self.conn();
         let deleted = conn.execute(
@@ -287,6 +371,9 @@ impl Store {
         if deleted == 0 {
             return Err(no_such(Field::Document, id));
         }
+        // The delete is committed whatever happens here: pages this cannot give back stay on
+        // the free list, where the next insert reuses them and the next delete frees them.
+        let _ = crate::migrations::incremental_vacuum(&conn);
         Ok(())
     }
 }
@@ -400,6 +487,70 @@ fn document_from_row(row: &Row<'_>) -> rusqlite::Result<Document> {
         uploaded_by_point: row.get::<_, Option<String>>(8)?.map(PointId),
         created_at: row.get(9)?,
     })
+}
+
+/// [`StoreError::Conflict`] unless one more document of `size` bytes by `uploader` (a point,
+/// or the organiser for `None`) fits in `quota`; the point's own quota is checked first.
+fn ensure_within_quota(
+    tx: &Transaction<'_>,
+    briefing: &BriefingId,
+    uploader: Option<&PointId>,
+    size: u64,
+    quota: &DocumentQuota,
+) -> Result<(), StoreError> {
+    let usage = |sql: &str, key: &str| -> rusqlite::Result<(u64, u64)> {
+        tx.query_row(sql, [key], |row| {
+            let (count, bytes): (i64, i64) = (row.get(0)?, row.get(1)?);
+            Ok((count.unsigned_abs(), bytes.unsigned_abs()))
+        })
+    };
+    if let Some(point) = uploader {
+        // A point belongs to one briefing, so its documents are all in this one.
+        let used = usage(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM documents WHERE uploaded_by = ?1",
+            &point.0,
+        )?;
+        over_quota(
+            ProblemCode::QuotaPoint,
+            used,
+            size,
+            quota.point_documents,
+            quota.point_bytes,
+        )?;
+    }
+    let used = usage(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM documents WHERE briefing_id = ?1",
+        &briefing.0,
+    )?;
+    over_quota(
+        ProblemCode::QuotaBriefing,
+        used,
+        size,
+        quota.briefing_documents,
+        quota.briefing_bytes,
+    )
+}
+
+/// The refusal `code` if `(documents, bytes)` used and one more of `size` bytes exceed either
+/// maximum.
+fn over_quota(
+    code: ProblemCode,
+    (documents, bytes): (u64, u64),
+    size: u64,
+    max_documents: u64,
+    max_bytes: u64,
+) -> Result<(), StoreError> {
+    if documents < max_documents && bytes.saturating_add(size) <= max_bytes {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(
+        Problem::new(code)
+            .with("max_documents", max_documents)
+            .with("max_mb", max_bytes / MIB)
+            .with("used_documents", documents)
+            .with("used_mb", bytes.div_ceil(MIB))
+            .with("size_mb", size.div_ceil(MIB)),
+    ))
 }
 
 fn hex_sha256(content: &[u8]) -> String {
@@ -777,5 +928,175 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM documents", [], |row| row.get(0))
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    fn quota_problem(result: Result<Document, StoreError>) -> Problem {
+        match result {
+            Err(StoreError::Conflict(p)) => p,
+            other => panic!("expected a quota refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_point_uploads_up_to_its_quota_in_documents_and_bytes() {
+        let (_dir, store) = temp_store();
+        let (id, points) = briefing(&store, "Giao ban CNTT");
+        let cualo = &points[1].id;
+        let nghiloc = &points[2].id;
+        let mib = vec![b'%'; MIB as usize];
+        let mut big = PDF.to_vec();
+        big.extend_from_slice(&mib);
+        let quota = DocumentQuota {
+            point_documents: 2,
+            point_bytes: 3 * MIB,
+            ..DocumentQuota::UNLIMITED
+        };
+        let by = |point, content| NewDocument {
+            uploaded_by: Some(point),
+            ..new("Báo cáo.pdf", content)
+        };
+
+        store
+            .add_document_within(&id, &by(cualo, PDF), &quota)
+            .unwrap();
+        store
+            .add_document_within(&id, &by(cualo, PDF), &quota)
+            .unwrap();
+        let third = quota_problem(store.add_document_within(&id, &by(cualo, PDF), &quota));
+        let precheck = store.check_document_quota(&id, Some(cualo), 1, &quota);
+        store
+            .add_document_within(&id, &by(nghiloc, &big), &quota)
+            .unwrap();
+        let listed = store.documents(&id).unwrap();
+        let second_big = {
+            let quota = DocumentQuota {
+                point_documents: 10,
+                ..quota
+            };
+            store
+                .add_document_within(&id, &by(nghiloc, &big), &quota)
+                .unwrap();
+            quota_problem(store.add_document_within(&id, &by(nghiloc, &big), &quota))
+        };
+        let by_organiser = store.add_document_within(&id, &new("Kế hoạch.pdf", &big), &quota);
+
+        assert_eq!(third.code(), ProblemCode::QuotaPoint);
+        assert_eq!(
+            third.to_string(),
+            "a point may upload at most 2 documents and 3 MiB to a briefing; it has uploaded 2 \
+             documents, 1 MiB: delete some to upload this one (1 MiB)"
+        );
+        assert!(matches!(precheck, Err(StoreError::Conflict(_))));
+        assert_eq!(listed.len(), 3);
+        assert_eq!(second_big.code(), ProblemCode::QuotaPoint);
+        assert!(
+            second_big
+                .to_string()
+                .contains("it has uploaded 2 documents, 3 MiB"),
+            "{second_big}"
+        );
+        // The organiser is no point: only the briefing's quota, unlimited here, applies.
+        assert!(by_organiser.is_ok());
+        // Deleting gives the point its place back.
+        let first = store.documents(&id).unwrap()[0].id;
+        store.delete_document(&id, first).unwrap();
+        store
+            .add_document_within(&id, &by(cualo, PDF), &quota)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_briefing_holds_up_to_its_quota_whoever_uploads() {
+        let (_dir, store) = temp_store();
+        let (id, points) = briefing(&store, "Giao ban CNTT");
+        let (other, other_points) = briefing(&store, "Giao ban Nội vụ");
+        let quota = DocumentQuota {
+            briefing_documents: 2,
+            ..DocumentQuota::DEFAULT
+        };
+        let by = |point| NewDocument {
+            uploaded_by: Some(point),
+            ..new("Báo cáo.pdf", PDF)
+        };
+
+        store
+            .add_document_within(&id, &by(&points[1].id), &quota)
+            .unwrap();
+        store
+            .add_document_within(&id, &new("Kế hoạch.pdf", PDF), &quota)
+            .unwrap();
+        let full = quota_problem(store.add_document_within(&id, &by(&points[2].id), &quota));
+        let elsewhere = store.add_document_within(&other, &by(&other_points[1].id), &quota);
+        let bytes = DocumentQuota {
+            briefing_bytes: 2 * PDF.len() as u64 + 10,
+            ..DocumentQuota::DEFAULT
+        };
+        let over_bytes = quota_problem(store.add_document_within(&id, &by(&points[2].id), &bytes));
+
+        assert_eq!(full.code(), ProblemCode::QuotaBriefing);
+        assert_eq!(
+            full.to_string(),
+            "a briefing holds at most 2 documents and 2048 MiB; this one has 2 documents, 1 \
+             MiB: delete some to upload this one (1 MiB)"
+        );
+        assert!(elsewhere.is_ok());
+        assert_eq!(over_bytes.code(), ProblemCode::QuotaBriefing);
+        assert_eq!(store.documents(&id).unwrap().len(), 2);
+    }
+
+    fn pages(store: &Store) -> (i64, i64) {
+        let conn = store.conn();
+        let count = conn
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        let free = conn
+            .query_row("PRAGMA freelist_count", [], |row| row.get(0))
+            .unwrap();
+        (count, free)
+    }
+
+    #[test]
+    fn deleting_a_document_gives_its_space_back() {
+        let (dir, store) = temp_store();
+        let (id, _) = briefing(&store, "Giao ban CNTT");
+        let mut content = PDF.to_vec();
+        content.resize(5 * MIB as usize, b' ');
+        let db_bytes = |store: &Store| {
+            store
+                .conn()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .unwrap();
+            std::fs::metadata(dir.path().join(crate::DB_FILE))
+                .unwrap()
+                .len()
+        };
+        let (empty, _) = pages(&store);
+        let empty_bytes = db_bytes(&store);
+
+        let stored = store
+            .add_document(&id, &new("Phụ lục.pdf", &content))
+            .unwrap();
+        let (full, _) = pages(&store);
+        let full_bytes = db_bytes(&store);
+        let (_, read) = store.document_content(&id, stored.id).unwrap().unwrap();
+        store.delete_document(&id, stored.id).unwrap();
+        let (after, free_after) = pages(&store);
+        let after_bytes = db_bytes(&store);
+
+        assert_eq!(read, content);
+        assert!(full > empty + 1000, "{empty} pages, then {full}");
+        assert!(
+            after < empty + 10,
+            "{empty} pages empty, {after} after the delete"
+        );
+        assert_eq!(free_after, 0);
+        assert!(
+            full_bytes > empty_bytes + 5_000_000,
+            "{empty_bytes} then {full_bytes}"
+        );
+        assert!(
+            after_bytes < empty_bytes + 100_000,
+            "{empty_bytes} bytes empty, {after_bytes} after the delete"
+        );
     }
 }

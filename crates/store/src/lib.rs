@@ -86,8 +86,8 @@ pub use direction::{
     MAX_REASON_CHARS, RollCallRecord,
 };
 pub use documents::{
-    Document, DocumentRejection, MAX_DOCUMENT_BYTES, MAX_FILE_NAME_CHARS, NewDocument,
-    check_document,
+    Document, DocumentQuota, DocumentRejection, MAX_DOCUMENT_BYTES, MAX_FILE_NAME_CHARS,
+    NewDocument, check_document,
 };
 pub use error::{AuthError, StoreError};
 pub use follow_up::{

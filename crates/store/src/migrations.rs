@@ -401,6 +401,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recording_files_by_recording ON recording_files (recording_id, started_at_ms);
     ",
+    // 16: upload quotas count a point's documents in a briefing: look them up by uploader.
+    // (Deleted documents give their pages back to the file system: see
+    // `ensure_incremental_vacuum`, which runs after the migrations because VACUUM cannot run
+    // inside their transactions.)
+    "
+    CREATE INDEX documents_by_uploader ON documents (uploaded_by) WHERE uploaded_by IS NOT NULL;
+    ",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
@@ -410,6 +417,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 /// a given step and the others see it done.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let supported = schema_version(MIGRATIONS.len());
+    // Before the first table of a new database, where it takes effect without a rewrite.
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
     for (step, sql) in MIGRATIONS.iter().enumerate() {
         let target = schema_version(step + 1);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -428,6 +437,41 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > supported {
         return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    ensure_incremental_vacuum(conn)
+}
+
+/// Gives the free pages of the database back to the file system (`auto_vacuum =
+/// INCREMENTAL`). The pragma frees a page per step, so it is stepped to the end.
+pub(crate) fn incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+/// `PRAGMA auto_vacuum` of a database whose free pages can be given back with
+/// `PRAGMA incremental_vacuum`.
+const INCREMENTAL: i64 = 2;
+
+/// Sets `auto_vacuum = INCREMENTAL`, so that the pages of deleted rows (documents, above all)
+/// can be given back to the file system instead of staying in the file.
+///
+/// A database created before has `auto_vacuum = NONE`, which only a full `VACUUM` can change:
+/// it rewrites the file once, in a transaction of its own (a crash during it leaves the old
+/// file), and needs as much free space as the database takes for a while. A new database
+/// takes the setting before its first table is created, without a rewrite. Several processes
+/// opening the same database at once wait for each other's `VACUUM` (the busy timeout), and
+/// only the first one rewrites it.
+pub(crate) fn ensure_incremental_vacuum(conn: &Connection) -> Result<(), StoreError> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
+    if mode == INCREMENTAL {
+        return Ok(());
+    }
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
+    if mode != INCREMENTAL {
+        conn.execute_batch("VACUUM")?;
     }
     Ok(())
 }
@@ -521,6 +565,66 @@ mod tests {
             )
             .unwrap();
         assert_eq!(details, 0);
+    }
+
+    fn auto_vacuum(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_database_gives_freed_pages_back_without_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("a.sqlite3")).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(auto_vacuum(&conn), INCREMENTAL);
+    }
+
+    #[test]
+    fn an_older_database_is_rewritten_once_for_incremental_vacuum_and_keeps_its_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite3");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for sql in &MIGRATIONS[..15] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 15;
+             INSERT INTO briefings (id, title, scheduled_start, created_at)
+             VALUES ('b', 'Giao ban', '2026-12-01T08:00:00+07:00', '2026-11-30T01:00:00Z');
+             INSERT INTO documents (briefing_id, file_name, content_type, size, sha256, content,
+                                    created_at)
+             VALUES ('b', 'a.pdf', 'application/pdf', 300000, 'x', zeroblob(300000),
+                     '2026-11-30T01:00:00Z');",
+        )
+        .unwrap();
+        assert_eq!(auto_vacuum(&conn), 0);
+
+        migrate(&mut conn).unwrap();
+
+        assert_eq!(auto_vacuum(&conn), INCREMENTAL);
+        let kept: i64 = conn
+            .query_row("SELECT length(content) FROM documents", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, 300_000);
+        let pages = |conn: &Connection| -> i64 {
+            conn.query_row("PRAGMA page_count", [], |row| row.get(0))
+                .unwrap()
+        };
+        let before = pages(&conn);
+        conn.execute_batch("DELETE FROM documents").unwrap();
+        incremental_vacuum(&conn).unwrap();
+        assert!(
+            pages(&conn) + 60 < before,
+            "{} pages after, {before} before",
+            pages(&conn)
+        );
     }
 
     #[test]
