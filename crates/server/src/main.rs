@@ -10,6 +10,7 @@
 //   clock, links, record, wording  domain helpers shared by http, live, mail and cli
 mod cli;
 mod clock;
+mod disk;
 mod http;
 mod links;
 mod live;
@@ -21,6 +22,7 @@ mod state;
 #[cfg(test)]
 mod test_app;
 mod tls;
+mod uploads;
 mod wording;
 
 use std::process::ExitCode;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub login_throttle: Arc<Mutex<LoginThrottle>>,
     /// Recording; `None` with `--no-recording`.
     pub recordings: Option<Arc<crate::recording::Recordings>>,
+    /// Document uploads: quotas, uploads at once, the disk floor.
+    pub uploads: Arc<crate::uploads::Uploads>,
 }
 
 impl AppState {

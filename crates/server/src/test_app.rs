@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header};
 use giaoban_media::MediaAddress;
 use giaoban_model::BriefingId;
-use giaoban_store::{NewBriefing, NewTask, Store};
+use giaoban_store::{DocumentQuota, NewBriefing, NewTask, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -24,6 +24,7 @@ use crate::live::registry::Registry;
 use crate::mail::{MailConfig, Mailer};
 use crate::media_io::media_loop;
 use crate::state::AppState;
+use crate::uploads::{DEFAULT_MAX_UPLOADS, DEFAULT_MAX_UPLOADS_PER_POINT, UploadConfig, Uploads};
 
 /// Units of the test province, as a spreadsheet saves them (a byte order mark, CRLF): the
 /// Department hosts, two districts and a ward are points. Cửa Lò has two official addresses,
@@ -144,6 +145,14 @@ impl TestServer {
             metrics_token: None,
             login_throttle: Default::default(),
             recordings: None,
+            // No disk floor: the test machine's free space is not the test's business.
+            uploads: Uploads::new(UploadConfig {
+                quota: DocumentQuota::DEFAULT,
+                max_uploads: DEFAULT_MAX_UPLOADS,
+                max_uploads_per_point: DEFAULT_MAX_UPLOADS_PER_POINT,
+                min_free_mb: 0,
+                data_dir: dir.path().to_path_buf(),
+            }),
         };
         TestServer {
             admin: admin_session(&store),

@@ -22,6 +22,13 @@
 //! trust_proxy = false
 //! metrics_token = "a long random string"
 //! max_connections = 2000
+//! point_max_documents = 50
+//! point_max_document_mb = 200     # MiB
+//! briefing_max_documents = 500
+//! briefing_max_document_mb = 2048 # MiB
+//! max_uploads = 4
+//! max_uploads_per_point = 1
+//! documents_min_free_mb = 1024
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
 //! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
 //! reminder_minutes = 30
@@ -76,6 +83,13 @@ struct ConfigFile {
     trust_proxy: Option<bool>,
     metrics_token: Option<String>,
     max_connections: Option<u32>,
+    point_max_documents: Option<u64>,
+    point_max_document_mb: Option<u64>,
+    briefing_max_documents: Option<u64>,
+    briefing_max_document_mb: Option<u64>,
+    max_uploads: Option<u32>,
+    max_uploads_per_point: Option<u32>,
+    documents_min_free_mb: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     reminder_minutes: Option<u32>,
@@ -146,6 +160,31 @@ impl ConfigFile {
             ("GIAOBAN_TRUST_PROXY", text(self.trust_proxy)),
             ("GIAOBAN_METRICS_TOKEN", self.metrics_token),
             ("GIAOBAN_MAX_CONNECTIONS", text(self.max_connections)),
+            (
+                "GIAOBAN_POINT_MAX_DOCUMENTS",
+                text(self.point_max_documents),
+            ),
+            (
+                "GIAOBAN_POINT_MAX_DOCUMENT_MB",
+                text(self.point_max_document_mb),
+            ),
+            (
+                "GIAOBAN_BRIEFING_MAX_DOCUMENTS",
+                text(self.briefing_max_documents),
+            ),
+            (
+                "GIAOBAN_BRIEFING_MAX_DOCUMENT_MB",
+                text(self.briefing_max_document_mb),
+            ),
+            ("GIAOBAN_MAX_UPLOADS", text(self.max_uploads)),
+            (
+                "GIAOBAN_MAX_UPLOADS_PER_POINT",
+                text(self.max_uploads_per_point),
+            ),
+            (
+                "GIAOBAN_DOCUMENTS_MIN_FREE_MB",
+                text(self.documents_min_free_mb),
+            ),
             ("GIAOBAN_SMTP_URL", self.smtp_url),
             ("GIAOBAN_MAIL_FROM", self.mail_from),
             ("GIAOBAN_REMINDER_MINUTES", text(self.reminder_minutes)),
@@ -331,6 +370,17 @@ mod tests {
         assert!(env.contains(&("GIAOBAN_TLS_KEY", "/etc/giaoban/privkey.pem".to_owned())));
         assert!(env.contains(&("GIAOBAN_TRUST_PROXY", "false".to_owned())));
         assert!(env.contains(&("GIAOBAN_MAX_CONNECTIONS", "2000".to_owned())));
+        for (var, value) in [
+            ("GIAOBAN_POINT_MAX_DOCUMENTS", "50"),
+            ("GIAOBAN_POINT_MAX_DOCUMENT_MB", "200"),
+            ("GIAOBAN_BRIEFING_MAX_DOCUMENTS", "500"),
+            ("GIAOBAN_BRIEFING_MAX_DOCUMENT_MB", "2048"),
+            ("GIAOBAN_MAX_UPLOADS", "4"),
+            ("GIAOBAN_MAX_UPLOADS_PER_POINT", "1"),
+            ("GIAOBAN_DOCUMENTS_MIN_FREE_MB", "1024"),
+        ] {
+            assert!(env.contains(&(var, value.to_owned())), "{var}");
+        }
     }
 
     #[test]

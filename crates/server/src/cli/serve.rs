@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::Args;
 use clap::builder::TypedValueParser;
-use giaoban_store::Store;
+use giaoban_store::{DocumentQuota, Store};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
@@ -25,9 +25,13 @@ use crate::media_io::{addresses as media_addresses, media_loop};
 use crate::recording::{RecordingConfig, Recordings};
 use crate::state::AppState;
 use crate::tls::{self, CurrentCertificate, TlsFiles, TlsListener};
+use crate::uploads::{UploadConfig, Uploads};
 
 /// Setting that records that the first-start admin URL was printed.
 const ADMIN_URL_PRINTED: &str = "admin_url_printed";
+
+/// Bytes in a MiB, the unit of the document quotas' options.
+const MIB: u64 = 1024 * 1024;
 
 /// How often the certificate files are checked for a change.
 const TLS_RELOAD_POLL: Duration = Duration::from_secs(5);
@@ -194,6 +198,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics_token,
         login_throttle: Default::default(),
         recordings,
+        uploads: Uploads::new(UploadConfig {
+            quota: DocumentQuota {
+                point_documents: args.point_max_documents,
+                point_bytes: args.point_max_document_mb.saturating_mul(MIB),
+                briefing_documents: args.briefing_max_documents,
+                briefing_bytes: args.briefing_max_document_mb.saturating_mul(MIB),
+            },
+            max_uploads: args.max_uploads,
+            max_uploads_per_point: args.max_uploads_per_point,
+            min_free_mb: args.documents_min_free_mb,
+            data_dir: args.data.clone(),
+        }),
     };
 
     if store.setting(ADMIN_URL_PRINTED)?.is_none() {
@@ -409,6 +425,44 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Documents a point may upload to one briefing; deleting one gives its place back.
+    #[arg(long, env = "GIAOBAN_POINT_MAX_DOCUMENTS", value_name = "N",
+          default_value_t = DocumentQuota::DEFAULT.point_documents)]
+    pub point_max_documents: u64,
+    /// MiB of documents a point may upload to one briefing.
+    #[arg(long, env = "GIAOBAN_POINT_MAX_DOCUMENT_MB", value_name = "MIB",
+          default_value_t = DocumentQuota::DEFAULT.point_bytes / MIB)]
+    pub point_max_document_mb: u64,
+    /// Documents a briefing holds, whoever uploaded them.
+    #[arg(long, env = "GIAOBAN_BRIEFING_MAX_DOCUMENTS", value_name = "N",
+          default_value_t = DocumentQuota::DEFAULT.briefing_documents)]
+    pub briefing_max_documents: u64,
+    /// MiB of documents a briefing holds.
+    #[arg(long, env = "GIAOBAN_BRIEFING_MAX_DOCUMENT_MB", value_name = "MIB",
+          default_value_t = DocumentQuota::DEFAULT.briefing_bytes / MIB)]
+    pub briefing_max_document_mb: u64,
+    /// Documents the server receives at once; more are refused at once with uploads_busy.
+    #[arg(
+        long,
+        default_value_t = crate::uploads::DEFAULT_MAX_UPLOADS,
+        env = "GIAOBAN_MAX_UPLOADS",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_uploads: usize,
+    /// Documents one point sends at once; more are refused at once with upload_in_progress.
+    #[arg(
+        long,
+        default_value_t = crate::uploads::DEFAULT_MAX_UPLOADS_PER_POINT,
+        env = "GIAOBAN_MAX_UPLOADS_PER_POINT",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_uploads_per_point: usize,
+    /// Free disk space of the data directory, in MB, below which documents are refused.
+    #[arg(long, env = "GIAOBAN_DOCUMENTS_MIN_FREE_MB", value_name = "MB",
+          default_value_t = crate::uploads::DEFAULT_MIN_FREE_MB)]
+    pub documents_min_free_mb: u64,
     /// Most signalling WebSockets open at once; more are refused with too_many_connections.
     #[arg(
         long,

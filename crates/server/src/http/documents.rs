@@ -2,24 +2,28 @@
 //! Documents.
 //!
 //! An upload is the file's bytes as the body, up to [`MAX_DOCUMENT_BYTES`]; these routes are
-//! outside the 256 KiB limit of the JSON API and carry their own.
+//! outside the 256 KiB limit of the JSON API and carry their own. Before any of the body is
+//! read, an upload takes a place among those being received ([`crate::uploads`]), and is
+//! refused when the disk is short of space or the uploader's or the briefing's quota is used
+//! up; the body is then read into one buffer, which the store writes into the database.
 
 use giaoban_model::{Field, Problem, ProblemCode};
 use std::fmt::Write as _;
 
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use std::pin::Pin;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use giaoban_store::{Document, DocumentRejection, MAX_DOCUMENT_BYTES, NewDocument, check_document};
 use serde::Deserialize;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use super::auth::Access;
-use super::error::{ApiError, too_large_as_json};
+use super::error::ApiError;
 use super::extract::{item_id, no_item, query};
 use crate::state::AppState;
 
@@ -31,13 +35,8 @@ pub fn routes() -> Router<AppState> {
             "/api/briefings/{id}/documents/{doc}",
             get(download).delete(delete),
         )
-        // Both limits: axum's for the body extractor (2 MiB by default), tower-http's to refuse
-        // a declared Content-Length over the limit before reading any of the body.
-        .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_DOCUMENT_BYTES))
-        .layer(axum::middleware::map_response(|response| async {
-            too_large_as_json(response, too_large)
-        }))
+        // The upload reads its body itself, with its own limit ([`read_body`]).
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// The query of an upload: `?name=FILE[&agenda_item_id=N][&task_id=N]`.
@@ -63,7 +62,8 @@ async fn upload(
     access: Access,
     State(state): State<AppState>,
     upload_query: Result<Query<UploadQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
     let query = query(upload_query)?;
     let name = query
@@ -72,22 +72,27 @@ async fn upload(
     if let Some(task) = query.task_id {
         may_attach_to(&access, &state, task)?;
     }
-    let content = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            tracing::debug!("request body not read: {e}");
-            ApiError::new(e.status(), ProblemCode::UnreadableBody)
-        }
-    })?;
-    // The store checks the file again but refuses it as 422, where this answers 413 and 415.
-    check_document(&name, &content).map_err(rejected)?;
-
+    let declared = declared_length(&headers)?;
     let briefing = access.id().clone();
     let uploader = access.point().map(|p| p.id.clone());
+
+    // Everything that can refuse the upload without its body, before reading it.
+    let _permit = state.uploads.start(uploader.as_ref())?;
+    state.uploads.check_disk()?;
+    let quota = state.uploads.config().quota;
+    state.store.check_document_quota(
+        &briefing,
+        uploader.as_ref(),
+        declared.unwrap_or(1),
+        &quota,
+    )?;
+
+    let content = read_body(body, declared).await?;
+    // The store checks the file again but refuses it as 422, where this answers 413 and 415.
+    check_document(&name, &content).map_err(rejected)?;
     let document = state
         .blocking(move |store| {
-            store.add_document(
+            store.add_document_within(
                 &briefing,
                 &NewDocument {
                     file_name: &name,
@@ -96,6 +101,7 @@ async fn upload(
                     task_id: query.task_id,
                     uploaded_by: uploader.as_ref(),
                 },
+                &quota,
             )
         })
         .await?;
@@ -106,6 +112,45 @@ async fn upload(
         "document uploaded"
     );
     Ok((StatusCode::CREATED, Json(document)))
+}
+
+/// The `Content-Length` of the request, if it has one; 413 when it is over
+/// [`MAX_DOCUMENT_BYTES`], so that such a body is refused before any of it is read.
+fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    let length: u64 = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, ProblemCode::BadRequest))?;
+    if length > MAX_DOCUMENT_BYTES as u64 {
+        return Err(too_large());
+    }
+    Ok(Some(length))
+}
+
+/// The body, read into one buffer of at most [`MAX_DOCUMENT_BYTES`]: sized up front from the
+/// declared length, so that it is not copied as it grows, and refused with 413 as soon as it
+/// passes the limit.
+async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Vec<u8>, ApiError> {
+    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(MAX_DOCUMENT_BYTES));
+    let mut content = Vec::with_capacity(capacity.min(MAX_DOCUMENT_BYTES));
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| {
+            tracing::debug!("request body not read: {e}");
+            ApiError::new(StatusCode::BAD_REQUEST, ProblemCode::UnreadableBody)
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if content.len() + data.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_large());
+        }
+        content.extend_from_slice(&data);
+    }
+    Ok(content)
 }
 
 /// The content of a document, as an attachment under its own name.
@@ -264,7 +309,10 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::state::AppState;
     use crate::test_app::{Answer, TestApp};
+    use crate::uploads::{UploadConfig, Uploads};
+    use axum::body::Bytes;
 
     /// The start of a PDF 1.7 file: header, then a binary comment (ISO 32000-1 §7.5.2).
     const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
@@ -724,5 +772,246 @@ mod tests {
         assert_eq!(app.store.documents_of_task(task).unwrap().len(), 3);
         assert_eq!(app.store.documents_of_task(carried).unwrap().len(), 1);
         assert!(app.store.documents_of_task(elsewhere).unwrap().is_empty());
+    }
+
+    /// The application's router with its upload limits changed by `change`.
+    fn with_uploads(app: &TestApp, change: impl FnOnce(&mut UploadConfig)) -> (Router, AppState) {
+        let mut state = app.state.clone();
+        let mut config = state.uploads.config().clone();
+        change(&mut config);
+        state.uploads = Uploads::new(config);
+        (crate::http::router(state.clone()), state)
+    }
+
+    /// An upload of `name` by `token` whose body is what is sent on the returned channel,
+    /// declared `length` bytes long if given.
+    fn slow_upload(
+        app: &TestApp,
+        token: &str,
+        name: &str,
+        length: Option<usize>,
+    ) -> (
+        Request<Body>,
+        tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        });
+        let mut request = Request::post(app.path(&format!("/documents?name={name}")))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(length) = length {
+            request = request.header(header::CONTENT_LENGTH, length);
+        }
+        (request.body(Body::from_stream(stream)).unwrap(), tx)
+    }
+
+    /// Sends `request` through `router`, giving up after five seconds: a refusal must not wait
+    /// for a body that never comes.
+    async fn answer(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            tower::ServiceExt::oneshot(router.clone(), request),
+        )
+        .await
+        .expect("an answer without waiting for the body")
+        .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn pdf_upload(app: &TestApp, token: &str, content: &[u8]) -> Request<Body> {
+        Request::post(app.path("/documents?name=a.pdf"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(content.to_vec()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_point_over_its_quota_is_refused_before_its_body_is_read() {
+        let app = TestApp::new().await;
+        let (router, _) = with_uploads(&app, |c| {
+            c.quota.point_documents = 2;
+            c.quota.point_bytes = 3 * 1024 * 1024;
+        });
+        for _ in 0..2 {
+            let (status, body) = answer(&router, pdf_upload(&app, &app.cualo, PDF)).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+
+        // A body that never comes: the refusal cannot have waited for it.
+        let (request, _body) = slow_upload(&app, &app.cualo, "a.pdf", Some(PDF.len()));
+        let (third, refused) = answer(&router, request).await;
+        let (other_point, _) = answer(&router, pdf_upload(&app, &app.nghiloc, PDF)).await;
+        let mut big = PDF.to_vec();
+        big.resize(3 * 1024 * 1024, b' ');
+        let (too_big, over_bytes) = answer(&router, pdf_upload(&app, &app.nghiloc, &big)).await;
+
+        assert_eq!(third, StatusCode::CONFLICT);
+        assert_eq!(
+            refused["error"],
+            json!({
+                "code": "quota_point",
+                "params": {"max_documents": 2, "max_mb": 3, "used_documents": 2,
+                           "used_mb": 1, "size_mb": 1},
+                "message": "a point may upload at most 2 documents and 3 MiB to a briefing; it \
+                            has uploaded 2 documents, 1 MiB: delete some to upload this one \
+                            (1 MiB)",
+            })
+        );
+        assert_eq!(other_point, StatusCode::CREATED);
+        assert_eq!(too_big, StatusCode::CONFLICT);
+        assert_eq!(over_bytes["error"]["code"], "quota_point");
+        assert_eq!(over_bytes["error"]["params"]["used_documents"], 1);
+        assert_eq!(app.store.documents(&app.briefing_id()).unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_briefing_refuses_every_uploader_until_a_document_is_deleted() {
+        let app = TestApp::new().await;
+        let (router, _) = with_uploads(&app, |c| {
+            c.quota.briefing_documents = 3;
+            c.quota.briefing_bytes = 1024 * 1024;
+        });
+        let mut ids = Vec::new();
+        for token in [&app.cualo, &app.host, &app.admin] {
+            let (status, body) = answer(&router, pdf_upload(&app, token, PDF)).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            ids.push(body["id"].as_i64().unwrap());
+        }
+
+        let (by_point, full) = answer(&router, pdf_upload(&app, &app.nghiloc, PDF)).await;
+        let (by_organiser, _) = answer(&router, pdf_upload(&app, &app.admin, PDF)).await;
+        let (elsewhere, _) = answer(
+            &router,
+            Request::post(format!(
+                "/api/briefings/{}/documents?name=a.pdf",
+                app.other_id
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.other_cualo))
+            .body(Body::from(PDF.to_vec()))
+            .unwrap(),
+        )
+        .await;
+        let deleted = app
+            .send(
+                "DELETE",
+                &app.path(&format!("/documents/{}", ids[0])),
+                Some(&app.host),
+                None,
+            )
+            .await;
+        let (after_delete, _) = answer(&router, pdf_upload(&app, &app.nghiloc, PDF)).await;
+        // 1 MiB in bytes: a declared length over what is left is refused as well.
+        let (request, _body) = slow_upload(&app, &app.cualo, "a.pdf", Some(1024 * 1024 - 100));
+        let (over_bytes, bytes_problem) = answer(&router, request).await;
+
+        assert_eq!(by_point, StatusCode::CONFLICT);
+        assert_eq!(full["error"]["code"], "quota_briefing");
+        assert_eq!(full["error"]["params"]["max_documents"], 3);
+        assert_eq!(full["error"]["params"]["used_documents"], 3);
+        assert!(
+            full["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("a briefing holds at most 3 documents and 1 MiB"),
+            "{full}"
+        );
+        assert_eq!(by_organiser, StatusCode::CONFLICT);
+        assert_eq!(elsewhere, StatusCode::CREATED);
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+        assert_eq!(after_delete, StatusCode::CREATED);
+        assert_eq!(over_bytes, StatusCode::CONFLICT);
+        assert_eq!(bytes_problem["error"]["code"], "quota_briefing");
+        assert_eq!(app.store.documents(&app.briefing_id()).unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn uploads_past_the_limits_at_once_are_refused_at_once() {
+        let app = TestApp::new().await;
+        let (router, state) = with_uploads(&app, |c| {
+            c.max_uploads = 2;
+            c.max_uploads_per_point = 1;
+        });
+        let started = |n: usize| {
+            let uploads = state.uploads.clone();
+            async move {
+                while uploads.in_flight() < n {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+        };
+        let (request, cualo_body) = slow_upload(&app, &app.cualo, "Báo%20cáo.pdf", None);
+        let first = tokio::spawn({
+            let router = router.clone();
+            async move { answer(&router, request).await }
+        });
+        cualo_body
+            .send(Ok(Bytes::from_static(&PDF[..10])))
+            .await
+            .unwrap();
+        started(1).await;
+
+        let (same_point, busy_point) = answer(&router, pdf_upload(&app, &app.cualo, PDF)).await;
+        let (request, nghiloc_body) = slow_upload(&app, &app.nghiloc, "a.pdf", None);
+        let second = tokio::spawn({
+            let router = router.clone();
+            async move { answer(&router, request).await }
+        });
+        started(2).await;
+        let (third_point, busy_server) = answer(&router, pdf_upload(&app, &app.host, PDF)).await;
+        cualo_body
+            .send(Ok(Bytes::from_static(&PDF[10..])))
+            .await
+            .unwrap();
+        drop(cualo_body);
+        let (first, stored) = first.await.unwrap();
+        let (after, _) = answer(&router, pdf_upload(&app, &app.host, PDF)).await;
+        // A body that breaks off gives its place back too.
+        nghiloc_body
+            .send(Err(std::io::Error::other("connection reset")))
+            .await
+            .unwrap();
+        let (second, _) = second.await.unwrap();
+
+        assert_eq!(same_point, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(busy_point["error"]["code"], "upload_in_progress");
+        assert_eq!(busy_point["error"]["params"], json!({"max": 1}));
+        assert_eq!(third_point, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy_server["error"]["code"], "uploads_busy");
+        assert_eq!(busy_server["error"]["params"], json!({"max": 2}));
+        assert_eq!(first, StatusCode::CREATED, "{stored}");
+        assert_eq!(stored["file_name"], "Báo cáo.pdf");
+        assert_eq!(stored["size"], PDF.len());
+        assert_eq!(after, StatusCode::CREATED);
+        assert_eq!(second, StatusCode::BAD_REQUEST);
+        assert_eq!(state.uploads.in_flight(), 0);
+        assert_eq!(app.store.documents(&app.briefing_id()).unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_disk_under_the_floor_refuses_uploads_with_507() {
+        let app = TestApp::new().await;
+        let (router, state) = with_uploads(&app, |c| c.min_free_mb = u64::MAX);
+
+        let (request, _body) = slow_upload(&app, &app.cualo, "a.pdf", Some(PDF.len()));
+        let (status, refused) = answer(&router, request).await;
+
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(refused["error"]["code"], "documents_disk_low");
+        let params = &refused["error"]["params"];
+        assert_eq!(params["min_mb"], i64::MAX);
+        assert!(params["free_mb"].as_i64().unwrap() > 0, "{refused}");
+        assert_eq!(state.uploads.in_flight(), 0);
+        assert!(app.store.documents(&app.briefing_id()).unwrap().is_empty());
+        // The default floor of the tests (none) lets the same upload in.
+        let (status, _) = answer(&app.router, pdf_upload(&app, &app.cualo, PDF)).await;
+        assert_eq!(status, StatusCode::CREATED);
     }
 }

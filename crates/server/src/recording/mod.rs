@@ -13,7 +13,6 @@
 //! briefing and the start; the store keeps their names, never a path from a request.
 
 mod archive;
-mod disk;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -31,8 +30,8 @@ use crate::live::direction::Direction;
 use crate::live::registry::Registry;
 use crate::media_io::media_loop::MediaHandle;
 
+pub use crate::disk::free_mb;
 pub use archive::parse_ms;
-pub use disk::free_mb;
 
 /// Default of `--recording-min-free-mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 2048;

@@ -1,4 +1,4 @@
-//! Free disk space.
+//! Free disk space, which recording and document uploads keep above a floor.
 
 use std::ffi::CString;
 use std::io;
