@@ -34,6 +34,7 @@ pub struct IndicatorDefinition {
 
 /// One indicator of the set as the host typed it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewIndicatorDefinition {
     /// 1 to [`MAX_INDICATOR_NAME_CHARS`] characters after trimming.
     pub name: String,

@@ -43,6 +43,7 @@ pub const MAX_INDICATOR_MAGNITUDE: f64 = 1e15;
 
 /// One indicator of a report, as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewIndicator {
     /// 1 to [`MAX_INDICATOR_NAME_CHARS`] characters after trimming.
     pub name: String,

@@ -155,7 +155,7 @@ pub(crate) fn csv_file(file_name: &str, csv: String) -> Response {
 mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use crate::test_app::{Answer, TestApp, TestServer};
     use crate::wording::without_type_names;
@@ -299,6 +299,290 @@ mod tests {
             assert!(!answer.message().contains("UTF-8"), "{}", answer.message());
             assert!(!answer.message().contains("header"), "{}", answer.message());
         }
+    }
+
+    /// Every route that reads a JSON body, with a body it would otherwise take (or refuse for
+    /// another reason) plus a field it does not know: each is 422 `bad_body` naming the field.
+    #[tokio::test]
+    async fn every_json_body_refuses_a_field_it_does_not_know() {
+        let app = TestApp::new().await;
+        let briefing = app.briefing_id();
+        let task = app.task(&briefing, "Báo cáo tiến độ", &["UBND-CUALO"]);
+        let concern = app
+            .store
+            .raise_concern(
+                &app.store.points(&briefing).unwrap()[2],
+                giaoban_store::ConcernKind::Concern,
+                "Đường truyền chậm",
+                None,
+            )
+            .unwrap()
+            .id;
+        let admin = app.admin.as_str();
+        let host = app.host.as_str();
+        let cualo = app.cualo.as_str();
+        let report = format!("/reports/{}", app.cualo_id);
+        let admin_routes = [
+            (
+                "POST",
+                "/api/admin/briefings".to_owned(),
+                json!({"title": "G", "host": "S"}),
+            ),
+            (
+                "POST",
+                format!("/api/admin/briefings/{}/revoke", app.id),
+                json!({"point": "Phòng họp dự phòng"}),
+            ),
+            (
+                "POST",
+                "/api/admin/accounts".to_owned(),
+                json!({"name": "an", "password": "mật khẩu đủ dài 123"}),
+            ),
+            (
+                "POST",
+                "/api/admin/accounts/an/disabled".to_owned(),
+                json!({"disabled": true}),
+            ),
+            (
+                "PUT",
+                "/api/admin/accounts/an/password".to_owned(),
+                json!({"password": "mật khẩu đủ dài 456"}),
+            ),
+        ];
+        let host_routes = [
+            (
+                "PUT",
+                "/agenda".to_owned(),
+                json!({"items": [{"title": "Khai mạc"}]}),
+            ),
+            (
+                "PUT",
+                "/indicators".to_owned(),
+                json!({"indicators": [{"name": "Doanh thu"}]}),
+            ),
+            (
+                "PUT",
+                "/minutes/details".to_owned(),
+                json!({"number": "15/BB"}),
+            ),
+            (
+                "PUT",
+                "/minutes/speeches/1".to_owned(),
+                json!({"note": "Ý kiến"}),
+            ),
+            ("POST", "/mode".to_owned(), json!({"mode": "open"})),
+            (
+                "POST",
+                "/floor".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò"}),
+            ),
+            ("POST", "/spotlight".to_owned(), json!({"point": null})),
+            (
+                "POST",
+                "/hands/lower".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò"}),
+            ),
+            (
+                "POST",
+                "/ask-unmute".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò"}),
+            ),
+            (
+                "POST",
+                "/mute".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò", "muted": true}),
+            ),
+            (
+                "POST",
+                "/roll-call/answers".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò", "status": "present"}),
+            ),
+            ("POST", "/lock".to_owned(), json!({"locked": true})),
+            (
+                "POST",
+                "/remove".to_owned(),
+                json!({"point": "UBND thị xã Cửa Lò"}),
+            ),
+            (
+                "POST",
+                format!("/concerns/{concern}/answer"),
+                json!({"answer": "Đã xử lý"}),
+            ),
+            (
+                "POST",
+                format!("/concerns/{concern}/task"),
+                json!({"owners": ["UBND-CUALO"], "deadline": "2099-12-31"}),
+            ),
+            (
+                "POST",
+                "/conclusions".to_owned(),
+                json!({"text": "Kết luận"}),
+            ),
+            (
+                "POST",
+                "/tasks".to_owned(),
+                json!({"text": "Việc", "owners": ["UBND-CUALO"], "deadline": "2099-12-31"}),
+            ),
+            (
+                "PATCH",
+                format!("/tasks/{task}"),
+                json!({"text": "Việc khác"}),
+            ),
+            (
+                "POST",
+                format!("/tasks/{task}/progress"),
+                json!({"status": "done"}),
+            ),
+            (
+                "POST",
+                "/comments/1/answer".to_owned(),
+                json!({"answer": "Vâng"}),
+            ),
+            (
+                "POST",
+                "/comments/1/pin".to_owned(),
+                json!({"pinned": true}),
+            ),
+            (
+                "POST",
+                "/comments/1/concern".to_owned(),
+                json!({"kind": "concern"}),
+            ),
+            (
+                "POST",
+                "/comments-to-all".to_owned(),
+                json!({"allowed": true}),
+            ),
+        ];
+        let point_routes = [
+            (
+                "PUT",
+                report.clone(),
+                json!({"narrative": "Báo cáo", "indicators": []}),
+            ),
+            (
+                "POST",
+                "/concerns".to_owned(),
+                json!({"kind": "proposal", "text": "Đề xuất"}),
+            ),
+        ];
+        // (method, path, token, body, the field it does not know)
+        let mut calls: Vec<(&str, String, Option<&str>, Value, &str)> = Vec::new();
+        let routes = admin_routes
+            .into_iter()
+            .map(|(m, path, body)| (m, path, Some(admin), body))
+            .chain(
+                host_routes
+                    .into_iter()
+                    .map(|(m, rest, body)| (m, app.path(&rest), Some(host), body)),
+            )
+            .chain(
+                point_routes
+                    .into_iter()
+                    .map(|(m, rest, body)| (m, app.path(&rest), Some(cualo), body)),
+            )
+            .chain([(
+                "POST",
+                "/api/admin/login".to_owned(),
+                None,
+                json!({"name": "an", "password": "sai"}),
+            )]);
+        for (method, path, token, mut body) in routes {
+            body["thua"] = json!(1);
+            calls.push((method, path, token, body, "thua"));
+        }
+        // Unknown fields inside a list are refused too.
+        calls.push((
+            "PUT",
+            app.path("/agenda"),
+            Some(host),
+            json!({"items": [{"title": "Khai mạc", "tieu_de": "x"}]}),
+            "tieu_de",
+        ));
+        calls.push((
+            "PUT",
+            app.path("/indicators"),
+            Some(host),
+            json!({"indicators": [{"name": "Doanh thu", "kehoach": {}}]}),
+            "kehoach",
+        ));
+        calls.push((
+            "PUT",
+            app.path(&report),
+            Some(cualo),
+            json!({"indicators": [{"name": "Doanh thu", "value": 1, "don_vi": "x"}]}),
+            "don_vi",
+        ));
+        assert!(calls.len() > 30, "{}", calls.len());
+
+        for (method, path, token, body, unknown) in calls {
+            let answer = app.send(method, &path, token, Some(body.clone())).await;
+
+            assert_eq!(
+                (answer.status, answer.code().as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "bad_body"),
+                "{method} {path} {body}: {}",
+                answer.json()
+            );
+            assert!(
+                answer
+                    .message()
+                    .contains(&format!("unknown field `{unknown}`")),
+                "{method} {path}: {}",
+                answer.message()
+            );
+            assert_plain_words(&answer);
+        }
+        // Nothing was done: no point was revoked, no conclusion added.
+        assert!(
+            app.store
+                .points(&briefing)
+                .unwrap()
+                .iter()
+                .all(|p| !p.revoked)
+        );
+        assert!(app.store.conclusions(&briefing).unwrap().is_empty());
+    }
+
+    /// A misspelt field of a report used to be skipped, filing an empty report over the one
+    /// the unit had written.
+    #[tokio::test]
+    async fn a_misspelt_report_field_changes_nothing() {
+        let app = TestApp::new().await;
+        let path = app.path(&format!("/reports/{}", app.cualo_id));
+        let filed = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.cualo),
+                Some(json!({"narrative": "Hoàn thành 95% kế hoạch",
+                            "indicators": [{"name": "Doanh thu", "measure": "tỷ đồng", "value": "12,5"}]})),
+            )
+            .await;
+        assert_eq!(filed.status, StatusCode::OK, "{}", filed.json());
+        let point = giaoban_model::PointId(app.cualo_id.clone());
+        let before = app.store.report(&point).unwrap().unwrap();
+
+        let typo = app
+            .send(
+                "PUT",
+                &path,
+                Some(&app.cualo),
+                Some(json!({"narative": "x"})),
+            )
+            .await;
+
+        assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(typo.code(), "bad_body");
+        assert!(
+            typo.message().contains("unknown field `narative`"),
+            "{}",
+            typo.message()
+        );
+        let after = app.store.report(&point).unwrap().unwrap();
+        assert_eq!(after, before);
+        assert_eq!(after.narrative, "Hoàn thành 95% kế hoạch");
+        assert_eq!(after.indicators.len(), 1);
     }
 
     #[test]

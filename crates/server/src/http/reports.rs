@@ -64,6 +64,7 @@ struct DefinitionBody {
 
 /// `PUT .../reports/{point_id}`.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReportBody {
     #[serde(default)]
     narrative: Option<String>,
@@ -76,6 +77,7 @@ struct ReportBody {
 
 /// One indicator as sent: `value` and `plan` are JSON numbers or numeric strings.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct IndicatorBody {
     #[serde(default)]
     name: String,

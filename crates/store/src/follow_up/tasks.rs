@@ -81,6 +81,7 @@ pub struct Task {
 
 /// A task as typed by the host.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// 1 to [`MAX_TASK_CHARS`] characters.
     pub text: String,
