@@ -62,7 +62,7 @@ pub(crate) fn short_date(text: &str) -> String {
         .map(|t| t.date())
         .or_else(|| Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).ok());
     match date {
-        Some(d) => format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year()),
+        Some(d) => format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year()),
         None => line(text),
     }
 }
@@ -83,8 +83,13 @@ pub(crate) fn span(started_at: &str, ended_at: &str) -> String {
     let ended_text = line(ended_at);
     match (instant(started_at), instant(ended_at)) {
         (Some(start), Some(end)) => {
-            let end = end.to_offset(start.offset());
-            if start.date() == end.date() {
+            // The end as the clock of the start reads it; in its own offset when that clock
+            // would read a year past 9999, with its date then.
+            let (end, comparable) = match end.checked_to_offset(start.offset()) {
+                Some(end) => (end, true),
+                None => (end, false),
+            };
+            if comparable && start.date() == end.date() {
                 format!(
                     "Từ {} đến {}, {}",
                     hour_minute(start),
@@ -109,12 +114,13 @@ pub(crate) fn ended(started_at: &str, ended_at: &str) -> Option<String> {
     let Some(end) = instant(ended_at) else {
         return non_empty(Some(ended_at));
     };
-    match instant(started_at) {
-        Some(start) if start.date() == end.to_offset(start.offset()).date() => Some(format!(
-            "{} cùng ngày",
-            hour_minute(end.to_offset(start.offset()))
-        )),
-        _ => Some(long_instant(end)),
+    let same_day = instant(started_at).and_then(|start| {
+        let end = end.checked_to_offset(start.offset())?;
+        (start.date() == end.date()).then_some(end)
+    });
+    match same_day {
+        Some(end) => Some(format!("{} cùng ngày", hour_minute(end))),
+        None => Some(long_instant(end)),
     }
 }
 
@@ -165,6 +171,24 @@ mod tests {
             paragraphs("Một.\r\n\r\n  Hai  \nBa"),
             vec!["Một.", "Hai", "Ba"]
         );
+    }
+
+    #[test]
+    fn times_at_the_end_of_the_calendar_print_without_conversion() {
+        // In the start's offset (+07:00), the end falls in the year 10000, which has no date.
+        let start = "9999-12-31T08:00:00+07:00";
+        let end = "9999-12-31T23:00:00Z";
+
+        assert_eq!(
+            span(start, end),
+            "Từ 08 giờ 00 phút, ngày 31 tháng 12 năm 9999 đến 23 giờ 00 phút, ngày 31 tháng 12 năm 9999"
+        );
+        assert_eq!(
+            ended(start, end).as_deref(),
+            Some("23 giờ 00 phút, ngày 31 tháng 12 năm 9999")
+        );
+        assert_eq!(short_date("0000-01-01"), "01/01/0000");
+        assert_eq!(short_date("+10000-01-01"), "+10000-01-01");
     }
 
     #[test]

@@ -182,12 +182,13 @@ pub fn assemble(store: &Store, briefing: &Briefing) -> Result<Minutes, StoreErro
 }
 
 /// An RFC 3339 time in Vietnam time (UTC+7), in which the minutes are written; text that is
-/// not RFC 3339 is kept as it is.
+/// not RFC 3339, or whose time in Vietnam falls past the year 9999, is kept as it is.
 fn in_vietnam(t: &str) -> String {
     use time::format_description::well_known::Rfc3339;
     time::OffsetDateTime::parse(t, &Rfc3339)
         .ok()
-        .and_then(|t| t.to_offset(time::macros::offset!(+7)).format(&Rfc3339).ok())
+        .and_then(|t| t.checked_to_offset(time::macros::offset!(+7)))
+        .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| t.to_owned())
 }
 

@@ -191,6 +191,15 @@ impl TestServer {
         addr
     }
 
+    /// Runs `sql` on the server's database through a connection of its own, as a person
+    /// editing it by hand would: for rows that no API call writes.
+    pub fn sql(&self, sql: &str) {
+        let conn = rusqlite::Connection::open(self._dir.path().join(giaoban_store::DB_FILE))
+            .expect("open the database");
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn.execute_batch(sql).expect("run the SQL");
+    }
+
     /// Sends a request with an optional bearer token and JSON body.
     pub async fn send(
         &self,

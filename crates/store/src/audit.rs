@@ -205,12 +205,12 @@ pub fn audit_csv(records: &[AuditRecord]) -> String {
 fn vietnam_time(at_ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at_ms.div_euclid(1000))
         .ok()
+        .and_then(|t| t.checked_to_offset(offset!(+7)))
         .and_then(|t| {
-            t.to_offset(offset!(+7))
-                .format(format_description!(
-                    "[year]-[month]-[day] [hour]:[minute]:[second]"
-                ))
-                .ok()
+            t.format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .ok()
         })
         .unwrap_or_default()
 }

@@ -25,6 +25,12 @@ const LOCAL_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
     ),
 ];
 
+/// The first year of a date the API takes: no briefing, deadline or task lies before it.
+pub const MIN_YEAR: i32 = 2000;
+/// The last year of a date the API takes. Far enough ahead for any plan, and near enough
+/// that every date stored converts between time zones and prints with four digits.
+pub const MAX_YEAR: i32 = 2100;
+
 /// Date forms an organiser may type: ISO 8601 or day/month/year.
 const DATE_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
     format_description!("[year]-[month]-[day]"),
@@ -36,7 +42,9 @@ const DATE_FORMATS: &[&[BorrowedFormatItem<'static>]] = &[
 /// Accepts RFC 3339 (its offset is kept, so `+07:00` stays `+07:00`) or a date and time without
 /// an offset, read as Vietnam time: `2026-12-01 08:00` or `1/12/2026 08:00` (day first). Sub-second precision is dropped: nobody schedules a
 /// briefing to the millisecond, and fixed-width timestamps compare correctly as text.
-/// The error is [`ProblemCode::NotADate`] with the input as `value`; the caller names the field.
+/// The error is [`ProblemCode::NotADate`] with the input as `value`, or
+/// [`ProblemCode::OutOfRange`] for a year (as written) outside [`MIN_YEAR`]..=[`MAX_YEAR`];
+/// the caller names the field.
 pub(crate) fn normalise(input: &str) -> Result<String, Problem> {
     let input = input.trim();
     let parsed = OffsetDateTime::parse(input, &Rfc3339).ok().or_else(|| {
@@ -48,6 +56,7 @@ pub(crate) fn normalise(input: &str) -> Result<String, Problem> {
     });
     let invalid = || Problem::new(ProblemCode::NotADate).with("value", input);
     let parsed = parsed.ok_or_else(invalid)?;
+    in_window(parsed.year(), input)?;
     format(parsed.replace_nanosecond(0).map_err(|_| invalid())?).ok_or_else(invalid)
 }
 
@@ -89,30 +98,44 @@ pub(crate) fn not_after(a: &str, b: &str) -> bool {
 
 /// Today's date in Vietnam, `YYYY-MM-DD`.
 pub(crate) fn today_vietnam() -> String {
-    let today = OffsetDateTime::now_utc().to_offset(VIETNAM).date();
+    let now = OffsetDateTime::now_utc();
+    let today = now.checked_to_offset(VIETNAM).unwrap_or(now).date();
     today
         .format(format_description!("[year]-[month]-[day]"))
         .expect("a date formats")
 }
 
 /// A date typed as `YYYY-MM-DD` or `D/M/YYYY`, as `YYYY-MM-DD`; else
-/// [`ProblemCode::NotADay`] with the input as `value`.
+/// [`ProblemCode::NotADay`] with the input as `value`, or [`ProblemCode::OutOfRange`] for a
+/// year outside [`MIN_YEAR`]..=[`MAX_YEAR`].
 pub(crate) fn normalise_date(input: &str) -> Result<String, Problem> {
     let input = input.trim();
-    DATE_FORMATS
+    let not_a_day = || Problem::new(ProblemCode::NotADay).with("value", input);
+    let date = DATE_FORMATS
         .iter()
         .find_map(|format| time::Date::parse(input, format).ok())
-        .map(|d| {
-            d.format(format_description!("[year]-[month]-[day]"))
-                .expect("a date formats")
-        })
-        .ok_or_else(|| Problem::new(ProblemCode::NotADay).with("value", input))
+        .ok_or_else(not_a_day)?;
+    in_window(date.year(), input)?;
+    date.format(format_description!("[year]-[month]-[day]"))
+        .map_err(|_| not_a_day())
 }
 
-/// The date (`YYYY-MM-DD`, Vietnam time) of an RFC 3339 time; `None` if it is not one.
+/// Ok when `year` is one the API takes; else [`ProblemCode::OutOfRange`] about `input`.
+fn in_window(year: i32, input: &str) -> Result<(), Problem> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return Ok(());
+    }
+    Err(Problem::new(ProblemCode::OutOfRange)
+        .with("value", input)
+        .with("min", i64::from(MIN_YEAR))
+        .with("max", i64::from(MAX_YEAR)))
+}
+
+/// The date (`YYYY-MM-DD`, Vietnam time) of an RFC 3339 time; `None` if it is not one, or
+/// if its date in Vietnam lies past the year 9999.
 pub(crate) fn date_in_vietnam(rfc3339: &str) -> Option<String> {
     let t = OffsetDateTime::parse(rfc3339, &Rfc3339).ok()?;
-    t.to_offset(VIETNAM)
+    t.checked_to_offset(VIETNAM)?
         .date()
         .format(format_description!("[year]-[month]-[day]"))
         .ok()
@@ -191,6 +214,49 @@ mod tests {
                 Some(&giaoban_model::Param::Text(input.trim().into())),
             );
         }
+    }
+
+    #[test]
+    fn dates_outside_the_years_2000_to_2100_are_out_of_range() {
+        for input in [
+            "2000-01-01 00:00",
+            "2100-12-31T23:59:59-12:00",
+            "1/1/2000 0:00",
+        ] {
+            assert!(normalise(input).is_ok(), "{input}");
+        }
+        for input in ["2000-01-01", "31/12/2100"] {
+            assert!(normalise_date(input).is_ok(), "{input}");
+        }
+        for input in [
+            "1999-12-31 23:59",
+            "2101-01-01T00:00:00Z",
+            "9999-12-31T23:30:00-05:00",
+            "0000-01-01T00:00:00+14:00",
+            "31/12/1999 08:00",
+        ] {
+            let problem = normalise(input).unwrap_err();
+            assert_eq!(problem.code(), ProblemCode::OutOfRange, "{input}");
+            assert_eq!(
+                problem.to_string(),
+                format!("\"{input}\" is out of range; give 2000 to 2100")
+            );
+        }
+        for input in ["1999-12-31", "0000-01-01", "01/01/2101", "9999-12-31"] {
+            let problem = normalise_date(input).unwrap_err();
+            assert_eq!(problem.code(), ProblemCode::OutOfRange, "{input}");
+            assert_eq!(problem.param("min"), Some(&giaoban_model::Param::Int(2000)));
+            assert_eq!(problem.param("max"), Some(&giaoban_model::Param::Int(2100)));
+        }
+    }
+
+    #[test]
+    fn a_date_past_the_year_9999_in_vietnam_has_none() {
+        assert_eq!(date_in_vietnam("9999-12-31T23:00:00Z"), None);
+        assert_eq!(
+            date_in_vietnam("9999-12-31T16:59:59Z").as_deref(),
+            Some("9999-12-31")
+        );
     }
 
     #[test]

@@ -227,6 +227,66 @@ mod tests {
         );
     }
 
+    /// Dates the API refuses, written into the database by hand: every form of the minutes is
+    /// made all the same, the dates that cannot be converted printed as stored.
+    #[tokio::test]
+    async fn the_minutes_render_dates_at_the_edges_of_the_calendar() {
+        let app = TestApp::new().await;
+        hold_briefing(&app);
+        let id = app.briefing_id();
+        let other = giaoban_model::BriefingId(app.other_id.clone());
+        let overdue = app.task(&other, "Việc kỳ trước", &["UBND-CUALO"]);
+        // The first one is past the year 9999 in Vietnam time; the other briefing, whose task
+        // this one follows up, is before the year 1.
+        app.sql(&format!(
+            "DELETE FROM attendance_sessions;
+             UPDATE briefings SET scheduled_start = '9999-12-31T23:30:00-05:00' WHERE id = '{}';
+             UPDATE briefings SET scheduled_start = '0000-01-01T00:00:00+14:00', series = 'cntt' WHERE id = '{}';
+             UPDATE tasks SET deadline = '0000-01-01' WHERE briefing_id = '{}';
+             UPDATE tasks SET deadline = '9999-12-31' WHERE id = {overdue};",
+            id.0, other.0, id.0,
+        ));
+
+        let json = app
+            .send("GET", &app.path("/minutes"), Some(&app.host), None)
+            .await;
+        assert_eq!(json.status, StatusCode::OK, "{}", json.json());
+        assert_eq!(json.json()["started_at"], "9999-12-31T23:30:00-05:00");
+        for (path, media_type) in [
+            ("/minutes.html", "text/html"),
+            ("/minutes.pdf", "application/pdf"),
+            ("/minutes.docx", DOCX),
+        ] {
+            let answer = app
+                .send("GET", &app.path(path), Some(&app.host), None)
+                .await;
+
+            assert_eq!(answer.status, StatusCode::OK, "{path}");
+            assert!(
+                answer.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with(media_type),
+                "{path}"
+            );
+            assert!(!answer.bytes.is_empty(), "{path}");
+        }
+        let html = app
+            .send("GET", &app.path("/minutes.html"), Some(&app.host), None)
+            .await;
+        let html = String::from_utf8_lossy(&html.bytes).into_owned();
+        assert!(
+            html.contains("ngày 31 tháng 12 năm 9999"),
+            "the start as written"
+        );
+        assert!(html.contains("01/01/0000"), "the deadline as written");
+        assert!(
+            html.contains("(Kỳ trước) Việc kỳ trước"),
+            "carried over from the year 0"
+        );
+        assert!(html.contains("31/12/9999"), "its deadline");
+    }
+
     #[tokio::test]
     async fn only_the_host_or_the_organiser_gets_the_minutes() {
         let app = TestApp::new().await;

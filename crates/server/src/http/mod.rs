@@ -172,7 +172,7 @@ mod tests {
     use serde_json::json;
 
     use super::transport::Transport;
-    use crate::test_app::TestServer;
+    use crate::test_app::{TestApp, TestServer};
 
     const PLAIN: Transport = Transport {
         tls: false,
@@ -303,6 +303,85 @@ mod tests {
             "{}",
             refused.message()
         );
+    }
+
+    /// Dates are taken in the years 2000 to 2100: a briefing's start and report deadline, a
+    /// task's deadline when created or changed. Outside, 422 `out_of_range` naming the field,
+    /// and nothing is stored.
+    #[tokio::test]
+    async fn dates_outside_the_years_2000_to_2100_are_refused() {
+        let app = TestApp::new().await;
+        let briefing = app.briefing_id();
+        let task = app.task(&briefing, "Rà soát", &["UBND-CUALO"]);
+        let create = |field: &str, value: &str| {
+            let mut body = json!({"title": "Giao ban", "host": "Sở TT&TT",
+                                  "scheduled_start": "2099-03-31 08:00"});
+            body[field] = json!(value);
+            body
+        };
+        let calls = [
+            (
+                "POST",
+                "/api/admin/briefings".to_owned(),
+                &app.admin,
+                create("scheduled_start", "1999-12-31 08:00"),
+                "scheduled_start",
+            ),
+            (
+                "POST",
+                "/api/admin/briefings".to_owned(),
+                &app.admin,
+                create("scheduled_start", "9999-12-31T23:30:00-05:00"),
+                "scheduled_start",
+            ),
+            (
+                "POST",
+                "/api/admin/briefings".to_owned(),
+                &app.admin,
+                create("report_deadline", "1/1/2101 08:00"),
+                "report_deadline",
+            ),
+            (
+                "POST",
+                app.path("/tasks"),
+                &app.host,
+                json!({"text": "Việc", "owners": ["UBND-CUALO"], "deadline": "2101-01-01"}),
+                "deadline",
+            ),
+            (
+                "PATCH",
+                app.path(&format!("/tasks/{task}")),
+                &app.host,
+                json!({"deadline": "31/12/9999"}),
+                "deadline",
+            ),
+        ];
+
+        for (method, path, token, body, field) in calls {
+            let answer = app
+                .send(method, &path, Some(token), Some(body.clone()))
+                .await;
+
+            assert_eq!(
+                (answer.status, answer.problem()),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ("out_of_range".to_owned(), field.to_owned())
+                ),
+                "{method} {path} {body}"
+            );
+            assert!(
+                answer
+                    .message()
+                    .ends_with("is out of range; give 2000 to 2100"),
+                "{}",
+                answer.message()
+            );
+        }
+        assert_eq!(app.store.list_briefings().unwrap().len(), 2);
+        let tasks = app.store.tasks(&briefing).unwrap();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].deadline, "2099-12-31");
     }
 
     /// Every route the server declares, as `(method, path)` with `{*path}` written `{path}`:

@@ -62,13 +62,25 @@ pub fn calendar(event: &Event<'_>) -> String {
     lines.iter().map(|l| fold(l)).collect()
 }
 
-/// A date-time in UTC form, e.g. `20261201T010000Z` (RFC 5545 §3.3.5, form #2).
+/// A date-time in UTC form, e.g. `20261201T010000Z` (RFC 5545 §3.3.5, form #2). A time whose
+/// UTC year is not four digits, which [`super::letter::parse_start`] keeps from an invitation,
+/// is clamped to the nearest one that is.
 pub fn utc(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .expect("a calendar date-time has a four-digit year")
+    let utc = t
+        .checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or(if t.year() < 0 {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        });
+    let utc = utc.clamp(
+        time::macros::datetime!(0000-01-01 00:00:00 UTC),
+        time::macros::datetime!(9999-12-31 23:59:59 UTC),
+    );
+    utc.format(format_description!(
+        "[year][month][day]T[hour][minute][second]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// TEXT escaped per RFC 5545 §3.3.11: backslash, semicolon and comma get a backslash, a line

@@ -171,8 +171,10 @@ pub fn reminder(f: &Facts<'_>) -> Result<Letter, String> {
 
 /// The minutes after the briefing, with the PDF attached.
 pub fn minutes(f: &Facts<'_>, pdf: Vec<u8>) -> Result<Letter, String> {
-    let start = parse_start(f.scheduled_start)?;
-    let when = vietnamese_time(start);
+    // The minutes of a briefing whose start cannot be written go out all the same, with the
+    // start as stored.
+    let when = OffsetDateTime::parse(f.scheduled_start, &Rfc3339)
+        .map_or_else(|_| f.scheduled_start.to_owned(), vietnamese_time);
     let subject = format!("Biên bản: {} — {when}", f.title);
     let text = format!(
         "Kính gửi: {unit}\n\n\
@@ -221,20 +223,39 @@ fn dossier_link(join_link: &str) -> String {
     }
 }
 
-/// The scheduled start, as stored (RFC 3339).
+/// The scheduled start, as stored (RFC 3339): an error when it is not RFC 3339, or when it, or
+/// its end [`DEFAULT_DURATION`] later, cannot be written in Vietnam time and in UTC with
+/// four-digit years (a start near the year 0 or 9999, which the API never takes but a
+/// database edited by hand may hold).
 pub fn parse_start(scheduled_start: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(scheduled_start, &Rfc3339)
-        .map_err(|e| format!("scheduled start {scheduled_start:?} is not RFC 3339: {e}"))
+    let start = OffsetDateTime::parse(scheduled_start, &Rfc3339)
+        .map_err(|e| format!("scheduled start {scheduled_start:?} is not RFC 3339: {e}"))?;
+    let writable = |t: OffsetDateTime| {
+        [VIETNAM, time::UtcOffset::UTC].into_iter().all(|offset| {
+            t.checked_to_offset(offset)
+                .is_some_and(|t| (0..=9999).contains(&t.year()))
+        })
+    };
+    match start.checked_add(DEFAULT_DURATION) {
+        Some(end) if writable(start) && writable(end) => Ok(start),
+        _ => Err(format!(
+            "scheduled start {scheduled_start:?} is too far from the present to write"
+        )),
+    }
 }
 
 /// A time as written in Vietnamese official documents, in Vietnam time:
-/// `08:00 ngày 01/12/2026`.
+/// `08:00 ngày 01/12/2026`; RFC 3339 when it has no such form (a year past 9999 in Vietnam).
 pub fn vietnamese_time(t: OffsetDateTime) -> String {
-    t.to_offset(VIETNAM)
-        .format(format_description!(
-            "[hour]:[minute] ngày [day]/[month]/[year]"
-        ))
-        .expect("a stored start has a four-digit year")
+    t.checked_to_offset(VIETNAM)
+        .and_then(|t| {
+            t.format(format_description!(
+                "[hour]:[minute] ngày [day]/[month]/[year]"
+            ))
+            .ok()
+        })
+        .or_else(|| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// The calendar UID of a briefing's entry for a unit: the same on every invitation, so that
@@ -271,6 +292,51 @@ mod tests {
             from: ("", "giaoban@nghean.gov.vn"),
             now: datetime!(2026-11-20 03:04:05 UTC),
         }
+    }
+
+    /// Starts the API never takes but a database edited by hand may hold: an invitation or a
+    /// reminder for them is an error, not a panic; the minutes go out with the start as stored.
+    #[test]
+    fn a_start_at_the_edge_of_the_calendar_is_refused_or_kept_as_text() {
+        for start in [
+            "9999-12-31T23:30:00-05:00",
+            "9999-12-31T23:00:00+07:00",
+            "9999-12-31T22:00:00Z",
+            "0000-01-01T00:00:00+14:00",
+            "0000-01-01T03:00:00+07:00",
+        ] {
+            let facts = Facts {
+                scheduled_start: start,
+                ..facts()
+            };
+            assert!(invitation(&facts).is_err(), "{start}");
+            assert!(reminder(&facts).is_err(), "{start}");
+            let minutes = minutes(&facts, b"%PDF-1.7".to_vec()).unwrap();
+            assert!(minutes.subject.starts_with("Biên bản: "), "{start}");
+        }
+        let near = Facts {
+            scheduled_start: "9999-12-31T08:00:00+07:00",
+            ..facts()
+        };
+        let letter = invitation(&near).unwrap();
+        assert!(
+            letter.subject.ends_with("08:00 ngày 31/12/9999"),
+            "{}",
+            letter.subject
+        );
+        assert!(letter.calendar.unwrap().contains("DTEND:99991231T030000Z"));
+        assert_eq!(
+            vietnamese_time(datetime!(9999-12-31 23:00 UTC)),
+            "9999-12-31T23:00:00Z"
+        );
+        assert_eq!(
+            ics::utc(datetime!(-0001-12-31 20:00 UTC)),
+            "00000101T000000Z"
+        );
+        assert_eq!(
+            ics::utc(datetime!(9999-12-31 23:00 -05:00)),
+            "99991231T235959Z"
+        );
     }
 
     #[test]
