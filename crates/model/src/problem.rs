@@ -60,6 +60,7 @@ names! {
         TooShort => "too_short", "must have at least {min} characters";
         TooManyBytes => "too_many_bytes", "must have at most {max} bytes";
         ControlCharacters => "control_characters", "must not contain control characters";
+        BidiControl => "bidi_control", "must not contain characters that change the direction of text (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)";
         TooMany => "too_many", "at most {max}, not {count}";
         Duplicate => "duplicate", "{value} is given more than once";
         OutOfRange => "out_of_range", "{value} is out of range; give {min} to {max}";

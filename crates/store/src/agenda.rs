@@ -12,7 +12,7 @@ use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::direction::ensure_briefing;
-use crate::text::{check_line, empty};
+use crate::text::{name, optional_name};
 use crate::{Store, StoreError};
 
 /// Most items on one agenda.
@@ -179,14 +179,14 @@ fn load_agenda(conn: &Connection, briefing: &BriefingId) -> Result<Vec<AgendaIte
 }
 
 /// An item that passed the checks that need no database, its texts trimmed.
-struct ValidItem<'a> {
+struct ValidItem {
     id: Option<i64>,
-    title: &'a str,
-    presenter: Option<&'a str>,
+    title: String,
+    presenter: Option<String>,
     duration_minutes: Option<i64>,
 }
 
-fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
+fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem>, StoreError> {
     if items.len() > MAX_AGENDA_ITEMS {
         return Err(StoreError::Invalid(
             Problem::new(ProblemCode::TooMany)
@@ -200,21 +200,18 @@ fn validate(items: &[NewAgendaItem]) -> Result<Vec<ValidItem<'_>>, StoreError> {
         .enumerate()
         .map(|(i, item)| {
             let at = FieldPath::of(Field::Agenda).at(i + 1);
-            let title = item.title.trim();
-            if title.is_empty() {
-                return Err(empty(at.then(Field::Title)));
-            }
-            check_line(at.clone().then(Field::Title), title, MAX_AGENDA_TITLE_CHARS)?;
-            let presenter = match item.presenter.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(presenter) => {
-                    check_line(
-                        at.clone().then(Field::Presenter),
-                        presenter,
-                        MAX_PRESENTER_CHARS,
-                    )?;
-                    Some(presenter)
-                }
+            let title = name(
+                at.clone().then(Field::Title),
+                &item.title,
+                MAX_AGENDA_TITLE_CHARS,
+            )?;
+            let presenter = match item.presenter.as_deref() {
+                None => None,
+                Some(presenter) => optional_name(
+                    at.clone().then(Field::Presenter),
+                    presenter,
+                    MAX_PRESENTER_CHARS,
+                )?,
             };
             if let Some(minutes) = item.duration_minutes
                 && !(1..=MAX_DURATION_MINUTES).contains(&minutes)
@@ -400,6 +397,46 @@ mod tests {
         assert_eq!(store.agenda(&id).unwrap(), before);
         assert!(!exists(&store, &id, foreign));
         assert_eq!(store.agenda(&other).unwrap()[0].id, foreign);
+    }
+
+    #[test]
+    fn titles_are_names_stored_as_they_look() {
+        let (_dir, store) = temp_store();
+        let id = briefing(&store, "Giao ban CNTT");
+
+        let agenda = store
+            .set_agenda(
+                &id,
+                &[NewAgendaItem {
+                    presenter: Some("\u{200B} \u{FEFF}".into()),
+                    ..item("Khai ma\u{323}c\u{200B}")
+                }],
+            )
+            .unwrap();
+
+        assert_eq!(agenda[0].title, "Khai mạc");
+        assert_eq!(agenda[0].presenter, None);
+        for (items, expected) in [
+            (
+                vec![item("A"), item("\u{2066}Khai mạc\u{2069}")],
+                "agenda item 2, title: must not contain characters that change the direction",
+            ),
+            (
+                vec![item("\u{200D}\u{2060}")],
+                "agenda item 1, title: must not be empty",
+            ),
+            (
+                vec![NewAgendaItem {
+                    presenter: Some("Ông \u{202D}An".into()),
+                    ..item("A")
+                }],
+                "agenda item 1, presenter: must not contain characters that change",
+            ),
+        ] {
+            let message = invalid(store.set_agenda(&id, &items));
+            assert!(message.starts_with(expected), "{message}");
+        }
+        assert_eq!(store.agenda(&id).unwrap(), agenda);
     }
 
     #[test]

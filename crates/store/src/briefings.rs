@@ -1,6 +1,5 @@
 //! Briefings and their invited points.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use giaoban_model::{BriefingId, PointId, Role};
@@ -9,7 +8,7 @@ use rusqlite::{ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::ids::{BRIEFING_ID_LEN, POINT_ID_LEN, random_id};
-use crate::text::{check_line, empty, invalid};
+use crate::text::{self, invalid};
 use crate::{Store, StoreError, UnitCode, schedule};
 use giaoban_model::{Field, FieldPath, Problem, ProblemCode};
 
@@ -86,7 +85,7 @@ impl Store {
         let valid = validate(new)?;
         let briefing = Briefing {
             id: BriefingId(random_id(BRIEFING_ID_LEN)),
-            title: valid.title.to_owned(),
+            title: valid.title,
             scheduled_start: valid.scheduled_start,
             created_at: schedule::now_utc(),
             series: valid.series.map(str::to_owned),
@@ -135,7 +134,7 @@ impl Store {
                         conflict_or(e, || {
                             Problem::new(ProblemCode::AlreadyExists)
                                 .at(Field::PointName)
-                                .with("value", point.name.as_ref())
+                                .with("value", point.name.as_str())
                         })
                     })?;
             }
@@ -241,44 +240,31 @@ impl Store {
 /// A [`NewBriefing`] that passed the checks that need no database, borrowing its trimmed
 /// strings.
 struct ValidBriefing<'a> {
-    title: &'a str,
+    title: String,
     scheduled_start: String,
     series: Option<&'a str>,
     report_deadline: Option<String>,
     /// The host first, then the named points in order, then the units in order.
-    points: Vec<(Invitee<'a>, Role)>,
+    points: Vec<(Invitee, Role)>,
 }
 
 /// Who a point is, as asked for.
-enum Invitee<'a> {
+enum Invitee {
     /// A point given by name.
-    Named(&'a str),
+    Named(String),
     /// A unit given by code; the point takes the unit's name.
     Unit(UnitCode),
 }
 
 /// A point about to be stored.
-struct NewPoint<'a> {
-    name: Cow<'a, str>,
+struct NewPoint {
+    name: String,
     role: Role,
     unit: Option<UnitCode>,
 }
 
 fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
-    let title = new.title.trim();
-    if title.is_empty() {
-        return Err(empty(Field::Title));
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(StoreError::Invalid(
-            Problem::new(ProblemCode::TooLong)
-                .at(Field::Title)
-                .with("max", MAX_TITLE_CHARS),
-        ));
-    }
-    if title.chars().any(char::is_control) {
-        return Err(invalid(ProblemCode::ControlCharacters, Field::Title));
-    }
+    let title = text::name(Field::Title, &new.title, MAX_TITLE_CHARS)?;
 
     let scheduled_start = match new.scheduled_start.as_deref().map(str::trim) {
         None | Some("") => schedule::now_utc(),
@@ -374,16 +360,16 @@ fn validate(new: &NewBriefing) -> Result<ValidBriefing<'_>, StoreError> {
 
 /// Looks up the units among `points` and checks that the names, typed or taken from units, are
 /// unique within the briefing.
-fn resolve_units<'a>(
+fn resolve_units(
     conn: &rusqlite::Connection,
-    points: Vec<(Invitee<'a>, Role)>,
-) -> Result<Vec<NewPoint<'a>>, StoreError> {
+    points: Vec<(Invitee, Role)>,
+) -> Result<Vec<NewPoint>, StoreError> {
     let mut lookup = conn.prepare_cached("SELECT name FROM units WHERE code = ?1")?;
     let mut resolved = Vec::with_capacity(points.len());
     for (invitee, role) in points {
         resolved.push(match invitee {
             Invitee::Named(name) => NewPoint {
-                name: Cow::Borrowed(name),
+                name,
                 role,
                 unit: None,
             },
@@ -399,7 +385,7 @@ fn resolve_units<'a>(
                     ));
                 };
                 NewPoint {
-                    name: Cow::Owned(name),
+                    name,
                     role,
                     unit: Some(code),
                 }
@@ -407,13 +393,14 @@ fn resolve_units<'a>(
         });
     }
 
+    // Names that look the same are one name: see `text::look_alike`.
     let mut seen = HashSet::with_capacity(resolved.len());
     for point in &resolved {
-        if !seen.insert(point.name.as_ref()) {
+        if !seen.insert(text::look_alike(&point.name)) {
             return Err(StoreError::Invalid(
                 Problem::new(ProblemCode::Duplicate)
                     .at(Field::PointName)
-                    .with("value", point.name.as_ref()),
+                    .with("value", point.name.as_str()),
             ));
         }
     }
@@ -437,13 +424,8 @@ fn validate_series(series: &str) -> Result<&str, StoreError> {
     Ok(series)
 }
 
-fn validate_name(field: FieldPath, name: &str) -> Result<&str, StoreError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(empty(field));
-    }
-    check_line(field, name, MAX_NAME_CHARS)?;
-    Ok(name)
+fn validate_name(field: FieldPath, name: &str) -> Result<String, StoreError> {
+    text::name(field, name, MAX_NAME_CHARS)
 }
 
 /// Maps a uniqueness violation to [`StoreError::Conflict`] and passes other errors through.
@@ -524,28 +506,106 @@ mod tests {
         assert!(points.iter().all(|p| p.id.0.len() == POINT_ID_LEN));
     }
 
+    /// The code and field of the problem `result` is.
+    fn refused<T: std::fmt::Debug>(result: Result<T, StoreError>) -> (ProblemCode, String) {
+        let problem = crate::test_support::problem(result);
+        let field = problem.field().map(ToString::to_string).unwrap_or_default();
+        (problem.code(), field)
+    }
+
     #[test]
-    fn names_are_trimmed_but_otherwise_kept_byte_exact() {
+    fn names_are_stored_in_nfc_without_zero_width_characters() {
         let (_dir, store) = temp_store();
-        // "ử" precomposed (NFC) and as "u" + horn + hook above (NFD) look alike but are
-        // different names; the store does not normalise them.
+        // "ử" precomposed (NFC) and as "u" + horn + hook above (NFD).
         let nfc = "Cửa Lò";
         let nfd = "Cu\u{31b}\u{309}a Lò";
 
         let briefing = store
-            .create_briefing(&new_briefing("t", "\u{a0} Sở TT&TT\t", &[nfc, nfd]))
+            .create_briefing(&new_briefing(
+                "Giao ban\u{200B} qu\u{0079}\u{0301} I",
+                "\u{a0} Sở TT&TT\t",
+                &[nfd, "\u{FEFF}Nghi\u{200D} Lộc\u{2060}"],
+            ))
             .unwrap();
 
+        assert_eq!(briefing.title, "Giao ban qu\u{fd} I");
         let names: Vec<_> = store
             .points(&briefing.id)
             .unwrap()
             .into_iter()
-            .map(|p| p.name.into_bytes())
+            .map(|p| p.name)
             .collect();
+        assert_eq!(names, ["Sở TT&TT", nfc, "Nghi Lộc"]);
+        assert_eq!(names[1].as_bytes(), nfc.as_bytes());
+        let stored = store.briefing(&briefing.id).unwrap().unwrap();
+        assert_eq!(stored.title, "Giao ban qu\u{fd} I");
+    }
+
+    #[test]
+    fn names_that_look_alike_are_one_name() {
+        let (_dir, store) = temp_store();
+        for points in [
+            ["Cửa Lò", "Cu\u{31b}\u{309}a Lò"],
+            ["Cửa Lò", "Cửa\u{200B} Lò"],
+            ["Cửa Lò", "CỬA LÒ"],
+            ["Cửa Lò", " cửa lò\u{FEFF}"],
+        ] {
+            assert_eq!(
+                refused(store.create_briefing(&new_briefing("t", "Sở", &points))),
+                (ProblemCode::Duplicate, "point_name".to_owned()),
+                "{points:?}"
+            );
+        }
+        // The host too is one of the briefing's names.
         assert_eq!(
-            names,
-            [&b"S\xe1\xbb\x9f TT&TT"[..], nfc.as_bytes(), nfd.as_bytes()]
+            refused(store.create_briefing(&new_briefing("t", "Sở TT", &["sở\u{200C} tt"]))),
+            (ProblemCode::Duplicate, "point_name".to_owned())
         );
+        assert!(store.list_briefings().unwrap().is_empty());
+        // Names that only share letters are different.
+        assert!(
+            store
+                .create_briefing(&new_briefing("t", "Sở", &["Cửa Lò", "Cua Lo", "Cửa Lò 2"]))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn bidi_controls_and_invisible_names_are_refused() {
+        let (_dir, store) = temp_store();
+        for (new, expected) in [
+            (
+                new_briefing("Giao ban \u{202E}III", "Sở", &[]),
+                (ProblemCode::BidiControl, "title"),
+            ),
+            (
+                new_briefing("t", "\u{2067}Sở\u{2069}", &[]),
+                (ProblemCode::BidiControl, "host"),
+            ),
+            (
+                new_briefing("t", "Sở", &["A", "Cửa\u{200F} Lò"]),
+                (ProblemCode::BidiControl, "points.2"),
+            ),
+            (
+                new_briefing("t", "Sở", &["\u{061C}"]),
+                (ProblemCode::BidiControl, "points.1"),
+            ),
+            (
+                new_briefing("\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF} \t", "Sở", &[]),
+                (ProblemCode::Empty, "title"),
+            ),
+            (
+                new_briefing("t", "Sở", &["\u{200B} \u{FEFF}"]),
+                (ProblemCode::Empty, "points.1"),
+            ),
+        ] {
+            assert_eq!(
+                refused(store.create_briefing(&new)),
+                (expected.0, expected.1.to_owned()),
+                "{new:?}"
+            );
+        }
+        assert!(store.list_briefings().unwrap().is_empty());
     }
 
     #[test]

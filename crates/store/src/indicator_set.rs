@@ -102,13 +102,18 @@ impl Store {
         )?;
         for (i, new) in set.iter().enumerate() {
             let at = FieldPath::of(Field::Indicators).at(i + 1);
-            let name = new.name.trim();
-            if name.is_empty() {
-                return Err(crate::text::empty(at.then(Field::Name)));
-            }
-            crate::text::check_line(at.clone().then(Field::Name), name, MAX_INDICATOR_NAME_CHARS)?;
-            let measure = new.measure.trim();
-            crate::text::check_line(at.clone().then(Field::Measure), measure, MAX_MEASURE_CHARS)?;
+            let name = crate::text::name(
+                at.clone().then(Field::Name),
+                &new.name,
+                MAX_INDICATOR_NAME_CHARS,
+            )?;
+            let measure = crate::text::optional_name(
+                at.clone().then(Field::Measure),
+                &new.measure,
+                MAX_MEASURE_CHARS,
+            )?
+            .unwrap_or_default();
+            let (name, measure) = (name.as_str(), measure.as_str());
             if let Some(first) = seen.get(&same_indicator(name, measure)) {
                 return Err(StoreError::Invalid(
                     Problem::new(ProblemCode::SameIndicator)
@@ -300,6 +305,37 @@ mod tests {
             value: value.into(),
             plan: None,
         }
+    }
+
+    #[test]
+    fn indicators_whose_names_look_alike_are_the_same() {
+        let (_dir, store) = temp_store();
+        store.import_units_csv(NGHE_AN).unwrap();
+        let (b, p) = briefing(&store, "2099-12-01 08:00");
+
+        let refused = store.set_indicator_set(
+            &b.id,
+            &[
+                define("Doanh thu", "tỷ đồng", &[]),
+                define("doanh\u{200B} THU", "Tỷ đồng", &[]),
+            ],
+        );
+        let stored = store
+            .set_indicator_set(&b.id, &[define("Tho\u{302}\u{301}ng ke\u{302}", "", &[])])
+            .unwrap();
+        // A unit's indicator typed another way is the one of the set.
+        let report = store
+            .submit_report(&p[1], "", &[value("THỐNG\u{200C} KÊ", "", "3")])
+            .unwrap();
+
+        assert!(
+            crate::test_support::invalid(refused).starts_with("indicator 2: "),
+            "the second is the first again"
+        );
+        assert_eq!(stored[0].name, "Thống kê");
+        assert_eq!(report.indicators[0].name, "THỐNG KÊ");
+        let dashboard = store.dashboard(&b.id).unwrap();
+        assert_eq!(dashboard.indicators.len(), 1, "{:?}", dashboard.indicators);
     }
 
     #[test]

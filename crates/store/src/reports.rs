@@ -278,7 +278,7 @@ impl Store {
         let set = crate::indicator_set::load_set(&tx, &point.briefing_id)?;
         let unit = point.unit_code.as_ref().map(|c| c.as_str());
         for i in indicators.iter_mut().filter(|i| i.plan.is_none()) {
-            i.plan = crate::indicator_set::plan_of(&set, unit, i.name, i.measure);
+            i.plan = crate::indicator_set::plan_of(&set, unit, &i.name, &i.measure);
         }
         // A draft's submission time is when it was saved; the first submission replaces it.
         tx.execute(
@@ -379,14 +379,14 @@ impl Store {
 }
 
 /// An indicator that passed the checks.
-struct ValidIndicator<'a> {
-    name: &'a str,
-    measure: &'a str,
+struct ValidIndicator {
+    name: String,
+    measure: String,
     value: f64,
     plan: Option<f64>,
 }
 
-fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator<'_>>, StoreError> {
+fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator>, StoreError> {
     if indicators.len() > MAX_INDICATORS {
         return Err(StoreError::Invalid(
             Problem::new(ProblemCode::TooMany)
@@ -399,13 +399,17 @@ fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (i, new) in indicators.iter().enumerate() {
         let at = FieldPath::of(Field::Indicators).at(i + 1);
-        let name = new.name.trim();
-        if name.is_empty() {
-            return Err(crate::text::empty(at.then(Field::Name)));
-        }
-        crate::text::check_line(at.clone().then(Field::Name), name, MAX_INDICATOR_NAME_CHARS)?;
-        let measure = new.measure.trim();
-        crate::text::check_line(at.clone().then(Field::Measure), measure, MAX_MEASURE_CHARS)?;
+        let name = crate::text::name(
+            at.clone().then(Field::Name),
+            &new.name,
+            MAX_INDICATOR_NAME_CHARS,
+        )?;
+        let measure = crate::text::optional_name(
+            at.clone().then(Field::Measure),
+            &new.measure,
+            MAX_MEASURE_CHARS,
+        )?
+        .unwrap_or_default();
         let value = parse_number(&new.value)
             .map_err(|code| number_problem(code, at.clone().then(Field::Value), &new.value))?;
         let plan = match new.plan.as_deref().map(str::trim) {
@@ -423,7 +427,7 @@ fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator
                 Some(plan)
             }
         };
-        if let Some(first) = seen.insert(same_indicator(name, measure), i + 1) {
+        if let Some(first) = seen.insert(same_indicator(&name, &measure), i + 1) {
             return Err(StoreError::Invalid(
                 Problem::new(ProblemCode::SameIndicator)
                     .at(at)
@@ -445,9 +449,13 @@ pub(crate) fn number_problem(code: ProblemCode, field: FieldPath, text: &str) ->
     StoreError::Invalid(Problem::new(code).at(field).with("value", text.trim()))
 }
 
-/// The key under which indicators count as the same: name and measure trimmed, ignoring case.
+/// The key under which indicators count as the same: name and measure as they look
+/// ([`crate::text::look_alike`]: trimmed, in NFC, without zero-width characters, ignoring case).
 pub(crate) fn same_indicator(name: &str, measure: &str) -> (String, String) {
-    (name.trim().to_lowercase(), measure.trim().to_lowercase())
+    (
+        crate::text::look_alike(name),
+        crate::text::look_alike(measure),
+    )
 }
 
 /// Parses a number as typed (see [`Store::submit_report`]); the error says why it is not one.

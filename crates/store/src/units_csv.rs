@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use crate::StoreError;
 use crate::mailbox;
+use crate::text;
 use crate::units::{MAX_IMPORT_UNITS, MAX_UNIT_EMAILS, MAX_UNIT_NAME_CHARS, UnitCode};
 use giaoban_model::{Field, FieldPath, Problem, ProblemCode};
 
@@ -63,6 +64,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<UnitRow>, StoreError> {
     let mut lines = LineCounter::new(text);
     let mut rows: Vec<UnitRow> = Vec::new();
     let mut seen: HashMap<UnitCode, u64> = HashMap::new();
+    let mut names: HashMap<String, u64> = HashMap::new();
     for record in records {
         let record = record.map_err(csv_error)?;
         let line = lines.line_of(record.position());
@@ -90,6 +92,14 @@ pub(crate) fn parse(text: &str) -> Result<Vec<UnitRow>, StoreError> {
                 Problem::new(ProblemCode::RepeatedCode)
                     .with("value", row.code.as_str())
                     .with("first", first),
+            ));
+        }
+        // Two units whose names look the same could not be told apart in a list.
+        if names.insert(text::look_alike(&row.name), line).is_some() {
+            return Err(at_field(
+                line,
+                Field::Name,
+                Problem::new(ProblemCode::Duplicate).with("value", row.name.as_str()),
             ));
         }
         rows.push(row);
@@ -182,27 +192,15 @@ fn parse_row(line: u64, record: &csv::StringRecord) -> Result<UnitRow, StoreErro
     Ok(UnitRow {
         line,
         code,
-        name: name.to_owned(),
+        name,
         parent,
         emails,
     })
 }
 
-/// The trimmed name, or why it is refused.
-fn check_name(name: &str) -> Result<&str, Problem> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Problem::new(ProblemCode::Empty));
-    }
-    if name.chars().count() > MAX_UNIT_NAME_CHARS {
-        return Err(Problem::new(ProblemCode::TooLong)
-            .with("max", MAX_UNIT_NAME_CHARS)
-            .with("value", name));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Problem::new(ProblemCode::ControlCharacters).with("value", name));
-    }
-    Ok(name)
+/// The name as stored (see [`crate::text::name`]), or why it is refused.
+fn check_name(name: &str) -> Result<String, Problem> {
+    text::name_problem(name, MAX_UNIT_NAME_CHARS)
 }
 
 /// The addresses of an `email` field, or why one is refused. Empty entries (`a@x.vn;`) are
@@ -373,6 +371,50 @@ mod tests {
             let m = message(parse(&text));
             assert!(m.starts_with(expected), "{row:?}: {m}");
         }
+    }
+
+    #[test]
+    fn names_are_stored_in_nfc_and_look_alikes_are_refused() {
+        let nfd = "UBND thi\u{323} xa\u{303} Cu\u{31b}\u{309}a Lo\u{300}";
+        let rows = parse(&format!(
+            "code,name,parent_code,email\nA,\"{nfd}\",,\nB,\u{200B}Sở\u{FEFF} TT&TT,,\n"
+        ))
+        .unwrap();
+        assert_eq!(rows[0].name, "UBND thị xã Cửa Lò");
+        assert_eq!(rows[1].name, "Sở TT&TT");
+
+        for (row, expected) in [
+            (
+                format!("B,\"{nfd}\",,"),
+                "line 3, name: \"UBND thị xã Cửa Lò\" is given more than once",
+            ),
+            (
+                "B,UBND thị xã\u{200B} Cửa Lò,,".to_owned(),
+                "line 3, name: \"UBND thị xã Cửa Lò\" is given more than once",
+            ),
+            (
+                "B,ubnd THỊ XÃ cửa lò,,".to_owned(),
+                "line 3, name: \"ubnd THỊ XÃ cửa lò\" is given more than once",
+            ),
+            (
+                "B,UBND \u{202E}thị xã,,".to_owned(),
+                "line 3, name: must not contain characters that change the direction of text",
+            ),
+            (
+                "B,\u{200B}\u{2060} ,,".to_owned(),
+                "line 3, name: must not be empty",
+            ),
+        ] {
+            let text = format!("code,name,parent_code,email\nA,UBND thị xã Cửa Lò,,\n{row}\n");
+            let m = message(parse(&text));
+            assert!(m.starts_with(expected), "{row:?}: {m}");
+        }
+        let problem = match parse("code,name,parent_code,email\nA,Một,,\nB,M\u{1ED9}t,,\n") {
+            Err(StoreError::Invalid(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(problem.code(), ProblemCode::Duplicate);
+        assert_eq!(problem.field().unwrap().to_string(), "line.3.name");
     }
 
     #[test]

@@ -785,6 +785,7 @@ export default {
   'api.too_many_bytes': 'must have at most {max} bytes',
   'api.too_short': 'must have at least {min} characters',
   'api.control_characters': 'must not contain control characters',
+  'api.bidi_control': 'must not contain characters that change the direction of text (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)',
   'api.too_many': 'at most {max}, not {count}',
   'api.duplicate': '{value} is given more than once',
   'api.out_of_range': '{value} is out of range; give {min} to {max}',

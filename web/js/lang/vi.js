@@ -786,6 +786,7 @@ export default {
   'api.too_many_bytes': 'tối đa {max} byte',
   'api.too_short': 'tối thiểu {min} ký tự',
   'api.control_characters': 'không được chứa ký tự điều khiển',
+  'api.bidi_control': 'không được chứa ký tự điều khiển hướng văn bản (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)',
   'api.too_many': 'tối đa {max}, không phải {count}',
   'api.duplicate': '{value} bị nhập trùng',
   'api.out_of_range': '{value} nằm ngoài khoảng cho phép (từ {min} đến {max})',
