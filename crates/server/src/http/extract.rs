@@ -544,6 +544,90 @@ mod tests {
         assert!(app.store.conclusions(&briefing).unwrap().is_empty());
     }
 
+    /// Every struct a handler reads as a JSON body (`Result<Json<T>, JsonRejection>`), and every
+    /// struct of this workspace among the types of its fields, refuses unknown fields: read
+    /// from the sources, so that a new body cannot forget it.
+    #[test]
+    fn every_json_body_type_denies_unknown_fields() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut sources = String::new();
+        let mut dirs = vec![
+            std::path::PathBuf::from(root).join("server/src/http"),
+            std::path::PathBuf::from(root).join("store/src"),
+            std::path::PathBuf::from(root).join("model/src"),
+        ];
+        let mut handlers = String::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if path.to_string_lossy().contains("/http/") {
+                        handlers.push_str(&text);
+                    }
+                    sources.push_str(&text);
+                }
+            }
+        }
+        // The attributes and body of `struct NAME { … }`, if the sources define one.
+        let definition = |name: &str| -> Option<(String, String)> {
+            let at = sources.find(&format!("struct {name} {{"))?;
+            let attributes_start = sources[..at].rfind("#[derive(")?;
+            let body_end = at + sources[at..].find("\n}")?;
+            Some((
+                sources[attributes_start..at].to_owned(),
+                sources[at..body_end].to_owned(),
+            ))
+        };
+        let mut queue: Vec<String> = handlers
+            .split("Result<Json<")
+            .skip(1)
+            .filter_map(|rest| {
+                let (name, after) = rest.split_once('>')?;
+                after
+                    .trim_start()
+                    .starts_with(", JsonRejection>")
+                    .then(|| name.to_owned())
+            })
+            .collect();
+        assert!(queue.len() > 30, "{queue:?}");
+        let mut checked = std::collections::BTreeSet::new();
+        while let Some(name) = queue.pop() {
+            if !checked.insert(name.clone()) {
+                continue;
+            }
+            let Some((attributes, body)) = definition(&name) else {
+                continue;
+            };
+            assert!(
+                attributes.contains("deny_unknown_fields"),
+                "{name} is read from a request body but takes unknown fields"
+            );
+            assert!(
+                !body.contains("flatten"),
+                "{name}: flatten defeats deny_unknown_fields"
+            );
+            for word in body.split(|c: char| !c.is_alphanumeric() && c != '_') {
+                if word.starts_with(char::is_uppercase) && word != name {
+                    queue.push(word.to_owned());
+                }
+            }
+        }
+        for nested in [
+            "NewAgendaItem",
+            "IndicatorBody",
+            "DefinitionBody",
+            "MinutesDetails",
+        ] {
+            assert!(
+                checked.contains(nested),
+                "{nested} not reached: {checked:?}"
+            );
+        }
+    }
+
     /// A misspelt field of a report used to be skipped, filing an empty report over the one
     /// the unit had written.
     #[tokio::test]
