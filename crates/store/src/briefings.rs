@@ -411,16 +411,7 @@ fn resolve_units(
 pub const MAX_SERIES_CHARS: usize = 80;
 
 fn validate_series(series: &str) -> Result<&str, StoreError> {
-    if series.chars().count() > MAX_SERIES_CHARS {
-        return Err(StoreError::Invalid(
-            Problem::new(ProblemCode::TooLong)
-                .at(Field::Series)
-                .with("max", MAX_SERIES_CHARS),
-        ));
-    }
-    if series.chars().any(char::is_control) {
-        return Err(invalid(ProblemCode::ControlCharacters, Field::Series));
-    }
+    text::check_line(Field::Series, series, MAX_SERIES_CHARS)?;
     Ok(series)
 }
 
