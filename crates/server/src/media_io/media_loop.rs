@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use super::dispatch::{Dispatcher, Inbound, RouteUpdate, SHARD_QUEUE};
-use super::record_tap::{RecordTap, RecordingInput};
+use super::record_tap::{RecordTap, RecordingInput, StageInput};
 use super::route::sdp_ufrag;
 use super::tcp::{self as media_tcp, TcpInput};
 use super::udp_batch;
@@ -259,11 +259,12 @@ impl MediaHandle {
                 Some(presenter) => (Some(presenter.clone()), true),
                 None => (policy.stage.last().cloned(), false),
             };
-            self.recording.send(RecordingInput::Stage {
-                room: room.clone(),
-                name,
-                screen,
-            });
+            self.recording
+                .send(RecordingInput::Stage(Box::new(StageInput {
+                    room: room.clone(),
+                    name,
+                    screen,
+                })));
         }
         let shard = self.placement().room(&room);
         self.send(shard, Command::Policy { room, policy });

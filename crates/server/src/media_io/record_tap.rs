@@ -17,21 +17,23 @@ use giaoban_model::BriefingId;
 /// ten seconds; each holds a shared payload, so at most some 40 MB.
 pub const RECORDING_QUEUE: usize = 32_768;
 
-/// What the media side hands the recording thread.
+/// What the media side hands the recording thread. Boxed, so that the queue's slots, which
+/// the channel allocates and touches at once, are small: 32,768 of them take half a megabyte.
 #[derive(Debug)]
 pub enum RecordingInput {
     /// A packet, with the wall-clock time (Unix ms) it arrived.
-    Packet {
-        packet: RecordedPacket,
-        wall_ms: u64,
-    },
-    /// Whom the archive copy shows now in `room`: the presenter's screen, or a point's camera
-    /// (the floor holder or the spotlight, else the host), or nobody.
-    Stage {
-        room: BriefingId,
-        name: Option<String>,
-        screen: bool,
-    },
+    Packet(Box<(RecordedPacket, u64)>),
+    /// Whom the archive copy shows now.
+    Stage(Box<StageInput>),
+}
+
+/// Whom the archive copy shows now in `room`: the presenter's screen, or a point's camera (the
+/// floor holder or the spotlight, else the host), or nobody.
+#[derive(Debug)]
+pub struct StageInput {
+    pub room: BriefingId,
+    pub name: Option<String>,
+    pub screen: bool,
 }
 
 /// The queue's sending end, once recording is on, and what it dropped.
@@ -69,7 +71,7 @@ impl RecordTap {
             let age = u64::try_from(now.saturating_duration_since(packet.at).as_millis())
                 .unwrap_or(u64::MAX);
             let wall_ms = wall_now.saturating_sub(age);
-            self.send(RecordingInput::Packet { packet, wall_ms });
+            self.send(RecordingInput::Packet(Box::new((packet, wall_ms))));
         }
     }
 }
@@ -79,12 +81,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_queue_slot_is_small() {
+        assert!(std::mem::size_of::<RecordingInput>() <= 16);
+    }
+
+    #[test]
     fn a_full_queue_drops_and_counts_and_never_blocks() {
         let tap = RecordTap::default();
-        let stage = |n: usize| RecordingInput::Stage {
-            room: BriefingId("b".into()),
-            name: Some(format!("p{n}")),
-            screen: false,
+        let stage = |n: usize| {
+            RecordingInput::Stage(Box::new(StageInput {
+                room: BriefingId("b".into()),
+                name: Some(format!("p{n}")),
+                screen: false,
+            }))
         };
         assert!(
             !tap.send(stage(0)),

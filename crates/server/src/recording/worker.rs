@@ -23,7 +23,7 @@ use tracing::{debug, info, warn};
 use super::{Control, RecordingConfig, StoppedByServer, free_mb};
 use crate::clock::unix_ms;
 use crate::media_io::media_loop::MediaHandle;
-use crate::media_io::record_tap::RecordingInput;
+use crate::media_io::record_tap::{RecordingInput, StageInput};
 
 /// How often open files are ticked (clusters flushed, keyframes asked again).
 const TICK: Duration = Duration::from_millis(500);
@@ -165,8 +165,12 @@ impl Worker {
 
     fn input(&mut self, input: RecordingInput) {
         match input {
-            RecordingInput::Packet { packet, wall_ms } => self.packet(packet, wall_ms),
-            RecordingInput::Stage { room, name, screen } => {
+            RecordingInput::Packet(packet) => {
+                let (packet, wall_ms) = *packet;
+                self.packet(packet, wall_ms)
+            }
+            RecordingInput::Stage(stage) => {
+                let StageInput { room, name, screen } = *stage;
                 let Some(r) = self.rooms.get_mut(&room) else {
                     return;
                 };
