@@ -102,17 +102,7 @@ impl Store {
         )?;
         for (i, new) in set.iter().enumerate() {
             let at = FieldPath::of(Field::Indicators).at(i + 1);
-            let name = crate::text::name(
-                at.clone().then(Field::Name),
-                &new.name,
-                MAX_INDICATOR_NAME_CHARS,
-            )?;
-            let measure = crate::text::optional_name(
-                at.clone().then(Field::Measure),
-                &new.measure,
-                MAX_MEASURE_CHARS,
-            )?
-            .unwrap_or_default();
+            let (name, measure) = checked_name_and_measure(&at, &new.name, &new.measure)?;
             let (name, measure) = (name.as_str(), measure.as_str());
             if let Some(first) = seen.get(&same_indicator(name, measure)) {
                 return Err(StoreError::Invalid(
@@ -260,6 +250,20 @@ pub(crate) fn plan_of(
         .iter()
         .find(|d| same_indicator(&d.name, &d.measure) == key)?;
     definition.plans.get(unit?).copied()
+}
+
+/// An indicator's name and measure as typed at `at`, checked and normalised like every short
+/// name (the measure may be empty).
+pub(crate) fn checked_name_and_measure(
+    at: &FieldPath,
+    name: &str,
+    measure: &str,
+) -> Result<(String, String), StoreError> {
+    let name = crate::text::name(at.clone().then(Field::Name), name, MAX_INDICATOR_NAME_CHARS)?;
+    let measure =
+        crate::text::optional_name(at.clone().then(Field::Measure), measure, MAX_MEASURE_CHARS)?
+            .unwrap_or_default();
+    Ok((name, measure))
 }
 
 #[cfg(test)]

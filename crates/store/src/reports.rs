@@ -399,17 +399,8 @@ fn validate_indicators(indicators: &[NewIndicator]) -> Result<Vec<ValidIndicator
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for (i, new) in indicators.iter().enumerate() {
         let at = FieldPath::of(Field::Indicators).at(i + 1);
-        let name = crate::text::name(
-            at.clone().then(Field::Name),
-            &new.name,
-            MAX_INDICATOR_NAME_CHARS,
-        )?;
-        let measure = crate::text::optional_name(
-            at.clone().then(Field::Measure),
-            &new.measure,
-            MAX_MEASURE_CHARS,
-        )?
-        .unwrap_or_default();
+        let (name, measure) =
+            crate::indicator_set::checked_name_and_measure(&at, &new.name, &new.measure)?;
         let value = parse_number(&new.value)
             .map_err(|code| number_problem(code, at.clone().then(Field::Value), &new.value))?;
         let plan = match new.plan.as_deref().map(str::trim) {
