@@ -28,6 +28,24 @@ const EVERYONE: f64 = (POINTS + 1) as f64;
 /// Whole run of the load generator: joins, the outage and time connected again.
 const RUN_SECONDS: u64 = 50;
 
+/// Every point connected, signalling and media.
+fn everyone_connected(server: &Server) -> bool {
+    server.metric("giaoban_points_connected") == Some(EVERYONE)
+        && server.metric("giaoban_media_peers") == Some(EVERYONE)
+}
+
+/// Every point connected, and media forwarded over the next half second.
+fn media_flows_for_everyone(server: &Server) -> bool {
+    let forwarded = || {
+        server
+            .metric("giaoban_media_frames_forwarded_total")
+            .unwrap_or(0.0)
+    };
+    let before = forwarded();
+    std::thread::sleep(Duration::from_millis(500));
+    everyone_connected(server) && forwarded() > before + 100.0
+}
+
 #[test]
 fn kill_9_under_load_keeps_acknowledged_writes_and_the_points_come_back() {
     let bin = server_binary();
@@ -76,10 +94,6 @@ fn kill_9_under_load_keeps_acknowledged_writes_and_the_points_come_back() {
             "40",
         ],
     );
-    let everyone_connected = |server: &Server| {
-        server.metric("giaoban_points_connected") == Some(EVERYONE)
-            && server.metric("giaoban_media_peers") == Some(EVERYONE)
-    };
     assert!(
         wait_until(Duration::from_secs(30), || everyone_connected(&server)).is_some(),
         "all {} points connected before the kill\n{}\nserver log:\n{}",
@@ -247,10 +261,6 @@ fn a_network_outage_and_loss_bursts_under_load_leave_every_point_connected() {
             "40",
         ],
     );
-    let everyone_connected = |server: &Server| {
-        server.metric("giaoban_points_connected") == Some(EVERYONE)
-            && server.metric("giaoban_media_peers") == Some(EVERYONE)
-    };
     assert!(
         wait_until(Duration::from_secs(30), || everyone_connected(&server)).is_some(),
         "all {} points connected before the faults\n{}\nserver log:\n{}",
@@ -259,11 +269,6 @@ fn a_network_outage_and_loss_bursts_under_load_leave_every_point_connected() {
         server.log()
     );
     std::thread::sleep(Duration::from_secs(3));
-    let forwarded = || {
-        server
-            .metric("giaoban_media_frames_forwarded_total")
-            .unwrap_or(0.0)
-    };
 
     // A 5 s outage: nothing passes between the points and the server, media or signalling.
     {
@@ -271,9 +276,7 @@ fn a_network_outage_and_loss_bursts_under_load_leave_every_point_connected() {
         std::thread::sleep(Duration::from_secs(5));
     }
     let back = wait_until(Duration::from_secs(30), || {
-        let before = forwarded();
-        std::thread::sleep(Duration::from_millis(500));
-        everyone_connected(&server) && forwarded() > before + 100.0
+        media_flows_for_everyone(&server)
     });
     assert!(
         back.is_some(),
@@ -294,9 +297,7 @@ fn a_network_outage_and_loss_bursts_under_load_leave_every_point_connected() {
         std::thread::sleep(Duration::from_secs(3));
     }
     let back = wait_until(Duration::from_secs(30), || {
-        let before = forwarded();
-        std::thread::sleep(Duration::from_millis(500));
-        everyone_connected(&server) && forwarded() > before + 100.0
+        media_flows_for_everyone(&server)
     });
     assert!(
         back.is_some(),
