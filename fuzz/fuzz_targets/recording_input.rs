@@ -29,7 +29,13 @@ fuzz_target!(|data: &[u8]| {
     let mut video = FrameStream::new(Codec::Vp8);
     let mut audio = FrameStream::new(Codec::Opus);
     let (mut writer, header) = WebmWriter::new(
-        &[TrackSpec::Opus { channels: 2 }, TrackSpec::Vp8 { width: 640, height: 360 }],
+        &[
+            TrackSpec::Opus { channels: 2 },
+            TrackSpec::Vp8 {
+                width: 640,
+                height: 360,
+            },
+        ],
         1_796_000_000_000,
     );
     let mut file = header;
@@ -44,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         let payload = &input[8..8 + len];
         input = &input[8 + len..];
         // A delta past half the range goes back: reordered and repeated packets.
-        seq = seq.wrapping_add(u64::from(delta)).wrapping_sub(32_768).max(1);
+        seq = seq
+            .wrapping_add(u64::from(delta))
+            .wrapping_sub(32_768)
+            .max(1);
         now += 7;
         let packet = RtpIn {
             seq,
@@ -53,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
             payload,
             arrival_unix_ms: now,
         };
-        let (stream, track) = if flags & 2 != 0 { (&mut audio, 0) } else { (&mut video, 1) };
+        let (stream, track) = if flags & 2 != 0 {
+            (&mut audio, 0)
+        } else {
+            (&mut video, 1)
+        };
         stream.push(packet);
         while let Some(event) = stream.pop(now) {
             if let FrameEvent::Frame(frame) = event {
