@@ -163,6 +163,9 @@ pub struct SfuCounters {
     pub slot_switches: u64,
     /// Packets of a recorded room dropped because the shell did not take them in time.
     pub recorded_dropped: u64,
+    /// Video slots that stopped and waited for a keyframe because the subscriber's send
+    /// queue had grown older than [`EGRESS_QUEUE_LIMIT`].
+    pub egress_resyncs: u64,
 }
 
 /// Who may be heard and who is shown large in one room. Set by the briefing logic.
@@ -1019,6 +1022,19 @@ impl Sfu {
             if restarted {
                 slot.munger.restart((from, rid));
             }
+            if kind == MediaKind::Video
+                && egress_backlogged(&mut peer.rtc, out_mid, now)
+                && slot.munger.target().is_some_and(|(p, _)| p == from)
+            {
+                // The subscriber's link does not take what this slot sends: the queue is
+                // let drain and the picture starts again at a keyframe, rather than arriving
+                // ever later while the queue holds it.
+                if let Some(SlotRequest::Keyframe((_, layer))) = slot.munger.resync(now) {
+                    wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
+                    counters.egress_resyncs += 1;
+                }
+                return true;
+            }
             let before = slot.munger.source();
             // Packets of other layers, or of the new source before its keyframe, are dropped.
             let Ok(munged) = slot.munger.on_packet(now, (from, rid), &source_packet) else {
@@ -1441,6 +1457,32 @@ impl Sfu {
         self.counters.keyframe_requests += 1;
         self.mark_dirty(source);
     }
+}
+
+/// How long a packet may wait in a subscriber's send queue (str0m's pacer) before the SFU
+/// stops adding to it. The pacer sends at the link's estimate; when the estimate falls, or
+/// the media thread is starved of CPU, the queue grows without limit and the picture falls
+/// seconds behind. A keyframe of a large picture at a modest estimate takes a few hundred
+/// milliseconds: the limit stays above that.
+pub const EGRESS_QUEUE_LIMIT: Duration = Duration::from_millis(1_000);
+
+/// Packets a subscriber's send queue may hold for one slot, whatever their age (the queue's
+/// age is sampled when str0m's pacer runs): about 1.4 MB of video.
+pub const EGRESS_QUEUE_PACKETS: usize = 1_200;
+
+/// Whether the send queue of the slot `mid` towards a subscriber is over its limits.
+fn egress_backlogged(rtc: &mut Rtc, mid: Mid, now: Instant) -> bool {
+    let mut api = rtc.direct_api();
+    let Some(info) = api
+        .stream_tx_by_mid(mid, None)
+        .and_then(|stream| stream.queue_info())
+    else {
+        return false;
+    };
+    info.packet_count() > EGRESS_QUEUE_PACKETS
+        || info
+            .first_unsent()
+            .is_some_and(|at| now.saturating_duration_since(at) > EGRESS_QUEUE_LIMIT)
 }
 
 /// The layer of `track` a recording takes: the high one while it flows, else the low one.

@@ -348,6 +348,25 @@ impl<S: Copy + Eq + fmt::Debug> SlotMunger<S> {
         None
     }
 
+    /// The subscriber's link cannot take what the slot forwards (its send queue has grown
+    /// old): a video slot stops forwarding and starts again at the next keyframe of the
+    /// source it shows (or is switching to), as after a switch. Returns the keyframe request
+    /// to send; `None` when already waiting, for an audio slot, or for an empty slot.
+    pub fn resync(&mut self, now: Instant) -> Option<SlotRequest<S>> {
+        if self.config.kind != SlotKind::Video || (self.active.is_none() && self.pending.is_some())
+        {
+            return None;
+        }
+        let source = self.target()?;
+        self.active = None;
+        self.pending = Some(Pending {
+            source,
+            since: now,
+            last_request: now,
+        });
+        Some(SlotRequest::Keyframe(source))
+    }
+
     /// The source started its stream over (a new SSRC: its numbers start anew): its next
     /// packet continues the slot's numbering as if the slot had switched to it.
     pub fn restart(&mut self, source: S) {

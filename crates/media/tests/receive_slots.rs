@@ -526,3 +526,41 @@ fn a_short_link_pauses_thumbnails_and_they_come_back() {
     );
     assert_no_mislabel(&sim);
 }
+
+#[test]
+fn a_link_that_cannot_keep_up_gets_a_late_picture_dropped_not_queued() {
+    let mut sim = Sim::new(31);
+    let publisher = sim.join("b1", "p1");
+    // About 9.6 Mbit/s of video: more than the subscriber's paced link sends.
+    sim.clients[publisher].video_bytes = 40_000;
+    sim.join("b1", "s1");
+    sim.run(Duration::from_secs(12));
+    let resyncs = sim.sfu.counters().egress_resyncs;
+    let frames = |sim: &Sim| {
+        sim.client("s1")
+            .received
+            .get(&("p1".to_string(), TrackKind::Video))
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = frames(&sim);
+    assert!(before > 0, "nothing reached the subscriber");
+    // The publisher stops: what still arrives afterwards was waiting in the queue.
+    sim.clients[publisher].publishing = false;
+    let mut last_new = Duration::ZERO;
+    let mut seen = before;
+    for ms in 1..=4_000u64 {
+        sim.run(Duration::from_millis(1));
+        let now_seen = frames(&sim);
+        if now_seen > seen {
+            seen = now_seen;
+            last_new = Duration::from_millis(ms);
+        }
+    }
+    assert!(resyncs > 0, "the guard never acted: the queue was let grow");
+    assert!(
+        last_new <= Duration::from_millis(1_300),
+        "frames kept arriving {last_new:?} after the publisher stopped: \
+         the queue held more than the limit ({resyncs} resyncs, {before} frames before)"
+    );
+}

@@ -269,6 +269,42 @@ fn video_switch_waits_for_a_keyframe_of_the_new_source() {
 }
 
 #[test]
+fn a_resync_drops_until_the_next_keyframe_and_continues_the_numbering() {
+    let t0 = epoch();
+    let mut slot = SlotMunger::new(SlotConfig::video(), 500, 0);
+    let mut a = Publisher::new(9_000, 90_000, 100, 3);
+    slot.switch_to(t0, Some(A));
+    let mut now = t0;
+    ok(forward_frame(&mut slot, now, A, &a.frame(true, 3)));
+    now += Duration::from_millis(33);
+    let last = ok(forward_frame(&mut slot, now, A, &a.frame(false, 2)));
+    // The subscriber's queue has grown old: the slot asks for a keyframe, once.
+    assert_eq!(slot.resync(now), Some(SlotRequest::Keyframe(A)));
+    assert_eq!(slot.resync(now), None, "already waiting");
+    assert_eq!((slot.source(), slot.pending()), (None, Some(A)));
+    for _ in 0..10 {
+        now += Duration::from_millis(33);
+        assert_eq!(
+            forward_frame(&mut slot, now, A, &a.frame(false, 2)),
+            vec![Err(Dropped::AwaitingKeyframe); 2]
+        );
+    }
+    now += Duration::from_millis(33);
+    let out = ok(forward_frame(&mut slot, now, A, &a.frame(true, 3)));
+    assert_eq!(slot.source(), Some(A));
+    // No gap the receiver would ask for: the dropped frames never got numbers.
+    assert_eq!(out[0].seq, last[1].seq + 1);
+    assert_eq!(out[0].picture_id, Some(last[0].picture_id.unwrap() + 1));
+    assert!(out[0].timestamp.wrapping_sub(last[0].timestamp) >= 90 * 33 * 11);
+    // An audio slot and an empty slot have nothing to resync.
+    let mut audio = SlotMunger::<Source>::new(SlotConfig::audio(), 1, 1);
+    audio.switch_to(now, Some(B));
+    assert_eq!(audio.resync(now), None);
+    let mut empty = SlotMunger::<Source>::new(SlotConfig::video(), 1, 1);
+    assert_eq!(empty.resync(now), None);
+}
+
+#[test]
 fn the_picture_id_patch_writes_the_rewritten_values() {
     let t0 = epoch();
     let mut slot = SlotMunger::new(SlotConfig::video(), 0, 0);

@@ -95,6 +95,9 @@ async fn metrics(_: MetricsReader, State(state): State<AppState>) -> impl IntoRe
          # HELP giaoban_media_shard_overflows_total Batches of datagrams dropped because their media thread was behind.\n\
          # TYPE giaoban_media_shard_overflows_total counter\n\
          giaoban_media_shard_overflows_total {}\n\
+         # HELP giaoban_media_egress_resyncs_total Video slots restarted at a keyframe because a point's send queue fell behind.\n\
+         # TYPE giaoban_media_egress_resyncs_total counter\n\
+         giaoban_media_egress_resyncs_total {}\n\
          # HELP giaoban_points_connected Points with an open signalling connection.\n\
          # TYPE giaoban_points_connected gauge\n\
          giaoban_points_connected {}\n\
@@ -122,6 +125,7 @@ async fn metrics(_: MetricsReader, State(state): State<AppState>) -> impl IntoRe
         s.peers.load(Ordering::Relaxed),
         state.live.media.threads(),
         s.shard_overflows.load(Ordering::Relaxed),
+        s.egress_resyncs.load(Ordering::Relaxed),
         state.live.registry.connected(),
         s.tcp.connections.load(Ordering::Relaxed),
         s.tcp_frames_dropped.load(Ordering::Relaxed),

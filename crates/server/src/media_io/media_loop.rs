@@ -773,6 +773,7 @@ struct Published {
     received: u64,
     dropped: u64,
     forwarded: u64,
+    egress_resyncs: u64,
     peers: u64,
 }
 
@@ -790,6 +791,9 @@ impl Published {
         stats
             .frames_forwarded
             .fetch_add(c.frames_forwarded - self.forwarded, Ordering::Relaxed);
+        stats
+            .egress_resyncs
+            .fetch_add(c.egress_resyncs - self.egress_resyncs, Ordering::Relaxed);
         // The gauge moves by the difference, down as well as up (the addition wraps).
         stats
             .peers
@@ -798,6 +802,7 @@ impl Published {
             received: c.datagrams_received,
             dropped: c.datagrams_dropped,
             forwarded: c.frames_forwarded,
+            egress_resyncs: c.egress_resyncs,
             peers,
         };
     }

@@ -16,5 +16,7 @@ pub struct MediaStats {
     pub tcp_frames_dropped: AtomicU64,
     /// Batches of datagrams dropped because their media thread's queue was full.
     pub shard_overflows: AtomicU64,
+    /// Video slots restarted at a keyframe because a subscriber's send queue grew too old.
+    pub egress_resyncs: AtomicU64,
     pub tcp: Arc<TcpStats>,
 }
