@@ -140,6 +140,8 @@ names! {
         QuotaBriefing => "quota_briefing", "a briefing holds at most {max_documents} documents and {max_mb} MiB; this one has {used_documents} documents, {used_mb} MiB: delete some to upload this one ({size_mb} MiB)";
         UploadInProgress => "upload_in_progress", "this point is already sending {max} documents; wait until they are uploaded";
         UploadsBusy => "uploads_busy", "the server is receiving {max} documents already; try again in a moment";
+        DownloadInProgress => "download_in_progress", "this point is already downloading {max} documents; wait until they arrive";
+        DownloadsBusy => "downloads_busy", "the server is sending {max} documents already; try again in a moment";
         DocumentsDiskLow => "documents_disk_low", "only {free_mb} MB of disk are free; documents are accepted while at least {min_mb} MB are";
         RecordingUnavailable => "recording_unavailable", "this server does not record: start it without --no-recording";
         MailNotConfigured => "mail_not_configured", "this server sends no mail: start it with --smtp-url smtp://HOST:PORT and --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)";

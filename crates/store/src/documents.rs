@@ -360,6 +360,31 @@ impl Store {
             .optional()?)
     }
 
+    /// `len` bytes of a document's content from `offset`, for sending it in pieces: the
+    /// database is held for one piece at a time, not for a whole download.
+    /// [`StoreError::NotFound`] if the document is gone (deleted since its download started)
+    /// or the range lies outside its content.
+    pub fn document_chunk(&self, id: i64, offset: u64, len: usize) -> Result<Vec<u8>, StoreError> {
+        let conn = self.conn();
+        let blob = match conn.blob_open(MAIN_DB, c"documents", c"content", id, true) {
+            Ok(blob) => blob,
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::Unknown => {
+                return Err(no_such(Field::Document, id));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let end = offset.checked_add(len as u64);
+        let Some(start) = usize::try_from(offset)
+            .ok()
+            .filter(|_| end.is_some_and(|end| end <= blob.len() as u64))
+        else {
+            return Err(no_such(Field::Document, id));
+        };
+        let mut chunk = vec![0; len];
+        blob.read_at_exact(&mut chunk, start)?;
+        Ok(chunk)
+    }
+
     /// Deletes a document of a briefing; [`StoreError::NotFound`] if it has no such document.
     /// The pages it took are given back to the file system.
     pub fn delete_document(&self, briefing: &BriefingId, id: i64) -> Result<(), StoreError> {
@@ -1098,5 +1123,33 @@ mod tests {
             after_bytes < empty_bytes + 100_000,
             "{empty_bytes} bytes empty, {after_bytes} after the delete"
         );
+    }
+
+    #[test]
+    fn a_document_is_read_back_in_pieces_and_a_gone_one_is_not_found() {
+        let (_dir, store) = temp_store();
+        let (id, _) = briefing(&store, "Giao ban CNTT");
+        let mut content = PDF.to_vec();
+        content.extend((0..300_000u32).map(|i| (i % 251) as u8));
+        let stored = store
+            .add_document(&id, &new("Báo cáo.pdf", &content))
+            .unwrap();
+
+        let mut read = Vec::new();
+        let mut offset = 0;
+        while offset < content.len() {
+            let len = (content.len() - offset).min(65_536);
+            read.extend(store.document_chunk(stored.id, offset as u64, len).unwrap());
+            offset += len;
+        }
+        let past_end = store.document_chunk(stored.id, content.len() as u64 - 10, 11);
+        let huge = store.document_chunk(stored.id, u64::MAX, 1);
+        store.delete_document(&id, stored.id).unwrap();
+        let gone = store.document_chunk(stored.id, 0, 10);
+
+        assert_eq!(read, content);
+        assert!(is_not_found(&past_end));
+        assert!(is_not_found(&huge));
+        assert!(is_not_found(&gone));
     }
 }

@@ -859,6 +859,8 @@ export default {
   'api.quota_briefing': 'a briefing holds at most {max_documents} documents and {max_mb} MiB; this one has {used_documents} documents, {used_mb} MiB: delete some to upload this one ({size_mb} MiB)',
   'api.upload_in_progress': 'this point is already sending {max} documents; wait until they are uploaded',
   'api.uploads_busy': 'the server is receiving {max} documents already; try again in a moment',
+  'api.download_in_progress': 'this point is already downloading {max} documents; wait until they arrive',
+  'api.downloads_busy': 'the server is sending {max} documents already; try again in a moment',
   'api.documents_disk_low': 'the server is short of disk space (only {free_mb} MB free, at least {min_mb} MB needed) and accepts no documents; tell its administrator',
   'api.recording_unavailable': 'this server does not record; ask its administrator',
   'api.mail_not_configured': 'this server sends no mail: start it with --smtp-url smtp://HOST:PORT and --mail-from ADDRESS (or GIAOBAN_SMTP_URL and GIAOBAN_MAIL_FROM)',

@@ -860,6 +860,8 @@ export default {
   'api.quota_briefing': 'mỗi cuộc giao ban chứa tối đa {max_documents} tài liệu, {max_mb} MiB; cuộc giao ban này đã có {used_documents} tài liệu, {used_mb} MiB: hãy xoá bớt để tải tài liệu này ({size_mb} MiB)',
   'api.upload_in_progress': 'điểm cầu đang gửi {max} tài liệu; hãy chờ tải xong rồi gửi tiếp',
   'api.uploads_busy': 'máy chủ đang nhận {max} tài liệu cùng lúc; hãy thử lại sau giây lát',
+  'api.download_in_progress': 'điểm cầu này đang tải {max} tài liệu; hãy chờ tải xong',
+  'api.downloads_busy': 'máy chủ đang gửi {max} tài liệu cùng lúc; hãy thử lại sau giây lát',
   'api.documents_disk_low': 'máy chủ sắp hết dung lượng đĩa (còn {free_mb} MB, cần ít nhất {min_mb} MB) nên tạm không nhận tài liệu; hãy báo quản trị hệ thống',
   'api.recording_unavailable': 'máy chủ này không ghi hình; hãy liên hệ quản trị hệ thống',
   'api.mail_not_configured': 'máy chủ chưa được cấu hình gửi thư điện tử; hãy liên hệ quản trị hệ thống',

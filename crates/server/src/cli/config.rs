@@ -28,6 +28,8 @@
 //! briefing_max_document_mb = 2048 # MiB
 //! max_uploads = 4
 //! max_uploads_per_point = 1
+//! max_downloads = 64
+//! max_downloads_per_point = 4
 //! documents_min_free_mb = 1024
 //! smtp_url = "smtp://mail.example.gov.vn:587?tls=required"
 //! mail_from = "Sở TT&TT <giaoban@example.gov.vn>"
@@ -89,6 +91,8 @@ struct ConfigFile {
     briefing_max_document_mb: Option<u64>,
     max_uploads: Option<u32>,
     max_uploads_per_point: Option<u32>,
+    max_downloads: Option<u32>,
+    max_downloads_per_point: Option<u32>,
     documents_min_free_mb: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -180,6 +184,11 @@ impl ConfigFile {
             (
                 "GIAOBAN_MAX_UPLOADS_PER_POINT",
                 text(self.max_uploads_per_point),
+            ),
+            ("GIAOBAN_MAX_DOWNLOADS", text(self.max_downloads)),
+            (
+                "GIAOBAN_MAX_DOWNLOADS_PER_POINT",
+                text(self.max_downloads_per_point),
             ),
             (
                 "GIAOBAN_DOCUMENTS_MIN_FREE_MB",

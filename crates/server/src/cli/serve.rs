@@ -207,6 +207,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             max_uploads: args.max_uploads,
             max_uploads_per_point: args.max_uploads_per_point,
+            max_downloads: args.max_downloads,
+            max_downloads_per_point: args.max_downloads_per_point,
+            download_wait: crate::uploads::DOWNLOAD_WAIT,
             min_free_mb: args.documents_min_free_mb,
             data_dir: args.data.clone(),
         }),
@@ -459,6 +462,24 @@ pub struct ServeArgs {
         value_name = "N"
     )]
     pub max_uploads_per_point: usize,
+    /// Documents the server sends at once; more wait their turn (up to 30 s, then downloads_busy).
+    #[arg(
+        long,
+        default_value_t = crate::uploads::DEFAULT_MAX_DOWNLOADS,
+        env = "GIAOBAN_MAX_DOWNLOADS",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_downloads: usize,
+    /// Documents one point downloads at once; more are refused at once with download_in_progress.
+    #[arg(
+        long,
+        default_value_t = crate::uploads::DEFAULT_MAX_DOWNLOADS_PER_POINT,
+        env = "GIAOBAN_MAX_DOWNLOADS_PER_POINT",
+        value_parser = TypedValueParser::map(clap::value_parser!(u32).range(1..), |n| n as usize),
+        value_name = "N"
+    )]
+    pub max_downloads_per_point: usize,
     /// Free disk space of the data directory, in MB, below which documents are refused.
     #[arg(long, env = "GIAOBAN_DOCUMENTS_MIN_FREE_MB", value_name = "MB",
           default_value_t = crate::uploads::DEFAULT_MIN_FREE_MB)]

@@ -153,7 +153,12 @@ async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Vec<u8>, Api
     Ok(content)
 }
 
-/// The content of a document, as an attachment under its own name.
+/// Bytes of a document read from the database and sent at a time: the database is held for
+/// one piece, and a download holds one piece in memory.
+pub const DOWNLOAD_CHUNK: usize = 256 * 1024;
+
+/// The content of a document, as an attachment under its own name, sent in pieces of
+/// [`DOWNLOAD_CHUNK`] within the limits on downloads at once ([`crate::uploads`]).
 async fn download(
     access: Access,
     State(state): State<AppState>,
@@ -161,25 +166,51 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let id = item_id(path, Field::Document)?;
     let briefing = access.id().clone();
-    let (document, content) = state
-        .blocking(move |store| store.document_content(&briefing, id))
+    let document = state
+        .blocking(move |store| store.document(&briefing, id))
         .await?
         .ok_or_else(|| no_item(Field::Document, id))?;
+    let permit = state
+        .uploads
+        .download(access.point().map(|p| &p.id))
+        .await?;
     let content_type = HeaderValue::from_str(&document.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = HeaderValue::from_str(&content_disposition(&document.file_name))
         .expect("the disposition is printable ASCII");
+    let size = document.size;
+    // The permit goes with the body: the place is given back when the last piece is sent or
+    // the connection is gone. A document deleted meanwhile ends the body early, which the
+    // client sees as a download cut short (the length was announced).
+    let pieces = futures_util::stream::try_unfold(
+        (state, 0u64, permit),
+        move |(state, offset, permit)| async move {
+            if offset >= size {
+                return Ok(None);
+            }
+            let len = (size - offset).min(DOWNLOAD_CHUNK as u64) as usize;
+            let piece = state
+                .blocking(move |store| store.document_chunk(id, offset, len))
+                .await
+                .map_err(|e| std::io::Error::other(e.problem.to_string()))?;
+            Ok::<_, std::io::Error>(Some((
+                axum::body::Bytes::from(piece),
+                (state, offset + len as u64, permit),
+            )))
+        },
+    );
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, HeaderValue::from(size)),
             // Documents are for the invited points only: no shared cache may keep them.
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, no-store"),
             ),
         ],
-        Body::from(content),
+        Body::from_stream(pieces),
     )
         .into_response())
 }
@@ -993,6 +1024,66 @@ mod tests {
         assert_eq!(second, StatusCode::BAD_REQUEST);
         assert_eq!(state.uploads.in_flight(), 0);
         assert_eq!(app.store.documents(&app.briefing_id()).unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_download_comes_in_pieces_and_open_downloads_count_against_the_point() {
+        let app = TestApp::new().await;
+        let (router, state) = with_uploads(&app, |c| {
+            c.max_downloads_per_point = 2;
+            c.download_wait = std::time::Duration::from_millis(100);
+        });
+        let mut content = PDF.to_vec();
+        content.extend((0..3 * DOWNLOAD_CHUNK as u32 / 2).map(|i| (i % 253) as u8));
+        let (status, stored) = answer(&router, pdf_upload(&app, &app.host, &content)).await;
+        assert_eq!(status, StatusCode::CREATED, "{stored}");
+        let path = app.path(&format!("/documents/{}", stored["id"]));
+        let get = |token: &str| {
+            Request::get(&path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let open = |token: String| {
+            let router = router.clone();
+            let request = get(&token);
+            async move { tower::ServiceExt::oneshot(router, request).await.unwrap() }
+        };
+
+        // Two downloads begun and not yet read hold the point's two places.
+        let first = open(app.cualo.clone()).await;
+        let second = open(app.cualo.clone()).await;
+        let (third, refused) = answer(&router, get(&app.cualo)).await;
+        let (other_point, _) = answer(&router, get(&app.nghiloc)).await;
+        let length = first.headers()[header::CONTENT_LENGTH].clone();
+        let read = axum::body::to_bytes(first.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let (after_one, _) = answer(&router, get(&app.cualo)).await;
+        // A download given up half-way gives its place back too.
+        drop(second);
+        let (after_both, _) = answer(&router, get(&app.cualo)).await;
+        // A document deleted while it is sent cuts the download short instead of sending
+        // something else.
+        let cut = open(app.cualo.clone()).await;
+        app.store
+            .delete_document(&app.briefing_id(), stored["id"].as_i64().unwrap())
+            .unwrap();
+        let cut_body = axum::body::to_bytes(cut.into_body(), usize::MAX).await;
+
+        assert_eq!(length, content.len().to_string().as_str());
+        assert!(read == content, "the download differs from the upload");
+        assert_eq!(third, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused["error"]["code"], "download_in_progress");
+        assert_eq!(refused["error"]["params"], json!({"max": 2}));
+        assert_eq!(other_point, StatusCode::OK);
+        assert_eq!(after_one, StatusCode::OK);
+        assert_eq!(after_both, StatusCode::OK);
+        assert!(
+            cut_body.is_err(),
+            "a deleted document's download ended as if whole"
+        );
+        assert_eq!(state.uploads.downloads_in_flight(), 0);
     }
 
     #[tokio::test]
