@@ -153,6 +153,14 @@ pub fn check_document(file_name: &str, content: &[u8]) -> Result<&'static str, D
                 .with("value", name),
         ));
     }
+    // "Báo cáo\u{202E}xcod.pdf" shows as "Báo cáofdp.docx": a name must show as it is.
+    if name.chars().any(crate::text::is_bidi_control) {
+        return Err(DocumentRejection::Invalid(
+            Problem::new(ProblemCode::BidiControl)
+                .at(Field::FileName)
+                .with("value", name),
+        ));
+    }
     if content.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentRejection::TooLarge);
     }
@@ -842,6 +850,10 @@ mod tests {
             ),
             (new("a.pdf", &too_large), "a file is at most 20 MiB"),
             (new("a/b.pdf", PDF), "file name: \"a/b.pdf\""),
+            (
+                new("Báo cáo\u{202E}xcod.pdf", PDF),
+                "file name: must not contain characters that change the direction",
+            ),
             (
                 NewDocument {
                     agenda_item_id: Some(foreign_item),

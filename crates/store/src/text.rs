@@ -122,8 +122,10 @@ pub(crate) fn is_zero_width(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
-/// `text` trimmed, when it has 1 to `max` characters and no control characters other than line
-/// breaks and tabs; else [`StoreError::Invalid`] about `field`.
+/// `text` trimmed, when it has 1 to `max` characters, no control characters other than line
+/// breaks and tabs, and no bidirectional controls ([`is_bidi_control`]: in the minutes they
+/// could show a figure or a name other than the one stored); else [`StoreError::Invalid`]
+/// about `field`.
 pub(crate) fn valid_text(
     field: impl Into<FieldPath>,
     text: &str,
@@ -159,6 +161,9 @@ pub(crate) fn valid_note(
             Problem::new(ProblemCode::ControlCharacters).at(field),
         ));
     }
+    if text.chars().any(is_bidi_control) {
+        return Err(invalid(ProblemCode::BidiControl, field));
+    }
     Ok(text)
 }
 
@@ -184,7 +189,7 @@ pub(crate) fn invalid(code: ProblemCode, field: impl Into<FieldPath>) -> StoreEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::invalid;
+    use crate::test_support::{invalid, problem};
     use giaoban_model::ProblemCode;
 
     #[test]
@@ -202,6 +207,24 @@ mod tests {
                 10
             )),
             "agenda item 2, title: must not contain control characters"
+        );
+    }
+
+    #[test]
+    fn a_long_text_keeps_its_lines_and_refuses_bidi_controls() {
+        let concern = "Chỉ tiêu giải ngân:\r\n\t- đạt 45 %\n- kế hoạch 80 %";
+        assert_eq!(valid_text(Field::Text, concern, 100).unwrap(), concern);
+        for c in ['\u{202E}', '\u{2067}', '\u{200F}'] {
+            let text = format!("đạt {c}%54 kế hoạch");
+            assert_eq!(
+                problem(valid_note(Field::Text, &text, 100)).code(),
+                ProblemCode::BidiControl,
+                "{c:?}"
+            );
+        }
+        assert_eq!(
+            problem(valid_text(Field::Text, "a\u{7}b", 100)).code(),
+            ProblemCode::ControlCharacters
         );
     }
 
