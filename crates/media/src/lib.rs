@@ -24,6 +24,7 @@ mod peer;
 mod sfu;
 mod slot;
 mod speakers;
+mod stun_check;
 mod twcc_guard;
 
 pub use error::MediaError;

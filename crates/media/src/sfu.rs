@@ -493,6 +493,23 @@ impl Sfu {
         let Some(peer) = self.peers.get_mut(&id) else {
             return false;
         };
+        if let Some(unknown) = crate::stun_check::unknown_required(raw) {
+            // str0m would skip what it does not know and answer with a success.
+            let password = peer.rtc.direct_api().local_ice_credentials().pass;
+            match unknown.answer(raw, &password) {
+                Some(answer) => {
+                    debug!(%id, %source, types = ?unknown.types, "binding request with unknown comprehension-required attributes: 420");
+                    self.transmits.push_back(Transmit {
+                        proto: protocol,
+                        source: advertised,
+                        destination: source,
+                        contents: answer.into(),
+                    });
+                }
+                None => self.counters.datagrams_dropped += 1,
+            }
+            return true;
+        }
         if !peer.twcc.admits(raw) {
             self.counters.datagrams_dropped += 1;
             debug!(%id, %source, "RTP packet whose transport-wide sequence number wraps dropped");

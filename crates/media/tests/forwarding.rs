@@ -368,6 +368,87 @@ fn datagrams_to_an_address_that_is_not_a_media_address_are_dropped() {
     assert_eq!(sim.sfu.counters().datagrams_dropped - before, 2);
 }
 
+/// A STUN binding request from `username` (server:client fragments) with PRIORITY and
+/// `extra` attributes, signed with `password`, closed by FINGERPRINT (RFC 8489 §14).
+fn binding_request(username: &str, extra: &[(u16, &[u8])], password: &str) -> Vec<u8> {
+    fn attribute(out: &mut Vec<u8>, kind: u16, value: &[u8]) {
+        out.extend_from_slice(&kind.to_be_bytes());
+        out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        out.extend_from_slice(value);
+        out.resize(out.len().next_multiple_of(4), 0);
+    }
+    fn set_length(out: &mut [u8], total: usize) {
+        out[2..4].copy_from_slice(&((total - 20) as u16).to_be_bytes());
+    }
+    let mut out = vec![0x00, 0x01, 0, 0, 0x21, 0x12, 0xa4, 0x42];
+    out.extend_from_slice(b"tx-id-420-ok");
+    attribute(&mut out, 0x0006, username.as_bytes());
+    attribute(&mut out, 0x0024, &[0x6e, 0, 0x1e, 0xff]);
+    for (kind, value) in extra {
+        attribute(&mut out, *kind, value);
+    }
+    let key = aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        password.as_bytes(),
+    );
+    let at = out.len();
+    set_length(&mut out, at + 24);
+    let tag = aws_lc_rs::hmac::sign(&key, &out);
+    attribute(&mut out, 0x0008, tag.as_ref());
+    let at = out.len();
+    set_length(&mut out, at + 8);
+    let crc = crc32fast::hash(&out) ^ 0x5354_554e;
+    attribute(&mut out, 0x8028, &crc.to_be_bytes());
+    out
+}
+
+#[test]
+fn a_binding_request_with_an_unknown_required_attribute_gets_420_and_the_point_stays() {
+    let mut sim = Sim::new(13);
+    sim.join("b1", "host");
+    sim.join("b1", "p1");
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        everyone_receives_everyone(s, &["host", "p1"], 5)
+    }));
+    let client = sim.client("p1");
+    let (from, (server_ufrag, server_pwd)) = (client.addr, client.server_ice.clone());
+    let username = format!("{server_ufrag}:clnt");
+    let server = sim::SERVER.parse().unwrap();
+    let now = sim.now;
+    let answers = |sim: &mut Sim, request: &[u8]| {
+        let accepted = sim
+            .sfu
+            .handle_datagram(now, Protocol::Udp, from, server, request);
+        assert!(accepted, "a request of the point's session");
+        std::iter::from_fn(|| sim.sfu.poll_transmit())
+            .filter(|t| t.destination == from && t.contents[..2] == [0x01, 0x11])
+            .map(|t| t.contents.to_vec())
+            .collect::<Vec<_>>()
+    };
+
+    let unknown = binding_request(&username, &[(0x7f31, b"?")], &server_pwd);
+    let refused = answers(&mut sim, &unknown);
+    let forged = binding_request(&username, &[(0x7f31, b"?")], "not-the-password-at-all");
+    let unanswered = answers(&mut sim, &forged);
+    let frames_before = sim.client("host").frames_from("p1", TrackKind::Video);
+    sim.run(Duration::from_secs(2));
+
+    assert_eq!(refused.len(), 1, "one 420 answer");
+    let error_code = refused[0]
+        .windows(4)
+        .position(|w| w == [0x00, 0x09, 0x00, 0x15]);
+    let at = error_code.expect("an ERROR-CODE attribute") + 4;
+    assert_eq!(refused[0][at + 2..at + 4], [4, 20], "420");
+    assert!(
+        unanswered.is_empty(),
+        "a request signed with another password got an answer"
+    );
+    assert!(
+        sim.client("host").frames_from("p1", TrackKind::Video) > frames_before + 30,
+        "the point's media stopped"
+    );
+}
+
 #[test]
 fn a_recorded_room_hands_the_shell_what_was_said_and_shown() {
     use giaoban_media::{RecordedKind, RecordedPacket};

@@ -85,6 +85,8 @@ pub struct Client {
     /// Bytes of each video frame it sends (2,400 by default: about 580 kbit/s at 30 frames a
     /// second, a stage picture; a thumbnail is about a quarter of it).
     pub video_bytes: usize,
+    /// The server's ICE username fragment and password for this point, from its answer.
+    pub server_ice: (String, String),
     next_timeout: Instant,
     ticks: u64,
     pub video_frames_sent: u64,
@@ -222,6 +224,14 @@ impl Sim {
                 slots,
             )
             .unwrap();
+        let ice = |key: &str| {
+            answer
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .expect("ICE credentials in the answer")
+                .to_string()
+        };
+        let server_ice = (ice("a=ice-ufrag:"), ice("a=ice-pwd:"));
         rtc.sdp_api()
             .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
             .unwrap();
@@ -254,6 +264,7 @@ impl Sim {
             offers: 0,
             wanted: None,
             video_bytes: 2400,
+            server_ice,
             next_timeout: self.now,
             ticks: 0,
             video_frames_sent: 0,
