@@ -158,6 +158,28 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
     const grantedAt = Date.now();
     await api.ok('POST', '/floor', { point: HUNG_NGUYEN });
     await sleep(4000);
+    // In the projector view the badge sits over the stage, clear of the chair's small
+    // picture and of the speaker's caption.
+    for (const point of [HOST, NAM_DAN]) {
+      const page = browsers.of(point).page;
+      await page.click('[data-action=projector]');
+      await page.waitForFunction(() => document.body.classList.contains('projector'), null, { timeout: seconds(5) });
+      const clash = await page.evaluate(() => {
+        const box = (/** @type {Element} */ e) => e.getBoundingClientRect();
+        const badge = document.querySelector('[data-role=stage-recording]');
+        const stage = document.querySelector('[data-role=stage]');
+        if (!badge || !stage || box(badge).width === 0) return 'the stage shows no recording badge';
+        const b = box(badge);
+        const s = box(stage);
+        const others = [...document.querySelectorAll('[data-role=stage] > .tile, [data-role=stage-caption]')]
+          .filter((e) => { const r = box(e); return r.width > 0 && r.width * r.height < 0.5 * s.width * s.height; });
+        const hit = others.find((e) => { const r = box(e); return r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom; });
+        return hit ? `the badge overlaps ${hit.className}` : null;
+      });
+      assert.equal(clash, null, `${point}'s projector view`);
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => !document.body.classList.contains('projector'), null, { timeout: seconds(5) });
+    }
     // A point that leaves mid-recording: what it sent is kept in a closed file.
     await browsers.close(NAM_DAN);
     await sleep(5000);
