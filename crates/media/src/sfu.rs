@@ -398,6 +398,17 @@ impl Sfu {
             if let SlotState::Negotiating(mid) = slot.state {
                 slot.state = SlotState::Open(mid);
                 opened = true;
+                if slot.kind == MediaKind::Video
+                    && let Some(stream) = peer.rtc.direct_api().stream_tx_by_mid(mid, None)
+                {
+                    // Before anything is sent on it (the cache is started over).
+                    stream.set_rtx_cache(
+                        self.config.video_send_buffer,
+                        VIDEO_RESEND_WINDOW,
+                        // str0m's default: resends are dropped past 15 % of what is sent.
+                        Some(0.15),
+                    );
+                }
             }
         }
         if opened {
@@ -1475,6 +1486,12 @@ impl Sfu {
         self.mark_dirty(source);
     }
 }
+
+/// How long a video packet sent to a subscriber is kept for its NACKs (str0m keeps 3 s).
+/// A receiver asks again within a few round trips and stops once the frame is past its jitter
+/// buffer; a second and a half covers three tries on a 400 ms rural link, and halves the
+/// memory each slot's cache takes (about 70 kB per point).
+pub const VIDEO_RESEND_WINDOW: Duration = Duration::from_millis(1_500);
 
 /// How long a packet may wait in a subscriber's send queue (str0m's pacer) before the SFU
 /// stops adding to it. The pacer sends at the link's estimate; when the estimate falls, or

@@ -34,6 +34,10 @@ const ICE_RESTART_INTERVAL: Duration = Duration::from_secs(2);
 /// their payload is read; between [`MAX_SIGNAL_MESSAGE_BYTES`] and this, after reading them.
 /// Both are answered `too_large` before closing.
 const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
+/// What the WebSocket layer reads from a connection at a time (tungstenite's default is
+/// 128 KiB, allocated per connection: 128 KiB of memory per point). A point sends small
+/// messages (an answer's SDP is a few KiB); a larger one is read in more steps.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Longest a message may take to be written to a client before the connection counts as
 /// stuck and is dropped. Large: a server offer for a big briefing is hundreds of kilobytes,
 /// and a weak link carries 150 kbit/s.
@@ -50,6 +54,7 @@ pub fn upgrade(ws: WebSocketUpgrade, state: Live) -> Response {
     let slot = state.registry.open_socket(state.limits.max_connections);
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |mut socket| async move {
             match slot {
                 Some(slot) => connection(socket, state, slot).await,
