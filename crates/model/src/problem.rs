@@ -101,6 +101,7 @@ names! {
         FieldCount => "field_count", "expected {expected} fields, got {count}; a field containing a comma must be in double quotes";
         RepeatedCode => "repeated_code", "{value} appears again; it is already on line {first}";
         UnknownParent => "unknown_parent", "no unit has the code {value}, neither stored nor in this file";
+        NameTaken => "name_taken", "{value} looks the same as the name of the stored unit {code}";
         Cycle => "cycle", "{value} would make a cycle: {chain}";
         BadBody => "bad_body", "the request is not the JSON this route takes: {detail}";
         BadQuery => "bad_query", "the query string is not what this route takes: {detail}";

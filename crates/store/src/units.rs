@@ -121,6 +121,7 @@ impl Store {
             .collect();
         check_parents(&rows, &stored)?;
         check_cycles(&rows, &stored)?;
+        check_names(&rows, &stored)?;
 
         let mut report = ImportReport::default();
         for row in &rows {
@@ -258,6 +259,30 @@ fn check_parents(rows: &[UnitRow], stored: &HashMap<UnitCode, Unit>) -> Result<(
                 row.line,
                 Field::ParentCode,
                 Problem::new(ProblemCode::UnknownParent).with("value", parent.as_str()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// No row names a unit like a stored unit of another code that the file leaves as it is: the
+/// list after the import could not tell the two apart ([`crate::text::look_alike`]). The file's
+/// own rows were compared with each other when it was read.
+fn check_names(rows: &[UnitRow], stored: &HashMap<UnitCode, Unit>) -> Result<(), StoreError> {
+    let in_file: HashSet<&UnitCode> = rows.iter().map(|row| &row.code).collect();
+    let kept: HashMap<String, &UnitCode> = stored
+        .values()
+        .filter(|unit| !in_file.contains(&unit.code))
+        .map(|unit| (crate::text::look_alike(&unit.name), &unit.code))
+        .collect();
+    for row in rows {
+        if let Some(code) = kept.get(&crate::text::look_alike(&row.name)) {
+            return Err(at_field(
+                row.line,
+                Field::Name,
+                Problem::new(ProblemCode::NameTaken)
+                    .with("value", row.name.as_str())
+                    .with("code", code.as_str()),
             ));
         }
     }
@@ -474,6 +499,31 @@ mod tests {
             }
         );
         assert_eq!(store.units().unwrap(), before);
+    }
+
+    #[test]
+    fn a_new_unit_named_like_a_stored_one_is_refused_and_nothing_is_written() {
+        let (_dir, store) = temp_store();
+        store.import_units_csv(NGHE_AN).unwrap();
+        let before = store.units().unwrap();
+        // Another code, the stored name in other case and with a zero-width space.
+        let file = "code,name,parent_code,email\n\
+                    X-MOI,UBND phường Mới,TINH-NA,\n\
+                    X-CUALO,ubnd thị xã\u{200B} cửa lò,TINH-NA,\n";
+
+        let refused = invalid(store.import_units_csv(file));
+        // The same name given by the unit that bears it, or taken over in the same file by
+        // another code while the first is renamed, is fine.
+        let renamed = "code,name,parent_code,email\n\
+                       UBND-CUALO,UBND thị xã Cửa Lò (cũ),TINH-NA,\n\
+                       X-CUALO,UBND thị xã Cửa Lò,TINH-NA,\n";
+        let unchanged = store.units().unwrap();
+        let report = store.import_units_csv(renamed);
+
+        assert!(refused.starts_with("line 3, name: "), "{refused}");
+        assert!(refused.contains("stored unit \"UBND-CUALO\""), "{refused}");
+        assert_eq!(unchanged, before);
+        assert_eq!(report.unwrap().inserted, 1);
     }
 
     #[test]

@@ -826,6 +826,7 @@ export default {
   'api.field_count': 'expected {expected} fields, got {count}; a field containing a comma must be in double quotes',
   'api.repeated_code': '{value} appears again; it is already on line {first}',
   'api.unknown_parent': 'no unit has the code {value}, neither stored nor in this file',
+  'api.name_taken': '{value} looks the same as the name of the stored unit {code}',
   'api.cycle': '{value} would make a cycle: {chain}',
   'api.bad_body': 'the request is not the JSON this route takes: {detail}',
   'api.bad_query': 'the query string is not what this route takes: {detail}',

@@ -827,6 +827,7 @@ export default {
   'api.field_count': 'cần {expected} trường, đang có {count}; trường có dấu phẩy phải đặt trong dấu ngoặc kép',
   'api.repeated_code': '{value} bị lặp lại; mã này đã có ở dòng {first}',
   'api.unknown_parent': 'không có đơn vị mang mã {value}, cả trong dữ liệu đã lưu lẫn trong tệp này',
+  'api.name_taken': '{value} trông giống hệt tên đơn vị đã lưu {code}',
   'api.cycle': '{value} tạo thành vòng lặp: {chain}',
   'api.bad_body': 'dữ liệu gửi lên không đúng định dạng mà chức năng này yêu cầu',
   'api.bad_query': 'tham số trên địa chỉ không đúng định dạng mà chức năng này yêu cầu',
