@@ -107,17 +107,22 @@ impl UnknownAttributes {
         attribute(&mut out, ERROR_CODE, &[&[0, 0, 4, 20], REASON]);
         let listed: Vec<u8> = self.types.iter().flat_map(|t| t.to_be_bytes()).collect();
         attribute(&mut out, UNKNOWN_ATTRIBUTES, &[&listed]);
-        // MESSAGE-INTEGRITY covers the message with its length counting the attribute itself.
-        let integrity_at = out.len();
-        set_length(&mut out, integrity_at + 24);
-        let tag = hmac::sign(&key, &out);
-        attribute(&mut out, MESSAGE_INTEGRITY, &[tag.as_ref()]);
-        let fingerprint_at = out.len();
-        set_length(&mut out, fingerprint_at + 8);
-        let crc = crc32fast::hash(&out) ^ FINGERPRINT_XOR;
-        attribute(&mut out, FINGERPRINT, &[&crc.to_be_bytes()]);
+        seal(&mut out, &key);
         Some(out)
     }
+}
+
+/// Ends a message with MESSAGE-INTEGRITY (HMAC-SHA1 with `key` of the message, its length
+/// counting the attribute itself) and FINGERPRINT (RFC 8489 §14.5, §14.7).
+fn seal(out: &mut Vec<u8>, key: &hmac::Key) {
+    let integrity_at = out.len();
+    set_length(out, integrity_at + 24);
+    let tag = hmac::sign(key, out);
+    attribute(out, MESSAGE_INTEGRITY, &[tag.as_ref()]);
+    let fingerprint_at = out.len();
+    set_length(out, fingerprint_at + 8);
+    let crc = crc32fast::hash(out) ^ FINGERPRINT_XOR;
+    attribute(out, FINGERPRINT, &[&crc.to_be_bytes()]);
 }
 
 /// Appends an attribute of `kind` whose value is `parts`, padded to 4 bytes.
@@ -158,14 +163,7 @@ mod tests {
             attribute(&mut out, *kind, &[value]);
         }
         let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, password.as_bytes());
-        let at = out.len();
-        set_length(&mut out, at + 24);
-        let tag = hmac::sign(&key, &out);
-        attribute(&mut out, MESSAGE_INTEGRITY, &[tag.as_ref()]);
-        let at = out.len();
-        set_length(&mut out, at + 8);
-        let crc = crc32fast::hash(&out) ^ FINGERPRINT_XOR;
-        attribute(&mut out, FINGERPRINT, &[&crc.to_be_bytes()]);
+        seal(&mut out, &key);
         out
     }
 
