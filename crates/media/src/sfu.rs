@@ -1051,13 +1051,14 @@ impl Sfu {
                 slot.munger.restart((from, rid));
             }
             if kind == MediaKind::Video
-                && egress_backlogged(&mut peer.rtc, out_mid, now)
+                && egress_backlogged(&mut peer.rtc, out_mid)
                 && slot.munger.target().is_some_and(|(p, _)| p == from)
             {
                 // The subscriber's link does not take what this slot sends: the queue is
                 // let drain and the picture starts again at a keyframe, rather than arriving
                 // ever later while the queue holds it.
                 if let Some(SlotRequest::Keyframe((_, layer))) = slot.munger.resync(now) {
+                    debug!(peer = %member, %out_mid, "send queue over its limit: the slot waits for a keyframe");
                     wanted_keyframes[usize::from(layer != high_rid)] = Some(layer);
                     counters.egress_resyncs += 1;
                 }
@@ -1504,8 +1505,11 @@ pub const EGRESS_QUEUE_LIMIT: Duration = Duration::from_millis(1_000);
 /// age is sampled when str0m's pacer runs): about 1.4 MB of video.
 pub const EGRESS_QUEUE_PACKETS: usize = 1_200;
 
-/// Whether the send queue of the slot `mid` towards a subscriber is over its limits.
-fn egress_backlogged(rtc: &mut Rtc, mid: Mid, now: Instant) -> bool {
+/// Whether the send queue of the slot `mid` towards a subscriber was over its limits when
+/// str0m last sampled it. The age is the sample's own (its oldest packet against the time it
+/// was taken): a sample taken while a backlog drained must not keep the slot dark once the
+/// queue is empty, nor drop the keyframe that restarts it.
+fn egress_backlogged(rtc: &mut Rtc, mid: Mid) -> bool {
     let mut api = rtc.direct_api();
     let Some(info) = api
         .stream_tx_by_mid(mid, None)
@@ -1516,7 +1520,7 @@ fn egress_backlogged(rtc: &mut Rtc, mid: Mid, now: Instant) -> bool {
     info.packet_count() > EGRESS_QUEUE_PACKETS
         || info
             .first_unsent()
-            .is_some_and(|at| now.saturating_duration_since(at) > EGRESS_QUEUE_LIMIT)
+            .is_some_and(|at| info.created_at().saturating_duration_since(at) > EGRESS_QUEUE_LIMIT)
 }
 
 /// The layer of `track` a recording takes: the high one while it flows, else the low one.
