@@ -355,6 +355,7 @@ mod tests {
             async move { uploads.download(Some(&b)).await.map(|_| ()) }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
+        let waited = !waiting.is_finished();
         drop(a1);
         let b_after_wait = waiting.await.unwrap();
         // Nobody gives back a place: the next one waits out its time.
@@ -370,6 +371,7 @@ mod tests {
                 ProblemCode::DownloadInProgress
             )
         );
+        assert!(waited, "b got a place while the server's two were taken");
         assert!(b_after_wait.is_ok());
         assert_eq!(
             (busy.status, busy.problem.code()),
