@@ -46,19 +46,20 @@ fn forward(c: &mut Criterion) {
             BenchmarkId::new("per_egress_packet_fanout", subscribers),
             &subscribers,
             |b, _| {
-                // One iteration is one datagram the SFU sends; the time is what the SFU spent
-                // on incoming datagrams (SRTP decrypt, forwarding and rewriting each packet,
-                // SRTP encrypt) while the simulated publisher streams video at a real rate.
-                // Timer work (RTCP reports, pacing) is left out: it does not grow with the
-                // packet rate.
+                // One iteration is one datagram the SFU sends; the time is all the SFU spent
+                // while the simulated publisher streams video at a real rate and the
+                // subscribers send their feedback: incoming datagrams (SRTP decrypt,
+                // forwarding and rewriting each packet, the subscribers' RTCP) and timers
+                // (str0m releases a written packet to the wire on its next timeout; RTCP
+                // reports, statistics).
                 b.iter_custom(|iters| {
-                    let busy = sim.sfu_busy;
+                    let busy = sim.sfu_busy + sim.sfu_busy_timers;
                     let sent = sim.sfu_transmits;
                     while sim.sfu_transmits - sent < iters {
                         sim.run(Duration::from_millis(10));
                     }
-                    let per_packet =
-                        (sim.sfu_busy - busy).as_secs_f64() / (sim.sfu_transmits - sent) as f64;
+                    let spent = sim.sfu_busy + sim.sfu_busy_timers - busy;
+                    let per_packet = spent.as_secs_f64() / (sim.sfu_transmits - sent) as f64;
                     Duration::from_secs_f64(per_packet * iters as f64)
                 });
             },

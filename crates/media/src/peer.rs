@@ -1,7 +1,8 @@
 //! One connected point as the SFU sees it: its str0m session, what it publishes and what it
 //! receives.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -388,6 +389,17 @@ impl SlotCounts {
 }
 
 impl Peer {
+    /// Puts the peer's next deadline at `at` in `timeouts` unless an earlier one is queued
+    /// (an entry whose time is no longer `next_timeout` is skipped when it comes up).
+    pub fn wake_at(&mut self, at: Instant, timeouts: &mut BinaryHeap<Reverse<(Instant, PeerId)>>) {
+        if self.timeout_queued && self.next_timeout <= at {
+            return;
+        }
+        self.next_timeout = at;
+        self.timeout_queued = true;
+        timeouts.push(Reverse((at, self.id)));
+    }
+
     pub fn new(id: PeerId, room: Arc<BriefingId>, label: Arc<str>, rtc: Rtc, now: Instant) -> Peer {
         Peer {
             id,

@@ -12,7 +12,7 @@ use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::{Codec, PayloadParams};
 use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaKind, Mid, Pt, Rid};
 use str0m::net::{Protocol, Receive, TcpType, Transmit};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, StreamTx};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
@@ -997,7 +997,7 @@ impl Sfu {
         let mut feeds = std::mem::take(&mut publisher.feeds[feed_index(kind, screen)]);
         let Sfu {
             peers,
-            dirty,
+            timeouts,
             counters,
             to_tell,
             ..
@@ -1050,8 +1050,23 @@ impl Sfu {
             if restarted {
                 slot.munger.restart((from, rid));
             }
+            let out_pt = match slot.pt_map {
+                Some((from_pt, to_pt)) if from_pt == pt => to_pt,
+                _ => {
+                    let Some(to_pt) = subscriber_pt(&peer.rtc, out_mid, params) else {
+                        trace!(peer = %member, %out_mid, "no matching payload type: not forwarded");
+                        return true;
+                    };
+                    slot.pt_map = Some((pt, to_pt));
+                    to_pt
+                }
+            };
+            let mut api = peer.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
+                return true;
+            };
             if kind == MediaKind::Video
-                && egress_backlogged(&mut peer.rtc, out_mid)
+                && egress_backlogged(stream)
                 && slot.munger.target().is_some_and(|(p, _)| p == from)
             {
                 // The subscriber's link does not take what this slot sends: the queue is
@@ -1079,17 +1094,6 @@ impl Sfu {
                     }
                 }
             }
-            let out_pt = match slot.pt_map {
-                Some((from_pt, to_pt)) if from_pt == pt => to_pt,
-                _ => {
-                    let Some(to_pt) = subscriber_pt(&peer.rtc, out_mid, params) else {
-                        trace!(peer = %member, %out_mid, "no matching payload type: not forwarded");
-                        return true;
-                    };
-                    slot.pt_map = Some((pt, to_pt));
-                    to_pt
-                }
-            };
             let mut write = RtpWrite::new(
                 out_pt,
                 munged.seq.into(),
@@ -1104,19 +1108,15 @@ impl Sfu {
             if let Some(patch) = munged.vp8_patch {
                 write = write.vp8_patch(patch);
             }
-            let mut api = peer.rtc.direct_api();
-            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
-                return true;
-            };
             stream.write_rtp(write);
             if kind == MediaKind::Audio || packet.header.marker {
                 counters.frames_forwarded += 1;
             }
             peer.last_out[kind_index(kind)] = Some(now);
-            if !peer.dirty {
-                peer.dirty = true;
-                dirty.push(member);
-            }
+            // str0m releases a written packet on the stream's next timeout: the subscriber is
+            // woken when this batch of datagrams is done (`handle_timeout`), not polled now,
+            // so that one timeout and one poll carry every packet the batch wrote for it.
+            peer.wake_at(now, timeouts);
             true
         });
         if let Some(publisher) = self.peers.get_mut(&from) {
@@ -1509,12 +1509,8 @@ pub const EGRESS_QUEUE_PACKETS: usize = 1_200;
 /// str0m last sampled it. The age is the sample's own (its oldest packet against the time it
 /// was taken): a sample taken while a backlog drained must not keep the slot dark once the
 /// queue is empty, nor drop the keyframe that restarts it.
-fn egress_backlogged(rtc: &mut Rtc, mid: Mid) -> bool {
-    let mut api = rtc.direct_api();
-    let Some(info) = api
-        .stream_tx_by_mid(mid, None)
-        .and_then(|stream| stream.queue_info())
-    else {
+fn egress_backlogged(stream: &StreamTx) -> bool {
+    let Some(info) = stream.queue_info() else {
         return false;
     };
     info.packet_count() > EGRESS_QUEUE_PACKETS

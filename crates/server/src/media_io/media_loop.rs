@@ -479,6 +479,13 @@ impl Shard {
         let mut stats_at = Instant::now();
         let mut published = Published::default();
         loop {
+            // Packets written while the last datagrams were handled leave on their streams'
+            // timeout, due at once: it is handled here, so they go out in this flush rather
+            // than after a turn of the runtime's timer.
+            let now = Instant::now();
+            if sfu.poll_timeout().is_some_and(|at| at <= now) {
+                sfu.handle_timeout(now);
+            }
             self.flush(&socket, &mut sfu, &mut signals, &mut queue)
                 .await;
             // Counters visit every peer: refresh them a few times a second, not per wake-up.
