@@ -16,11 +16,8 @@ use sim::Sim;
 
 /// A publisher and `subscribers` receivers, connected, media flowing.
 fn room(subscribers: usize) -> Sim {
-    let config = SfuConfig {
-        // The pacer would hold packets back when time does not advance; this measures CPU.
-        bwe_initial_kbps: None,
-        ..SfuConfig::new(sim::SERVER.parse().expect("address"))
-    };
+    // The server's configuration: bandwidth estimation and str0m's pacer on.
+    let config = SfuConfig::new(sim::SERVER.parse().expect("address"));
     let mut sim = Sim::with_config(1, config);
     sim.join("b", "publisher");
     let names: Vec<String> = (0..subscribers).map(|i| format!("s{i}")).collect();

@@ -519,3 +519,42 @@ fn a_recorded_room_hands_the_shell_what_was_said_and_shown() {
     sim.sfu.take_recorded(&mut taken);
     assert!(taken.is_empty(), "recording stopped: nothing more");
 }
+
+/// A picture of many packets reaches every subscriber within the links' latency and a few
+/// milliseconds of pacing: after each packet it sends, str0m's pacer asks for a turn before
+/// it sends the next, and the SFU puts that turn off only when nothing else waits (see
+/// `PACER_IDLE_SLACK`), never while the rest of a picture is queued.
+#[test]
+fn a_picture_of_many_packets_is_not_held_back_between_its_packets() {
+    let mut sim = Sim::new(21);
+    sim.join("b", "publisher");
+    // About six packets a picture, 1.4 Mbit/s at 30 pictures a second.
+    sim.client_mut("publisher").video_bytes = 6_000;
+    let subscribers = ["s1", "s2", "s3"];
+    for name in subscribers {
+        sim.join("b", name);
+        sim.client_mut(name).publishing = false;
+    }
+    let flowing = sim.run_until(Duration::from_secs(10), |s| {
+        subscribers
+            .iter()
+            .all(|n| s.client(n).frames_from("publisher", TrackKind::Video) > 30)
+    });
+    assert!(flowing, "the pictures did not reach the subscribers");
+    for name in subscribers {
+        sim.client_mut(name).max_video_delay = Duration::ZERO;
+    }
+    sim.run(Duration::from_secs(3));
+    // Two links of 10 ms each; the simulation turns timers once a millisecond, so a picture
+    // of six packets leaves over about six more. A turn put off while packets wait would
+    // add the slack (10 ms) at least.
+    let limit = sim.latency * 2 + Duration::from_millis(9);
+    for name in subscribers {
+        let c = sim.client(name);
+        assert!(
+            c.max_video_delay <= limit,
+            "{name}: a picture took {:?} to arrive (at most {limit:?})",
+            c.max_video_delay
+        );
+    }
+}

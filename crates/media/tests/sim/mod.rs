@@ -90,6 +90,11 @@ pub struct Client {
     next_timeout: Instant,
     ticks: u64,
     pub video_frames_sent: u64,
+    /// The longest a camera frame took from its publisher's `write` to its last packet's
+    /// arrival here (virtual time).
+    pub max_video_delay: Duration,
+    /// The simulation's start: frames carry their send time from it.
+    epoch: Instant,
 }
 
 pub struct Sim {
@@ -117,6 +122,8 @@ pub struct Sim {
     /// The crypto of the points joined from now on (`None`: str0m's default); the fuzz
     /// target of SRTP gives one that keeps the DTLS session's keys.
     pub client_crypto: Option<Arc<CryptoProvider>>,
+    /// Virtual time zero.
+    epoch: Instant,
 }
 
 #[allow(clippy::disallowed_methods)] // measuring the SFU's CPU time in benchmarks
@@ -153,6 +160,7 @@ impl Sim {
             sfu_busy_timers: Duration::ZERO,
             sfu_transmits: 0,
             client_crypto: None,
+            epoch: now,
         }
     }
 
@@ -268,6 +276,8 @@ impl Sim {
             next_timeout: self.now,
             ticks: 0,
             video_frames_sent: 0,
+            max_video_delay: Duration::ZERO,
+            epoch: self.epoch,
         });
         self.handle_sfu_output();
         self.clients.len() - 1
@@ -470,7 +480,7 @@ impl Sim {
                     Ok(Output::Transmit(t)) => {
                         out.push((client.addr, t.destination, t.contents.to_vec()))
                     }
-                    Ok(Output::Event(event)) => client.on_event(event),
+                    Ok(Output::Event(event)) => client.on_event(event, self.now),
                     Err(_) => break,
                 }
             }
@@ -482,7 +492,7 @@ impl Sim {
 }
 
 impl Client {
-    fn on_event(&mut self, event: Event) {
+    fn on_event(&mut self, event: Event, now: Instant) {
         match event {
             Event::Connected => self.connected = true,
             Event::MediaData(data) => {
@@ -514,6 +524,12 @@ impl Client {
                     *self.screens_received.entry(sender.clone()).or_default() += 1;
                 } else if *kind == TrackKind::Video {
                     *self.layers_received.entry(data.data[9]).or_default() += 1;
+                    if let Some(sent) = data.data.get(SENT_AT..SENT_AT + 8) {
+                        let micros = u64::from_be_bytes(sent.try_into().expect("8 bytes"));
+                        let sent = self.epoch + Duration::from_micros(micros);
+                        let delay = now.saturating_duration_since(sent);
+                        self.max_video_delay = self.max_video_delay.max(delay);
+                    }
                 }
                 *self.received.entry((sender, *kind)).or_default() += 1;
             }
@@ -607,6 +623,8 @@ impl Client {
             frame[0] = if keyframe { 0x10 } else { 0x11 };
             frame[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
             sign(&mut frame, 10, &self.name);
+            let sent = now.saturating_duration_since(self.epoch).as_micros() as u64;
+            frame[SENT_AT..SENT_AT + 8].copy_from_slice(&sent.to_be_bytes());
             // One frame per simulcast layer, or the only one without simulcast.
             let layers: Vec<Option<Rid>> = match self.layers.is_empty() {
                 true => vec![None],
@@ -670,6 +688,10 @@ fn write_frame(
 }
 
 /// Writes `name` into a payload at `at`: a length byte, then the name.
+/// Where a video frame carries its send time (microseconds since the simulation began), after
+/// the name [`sign`] writes at 10.
+const SENT_AT: usize = 64;
+
 fn sign(frame: &mut [u8], at: usize, name: &str) {
     frame[at] = name.len() as u8;
     frame[at + 1..at + 1 + name.len()].copy_from_slice(name.as_bytes());
