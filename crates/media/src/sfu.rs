@@ -13,7 +13,7 @@ use str0m::format::{Codec, PayloadParams};
 use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaKind, Mid, Pt, Rid};
 use str0m::net::{Protocol, Receive, TcpType, Transmit};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, StreamTx};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, PacerReason, Reason, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tracing::{debug, trace, warn};
 
 use crate::MediaError;
@@ -1666,13 +1666,7 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
         };
         match output {
             Output::Timeout(t) => {
-                let t = match peer.rtc.last_timeout_reason() {
-                    Reason::Pacer(PacerReason::Immediate) if !peer_has_queued(peer) => {
-                        t.checked_add(PACER_IDLE_SLACK).unwrap_or(t)
-                    }
-                    _ => t,
-                }
-                .max(now);
+                let t = t.max(now);
                 if t != peer.next_timeout || !peer.timeout_queued {
                     peer.next_timeout = t;
                     peer.timeout_queued = true;
@@ -1759,30 +1753,4 @@ fn poll_peer(peer: &mut Peer, now: Instant, out: Outputs<'_>) {
             },
         }
     }
-}
-
-/// How long str0m's pacer may wait for the turn it asks for a microsecond after each packet
-/// it sends, when nothing else waits to be sent: that turn only lets it send again, and the
-/// next packet written to the peer brings a turn of its own at once (as does any datagram
-/// from the peer). Without it a subscriber took two turns of str0m's timers per packet; each
-/// turn walks all its streams. The peer's other timers that fall due meanwhile (RTCP
-/// reports, retransmission requests, transport-wide feedback to a publisher, the bandwidth
-/// estimate) run on the next turn, at most this late.
-pub const PACER_IDLE_SLACK: Duration = Duration::from_millis(10);
-
-/// Whether packets beyond the one just sent waited in `peer`'s send queues when str0m's pacer
-/// last looked (at the turn that sent it).
-fn peer_has_queued(peer: &mut Peer) -> bool {
-    let mut api = peer.rtc.direct_api();
-    let queued: usize = peer
-        .slots
-        .iter()
-        .filter_map(|slot| slot.mid())
-        .filter_map(|mid| {
-            api.stream_tx_by_mid(mid, None)
-                .and_then(|s| s.queue_info())
-                .map(|info| info.packet_count())
-        })
-        .sum();
-    queued > 1
 }
