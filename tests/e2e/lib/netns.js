@@ -72,14 +72,44 @@ export class Netns {
     await run('ip', ['link', 'set', this.nsIf, 'netns', this.name]);
     await run('ip', ['addr', 'add', `${this.hostIp}/24`, 'dev', this.hostIf]);
     await run('ip', ['-6', 'addr', 'add', `${this.hostIp6}/64`, 'dev', this.hostIf, 'nodad']);
+    // No duplicate address detection on either end, the link-local addresses included: an
+    // address that leaves its tentative state a second after the link comes up is a network
+    // change to a browser already running there, which aborts its page loads
+    // (ERR_NETWORK_CHANGED).
+    await fs.writeFile(`/proc/sys/net/ipv6/conf/${this.hostIf}/accept_dad`, '0');
     await run('ip', ['link', 'set', this.hostIf, 'up']);
+    await this.exec('sh', ['-c', `echo 0 > /proc/sys/net/ipv6/conf/${this.nsIf}/accept_dad`]);
     await this.exec('ip', ['addr', 'add', `${this.nsIp}/24`, 'dev', this.nsIf]);
     await this.exec('ip', ['-6', 'addr', 'add', `${this.nsIp6}/64`, 'dev', this.nsIf, 'nodad']);
     await this.exec('ip', ['link', 'set', this.nsIf, 'up']);
     await this.exec('ip', ['link', 'set', 'lo', 'up']);
+    await this.settled();
     await this.exec('ping', ['-c', '1', '-W', '5', this.hostIp]).catch(async () => {
       // ping may be missing; the server's health check through the pair is the real test.
     });
+  }
+
+  /**
+   * Waits until both ends are up with no tentative address, so that nothing about the pair
+   * changes once browsers run (at most 10 s; then says what is still settling).
+   */
+  async settled() {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const host = await run('ip', ['-o', 'addr', 'show', 'dev', this.hostIf]);
+      const ns = await this.exec('ip', ['-o', 'addr', 'show', 'dev', this.nsIf]);
+      const links = await Promise.all([
+        run('cat', [`/sys/class/net/${this.hostIf}/operstate`]),
+        this.exec('cat', [`/sys/class/net/${this.nsIf}/operstate`]),
+      ]);
+      const up = links.every((state) => state.trim() === 'up');
+      const tentative = `${host}${ns}`.split('\n').filter((line) => /tentative/.test(line));
+      if (up && tentative.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the veth pair did not settle in 10 s: links ${links.map((s) => s.trim()).join('/')}, tentative: ${tentative.join('; ')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /**
