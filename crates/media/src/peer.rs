@@ -291,8 +291,6 @@ impl RecvSlot {
             || self.munger.pending().is_some_and(|(p, _)| p == source)
     }
 
-    /// Notes the point whose packets the slot forwards now; true when the subscriber must be
-    /// told (it was not yet).
     /// Tells the subscriber again what the slot carries (e.g. a paused slot that is no longer
     /// paused), from `since_ts`. Returns whether the slot was not waiting to be told yet.
     pub fn retell(&mut self, since_ts: Option<u32>) -> bool {
@@ -301,6 +299,8 @@ impl RecvSlot {
         first
     }
 
+    /// Notes the point whose packets the slot forwards now; true when the subscriber must be
+    /// told (it was not yet).
     pub fn note_source(&mut self, since_ts: Option<u32>) -> bool {
         let now = self.munger.source().map(|(p, _)| p);
         if now == self.told {
