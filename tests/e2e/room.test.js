@@ -118,6 +118,12 @@ describe('the live room', { timeout: seconds(300) }, () => {
           shown = await client(viewer).page.evaluate(presentationShown);
           return shown && shown.point === P1 && shown.width >= 1280 && shown.playing;
         }, { timeout: seconds(30), message: () => `${viewer} plays ${P1}'s screen at >= 1280 px wide; shown ${JSON.stringify(shown)}` });
+        // The caption over the stage (the projector view's) names the presenter as presenting.
+        let caption = '';
+        await waitFor(async () => {
+          caption = (await client(viewer).page.textContent('[data-role=stage-speaker]')) ?? '';
+          return caption === `Đang trình chiếu: ${P1}`;
+        }, { timeout: seconds(5), message: () => `${viewer}'s stage caption during ${P1}'s presentation: ${JSON.stringify(caption)}` });
       }
 
       // One presentation at a time: a second presenter, even the host, is refused.

@@ -1772,10 +1772,13 @@ function mirrorCountdown() {
   ui.floorTimer.dataset.low = ui.countdown.dataset.low ?? 'false';
   const b = state.briefing;
   const holder = b?.floor?.point ?? null;
-  const shown = holder ?? b?.spotlight ?? stageNames()[0] ?? null;
+  // A shared screen fills the stage while it shows: the caption names whose it is.
+  const presenter = b?.presentation ?? null;
+  const shown = presenter ?? holder ?? b?.spotlight ?? stageNames()[0] ?? null;
   room.projector.update({
     point: shown,
-    chair: holder === null && shown !== null && state.roster.get(shown)?.role === 'host',
+    presenting: presenter !== null,
+    chair: presenter === null && holder === null && shown !== null && state.roster.get(shown)?.role === 'host',
     countdown: running ? ui.countdown.textContent : null,
     low: ui.countdown.dataset.low === 'true',
   });

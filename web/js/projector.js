@@ -75,8 +75,9 @@ export class Projector {
 
   /**
    * What the caption over the stage says.
-   * @param {{point: string | null, chair: boolean, countdown: string | null, low: boolean}} now the
-   *   point speaking (or shown) and whether it is the chair; the floor's time left, if limited
+   * @param {{point: string | null, presenting: boolean, chair: boolean, countdown: string | null, low: boolean}} now
+   *   the point speaking (or shown, or whose screen is shown: `presenting`) and whether it is
+   *   the chair; the floor's time left, if limited
    */
   update(now) {
     this.now = now;
@@ -92,7 +93,10 @@ export class Projector {
     const now = this.now;
     this.caption.hidden = !now || now.point === null;
     if (!now || now.point === null) return;
-    this.speaker.textContent = now.chair ? t('projector.chair', { point: now.point }) : t('projector.speaker', { point: now.point });
+    let key = /** @type {'present.by' | 'projector.chair' | 'projector.speaker'} */ ('projector.speaker');
+    if (now.presenting) key = 'present.by';
+    else if (now.chair) key = 'projector.chair';
+    this.speaker.textContent = t(key, { point: now.point });
     this.countdown.hidden = now.countdown === null;
     this.countdown.textContent = now.countdown ?? '';
     this.countdown.dataset.low = String(now.low);
