@@ -557,3 +557,125 @@ fn a_picture_of_many_packets_is_not_held_back_between_its_packets() {
         );
     }
 }
+
+/// Frames of each point `me` received, audio and video.
+fn received_of(sim: &Sim, me: &str, others: &[&str]) -> Vec<(u64, u64)> {
+    let c = sim.client(me);
+    others
+        .iter()
+        .map(|o| {
+            (
+                c.frames_from(o, TrackKind::Audio),
+                c.frames_from(o, TrackKind::Video),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_publisher_that_reuses_another_points_ssrcs_is_still_told_apart() {
+    let mut sim = Sim::new(13);
+    for name in ["a", "b", "s"] {
+        sim.join("b1", name);
+    }
+    sim.client_mut("s").publishing = false;
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        received_of(s, "s", &["a", "b"])
+            .iter()
+            .all(|&(audio, video)| audio >= 10 && video >= 10)
+    }));
+    // b's audio and video streams start over on a's SSRCs (and RTX SSRC): SSRCs are only
+    // unique within one session, so another session's are no concern of the SFU's.
+    let (a_audio, a_video) = {
+        let a = sim.client_mut("a");
+        let (audio_mid, video_mid) = (a.audio_mid, a.video_mid);
+        let mut api = a.rtc.direct_api();
+        let audio = api.stream_tx_by_mid(audio_mid, None).map(|s| s.ssrc());
+        let video = api
+            .stream_tx_by_mid(video_mid, None)
+            .map(|s| (s.ssrc(), s.rtx()));
+        (audio.expect("a's audio"), video.expect("a's video"))
+    };
+    {
+        let b = sim.client_mut("b");
+        let (audio_mid, video_mid) = (b.audio_mid, b.video_mid);
+        let mut api = b.rtc.direct_api();
+        assert!(
+            api.reset_stream_tx(audio_mid, None, a_audio, None)
+                .is_some()
+        );
+        assert!(
+            api.reset_stream_tx(video_mid, None, a_video.0, a_video.1)
+                .is_some()
+        );
+    }
+    let before = received_of(&sim, "s", &["a", "b"]);
+    assert!(
+        sim.run_until(Duration::from_secs(10), |s| {
+            received_of(s, "s", &["a", "b"])
+                .iter()
+                .zip(&before)
+                .all(|(now, then)| now.0 >= then.0 + 20 && now.1 >= then.1 + 20)
+        }),
+        "s stopped receiving one of the two points that share SSRCs: {:?} after {before:?}",
+        received_of(&sim, "s", &["a", "b"])
+    );
+    for c in &sim.clients {
+        assert_eq!(
+            c.mislabelled, 0,
+            "{} showed one point's frames as the other's",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn simulcast_layers_a_publisher_did_not_announce_are_bounded_and_never_shown() {
+    let mut sim = Sim::new(14);
+    sim.join_simulcast("b1", "p", giaoban_media::SlotCounts::with_page(6));
+    sim.join("b1", "s");
+    sim.client_mut("s").publishing = false;
+    assert!(sim.run_until(Duration::from_secs(10), |s| {
+        s.client("s").frames_from("p", TrackKind::Video) >= 10
+    }));
+    let received = |sim: &mut Sim| {
+        let before = sim.sfu.counters().datagrams_received;
+        sim.run(Duration::from_secs(2));
+        sim.sfu.counters().datagrams_received - before
+    };
+    let two_layers = received(&mut sim);
+    // p starts sending three more layers on its video m-line that its offer never named: the
+    // SFU learns them up to its limit of four per track and drops the rest; subscribers keep
+    // getting `h` or `l`.
+    {
+        let p = sim.client_mut("p");
+        let video_mid = p.video_mid;
+        for rid in ["x", "y", "z"] {
+            let mut api = p.rtc.direct_api();
+            let ssrc = api.new_ssrc();
+            api.declare_stream_tx(ssrc, None, video_mid, Some(rid.into()));
+            p.layers.push(rid.into());
+        }
+    }
+    let before = sim.client("s").frames_from("p", TrackKind::Video);
+    let five_layers = received(&mut sim);
+    assert!(
+        five_layers * 2 > two_layers * 3,
+        "the extra layers did not reach the SFU: {five_layers} datagrams in 2 s against {two_layers}"
+    );
+    sim.run(Duration::from_secs(2));
+    let s = sim.client("s");
+    assert!(
+        s.frames_from("p", TrackKind::Video) >= before + 60,
+        "s's picture of p stalled: {} frames after {before}",
+        s.frames_from("p", TrackKind::Video)
+    );
+    for layer in [b'x', b'y', b'z'] {
+        assert_eq!(
+            s.layers_received.get(&layer),
+            None,
+            "a layer p never announced reached s"
+        );
+    }
+    assert_eq!(s.mislabelled, 0);
+}
