@@ -432,6 +432,7 @@ mod tests {
                     if handlers.contains(&format!(" {method}("))
                         || handlers.contains(&format!(",{method}("))
                         || handlers.contains(&format!(".{method}("))
+                        || handlers.contains(&format!("::{method}("))
                     {
                         routes.insert((method.to_owned(), route.clone()));
                     }
