@@ -1,6 +1,8 @@
 // Recording a briefing in real browsers (docs/http.md, "Recordings"): the host starts and stops
 // recording through the API, every page shows that it runs, the floor moves once meanwhile; the
 // per-point files and the archive copy are then read back with ffprobe and decoded with ffmpeg.
+// A point then presents its (fake) screen while recording: the screen has a file of its own at
+// the screen's size, and the stage's file switches to it and back.
 // A second run kills the server with SIGKILL mid-recording: the files on disk already play to
 // within 2 s of the kill, and after a restart the recording is listed as interrupted and its
 // files download for the host and for nobody of another briefing.
@@ -272,6 +274,51 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
       { timeout: seconds(10), message: 'the chapter button plays the archive from its chapter' },
     );
     await dossier.close();
+  }));
+
+  it('records a shared screen in a file of its own, and the stage follows it while it is shown', () => diagnosed('screen', async () => {
+    // The point holds the floor since the test before; a floor holder may present.
+    if ((await api.state()).floor?.point !== HUNG_NGUYEN) await api.ok('POST', '/floor', { point: HUNG_NGUYEN });
+    await api.ok('POST', '/recording/start');
+    await sleep(3000);
+    const presenter = browsers.of(HUNG_NGUYEN).page;
+    await presenter.click('[data-action=present]', { timeout: seconds(10) });
+    await api.waitState((s) => s.presentation === HUNG_NGUYEN, { message: `${HUNG_NGUYEN} presents` });
+    await sleep(6000);
+    await presenter.click('[data-action=present]', { timeout: seconds(10) });
+    await api.waitState((s) => s.presentation === null, { message: `${HUNG_NGUYEN} stops presenting` });
+    await sleep(3000);
+    const stopped = await api.ok('POST', '/recording/stop');
+    assert.equal(stopped.status, 'finished');
+
+    /** @type {any} */
+    let recording = null;
+    await waitFor(async () => {
+      [recording] = await listed(api);
+      return recording.id === stopped.id && (recording.archive.status === 'ready' || recording.archive.status === 'failed');
+    }, { timeout: seconds(90), message: () => `the archive copy is made: ${JSON.stringify(recording?.archive)}` });
+    assert.equal(recording.archive.status, 'ready', `archive: ${JSON.stringify(recording.archive)}`);
+
+    // The screen: a file of the presenter's own, at the screen's size, that decodes.
+    const screens = recording.files.filter((/** @type {any} */ f) => f.kind === 'screen');
+    assert.ok(screens.length >= 1 && screens.every((/** @type {any} */ f) => f.point === HUNG_NGUYEN && f.status === 'closed'), `screen files: ${JSON.stringify(screens)}`);
+    const screenFile = await download(server, screens[0], 'screen.webm');
+    const screenVideo = (await probe(screenFile)).streams.find((/** @type {any} */ st) => st.codec_name === 'vp8');
+    assert.ok(screenVideo && screenVideo.width >= 1280, `the screen file's video: ${JSON.stringify(screenVideo)}`);
+    assert.ok((screens[0].duration_ms ?? 0) >= 4000, `the screen file holds ${screens[0].duration_ms} ms`);
+    assert.equal(await decodeErrors(screenFile), '', 'the screen file decodes');
+
+    // The stage's file shows the camera before and after, the screen in between.
+    const stageFile = recording.files.find((/** @type {any} */ f) => f.kind === 'stage');
+    assert.ok(stageFile, `a stage file: ${JSON.stringify(recording.files)}`);
+    const stage = await download(server, stageFile, 'stage-with-screen.webm');
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=width', '-of', 'csv=p=0', stage], { maxBuffer: 16 * 1024 * 1024 });
+    const widths = stdout.split('\n').map(Number).filter((w) => w > 0);
+    const wide = widths.filter((w) => w >= 1280).length;
+    const narrow = widths.length - wide;
+    console.log(`recording.test.js: the stage file has ${wide} frames of the screen and ${narrow} of cameras`);
+    assert.ok(wide >= 5 && narrow >= 5, `the stage follows the presentation: ${wide} screen frames, ${narrow} camera frames`);
+    assert.equal(await decodeErrors(stage), '', 'the stage file decodes');
   }));
 
   it('keeps what was recorded when the server is killed, and lists it as interrupted', () => diagnosed('kill', async () => {
