@@ -202,6 +202,31 @@ describe('the live room', { timeout: seconds(300) }, () => {
       }
       p3again.close();
       await host.ok('POST', '/comments-to-all', { allowed: false });
+
+      // The host's filter: one comment answered, another pinned; "Chưa trả lời" leaves the
+      // answered one out, "Đã ghim" shows the pinned one alone, "Tất cả" everything again.
+      // Points get no filter.
+      const stored = await host.ok('GET', '/comments');
+      assert.ok(stored.length >= 3, `comments stored: ${stored.length}`);
+      const [answered, pinned] = stored;
+      await host.ok('POST', `/comments/${answered.id}/answer`, { answer: 'Sở đã ghi nhận, sẽ trả lời bằng văn bản.' });
+      await host.ok('POST', `/comments/${pinned.id}/pin`, { pinned: true });
+      const shownIds = () => hostPage.$$eval('[data-role=comments] [data-comment]', (els) => els.map((e) => Number(/** @type {HTMLElement} */ (e).dataset.comment)));
+      /** @param {string} filter @param {(ids: number[]) => boolean} ok @param {string} what */
+      const choose = async (filter, ok, what) => {
+        await hostPage.click(`[data-role=comment-filter] [data-filter=${filter}]`);
+        /** @type {number[]} */
+        let ids = [];
+        await waitFor(async () => ok((ids = await shownIds())), { timeout: seconds(10), message: () => `the host's "${filter}" filter shows ${what}; shown ${JSON.stringify(ids)}` });
+        assert.equal(await hostPage.getAttribute(`[data-role=comment-filter] [data-filter=${filter}]`, 'aria-pressed'), 'true');
+        return ids;
+      };
+      await choose('open', (ids) => ids.length > 0 && !ids.includes(answered.id) && ids.includes(pinned.id), 'the unanswered comments only');
+      const openLabel = (await hostPage.textContent('[data-role=comment-filter] [data-filter=open]')) ?? '';
+      assert.match(openLabel, /^Chưa trả lời \(\d+\)$/, `the filter says how many: ${openLabel}`);
+      await choose('pinned', (ids) => ids.length === 1 && ids[0] === pinned.id, 'the pinned comment alone');
+      await choose('all', (ids) => ids.length >= stored.length, 'every comment');
+      assert.equal(await client(P1).page.isVisible('[data-role=comment-filter]'), false, 'a point has no comment filter');
       // The briefing went on: the host's page still has its media.
       assert.equal(await client(HOST).connectionState(), 'connected');
     });

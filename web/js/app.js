@@ -312,6 +312,7 @@ const comments = new CommentsPanel({
   input: find('[data-role=comment-input]', HTMLTextAreaElement),
   send: find('[data-action=send-comment]', HTMLButtonElement),
   toAll: ui.commentToAll,
+  filter: find('[data-role=comment-filter]', HTMLElement),
   connection: () => state.conn,
   hostApi: () => state.host?.api ?? null,
   onError: showApiError,
@@ -1609,6 +1610,7 @@ function renderAll() {
   room.projector.render();
   room.recording.render();
   room.quality.render();
+  comments.render();
   renderGridSizes();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);
 }

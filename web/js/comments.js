@@ -3,8 +3,11 @@
 // files one as a concern or proposal of the dossier. The server sends each comment new or
 // changed (`comments`), and all of them on every (re)connection: the list is kept by id.
 
+import { COMMENT_FILTERS, commentCounts, filterComments } from './comment-filter.js';
 import { t, formatTime } from './i18n.js';
 import { limits } from './limits.js';
+
+/** @typedef {import('./comment-filter.js').CommentFilter} CommentFilter */
 
 /** @typedef {import('./protocol.js').Comment} Comment */
 /** @typedef {import('./protocol.js').Connection} Connection */
@@ -18,6 +21,8 @@ export class CommentsPanel {
   #comments = new Map();
   /** @type {number | null} the comment whose answer form is open */
   #answering = null;
+  /** @type {CommentFilter} which comments the host's list shows */
+  #filter = 'all';
 
   /**
    * @param {object} options
@@ -25,13 +30,16 @@ export class CommentsPanel {
    * @param {HTMLTextAreaElement} options.input `[data-role=comment-input]`
    * @param {HTMLButtonElement} options.send `[data-action=send-comment]`
    * @param {HTMLInputElement | null} options.toAll `[data-role=comment-to-all]`
+   * @param {HTMLElement | null} [options.filter] `[data-role=comment-filter]`: the host's
+   *   choice of all comments, those waiting for an answer, or the pinned ones
    * @param {() => Connection | null} options.connection
    * @param {() => HostApi | null} options.hostApi the host's API; null on a point's page
    * @param {(err: unknown) => void} options.onError
    * @param {(key: 'comments.filed') => void} options.notify
    */
-  constructor({ list, input, send, toAll, connection, hostApi, onError, notify }) {
+  constructor({ list, input, send, toAll, filter = null, connection, hostApi, onError, notify }) {
     this.list = list;
+    this.filter = filter;
     this.input = input;
     this.sendButton = send;
     this.toAll = toAll;
@@ -40,6 +48,14 @@ export class CommentsPanel {
     this.onError = onError;
     this.notify = notify;
     send.addEventListener('click', () => this.send());
+    filter?.addEventListener('click', (event) => {
+      const button = event.target instanceof Element ? event.target.closest('button[data-filter]') : null;
+      const chosen = /** @type {CommentFilter | undefined} */ (button instanceof HTMLElement ? button.dataset.filter : undefined);
+      if (!chosen || !COMMENT_FILTERS.includes(chosen) || chosen === this.#filter) return;
+      this.#filter = chosen;
+      this.#answering = null;
+      this.render();
+    });
     input.addEventListener('keydown', (event) => {
       // Enter sends; Shift+Enter starts a new line.
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -98,8 +114,25 @@ export class CommentsPanel {
 
   render() {
     const host = this.hostApi();
-    const items = [...this.#comments.values()].sort((a, b) => Number(b.pinned) - Number(a.pinned) || a.id - b.id);
+    // Points see what they may read, all of it; the host chooses.
+    const filter = host ? this.#filter : 'all';
+    const items = filterComments(this.#comments.values(), filter);
     this.list.replaceChildren(...items.map((c) => this.#item(c, host)));
+    this.#renderFilter(host !== null);
+  }
+
+  /** @param {boolean} shown whether this page is the host's */
+  #renderFilter(shown) {
+    if (!this.filter) return;
+    this.filter.hidden = !shown;
+    if (!shown) return;
+    const counts = commentCounts(this.#comments.values());
+    for (const button of this.filter.querySelectorAll('button[data-filter]')) {
+      const f = /** @type {CommentFilter} */ (/** @type {HTMLElement} */ (button).dataset.filter);
+      if (!COMMENT_FILTERS.includes(f)) continue;
+      button.textContent = t(`comments.filter.${f}`, { n: String(counts[f]) });
+      button.setAttribute('aria-pressed', String(f === this.#filter));
+    }
   }
 
   /**
