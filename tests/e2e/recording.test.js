@@ -284,7 +284,7 @@ describe('recording a briefing', { timeout: seconds(300) }, () => {
     const presenter = browsers.of(HUNG_NGUYEN).page;
     await presenter.click('[data-action=present]', { timeout: seconds(10) });
     await api.waitState((s) => s.presentation === HUNG_NGUYEN, { message: `${HUNG_NGUYEN} presents` });
-    await sleep(6000);
+    await sleep(seconds(6));
     await presenter.click('[data-action=present]', { timeout: seconds(10) });
     await api.waitState((s) => s.presentation === null, { message: `${HUNG_NGUYEN} stops presenting` });
     await sleep(3000);

@@ -143,6 +143,12 @@ describe('the live room', { timeout: seconds(300) }, () => {
         timeout: seconds(10),
         message: `${P2} takes the presentation down`,
       });
+      // The caption names the floor holder as speaking again.
+      let after = '';
+      await waitFor(async () => {
+        after = (await client(P2).page.textContent('[data-role=stage-speaker]')) ?? '';
+        return after === `Đang phát biểu: ${P1}`;
+      }, { timeout: seconds(5), message: () => `${P2}'s stage caption after the presentation: ${JSON.stringify(after)}` });
       assert.equal((await host.state()).presentation, null);
       const minutes = await host.ok('GET', '/minutes');
       assert.ok(minutes.presentations.some((/** @type {any} */ p) => p.point === P1 && p.to), `the minutes list ${P1}'s presentation: ${JSON.stringify(minutes.presentations)}`);
@@ -223,7 +229,7 @@ describe('the live room', { timeout: seconds(300) }, () => {
       };
       await choose('open', (ids) => ids.length > 0 && !ids.includes(answered.id) && ids.includes(pinned.id), 'the unanswered comments only');
       const openLabel = (await hostPage.textContent('[data-role=comment-filter] [data-filter=open]')) ?? '';
-      assert.match(openLabel, /^Chưa trả lời \(\d+\)$/, `the filter says how many: ${openLabel}`);
+      assert.match(openLabel, /^Chưa xử lý \(\d+\)$/, `the filter says how many: ${openLabel}`);
       await choose('pinned', (ids) => ids.length === 1 && ids[0] === pinned.id, 'the pinned comment alone');
       await choose('all', (ids) => ids.length >= stored.length, 'every comment');
       assert.equal(await client(P1).page.isVisible('[data-role=comment-filter]'), false, 'a point has no comment filter');

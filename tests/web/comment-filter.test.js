@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { commentCounts, filterComments, isOpen } from '../../web/js/comment-filter.js';
+import { commentCounts, evictable, filterComments, isOpen } from '../../web/js/comment-filter.js';
 
 /**
  * @param {number} id
@@ -41,5 +41,15 @@ describe('the comment filter', () => {
   it('counts what each choice shows', () => {
     assert.deepEqual(commentCounts(COMMENTS), { all: 6, open: 3, pinned: 2 });
     assert.deepEqual(commentCounts([]), { all: 0, open: 0, pinned: 0 });
+  });
+});
+
+describe('forgetting comments past the limit', () => {
+  it('forgets handled, unpinned comments first, oldest first, then the oldest of the rest', () => {
+    assert.deepEqual(evictable(COMMENTS, 0), []);
+    // Handled and not pinned: 2 (answered), 4 (filed). Then the rest by age: 1, 3, 5, 6.
+    assert.deepEqual(evictable(COMMENTS, 1), [2]);
+    assert.deepEqual(evictable(COMMENTS, 3), [2, 4, 1]);
+    assert.deepEqual(evictable(COMMENTS, 10), [2, 4, 1, 3, 5, 6]);
   });
 });

@@ -1610,7 +1610,7 @@ function renderAll() {
   room.projector.render();
   room.recording.render();
   room.quality.render();
-  comments.render();
+  comments.rerender();
   renderGridSizes();
   if (state.view === 'ended') ui.endedMessage.textContent = t(state.endedKey);
 }
@@ -1781,7 +1781,8 @@ function mirrorCountdown() {
     point: shown,
     presenting: presenter !== null,
     chair: presenter === null && holder === null && shown !== null && state.roster.get(shown)?.role === 'host',
-    countdown: running ? ui.countdown.textContent : null,
+    // The floor's time left belongs beside the floor holder's name, not another presenter's.
+    countdown: running && (presenter === null || presenter === holder) ? ui.countdown.textContent : null,
     low: ui.countdown.dataset.low === 'true',
   });
 }

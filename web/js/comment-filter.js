@@ -41,6 +41,21 @@ export function filterComments(comments, filter) {
 }
 
 /**
+ * Which `count` comments to forget when the list holds too many: the oldest of those already
+ * dealt with and not pinned first, then the oldest of the rest.
+ * @param {Iterable<Comment>} comments
+ * @param {number} count
+ * @returns {number[]} their ids
+ */
+export function evictable(comments, count) {
+  if (count <= 0) return [];
+  const all = [...comments].sort((a, b) => a.id - b.id);
+  const done = all.filter((c) => !c.pinned && !isOpen(c));
+  const rest = all.filter((c) => c.pinned || isOpen(c));
+  return [...done, ...rest].slice(0, count).map((c) => c.id);
+}
+
+/**
  * How many comments each filter shows.
  * @param {Iterable<Comment>} comments
  * @returns {Record<CommentFilter, number>}

@@ -3,7 +3,7 @@
 // files one as a concern or proposal of the dossier. The server sends each comment new or
 // changed (`comments`), and all of them on every (re)connection: the list is kept by id.
 
-import { COMMENT_FILTERS, commentCounts, filterComments } from './comment-filter.js';
+import { COMMENT_FILTERS, commentCounts, evictable, filterComments } from './comment-filter.js';
 import { t, formatTime } from './i18n.js';
 import { limits } from './limits.js';
 
@@ -54,7 +54,7 @@ export class CommentsPanel {
       if (!chosen || !COMMENT_FILTERS.includes(chosen) || chosen === this.#filter) return;
       this.#filter = chosen;
       this.#answering = null;
-      this.render();
+      this.rerender();
     });
     input.addEventListener('keydown', (event) => {
       // Enter sends; Shift+Enter starts a new line.
@@ -76,8 +76,7 @@ export class CommentsPanel {
   onComments(comments) {
     for (const c of comments) this.#comments.set(c.id, c);
     if (this.#comments.size > MAX_SHOWN) {
-      const oldest = [...this.#comments.keys()].sort((a, b) => a - b).slice(0, this.#comments.size - MAX_SHOWN);
-      for (const id of oldest) this.#comments.delete(id);
+      for (const id of evictable(this.#comments.values(), this.#comments.size - MAX_SHOWN)) this.#comments.delete(id);
     }
     this.render();
   }
@@ -112,12 +111,30 @@ export class CommentsPanel {
     if (hidden) this.toAll.checked = false;
   }
 
+  /**
+   * Renders again for a reason other than new comments (another filter, another language),
+   * without a screen reader reading the whole list out as if it had just arrived.
+   */
+  rerender() {
+    this.list.setAttribute('aria-live', 'off');
+    this.render();
+    setTimeout(() => this.list.setAttribute('aria-live', 'polite'), 0);
+  }
+
   render() {
     const host = this.hostApi();
     // Points see what they may read, all of it; the host chooses.
     const filter = host ? this.#filter : 'all';
     const items = filterComments(this.#comments.values(), filter);
     this.list.replaceChildren(...items.map((c) => this.#item(c, host)));
+    if (host && items.length === 0 && this.#comments.size > 0) {
+      // The host chose a part that is empty: say so rather than show nothing.
+      const none = document.createElement('li');
+      none.className = 'comments__none muted';
+      none.dataset.role = 'comments-none';
+      none.textContent = t('comments.filter.none');
+      this.list.append(none);
+    }
     this.#renderFilter(host !== null);
   }
 

@@ -630,7 +630,7 @@ fn a_publisher_that_reuses_another_points_ssrcs_is_still_told_apart() {
 }
 
 #[test]
-fn simulcast_layers_a_publisher_did_not_announce_are_bounded_and_never_shown() {
+fn simulcast_layers_a_publisher_did_not_announce_never_reach_a_subscriber() {
     let mut sim = Sim::new(14);
     sim.join_simulcast("b1", "p", giaoban_media::SlotCounts::with_page(6));
     sim.join("b1", "s");
@@ -644,9 +644,10 @@ fn simulcast_layers_a_publisher_did_not_announce_are_bounded_and_never_shown() {
         sim.sfu.counters().datagrams_received - before
     };
     let two_layers = received(&mut sim);
-    // p starts sending three more layers on its video m-line that its offer never named: the
-    // SFU learns them up to its limit of four per track and drops the rest; subscribers keep
-    // getting `h` or `l`.
+    // p starts sending three more layers on its video m-line that its offer never named. str0m
+    // maps a packet to a layer only by the RIDs the offer announced, so they stop there (and
+    // were they let through, the SFU learns at most four layers a track and shows `h` or `l`);
+    // s keeps getting p's picture, undisturbed.
     {
         let p = sim.client_mut("p");
         let video_mid = p.video_mid;

@@ -72,13 +72,14 @@ export class Netns {
     await run('ip', ['link', 'set', this.nsIf, 'netns', this.name]);
     await run('ip', ['addr', 'add', `${this.hostIp}/24`, 'dev', this.hostIf]);
     await run('ip', ['-6', 'addr', 'add', `${this.hostIp6}/64`, 'dev', this.hostIf, 'nodad']);
-    // No duplicate address detection on either end, the link-local addresses included: an
-    // address that leaves its tentative state a second after the link comes up is a network
-    // change to a browser already running there, which aborts its page loads
-    // (ERR_NETWORK_CHANGED).
+    // No duplicate address detection in the namespace, the link-local address included (the
+    // kernel takes the larger of `all` and the interface's setting), nor on the machine's end
+    // (the interface's setting only): an address that leaves its tentative state a second
+    // after the link comes up is a network change to a browser already running, which aborts
+    // its page loads (ERR_NETWORK_CHANGED). `settled()` waits for any left anyway.
     await fs.writeFile(`/proc/sys/net/ipv6/conf/${this.hostIf}/accept_dad`, '0');
     await run('ip', ['link', 'set', this.hostIf, 'up']);
-    await this.exec('sh', ['-c', `echo 0 > /proc/sys/net/ipv6/conf/${this.nsIf}/accept_dad`]);
+    await this.exec('sh', ['-c', `echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/${this.nsIf}/accept_dad`]);
     await this.exec('ip', ['addr', 'add', `${this.nsIp}/24`, 'dev', this.nsIf]);
     await this.exec('ip', ['-6', 'addr', 'add', `${this.nsIp6}/64`, 'dev', this.nsIf, 'nodad']);
     await this.exec('ip', ['link', 'set', this.nsIf, 'up']);
@@ -104,9 +105,11 @@ export class Netns {
       ]);
       const up = links.every((state) => state.trim() === 'up');
       const tentative = `${host}${ns}`.split('\n').filter((line) => /tentative/.test(line));
-      if (up && tentative.length === 0) return;
+      // Each end's link-local address exists: the kernel adds it once the link is up.
+      const linkLocal = [host, ns].every((out) => /inet6 fe80:\S+ scope link/.test(out));
+      if (up && linkLocal && tentative.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`the veth pair did not settle in 10 s: links ${links.map((s) => s.trim()).join('/')}, tentative: ${tentative.join('; ')}`);
+        throw new Error(`the veth pair did not settle in 10 s: links ${links.map((s) => s.trim()).join('/')}, link-local addresses: ${linkLocal}, tentative: ${tentative.join('; ')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
