@@ -31,7 +31,8 @@ export class CommentsPanel {
    * @param {HTMLButtonElement} options.send `[data-action=send-comment]`
    * @param {HTMLInputElement | null} options.toAll `[data-role=comment-to-all]`
    * @param {HTMLElement | null} [options.filter] `[data-role=comment-filter]`: the host's
-   *   choice of all comments, those waiting for an answer, or the pinned ones
+   *   choice of all comments, those not yet handled (neither answered nor filed), or the
+   *   pinned ones
    * @param {() => Connection | null} options.connection
    * @param {() => HostApi | null} options.hostApi the host's API; null on a point's page
    * @param {(err: unknown) => void} options.onError
